@@ -81,13 +81,24 @@ func Open(base, keyID, command string, now func() time.Time) (*Journal, error) {
 		return nil, err
 	}
 	t := now().UTC()
-	runID := fmt.Sprintf("%s-%s", t.Format("20060102T150405.000000000Z"), command)
-	path := filepath.Join(dir, runID+".jsonl")
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, state.FileMode)
-	if err != nil {
-		return nil, fmt.Errorf("journal: create %s: %w", path, err)
+	// Two runs can start at the same instant (a frozen test clock, or two
+	// processes racing for the key lock): the first free suffix wins.
+	for n := 1; n <= 1000; n++ {
+		runID := fmt.Sprintf("%s-%s", t.Format("20060102T150405.000000000Z"), command)
+		if n > 1 {
+			runID = fmt.Sprintf("%s-%d", runID, n)
+		}
+		path := filepath.Join(dir, runID+".jsonl")
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND|os.O_EXCL, state.FileMode)
+		if errors.Is(err, os.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("journal: create %s: %w", path, err)
+		}
+		return &Journal{f: f, path: path, runID: runID, cmd: command, keyID: keyID, now: now}, nil
 	}
-	return &Journal{f: f, path: path, runID: runID, cmd: command, keyID: keyID, now: now}, nil
+	return nil, fmt.Errorf("journal: too many journals for %s at %s in %s", keyID, t.Format(time.RFC3339Nano), dir)
 }
 
 // Path returns the journal file's path.

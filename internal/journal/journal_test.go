@@ -135,3 +135,25 @@ func TestNoKeyDirMeansNoJournals(t *testing.T) {
 		t.Error("path traversal accepted")
 	}
 }
+
+func TestSameInstantRunsGetDistinctFiles(t *testing.T) {
+	base := t.TempDir()
+	fixed := func() time.Time { return time.Date(2026, 11, 28, 3, 0, 0, 0, time.UTC) }
+	a, err := Open(base, key, "contain", fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(base, key, "contain", fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Path() == b.Path() || a.RunID() == b.RunID() {
+		t.Fatalf("same file for two runs: %s", a.Path())
+	}
+	a.Close()
+	b.Close()
+	files, _ := Files(base, key)
+	if len(files) != 2 {
+		t.Fatalf("files = %v", files)
+	}
+}
