@@ -1,0 +1,384 @@
+package cloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+	"syscall"
+
+	"github.com/alibabacloud-go/tea/tea"
+
+	"github.com/akresp/akresp/internal/redact"
+)
+
+// Sentinels for errors.Is on an *APIError. Each names a class of failure;
+// the class comes from the cloud error Code (never the message text), or
+// from the HTTP status and transport error when there is no code.
+var (
+	// ErrNotFound: EntityNotExist.*, and InvalidAccessKeyId.NotFound when it
+	// is about the target key rather than the caller's own.
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: EntityAlreadyExists.*.
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrConflict: DeleteConflict.*.
+	ErrConflict = errors.New("conflict")
+	// ErrLimitExceeded: LimitExceeded.*.
+	ErrLimitExceeded = errors.New("limit exceeded")
+	// ErrNoPermission: NoPermission*, Forbidden, Forbidden.* other than the
+	// network-policy and disabled-key codes.
+	ErrNoPermission = errors.New("no permission")
+	// ErrNetworkPolicy: the AccessKey network policy refused the caller's
+	// source IP. The lab answers Forbidden.AccessKeyPolicy; the real code is
+	// unknown (alibaba-cloud-api.md §8.4), so any code mentioning
+	// AccessKeyPolicy or SourceIp counts.
+	ErrNetworkPolicy = errors.New("blocked by the access key network policy")
+	// ErrInvalidCredentials: InvalidAccessKeyId.*, SignatureDoesNotMatch,
+	// InvalidSecurityToken.*, IncompleteSignature, InvalidCredentials,
+	// MissingSecurityToken, Forbidden.AccessKeyDisabled, and credentials that
+	// could not be resolved locally.
+	ErrInvalidCredentials = errors.New("invalid credentials")
+	// ErrThrottled: Throttling* (or HTTP 429), after retries.
+	ErrThrottled = errors.New("throttled")
+	// ErrTransient: 5xx, ServiceUnavailable, InternalError and network
+	// failures, after retries.
+	ErrTransient = errors.New("transient failure")
+	// ErrInvalidParameter: InvalidParameter*, Invalid*, Missing*,
+	// MalformedPolicyDocument, and arguments this package refused before
+	// calling.
+	ErrInvalidParameter = errors.New("invalid parameter")
+)
+
+// APIError is the only error type *Clients methods return (page callbacks'
+// own errors excepted). It carries what the SPEC asks every API error to
+// name, and Hint says what the user can do about it.
+type APIError struct {
+	API        string // "ram:UpdateAccessKey", "ims:SetAccessKeyPolicy", "actiontrail:LookupEvents", "sts:GetCallerIdentity"
+	Target     string // the AccessKey ID or user/policy name concerned; may be ""
+	Code       string // cloud error code, e.g. "EntityNotExist.User"; "" for network and local errors
+	HTTPStatus int    // 0 when no response arrived
+	RequestID  string
+	Message    string // the service's message, or a scrubbed transport error
+	Attempts   int
+	Err        error // underlying error (never carries request URLs)
+
+	// class is the sentinel decided when the error was built (it can depend
+	// on call context, e.g. InvalidAccessKeyId.NotFound). nil: derive from
+	// Code/HTTPStatus/Err, which is what hand-built APIErrors in fakes get.
+	class error
+}
+
+// Error renders "api target: Code: message (request ID)", masking AK IDs.
+func (e *APIError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.API)
+	if e.Target != "" {
+		b.WriteByte(' ')
+		b.WriteString(displayTarget(e.Target))
+	}
+	b.WriteString(": ")
+	switch {
+	case e.Code != "" && e.Message != "":
+		b.WriteString(e.Code + ": " + e.Message)
+	case e.Code != "":
+		b.WriteString(e.Code)
+	case e.Message != "":
+		b.WriteString(e.Message)
+	case e.HTTPStatus != 0:
+		fmt.Fprintf(&b, "HTTP %d", e.HTTPStatus)
+	case e.Err != nil:
+		b.WriteString(e.Err.Error())
+	default:
+		b.WriteString("unknown error")
+	}
+	var extra []string
+	if e.Code == "" && e.HTTPStatus != 0 && e.Message != "" {
+		extra = append(extra, fmt.Sprintf("HTTP %d", e.HTTPStatus))
+	}
+	if e.RequestID != "" {
+		extra = append(extra, "request "+e.RequestID)
+	}
+	if e.Attempts > 1 {
+		extra = append(extra, fmt.Sprintf("after %d attempts", e.Attempts))
+	}
+	if len(extra) > 0 {
+		b.WriteString(" (" + strings.Join(extra, ", ") + ")")
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *APIError) Unwrap() error { return e.Err }
+
+// Is matches the package sentinels by class, so errors.Is(err,
+// cloud.ErrNotFound) works through any wrapping.
+func (e *APIError) Is(target error) bool {
+	c := e.Class()
+	return c != nil && target == c
+}
+
+// Class returns the sentinel this error belongs to, or nil when it fits
+// none (an unknown code, a malformed response).
+func (e *APIError) Class() error {
+	if e.class == errNoClass {
+		return nil
+	}
+	if e.class != nil {
+		return e.class
+	}
+	return classify(e.Code, e.HTTPStatus, e.Err)
+}
+
+// Hint is one actionable sentence for the person at the terminal.
+func (e *APIError) Hint() string {
+	switch e.Class() {
+	case ErrNoPermission:
+		return fmt.Sprintf("the calling identity lacks %s; use --profile to pick an identity that has it", permissionFor(e.API))
+	case ErrNetworkPolicy:
+		return "the AccessKey network policy blocks this source IP; call from an allowed network or use another identity (--profile)"
+	case ErrThrottled:
+		return fmt.Sprintf("throttled after %d attempts; retry later or lower --parallelism", max(e.Attempts, 1))
+	case ErrInvalidCredentials:
+		switch {
+		case e.Code == "InvalidAccessKeyId.Inactive" || e.Code == "Forbidden.AccessKeyDisabled":
+			return "the AccessKey akresp runs with is disabled; pick another identity with --profile"
+		case strings.HasPrefix(e.Code, "InvalidSecurityToken.Expired"):
+			return "the STS security token has expired; refresh the credentials"
+		}
+		return "check the credentials (--profile, ALIBABA_CLOUD_ACCESS_KEY_ID)"
+	case ErrNotFound:
+		if e.Target != "" {
+			return fmt.Sprintf("check the name/id %q", displayTarget(e.Target))
+		}
+		return "check the name/id"
+	case ErrAlreadyExists:
+		return "it already exists; nothing needs creating"
+	case ErrConflict:
+		return "other entities still depend on it; remove those first (detach policies, delete non-default versions, ...)"
+	case ErrLimitExceeded:
+		return "a quota is reached (e.g. 2 AccessKeys per user, 5 versions per policy); delete or disable something first"
+	case ErrInvalidParameter:
+		if strings.HasPrefix(e.Code, "InvalidTimeStamp") {
+			return "the local clock is more than 15 minutes off; fix the system time"
+		}
+		return fmt.Sprintf("check the values passed to %s", e.API)
+	case ErrTransient:
+		return fmt.Sprintf("the service or network failed after %d attempts; retry later and check --endpoint and connectivity", max(e.Attempts, 1))
+	}
+	if errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded) {
+		return "the operation was interrupted or timed out; run it again"
+	}
+	return ""
+}
+
+// permissionFor maps "ims:SetAccessKeyPolicy" to the RAM action that
+// authorises it: IMS operations are authorised as ram:<Action>
+// (alibaba-cloud-api.md §11).
+func permissionFor(api string) string {
+	if rest, ok := strings.CutPrefix(api, "ims:"); ok {
+		return "ram:" + rest
+	}
+	return api
+}
+
+// displayTarget masks AccessKey IDs (LTAI…, STS.…) and leaves names alone.
+func displayTarget(t string) string {
+	if looksLikeKeyID(t) {
+		return redact.MaskKeyID(t)
+	}
+	return t
+}
+
+// looksLikeKeyID is a display heuristic only (validation lives in
+// internal/policy).
+func looksLikeKeyID(s string) bool {
+	return len(s) >= 16 && (strings.HasPrefix(s, "LTAI") || strings.HasPrefix(s, "STS."))
+}
+
+// classify maps a code (preferred), HTTP status and transport error to a
+// sentinel. Codes are compared exactly or by dotted prefix, never by
+// message text.
+func classify(code string, status int, err error) error {
+	if code != "" {
+		if c := classifyCode(code); c != nil {
+			return c
+		}
+	}
+	switch {
+	case status == 429:
+		return ErrThrottled
+	case status >= 500:
+		return ErrTransient
+	}
+	if code == "" && err != nil && isNetworkError(err) {
+		return ErrTransient
+	}
+	return nil
+}
+
+func hasCodePrefix(code, prefix string) bool {
+	return code == prefix || strings.HasPrefix(code, prefix+".")
+}
+
+func classifyCode(code string) error {
+	lower := strings.ToLower(code)
+	switch {
+	case strings.Contains(lower, "accesskeypolicy") || strings.Contains(lower, "sourceip"):
+		return ErrNetworkPolicy
+	case strings.HasPrefix(code, "Throttling"):
+		return ErrThrottled
+	case hasCodePrefix(code, "EntityNotExist"):
+		return ErrNotFound
+	case hasCodePrefix(code, "EntityAlreadyExists"):
+		return ErrAlreadyExists
+	case hasCodePrefix(code, "DeleteConflict"):
+		return ErrConflict
+	case hasCodePrefix(code, "LimitExceeded"):
+		return ErrLimitExceeded
+	case hasCodePrefix(code, "InvalidAccessKeyId"),
+		code == "SignatureDoesNotMatch",
+		hasCodePrefix(code, "InvalidSecurityToken"),
+		code == "IncompleteSignature",
+		code == "InvalidCredentials",
+		code == "MissingSecurityToken",
+		code == "Forbidden.AccessKeyDisabled":
+		return ErrInvalidCredentials
+	case strings.HasPrefix(code, "NoPermission"), hasCodePrefix(code, "Forbidden"):
+		return ErrNoPermission
+	case strings.HasPrefix(code, "Invalid"), strings.HasPrefix(code, "Missing"),
+		code == "MalformedPolicyDocument":
+		return ErrInvalidParameter
+	case code == "ServiceUnavailable", code == "InternalError",
+		strings.HasPrefix(code, "ServiceUnavailable."), strings.HasPrefix(code, "InternalError."):
+		return ErrTransient
+	}
+	return nil
+}
+
+// isNetworkError reports connection-level failures: refused, reset, EOF,
+// timeouts (including http.Client.Timeout, which unwraps to
+// context.DeadlineExceeded; the retry loop checks the caller's own context
+// before asking), DNS.
+func isNetworkError(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false // the caller gave up; not the network's fault
+	}
+	var (
+		ne  net.Error
+		oe  *net.OpError
+		dns *net.DNSError
+	)
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.ECONNREFUSED),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return true
+	case errors.As(err, &oe), errors.As(err, &dns):
+		return true
+	case errors.As(err, &ne) && ne.Timeout():
+		return true
+	}
+	return false
+}
+
+// notSent reports failures where the request provably never reached the
+// server: the TCP connection (or TLS handshake) was never established.
+func notSent(err error) bool {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// credentialError marks a failure to resolve credentials locally (profile
+// missing, default chain empty). It deliberately does not implement tea's
+// BaseError, so the SDK passes it through unchanged.
+type credentialError struct{ err error }
+
+func (e *credentialError) Error() string { return "resolve credentials: " + e.err.Error() }
+func (e *credentialError) Unwrap() error { return e.err }
+
+// localError marks an argument refused before any call was made.
+type localError struct{ msg string }
+
+func (e *localError) Error() string { return e.msg }
+
+var requestIDInMessage = regexp.MustCompile(`request id: ?([A-Za-z0-9\-]+)\s*$`)
+
+// sdkFields pulls code, status, request ID and the service's own message
+// out of a *tea.SDKError. The SDK renders Message as
+// "code: <status>, <message> request id: <id>" and Data as the error body
+// re-serialised to JSON (alibaba-cloud-api.md §8.2).
+func sdkFields(se *tea.SDKError) (code string, status int, requestID, message string) {
+	code = tea.StringValue(se.Code)
+	status = tea.IntValue(se.StatusCode)
+	msg := tea.StringValue(se.Message)
+	if data := tea.StringValue(se.Data); data != "" {
+		var body map[string]any
+		if json.Unmarshal([]byte(data), &body) == nil {
+			requestID = firstString(body, "RequestId", "requestId")
+			message = firstString(body, "Message", "message")
+			if code == "" {
+				code = firstString(body, "Code", "code")
+			}
+		}
+	}
+	if requestID == "" {
+		if m := requestIDInMessage.FindStringSubmatch(msg); m != nil {
+			requestID = m[1]
+		}
+	}
+	if message == "" {
+		message = msg
+		if rest, ok := strings.CutPrefix(message, "code: "); ok {
+			if i := strings.Index(rest, ", "); i >= 0 {
+				message = rest[i+2:]
+			}
+		}
+		if i := strings.LastIndex(message, " request id: "); i >= 0 {
+			message = message[:i]
+		}
+	}
+	// V1 gateways append the server's string-to-sign to
+	// SignatureDoesNotMatch; it carries the AccessKeyId and SecurityToken.
+	if i := strings.Index(message, " server string to sign is:"); i >= 0 {
+		message = message[:i]
+	}
+	return code, status, requestID, strings.TrimSpace(message)
+}
+
+func firstString(m map[string]any, keys ...string) string {
+	for _, k := range keys {
+		if v, ok := m[k]; ok && v != nil {
+			if s := fmt.Sprint(v); s != "" {
+				return s
+			}
+		}
+	}
+	return ""
+}
+
+// scrubTransportError rebuilds a *url.Error without its URL: the SDK puts
+// every parameter in the query string, and for STS (V1 signing) that
+// includes AccessKeyId, Signature and SecurityToken.
+func scrubTransportError(err error) error {
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		return err
+	}
+	safe := ue.URL
+	if u, perr := url.Parse(ue.URL); perr == nil {
+		safe = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+	} else {
+		safe = "(request url withheld)"
+	}
+	return &url.Error{Op: ue.Op, URL: safe, Err: ue.Err}
+}
