@@ -35,14 +35,18 @@ const (
 // Clients talks to RAM, IMS, ActionTrail and STS. It is safe for concurrent
 // use; rate limiters are shared by all goroutines using it.
 type Clients struct {
-	s      settings
-	ram    *ram.Client
-	at     *actiontrail.Client
-	sts    *sts.Client
-	ims    *openapi.Client
-	cred   credentials.Credential
-	limits *limiters
-	logger *slog.Logger
+	s    settings
+	ram  *ram.Client
+	at   *actiontrail.Client
+	sts  *sts.Client
+	ims  *openapi.Client
+	cred credentials.Credential
+	doer dara.HttpClient
+
+	// generic holds CallRPC's per-product clients, built on first use.
+	generic map[string]*openapi.Client
+	limits  *limiters
+	logger  *slog.Logger
 
 	// verified is set once any call succeeded, proving the caller's own
 	// credentials work (see newAPIError).
@@ -72,6 +76,7 @@ func New(ctx context.Context, cfg Config) (*Clients, error) {
 	c := &Clients{
 		s:          s,
 		cred:       cred,
+		doer:       doer,
 		limits:     newLimiters(s),
 		logger:     s.Logger,
 		sleep:      sleepCtx,

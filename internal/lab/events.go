@@ -58,6 +58,7 @@ var Services = map[string]ServiceInfo{
 	"2014-05-26": {Name: "Ecs", Host: "ecs.%s.aliyuncs.com", Product: "ecs"},
 	"2014-08-15": {Name: "Rds", Host: "rds.aliyuncs.com", Product: "rds"},
 	"2017-05-25": {Name: "Dysms", Host: "dysmsapi.aliyuncs.com", Product: "dysms", Global: true},
+	"2016-01-20": {Name: "Kms", Host: "kms.%s.aliyuncs.com", Product: "kms"},
 }
 
 // ActionRW classifies an API name as Read or Write the way ActionTrail does
