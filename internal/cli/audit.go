@@ -1,0 +1,887 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/policy"
+	"github.com/akresp/akresp/internal/redact"
+)
+
+// AuditOptions holds the dependencies and flags of `akresp audit`.
+type AuditOptions struct {
+	IO       *IOStreams
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Settings func() (*Settings, error)
+	// Backend and SweepBackend return the cloud to talk to; tests replace
+	// them. Neither is called for an offline audit.
+	Backend      func(ctx context.Context) (audit.Cloud, error)
+	SweepBackend func(ctx context.Context) (audit.SweepCloud, error)
+
+	KeyID string
+
+	// Single-key audit.
+	Since, Until    string
+	since, until    time.Time
+	Trails          []string
+	OSSLogs         []string
+	SLSLogs         []string
+	Strict          bool
+	Online, Offline bool
+	LeakTime        string
+	leakTime        time.Time
+	TrustedCIDRs    []string
+	trusted         []netip.Prefix
+	BusinessHours   string
+	hours           audit.BusinessHours
+	BHTZ            string
+	bhTZ            *time.Location
+	MinSeverity     string
+	minSeverity     audit.Severity
+
+	// Idle sweep.
+	Idle             bool
+	IdleDays         int
+	MaxAgeDays       int
+	Parallelism      int
+	CredentialReport string
+
+	FailOn string
+	failOn audit.Severity
+	failOK bool
+}
+
+func newCmdAudit(f *Factory, runF func(context.Context, *AuditOptions) error) *cobra.Command {
+	opts := &AuditOptions{IO: f.IO, Now: f.Now, Settings: f.Settings}
+	cmd := &cobra.Command{
+		Use:   "audit <AK-ID> | audit --idle",
+		Short: "Investigate one AccessKey (facts, events, findings, verdict), or sweep every key for idle and risky ones",
+		Long: `Investigate one AccessKey, or sweep the whole account.
+
+audit <AK-ID> shows who owns the key, its status, age and last use (ActionTrail
+GetAccessKeyLastUsed*: refreshed hourly, up to 400 days back, management
+events only), reads the key's events, runs the detection rules and gives a
+verdict (idle, in use, suspected leak) with the next commands to run and the
+trusted CIDRs to contain the key to.
+
+Where the events come from:
+  - online (default): ActionTrail LookupEvents over --since (default 30d, at
+    most 90d, ActionTrail's retention), paged within its 2 requests/s quota;
+  - offline: --trail (ActionTrail deliveries to OSS, SLS exports, LookupEvents
+    documents; files or directories, gzip or not), --oss-log (OSS access
+    logs), --sls-log (SLS operation logs). Offline inputs are analysed over
+    their own time range unless --since/--until narrow them.
+When any offline input is given the audit is offline and needs no credentials
+and no network, unless --online asks for both. Malformed records are reported
+with file and position and skipped; --strict stops at the first one.
+
+audit --idle sweeps every key of the account: never used, idle (--idle-days),
+unrotated (--max-age-days), more than one active key per user, disabled keys
+left in place, root-account keys and their use, and console users without
+MFA. It uses the IMS credential report when available and per-user calls
+otherwise (--credential-report); failures for one user are diagnostics.
+
+--fail-on SEVERITY exits 3 after printing when a finding (or, with --idle, a
+key or user) is at or above SEVERITY: the weekly cron branches on it.
+
+Times: machine output is UTC; people's output uses --tz. Business hours
+(--business-hours, default "Mon-Fri 09:00-19:00") are in --bh-tz (default
+Asia/Shanghai).`,
+		Example: `  akresp audit LTAI5tExampleKey0000001
+  akresp audit LTAI5tExampleKey0000001 --since 7d --leak-time 2026-11-20T03:00:00Z -o json
+  akresp audit LTAI5tExampleKey0000001 --trail ./trails/ --oss-log ./oss-logs/ --strict
+  akresp audit --idle --fail-on high -o json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.KeyID = strings.TrimSpace(args[0])
+			}
+			if f.Logger != nil {
+				opts.Logger = f.Logger()
+			}
+			if opts.Backend == nil {
+				opts.Backend = func(ctx context.Context) (audit.Cloud, error) { return f.Cloud(ctx) }
+			}
+			if opts.SweepBackend == nil {
+				opts.SweepBackend = func(ctx context.Context) (audit.SweepCloud, error) { return f.Cloud(ctx) }
+			}
+			if err := validateAudit(cmd, opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runAudit(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Since, "since", "", "start of the window: a duration back from now (30d, 12h) or an RFC 3339 time; online default 30d, at most 90d")
+	fl.StringVar(&opts.Until, "until", "", "end of the window: a duration back from now or an RFC 3339 time (default now)")
+	fl.StringArrayVar(&opts.Trails, "trail", nil, "ActionTrail `PATH` (file or directory; OSS deliveries, SLS exports, LookupEvents documents; repeatable)")
+	fl.StringArrayVar(&opts.OSSLogs, "oss-log", nil, "OSS access log `PATH` (file or directory; repeatable)")
+	fl.StringArrayVar(&opts.SLSLogs, "sls-log", nil, "SLS operation log `PATH` (file or directory; repeatable)")
+	fl.BoolVar(&opts.Strict, "strict", false, "stop at the first malformed record instead of reporting and skipping it")
+	fl.BoolVar(&opts.Online, "online", false, "also read facts and events from the cloud when offline inputs are given")
+	fl.BoolVar(&opts.Offline, "offline", false, "never call the cloud (implied by --trail, --oss-log or --sls-log without --online)")
+	fl.StringVar(&opts.LeakTime, "leak-time", "", "when the key is believed to have leaked (RFC 3339): use after it is suspect, history before it is the baseline")
+	fl.StringSliceVar(&opts.TrustedCIDRs, "trusted-cidr", nil, "`CIDR`s or addresses known to be legitimate (repeatable, comma-separated)")
+	fl.StringVar(&opts.BusinessHours, "business-hours", "", `working days and hours, e.g. "Mon-Fri 09:00-19:00" (the default) or "always"`)
+	fl.StringVar(&opts.BHTZ, "bh-tz", audit.DefaultTimeZone, "time zone of --business-hours")
+	fl.StringVar(&opts.MinSeverity, "min-severity", "info", "leave out findings below this severity")
+	fl.BoolVar(&opts.Idle, "idle", false, "sweep every key of the account instead of auditing one")
+	fl.IntVar(&opts.IdleDays, "idle-days", audit.DefaultIdleDays, "a key unused for longer than this many days is idle")
+	fl.IntVar(&opts.MaxAgeDays, "max-age-days", audit.DefaultMaxKeyAgeDays, "an active key older than this many days is unrotated")
+	fl.IntVar(&opts.Parallelism, "parallelism", audit.DefaultSweepParallelism, "users examined at once by --idle (calls still keep to each API's quota)")
+	fl.StringVar(&opts.CredentialReport, "credential-report", audit.ReportAuto, "use the IMS credential report for --idle: auto|always|never")
+	fl.StringVar(&opts.FailOn, "fail-on", "", "exit 3 when a finding is at or above this severity: low|medium|high|critical")
+	cmd.MarkFlagsMutuallyExclusive("online", "offline")
+	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
+	_ = cmd.RegisterFlagCompletionFunc("min-severity", fixedCompletion("info", "low", "medium", "high", "critical"))
+	_ = cmd.RegisterFlagCompletionFunc("credential-report", fixedCompletion(audit.ReportAuto, audit.ReportAlways, audit.ReportNever))
+	setOutputFormats(cmd, FormatTable, FormatJSON, FormatCSV, FormatMarkdown)
+	return cmd
+}
+
+func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+		return values, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// offline reports whether the audit makes no cloud call: offline inputs
+// were given without --online, or --offline was given.
+func (o *AuditOptions) offline() bool {
+	return o.Offline || (!o.Online && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) > 0)
+}
+
+func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
+	now := o.Now()
+	if o.FailOn != "" {
+		s, err := audit.ParseSeverity(o.FailOn)
+		if err != nil || s == audit.Info {
+			return UsageErrorf("--fail-on %q: want low, medium, high or critical", o.FailOn)
+		}
+		o.failOn, o.failOK = s, true
+	}
+	if o.Idle {
+		if o.KeyID != "" {
+			return UsageErrorf("audit --idle sweeps every key: drop the AccessKey ID %s, or drop --idle", redact.MaskKeyID(o.KeyID))
+		}
+		for _, name := range []string{"since", "until", "trail", "oss-log", "sls-log", "strict", "online", "offline", "leak-time", "trusted-cidr", "business-hours", "bh-tz", "min-severity"} {
+			if cmd.Flags().Changed(name) {
+				return UsageErrorf("--%s applies to the audit of one key, not to --idle", name)
+			}
+		}
+		if o.IdleDays < 1 || o.MaxAgeDays < 1 {
+			return UsageErrorf("--idle-days (%d) and --max-age-days (%d) must be at least 1", o.IdleDays, o.MaxAgeDays)
+		}
+		if o.Parallelism < 1 || o.Parallelism > 256 {
+			return UsageErrorf("--parallelism %d: want 1 to 256", o.Parallelism)
+		}
+		switch o.CredentialReport {
+		case audit.ReportAuto, audit.ReportAlways, audit.ReportNever:
+		default:
+			return UsageErrorf("--credential-report %q: want auto, always or never", o.CredentialReport)
+		}
+		return nil
+	}
+	for _, name := range []string{"idle-days", "max-age-days", "parallelism", "credential-report"} {
+		if cmd.Flags().Changed(name) {
+			return UsageErrorf("--%s applies only to audit --idle", name)
+		}
+	}
+	if o.KeyID == "" {
+		return UsageErrorf("audit needs an AccessKey ID (akresp audit <AK-ID>), or --idle to sweep every key")
+	}
+	id, err := policy.ParseAccessKeyID(o.KeyID)
+	if err != nil {
+		return NewUsageError(err)
+	}
+	o.KeyID = id
+	if o.Offline && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) == 0 {
+		return UsageErrorf("--offline needs --trail, --oss-log or --sls-log input")
+	}
+	if o.since, err = parseWhen("since", o.Since, now); err != nil {
+		return err
+	}
+	if o.until, err = parseWhen("until", o.Until, now); err != nil {
+		return err
+	}
+	if !o.since.IsZero() && !o.until.IsZero() && o.until.Before(o.since) {
+		return UsageErrorf("--until %s is before --since %s", o.until.UTC().Format(time.RFC3339), o.since.UTC().Format(time.RFC3339))
+	}
+	if !o.offline() && !o.since.IsZero() && o.since.Before(now.Add(-audit.LookupRetention-time.Minute)) {
+		return UsageErrorf("--since %s: %v", o.Since, audit.ErrWindowTooLong)
+	}
+	if o.LeakTime != "" {
+		if o.leakTime, err = time.Parse(time.RFC3339, o.LeakTime); err != nil {
+			return UsageErrorf("--leak-time %q: want an RFC 3339 time such as 2026-11-20T03:00:00Z", o.LeakTime)
+		}
+	}
+	o.trusted = nil
+	for _, c := range o.TrustedCIDRs {
+		p, err := policy.ParseCIDR(c)
+		if err != nil {
+			return NewUsageError(fmt.Errorf("--trusted-cidr: %w", err))
+		}
+		o.trusted = append(o.trusted, p)
+	}
+	if o.BusinessHours != "" {
+		if o.hours, err = audit.ParseBusinessHours(o.BusinessHours); err != nil {
+			return NewUsageError(fmt.Errorf("--business-hours: %w", err))
+		}
+	}
+	if o.bhTZ, err = time.LoadLocation(o.BHTZ); err != nil {
+		if o.BHTZ != audit.DefaultTimeZone {
+			return UsageErrorf("--bh-tz %q is not a time zone name such as Asia/Shanghai or UTC", o.BHTZ)
+		}
+		o.bhTZ = nil // the engine falls back to a fixed UTC+8
+	}
+	if o.minSeverity, err = audit.ParseSeverity(o.MinSeverity); err != nil {
+		return NewUsageError(fmt.Errorf("--min-severity: %w", err))
+	}
+	return nil
+}
+
+// parseWhen reads --since/--until: "" (unset), a duration back from now
+// ("30d", "2w", "12h", "90m") or an RFC 3339 time or date.
+func parseWhen(flag, v string, now time.Time) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t.UTC(), nil
+	}
+	if t, err := time.Parse("2006-01-02", v); err == nil {
+		return t.UTC(), nil
+	}
+	bad := UsageErrorf("--%s %q: want a duration back from now (30d, 2w, 12h) or an RFC 3339 time such as 2026-11-20T03:00:00Z", flag, v)
+	var d time.Duration
+	switch {
+	case strings.HasSuffix(v, "d") || strings.HasSuffix(v, "w"):
+		n, err := strconv.Atoi(v[:len(v)-1])
+		if err != nil || n < 0 || n > 100000 {
+			return time.Time{}, bad
+		}
+		d = time.Duration(n) * 24 * time.Hour
+		if strings.HasSuffix(v, "w") {
+			d *= 7
+		}
+	default:
+		var err error
+		if d, err = time.ParseDuration(v); err != nil || d < 0 {
+			return time.Time{}, bad
+		}
+	}
+	return now.Add(-d).UTC(), nil
+}
+
+func runAudit(ctx context.Context, o *AuditOptions) error {
+	s, err := o.Settings()
+	if err != nil {
+		return err
+	}
+	if o.Idle {
+		return runSweep(ctx, o, s)
+	}
+	eo := audit.Options{
+		KeyID:         o.KeyID,
+		Now:           o.Now(),
+		LeakTime:      o.leakTime,
+		TrustedCIDRs:  o.trusted,
+		BusinessHours: o.hours,
+		TZ:            o.bhTZ,
+		MinSeverity:   o.minSeverity,
+	}
+	in := audit.InvestigateOptions{
+		Engine:  eo,
+		Since:   o.since,
+		Until:   o.until,
+		Online:  !o.offline(),
+		Trails:  o.Trails,
+		OSSLogs: o.OSSLogs,
+		SLSLogs: o.SLSLogs,
+		Strict:  o.Strict,
+	}
+	var c audit.Cloud
+	if in.Online {
+		if c, err = o.Backend(ctx); err != nil {
+			return err
+		}
+	}
+	stop := o.spinner(s.Output, &in)
+	r, err := audit.Investigate(ctx, c, in)
+	stop()
+	if err != nil {
+		return err
+	}
+	po := printOptions(&Factory{IO: o.IO, Now: o.Now}, s)
+	switch s.Output {
+	case FormatJSON:
+		p, _ := NewPrinter(FormatJSON, po)
+		err = p.Print(o.IO.Out, r)
+	case FormatCSV:
+		err = renderCSV(o.IO.Out, auditFindingsTable{r})
+	case FormatMarkdown:
+		err = renderAuditMarkdown(o.IO.Out, r, po)
+	default:
+		err = renderAuditTable(o.IO.Out, r, po)
+	}
+	if err != nil {
+		return err
+	}
+	if o.failOK && r.HasAtLeast(o.failOn) {
+		n := 0
+		for _, f := range r.Findings {
+			if f.Severity >= o.failOn {
+				n++
+			}
+		}
+		return &FindingsError{Count: n, Threshold: o.failOn.String()}
+	}
+	return nil
+}
+
+// spinner shows the audit's stages on stderr when it is a terminal and
+// the output is not JSON; it returns the function that clears it.
+func (o *AuditOptions) spinner(output string, in *audit.InvestigateOptions) func() {
+	if !o.IO.IsStderrTTY() || output == FormatJSON {
+		return func() {}
+	}
+	bar := progressbar.NewOptions(-1,
+		progressbar.OptionSetWriter(o.IO.ErrOut),
+		progressbar.OptionSpinnerType(14),
+		progressbar.OptionClearOnFinish(),
+		progressbar.OptionSetDescription("auditing "+redact.MaskKeyID(o.KeyID)),
+		progressbar.OptionThrottle(100*time.Millisecond),
+	)
+	var mu sync.Mutex
+	in.Progress = func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		bar.Describe(msg)
+		_ = bar.Add(1)
+	}
+	return func() {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = bar.Finish()
+	}
+}
+
+func runSweep(ctx context.Context, o *AuditOptions, s *Settings) error {
+	c, err := o.SweepBackend(ctx)
+	if err != nil {
+		return err
+	}
+	so := audit.SweepOptions{
+		Now:                 o.Now(),
+		IdleDays:            o.IdleDays,
+		MaxAgeDays:          o.MaxAgeDays,
+		Parallelism:         o.Parallelism,
+		UseCredentialReport: o.CredentialReport,
+	}
+	var bar *progressbar.ProgressBar
+	if o.IO.IsStderrTTY() && s.Output != FormatJSON {
+		var mu sync.Mutex
+		so.Progress = func(done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			if bar == nil {
+				bar = progressbar.NewOptions(total,
+					progressbar.OptionSetWriter(o.IO.ErrOut),
+					progressbar.OptionSetDescription("users"),
+					progressbar.OptionShowCount(),
+					progressbar.OptionClearOnFinish(),
+					progressbar.OptionThrottle(100*time.Millisecond),
+				)
+			}
+			_ = bar.Set(done)
+		}
+	}
+	r, err := audit.Sweep(ctx, c, so)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	po := printOptions(&Factory{IO: o.IO, Now: o.Now}, s)
+	switch s.Output {
+	case FormatJSON:
+		p, _ := NewPrinter(FormatJSON, po)
+		err = p.Print(o.IO.Out, r)
+	case FormatCSV:
+		err = renderCSV(o.IO.Out, r)
+	case FormatMarkdown:
+		err = renderSweepMarkdown(o.IO.Out, r)
+	default:
+		err = renderSweepTable(o.IO.Out, r, po)
+	}
+	if err != nil {
+		return err
+	}
+	if o.failOK && r.HasAtLeast(o.failOn) {
+		return &FindingsError{Count: r.CountAtLeast(o.failOn), Threshold: o.failOn.String()}
+	}
+	return nil
+}
+
+// --- rendering: the audit of one key -----------------------------------------
+
+// auditFindingsTable is the CSV form of an audit: one row per finding.
+type auditFindingsTable struct{ r *audit.Result }
+
+func (auditFindingsTable) Columns() []string {
+	return []string{"id", "severity", "title", "count", "first", "last", "ips", "evidence_event_ids", "why"}
+}
+
+func (t auditFindingsTable) Rows() [][]any {
+	var rows [][]any
+	for _, f := range t.r.Findings {
+		var ids []string
+		for _, e := range f.Evidence {
+			ids = append(ids, e.EventID)
+		}
+		rows = append(rows, []any{f.ID, f.Severity, f.Title, f.Count, f.First, f.Last, strings.Join(f.IPs, " "), strings.Join(ids, " "), f.Why})
+	}
+	return rows
+}
+
+var statusLabel = map[string]string{
+	audit.StatusIdle:          "IDLE",
+	audit.StatusInUse:         "IN USE",
+	audit.StatusSuspectedLeak: "SUSPECTED LEAK",
+}
+
+// kv is one "label: value" line of a section.
+type kv struct {
+	k string
+	v any
+}
+
+func keyFacts(r *audit.Result) []kv {
+	k := r.Key
+	owner := k.Owner
+	if owner == "" {
+		owner = "unknown"
+	}
+	if k.OwnerType != "" && k.OwnerType != "unknown" {
+		owner += " (" + k.OwnerType + ")"
+	}
+	if k.AccountID != "" {
+		owner += ", account " + k.AccountID
+	}
+	lines := []kv{{"AccessKey", k.AccessKeyID}, {"Owner", owner}}
+	if k.Status != "" {
+		lines = append(lines, kv{"Status", k.Status})
+	}
+	if !k.Created.IsZero() {
+		lines = append(lines, kv{"Created", k.Created}, kv{"Age", fmt.Sprintf("%d days", k.AgeDays)})
+	}
+	if !k.LastUsed.IsZero() {
+		lines = append(lines, kv{"Last used", k.LastUsed})
+		if k.LastUsedService != "" {
+			lines = append(lines, kv{"Last service", k.LastUsedService})
+		}
+	} else {
+		lines = append(lines, kv{"Last used", "no record"})
+	}
+	if len(k.UsedServices) > 0 {
+		lines = append(lines, kv{"Services used", strings.Join(k.UsedServices, ", ")})
+	}
+	if len(k.LastUsedIPs) > 0 {
+		lines = append(lines, kv{"Source IPs used", strings.Join(k.LastUsedIPs, ", ")})
+	}
+	return lines
+}
+
+func windowFacts(r *audit.Result) []kv {
+	w := r.Window
+	lines := []kv{{"From", w.Since}, {"To", w.Until},
+		{"Events", fmt.Sprintf("%d analysed, %d of akresp's own left out, %d filtered (other keys or outside the window)", w.Events, w.Excluded, w.Filtered)}}
+	if len(w.Sources) > 0 {
+		lines = append(lines, kv{"Read from", strings.Join(w.Sources, ", ")})
+	}
+	if !w.LeakTime.IsZero() {
+		lines = append(lines, kv{"Leak time", w.LeakTime})
+	}
+	base := w.BaselineBasis
+	if !w.BaselineEnd.IsZero() {
+		lines = append(lines, kv{"Baseline", fmt.Sprintf("%d events before the split (%s)", w.BaselineEvents, base)}, kv{"Baseline end", w.BaselineEnd})
+	} else {
+		lines = append(lines, kv{"Baseline", base})
+	}
+	return lines
+}
+
+func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
+	tty := po.IO != nil && po.IO.IsStdoutTTY()
+	now := time.Now()
+	if po.Now != nil {
+		now = po.Now()
+	}
+	var b strings.Builder
+	cell := func(v any) string { return formatCell(v, tty, po.TZ, now) }
+	section := func(title string) { b.WriteString("\n" + title + "\n") }
+	pairs := func(lines []kv) {
+		width := 0
+		for _, l := range lines {
+			width = max(width, len(l.k)+1)
+		}
+		for _, l := range lines {
+			fmt.Fprintf(&b, "  %-*s  %s\n", width, l.k+":", oneLine(cell(l.v)))
+		}
+	}
+	table := func(cols []string, rows [][]any) error {
+		t := NewTable(po, cols...)
+		for _, row := range rows {
+			t.AddRow(row...)
+		}
+		var tb strings.Builder
+		if err := t.Render(&tb); err != nil {
+			return err
+		}
+		for line := range strings.Lines(tb.String()) {
+			b.WriteString("  " + line)
+		}
+		return nil
+	}
+
+	v := r.Verdict
+	fmt.Fprintf(&b, "VERDICT: %s (%s)\n", statusLabel[v.Status], v.Severity)
+	b.WriteString("  " + v.Summary + "\n")
+	for _, reason := range v.Reasons {
+		b.WriteString("  - " + reason + "\n")
+	}
+	if len(v.SuggestedTrustedCIDRs) > 0 {
+		b.WriteString("  Suggested trusted CIDRs: " + strings.Join(v.SuggestedTrustedCIDRs, ", ") + "\n")
+	}
+	if len(v.NextSteps) > 0 {
+		b.WriteString("  Next steps:\n")
+		for _, s := range v.NextSteps {
+			fmt.Fprintf(&b, "    %s\n        %s\n", s.Command, s.Why)
+		}
+	}
+
+	section("KEY")
+	pairs(keyFacts(r))
+	section("WINDOW")
+	pairs(windowFacts(r))
+
+	section(fmt.Sprintf("FINDINGS (%d)", len(r.Findings)))
+	if len(r.Findings) == 0 {
+		b.WriteString("  none\n")
+	} else {
+		var rows [][]any
+		for _, f := range r.Findings {
+			rows = append(rows, []any{f.Severity, f.ID, f.Title, f.Count, f.First, f.Last, strings.Join(f.IPs, " ")})
+		}
+		if err := table([]string{"severity", "id", "title", "count", "first", "last", "ips"}, rows); err != nil {
+			return err
+		}
+		b.WriteString("\n  Evidence (earliest first, up to 3 per finding):\n")
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "  %s %s: %s\n", f.ID, f.Severity, oneLine(f.Why))
+			for i, e := range f.Evidence {
+				if i == 3 {
+					fmt.Fprintf(&b, "      ... %d more in -o json\n", len(f.Evidence)-3)
+					break
+				}
+				line := fmt.Sprintf("%s  %s:%s from %s", cell(e.Time), e.Service, e.Name, e.SourceIP)
+				if e.ErrorCode != "" {
+					line += " [" + e.ErrorCode + "]"
+				}
+				if e.Detail != "" {
+					line += "  " + e.Detail
+				}
+				line += "  event " + e.EventID
+				b.WriteString("      " + oneLine(line) + "\n")
+			}
+		}
+	}
+
+	if len(r.Created) > 0 {
+		section("CREATED BY THE KEY")
+		var rows [][]any
+		for _, c := range r.Created {
+			rows = append(rows, []any{c.Kind, c.Name, c.User, c.Action, c.Event.Time, c.Event.SourceIP})
+		}
+		if err := table([]string{"kind", "name", "user", "action", "time", "source ip"}, rows); err != nil {
+			return err
+		}
+	}
+
+	section(fmt.Sprintf("SOURCE IPS (%d)", len(r.Sources)))
+	if len(r.Sources) == 0 {
+		b.WriteString("  none\n")
+	} else {
+		var rows [][]any
+		for _, s := range r.Sources {
+			flag := strings.Join(s.Reasons, ",")
+			if s.Trusted {
+				flag = strings.TrimPrefix(flag+",trusted", ",")
+			}
+			rows = append(rows, []any{s.IP, s.Count, s.Errors, s.FirstSeen, s.LastSeen, flag, strings.Join(s.Services, " ")})
+		}
+		if err := table([]string{"ip", "events", "errors", "first", "last", "flags", "services"}, rows); err != nil {
+			return err
+		}
+	}
+
+	section(fmt.Sprintf("SERVICES (%d)", len(r.Services)))
+	if len(r.Services) == 0 {
+		b.WriteString("  none\n")
+	} else {
+		var rows [][]any
+		for _, s := range r.Services {
+			var acts []string
+			for i, a := range s.Actions {
+				if i == 5 {
+					break
+				}
+				acts = append(acts, fmt.Sprintf("%s×%d", a.Name, a.Count))
+			}
+			rows = append(rows, []any{s.Service, s.Count, s.Writes, s.Errors, strings.Join(acts, " ")})
+		}
+		if err := table([]string{"service", "events", "writes", "errors", "top actions"}, rows); err != nil {
+			return err
+		}
+	}
+
+	if len(r.Resources) > 0 {
+		section(fmt.Sprintf("RESOURCES (%d)", len(r.Resources)))
+		var rows [][]any
+		for i, x := range r.Resources {
+			if i == 20 {
+				break
+			}
+			rows = append(rows, []any{x.Type, x.Name, x.Count, x.LastSeen})
+		}
+		if err := table([]string{"type", "name", "events", "last"}, rows); err != nil {
+			return err
+		}
+		if len(r.Resources) > 20 {
+			fmt.Fprintf(&b, "  ... %d more in -o json\n", len(r.Resources)-20)
+		}
+	}
+
+	if len(r.Caveats) > 0 {
+		section("CAVEATS")
+		for _, c := range r.Caveats {
+			b.WriteString("  - " + c + "\n")
+		}
+	}
+	if len(r.Diagnostics) > 0 {
+		section(fmt.Sprintf("DIAGNOSTICS (%d)", len(r.Diagnostics)))
+		for _, d := range r.Diagnostics {
+			line := fmt.Sprintf("  %s: %s: %s", d.Level, d.Source, d.Summary)
+			if d.Detail != "" {
+				line += " (" + oneLine(d.Detail) + ")"
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
+	var b strings.Builder
+	cell := func(v any) string { return formatCell(v, false, time.UTC, time.Time{}) }
+	mdTable := func(cols []string, rows [][]any) {
+		b.WriteString("|")
+		for _, c := range cols {
+			b.WriteString(" " + mdEscape(c) + " |")
+		}
+		b.WriteString("\n|" + strings.Repeat(" --- |", len(cols)) + "\n")
+		for _, row := range rows {
+			b.WriteString("|")
+			for i := range cols {
+				v := ""
+				if i < len(row) {
+					v = cell(row[i])
+				}
+				b.WriteString(" " + mdEscape(v) + " |")
+			}
+			b.WriteString("\n")
+		}
+	}
+	v := r.Verdict
+	fmt.Fprintf(&b, "# AccessKey audit: %s\n\n", r.Key.AccessKeyID)
+	fmt.Fprintf(&b, "## Verdict: %s (%s)\n\n%s\n\n", statusLabel[v.Status], v.Severity, v.Summary)
+	for _, reason := range v.Reasons {
+		b.WriteString("- " + mdEscape(reason) + "\n")
+	}
+	if len(v.SuggestedTrustedCIDRs) > 0 {
+		b.WriteString("\nSuggested trusted CIDRs: `" + strings.Join(v.SuggestedTrustedCIDRs, ", ") + "`\n")
+	}
+	if len(v.NextSteps) > 0 {
+		b.WriteString("\n### Next steps\n\n")
+		for _, s := range v.NextSteps {
+			fmt.Fprintf(&b, "- `%s`: %s\n", s.Command, s.Why)
+		}
+	}
+	b.WriteString("\n## Key\n\n")
+	var rows [][]any
+	for _, l := range keyFacts(r) {
+		rows = append(rows, []any{l.k, l.v})
+	}
+	mdTable([]string{"fact", "value"}, rows)
+	b.WriteString("\n## Window\n\n")
+	rows = nil
+	for _, l := range windowFacts(r) {
+		rows = append(rows, []any{l.k, l.v})
+	}
+	mdTable([]string{"fact", "value"}, rows)
+	fmt.Fprintf(&b, "\n## Findings (%d)\n\n", len(r.Findings))
+	if len(r.Findings) == 0 {
+		b.WriteString("None.\n")
+	} else {
+		rows = nil
+		for _, f := range r.Findings {
+			rows = append(rows, []any{f.Severity, f.ID, f.Title, f.Count, f.First, f.Last, strings.Join(f.IPs, " ")})
+		}
+		mdTable([]string{"severity", "id", "title", "count", "first", "last", "ips"}, rows)
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "\n### %s %s\n\n%s\n\n", f.ID, mdEscape(f.Title), mdEscape(f.Why))
+			rows = nil
+			for _, e := range f.Evidence {
+				rows = append(rows, []any{e.Time, e.Service + ":" + e.Name, e.SourceIP, e.ErrorCode, e.Detail, e.EventID})
+			}
+			mdTable([]string{"time", "call", "source ip", "error", "detail", "event id"}, rows)
+		}
+	}
+	if len(r.Created) > 0 {
+		b.WriteString("\n## Created by the key\n\n")
+		rows = nil
+		for _, c := range r.Created {
+			rows = append(rows, []any{c.Kind, c.Name, c.User, c.Action, c.Event.Time, c.Event.SourceIP})
+		}
+		mdTable([]string{"kind", "name", "user", "action", "time", "source ip"}, rows)
+	}
+	fmt.Fprintf(&b, "\n## Source IPs (%d)\n\n", len(r.Sources))
+	rows = nil
+	for _, s := range r.Sources {
+		rows = append(rows, []any{s.IP, s.Count, s.Errors, s.FirstSeen, s.LastSeen, s.Trusted, s.New, s.Flagged, strings.Join(s.Services, " ")})
+	}
+	mdTable([]string{"ip", "events", "errors", "first", "last", "trusted", "new", "flagged", "services"}, rows)
+	fmt.Fprintf(&b, "\n## Services (%d)\n\n", len(r.Services))
+	rows = nil
+	for _, s := range r.Services {
+		rows = append(rows, []any{s.Service, s.Count, s.Writes, s.Errors})
+	}
+	mdTable([]string{"service", "events", "writes", "errors"}, rows)
+	if len(r.Caveats) > 0 {
+		b.WriteString("\n## Caveats\n\n")
+		for _, c := range r.Caveats {
+			b.WriteString("- " + mdEscape(c) + "\n")
+		}
+	}
+	if len(r.Diagnostics) > 0 {
+		b.WriteString("\n## Diagnostics\n\n")
+		rows = nil
+		for _, d := range r.Diagnostics {
+			rows = append(rows, []any{d.Level, d.Source, d.Summary, d.Detail})
+		}
+		mdTable([]string{"level", "source", "summary", "detail"}, rows)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// --- rendering: the idle sweep ------------------------------------------------
+
+func sweepSummaryLine(r *audit.SweepResult) string {
+	s := r.Summary
+	return fmt.Sprintf("%d users, %d keys (%d active): %d never used, %d idle, %d unrotated, %d multiple active, %d disabled lingering, %d root keys (%d used), %d console users without MFA; worst %s",
+		s.Users, s.Keys, s.ActiveKeys, s.NeverUsed, s.Idle, s.Unrotated, s.MultipleActive, s.DisabledLingering, s.RootKeys, s.RootKeysUsed, s.ConsoleWithoutMFA, s.MaxSeverity)
+}
+
+func renderSweepTable(w io.Writer, r *audit.SweepResult, po PrintOptions) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "IDLE SWEEP of account %s (facts from %s; idle after %d days, unrotated after %d days)\n", cmpOr(r.AccountID, "?"), strings.ReplaceAll(r.Source, "_", " "), r.IdleDays, r.MaxAgeDays)
+	b.WriteString("  " + sweepSummaryLine(r) + "\n\nKEYS\n")
+	t := NewTable(po, "user", "access key", "status", "age (days)", "last used", "classes", "severity", "recommendation")
+	for _, k := range r.Keys {
+		id := k.AccessKeyID
+		if id == "" {
+			id = "(" + k.Slot + ")"
+		}
+		var used any = "never"
+		if !k.LastUsed.IsZero() {
+			used = k.LastUsed
+		}
+		classes := strings.Join(k.Classes, " ")
+		if classes == "" {
+			classes = "ok"
+		}
+		t.AddRow(k.User, id, k.Status, k.AgeDays, used, classes, k.Severity, k.Recommendation)
+	}
+	if err := t.Render(&b); err != nil {
+		return err
+	}
+	b.WriteString("\nUSERS\n")
+	t = NewTable(po, "user", "console", "mfa", "last login", "keys", "active", "findings", "severity")
+	for _, u := range r.Users {
+		f := strings.Join(u.Findings, " ")
+		if f == "" {
+			f = "ok"
+		}
+		if !u.Complete {
+			f += " (incomplete)"
+		}
+		t.AddRow(u.User, u.ConsoleLogin, u.MFA, u.LastLogin, u.Keys, u.ActiveKeys, f, u.Severity)
+	}
+	if err := t.Render(&b); err != nil {
+		return err
+	}
+	if len(r.Diagnostics) > 0 {
+		fmt.Fprintf(&b, "\nDIAGNOSTICS (%d)\n", len(r.Diagnostics))
+		for _, d := range r.Diagnostics {
+			line := fmt.Sprintf("  %s: %s: %s", d.Level, d.Source, d.Summary)
+			if d.Detail != "" {
+				line += " (" + oneLine(d.Detail) + ")"
+			}
+			b.WriteString(line + "\n")
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func renderSweepMarkdown(w io.Writer, r *audit.SweepResult) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Idle sweep of account %s\n\n%s.\n\n", cmpOr(r.AccountID, "?"), sweepSummaryLine(r))
+	if err := renderMarkdown(&b, r); err != nil {
+		return err
+	}
+	if len(r.Diagnostics) > 0 {
+		b.WriteString("\n## Diagnostics\n\n")
+		for _, d := range r.Diagnostics {
+			fmt.Fprintf(&b, "- %s: %s: %s %s\n", d.Level, mdEscape(d.Source), mdEscape(d.Summary), mdEscape(d.Detail))
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,672 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/policy"
+	"github.com/akresp/akresp/internal/redact"
+	"github.com/akresp/akresp/internal/respond"
+	"github.com/akresp/akresp/internal/state"
+)
+
+// Schema versions of contain's JSON output.
+const (
+	containSchema       = "akresp.contain/v1"
+	containStatusSchema = "akresp.contain-status/v1"
+)
+
+// ContainCloud is what `akresp contain` needs from the cloud: respond's
+// interfaces plus ActionTrail's event lookup for the key's recent callers.
+type ContainCloud interface {
+	respond.ContainCloud
+	LookupEvents(ctx context.Context, q cloud.LookupQuery, page func(events []json.RawMessage) error) error
+}
+
+// ContainOptions holds the dependencies and flags of `akresp contain`.
+type ContainOptions struct {
+	IO       *IOStreams
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Settings func() (*Settings, error)
+	Prompter Prompter
+	// Backend returns the cloud to talk to. Tests replace it.
+	Backend func(ctx context.Context) (ContainCloud, error)
+
+	KeyID            string
+	AllowIPs         []string
+	AllowVPCs        []string
+	DenyPublic       bool
+	TrustedFromAudit bool
+	LeakTime         string
+	leakTime         time.Time
+	Lookback         time.Duration
+	NoAudit          bool
+	PolicyName       string
+	DenyActions      []string
+	NoDenyPolicy     bool
+	RequireMFA       bool
+	ContainCreated   bool
+	Force            bool
+	Status           bool
+	Undo             bool
+
+	retry string
+}
+
+func newCmdContain(f *Factory, runF func(context.Context, *ContainOptions) error) *cobra.Command {
+	opts := &ContainOptions{IO: f.IO, Now: f.Now, Settings: f.Settings, Prompter: f.Prompter}
+	cmd := &cobra.Command{
+		Use:   "contain <AK-ID>",
+		Short: "Fence a leaked AccessKey in: network ACL, deny-high-risk policy, MFA; journaled and undoable",
+		Long: `Contain a leaked AccessKey without breaking what legitimately uses it.
+
+contain resolves the key (owner, status, current network ACL and policies),
+replays the key's recent callers against the proposed ACL so you see who would
+be cut off, prints the plan with the state each action observed and the state
+it will set, asks for confirmation, applies independent actions in parallel,
+journals every call under --state-dir, and verifies the result.
+
+  1. network ACL (IMS SetAccessKeyPolicy): --allow-ip, --allow-vpc, --deny-public
+     or --trusted-from-audit (the unflagged sources seen before --leak-time)
+  2. the deny-high-risk custom policy, created or updated and attached to the
+     owner (not possible for a root-account key: use the ACL, then rotate or
+     disable)
+  3. --require-mfa: MFA at the owner's next console login
+  4. identities the key created; --contain-created denies created users and
+     disables created keys
+
+Re-running on a contained key changes nothing. --status shows the current
+containment; --undo restores the exact previous state from the journal.
+
+Safety rails (exit 4 unless --force): containing the key akresp runs with; an
+ACL that cuts off every legitimate caller of the last 24 hours.`,
+		Example: `  akresp contain LTAI5tExampleKey0000001 --allow-ip 203.0.113.0/24 --dry-run
+  akresp contain LTAI5tExampleKey0000001 --trusted-from-audit --leak-time 2026-11-20T03:00:00Z --yes
+  akresp contain LTAI5tExampleKey0000001 --allow-vpc vpc-bp1abc:10.0.0.0/8 --require-mfa --contain-created
+  akresp contain LTAI5tExampleKey0000001 --status
+  akresp contain LTAI5tExampleKey0000001 --undo --yes`,
+		Args: exactKeyArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.KeyID = strings.TrimSpace(args[0])
+			if f.Logger != nil {
+				opts.Logger = f.Logger()
+			}
+			if opts.Backend == nil {
+				opts.Backend = func(ctx context.Context) (ContainCloud, error) { return f.Cloud(ctx) }
+			}
+			opts.retry = retryCommand(cmd, opts.KeyID)
+			if err := validateContain(opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runContain(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&opts.AllowIPs, "allow-ip", nil, "allow calls from these public `CIDR`s or addresses (repeatable, comma-separated)")
+	fl.StringArrayVar(&opts.AllowVPCs, "allow-vpc", nil, "allow calls through VPC endpoints: `VPC-ID:CIDR[,CIDR]` (repeatable)")
+	fl.BoolVar(&opts.DenyPublic, "deny-public", false, "block every public source (only --allow-vpc sources remain)")
+	fl.BoolVar(&opts.TrustedFromAudit, "trusted-from-audit", false, "allow the source IPs that used the key before --leak-time and were not flagged")
+	fl.StringVar(&opts.LeakTime, "leak-time", "", "when the key leaked (RFC 3339); splits trusted history from suspect use")
+	fl.DurationVar(&opts.Lookback, "lookback", 7*24*time.Hour, "how far back to read the key's events for callers and created identities (max 90 days)")
+	fl.BoolVar(&opts.NoAudit, "no-audit", false, "skip reading the key's events: no caller replay, no created identities")
+	fl.StringVar(&opts.PolicyName, "policy-name", respond.DefaultPolicyName, "name of the deny-high-risk custom policy")
+	fl.StringSliceVar(&opts.DenyActions, "deny-action", nil, "extra `product:Action` patterns to deny (repeatable)")
+	fl.BoolVar(&opts.NoDenyPolicy, "no-deny-policy", false, "do not create or attach the deny-high-risk policy")
+	fl.BoolVar(&opts.RequireMFA, "require-mfa", false, "require MFA at the owner's next console login")
+	fl.BoolVar(&opts.ContainCreated, "contain-created", false, "also deny users and disable keys the leaked key created")
+	fl.BoolVar(&opts.Force, "force", false, "proceed past safety rails (self key, ACL cutting off production, undo over later changes)")
+	fl.BoolVar(&opts.Status, "status", false, "show the key's current containment state and change nothing")
+	fl.BoolVar(&opts.Undo, "undo", false, "revert akresp's containment of the key from the journal")
+	setOutputFormats(cmd, FormatTable, FormatJSON)
+	return cmd
+}
+
+// exactKeyArg requires exactly one AK-ID argument (a usage error otherwise).
+func exactKeyArg(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return UsageErrorf("%s takes exactly one AccessKey ID, got %d arguments", cmd.CommandPath(), len(args))
+	}
+	return nil
+}
+
+func validateContain(o *ContainOptions) error {
+	id, err := policy.ParseAccessKeyID(o.KeyID)
+	if err != nil {
+		return NewUsageError(err)
+	}
+	o.KeyID = id
+	if policy.IsSTS(id) {
+		return UsageErrorf("contain %s: STS tokens cannot be contained one by one; deny the role they came from and wait for the token to expire", redact.MaskKeyID(id))
+	}
+	if o.LeakTime != "" {
+		t, err := time.Parse(time.RFC3339, o.LeakTime)
+		if err != nil {
+			return UsageErrorf("--leak-time %q: want an RFC 3339 time such as 2026-11-20T03:00:00Z", o.LeakTime)
+		}
+		o.leakTime = t
+	}
+	if o.Lookback <= 0 || o.Lookback > 90*24*time.Hour {
+		return UsageErrorf("--lookback %s: want a positive duration of at most 2160h (ActionTrail keeps 90 days)", o.Lookback)
+	}
+	if o.PolicyName == "" || len(o.PolicyName) > 128 || strings.IndexFunc(o.PolicyName, func(r rune) bool {
+		return !(r == '-' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) >= 0 {
+		return UsageErrorf("--policy-name %q: RAM policy names are 1-128 letters, digits and hyphens", o.PolicyName)
+	}
+	if o.Status && o.Undo {
+		return UsageErrorf("--status and --undo are separate runs; pick one")
+	}
+	if o.DenyPublic && (len(o.AllowIPs) > 0 || o.TrustedFromAudit) {
+		return UsageErrorf("--deny-public blocks every public source; it contradicts --allow-ip and --trusted-from-audit")
+	}
+	if o.Status || o.Undo {
+		if len(o.AllowIPs)+len(o.AllowVPCs) > 0 || o.DenyPublic || o.TrustedFromAudit || o.RequireMFA || o.ContainCreated || len(o.DenyActions) > 0 || o.NoDenyPolicy {
+			return UsageErrorf("--status and --undo take no containment flags")
+		}
+		return nil
+	}
+	if o.TrustedFromAudit && o.NoAudit {
+		return UsageErrorf("--trusted-from-audit needs the key's events; drop --no-audit")
+	}
+	if o.NoDenyPolicy && len(o.DenyActions) > 0 {
+		return UsageErrorf("--deny-action adds to the deny policy; it contradicts --no-deny-policy")
+	}
+	acl := respond.ACLRequest{AllowIPs: o.AllowIPs, AllowVPCs: o.AllowVPCs, DenyPublic: o.DenyPublic}
+	if err := respond.ValidateACL(acl); err != nil {
+		return NewUsageError(fmt.Errorf("contain %s: %w", redact.MaskKeyID(o.KeyID), err))
+	}
+	if len(o.DenyActions) > 0 {
+		if _, err := policy.DenyHighRisk(policy.DenyOptions{Add: o.DenyActions}); err != nil {
+			return NewUsageError(fmt.Errorf("--deny-action: %w", err))
+		}
+	}
+	return nil
+}
+
+// retryCommand rebuilds the command line for "retry with" messages.
+func retryCommand(cmd *cobra.Command, keyID string) string {
+	parts := []string{cmd.CommandPath(), keyID}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch f.Name {
+		case "yes", "dry-run", "output":
+			return
+		}
+		if sv, ok := f.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				parts = append(parts, "--"+f.Name, shellQuote(v))
+			}
+			return
+		}
+		if f.Value.Type() == "bool" {
+			parts = append(parts, "--"+f.Name)
+			return
+		}
+		parts = append(parts, "--"+f.Name, shellQuote(f.Value.String()))
+	})
+	return strings.Join(append(parts, "--yes"), " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:,=@", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func runContain(ctx context.Context, o *ContainOptions) error {
+	s, err := o.Settings()
+	if err != nil {
+		return err
+	}
+	c, err := o.Backend(ctx)
+	if err != nil {
+		return err
+	}
+	mask := redact.MaskKeyID(o.KeyID)
+	if o.Status {
+		st, err := respond.Status(ctx, c, s.StateDir, o.KeyID, o.PolicyName)
+		if err != nil {
+			return err
+		}
+		return printContainStatus(o.IO, s, st)
+	}
+	// Mutating runs hold the key's lock from before the plan until the end.
+	if !s.DryRun {
+		lock, err := state.LockKey(s.StateDir, o.KeyID, "contain", o.Now())
+		if err != nil {
+			return err
+		}
+		defer lock.Unlock()
+	}
+	view := newRespondView(o.IO, s, containSchema)
+	defer view.flush()
+
+	var p *respond.Plan
+	if o.Undo {
+		p, err = respond.PlanUndo(ctx, c, respond.UndoOptions{KeyID: o.KeyID, StateDir: s.StateDir, Force: o.Force, Now: o.Now})
+	} else {
+		var evf func(context.Context) (*respond.Evidence, error)
+		if !o.NoAudit {
+			evf = func(ctx context.Context) (*respond.Evidence, error) { return collectEvidence(ctx, c, o) }
+		}
+		p, err = respond.PlanContain(ctx, c, respond.ContainOptions{
+			KeyID: o.KeyID, ACL: respond.ACLRequest{AllowIPs: o.AllowIPs, AllowVPCs: o.AllowVPCs, DenyPublic: o.DenyPublic},
+			TrustedFromAudit: o.TrustedFromAudit, NoDenyPolicy: o.NoDenyPolicy, PolicyName: o.PolicyName,
+			ExtraActions: o.DenyActions, RequireMFA: o.RequireMFA, ContainCreated: o.ContainCreated,
+			Force: o.Force, EvidenceFunc: evf, Now: o.Now,
+		})
+	}
+	if err != nil {
+		return err
+	}
+	view.Plan(p)
+	if len(p.Diagnostics) > 0 {
+		view.Diagnostics(p.Diagnostics)
+	}
+	if r := p.Blocked(); r != nil {
+		view.refused(r)
+		return &SafetyRailError{Rule: r.Rule, Detail: r.Detail, Override: r.Override}
+	}
+	if p.Changes() == 0 {
+		_, err := respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now})
+		return err
+	}
+	verb := "contain " + mask
+	if o.Undo {
+		verb = "undo the containment of " + mask
+	}
+	ok, err := RequireConfirmation(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
+		Verb: verb, Prompt: fmt.Sprintf("Apply %d change(s) to %s at %s?", p.Changes(), mask, p.Operator.Endpoint)})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		if s.DryRun {
+			view.dryRun()
+			return nil
+		}
+		return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("%s: not confirmed; nothing changed", verb)}
+	}
+	hard, stop := secondInterrupt(ctx)
+	defer stop()
+	retry := o.retry
+	if o.Undo {
+		retry = fmt.Sprintf("akresp contain %s --undo --yes", o.KeyID)
+	}
+	_, err = respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now, Hard: hard,
+		RecheckAfter: 5 * time.Second, Retry: retry})
+	return err
+}
+
+// secondInterrupt returns a context cancelled by the second SIGINT/SIGTERM
+// of this run (STYLE 15): the first one cancels the command's context and
+// stops new actions; the second abandons calls in flight.
+func secondInterrupt(ctx context.Context) (context.Context, func()) {
+	hard, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-ch:
+				n++
+				if n >= 2 {
+					cancel()
+					return
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	return hard, func() { signal.Stop(ch); close(done); cancel() }
+}
+
+// collectEvidence reads the key's ActionTrail events over --lookback and
+// runs the audit engine: recent callers (flagged or not), sources trusted
+// before the leak, identities the key created.
+func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*respond.Evidence, error) {
+	now := o.Now()
+	since := now.Add(-o.Lookback)
+	if !o.leakTime.IsZero() && o.leakTime.Add(-14*24*time.Hour).Before(since) {
+		since = o.leakTime.Add(-14 * 24 * time.Hour) // a baseline before the leak
+	}
+	if min := now.Add(-90 * 24 * time.Hour); since.Before(min) {
+		since = min
+	}
+	eng := audit.NewEngine(audit.Options{KeyID: o.KeyID, Now: now, Since: since, Until: now, LeakTime: o.leakTime})
+	ownerType := ""
+	err := c.LookupEvents(ctx, cloud.LookupQuery{AttributeKey: "EventAccessKeyId", AttributeValue: o.KeyID, Start: since, End: now},
+		func(page []json.RawMessage) error {
+			return audit.ReadLookupPage(page, func(ev *audit.Event) error {
+				if ev.AccessKeyID == o.KeyID && ev.UserType != "" {
+					ownerType = ev.UserType // root-account | ram-user: who the key belongs to
+				}
+				eng.Add(ev)
+				return nil
+			})
+		})
+	if err != nil {
+		return nil, fmt.Errorf("contain %s: read the key's recent events (use --no-audit to skip): %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	ev := evidenceFromAudit(eng.Result())
+	if ev.OwnerType == "" {
+		ev.OwnerType = ownerType
+	}
+	return ev, nil
+}
+
+// evidenceFromAudit keeps what contain needs from an audit result.
+func evidenceFromAudit(r *audit.Result) *respond.Evidence {
+	ev := &respond.Evidence{OwnerType: r.Key.OwnerType, InUse: r.Verdict.Status == "in_use"}
+	for _, s := range r.Sources {
+		ip, err := netip.ParseAddr(s.IP)
+		if err != nil || s.Internal {
+			continue // service host names and VPC-internal sources are not judged by the public ACL
+		}
+		ev.Callers = append(ev.Callers, respond.Caller{IP: ip, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen, Count: s.Count, Flagged: s.Flagged})
+	}
+	for _, c := range r.Verdict.SuggestedTrustedCIDRs {
+		if p, err := policy.ParseCIDR(c); err == nil {
+			ev.SuggestedTrusted = append(ev.SuggestedTrusted, p)
+		}
+	}
+	for _, c := range r.Created {
+		ev.Created = append(ev.Created, respond.CreatedIdentity{Kind: c.Kind, Name: c.Name, User: c.User, EventName: c.Action, EventTime: c.Event.Time})
+	}
+	return ev
+}
+
+// ---- views ----
+
+// respondView shows a contain/disable run: on a table run, the plan and the
+// summary go to stdout, progress to stderr; under -o json, stdout gets one
+// document at the end and stderr only progress lines.
+type respondView struct {
+	io     *IOStreams
+	s      *Settings
+	schema string
+	json   bool
+
+	plan *respond.Plan
+	// disable's facts.
+	lastUse    *respond.LastUse
+	disabledAt *time.Time
+	recycleBin string
+	outcomes   []actionResult
+	diags      []respond.Diagnostic
+	summary    *respond.Summary
+	refusal    *respond.RailError
+	dry        bool
+	flushed    bool
+}
+
+// respondDoc is the JSON output of contain and disable (schema
+// akresp.contain/v1, akresp.disable/v1).
+type respondDoc struct {
+	SchemaVersion string               `json:"schema_version"`
+	DryRun        bool                 `json:"dry_run"`
+	Plan          *respond.Plan        `json:"plan"`
+	Outcomes      []actionResult       `json:"outcomes"`
+	Summary       *respond.Summary     `json:"summary,omitempty"`
+	Refused       *respond.RailError   `json:"refused,omitempty"`
+	Diagnostics   []respond.Diagnostic `json:"diagnostics,omitempty"`
+	LastUse       *respond.LastUse     `json:"last_use,omitempty"`
+	DisabledAt    *time.Time           `json:"disabled_at,omitempty"`
+	RecycleBin    string               `json:"recycle_bin,omitempty"`
+}
+
+type actionResult struct {
+	ID      string          `json:"id"`
+	Outcome respond.Outcome `json:"outcome"`
+}
+
+func newRespondView(ios *IOStreams, s *Settings, schema string) *respondView {
+	return &respondView{io: ios, s: s, schema: schema, json: s.Output == FormatJSON}
+}
+
+func (v *respondView) Plan(p *respond.Plan) {
+	v.plan = p
+	// The operator and endpoint go to stderr before any change, always.
+	fmt.Fprintf(v.io.ErrOut, "akresp runs as %s (account %s) against %s\n", orNone(p.Operator.Arn), orNone(p.Operator.AccountID), orNone(p.Operator.Endpoint))
+	if v.json {
+		return
+	}
+	writePlan(v.io.Out, p)
+}
+
+func (v *respondView) ActionStarted(a *respond.Action) {
+	fmt.Fprintf(v.io.ErrOut, "… %s\n", a.Summary)
+}
+
+func (v *respondView) ActionDone(a *respond.Action, o respond.Outcome) {
+	v.outcomes = append(v.outcomes, actionResult{ID: a.ID, Outcome: o})
+	mark := map[string]string{respond.OutcomeApplied: "✓", respond.OutcomeAlready: "=", respond.OutcomeNoop: "="}[o.Status]
+	if mark == "" {
+		mark = "✗"
+	}
+	line := fmt.Sprintf("%s %s: %s", mark, a.Summary, o.Status)
+	if o.RequestID != "" {
+		line += " (request " + o.RequestID + ")"
+	}
+	if o.Error != "" {
+		line += ": " + o.Error
+	}
+	fmt.Fprintln(v.io.ErrOut, line)
+}
+
+func (v *respondView) Diagnostics(d []respond.Diagnostic) {
+	v.diags = append(v.diags, d...)
+	for _, x := range d {
+		line := fmt.Sprintf("%s: %s: %s", x.Severity, x.Target, x.Summary)
+		if x.Detail != "" {
+			line += ": " + x.Detail
+		}
+		fmt.Fprintln(v.io.ErrOut, line)
+	}
+}
+
+func (v *respondView) Summary(s *respond.Summary) {
+	v.summary = s
+	if v.json {
+		return
+	}
+	w := v.io.Out
+	fmt.Fprintf(w, "\nResult: %s\n", s.Message)
+	for _, c := range s.Checks {
+		mark := "ok "
+		if !c.OK {
+			mark = "NOT"
+		}
+		fmt.Fprintf(w, "  %s %s: %s\n", mark, c.Name, c.Detail)
+	}
+	if s.Retry != "" {
+		fmt.Fprintf(w, "Retry: %s\n", s.Retry)
+	}
+	if s.Journal != "" {
+		fmt.Fprintf(w, "Journal: %s\n", s.Journal)
+	}
+	for _, n := range s.Next {
+		fmt.Fprintf(w, "Next: %s\n", n)
+	}
+}
+
+func (v *respondView) refused(r *respond.RailError) { v.refusal = r }
+func (v *respondView) dryRun() {
+	v.dry = true
+	if !v.json {
+		fmt.Fprintln(v.io.Out, "\nDry run: nothing changed.")
+	}
+}
+
+// flush writes the JSON document (once), whatever path the run took.
+func (v *respondView) flush() {
+	if !v.json || v.flushed || v.plan == nil {
+		return
+	}
+	v.flushed = true
+	doc := respondDoc{SchemaVersion: v.schema, DryRun: v.dry, Plan: v.plan, Outcomes: v.outcomes, Summary: v.summary,
+		Refused: v.refusal, Diagnostics: v.diags, LastUse: v.lastUse, DisabledAt: v.disabledAt, RecycleBin: v.recycleBin}
+	if doc.Outcomes == nil {
+		doc.Outcomes = []actionResult{}
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		fmt.Fprintf(v.io.ErrOut, "encode JSON output: %v\n", err)
+		return
+	}
+	v.io.Out.Write(append(b, '\n'))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(unknown)"
+	}
+	return s
+}
+
+// writePlan renders a plan for people.
+func writePlan(w io.Writer, p *respond.Plan) {
+	k := p.Key
+	fmt.Fprintf(w, "Plan: %s %s (plan %s)\n", p.Command, k.AccessKeyID, p.Hash)
+	owner := k.Owner
+	if k.OwnerType == respond.OwnerRoot {
+		owner = "root account"
+	}
+	if owner != "" || k.Status != "" {
+		fmt.Fprintf(w, "Key: owner %s, status %s\n", orNone(owner), orNone(k.Status))
+	}
+	if p.Command == respond.CmdContain {
+		acl := "none"
+		if k.ACL != "" {
+			acl = k.ACL
+		}
+		fmt.Fprintf(w, "Current network ACL: %s\n", acl)
+		if len(k.AttachedPolicies) > 0 {
+			fmt.Fprintf(w, "Attached policies: %s\n", strings.Join(k.AttachedPolicies, ", "))
+		}
+	}
+	fmt.Fprintln(w)
+	if len(p.Actions) == 0 {
+		fmt.Fprintln(w, "No actions.")
+	}
+	for i, a := range p.Actions {
+		tag := "change"
+		switch {
+		case a.Noop:
+			tag = "no change"
+		case !a.Reversible:
+			tag = "IRREVERSIBLE"
+		}
+		fmt.Fprintf(w, "%d. [%s] %s\n", i+1, tag, a.Summary)
+		if a.Noop {
+			fmt.Fprintf(w, "     already: %s\n", a.AfterText)
+		} else {
+			fmt.Fprintf(w, "     now:     %s\n     will be: %s\n", a.BeforeText, a.AfterText)
+		}
+		for _, x := range a.Warnings {
+			fmt.Fprintf(w, "     warning: %s\n", x)
+		}
+	}
+	if b := p.Blast; b != nil && len(b.Callers) > 0 {
+		fmt.Fprintf(w, "\nRecent callers replayed against the new ACL (%d cut off; %d of %d legitimate callers of the last 24h):\n", b.CutOff, b.RecentCutOff, b.Recent)
+		callers := append([]respond.CallerImpact(nil), b.Callers...)
+		sort.SliceStable(callers, func(i, j int) bool { return callers[i].CutOff && !callers[j].CutOff })
+		for _, c := range callers {
+			verdict := "keeps access"
+			if c.CutOff {
+				verdict = "CUT OFF"
+			}
+			flag := ""
+			if c.Flagged {
+				flag = " [flagged by audit]"
+			}
+			fmt.Fprintf(w, "  %-15s %-12s last seen %s, %d call(s)%s\n", c.IP, verdict, c.LastSeen.UTC().Format(time.RFC3339), c.Count, flag)
+		}
+	}
+	if len(p.Created) > 0 {
+		fmt.Fprintln(w, "\nIdentities the key created or changed:")
+		for _, c := range p.Created {
+			who := c.Name
+			if c.User != "" && c.User != c.Name {
+				who += " (user " + c.User + ")"
+			}
+			fmt.Fprintf(w, "  %-17s %s via %s at %s: now %s\n", c.Kind, who, orNone(c.EventName), c.EventTime.UTC().Format(time.RFC3339), c.Current)
+		}
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintf(w, "Note: %s\n", n)
+	}
+	for _, r := range p.Rails {
+		state := "REFUSED"
+		if p.Forced && r.Override != "" {
+			state = "overridden by --force"
+		}
+		fmt.Fprintf(w, "Safety rail %s (%s): %s\n", r.Rule, state, r.Detail)
+	}
+}
+
+// containStatusDoc is `contain --status -o json`.
+type containStatusDoc struct {
+	SchemaVersion string `json:"schema_version"`
+	*respond.ContainStatus
+}
+
+func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) error {
+	if s.Output == FormatJSON {
+		b, err := json.MarshalIndent(containStatusDoc{containStatusSchema, st}, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = ios.Out.Write(append(b, '\n'))
+		return err
+	}
+	w := ios.Out
+	owner := st.Owner
+	if st.OwnerType == respond.OwnerRoot {
+		owner = "root account"
+	}
+	fmt.Fprintf(w, "Key:          %s (owner %s, %s)\n", st.KeyID, orNone(owner), st.KeyStatus)
+	fmt.Fprintf(w, "State:        %s\n", st.State)
+	fmt.Fprintf(w, "Network ACL:  %s\n", st.ACLSummary)
+	if st.OwnerType == respond.OwnerRAMUser {
+		att := "not attached"
+		if st.PolicyAttached {
+			att = "attached"
+		}
+		fmt.Fprintf(w, "Deny policy:  %s %s\n", st.PolicyName, att)
+	}
+	if st.LastRun != "" {
+		fmt.Fprintf(w, "Last run:     %s\n", st.LastRun)
+	}
+	for _, p := range st.Pending {
+		fmt.Fprintf(w, "Interrupted:  %s (re-run the command to complete it)\n", p)
+	}
+	for _, n := range st.Notes {
+		fmt.Fprintf(w, "Note:         %s\n", n)
+	}
+	return nil
+}

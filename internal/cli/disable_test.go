@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/redact"
+	"github.com/akresp/akresp/internal/respond"
+)
+
+func TestNewCmdDisableParse(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		args     string
+		wantErr  string
+		wantCode int
+		check    func(t *testing.T, o *DisableOptions)
+	}{
+		{name: "defaults", args: leakKey, check: func(t *testing.T, o *DisableOptions) {
+			if o.mode() != respond.ModeDisable || o.QuietPeriod != 24*time.Hour || o.Observe != 7*24*time.Hour || o.Force {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{name: "enable", args: leakKey + " --enable", check: func(t *testing.T, o *DisableOptions) {
+			if o.mode() != respond.ModeEnable {
+				t.Errorf("mode %s", o.mode())
+			}
+		}},
+		{name: "delete with observe", args: leakKey + " --delete --observe 72h --force", check: func(t *testing.T, o *DisableOptions) {
+			if o.mode() != respond.ModeDelete || o.Observe != 72*time.Hour || !o.Force {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{name: "enable and delete", args: leakKey + " --enable --delete", wantErr: "contradict", wantCode: ExitUsage},
+		{name: "bad key", args: "LTAI-bad", wantErr: "AccessKey ID", wantCode: ExitUsage},
+		{name: "zero quiet period", args: leakKey + " --quiet-period 0s", wantErr: "--quiet-period", wantCode: ExitUsage},
+		{name: "sts", args: "STS.NUgYrLnoC37mZZCNnAbez2xxx", wantErr: "STS", wantCode: ExitUsage},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ios, _, _, _ := TestStreams()
+			f := &Factory{IO: ios, Now: time.Now}
+			var got *DisableOptions
+			cmd := newCmdDisable(f, func(_ context.Context, o *DisableOptions) error { got = o; return nil })
+			cmd.SetArgs(strings.Fields(tc.args))
+			cmd.SetOut(&bytes.Buffer{})
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err, true) != tc.wantCode {
+					t.Fatalf("err %v (exit %d), want %q exit %d", err, exitCode(err, true), tc.wantErr, tc.wantCode)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, got)
+		})
+	}
+}
+
+func TestRunDisableLab(t *testing.T) {
+	srv, info, c := leakLab(t)
+	dir := t.TempDir()
+	run := func(key string, s Settings, mod func(o *DisableOptions)) containRun {
+		t.Helper()
+		ios, _, out, errOut := TestStreams()
+		s.StateDir, s.TZ = dir, time.UTC
+		if s.Output == "" {
+			s.Output = FormatTable
+		}
+		o := &DisableOptions{IO: ios, Now: time.Now, KeyID: key, QuietPeriod: 24 * time.Hour, Observe: 7 * 24 * time.Hour,
+			Settings: func() (*Settings, error) { return &s, nil },
+			Backend:  func(context.Context) (respond.DisableCloud, error) { return c, nil }}
+		if mod != nil {
+			mod(o)
+		}
+		err := runDisable(context.Background(), o)
+		return containRun{out.String(), errOut.String(), exitCode(err, true), err}
+	}
+
+	// reporting is used right now: refused, pointing to rotate.
+	rep := info.Credentials["reporting"]
+	rc, err := cloud.New(context.Background(), cloud.Config{Endpoint: "http://" + srv.Addr(), MaxAttempts: 1, LocalAddr: info.Notes["office_ip"],
+		Credential: &cloud.StaticCredential{AccessKeyID: rep.AccessKeyID, AccessKeySecret: redact.Secret(rep.AccessKeySecret)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.ListUsers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := run(rep.AccessKeyID, Settings{Yes: true}, nil)
+	if r.code != ExitSafetyRail || !strings.Contains(r.err.Error(), "akresp rotate") || !strings.Contains(r.out, "from "+info.Notes["office_ip"]) {
+		t.Fatalf("in-use key: exit %d %v\n%s", r.code, r.err, r.out)
+	}
+
+	idle := info.Credentials["idle-bot"].AccessKeyID
+	before := string(srv.StateJSON())
+	if r := run(idle, Settings{DryRun: true}, nil); r.code != ExitOK || string(srv.StateJSON()) != before {
+		t.Fatalf("dry run: exit %d %v", r.code, r.err)
+	}
+	if r := run(idle, Settings{}, nil); r.code != ExitUsage {
+		t.Fatalf("no tty, no --yes: exit %d", r.code)
+	}
+	r = run(idle, Settings{Yes: true, Output: FormatJSON}, nil)
+	var doc struct {
+		SchemaVersion string          `json:"schema_version"`
+		Summary       respond.Summary `json:"summary"`
+		LastUse       respond.LastUse `json:"last_use"`
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || r.code != ExitOK {
+		t.Fatalf("disable: exit %d %v %v\n%s", r.code, r.err, err, r.out)
+	}
+	if doc.SchemaVersion != disableSchema || doc.Summary.State != "Inactive" || !doc.LastUse.Found {
+		t.Errorf("disable json: %+v", doc)
+	}
+	// Deleting right away is refused: inside the observation period.
+	if r := run(idle, Settings{Yes: true}, func(o *DisableOptions) { o.Delete = true }); r.code != ExitSafetyRail || !strings.Contains(r.err.Error(), "observe") {
+		t.Errorf("early delete: exit %d %v", r.code, r.err)
+	}
+	if r := run(idle, Settings{Yes: true}, func(o *DisableOptions) { o.Enable = true }); r.code != ExitOK || !strings.Contains(r.out, "Active") {
+		t.Errorf("enable: exit %d %v\n%s", r.code, r.err, r.out)
+	}
+	if st := srv.Snapshot().AccessKeys[idle].Status; st != "Active" {
+		t.Errorf("lab status after --enable: %s", st)
+	}
+	// Disable again and delete at once with --force: the delete is
+	// irreversible for akresp, and the output says where to restore it.
+	if r := run(idle, Settings{Yes: true}, nil); r.code != ExitOK {
+		t.Fatalf("disable again: %v", r.err)
+	}
+	r = run(idle, Settings{Yes: true}, func(o *DisableOptions) { o.Delete = true; o.Force = true })
+	if r.code != ExitOK || !strings.Contains(r.out, "IRREVERSIBLE") || !strings.Contains(r.errOut, "recycle bin") {
+		t.Fatalf("delete: exit %d %v\n%s\n%s", r.code, r.err, r.out, r.errOut)
+	}
+	if _, ok := srv.Snapshot().AccessKeys[idle]; ok {
+		t.Error("key still in the lab after delete")
+	}
+	if r := run(info.Credentials["admin"].AccessKeyID, Settings{Yes: true}, func(o *DisableOptions) { o.Force = true }); r.code != ExitSafetyRail || !strings.Contains(r.err.Error(), "self-key") {
+		t.Errorf("self key: exit %d %v", r.code, r.err)
+	}
+}

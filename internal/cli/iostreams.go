@@ -1,0 +1,104 @@
+package cli
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+
+	"golang.org/x/term"
+)
+
+// defaultTerminalWidth is used when stdout is a terminal whose size cannot
+// be read, and reported (without effect) when stdout is not a terminal.
+const defaultTerminalWidth = 80
+
+// IOStreams holds the three standard streams and what is known about them
+// (cli/cli's iostreams). TTY state and colour are injected so tests can flip
+// them; nothing else in the package looks at the real file descriptors.
+type IOStreams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	stdinTTY, stdoutTTY, stderrTTY bool
+	colorEnabled                   bool
+	termWidth                      int // 0 = ask the terminal, or the default
+}
+
+// SystemStreams returns the process's standard streams with TTY state read
+// from the file descriptors. Colour is on when stdout is a terminal and
+// NO_COLOR is unset or empty (https://no-color.org); --no-color turns it off
+// later.
+func SystemStreams() *IOStreams {
+	s := &IOStreams{
+		In:        os.Stdin,
+		Out:       os.Stdout,
+		ErrOut:    os.Stderr,
+		stdinTTY:  isTerminal(os.Stdin),
+		stdoutTTY: isTerminal(os.Stdout),
+		stderrTTY: isTerminal(os.Stderr),
+	}
+	s.colorEnabled = s.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	return s
+}
+
+// TestStreams returns streams backed by buffers, with every TTY flag off.
+func TestStreams() (s *IOStreams, in, out, errOut *bytes.Buffer) {
+	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
+
+// IsStdinTTY reports whether stdin is a terminal.
+func (s *IOStreams) IsStdinTTY() bool { return s.stdinTTY }
+
+// IsStdoutTTY reports whether stdout is a terminal. It changes layout, never
+// meaning: aligned, width-truncated tables and relative times on a terminal;
+// nothing truncated and RFC 3339 UTC times otherwise.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
+// IsStderrTTY reports whether stderr is a terminal.
+func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
+
+// SetStdinTTY overrides the detected state (tests).
+func (s *IOStreams) SetStdinTTY(v bool) { s.stdinTTY = v }
+
+// SetStdoutTTY overrides the detected state (tests).
+func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v }
+
+// SetStderrTTY overrides the detected state (tests).
+func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v }
+
+// ColorEnabled reports whether output may carry ANSI colour.
+func (s *IOStreams) ColorEnabled() bool { return s.colorEnabled }
+
+// SetColorEnabled turns colour on or off (--no-color, tests).
+func (s *IOStreams) SetColorEnabled(v bool) { s.colorEnabled = v }
+
+// CanPrompt reports whether akresp may ask a question: stdin and stdout
+// must both be terminals. Mutating commands that cannot prompt refuse
+// without --yes; they never hang waiting for input.
+func (s *IOStreams) CanPrompt() bool { return s.stdinTTY && s.stdoutTTY }
+
+// TerminalWidth is the width tables are fitted to on a terminal: the value
+// set by SetTerminalWidth, else the terminal's own width, else $COLUMNS,
+// else 80.
+func (s *IOStreams) TerminalWidth() int {
+	if s.termWidth > 0 {
+		return s.termWidth
+	}
+	if f, ok := s.Out.(*os.File); ok && s.stdoutTTY {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	if w, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && w > 0 {
+		return w
+	}
+	return defaultTerminalWidth
+}
+
+// SetTerminalWidth fixes the width (tests, deterministic output).
+func (s *IOStreams) SetTerminalWidth(w int) { s.termWidth = w }

@@ -1,0 +1,591 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/journal"
+	"github.com/akresp/akresp/internal/policy"
+	"github.com/akresp/akresp/internal/redact"
+	"github.com/akresp/akresp/internal/report"
+	"github.com/akresp/akresp/internal/rotate"
+	"github.com/akresp/akresp/internal/state"
+)
+
+// FormatHTML is report's self-contained HTML output.
+const FormatHTML = "html"
+
+// maxReportEvents bounds the events a report keeps in memory for its
+// chart, counts and evidence; beyond it the report says so.
+const maxReportEvents = 500_000
+
+// ReportCloud is what `akresp report` reads from the cloud: the audit's
+// needs plus the live facts (network ACL, policies, console, created
+// identities).
+type ReportCloud interface {
+	audit.Cloud
+	GetAccessKeyPolicy(ctx context.Context, keyID, userPrincipalName string) (string, error)
+	ListPoliciesForUser(ctx context.Context, userName string) ([]cloud.AttachedPolicy, error)
+	GetLoginProfile(ctx context.Context, userName string) (cloud.LoginProfile, bool, error)
+	GetUserMFAInfo(ctx context.Context, userName string) (cloud.MFAInfo, error)
+	GetUser(ctx context.Context, userName string) (cloud.User, error)
+}
+
+// ReportOptions holds the dependencies and flags of `akresp report`.
+type ReportOptions struct {
+	IO       *IOStreams
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Settings func() (*Settings, error)
+	// Backend returns the cloud to talk to; tests replace it. It is not
+	// called for an offline report.
+	Backend func(ctx context.Context) (ReportCloud, error)
+	Version string
+
+	KeyID           string
+	OutDir          string
+	Since, Until    string
+	since, until    time.Time
+	Trails          []string
+	OSSLogs         []string
+	SLSLogs         []string
+	Strict          bool
+	Online, Offline bool
+	LeakTime        string
+	leakTime        time.Time
+	TrustedCIDRs    []string
+	trusted         []netip.Prefix
+	PolicyName      string
+}
+
+func newCmdReport(f *Factory, runF func(context.Context, *ReportOptions) error) *cobra.Command {
+	opts := &ReportOptions{IO: f.IO, Now: f.Now, Settings: f.Settings, Version: f.Version}
+	cmd := &cobra.Command{
+		Use:   "report <AK-ID>",
+		Short: "Write the incident report of a key: timeline, sources, persistence, actions taken, open risks",
+		Long: `Write the incident report of an AccessKey.
+
+report audits the key (like 'akresp audit'), reads akresp's journals and the
+rotation state under --state-dir, and, online, reads the current facts: key
+status, network ACL, the deny-high-risk policy, the owner's other keys and
+MFA, and the state of every identity the key created. It writes:
+
+  <out>/<AK-ID>-report.md|json|html    the report (-o markdown, json or html)
+  <out>/<AK-ID>-evidence.jsonl         the events used, one per line, in time order
+  <out>/<AK-ID>-evidence.jsonl.sha256  their SHA-256 (sha256sum -c verifies it)
+
+The default <out> is <state-dir>/<AK-ID>/report-<UTC time>/, private (0700)
+and next to the key's journals; --out picks another directory. Files are
+written atomically with mode 0600 and their paths are printed on stderr.
+With -o json the report is also printed on stdout.
+
+The HTML report is one self-contained file (inline CSS and SVG, no scripts,
+no external assets) that reads offline in any browser. No report or evidence
+file ever holds an AccessKey secret.`,
+		Example: `  akresp report LTAI5tExampleKey0000001
+  akresp report LTAI5tExampleKey0000001 -o html --out ./incident-42
+  akresp report LTAI5tExampleKey0000001 -o json --leak-time 2026-11-20T03:00:00Z > report.json
+  akresp report LTAI5tExampleKey0000001 --trail ./exported-trails/ --offline`,
+		Args: exactKeyArg,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.KeyID = strings.TrimSpace(args[0])
+			if f.Logger != nil {
+				opts.Logger = f.Logger()
+			}
+			if opts.Backend == nil {
+				opts.Backend = func(ctx context.Context) (ReportCloud, error) { return f.Cloud(ctx) }
+			}
+			if err := validateReport(opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runReport(cmd.Context(), opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.OutDir, "out", "", "directory for the report and evidence files (default <state-dir>/<AK-ID>/report-<time>)")
+	fl.StringVar(&opts.Since, "since", "", "start of the window: a duration back from now (30d, 12h) or an RFC 3339 time; online default 30d, at most 90d")
+	fl.StringVar(&opts.Until, "until", "", "end of the window: a duration back from now or an RFC 3339 time (default now)")
+	fl.StringArrayVar(&opts.Trails, "trail", nil, "ActionTrail `PATH` (file or directory; repeatable)")
+	fl.StringArrayVar(&opts.OSSLogs, "oss-log", nil, "OSS access log `PATH` (file or directory; repeatable)")
+	fl.StringArrayVar(&opts.SLSLogs, "sls-log", nil, "SLS operation log `PATH` (file or directory; repeatable)")
+	fl.BoolVar(&opts.Strict, "strict", false, "stop at the first malformed record instead of reporting and skipping it")
+	fl.BoolVar(&opts.Online, "online", false, "also read facts and events from the cloud when offline inputs are given")
+	fl.BoolVar(&opts.Offline, "offline", false, "never call the cloud (implied by --trail, --oss-log or --sls-log without --online)")
+	fl.StringVar(&opts.LeakTime, "leak-time", "", "when the key is believed to have leaked (RFC 3339)")
+	fl.StringSliceVar(&opts.TrustedCIDRs, "trusted-cidr", nil, "`CIDR`s or addresses known to be legitimate (repeatable, comma-separated)")
+	fl.StringVar(&opts.PolicyName, "policy-name", report.DefaultDenyPolicyName, "name of the deny-high-risk policy contain attached")
+	setOutputFormats(cmd, FormatMarkdown, FormatJSON, FormatHTML)
+	return cmd
+}
+
+func (o *ReportOptions) offline() bool {
+	return o.Offline || (!o.Online && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) > 0)
+}
+
+func validateReport(o *ReportOptions) error {
+	id, err := policy.ParseAccessKeyID(o.KeyID)
+	if err != nil {
+		return NewUsageError(err)
+	}
+	o.KeyID = id
+	if o.Online && o.Offline {
+		return UsageErrorf("--online and --offline contradict each other; pick one")
+	}
+	if o.Offline && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) == 0 {
+		return UsageErrorf("--offline needs --trail, --oss-log or --sls-log input")
+	}
+	now := o.Now()
+	if o.since, err = parseWhen("since", o.Since, now); err != nil {
+		return err
+	}
+	if o.until, err = parseWhen("until", o.Until, now); err != nil {
+		return err
+	}
+	if !o.since.IsZero() && !o.until.IsZero() && o.until.Before(o.since) {
+		return UsageErrorf("--until %s is before --since %s", o.until.Format(time.RFC3339), o.since.Format(time.RFC3339))
+	}
+	if !o.offline() && !o.since.IsZero() && o.since.Before(now.Add(-audit.LookupRetention-time.Minute)) {
+		return UsageErrorf("--since %s: %v", o.Since, audit.ErrWindowTooLong)
+	}
+	if o.LeakTime != "" {
+		if o.leakTime, err = time.Parse(time.RFC3339, o.LeakTime); err != nil {
+			return UsageErrorf("--leak-time %q: want an RFC 3339 time such as 2026-11-20T03:00:00Z", o.LeakTime)
+		}
+	}
+	o.trusted = nil
+	for _, c := range o.TrustedCIDRs {
+		p, err := policy.ParseCIDR(c)
+		if err != nil {
+			return NewUsageError(fmt.Errorf("--trusted-cidr: %w", err))
+		}
+		o.trusted = append(o.trusted, p)
+	}
+	if strings.TrimSpace(o.PolicyName) == "" {
+		return UsageErrorf("--policy-name must not be empty")
+	}
+	return nil
+}
+
+// captureCloud passes LookupEvents pages through to the audit and keeps a
+// copy of every event, raw, for the report's chart and evidence.
+type captureCloud struct {
+	ReportCloud
+	mu        sync.Mutex
+	events    []report.RawEvent
+	n         int64
+	truncated bool
+}
+
+func (c *captureCloud) LookupEvents(ctx context.Context, q cloud.LookupQuery, page func([]json.RawMessage) error) error {
+	return c.ReportCloud.LookupEvents(ctx, q, func(evs []json.RawMessage) error {
+		c.mu.Lock()
+		for _, raw := range evs {
+			pos := c.n
+			c.n++
+			ev, err := audit.ParseEvent(raw, audit.Origin{Kind: audit.OriginLookup, Pos: pos})
+			if err != nil {
+				continue // the audit reports it as a diagnostic
+			}
+			if len(c.events) >= maxReportEvents {
+				c.truncated = true
+				continue
+			}
+			c.events = append(c.events, report.RawEvent{Event: ev, Raw: bytes.Clone(raw)})
+		}
+		c.mu.Unlock()
+		return page(evs)
+	})
+}
+
+func runReport(ctx context.Context, o *ReportOptions) error {
+	s, err := o.Settings()
+	if err != nil {
+		return err
+	}
+	if s.StateDir == "" {
+		return UsageErrorf("report %s: no state directory (no $XDG_STATE_HOME and no home directory); pass --state-dir", redact.MaskKeyID(o.KeyID))
+	}
+	now := o.Now().UTC()
+	in := audit.InvestigateOptions{
+		Engine:  audit.Options{KeyID: o.KeyID, Now: now, LeakTime: o.leakTime, TrustedCIDRs: o.trusted},
+		Since:   o.since,
+		Until:   o.until,
+		Online:  !o.offline(),
+		Trails:  o.Trails,
+		OSSLogs: o.OSSLogs,
+		SLSLogs: o.SLSLogs,
+		Strict:  o.Strict,
+	}
+	var c ReportCloud
+	var capt *captureCloud
+	if in.Online {
+		base, err := o.Backend(ctx)
+		if err != nil {
+			return err
+		}
+		capt = &captureCloud{ReportCloud: base}
+		c = capt
+	}
+	progress(o, "auditing "+redact.MaskKeyID(o.KeyID))
+	var ac audit.Cloud
+	if c != nil {
+		ac = c
+	}
+	r, err := audit.Investigate(ctx, ac, in)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+
+	var diags []report.Diagnostic
+	var events []report.RawEvent
+	if capt != nil {
+		events = capt.events
+		if capt.truncated {
+			diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
+				Summary: fmt.Sprintf("more than %d events: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
+		}
+	}
+	offEvents, truncated, err := readOfflineEvents(ctx, o)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	events = append(events, offEvents...)
+	if truncated {
+		diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
+			Summary: fmt.Sprintf("more than %d events in the offline inputs: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
+	}
+
+	recs, warns, err := journal.ReadKey(s.StateDir, o.KeyID)
+	if err != nil {
+		return fmt.Errorf("report %s: read journals: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	rot, err := rotate.LoadState(s.StateDir, o.KeyID)
+	if err != nil {
+		diags = append(diags, report.Diagnostic{Level: "warning", Source: "rotation state", Summary: "the rotation state could not be read", Detail: err.Error()})
+		rot = nil
+	}
+	var live *report.Live
+	if c != nil {
+		progress(o, "reading the current state")
+		live = gatherLive(ctx, c, r, o.PolicyName, o.Now)
+	}
+	gen := "akresp"
+	if o.Version != "" {
+		gen += " " + o.Version
+	}
+	rin := report.Input{Audit: r, Events: events, Journal: recs, JournalWarnings: warns, Rotation: rot, Live: live,
+		Now: now, Generator: gen, Diagnostics: diags}
+	doc, err := report.Build(rin)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+
+	dir := o.OutDir
+	if dir == "" {
+		kd, err := state.KeyDir(s.StateDir, o.KeyID)
+		if err != nil {
+			return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		}
+		dir = filepath.Join(kd, "report-"+now.Format("20060102T150405Z"))
+	}
+	ev, err := report.WriteEvidence(dir, o.KeyID, report.UsedEvents(rin))
+	if err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	doc.Evidence = ev
+
+	var buf bytes.Buffer
+	ro := report.RenderOptions{TZ: s.TZ}
+	ext := "md"
+	switch s.Output {
+	case FormatJSON:
+		ext, err = "json", report.RenderJSON(&buf, doc)
+	case FormatHTML:
+		ext, err = "html", report.RenderHTML(&buf, doc, ro)
+	default:
+		err = report.RenderMarkdown(&buf, doc, ro)
+	}
+	if err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	path := filepath.Join(dir, o.KeyID+"-report."+ext)
+	if err := state.WriteFileAtomic(path, buf.Bytes()); err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	fmt.Fprintf(o.IO.ErrOut, "report:   %s\n", path)
+	fmt.Fprintf(o.IO.ErrOut, "evidence: %s (%d events)\n", filepath.Join(dir, ev.File), ev.Events)
+	fmt.Fprintf(o.IO.ErrOut, "sha256:   %s\n", filepath.Join(dir, ev.SHA256File))
+	fmt.Fprintf(o.IO.ErrOut, "%s: %s; %d open risk(s)\n", o.KeyID, strings.ReplaceAll(doc.Summary.State, "_", " "), len(doc.Risks))
+	if s.Output == FormatJSON {
+		if _, err := o.IO.Out.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("report %s: write stdout: %w", redact.MaskKeyID(o.KeyID), err)
+		}
+	}
+	return nil
+}
+
+func progress(o *ReportOptions, msg string) {
+	if o.Logger != nil {
+		o.Logger.Info(msg)
+	}
+}
+
+// readOfflineEvents reads the offline inputs a second time (the audit keeps
+// no events) for the chart, counts and evidence. The readers keep no raw
+// record, so these events are saved in normalised form.
+func readOfflineEvents(ctx context.Context, o *ReportOptions) ([]report.RawEvent, bool, error) {
+	ro := audit.ReadOptions{KeyID: o.KeyID, Since: o.since}
+	if !o.until.IsZero() {
+		ro.Until = o.until.Add(time.Nanosecond) // the readers' Until is exclusive
+	}
+	var out []report.RawEvent
+	truncated := false
+	sink := func(ev *audit.Event) error {
+		if len(out) >= maxReportEvents {
+			truncated = true
+			return nil
+		}
+		out = append(out, report.RawEvent{Event: *ev})
+		return nil
+	}
+	for _, in := range []struct {
+		paths []string
+		read  func(context.Context, []string, audit.ReadOptions, audit.Sink) (audit.Stats, []audit.Problem, error)
+	}{{o.Trails, audit.ReadTrails}, {o.OSSLogs, audit.ReadOSSLogs}, {o.SLSLogs, audit.ReadSLSLogs}} {
+		if len(in.paths) == 0 {
+			continue
+		}
+		if _, _, err := in.read(ctx, in.paths, ro, sink); err != nil {
+			return nil, false, fmt.Errorf("read events for the evidence: %w", err)
+		}
+	}
+	return out, truncated, nil
+}
+
+// gatherLive reads the key's current facts. Every failed call becomes a
+// diagnostic; none stops the report.
+func gatherLive(ctx context.Context, c ReportCloud, r *audit.Result, policyName string, now func() time.Time) *report.Live {
+	l := &report.Live{CheckedAt: now().UTC(), DenyPolicyName: policyName}
+	keyID := r.Key.AccessKeyID
+	problem := func(source, summary string, err error) {
+		d := report.Diagnostic{Level: "warning", Source: source, Summary: summary}
+		if err != nil {
+			d.Detail = err.Error()
+		}
+		l.Problems = append(l.Problems, d)
+	}
+	owner := r.Key.Owner
+	switch r.Key.OwnerType {
+	case "ram-user":
+		keys, err := c.ListAccessKeys(ctx, owner)
+		if err != nil {
+			problem("ram:ListAccessKeys", "could not read the keys of "+owner, err)
+		} else {
+			l.KeyStatus, l.OtherKeysKnown = "Deleted", true
+			for _, k := range keys {
+				if k.AccessKeyID == keyID {
+					l.KeyStatus = k.Status
+					continue
+				}
+				l.OtherKeys = append(l.OtherKeys, report.OtherKey{AccessKeyID: k.AccessKeyID, Status: k.Status, Created: k.CreateDate.UTC()})
+			}
+		}
+		if u, err := c.GetUserByAccessKey(ctx, keyID); err != nil {
+			if !errors.Is(err, cloud.ErrNotFound) {
+				problem("ims:GetUser", "could not resolve the key's user for its network ACL", err)
+			}
+		} else if doc, err := c.GetAccessKeyPolicy(ctx, keyID, u.UserPrincipalName); err != nil {
+			problem("ims:GetAccessKeyPolicy", "could not read the key's network ACL", err)
+		} else {
+			l.ACLKnown, l.ACL = true, doc
+		}
+		if ps, err := c.ListPoliciesForUser(ctx, owner); err != nil {
+			problem("ram:ListPoliciesForUser", "could not read the policies of "+owner, err)
+		} else {
+			attached := false
+			for _, p := range ps {
+				l.AttachedPolicies = append(l.AttachedPolicies, report.AttachedPolicy{Name: p.PolicyName, Type: p.PolicyType})
+				if p.PolicyName == policyName && p.PolicyType == "Custom" {
+					attached = true
+				}
+			}
+			l.DenyPolicyAttached = &attached
+		}
+		lp, ok, err := c.GetLoginProfile(ctx, owner)
+		switch {
+		case err != nil:
+			problem("ram:GetLoginProfile", "could not read the console login of "+owner, err)
+		case !ok:
+			l.Console = &report.Console{}
+		default:
+			con := &report.Console{HasLogin: true, MFABindRequired: lp.MFABindRequired}
+			mfa, err := c.GetUserMFAInfo(ctx, owner)
+			switch {
+			case err == nil:
+				con.MFAEnabled = mfa.Enabled
+				l.Console = con
+			case errors.Is(err, cloud.ErrNotFound):
+				l.Console = con // no MFA device bound
+			default:
+				problem("ram:GetUserMFAInfo", "could not read the MFA of "+owner, err)
+			}
+		}
+	case "root-account":
+		l.KeyStatus = r.Key.Status // read by the audit moments ago
+		if doc, err := c.GetAccessKeyPolicy(ctx, keyID, ""); err != nil {
+			problem("ims:GetAccessKeyPolicy", "could not read the root key's network ACL (only the root account can)", err)
+		} else {
+			l.ACLKnown, l.ACL = true, doc
+		}
+	default:
+		problem("owner", "the key's owner is unknown: its status, ACL and policies were not read", nil)
+	}
+	l.Created = createdStates(ctx, c, r, owner, policyName, problem)
+	return l
+}
+
+// createdStates checks each identity the key created.
+func createdStates(ctx context.Context, c ReportCloud, r *audit.Result, owner, policyName string, problem func(string, string, error)) []report.CreatedState {
+	var out []report.CreatedState
+	keysOf := map[string][]cloud.AccessKey{}
+	listKeys := func(user string) ([]cloud.AccessKey, error) {
+		if ks, ok := keysOf[user]; ok {
+			return ks, nil
+		}
+		ks, err := c.ListAccessKeys(ctx, user)
+		if err == nil {
+			keysOf[user] = ks
+		}
+		return ks, err
+	}
+	policiesOf := map[string][]cloud.AttachedPolicy{}
+	listPolicies := func(user string) ([]cloud.AttachedPolicy, error) {
+		if ps, ok := policiesOf[user]; ok {
+			return ps, nil
+		}
+		ps, err := c.ListPoliciesForUser(ctx, user)
+		if err == nil {
+			policiesOf[user] = ps
+		}
+		return ps, err
+	}
+	for _, ci := range r.Created {
+		st := report.CreatedState{Kind: ci.Kind, Name: ci.Name, State: "unknown"}
+		user := ci.User
+		if user == "" {
+			user = owner
+		}
+		switch ci.Kind {
+		case audit.KindUser:
+			_, err := c.GetUser(ctx, ci.Name)
+			switch {
+			case errors.Is(err, cloud.ErrNotFound):
+				st.State, st.Detail = "deleted", "the user no longer exists"
+			case err != nil:
+				problem("ram:GetUser", "could not check created user "+ci.Name, err)
+			default:
+				st.State = "active"
+				var notes []string
+				if ks, err := listKeys(ci.Name); err == nil {
+					n := 0
+					for _, k := range ks {
+						if k.Status == "Active" {
+							n++
+						}
+					}
+					notes = append(notes, fmt.Sprintf("%d active AccessKey(s)", n))
+				}
+				if ps, err := listPolicies(ci.Name); err == nil {
+					var names []string
+					denied := false
+					for _, p := range ps {
+						names = append(names, p.PolicyName)
+						if p.PolicyName == policyName && p.PolicyType == "Custom" {
+							denied = true
+						}
+					}
+					if denied {
+						st.State = "contained"
+						notes = append(notes, "the deny-high-risk policy is attached")
+					}
+					if len(names) > 0 {
+						slices.Sort(names)
+						notes = append(notes, "policies: "+strings.Join(names, ", "))
+					}
+				}
+				st.Detail = "the user exists; " + strings.Join(notes, "; ")
+			}
+		case audit.KindAccessKey:
+			if user == "" {
+				problem("ram:ListAccessKeys", "created key "+ci.Name+" names no user", nil)
+				break
+			}
+			ks, err := listKeys(user)
+			switch {
+			case errors.Is(err, cloud.ErrNotFound):
+				st.State, st.Detail = "deleted", "its user "+user+" no longer exists"
+			case err != nil:
+				problem("ram:ListAccessKeys", "could not check created key "+ci.Name, err)
+			default:
+				st.State, st.Detail = "deleted", "user "+user+" no longer lists it"
+				for _, k := range ks {
+					if k.AccessKeyID == ci.Name {
+						st.State, st.Detail = strings.ToLower(k.Status), "key of "+user
+					}
+				}
+			}
+		case audit.KindLoginProfile:
+			_, ok, err := c.GetLoginProfile(ctx, user)
+			switch {
+			case errors.Is(err, cloud.ErrNotFound):
+				st.State, st.Detail = "deleted", "user "+user+" no longer exists"
+			case err != nil:
+				problem("ram:GetLoginProfile", "could not check the console login of "+user, err)
+			case ok:
+				st.State, st.Detail = "active", user+" can sign in to the console"
+			default:
+				st.State, st.Detail = "deleted", user+" has no console login"
+			}
+		case audit.KindPolicyAttachment:
+			if ci.PrincipalType != "" && ci.PrincipalType != "User" {
+				st.Detail = "akresp reads user attachments only; check the " + strings.ToLower(ci.PrincipalType) + " in the RAM console"
+				break
+			}
+			ps, err := listPolicies(user)
+			switch {
+			case errors.Is(err, cloud.ErrNotFound):
+				st.State, st.Detail = "deleted", "user "+user+" no longer exists"
+			case err != nil:
+				problem("ram:ListPoliciesForUser", "could not check the policies of "+user, err)
+			default:
+				st.State, st.Detail = "detached", "no longer attached to "+user
+				for _, p := range ps {
+					if p.PolicyName == ci.Name {
+						st.State, st.Detail = "active", "attached to "+user
+					}
+				}
+			}
+		default:
+			st.Detail = "akresp cannot read " + strings.ReplaceAll(ci.Kind, "_", " ") + "s; check it in the RAM console"
+		}
+		out = append(out, st)
+	}
+	return out
+}

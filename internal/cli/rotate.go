@@ -1,0 +1,403 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/akresp/akresp/internal/redact"
+	"github.com/akresp/akresp/internal/rotate"
+)
+
+// RotateOptions holds the dependencies and flags of `akresp rotate`.
+type RotateOptions struct {
+	IO       *IOStreams
+	Now      func() time.Time
+	Logger   *slog.Logger
+	Settings func() (*Settings, error)
+	Prompter Prompter
+	// Backend returns the cloud the machine talks to and the endpoint it
+	// reaches (for the plan header). Tests replace it.
+	Backend func(ctx context.Context) (rotate.Cloud, string, error)
+
+	KeyID        string
+	SecretFile   string
+	Exec         string
+	ExecTimeout  time.Duration
+	SecretStdout bool
+	Wait         bool
+	QuietFor     time.Duration
+	Observe      time.Duration
+	PollInterval time.Duration
+	Status       bool
+	Rollback     bool
+	DeleteNew    bool
+	Delete       bool
+	Force        bool
+}
+
+func newCmdRotate(f *Factory, runF func(context.Context, *RotateOptions) error) *cobra.Command {
+	opts := &RotateOptions{IO: f.IO, Now: f.Now, Settings: f.Settings, Prompter: f.Prompter}
+	cmd := &cobra.Command{
+		Use:   "rotate <AK-ID>",
+		Short: "Rotate an AccessKey: second key, safe hand-over, cut-over, disable, delete (resumable)",
+		Long: `Rotate an AccessKey as a resumable state machine, one step per run or all
+of them with --wait. State lives in <state-dir>/<AK-ID>/rotation.json and every
+change is journaled, so a run killed at any point resumes with the same command.
+
+  1. create the second key for the key's owner (a RAM user, or the root account
+     when akresp runs as root). If the owner already has two keys, an Inactive
+     other key is deleted with --force; an Active one is never touched (exit 4).
+  2. hand the new secret over through exactly one exit: --secret-file PATH (new
+     file, mode 0600, never overwritten), --exec CMD (the key as JSON on stdin),
+     or --secret-stdout. The secret is never logged, journaled or stored.
+  3. wait for cut-over: the new key in use and the old one quiet for --quiet-for,
+     from ActionTrail/RAM last-used data and the old key's callers.
+  4. disable the old key, then watch --observe for calls failing with it
+     (a missed application: exit 1; re-enable with --rollback).
+  5. delete the old key, as its own step: --delete.`,
+		Example: `  akresp rotate LTAI5tExampleKey0000001 --secret-file ./new-key.json --yes
+  akresp rotate LTAI5tExampleKey0000001 --status
+  akresp rotate LTAI5tExampleKey0000001 --wait --quiet-for 24h --observe 24h --yes
+  akresp rotate LTAI5tExampleKey0000001 --rollback --yes
+  akresp rotate LTAI5tExampleKey0000001 --delete --yes`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.KeyID = strings.TrimSpace(args[0])
+			if f.Logger != nil {
+				opts.Logger = f.Logger()
+			}
+			if opts.Backend == nil {
+				opts.Backend = func(ctx context.Context) (rotate.Cloud, string, error) {
+					c, err := f.Cloud(ctx)
+					if err != nil {
+						return nil, "", err
+					}
+					return rotate.FromCloud(c), c.Endpoint(), nil
+				}
+			}
+			if err := validateRotate(opts); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return runRotate(cmd.Context(), opts)
+		},
+	}
+	setOutputFormats(cmd, FormatTable, FormatJSON)
+	fl := cmd.Flags()
+	fl.StringVar(&opts.SecretFile, "secret-file", "", "hand the new secret over in this new file (JSON, mode 0600; refuses to overwrite)")
+	fl.StringVar(&opts.Exec, "exec", "", "hand the new secret over to this command (run by sh -c) as JSON on its stdin")
+	fl.DurationVar(&opts.ExecTimeout, "exec-timeout", 5*time.Minute, "how long the --exec command may run")
+	fl.BoolVar(&opts.SecretStdout, "secret-stdout", false, "print the new secret as JSON on stdout (explicit opt-in)")
+	fl.BoolVar(&opts.Wait, "wait", false, "keep checking until cut-over and observation complete, reporting progress on stderr")
+	fl.DurationVar(&opts.QuietFor, "quiet-for", rotate.DefaultQuietFor, "how long the old key must be unused before it is disabled")
+	fl.DurationVar(&opts.Observe, "observe", rotate.DefaultObserve, "how long to watch for calls failing with the disabled key")
+	fl.DurationVar(&opts.PollInterval, "poll-interval", rotate.DefaultPollInterval, "time between evidence checks with --wait")
+	fl.BoolVar(&opts.Status, "status", false, "show the step, evidence and next command; change nothing")
+	fl.BoolVar(&opts.Rollback, "rollback", false, "re-enable the old key (the new key is kept unless --delete-new)")
+	fl.BoolVar(&opts.DeleteNew, "delete-new", false, "with --rollback: also delete the new key, abandoning the rotation")
+	fl.BoolVar(&opts.Delete, "delete", false, "delete the old key (needs step verified, or --force once disabled)")
+	fl.BoolVar(&opts.Force, "force", false, "delete an Inactive second key to make room; with --delete, delete before verification ends; accept earlier failures as fixed")
+	return cmd
+}
+
+// keyIDPattern is the shape of a permanent AccessKey ID.
+var keyIDPattern = regexp.MustCompile(`^LTAI[A-Za-z0-9]{12,36}$`)
+
+func validateRotate(o *RotateOptions) error {
+	if !keyIDPattern.MatchString(o.KeyID) {
+		return UsageErrorf("rotate: %q is not an AccessKey ID (LTAI followed by 12 to 36 letters and digits)", redact.MaskKeyID(o.KeyID))
+	}
+	modes := 0
+	for _, b := range []bool{o.Status, o.Rollback, o.Delete} {
+		if b {
+			modes++
+		}
+	}
+	exits := 0
+	for _, b := range []bool{o.SecretFile != "", o.Exec != "", o.SecretStdout} {
+		if b {
+			exits++
+		}
+	}
+	switch {
+	case modes > 1:
+		return UsageErrorf("rotate %s: --status, --rollback and --delete are separate steps; pass one", o.KeyID)
+	case exits > 1:
+		return UsageErrorf("rotate %s: choose exactly one exit for the new secret: --secret-file, --exec or --secret-stdout", o.KeyID)
+	case exits == 1 && modes == 1:
+		return UsageErrorf("rotate %s: --secret-file, --exec and --secret-stdout only apply when creating the key, not with --status, --rollback or --delete", o.KeyID)
+	case o.DeleteNew && !o.Rollback:
+		return UsageErrorf("rotate %s: --delete-new only goes with --rollback", o.KeyID)
+	case o.Wait && modes == 1:
+		return UsageErrorf("rotate %s: --wait applies to the rotation itself, not to --status, --rollback or --delete", o.KeyID)
+	case o.QuietFor < 0, o.Observe < 0:
+		return UsageErrorf("rotate %s: --quiet-for and --observe must not be negative", o.KeyID)
+	case o.PollInterval <= 0:
+		return UsageErrorf("rotate %s: --poll-interval must be positive", o.KeyID)
+	case o.ExecTimeout <= 0:
+		return UsageErrorf("rotate %s: --exec-timeout must be positive", o.KeyID)
+	}
+	return nil
+}
+
+func runRotate(ctx context.Context, o *RotateOptions) error {
+	s, err := o.Settings()
+	if err != nil {
+		return err
+	}
+	if s.Output != "" && s.Output != FormatTable && s.Output != FormatJSON {
+		return UsageErrorf("rotate: -o %s is not supported; use table or json", s.Output)
+	}
+	if o.SecretStdout && s.Output == FormatJSON {
+		return UsageErrorf("rotate %s: --secret-stdout and -o json would both write to stdout; use --secret-file or --exec with -o json", o.KeyID)
+	}
+	if s.StateDir == "" {
+		return UsageErrorf("rotate %s: no state directory; pass --state-dir", o.KeyID)
+	}
+	backend, endpoint, err := o.Backend(ctx)
+	if err != nil {
+		return err
+	}
+	mo := rotate.Options{
+		KeyID: o.KeyID, StateDir: s.StateDir, Cloud: backend, Force: o.Force, Wait: o.Wait,
+		QuietFor: o.QuietFor, Observe: o.Observe, PollInterval: o.PollInterval, DeleteNew: o.DeleteNew,
+		Endpoint: endpoint, Now: o.Now, Logger: o.Logger,
+		OnEvent: func(e rotate.Event) { printRotateEvent(o.IO.ErrOut, e) },
+	}
+	switch {
+	case o.SecretFile != "":
+		mo.Handover = rotate.FileHandover{Path: expandHome(o.SecretFile)}
+	case o.Exec != "":
+		mo.Handover = rotate.ExecHandover{Command: o.Exec, Output: o.IO.ErrOut, Timeout: o.ExecTimeout}
+	case o.SecretStdout:
+		mo.Handover = rotate.StdoutHandover{W: o.IO.Out}
+	}
+	m, err := rotate.New(mo)
+	if err != nil {
+		return NewUsageError(err)
+	}
+	if o.Status {
+		rep, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		return printRotateReport(o.IO, s, rep)
+	}
+
+	// Before any mutation: who we are and where we send the calls.
+	caller, err := backend.CallerIdentity(ctx)
+	if err != nil {
+		return fmt.Errorf("rotate %s: who am I (sts GetCallerIdentity): %w", o.KeyID, err)
+	}
+	if endpoint == "" {
+		endpoint = "default Alibaba Cloud endpoints"
+	}
+	fmt.Fprintf(o.IO.ErrOut, "akresp rotate %s: acting as %s (account %s) via %s\n", o.KeyID, caller.Arn, caller.AccountID, endpoint)
+	plan, err := rotatePlan(o, s.StateDir)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(o.IO.ErrOut, plan)
+	if s.DryRun {
+		rep, err := m.Status(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(o.IO.ErrOut, "dry run: nothing changed")
+		return printRotateReport(o.IO, s, rep)
+	}
+	ok, err := RequireConfirmation(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
+		Verb: "rotate " + o.KeyID, Prompt: "Proceed?"})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &ExitError{Code: ExitRuntime, Err: errors.New("rotate " + o.KeyID + ": not confirmed; nothing changed")}
+	}
+	var rep *rotate.Report
+	switch {
+	case o.Rollback:
+		rep, err = m.Rollback(ctx)
+	case o.Delete:
+		rep, err = m.Delete(ctx)
+	default:
+		rep, err = m.Run(ctx)
+	}
+	if rep != nil {
+		if perr := printRotateReport(o.IO, s, rep); perr != nil && err == nil {
+			err = perr
+		}
+	}
+	return err
+}
+
+// rotatePlan describes what this run may change, from the saved state.
+func rotatePlan(o *RotateOptions, stateDir string) (string, error) {
+	st, err := rotate.LoadState(stateDir, o.KeyID)
+	if err != nil {
+		return "", err
+	}
+	step := rotate.StepNone
+	if st != nil {
+		step = st.Step
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "plan (rotation at step %s):", step)
+	switch {
+	case o.Rollback:
+		b.WriteString("\n  - re-enable the old key " + o.KeyID + " if it is disabled")
+		if o.DeleteNew {
+			b.WriteString("\n  - delete the new key (irreversible: it goes to the IMS recycle bin)")
+		} else {
+			b.WriteString("\n  - keep the new key")
+		}
+	case o.Delete:
+		b.WriteString("\n  - delete the old key " + o.KeyID + " (irreversible: it goes to the IMS recycle bin for about 31 days)")
+	default:
+		if step == rotate.StepNone || step == rotate.StepCreating || step == rotate.StepCreated || (step == rotate.StepRolledBack && st.NewKeyGone) {
+			if step == rotate.StepCreating || step == rotate.StepCreated {
+				b.WriteString("\n  - delete the key an interrupted run created (its secret is lost)")
+			}
+			b.WriteString("\n  - create a new AccessKey for the key's owner")
+			if o.Force {
+				b.WriteString(" (deleting an Inactive second key first if there is one)")
+			}
+			b.WriteString("\n  - hand its secret over via " + handoverName(o))
+		}
+		if step != rotate.StepVerified && step != rotate.StepDeleted {
+			fmt.Fprintf(&b, "\n  - when the new key is in use and the old one quiet for %s: disable the old key %s", o.QuietFor, o.KeyID)
+			fmt.Fprintf(&b, "\n  - then watch %s for calls failing with it", o.Observe)
+		} else {
+			b.WriteString("\n  - nothing (run with --delete to delete the old key)")
+		}
+	}
+	return b.String(), nil
+}
+
+func handoverName(o *RotateOptions) string {
+	switch {
+	case o.SecretFile != "":
+		return "the new file " + o.SecretFile
+	case o.Exec != "":
+		return "the command " + o.Exec
+	case o.SecretStdout:
+		return "stdout"
+	}
+	return "(none given: pass --secret-file, --exec or --secret-stdout)"
+}
+
+func printRotateEvent(w io.Writer, e rotate.Event) {
+	switch e.Kind {
+	case "step":
+		fmt.Fprintf(w, "✓ %s\n", e.Message)
+	case "action":
+		if e.Result == "" {
+			return // the outcome line follows
+		}
+		line := fmt.Sprintf("  %s %s: %s", e.Action, e.Target, e.Result)
+		if e.RequestID != "" {
+			line += " (request " + e.RequestID + ")"
+		}
+		fmt.Fprintln(w, line)
+	case "wait":
+		fmt.Fprintf(w, "… %s %s\n", e.Time.UTC().Format(time.RFC3339), e.Message)
+	case "warning":
+		fmt.Fprintf(w, "warning: %s\n", e.Message)
+	default:
+		fmt.Fprintf(w, "  %s\n", e.Message)
+	}
+}
+
+func printRotateReport(ios *IOStreams, s *Settings, r *rotate.Report) error {
+	if s.Output == FormatJSON {
+		return jsonPrinter{}.Print(ios.Out, r)
+	}
+	loc := s.TZ
+	if loc == nil || !ios.IsStdoutTTY() {
+		loc = time.UTC
+	}
+	tm := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.In(loc).Format(time.RFC3339)
+	}
+	w := tabwriter.NewWriter(ios.Out, 0, 4, 2, ' ', 0)
+	owner := "user " + r.User
+	if r.Root {
+		owner = "root account"
+	} else if r.User == "" {
+		owner = "owner not resolved yet"
+	}
+	fmt.Fprintf(w, "rotation of %s (%s)\n", r.KeyID, owner)
+	fmt.Fprintf(w, "  step:\t%s\n", r.Step)
+	if r.NewKeyID != "" {
+		nk := r.NewKeyID
+		if r.NewKeyDeleted {
+			nk += " (deleted)"
+		}
+		fmt.Fprintf(w, "  new key:\t%s\n", nk)
+	}
+	if r.Handover != nil && r.NewKeyID != "" {
+		fmt.Fprintf(w, "  secret handed over via:\t%s %s\n", r.Handover.Kind, r.Handover.Target)
+	}
+	if r.WaitingFor != "" {
+		fmt.Fprintf(w, "  waiting for:\t%s\n", r.WaitingFor)
+	}
+	if ev := r.Evidence; ev != nil {
+		fmt.Fprintf(w, "  evidence (checked %s):\n", tm(ev.CheckedAt))
+		if ev.New != nil {
+			fmt.Fprintf(w, "    new key %s\t%s, last used %s %s\n", ev.New.KeyID, ev.New.Status, tm(ev.New.LastUsed), ev.New.Service)
+		}
+		fmt.Fprintf(w, "    old key %s\t%s, last used %s %s\n", r.KeyID, ev.Old.Status, tm(ev.Old.LastUsed), ev.Old.Service)
+		if len(ev.OldCallers) > 0 {
+			fmt.Fprintf(w, "    still calling with the old key since %s:\n", tm(ev.CallersSince))
+			for _, c := range ev.OldCallers {
+				fmt.Fprintf(w, "      %s\t%s\t%s\t%d call(s), last %s\n", c.IP, c.UserAgent, strings.Join(c.Services, ","), c.Count, tm(c.Last))
+			}
+		}
+		if len(ev.Failures) > 0 {
+			fmt.Fprintf(w, "    calls failing with the disabled key since %s:\n", tm(ev.ObserveFrom))
+			for _, f := range ev.Failures {
+				fmt.Fprintf(w, "      %s\t%s\t%s %s\t%s at %s\n", f.SourceIP, f.UserAgent, f.Service, f.EventName, f.ErrorCode, tm(f.Time))
+			}
+		}
+		for _, warn := range ev.Warnings {
+			fmt.Fprintf(w, "    warning: %s\n", warn)
+		}
+	}
+	if len(r.Actions) > 0 {
+		fmt.Fprintln(w, "  changes this run:")
+		for _, a := range r.Actions {
+			line := fmt.Sprintf("    %s\t%s\t%s", a.Action, a.Target, a.Result)
+			if a.RequestID != "" {
+				line += "\trequest " + a.RequestID
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	for _, d := range r.Discarded {
+		fmt.Fprintf(w, "  discarded key %s:\t%s\n", d.KeyID, d.Reason)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	if r.Complete {
+		fmt.Fprintln(w, "  rotation complete")
+	}
+	if r.NextCommand != "" {
+		fmt.Fprintf(w, "  next:\t%s\n", r.NextCommand)
+	}
+	return w.Flush()
+}

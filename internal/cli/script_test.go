@@ -1,0 +1,164 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/akresp/akresp/internal/lab"
+	"github.com/akresp/akresp/internal/policy"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and the expected output in testdata/script/*.txtar")
+
+// scriptNow is the clock every script runs at; the akresp processes and the
+// script's lab share it (through AKRESP_TEST_NOW, read only by test code).
+const scriptNow = "2026-03-14T09:26:53Z"
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"akresp": func() { os.Exit(scriptMain()) },
+	})
+}
+
+// scriptMain is the akresp main of script tests: the production factory
+// except for the clock, plus an exit-code file so scripts can assert the
+// exact code (testscript's "! exec" only says "non-zero").
+func scriptMain() int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	f := NewFactory(SystemStreams())
+	if now, err := time.Parse(time.RFC3339, os.Getenv("AKRESP_TEST_NOW")); err == nil {
+		f.Now = func() time.Time { return now }
+	}
+	code := Run(ctx, f, os.Args[1:])
+	if p := os.Getenv("AKRESP_TEST_EXITFILE"); p != "" {
+		_ = os.WriteFile(p, []byte(strconv.Itoa(code)), 0o600)
+	}
+	return code
+}
+
+// scriptSuites are the script directories, one per area, each run with the
+// common setup below.
+var scriptSuites = []struct {
+	name string
+	dir  string
+}{
+	{name: "core", dir: "testdata/script"},
+}
+
+func TestScripts(t *testing.T) {
+	plan, err := filepath.Abs("../policy/testdata/plan-example.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, suite := range scriptSuites {
+		t.Run(suite.name, func(t *testing.T) {
+			testscript.Run(t, testscript.Params{
+				Dir:                 suite.dir,
+				RequireExplicitExec: true,
+				RequireUniqueNames:  true,
+				UpdateScripts:       *update,
+				Setup: func(env *testscript.Env) error {
+					return scriptSetup(env, plan)
+				},
+				Cmds: scriptCmds,
+			})
+		})
+	}
+}
+
+type labKey struct{}
+
+// scriptSetup gives every script a private home and state directory, no
+// colour, no credential-chain surprises, the fixed clock, and a fresh lab
+// on loopback that AKRESP_ENDPOINT points at.
+func scriptSetup(env *testscript.Env, plan string) error {
+	now, _ := time.Parse(time.RFC3339, scriptNow)
+	srv, err := lab.New(lab.Options{Clock: func() time.Time { return now }})
+	if err != nil {
+		return fmt.Errorf("start lab: %w", err)
+	}
+	env.Defer(func() { _ = srv.Close() })
+	env.Values[labKey{}] = srv
+	for k, v := range map[string]string{
+		"HOME":                                env.WorkDir,
+		"AKRESP_STATE_DIR":                    filepath.Join(env.WorkDir, "state"),
+		"AKRESP_ENDPOINT":                     "http://" + srv.Addr(),
+		"AKRESP_TEST_NOW":                     scriptNow,
+		"AKRESP_TEST_EXITFILE":                filepath.Join(env.WorkDir, ".akresp-exit"),
+		"NO_COLOR":                            "1",
+		"TZ":                                  "UTC",
+		"ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true",
+		"ALIBABA_CLOUD_CLI_PROFILE_DISABLED":  "true",
+		"PLAN_EXAMPLE":                        plan,
+	} {
+		env.Setenv(k, v)
+	}
+	return nil
+}
+
+var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// exitcode N: the last akresp run exited with N.
+	"exitcode": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: exitcode N")
+		}
+		got := strings.TrimSpace(ts.ReadFile(ts.Getenv("AKRESP_TEST_EXITFILE")))
+		if (got == args[0]) == neg {
+			ts.Fatalf("akresp exit code is %s, want %s%s", got, map[bool]string{true: "not ", false: ""}[neg], args[0])
+		}
+	},
+	// lab-requests N: the script's lab has received exactly N requests.
+	"lab-requests": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 1 {
+			ts.Fatalf("usage: lab-requests N")
+		}
+		want, err := strconv.ParseInt(args[0], 10, 64)
+		ts.Check(err)
+		got := ts.Value(labKey{}).(*lab.Server).Stats().Requests
+		if (got == want) == neg {
+			ts.Fatalf("lab received %d requests, want %d", got, want)
+		}
+	},
+	// stdout-json: the last stdout is exactly one JSON document and a newline.
+	"stdout-json": func(ts *testscript.TestScript, neg bool, args []string) {
+		out := ts.ReadFile("stdout")
+		dec := json.NewDecoder(strings.NewReader(out))
+		var v any
+		err := dec.Decode(&v)
+		ok := err == nil && !dec.More() && strings.HasSuffix(out, "\n") && !strings.HasSuffix(out, "\n\n")
+		if ok == neg {
+			ts.Fatalf("stdout one JSON document: %v (decode error %v)\n%s", ok, err, out)
+		}
+	},
+	// policy-equal A B: two files hold semantically equal RAM policies.
+	"policy-equal": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: policy-equal FILE FILE")
+		}
+		eq, err := policy.SemanticallyEqual(ts.ReadFile(args[0]), ts.ReadFile(args[1]))
+		ts.Check(err)
+		if eq == neg {
+			ts.Fatalf("policies %s and %s semantically equal: %v", args[0], args[1], eq)
+		}
+	},
+	// stdout2env NAME: set $NAME to the last stdout, trimmed (cli/cli).
+	"stdout2env": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) != 1 {
+			ts.Fatalf("usage: stdout2env NAME")
+		}
+		ts.Setenv(args[0], strings.TrimSpace(ts.ReadFile("stdout")))
+	},
+}
