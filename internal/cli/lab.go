@@ -472,10 +472,13 @@ func runLabCall(ctx context.Context, f *Factory, o *LabCallOptions) error {
 		cred = cloud.StaticCredential{AccessKeyID: doc.AccessKeyID, AccessKeySecret: redact.Secret(doc.AccessKeySecret)}
 	}
 	c, err := cloud.New(ctx, cloud.Config{
-		Region:      li.Region,
-		Endpoint:    li.Endpoint,
-		Credential:  &cred,
-		LocalAddr:   o.From,
+		Region:     li.Region,
+		Endpoint:   li.Endpoint,
+		Credential: &cred,
+		LocalAddr:  o.From,
+		// Not akresp's own User-Agent: these calls play an application or
+		// the attacker, and audits must see them as such.
+		Product:     "akresp-lab-drill",
 		Version:     f.Version,
 		Logger:      f.Logger(),
 		MaxAttempts: 2,

@@ -72,6 +72,10 @@ type Config struct {
 	// Version is akresp's version; every request carries the User-Agent
 	// suffix "akresp/<Version>".
 	Version string
+	// Product replaces "akresp" in that suffix. Audits leave akresp's own
+	// calls out of the evidence by it, so drills that play the attacker or
+	// an application (akresp lab call) set their own product name.
+	Product string
 	// Logger receives retry records (debug level) and, with HTTPDebug, one
 	// record per HTTP exchange. nil discards.
 	Logger *slog.Logger
@@ -185,7 +189,14 @@ func (c Config) resolve() (settings, error) {
 	if !versionRE.MatchString(version) {
 		return s, fmt.Errorf("cloud config: version %q: only letters, digits and . _ + - are allowed in a User-Agent token", s.Version)
 	}
-	s.userAgent = "akresp/" + version
+	product := s.Product
+	if product == "" {
+		product = "akresp"
+	}
+	if !versionRE.MatchString(product) || strings.Contains(product, "/") {
+		return s, fmt.Errorf("cloud config: product %q: only letters, digits and . _ + - are allowed in a User-Agent token", s.Product)
+	}
+	s.userAgent = product + "/" + version
 	if s.Logger == nil {
 		s.Logger = slog.New(slog.DiscardHandler)
 	}

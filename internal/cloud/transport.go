@@ -56,11 +56,15 @@ func newHTTPDoer(s settings) *httpDoer {
 		dialer.LocalAddr = &net.TCPAddr{IP: s.localIP}
 	}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          64,
-		MaxIdleConnsPerHost:   16,
+		Proxy:             http.ProxyFromEnvironment,
+		DialContext:       dialer.DialContext,
+		ForceAttemptHTTP2: true,
+		// Bounded fan-out (audit --idle, the identity hunt) runs up to a
+		// few dozen calls at once against one API host; fewer idle
+		// connections than that churns TCP connections and slows the
+		// sweep well below its quota floor (measured in bench/).
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   128,
 		IdleConnTimeout:       90 * time.Second,
 		TLSHandshakeTimeout:   s.connectTimeout,
 		ResponseHeaderTimeout: s.Timeout,
