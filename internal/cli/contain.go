@@ -91,8 +91,10 @@ journals every call under --state-dir, and verifies the result.
   4. identities the key created; --contain-created denies created users and
      disables created keys
 
-Re-running on a contained key changes nothing. --status shows the current
-containment; --undo restores the exact previous state from the journal.
+Re-running on a contained key changes nothing; a run that was interrupted is
+completed by running it again. --status shows the current containment; --undo
+restores the exact previous state from the journal (keys the leaked key
+created stay disabled), and is journaled too.
 
 Safety rails (exit 4 unless --force): containing the key akresp runs with; an
 ACL that cuts off every legitimate caller of the last 24 hours.`,

@@ -135,7 +135,7 @@ func TestRunDisableLab(t *testing.T) {
 		t.Fatalf("disable again: %v", r.err)
 	}
 	r = run(idle, Settings{Yes: true}, func(o *DisableOptions) { o.Delete = true; o.Force = true })
-	if r.code != ExitOK || !strings.Contains(r.out, "IRREVERSIBLE") || !strings.Contains(r.errOut, "recycle bin") {
+	if r.code != ExitOK || !strings.Contains(r.out, "IRREVERSIBLE") || !strings.Contains(r.errOut, "can be restored there") {
 		t.Fatalf("delete: exit %d %v\n%s\n%s", r.code, r.err, r.out, r.errOut)
 	}
 	if _, ok := srv.Snapshot().AccessKeys[idle]; ok {

@@ -200,8 +200,8 @@ func TestRunReportLab(t *testing.T) {
 		md := string(b)
 		for _, want := range []string{
 			"# Incident report: AccessKey `" + leakKey + "`",
-			"**" + attacker + "**", // the attacker IP, flagged
-			"`svc-backup`", // the persistence it created
+			"**" + attacker + "**",                                    // the attacker IP, flagged
+			"`svc-backup`",                                            // the persistence it created
 			"contain: set-network-acl", "contain: attach-deny-policy", // containment with times
 			"Time to contain", "**contained**",
 			"## Open risks", "still active",
@@ -213,9 +213,6 @@ func TestRunReportLab(t *testing.T) {
 			}
 		}
 		checkFiles(t, outDir)
-		if d := os.Getenv("AKRESP_REPORT_DUMP"); d != "" {
-			_ = os.WriteFile(filepath.Join(d, "report.md"), b, 0o600)
-		}
 	})
 
 	t.Run("html", func(t *testing.T) {
@@ -236,9 +233,6 @@ func TestRunReportLab(t *testing.T) {
 			}
 		}
 		checkFiles(t, outDir)
-		if d := os.Getenv("AKRESP_REPORT_DUMP"); d != "" {
-			_ = os.WriteFile(filepath.Join(d, "report.html"), b, 0o600)
-		}
 	})
 
 	t.Run("json", func(t *testing.T) {
@@ -303,4 +297,46 @@ func mustTime(t *testing.T, s string) time.Time {
 		t.Fatalf("time %q: %v", s, err)
 	}
 	return v
+}
+
+// TestRunReportOffline reads trail files only: no cloud call, normalised
+// evidence, other keys' events left out.
+func TestRunReportOffline(t *testing.T) {
+	const key = "LTAI5tSampLeakedKey00001"
+	dir := t.TempDir()
+	ios, _, stdout, stderr := TestStreams()
+	s := Settings{StateDir: dir, TZ: time.UTC, Output: FormatJSON}
+	o := &ReportOptions{IO: ios, Now: func() time.Time { return fixedNow }, KeyID: key, PolicyName: report.DefaultDenyPolicyName,
+		Trails:   []string{"../../testdata/trails/events.jsonl", "../../testdata/trails/actiontrail-delivery.json.gz"},
+		Settings: func() (*Settings, error) { return &s, nil },
+		Backend: func(context.Context) (ReportCloud, error) {
+			t.Fatal("an offline report must not build cloud clients")
+			return nil, nil
+		},
+	}
+	if err := validateReport(o); err != nil {
+		t.Fatal(err)
+	}
+	if err := runReport(context.Background(), o); err != nil {
+		t.Fatalf("offline report: %v\n%s", err, stderr.String())
+	}
+	var doc report.Document
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Mode != "offline" || doc.Evidence == nil || doc.Evidence.Events == 0 || doc.Evidence.Raw != 0 || doc.Evidence.Normalised != doc.Evidence.Events {
+		t.Fatalf("mode %s evidence %+v", doc.Mode, doc.Evidence)
+	}
+	// The default output directory is under the key's state directory.
+	outDir := filepath.Join(dir, key, "report-"+fixedNow.Format("20060102T150405Z"))
+	ev, err := os.ReadFile(filepath.Join(outDir, key+"-evidence.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(ev, []byte("LTAI5tSampOfficeKey00002")) {
+		t.Error("another key's events reached the evidence")
+	}
+	if !strings.Contains(stderr.String(), outDir) {
+		t.Errorf("stderr must name %s:\n%s", outDir, stderr.String())
+	}
 }

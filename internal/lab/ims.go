@@ -476,7 +476,15 @@ func imsSetAccessKeyPolicy(c *call) (jobj, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	k.Policy, k.UpdateDate = pol, c.now
+	// There is no delete call: an Inactive policy with no statements is
+	// the documented way to remove one (alibaba-cloud-api.md section 15),
+	// so the lab stores it as "no policy". GetAccessKeyPolicy then answers
+	// "" again, and contain --undo can restore the world exactly. The
+	// policy is not an attribute of the key: its UpdateDate stays.
+	if removesAKPolicy(pol) {
+		pol = nil
+	}
+	k.Policy = pol
 	return jobj{"AccessKeyId": k.ID, "AccessKeyPolicy": doc}, nil
 }
 
@@ -497,8 +505,17 @@ func imsSetAccessKeyPolicyForAccount(c *call) (jobj, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	if removesAKPolicy(pol) {
+		pol = nil
+	}
 	c.w.AccountACL = pol
 	return jobj{"AccessKeyPolicy": doc}, nil
+}
+
+// removesAKPolicy reports whether pol is the "remove" form: Inactive with
+// no statements.
+func removesAKPolicy(pol *AKPolicy) bool {
+	return pol != nil && pol.Status == "Inactive" && len(pol.Statements) == 0
 }
 
 // --- credential report ---------------------------------------------------

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Offline audit benchmark: 1,000,000 realistic ActionTrail events as gzip
+# JSON-array trail files (bench/gentrail), audited end to end by
+# `akresp audit --trail` (read, inflate, parse, every rule), next to jq
+# counting events by source IP over the same files.
+#
+#   bench/offline.sh [EVENTS] [FILES]      (defaults 1000000 and 100)
+#
+# Prints events/s and peak RSS (GNU time -v, or /proc when it is missing).
+# Needs no credentials and no network.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${1:-1000000}
+FILES=${2:-100}
+KEY=LTAI5tLEAKEDbenchKEY0001
+WORK=${BENCH_DIR:-$(mktemp -d)}
+export ALIBABA_CLOUD_ECS_METADATA_DISABLED=true
+
+echo "building akresp and gentrail" >&2
+go build -o "$WORK/akresp" ./cmd/akresp
+go build -o "$WORK/gentrail" ./bench/gentrail
+if [ ! -f "$WORK/trails/.done-$N-$FILES" ]; then
+	rm -rf "$WORK/trails"
+	echo "generating $N events in $FILES files under $WORK/trails" >&2
+	"$WORK/gentrail" -n "$N" -files "$FILES" -out "$WORK/trails" -leaked "$KEY"
+	touch "$WORK/trails/.done-$N-$FILES"
+fi
+du -sh "$WORK/trails" >&2
+
+# run LABEL CMD... : time CMD, print wall seconds and peak RSS (MB).
+run() {
+	local label=$1
+	shift
+	local start end secs rss
+	if [ -x /usr/bin/time ]; then
+		start=$(date +%s.%N)
+		/usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/$label.out"
+		end=$(date +%s.%N)
+		rss=$(awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/time.txt")
+	else
+		start=$(date +%s.%N)
+		"$@" >"$WORK/$label.out" &
+		local pid=$! peak=0 cur
+		while kill -0 "$pid" 2>/dev/null; do
+			cur=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+			[ "${cur:-0}" -gt "$peak" ] && peak=$cur
+			sleep 0.05
+		done
+		wait "$pid"
+		end=$(date +%s.%N)
+		rss=$((peak / 1024))
+	fi
+	secs=$(echo "$end - $start" | bc -l)
+	printf '%-28s %8.2f s %12.0f events/s %6s MB peak RSS\n' "$label" "$secs" "$(echo "$N / $secs" | bc -l)" "$rss"
+}
+
+# Every event is read, inflated and parsed; the leaked key's events go
+# through every rule. (--trail alone: offline, no credentials.)
+run "akresp audit --trail" "$WORK/akresp" audit "$KEY" --trail "$WORK/trails" -o json
+python3 - "$WORK/akresp audit --trail.out" <<'PY' 2>/dev/null || true
+import json, sys
+r = json.load(open(sys.argv[1]))
+w = r["window"]
+print(f'  audit: {w["events"]} events of the key analysed, {w["filtered"]} other events read and filtered, '
+      f'{len(r["findings"])} findings, verdict {r["verdict"]["status"]}')
+PY
+
+if ! command -v jq >/dev/null; then
+	echo "jq not found: installing it (apt-get install -y jq)" >&2
+	(apt-get install -y jq >/dev/null 2>&1 || sudo apt-get install -y jq >/dev/null 2>&1) || echo "could not install jq; skipping the comparison" >&2
+fi
+if command -v jq >/dev/null; then
+	jqcount() { for f in "$WORK"/trails/*.gz; do gzip -dc "$f" | jq -r '.[].sourceIpAddress'; done | sort | uniq -c | sort -rn; }
+	export -f jqcount
+	export WORK
+	run "jq count by source IP" bash -c jqcount
+fi
+echo "work directory: $WORK (set BENCH_DIR to reuse the generated files)" >&2

@@ -1,0 +1,194 @@
+package audit
+
+import (
+	"net/netip"
+	"time"
+)
+
+// The baseline is the key's own history before anything suspicious
+// happened. Every "new" judgement (source IP, API, service, region, user
+// agent) and the call-rate statistics compare against it.
+//
+// Its end is chosen, in order:
+//
+//  1. LeakTime, when the caller knows it (basis "leak_time").
+//  2. The onset of the incident (basis "onset"): among the sources that did
+//     something an attacker does (a high-severity sensitive write, a
+//     secret-scanner user agent, a call Alibaba refused for leakage risk),
+//     the earliest first appearance. The attacker's quiet reconnaissance
+//     before its first write therefore counts as "after". When that leaves
+//     no history at all (the suspicious source was there from the start,
+//     e.g. an admin key), the end is the first suspicious event itself.
+//  3. Otherwise (basis "history"), the first BaselineDays of the window, but
+//     never more than half of it, so that a short trail still has a part to
+//     judge. A window shorter than an hour is all baseline: nothing in it is
+//     "new".
+//
+// Known = seen at any time before the end. The call-rate statistics
+// (ANOM-01..03) use the BaselineDays before the end; they fall back to
+// static ceilings when that holds less than 72 hours or fewer than 50
+// events (cold start).
+type baselineInfo struct {
+	end        int64
+	basis      string
+	hasHistory bool  // some events came before end
+	events     int   // events in whole minutes before end
+	statStart  int64 // start of the statistics window
+	cold       bool
+}
+
+const (
+	coldStartSpan   = 72 * time.Hour
+	coldStartEvents = 50
+)
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// classifySources sets the per-source facts that do not depend on the
+// baseline: internal and trusted.
+func (e *Engine) classifySources() {
+	for _, ip := range e.ipList {
+		ip.internal = !ip.isIP || (ip.vpcN > 0 && ip.vpcN == ip.n && (ip.addr.IsPrivate() || cgnat.Contains(ip.addr)))
+		if ip.isIP {
+			for _, p := range e.opts.TrustedCIDRs {
+				if p.Contains(ip.addr) {
+					ip.trusted = true
+					break
+				}
+			}
+		}
+		ip.untrusted = len(e.opts.TrustedCIDRs) > 0 && !ip.internal && !ip.trusted
+	}
+}
+
+func (e *Engine) computeBaseline() baselineInfo {
+	days := int64(e.opts.BaselineDays) * int64(24*time.Hour)
+	var bl baselineInfo
+	if e.events == 0 {
+		bl.basis = "none"
+		bl.cold = true
+		return bl
+	}
+	switch {
+	case e.hasLeak:
+		bl.end, bl.basis = e.leak, "leak_time"
+	default:
+		var firstSeen, firstOnset int64
+		found := false
+		for _, ip := range e.ipList {
+			if !ip.hasOnset || ip.internal || ip.n == 0 {
+				continue
+			}
+			if !found || ip.first.t < firstSeen {
+				firstSeen = ip.first.t
+			}
+			if !found || ip.onset < firstOnset {
+				firstOnset = ip.onset
+			}
+			found = true
+		}
+		switch {
+		case found && e.minT < firstSeen:
+			bl.end, bl.basis = firstSeen, "onset"
+		case found:
+			bl.end, bl.basis = firstOnset, "onset"
+		default:
+			span := e.maxT - e.minT
+			if span < int64(time.Hour) {
+				bl.end = e.maxT + 1
+			} else {
+				bl.end = e.minT + min(days, span/2)
+			}
+			bl.basis = "history"
+		}
+	}
+	bl.hasHistory = e.minT < bl.end
+	if !bl.hasHistory {
+		bl.basis = "none"
+	}
+	bl.statStart = max(bl.end-days, e.minT)
+	endMinute := floorDiv(bl.end, int64(time.Minute))
+	for k, ih := range e.ipHours {
+		for _, c := range ih.cells {
+			if int64(k.h)*60+int64(c.min) < endMinute {
+				bl.events += int(c.n)
+			}
+		}
+	}
+	bl.cold = !bl.hasHistory || bl.end-bl.statStart < int64(coldStartSpan) || bl.events < coldStartEvents
+	return bl
+}
+
+// judgeSources sets new/flagged once the baseline is known.
+func (e *Engine) judgeSources(bl *baselineInfo) {
+	for _, ip := range e.ipList {
+		if ip.n == 0 {
+			continue
+		}
+		ip.isNew = !ip.internal && ip.first.t >= bl.end
+		// A source that made a sensitive write or used a scanner is never
+		// vouched for, even when it was there from the start.
+		ip.flagged = !ip.internal && (ip.isNew || ip.untrusted || ip.hasOnset)
+	}
+}
+
+// suggestTrusted returns the sources to keep allowed when fencing the key:
+// every address that used it before the cut-off (LeakTime, else the baseline
+// end) and was never flagged, as a /32 (/128). Addresses are not merged
+// into wider blocks: an allow list should name what was seen, and the
+// operator can widen it knowingly. Sources seen only inside a VPC are left
+// out (a ClassicWhiteList entry does not apply to them), and so is any
+// source that made a sensitive write or used a scanner user agent.
+// --trusted-cidr blocks are always included.
+func (e *Engine) suggestTrusted(bl *baselineInfo) []string {
+	var out []netip.Prefix
+	seen := map[netip.Prefix]bool{}
+	for _, p := range e.opts.TrustedCIDRs {
+		p = p.Masked()
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	cut := bl.end
+	for _, ip := range e.ipList {
+		if ip.n == 0 || ip.internal || ip.flagged || ip.first.t >= cut {
+			continue
+		}
+		covered := false
+		for _, p := range e.opts.TrustedCIDRs {
+			if p.Contains(ip.addr) {
+				covered = true
+			}
+		}
+		if covered {
+			continue
+		}
+		p := netip.PrefixFrom(ip.addr, ip.addr.BitLen())
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sortPrefixes(out)
+	s := make([]string, len(out))
+	for i, p := range out {
+		s[i] = p.String()
+	}
+	return s
+}
+
+func sortPrefixes(ps []netip.Prefix) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && prefixLess(ps[j], ps[j-1]); j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+func prefixLess(a, b netip.Prefix) bool {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c < 0
+	}
+	return a.Bits() < b.Bits()
+}

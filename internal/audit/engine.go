@@ -1,0 +1,1264 @@
+package audit
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options configure one audit of one AccessKey.
+type Options struct {
+	KeyID string // the key under audit; "" = every event given belongs to it
+	Now   time.Time
+	// Since and Until bound the analysis window (inclusive); zero = every
+	// event given.
+	Since, Until time.Time
+	// LeakTime, when known, splits history: events at or after it are
+	// "after the leak" (rule USE-AFTER-LEAK) and the baseline is what came
+	// before it.
+	LeakTime      time.Time
+	TrustedCIDRs  []netip.Prefix // --trusted-cidr
+	BusinessHours BusinessHours  // zero value = DefaultBusinessHours()
+	TZ            *time.Location // zone of BusinessHours; nil = Asia/Shanghai
+	// SelfUserAgent marks akresp's own calls: events whose userAgent
+	// contains it are counted in Window.Excluded and never analysed.
+	// Default "akresp/".
+	SelfUserAgent string
+	// ScannerAgents are user-agent substrings of secret scanners that
+	// verify found keys (rule CTX-05). Default DefaultScannerAgents.
+	ScannerAgents []string
+	BaselineDays  int      // default 14
+	MinSeverity   Severity // findings below are dropped; default Info
+	// Facts are the caller's online facts about the key (owner, status,
+	// last use). They are copied to Result.Key and feed the verdict: an
+	// idle key is one with no events and no recent last use.
+	Facts KeyFacts
+	// IdleDays is how long without use makes a key idle; default 90.
+	IdleDays int
+	// MaxKeyAgeDays is the age past which an in-use key should be rotated;
+	// default 90.
+	MaxKeyAgeDays int
+}
+
+// Defaults of Options.
+const (
+	DefaultSelfUserAgent = "akresp/"
+	DefaultBaselineDays  = 14
+	DefaultIdleDays      = 90
+	DefaultMaxKeyAgeDays = 90
+	DefaultTimeZone      = "Asia/Shanghai"
+)
+
+// DefaultScannerAgents are user-agent fragments of tools that verify leaked
+// keys (TruffleHog calls ECS DescribeRegions, others STS GetCallerIdentity).
+var DefaultScannerAgents = []string{"TruffleHog", "trufflehog", "gitleaks", "ghost-ak", "GitGuardian", "ggshield", "noseyparker", "AKSK-Scanner", "aksk_tool"}
+
+// BusinessHours are the working days and hours of the key's owners, in
+// Options.TZ. Start and End are minutes since midnight; End may be smaller
+// than Start for a shift that runs past midnight (it then belongs to the
+// day it starts on). The zero value means "unset" (DefaultBusinessHours).
+type BusinessHours struct {
+	Days       [7]bool // indexed by time.Weekday (Sunday = 0)
+	Start, End int
+}
+
+// DefaultBusinessHours is Mon-Fri 09:00-19:00 (detection catalogue
+// section 2).
+func DefaultBusinessHours() BusinessHours {
+	return BusinessHours{Days: [7]bool{false, true, true, true, true, true, false}, Start: 9 * 60, End: 19 * 60}
+}
+
+// AlwaysBusinessHours has no off-hours at all ("always").
+func AlwaysBusinessHours() BusinessHours {
+	return BusinessHours{Days: [7]bool{true, true, true, true, true, true, true}, Start: 0, End: 24 * 60}
+}
+
+func (b BusinessHours) isZero() bool { return b == BusinessHours{} }
+
+// Contains reports whether local time t (already in the business-hours
+// zone) falls inside business hours.
+func (b BusinessHours) Contains(t time.Time) bool {
+	return b.containsAt(t.Weekday(), t.Hour()*60+t.Minute())
+}
+
+func (b BusinessHours) containsAt(wd time.Weekday, m int) bool {
+	if b.Start < b.End {
+		return b.Days[wd] && m >= b.Start && m < b.End
+	}
+	// Overnight shift: the evening part belongs to today, the morning part
+	// to yesterday.
+	return (b.Days[wd] && m >= b.Start) || (b.Days[(wd+6)%7] && m < b.End)
+}
+
+var weekdayNames = [7]string{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"}
+
+// String renders the hours in the form ParseBusinessHours reads.
+func (b BusinessHours) String() string {
+	if b == AlwaysBusinessHours() {
+		return "always"
+	}
+	var parts []string
+	// Emit runs of consecutive days starting from Monday.
+	order := [7]int{1, 2, 3, 4, 5, 6, 0}
+	for i := 0; i < 7; {
+		if !b.Days[order[i]] {
+			i++
+			continue
+		}
+		j := i
+		for j+1 < 7 && b.Days[order[j+1]] {
+			j++
+		}
+		switch {
+		case j == i:
+			parts = append(parts, weekdayNames[order[i]])
+		default:
+			parts = append(parts, weekdayNames[order[i]]+"-"+weekdayNames[order[j]])
+		}
+		i = j + 1
+	}
+	days := strings.Join(parts, ",")
+	if days == "" {
+		days = "none"
+	}
+	return fmt.Sprintf("%s %02d:%02d-%02d:%02d", days, b.Start/60, b.Start%60, b.End/60, b.End%60)
+}
+
+// ParseBusinessHours reads "Mon-Fri 09:00-19:00", "Mon,Wed 08:30-18:00",
+// "Sat-Sun 22:00-06:00" (an overnight shift) or "always". Day names are the
+// English three-letter or full names, case-insensitive; a range may wrap
+// ("Fri-Mon"). Times are HH:MM, 00:00 to 24:00.
+func ParseBusinessHours(s string) (BusinessHours, error) {
+	in := strings.TrimSpace(s)
+	if strings.EqualFold(in, "always") || strings.EqualFold(in, "24/7") {
+		return AlwaysBusinessHours(), nil
+	}
+	fail := func(why string) (BusinessHours, error) {
+		return BusinessHours{}, fmt.Errorf("business hours %q: %s (for example \"Mon-Fri 09:00-19:00\" or \"always\")", s, why)
+	}
+	fields := strings.Fields(in)
+	if len(fields) != 2 {
+		return fail("want days and a time range separated by a space")
+	}
+	var b BusinessHours
+	for part := range strings.SplitSeq(fields[0], ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		from, ok := parseWeekday(lo)
+		if !ok {
+			return fail(fmt.Sprintf("%q is not a day name", lo))
+		}
+		to := from
+		if isRange {
+			if to, ok = parseWeekday(hi); !ok {
+				return fail(fmt.Sprintf("%q is not a day name", hi))
+			}
+		}
+		for d := from; ; d = (d + 1) % 7 {
+			b.Days[d] = true
+			if d == to {
+				break
+			}
+		}
+	}
+	lo, hi, ok := strings.Cut(fields[1], "-")
+	if !ok {
+		return fail("want a time range like 09:00-19:00")
+	}
+	var err error
+	if b.Start, err = parseClock(lo); err != nil {
+		return fail(err.Error())
+	}
+	if b.End, err = parseClock(hi); err != nil {
+		return fail(err.Error())
+	}
+	if b.Start == b.End {
+		return fail("the range is empty (start equals end)")
+	}
+	if b.Start == 24*60 {
+		return fail("a range cannot start at 24:00")
+	}
+	return b, nil
+}
+
+func parseWeekday(s string) (time.Weekday, bool) {
+	v := strings.ToLower(strings.TrimSpace(s))
+	if len(v) < 3 {
+		return 0, false
+	}
+	for i, n := range weekdayNames {
+		full := strings.ToLower(time.Weekday(i).String())
+		if v == strings.ToLower(n) || v == full {
+			return time.Weekday(i), true
+		}
+	}
+	return 0, false
+}
+
+func parseClock(s string) (int, error) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if !ok || err1 != nil || err2 != nil || len(m) != 2 || hh < 0 || mm < 0 || mm > 59 || hh > 24 || (hh == 24 && mm != 0) {
+		return 0, fmt.Errorf("%q is not a time of day HH:MM", s)
+	}
+	return hh*60 + mm, nil
+}
+
+// defaultZone is Asia/Shanghai, or a fixed UTC+8 zone when the system has
+// no zone database (China has kept UTC+8 without daylight saving since 1991).
+func defaultZone() *time.Location {
+	if loc, err := time.LoadLocation(DefaultTimeZone); err == nil {
+		return loc
+	}
+	return time.FixedZone(DefaultTimeZone, 8*3600)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.TZ == nil {
+		o.TZ = defaultZone()
+	}
+	if o.BusinessHours.isZero() {
+		o.BusinessHours = DefaultBusinessHours()
+	}
+	if o.SelfUserAgent == "" {
+		o.SelfUserAgent = DefaultSelfUserAgent
+	}
+	if o.ScannerAgents == nil {
+		o.ScannerAgents = DefaultScannerAgents
+	}
+	if o.BaselineDays <= 0 {
+		o.BaselineDays = DefaultBaselineDays
+	}
+	if o.IdleDays <= 0 {
+		o.IdleDays = DefaultIdleDays
+	}
+	if o.MaxKeyAgeDays <= 0 {
+		o.MaxKeyAgeDays = DefaultMaxKeyAgeDays
+	}
+	o.MinSeverity = max(Info, min(o.MinSeverity, Critical))
+	return o
+}
+
+// Engine limits: they bound memory on hostile or huge inputs. Reaching one
+// adds a diagnostic; the audit stays valid but less detailed.
+const (
+	sampleK          = 20      // evidence kept per finding: the earliest and the latest sampleK
+	ipSampleK        = 6       // evidence kept per source IP
+	maxCells         = 4 << 20 // (source, minute) cells for the burst rules
+	maxResources     = 50000   // distinct resources summarised
+	maxPrincipals    = 50000   // other principals indexed for PERS-05
+	maxCreated       = 5000    // created identities recorded
+	maxUserAgents    = 20000   // user agents classified and cached
+	maxOrigins       = 10000   // distinct origins listed
+	maxSubjects      = 8       // distinct subjects named in a finding title
+	topActions       = 10      // actions listed per service
+	maxResourcesOut  = 500     // resources listed in the result
+	maxDetailValueLn = 120     // longest parameter value quoted in evidence
+)
+
+// Engine analyses the events of one AccessKey and produces a Result. Feed it
+// with Add (any order, any number of times), then call Result once. Its
+// memory grows with the distinct sources, APIs, hours and minutes of
+// activity, not with the number of events. An Engine is not safe for
+// concurrent use.
+type Engine struct {
+	opts           Options
+	since, until   int64
+	hasSince       bool
+	hasUntil       bool
+	leak           int64
+	hasLeak        bool
+	selfUA         string
+	scanners       []string
+	strs           strTable
+	uas            map[string]*uaInfo
+	ips            map[string]*ipAgg
+	ipList         []*ipAgg
+	svcs           map[string]*svcAgg
+	names          map[nameKey]*nameAgg
+	nameList       []*nameAgg
+	regions        map[string]*regionAgg
+	families       map[string]*familyAgg
+	hours          map[int32]*hourBucket
+	ipHours        map[ipHourKey]*ipHour
+	ncells         int
+	ipAPIs         map[ipAPIKey]*ipAPI
+	ipRegions      map[ipRegionKey]*sampleSet
+	resources      map[Resource]*resourceAgg
+	matches        map[matchKey]*matchAcc
+	created        []createdRec
+	otherUsers     map[string]*principalAgg
+	otherKeys      map[string]*principalAgg
+	origins        map[Origin]uint32 // Pos always 0
+	originList     []Origin
+	lastUAKey      string
+	lastUA         *uaInfo
+	lastOrigin     Origin
+	lastOriginID   uint32
+	root           findingAcc // CTX-01
+	protection     findingAcc // CTX-06
+	events         int
+	excluded       int
+	filtered       int
+	minT, maxT     int64
+	dataPlane      int
+	smsFirst       int64 // earliest Dysms send/sign/template event
+	hasSMS         bool
+	diags          []Diagnostic
+	limitsHit      map[string]bool
+	done           bool
+	result         *Result
+	createdDropped int
+}
+
+// NewEngine returns an engine for one audit.
+func NewEngine(opts Options) *Engine {
+	o := opts.withDefaults()
+	e := &Engine{
+		opts:       o,
+		selfUA:     o.SelfUserAgent,
+		scanners:   o.ScannerAgents,
+		uas:        map[string]*uaInfo{},
+		ips:        map[string]*ipAgg{},
+		svcs:       map[string]*svcAgg{},
+		names:      map[nameKey]*nameAgg{},
+		regions:    map[string]*regionAgg{},
+		families:   map[string]*familyAgg{},
+		hours:      map[int32]*hourBucket{},
+		ipHours:    map[ipHourKey]*ipHour{},
+		ipAPIs:     map[ipAPIKey]*ipAPI{},
+		ipRegions:  map[ipRegionKey]*sampleSet{},
+		resources:  map[Resource]*resourceAgg{},
+		matches:    map[matchKey]*matchAcc{},
+		otherUsers: map[string]*principalAgg{},
+		otherKeys:  map[string]*principalAgg{},
+		origins:    map[Origin]uint32{},
+		limitsHit:  map[string]bool{},
+	}
+	e.strs.init()
+	if !o.Since.IsZero() {
+		e.since, e.hasSince = o.Since.UnixNano(), true
+	}
+	if !o.Until.IsZero() {
+		e.until, e.hasUntil = o.Until.UnixNano(), true
+	}
+	if !o.LeakTime.IsZero() {
+		e.leak, e.hasLeak = o.LeakTime.UnixNano(), true
+	}
+	return e
+}
+
+// AddDiagnostic records a collection or reading problem so that the result
+// shows it (the online collector and the trail readers report here).
+func (e *Engine) AddDiagnostic(d Diagnostic) {
+	e.diags = append(e.diags, d)
+}
+
+// strTable interns strings to small ids so that aggregates and evidence
+// references stay compact. Id 0 is "".
+type strTable struct {
+	ids  map[string]uint32
+	strs []string
+}
+
+func (t *strTable) init() {
+	t.ids = map[string]uint32{"": 0}
+	t.strs = []string{""}
+}
+
+func (t *strTable) id(s string) uint32 {
+	if v, ok := t.ids[s]; ok {
+		return v
+	}
+	s = strings.Clone(s)
+	v := uint32(len(t.strs))
+	t.strs = append(t.strs, s)
+	t.ids[s] = v
+	return v
+}
+
+func (t *strTable) str(id uint32) string { return t.strs[id] }
+
+// evRef is a compact reference to one event, enough to print it as
+// evidence. Strings point into the event's own (immutable) strings.
+type evRef struct {
+	t                             int64 // UnixNano
+	id, req                       string
+	pos                           int64
+	name, svc, ip, ua, errc, orig uint32 // strTable ids (orig: originList index)
+}
+
+// less orders references by time, then by stable identifiers, so that
+// every choice of "earliest" is the same whatever the arrival order.
+func (a *evRef) less(b *evRef) bool {
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	if a.id != b.id {
+		return a.id < b.id
+	}
+	if a.req != b.req {
+		return a.req < b.req
+	}
+	if a.orig != b.orig {
+		return a.orig < b.orig
+	}
+	return a.pos < b.pos
+}
+
+// evSample is an evRef with a rule-specific detail.
+type evSample struct {
+	evRef
+	detail string
+}
+
+// sampleSet keeps the k earliest and the k latest of the samples offered.
+type sampleSet struct {
+	n     int
+	first []evSample // ascending
+	last  []evSample // ascending
+}
+
+func (s *sampleSet) wants(k int, r *evRef) bool {
+	return len(s.first) < k || r.less(&s.first[len(s.first)-1].evRef) ||
+		len(s.last) < k || s.last[0].evRef.less(r)
+}
+
+func (s *sampleSet) add(k int, x evSample) {
+	if len(s.first) < k || x.less(&s.first[len(s.first)-1].evRef) {
+		i, _ := slices.BinarySearchFunc(s.first, x, cmpSample)
+		if len(s.first) < k {
+			s.first = slices.Insert(s.first, i, x)
+		} else {
+			copy(s.first[i+1:], s.first[i:len(s.first)-1])
+			s.first[i] = x
+		}
+	}
+	if len(s.last) < k || s.last[0].evRef.less(&x.evRef) {
+		i, _ := slices.BinarySearchFunc(s.last, x, cmpSample)
+		if len(s.last) < k {
+			s.last = slices.Insert(s.last, i, x)
+		} else {
+			// Drop the smallest, insert at i-1.
+			copy(s.last[0:i-1], s.last[1:i])
+			s.last[i-1] = x
+		}
+	}
+}
+
+// offer counts one event and keeps it when it is among the earliest or
+// latest k.
+func (s *sampleSet) offer(k int, x evSample) {
+	s.n++
+	if s.wants(k, &x.evRef) {
+		s.add(k, x)
+	}
+}
+
+// merge folds other into s.
+func (s *sampleSet) merge(k int, o *sampleSet) {
+	s.n += o.n
+	for _, x := range o.first {
+		if s.wants(k, &x.evRef) {
+			s.add(k, x)
+		}
+	}
+	for _, x := range o.last {
+		if s.wants(k, &x.evRef) {
+			s.add(k, x)
+		}
+	}
+}
+
+// all returns the kept samples, ascending, without duplicates.
+func (s *sampleSet) all() []evSample {
+	out := make([]evSample, 0, len(s.first)+len(s.last))
+	out = append(out, s.first...)
+	out = append(out, s.last...)
+	slices.SortFunc(out, cmpSample)
+	return slices.Compact(out)
+}
+
+func cmpSample(a, b evSample) int {
+	switch {
+	case a.evRef.less(&b.evRef):
+		return -1
+	case b.evRef.less(&a.evRef):
+		return 1
+	}
+	return strings.Compare(a.detail, b.detail)
+}
+
+// uaInfo classifies one userAgent string.
+type uaInfo struct {
+	sid     uint32
+	self    bool
+	scanner bool
+	family  *familyAgg
+}
+
+type familyAgg struct {
+	name    string
+	n       int
+	first   evRef
+	hasEv   bool
+	scanner bool
+}
+
+type ipAgg struct {
+	idx       uint32
+	sid       uint32
+	text      string
+	addr      netip.Addr
+	isIP      bool
+	n, errs   int
+	vpcN      int
+	first     evRef // earliest event
+	last      int64
+	svcs      []*svcAgg
+	samples   sampleSet
+	hasOnset  bool
+	onset     int64 // earliest onset-class event (baseline.go)
+	scanner   sampleSet
+	sens      Severity // highest non-routine table rule severity matched
+	hasSens   bool
+	afterLeak sampleSet
+	// Caches of the last hour and minute touched (events of one file come
+	// in time order).
+	lastH    int32
+	lastIH   *ipHour
+	lastCell int // index in lastIH.cells, -1 for none
+	// cellsHint is how many active minutes the last hour had.
+	cellsHint int
+	// Set when the result is computed.
+	internal, isNew, trusted, untrusted, flagged bool
+}
+
+type svcAgg struct {
+	sid       uint32
+	name      string
+	n, writes int
+	errs      int
+	first     int64
+	last      int64
+	hasRead   bool
+	firstRead int64
+}
+
+type nameKey struct{ svc, name string }
+
+type nameAgg struct {
+	idx   uint32
+	svc   *svcAgg
+	sid   uint32
+	name  string
+	n     int
+	errs  int
+	first evRef
+	read  bool
+	// listLike marks Describe*/List* reads (region sweep).
+	listLike bool
+	// objectDelete marks OSS object deletions (DEST-04 burst).
+	objectDelete bool
+	rules        []*tableRule
+}
+
+type regionAgg struct {
+	sid        uint32
+	n, writes  int
+	first      evRef
+	firstWrite evRef
+	hasWrite   bool
+}
+
+// hourBucket is one clock hour of the key's activity.
+type hourBucket struct {
+	n, writes, fails int32
+	q                [4]struct{ n, fails int32 } // quarter hours
+	sms              int32                       // SMS send calls
+	first            evRef
+	// Local time at the start of the hour in the business-hours zone:
+	// weekday and minute of the day.
+	localDay time.Weekday
+	localMin int32
+}
+
+// ipHourKey is one source in one clock hour.
+type ipHourKey struct {
+	ip uint32 // ipList index
+	h  int32  // Unix hour
+}
+
+// ipHour is a source's activity in one hour; it carries the evidence of
+// the hourly and off-hours rules.
+type ipHour struct {
+	n, writes      int32
+	off, offWrites int32    // events outside business hours
+	offSens        Severity // highest sensitive-write severity off hours
+	first          evRef
+	firstOff       evRef
+	hasOff         bool
+	// cells are the source's active minutes of the hour, in arrival order.
+	cells []minuteCell
+}
+
+// idSet is a small set of ids: two inline (stored id+1, 0 = empty), the
+// rest behind a pointer, so that the common one- or two-element set costs
+// 16 bytes and no allocation.
+type idSet struct {
+	a0, a1 uint32
+	more   *[]uint32
+}
+
+func (s *idSet) add(id uint32) {
+	v := id + 1
+	switch {
+	case s.a0 == v || s.a1 == v:
+	case s.a0 == 0:
+		s.a0 = v
+	case s.a1 == 0:
+		s.a1 = v
+	case s.more == nil:
+		s.more = &[]uint32{id}
+	case !slices.Contains(*s.more, id):
+		*s.more = append(*s.more, id)
+	}
+}
+
+func (s *idSet) each(f func(uint32)) {
+	if s.a0 != 0 {
+		f(s.a0 - 1)
+	}
+	if s.a1 != 0 {
+		f(s.a1 - 1)
+	}
+	if s.more != nil {
+		for _, id := range *s.more {
+			f(id)
+		}
+	}
+}
+
+func (s *idSet) len() int {
+	n := 0
+	if s.a0 != 0 {
+		n++
+	}
+	if s.a1 != 0 {
+		n++
+	}
+	if s.more != nil {
+		n += len(*s.more)
+	}
+	return n
+}
+
+// minuteCell is one source in one minute: counters and the distinct APIs
+// and regions the burst rules need, no evidence (that comes from the
+// bounded per-(source, API) samples), so that its size does not depend on
+// how busy the minute was.
+type minuteCell struct {
+	min                    uint8 // minute within the hour
+	n, writes, reads, auth int32
+	objDeletes             int32
+	reads1                 idSet  // read APIs (nameList index)
+	regions                idSet  // regions of Describe*/List* reads (strTable id)
+	authAPIs               *idSet // APIs refused for authorisation (nameList index)
+}
+
+// ipAPIKey is one source calling one API.
+type ipAPIKey struct {
+	ip   uint32 // ipList index
+	name uint32 // nameList index
+}
+
+type ipAPI struct {
+	samples sampleSet // every call, the earliest and latest few
+	auth    sampleSet // authorisation failures
+}
+
+type ipRegionKey struct {
+	ip     uint32 // ipList index
+	region uint32 // strTable id
+}
+
+const cellSampleK = 3 // evidence kept per (source, API) and (source, region)
+
+type resourceAgg struct {
+	n           int
+	first, last int64
+}
+
+type matchKey struct {
+	rule *tableRule
+	ip   uint32
+}
+
+type matchAcc struct {
+	rule     *tableRule
+	ip       *ipAgg
+	n, errs  int
+	sev      Severity
+	first    int64
+	last     int64
+	hours    map[int32]struct{}
+	lastHour int32
+	names    map[*nameAgg]struct{}
+	lastName *nameAgg
+	subjects []string
+	moreSubj int
+	regions  map[uint32]struct{}
+	amounts  map[int32]int // COST-01 instances per hour
+	gpu      bool
+	samples  sampleSet
+}
+
+type createdRec struct {
+	CreatedIdentity
+	ref evSample
+}
+
+type principalAgg struct {
+	samples sampleSet
+}
+
+// findingAcc accumulates a key-wide rule (CTX-01, CTX-06).
+type findingAcc struct {
+	n       int
+	ips     map[uint32]int
+	hours   map[int32]struct{}
+	samples sampleSet
+}
+
+func (f *findingAcc) offer(ip uint32, x evSample) {
+	if f.ips == nil {
+		f.ips = map[uint32]int{}
+		f.hours = map[int32]struct{}{}
+	}
+	f.n++
+	f.ips[ip]++
+	f.hours[hourOf(x.t)] = struct{}{}
+	f.samples.offer(sampleK, x)
+}
+
+func hourOf(t int64) int32   { return int32(floorDiv(t, int64(time.Hour))) }
+func minuteOf(t int64) int32 { return int32(floorDiv(t, int64(time.Minute))) }
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// Add feeds one event. Events may come in any order and from several
+// sources. The engine keeps no reference to ev or its maps, so a caller
+// may reuse it. Events of other keys only feed rule PERS-05 (use of an
+// identity this key created); akresp's own calls are only counted.
+func (e *Engine) Add(ev *Event) {
+	if ev == nil || e.done {
+		return
+	}
+	ua := e.userAgent(ev.UserAgent)
+	if ua.self {
+		e.excluded++
+		return
+	}
+	if e.opts.KeyID != "" && ev.AccessKeyID != e.opts.KeyID {
+		e.filtered++
+		e.indexPrincipal(ev, ua)
+		return
+	}
+	t := ev.Time.UnixNano()
+	if e.hasSince && t < e.since || e.hasUntil && t > e.until {
+		e.filtered++
+		return
+	}
+	if e.opts.KeyID == "" {
+		e.indexPrincipal(ev, ua)
+	}
+	if e.events == 0 || t < e.minT {
+		e.minT = t
+	}
+	if e.events == 0 || t > e.maxT {
+		e.maxT = t
+	}
+	e.events++
+	if ev.DataPlane {
+		e.dataPlane++
+	}
+
+	svc := e.service(ev.Service)
+	ip := e.sourceIP(ev.SourceIP)
+	nm := e.apiName(svc, ev.Name)
+	ref := evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}
+	read := ev.RW == "Read"
+	failed := ev.ErrorCode != ""
+	auth := failed && IsAuthFailure(ev.ErrorCode)
+	if failed {
+		ref.errc = e.strs.id(ev.ErrorCode)
+	}
+
+	// Service.
+	if svc.n == 0 || t < svc.first {
+		svc.first = t
+	}
+	svc.last = max(svc.last, t)
+	svc.n++
+	if !read {
+		svc.writes++
+	} else if !svc.hasRead || t < svc.firstRead {
+		svc.hasRead, svc.firstRead = true, t
+	}
+	if failed {
+		svc.errs++
+	}
+
+	// API.
+	if nm.n == 0 || ref.less(&nm.first) {
+		nm.first = ref
+	}
+	nm.n++
+	if failed {
+		nm.errs++
+	}
+	nm.read = nm.read || read
+
+	// Source IP.
+	if ip.n == 0 || ref.less(&ip.first) {
+		ip.first = ref
+	}
+	ip.last = max(ip.last, t)
+	ip.n++
+	if failed {
+		ip.errs++
+	}
+	if ev.VpcID != "" {
+		ip.vpcN++
+	}
+	if !slices.Contains(ip.svcs, svc) {
+		ip.svcs = append(ip.svcs, svc)
+	}
+	if ip.samples.wants(ipSampleK, &ref) {
+		ip.samples.add(ipSampleK, evSample{evRef: ref})
+	}
+	ip.samples.n++
+	if e.hasLeak && t >= e.leak {
+		ip.afterLeak.offer(ipSampleK, evSample{evRef: ref})
+	}
+	if ua.scanner {
+		if ip.scanner.wants(sampleK, &ref) {
+			ip.scanner.add(sampleK, evSample{evRef: ref, detail: "userAgent=" + clip(ev.UserAgent)})
+		}
+		ip.scanner.n++
+	}
+
+	// User-agent family.
+	if f := ua.family; f != nil {
+		if !f.hasEv || ref.less(&f.first) {
+			f.first, f.hasEv = ref, true
+		}
+		f.n++
+	}
+
+	// Region.
+	var rg *regionAgg
+	if ev.Region != "" {
+		rg = e.region(ev.Region)
+		if rg.n == 0 || ref.less(&rg.first) {
+			rg.first = ref
+		}
+		rg.n++
+		if !read {
+			rg.writes++
+			if !rg.hasWrite || ref.less(&rg.firstWrite) {
+				rg.firstWrite, rg.hasWrite = ref, true
+			}
+		}
+	}
+
+	// Hour bucket and the source's hour.
+	h := hourOf(t)
+	hb := e.hours[h]
+	if hb == nil {
+		hb = e.newHour(h, ref)
+	} else if ref.less(&hb.first) {
+		hb.first = ref
+	}
+	hb.n++
+	within := t - int64(h)*int64(time.Hour)
+	q := within / int64(15*time.Minute)
+	hb.q[q].n++
+	if !read {
+		hb.writes++
+	}
+	if failed {
+		hb.fails++
+		hb.q[q].fails++
+	}
+	off := e.offHours(hb, within)
+	ih := ip.lastIH
+	if ih == nil || ip.lastH != h {
+		ih = e.ipHours[ipHourKey{ip.idx, h}]
+		if ih == nil {
+			ih = &ipHour{first: ref}
+			e.ipHours[ipHourKey{ip.idx, h}] = ih
+		}
+		if ip.lastIH != nil {
+			ip.cellsHint = len(ip.lastIH.cells)
+		}
+		ip.lastH, ip.lastIH, ip.lastCell = h, ih, -1
+	}
+	if ref.less(&ih.first) {
+		ih.first = ref
+	}
+	ih.n++
+	if !read {
+		ih.writes++
+	}
+	if off {
+		ih.off++
+		if !read {
+			ih.offWrites++
+		}
+		if !ih.hasOff || ref.less(&ih.firstOff) {
+			ih.firstOff, ih.hasOff = ref, true
+		}
+	}
+
+	// Minute cell (burst rules).
+	cell := e.cell(ip, ih, uint8(within/int64(time.Minute)))
+	if cell != nil {
+		cell.n++
+		if !read {
+			cell.writes++
+		} else {
+			cell.reads++
+			cell.reads1.add(nm.idx)
+		}
+		if auth {
+			cell.auth++
+			if cell.authAPIs == nil {
+				cell.authAPIs = &idSet{}
+			}
+			cell.authAPIs.add(nm.idx)
+		}
+	}
+	if read || auth || nm.objectDelete {
+		ia := e.ipAPIs[ipAPIKey{ip.idx, nm.idx}]
+		if ia == nil {
+			ia = &ipAPI{}
+			e.ipAPIs[ipAPIKey{ip.idx, nm.idx}] = ia
+		}
+		if ia.samples.wants(cellSampleK, &ref) {
+			ia.samples.add(cellSampleK, evSample{evRef: ref})
+		}
+		ia.samples.n++
+		if auth {
+			ia.auth.offer(cellSampleK, evSample{evRef: ref})
+		}
+	}
+	if read && nm.listLike && rg != nil {
+		rid := rg.sid
+		if cell != nil {
+			cell.regions.add(rid)
+		}
+		ss := e.ipRegions[ipRegionKey{ip.idx, rid}]
+		if ss == nil {
+			ss = &sampleSet{}
+			e.ipRegions[ipRegionKey{ip.idx, rid}] = ss
+		}
+		ss.offer(cellSampleK, evSample{evRef: ref})
+	}
+
+	// Resources.
+	for _, r := range ev.Resources {
+		e.resource(r, t)
+	}
+
+	// Sensitive-action rules.
+	for _, rule := range nm.rules {
+		e.match(rule, ev, ip, nm, cell, hb, ih, off, &ref)
+	}
+
+	// Key-wide context rules.
+	if ev.UserType == "root-account" && ev.AccessKeyID != "" && (ev.Type == "" || ev.Type == "ApiCall") {
+		e.root.offer(ip.idx, evSample{evRef: ref, detail: "userIdentity.type=root-account"})
+	}
+	if failed && isProtectionMessage(ev.ErrorMessage) {
+		e.protection.offer(ip.idx, evSample{evRef: ref, detail: "errorMessage=" + clip(ev.ErrorMessage)})
+		e.markOnset(ip, t, Critical)
+	}
+	if ua.scanner {
+		e.markOnset(ip, t, Medium)
+	}
+}
+
+// newHour creates an hour bucket and caches its local time.
+func (e *Engine) newHour(h int32, first evRef) *hourBucket {
+	lt := time.Unix(int64(h)*3600, 0).In(e.opts.TZ)
+	hb := &hourBucket{first: first, localDay: lt.Weekday(), localMin: int32(lt.Hour()*60 + lt.Minute())}
+	e.hours[h] = hb
+	return hb
+}
+
+// offHours reports whether the instant `within` nanoseconds into hour hb is
+// outside business hours.
+func (e *Engine) offHours(hb *hourBucket, within int64) bool {
+	m := hb.localMin + int32(within/int64(time.Minute))
+	day := hb.localDay
+	if m >= 24*60 {
+		m -= 24 * 60
+		day = (day + 1) % 7
+	}
+	return !e.opts.BusinessHours.containsAt(day, int(m))
+}
+
+// cell returns the source's cell for minute min of the hour ih, creating
+// it; nil once maxCells is reached. The returned pointer is valid until the
+// next call.
+func (e *Engine) cell(ip *ipAgg, ih *ipHour, min uint8) *minuteCell {
+	if i := ip.lastCell; i >= 0 && i < len(ih.cells) && ih.cells[i].min == min {
+		return &ih.cells[i]
+	}
+	for i := range ih.cells {
+		if ih.cells[i].min == min {
+			ip.lastCell = i
+			return &ih.cells[i]
+		}
+	}
+	if e.ncells >= maxCells {
+		e.limit("cells", fmt.Sprintf("more than %d (source, minute) cells; burst rules (ENUM-02/03/05, DEST-04, CTX-04) saw only the first ones", maxCells))
+		return nil
+	}
+	e.ncells++
+	if ih.cells == nil {
+		// Size for as many minutes as the source's previous hour had.
+		ih.cells = make([]minuteCell, 0, max(2, ip.cellsHint))
+	}
+	ih.cells = append(ih.cells, minuteCell{min: min})
+	ip.lastCell = len(ih.cells) - 1
+	return &ih.cells[ip.lastCell]
+}
+
+func (e *Engine) limit(key, msg string) {
+	if e.limitsHit[key] {
+		return
+	}
+	e.limitsHit[key] = true
+	e.diags = append(e.diags, Diagnostic{Level: "warning", Source: "engine", Summary: msg})
+}
+
+func (e *Engine) userAgent(s string) *uaInfo {
+	if e.lastUA != nil && s == e.lastUAKey {
+		return e.lastUA
+	}
+	if u, ok := e.uas[s]; ok {
+		e.lastUAKey, e.lastUA = s, u
+		return u
+	}
+	u := &uaInfo{}
+	if s != "" && strings.Contains(s, e.selfUA) {
+		u.self = true
+	} else {
+		u.sid = e.strs.id(s)
+		for _, a := range e.scanners {
+			if a != "" && strings.Contains(s, a) {
+				u.scanner = true
+				break
+			}
+		}
+		fam := userAgentFamily(s)
+		if fam != "" {
+			f := e.families[fam]
+			if f == nil {
+				f = &familyAgg{name: fam}
+				e.families[fam] = f
+			}
+			f.scanner = f.scanner || u.scanner
+			u.family = f
+		}
+	}
+	if len(e.uas) < maxUserAgents {
+		e.uas[strings.Clone(s)] = u
+	} else {
+		e.limit("ua", fmt.Sprintf("more than %d distinct user agents; further ones are classified without caching", maxUserAgents))
+	}
+	return u
+}
+
+// userAgentFamily reduces a userAgent to the tool that sent it: the first
+// product token ("aliyun-cli/3.0.2 ..." -> "aliyun-cli"), qualified by the
+// language for the generic SDK core ("AlibabaCloud (linux; amd64) Go/1.22
+// Core/..." -> "AlibabaCloud Go"). Console host names stay whole.
+func userAgentFamily(ua string) string {
+	s := strings.TrimSpace(ua)
+	if s == "" {
+		return ""
+	}
+	end := strings.IndexAny(s, "/ (;")
+	tok := s
+	if end >= 0 {
+		tok = s[:end]
+	}
+	if tok == "" {
+		return ""
+	}
+	if strings.EqualFold(tok, "AlibabaCloud") || strings.EqualFold(tok, "Alibabacloud") || strings.EqualFold(tok, "aliyun-sdk") {
+		for _, lang := range []string{"Go/", "Python/", "Java/", "Node/", "Node.js/", "PHP/", "TeaDSL/", ".NET/", "Ruby/", "Swift/", "C++/"} {
+			if strings.Contains(s, " "+lang) || strings.Contains(s, ")"+lang) {
+				return tok + " " + strings.TrimSuffix(lang, "/")
+			}
+		}
+	}
+	return tok
+}
+
+func (e *Engine) service(s string) *svcAgg {
+	if v, ok := e.svcs[s]; ok {
+		return v
+	}
+	v := &svcAgg{sid: e.strs.id(s), name: e.strs.str(e.strs.id(s))}
+	e.svcs[v.name] = v
+	return v
+}
+
+func (e *Engine) sourceIP(s string) *ipAgg {
+	if v, ok := e.ips[s]; ok {
+		return v
+	}
+	v := &ipAgg{idx: uint32(len(e.ipList)), sid: e.strs.id(s), lastCell: -1}
+	v.text = e.strs.str(v.sid)
+	if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil && a.Zone() == "" {
+		v.addr, v.isIP = a.Unmap(), true
+	}
+	e.ips[v.text] = v
+	e.ipList = append(e.ipList, v)
+	return v
+}
+
+func (e *Engine) apiName(svc *svcAgg, name string) *nameAgg {
+	k := nameKey{svc.name, name}
+	if v, ok := e.names[k]; ok {
+		return v
+	}
+	v := &nameAgg{idx: uint32(len(e.nameList)), svc: svc, sid: e.strs.id(name)}
+	v.name = e.strs.str(v.sid)
+	v.listLike = strings.HasPrefix(name, "Describe") || strings.HasPrefix(name, "List")
+	v.rules = rulesFor(svc.name, v.name)
+	v.objectDelete = svc.name == "Oss" && (v.name == "DeleteObject" || v.name == "DeleteMultipleObjects")
+	e.names[nameKey{svc.name, v.name}] = v
+	e.nameList = append(e.nameList, v)
+	return v
+}
+
+func (e *Engine) region(s string) *regionAgg {
+	if v, ok := e.regions[s]; ok {
+		return v
+	}
+	v := &regionAgg{sid: e.strs.id(s)}
+	e.regions[e.strs.str(v.sid)] = v
+	return v
+}
+
+func (e *Engine) origin(o Origin) uint32 {
+	k := Origin{Kind: o.Kind, File: o.File}
+	if k == e.lastOrigin && len(e.originList) > 0 {
+		return e.lastOriginID
+	}
+	id, ok := e.origins[k]
+	if !ok {
+		if len(e.originList) >= maxOrigins {
+			e.limit("origins", fmt.Sprintf("more than %d event sources; evidence from further sources shows no file", maxOrigins))
+			return 0
+		}
+		id = uint32(len(e.originList))
+		e.originList = append(e.originList, Origin{Kind: strings.Clone(k.Kind), File: strings.Clone(k.File)})
+		e.origins[e.originList[id]] = id
+	}
+	e.lastOrigin, e.lastOriginID = k, id
+	return id
+}
+
+func (e *Engine) resource(r Resource, t int64) {
+	if r.Name == "" {
+		return
+	}
+	v, ok := e.resources[r]
+	if !ok {
+		if len(e.resources) >= maxResources {
+			e.limit("resources", fmt.Sprintf("more than %d distinct resources; further ones are not summarised", maxResources))
+			return
+		}
+		v = &resourceAgg{first: t, last: t}
+		e.resources[Resource{Type: strings.Clone(r.Type), Name: strings.Clone(r.Name)}] = v
+	}
+	v.n++
+	v.first = min(v.first, t)
+	v.last = max(v.last, t)
+}
+
+// indexPrincipal remembers events of other principals by user name and key
+// id, for rule PERS-05 (an identity this key created, in use).
+func (e *Engine) indexPrincipal(ev *Event, ua *uaInfo) {
+	if ev.UserName == "" && ev.AccessKeyID == "" {
+		return
+	}
+	t := ev.Time.UnixNano()
+	mk := func() evSample {
+		ip := e.strs.id(ev.SourceIP) // other principals' sources are not the key's
+		nm := e.strs.id(ev.Name)
+		r := evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm, svc: e.strs.id(ev.Service), ip: ip, ua: ua.sid, orig: e.origin(ev.Source)}
+		if ev.ErrorCode != "" {
+			r.errc = e.strs.id(ev.ErrorCode)
+		}
+		return evSample{evRef: r, detail: "userName=" + ev.UserName + ", accessKeyId=" + ev.AccessKeyID}
+	}
+	for _, idx := range [2]struct {
+		m   map[string]*principalAgg
+		key string
+	}{{e.otherUsers, ev.UserName}, {e.otherKeys, ev.AccessKeyID}} {
+		if idx.key == "" {
+			continue
+		}
+		p := idx.m[idx.key]
+		if p == nil {
+			if len(e.otherUsers)+len(e.otherKeys) >= maxPrincipals {
+				e.limit("principals", fmt.Sprintf("more than %d other principals in the input; PERS-05 may miss some", maxPrincipals))
+				continue
+			}
+			p = &principalAgg{}
+			idx.m[strings.Clone(idx.key)] = p
+		}
+		r := evRef{t: t, id: ev.ID, req: ev.RequestID}
+		if p.samples.wants(sampleK, &r) {
+			p.samples.add(sampleK, mk())
+		}
+		p.samples.n++
+	}
+}
+
+func isProtectionMessage(msg string) bool {
+	return msg != "" && (strings.Contains(msg, "risk of leakage") || strings.Contains(msg, "泄露"))
+}
+
+// clip shortens a value quoted in evidence.
+func clip(s string) string {
+	if len(s) <= maxDetailValueLn {
+		return s
+	}
+	cut := maxDetailValueLn
+	for cut > 0 && !isRuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

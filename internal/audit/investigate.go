@@ -1,0 +1,551 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/redact"
+)
+
+// Limits of the online collection.
+const (
+	// LookupRetention is how far back ActionTrail LookupEvents reaches.
+	LookupRetention = 90 * 24 * time.Hour
+	// DefaultLookback is the online window when Since is not given.
+	DefaultLookback = 30 * 24 * time.Hour
+	// maxLastUsedProducts bounds the per-service GetAccessKeyLastUsed*
+	// calls (IPs, resources) made for one key.
+	maxLastUsedProducts = 20
+	// maxProblemDiagnostics bounds the per-record reading problems copied
+	// into Result.Diagnostics; the rest are summarised in one more.
+	maxProblemDiagnostics = 50
+	// lookupPageSize is LookupEvents' largest page.
+	lookupPageSize = 50
+)
+
+// ErrWindowTooLong is returned (wrapped) when an online audit asks for
+// events older than ActionTrail keeps.
+var ErrWindowTooLong = errors.New("ActionTrail keeps 90 days; use --trail for older exports")
+
+// InvestigateOptions configure one audit of one AccessKey.
+type InvestigateOptions struct {
+	// Engine configures the findings engine. Engine.KeyID is the key under
+	// audit (required online); Engine.Now defaults to time.Now. Engine.Since
+	// and Engine.Until are ignored: Since and Until below decide.
+	Engine Options
+	// Since and Until bound the events analysed. Online, zero Since means
+	// Now-30d (at most Now-90d: older is an error wrapping
+	// ErrWindowTooLong) and zero Until means Now. Offline inputs are
+	// analysed over their own time range unless Since/Until are set.
+	Since, Until time.Time
+	// Online collects facts (owner, status, last use) and LookupEvents from
+	// the cloud. It needs a non-nil Cloud.
+	Online bool
+	// Trails, OSSLogs and SLSLogs are offline inputs: ActionTrail files
+	// (ReadTrails), OSS access logs and SLS operation logs.
+	Trails, OSSLogs, SLSLogs []string
+	// Strict makes the first malformed record (or LookupEvents item) fatal,
+	// as a *ProblemError naming file and position.
+	Strict bool
+	// Progress, when set, receives one short line per stage ("lookup: 350
+	// events"), for a spinner or a status line on stderr.
+	Progress func(msg string)
+	// ReadWorkers is passed to the offline readers (0 = GOMAXPROCS).
+	ReadWorkers int
+}
+
+// Investigate audits one AccessKey: its facts (owner, status, age, last
+// use, from IMS, RAM and ActionTrail's GetAccessKeyLastUsed*), its
+// ActionTrail events (online from LookupEvents over the window, offline from
+// trail files) and data-plane logs, then runs the findings engine. c may be
+// nil when opts.Online is false.
+//
+// Reading problems never vanish: each becomes a Diagnostic naming the file
+// and position (or, with Strict, the error). Failures of the fact-finding
+// calls are diagnostics too; a failure of LookupEvents itself is an error,
+// because the audit would silently miss the key's events.
+func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result, error) {
+	eo := opts.Engine
+	if eo.Now.IsZero() {
+		eo.Now = time.Now()
+	}
+	now := eo.Now
+	keyID := strings.TrimSpace(eo.KeyID)
+	eo.KeyID = keyID
+	offline := len(opts.Trails)+len(opts.OSSLogs)+len(opts.SLSLogs) > 0
+	masked := redact.MaskKeyID(keyID)
+
+	switch {
+	case opts.Online && c == nil:
+		return nil, fmt.Errorf("audit %s: online audit needs cloud clients", masked)
+	case opts.Online && keyID == "":
+		return nil, errors.New("audit: an online audit needs the AccessKey ID")
+	case !opts.Online && !offline:
+		return nil, fmt.Errorf("audit %s: nothing to read: no online lookup and no --trail, --oss-log or --sls-log input", masked)
+	case !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since):
+		return nil, fmt.Errorf("audit %s: --until %s is before --since %s", masked, opts.Until.UTC().Format(time.RFC3339), opts.Since.UTC().Format(time.RFC3339))
+	}
+
+	// The online query window.
+	lookSince, lookUntil := opts.Since, opts.Until
+	if opts.Online {
+		if lookUntil.IsZero() || lookUntil.After(now) {
+			lookUntil = now
+		}
+		if lookSince.IsZero() {
+			lookSince = lookUntil.Add(-DefaultLookback)
+		}
+		// A minute of slack: "--since 90d" computed a moment before Now.
+		if lookSince.Before(now.Add(-LookupRetention - time.Minute)) {
+			return nil, fmt.Errorf("audit %s: --since %s is %d days ago: %w", masked, lookSince.UTC().Format(time.RFC3339), int(now.Sub(lookSince)/(24*time.Hour)), ErrWindowTooLong)
+		}
+		if lookSince.Before(now.Add(-LookupRetention)) {
+			lookSince = now.Add(-LookupRetention)
+		}
+	}
+	// The engine window: explicit bounds only. Lookup results are already
+	// inside the query window; offline inputs keep their own range.
+	eo.Since, eo.Until = opts.Since, opts.Until
+
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+
+	var diags []Diagnostic
+	var extraResources []ResourceSummary
+	if opts.Online {
+		progress("reading the key's facts")
+		f := factFinder{c: c, keyID: keyID, now: now}
+		f.run(ctx)
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("audit %s: %w", masked, err)
+		}
+		// Facts the caller set win over what the cloud says.
+		eo.Facts = mergeFacts(eo.Facts, f.facts)
+		diags = append(diags, f.diags...)
+		extraResources = f.resources
+	} else if eo.Facts.AccessKeyID == "" {
+		eo.Facts.AccessKeyID = keyID
+	}
+
+	eng := NewEngine(eo)
+	for _, d := range diags {
+		eng.AddDiagnostic(d)
+	}
+
+	// Online events first; offline records of the same events (an OSS
+	// trail delivery of the same days) are skipped by event ID.
+	var seen map[string]struct{}
+	if opts.Online {
+		if offline {
+			seen = map[string]struct{}{}
+		}
+		n, items := 0, 0
+		var pageProblems []Problem
+		q := cloud.LookupQuery{AttributeKey: "EventAccessKeyId", AttributeValue: keyID, Start: lookSince, End: lookUntil, PageSize: lookupPageSize}
+		err := c.LookupEvents(ctx, q, func(page []json.RawMessage) error {
+			perr := ReadLookupPage(page, func(ev *Event) error {
+				if seen != nil && ev.ID != "" {
+					seen[ev.ID] = struct{}{}
+				}
+				eng.Add(ev)
+				n++
+				return nil
+			})
+			before := items
+			items += len(page)
+			var pe *PageError
+			if errors.As(perr, &pe) {
+				for i := range pe.Problems {
+					pe.Problems[i].Pos += int64(before) // position in the whole lookup, not the page
+				}
+				if opts.Strict {
+					return &ProblemError{Problem: pe.Problems[0]}
+				}
+				pageProblems = append(pageProblems, pe.Problems...)
+				return nil
+			}
+			progress(fmt.Sprintf("LookupEvents: %d events", n))
+			return perr
+		})
+		if err != nil {
+			var pe *ProblemError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("audit %s: LookupEvents returned an unreadable event (strict): %w", masked, err)
+			}
+			return nil, fmt.Errorf("audit %s: read the key's events from ActionTrail (LookupEvents %s to %s): %w",
+				masked, lookSince.UTC().Format(time.RFC3339), lookUntil.UTC().Format(time.RFC3339), err)
+		}
+		addProblems(eng, pageProblems, 0)
+	}
+
+	ro := ReadOptions{Strict: opts.Strict, KeyID: keyID, Since: opts.Since, Workers: opts.ReadWorkers}
+	if !opts.Until.IsZero() {
+		// The readers' Until is exclusive, the engine's inclusive.
+		ro.Until = opts.Until.Add(time.Nanosecond)
+	}
+	sink := func(ev *Event) error {
+		if seen != nil && ev.ID != "" {
+			if _, dup := seen[ev.ID]; dup {
+				return nil
+			}
+		}
+		eng.Add(ev)
+		return nil
+	}
+	var readFiltered int64
+	inputs := []struct {
+		name  string
+		paths []string
+		read  func(context.Context, []string, ReadOptions, Sink) (Stats, []Problem, error)
+	}{
+		{"trail", opts.Trails, ReadTrails},
+		{"OSS access log", opts.OSSLogs, ReadOSSLogs},
+		{"SLS operation log", opts.SLSLogs, ReadSLSLogs},
+	}
+	for _, in := range inputs {
+		if len(in.paths) == 0 {
+			continue
+		}
+		progress(fmt.Sprintf("reading %s files", in.name))
+		st, probs, err := in.read(ctx, in.paths, ro, sink)
+		if err != nil {
+			var pe *ProblemError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("audit %s: %s input (strict): %w", masked, in.name, err)
+			}
+			return nil, fmt.Errorf("audit %s: read %s files: %w", masked, in.name, err)
+		}
+		readFiltered += st.Filtered
+		addProblems(eng, probs, st.Skipped-int64(len(probs)))
+		if st.Ignored > 0 {
+			eng.AddDiagnostic(Diagnostic{Level: "warning", Source: in.name,
+				Summary: fmt.Sprintf("%d files in the given directories were not read (unknown extension)", st.Ignored)})
+		}
+		progress(fmt.Sprintf("%s files: %d files, %d events of the key", in.name, st.Files, st.Events))
+	}
+
+	progress("running the rules")
+	r := eng.Result()
+	r.Window.Filtered += int(readFiltered)
+	if opts.Online && r.Window.Since.IsZero() {
+		r.Window.Since = lookSince.UTC()
+	}
+	if opts.Online && r.Window.Until.IsZero() {
+		r.Window.Until = lookUntil.UTC()
+	}
+	if opts.Online && eo.Since.IsZero() {
+		// The window analysed is the lookup window (plus any offline
+		// range), not just the span of the events found.
+		r.Window.Since = minTime(r.Window.Since, lookSince.UTC())
+	}
+	if opts.Online && eo.Until.IsZero() {
+		r.Window.Until = maxTime(r.Window.Until, lookUntil.UTC())
+	}
+	r.Resources = mergeResources(r.Resources, extraResources)
+	return r, nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.IsZero() || b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// addProblems turns reading problems into diagnostics, at most
+// maxProblemDiagnostics of them plus a summary of the rest; uncounted is a
+// number of further skipped records without a Problem of their own.
+func addProblems(eng *Engine, probs []Problem, uncounted int64) {
+	for i, p := range probs {
+		if i == maxProblemDiagnostics {
+			eng.AddDiagnostic(Diagnostic{Level: "warning", Source: "input",
+				Summary: fmt.Sprintf("%d more unreadable records were skipped (use --strict to stop at the first)", len(probs)-i)})
+			break
+		}
+		src := p.File
+		if p.Unit != "" {
+			src += ":" + p.Unit + " " + strconv.FormatInt(p.Pos, 10)
+		}
+		eng.AddDiagnostic(Diagnostic{Level: "warning", Source: src, Summary: "skipped: " + p.Msg})
+	}
+	if uncounted > 0 {
+		eng.AddDiagnostic(Diagnostic{Level: "warning", Source: "input",
+			Summary: fmt.Sprintf("%d further records were skipped after too many problems in their file", uncounted)})
+	}
+}
+
+// mergeFacts fills the zero fields of set from found.
+func mergeFacts(set, found KeyFacts) KeyFacts {
+	out := set
+	out.AccessKeyID = cmp.Or(set.AccessKeyID, found.AccessKeyID)
+	out.Owner = cmp.Or(set.Owner, found.Owner)
+	out.OwnerType = cmp.Or(set.OwnerType, found.OwnerType)
+	out.AccountID = cmp.Or(set.AccountID, found.AccountID)
+	out.Status = cmp.Or(set.Status, found.Status)
+	if out.Created.IsZero() {
+		out.Created = found.Created
+		out.AgeDays = found.AgeDays
+	}
+	if out.LastUsed.IsZero() {
+		out.LastUsed = found.LastUsed
+		out.LastUsedService = cmp.Or(set.LastUsedService, found.LastUsedService)
+	}
+	if out.LastUsedIPs == nil {
+		out.LastUsedIPs = found.LastUsedIPs
+	}
+	if out.UsedServices == nil {
+		out.UsedServices = found.UsedServices
+	}
+	return out
+}
+
+// mergeResources adds the resources GetAccessKeyLastUsedResources knows of
+// that no analysed event touched, with Count 0 (used, but outside the
+// events analysed) and LastSeen their last use.
+func mergeResources(have []ResourceSummary, extra []ResourceSummary) []ResourceSummary {
+	if len(extra) == 0 {
+		return have
+	}
+	known := map[Resource]bool{}
+	for _, r := range have {
+		known[Resource{r.Type, r.Name}] = true
+	}
+	for _, r := range extra {
+		if len(have) >= maxResourcesOut {
+			break
+		}
+		if !known[Resource{r.Type, r.Name}] {
+			known[Resource{r.Type, r.Name}] = true
+			have = append(have, r)
+		}
+	}
+	return have
+}
+
+// factFinder collects the online facts about one key. Each failed call
+// becomes a diagnostic; none stops the audit.
+type factFinder struct {
+	c     Cloud
+	keyID string
+	now   time.Time
+
+	mu        sync.Mutex
+	facts     KeyFacts
+	diags     []Diagnostic
+	resources []ResourceSummary
+}
+
+func (f *factFinder) diag(level, source, summary string, err error) {
+	d := Diagnostic{Level: level, Source: source, Summary: summary}
+	if err != nil {
+		d.Detail = err.Error()
+	}
+	f.mu.Lock()
+	f.diags = append(f.diags, d)
+	f.mu.Unlock()
+}
+
+func (f *factFinder) run(ctx context.Context) {
+	f.facts.AccessKeyID = f.keyID
+	var wg sync.WaitGroup
+	var info cloud.LastUsedInfo
+	var infoErr error
+	wg.Go(func() { f.owner(ctx) })
+	wg.Go(func() { info, infoErr = f.c.AccessKeyLastUsedInfo(ctx, f.keyID) })
+	var products []cloud.LastUsedProduct
+	var prodErr error
+	wg.Go(func() { products, prodErr = f.c.AccessKeyLastUsedProducts(ctx, f.keyID) })
+	wg.Wait()
+
+	switch {
+	case infoErr != nil:
+		f.diag("warning", "actiontrail:GetAccessKeyLastUsedInfo", "could not read the key's last use", infoErr)
+	case info.Found:
+		f.facts.LastUsed = info.UsedAt.UTC()
+		f.facts.LastUsedService = CanonicalService(info.ServiceName)
+		f.facts.AccountID = cmp.Or(f.facts.AccountID, info.AccountID)
+		if f.facts.OwnerType == "" || f.facts.OwnerType == "unknown" {
+			switch info.AccountType {
+			case "root-account":
+				f.facts.OwnerType = "root-account"
+				f.facts.Owner = cmp.Or(f.facts.Owner, "root account "+info.AccountID)
+			case "ram-user":
+				f.facts.OwnerType = "ram-user"
+				f.facts.Owner = cmp.Or(f.facts.Owner, info.UserName)
+			}
+		}
+	}
+	if f.facts.OwnerType == "" {
+		f.facts.OwnerType = "unknown"
+	}
+	// RAM's own last-used date, when ActionTrail has none (it only reaches
+	// back to 2022-02-01 and 400 days).
+	if f.facts.LastUsed.IsZero() && f.facts.OwnerType == "ram-user" && f.facts.Owner != "" {
+		t, err := f.c.GetAccessKeyLastUsed(ctx, f.facts.Owner, f.keyID)
+		switch {
+		case err != nil:
+			f.diag("warning", "ram:GetAccessKeyLastUsed", "could not read the key's last-used date from RAM", err)
+		case !t.IsZero():
+			f.facts.LastUsed = t.UTC()
+		}
+	}
+
+	if prodErr != nil {
+		f.diag("warning", "actiontrail:GetAccessKeyLastUsedProducts", "could not list the services the key used", prodErr)
+		return
+	}
+	slices.SortFunc(products, func(a, b cloud.LastUsedProduct) int { return b.UsedAt.Compare(a.UsedAt) })
+	var services []string
+	for _, p := range products {
+		if s := CanonicalService(p.ServiceName); s != "" && !slices.Contains(services, s) {
+			services = append(services, s)
+		}
+	}
+	f.facts.UsedServices = services
+	if len(services) > maxLastUsedProducts {
+		f.diag("warning", "actiontrail:GetAccessKeyLastUsedProducts",
+			fmt.Sprintf("the key used %d services; source IPs and resources are read for the %d used most recently", len(services), maxLastUsedProducts), nil)
+		services = services[:maxLastUsedProducts]
+	}
+
+	// Source IPs and resources per service (ServiceName is required in
+	// practice: alibaba-cloud-api.md section 13).
+	type ipUse struct {
+		ip string
+		at time.Time
+	}
+	var ips []ipUse
+	sem := make(chan struct{}, 4)
+	for _, svc := range services {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			list, err := f.c.AccessKeyLastUsedIPs(ctx, f.keyID, svc)
+			if err != nil {
+				f.diag("warning", "actiontrail:GetAccessKeyLastUsedIps", "could not list the source IPs of service "+svc, err)
+			}
+			res, rerr := f.c.AccessKeyLastUsedResources(ctx, f.keyID, svc)
+			if rerr != nil {
+				f.diag("warning", "actiontrail:GetAccessKeyLastUsedResources", "could not list the resources of service "+svc, rerr)
+			}
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			for _, x := range list {
+				if x.IP != "" {
+					ips = append(ips, ipUse{x.IP, x.UsedAt})
+				}
+			}
+			for _, x := range res {
+				if x.ResourceName == "" {
+					continue
+				}
+				f.resources = append(f.resources, ResourceSummary{Type: x.ResourceType, Name: x.ResourceName, LastSeen: x.UsedAt.UTC()})
+			}
+		})
+	}
+	wg.Wait()
+	slices.SortFunc(ips, func(a, b ipUse) int { return cmp.Or(b.at.Compare(a.at), strings.Compare(a.ip, b.ip)) })
+	for _, x := range ips {
+		if !slices.Contains(f.facts.LastUsedIPs, x.ip) {
+			f.facts.LastUsedIPs = append(f.facts.LastUsedIPs, x.ip)
+		}
+	}
+	slices.SortFunc(f.resources, func(a, b ResourceSummary) int {
+		return cmp.Or(b.LastSeen.Compare(a.LastSeen), strings.Compare(a.Type, b.Type), strings.Compare(a.Name, b.Name))
+	})
+	f.resources = slices.CompactFunc(f.resources, func(a, b ResourceSummary) bool { return a.Type == b.Type && a.Name == b.Name })
+}
+
+// owner resolves the key's owner, status and creation date: IMS GetUser by
+// key for a RAM user's key; for a key IMS does not know (root-account keys),
+// STS GetCallerIdentity and, when the caller is the root account, its own
+// key list.
+func (f *factFinder) owner(ctx context.Context) {
+	u, err := f.c.GetUserByAccessKey(ctx, f.keyID)
+	if err == nil && u.UserName != "" {
+		f.mu.Lock()
+		f.facts.Owner, f.facts.OwnerType = u.UserName, "ram-user"
+		f.mu.Unlock()
+		keys, kerr := f.c.ListAccessKeys(ctx, u.UserName)
+		if kerr != nil {
+			f.diag("warning", "ram:ListAccessKeys", "could not read the key's status and creation date", kerr)
+			return
+		}
+		if !f.setKey(keys) {
+			f.diag("warning", "ram:ListAccessKeys", "user "+u.UserName+" does not list the key (deleted since?)", nil)
+		}
+		if id, cerr := f.c.GetCallerIdentity(ctx); cerr == nil {
+			f.mu.Lock()
+			f.facts.AccountID = cmp.Or(f.facts.AccountID, id.AccountID)
+			f.mu.Unlock()
+		}
+		return
+	}
+	if err != nil && !errors.Is(err, cloud.ErrNotFound) {
+		f.diag("warning", "ims:GetUser", "could not find the key's owner", err)
+	}
+	id, cerr := f.c.GetCallerIdentity(ctx)
+	if cerr != nil {
+		f.diag("warning", "sts:GetCallerIdentity", "could not tell whether the key belongs to the root account", cerr)
+		return
+	}
+	f.mu.Lock()
+	f.facts.AccountID = id.AccountID
+	f.mu.Unlock()
+	if id.IdentityType == "Account" {
+		keys, kerr := f.c.ListAccessKeys(ctx, "")
+		if kerr != nil {
+			f.diag("warning", "ram:ListAccessKeys", "could not list the root account's keys", kerr)
+			return
+		}
+		if f.setKey(keys) {
+			f.mu.Lock()
+			f.facts.Owner, f.facts.OwnerType = "root account "+id.AccountID, "root-account"
+			f.mu.Unlock()
+			return
+		}
+		if err == nil || errors.Is(err, cloud.ErrNotFound) {
+			f.diag("warning", "ims:GetUser", "no RAM user and not the root account owns the key: it may be deleted or belong to another account", nil)
+		}
+		return
+	}
+	f.diag("warning", "ims:GetUser",
+		"no RAM user owns the key: it is a root-account key, a deleted key or another account's key (run as the root account, or see the last-used facts, to tell)", nil)
+}
+
+// setKey copies the status and creation date of the key under audit from a
+// key list; false when the list does not hold it.
+func (f *factFinder) setKey(keys []cloud.AccessKey) bool {
+	for _, k := range keys {
+		if k.AccessKeyID != f.keyID {
+			continue
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.facts.Status = k.Status
+		if !k.CreateDate.IsZero() {
+			f.facts.Created = k.CreateDate.UTC()
+			f.facts.AgeDays = max(0, int(f.now.Sub(k.CreateDate)/(24*time.Hour)))
+		}
+		return true
+	}
+	return false
+}

@@ -1,0 +1,1179 @@
+package audit
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+)
+
+// ReadOptions tune the offline readers.
+type ReadOptions struct {
+	// Strict turns the first malformed record into an error (a
+	// *ProblemError naming file and position) instead of a Problem.
+	Strict bool
+	// KeyID, if set, keeps only events made with this AccessKey ID. Other
+	// records are dropped before they are parsed when their bytes do not
+	// contain the ID at all, and counted in Stats.Filtered, never reported
+	// as problems.
+	KeyID string
+	// Since and Until bound event times to [Since, Until); zero means
+	// unbounded. Events outside are counted in Stats.Filtered.
+	Since, Until time.Time
+	// MaxLineBytes bounds one record (a line, or one element of a JSON
+	// array); longer records are reported and skipped. Default 16 MiB.
+	MaxLineBytes int
+	// Workers is how many files are read, inflated and parsed in parallel
+	// (default GOMAXPROCS). Events still reach the Sink from one goroutine;
+	// each file's events arrive in file order, different files interleave
+	// (sort on Time, then Source, for a total order).
+	Workers int
+}
+
+// DefaultMaxLineBytes is the record size limit when ReadOptions leaves it 0.
+const DefaultMaxLineBytes = 16 << 20
+
+// maxProblemsPerFile stops reading a file that is mostly garbage.
+const maxProblemsPerFile = 1000
+
+// Problem is a record (or a run of input) that could not be read. It is
+// reported, never silently dropped.
+type Problem struct {
+	File string
+	// Unit says what Pos counts: "line", "event" (ordinal of a JSON array
+	// element, from 1) or "byte offset" (into the file as stored, for
+	// gzip errors); "" when the problem has no position (a whole file).
+	Unit string
+	Pos  int64
+	Msg  string
+}
+
+// String renders "trail.json.gz: event 1532: unexpected EOF (truncated gzip)".
+func (p Problem) String() string {
+	if p.Unit == "" {
+		return p.File + ": " + p.Msg
+	}
+	return p.File + ": " + p.Unit + " " + strconv.FormatInt(p.Pos, 10) + ": " + p.Msg
+}
+
+// ProblemError is returned in strict mode for the first Problem.
+type ProblemError struct{ Problem Problem }
+
+func (e *ProblemError) Error() string { return e.Problem.String() }
+
+// Stats counts what a read did. Every record read is exactly one of:
+// delivered (Events), Filtered (other key, outside the window) or Skipped
+// (reported as a Problem).
+type Stats struct {
+	Files, Events, Filtered, Skipped int64
+	// Bytes is the number of bytes read from the files as stored
+	// (compressed size for gzip files).
+	Bytes int64
+	// Ignored counts files found in directories that were not read
+	// because of their extension (see the package documentation).
+	Ignored int64
+}
+
+func (s *Stats) add(o Stats) {
+	s.Files += o.Files
+	s.Events += o.Events
+	s.Filtered += o.Filtered
+	s.Skipped += o.Skipped
+	s.Bytes += o.Bytes
+	s.Ignored += o.Ignored
+}
+
+// Sink receives events. It is called from one goroutine at a time. The
+// Event belongs to the sink: the readers never touch it again.
+type Sink func(*Event) error
+
+// ReadTrails reads ActionTrail events from files and directories
+// (recursively) and hands each to sink. Formats are detected by content:
+// gzip (also concatenated members) holding a JSON array of events (the OSS
+// delivery layout), JSON lines, a LookupEvents document
+// ({"RequestId":..., "Events":[...]}, also pretty-printed and of any size)
+// and SLS exports (rows whose "event" field holds the event as JSON text).
+//
+// Malformed records are returned as Problems with file and position (or as
+// a *ProblemError under ReadOptions.Strict). The error result is for what
+// stops the whole read: a path that does not exist, a sink error, ctx.
+func ReadTrails(ctx context.Context, paths []string, opts ReadOptions, sink Sink) (Stats, []Problem, error) {
+	return readFiles(ctx, paths, opts, sink, OriginTrail, readTrailFile)
+}
+
+// ReadLookupPage parses one page of LookupEvents results (the Events items,
+// each an ActionTrail event object) with the same parser as the offline
+// readers and hands the events to sink in page order. Origin.Pos is the
+// index in the page. A sink error stops the page and is returned as is;
+// events that cannot be parsed are skipped and returned together as a
+// *PageError after the rest of the page was delivered.
+func ReadLookupPage(events []json.RawMessage, sink Sink) error {
+	var p eventParser
+	var bad []Problem
+	for i, raw := range events {
+		ev := new(Event)
+		if err := p.parse(ev, raw, Origin{Kind: OriginLookup, Pos: int64(i)}); err != nil {
+			bad = append(bad, Problem{File: "LookupEvents", Unit: "event", Pos: int64(i), Msg: err.Error()})
+			continue
+		}
+		if err := sink(ev); err != nil {
+			return err
+		}
+	}
+	if len(bad) > 0 {
+		return &PageError{Problems: bad}
+	}
+	return nil
+}
+
+// PageError lists the events of a LookupEvents page that could not be
+// parsed (Pos is the index in the page).
+type PageError struct{ Problems []Problem }
+
+func (e *PageError) Error() string {
+	if len(e.Problems) == 1 {
+		return "lookup page: " + e.Problems[0].String()
+	}
+	return fmt.Sprintf("lookup page: %d events could not be parsed; first: %s", len(e.Problems), e.Problems[0])
+}
+
+// --- file discovery ---------------------------------------------------------
+
+// readableExt reports whether a file found in a directory is read: the
+// extensions .json, .jsonl, .ndjson, .log and .txt, each optionally
+// followed by .gz, a bare .gz, no extension at all, and OSS log object
+// names (<prefix><bucket>YYYY-mm-DD-HH-MM-SS-<id>, whose bucket part may
+// contain dots). Hidden files are skipped.
+func readableExt(name string) bool {
+	base := strings.ToLower(filepath.Base(name))
+	if strings.HasPrefix(base, ".") {
+		return false
+	}
+	if ossLogName.MatchString(base) {
+		return true
+	}
+	switch filepath.Ext(strings.TrimSuffix(base, ".gz")) {
+	case "", ".json", ".jsonl", ".ndjson", ".log", ".txt":
+		return true
+	}
+	return false
+}
+
+var ossLogName = regexp.MustCompile(`\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-z]+$`)
+
+// expandPaths turns files and directories into a sorted, de-duplicated
+// list of files. A path that cannot be read at all is an error.
+func expandPaths(paths []string) (files []string, ignored int64, probs []Problem, err error) {
+	seen := map[string]bool{}
+	add := func(p string) {
+		key := filepath.Clean(p)
+		if !seen[key] {
+			seen[key] = true
+			files = append(files, p)
+		}
+	}
+	for _, root := range paths {
+		fi, err := os.Stat(root)
+		if err != nil {
+			return nil, 0, nil, fmt.Errorf("read %s: %w", root, err)
+		}
+		if !fi.IsDir() {
+			add(root)
+			continue
+		}
+		var found []string
+		werr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				probs = append(probs, Problem{File: p, Msg: "cannot read: " + unwrapPathErr(err)})
+				if d != nil && d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() {
+				if p != root && strings.HasPrefix(d.Name(), ".") {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+					return nil
+				}
+			} else if !d.Type().IsRegular() {
+				return nil
+			}
+			if !readableExt(d.Name()) {
+				ignored++
+				return nil
+			}
+			found = append(found, p)
+			return nil
+		})
+		if werr != nil {
+			return nil, 0, nil, fmt.Errorf("read directory %s: %w", root, werr)
+		}
+		for _, p := range found {
+			add(p)
+		}
+	}
+	return files, ignored, probs, nil
+}
+
+func unwrapPathErr(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// --- the parallel pipeline ---------------------------------------------------
+
+const batchSize = 256
+
+// fileFunc reads one opened file into r.
+type fileFunc func(r *fileReader, src *source) error
+
+type fileJob struct {
+	index int
+	path  string
+	stats Stats
+	probs []Problem
+	err   error // strict problem, ctx
+}
+
+// message is what workers send the deliverer: a batch of one file's
+// events, or (done set) the end of a file.
+type message struct {
+	batch []Event
+	done  *fileJob
+}
+
+// readFiles runs fn over every file with opts.Workers goroutines and hands
+// the events to sink from the calling goroutine. Each file's events arrive
+// in file order; different files interleave. Problems are returned in path
+// order, then file order.
+func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink, kind string, fn fileFunc) (Stats, []Problem, error) {
+	var total Stats
+	if opts.MaxLineBytes <= 0 {
+		opts.MaxLineBytes = DefaultMaxLineBytes
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	files, ignored, walkProbs, err := expandPaths(paths)
+	if err != nil {
+		return total, nil, err
+	}
+	total.Ignored = ignored
+	total.Skipped = int64(len(walkProbs))
+	if opts.Strict && len(walkProbs) > 0 {
+		return total, walkProbs, &ProblemError{Problem: walkProbs[0]}
+	}
+	if len(files) == 0 {
+		return total, walkProbs, nil
+	}
+	workers = max(1, min(workers, len(files)))
+
+	ctx, cancel := context.WithCancel(ctx)
+	out := make(chan message, 4*workers)
+	next := make(chan *fileJob)
+	var wg sync.WaitGroup
+	defer wg.Wait() // runs after cancel: deferred calls run last-in first-out
+	defer cancel()
+	wg.Go(func() {
+		defer close(next)
+		for i, f := range files {
+			select {
+			case next <- &fileJob{index: i, path: f}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
+	for range workers {
+		wg.Go(func() {
+			for job := range next {
+				runJob(ctx, job, &opts, kind, fn, out)
+			}
+		})
+	}
+
+	done := make([]*fileJob, 0, len(files))
+	finish := func(err error) (Stats, []Problem, error) {
+		slices.SortFunc(done, func(a, b *fileJob) int { return a.index - b.index })
+		probs := walkProbs
+		for _, j := range done {
+			total.add(j.stats)
+			probs = append(probs, j.probs...)
+		}
+		return total, probs, err
+	}
+	for len(done) < len(files) {
+		var m message
+		select {
+		case m = <-out:
+		case <-ctx.Done():
+			return finish(ctx.Err())
+		}
+		for i := range m.batch {
+			if err := sink(&m.batch[i]); err != nil {
+				return finish(err)
+			}
+		}
+		if m.done != nil {
+			done = append(done, m.done)
+			if m.done.err != nil {
+				return finish(m.done.err)
+			}
+		}
+	}
+	return finish(nil)
+}
+
+// runJob reads one file and reports it done on out (unless ctx ended).
+func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, fn fileFunc, out chan<- message) {
+	r := &fileReader{ctx: ctx, opts: opts, job: job, kind: kind, key: []byte(opts.KeyID), out: out}
+	defer func() {
+		select {
+		case out <- message{done: job}:
+		case <-ctx.Done():
+		}
+	}()
+	f, err := os.Open(job.path)
+	if err != nil {
+		r.problem("", 0, "cannot open: "+unwrapPathErr(err))
+		job.err = r.fatal
+		return
+	}
+	defer f.Close()
+	job.stats.Files++
+	src, err := newSource(f, opts.MaxLineBytes)
+	if err == nil {
+		err = fn(r, src)
+		if ferr := r.flush(); err == nil {
+			err = ferr
+		}
+	}
+	job.stats.Bytes += src.stored()
+	switch {
+	case err == nil || errors.Is(err, errStopFile) || errors.Is(err, errStop):
+	default:
+		var se *stopError
+		if errors.As(err, &se) {
+			r.problem(se.unit, se.pos, se.msg)
+		} else {
+			r.problem("", 0, err.Error())
+		}
+	}
+	if r.fatal != nil && !errors.Is(r.fatal, errStopFile) {
+		job.err = r.fatal
+	}
+}
+
+var (
+	// errStop ends a file because the whole read stops (strict, ctx).
+	errStop = errors.New("read stopped")
+	// errStopFile ends one file after too many problems.
+	errStopFile = errors.New("too many problems")
+)
+
+// stopError is a problem that ends the reading of one file.
+type stopError struct {
+	unit string
+	pos  int64
+	msg  string
+}
+
+func (e *stopError) Error() string { return e.msg }
+
+// fileReader collects the events and problems of one file.
+type fileReader struct {
+	ctx   context.Context
+	opts  *ReadOptions
+	job   *fileJob
+	kind  string
+	key   []byte
+	parse func(ev *Event, raw []byte, o Origin) error
+	// prefix, if set, parses a record in place at the start of a buffer
+	// (skipping the pass that finds its end); see splitter.array.
+	prefix func(ev *Event, data []byte, o Origin) (int, error)
+	out    chan<- message
+	batch  []Event
+	fatal  error
+	nprobs int
+}
+
+// record parses one record and keeps it if it passes the filters.
+func (r *fileReader) record(raw []byte, unit string, pos int64) error {
+	if len(r.key) > 0 && !bytes.Contains(raw, r.key) {
+		r.job.stats.Filtered++
+		return nil
+	}
+	ev := r.slot()
+	if err := r.parse(ev, raw, Origin{Kind: r.kind, File: r.job.path, Pos: pos}); err != nil {
+		r.batch = r.batch[:len(r.batch)-1]
+		return r.problem(unit, pos, err.Error())
+	}
+	return r.accept()
+}
+
+// slot returns the next free Event of the batch.
+func (r *fileReader) slot() *Event {
+	if r.batch == nil {
+		r.batch = make([]Event, 0, batchSize)
+	}
+	r.batch = r.batch[:len(r.batch)+1]
+	return &r.batch[len(r.batch)-1]
+}
+
+// accept applies the filters to the event in the last slot.
+func (r *fileReader) accept() error {
+	ev := &r.batch[len(r.batch)-1]
+	if (len(r.key) > 0 && ev.AccessKeyID != r.opts.KeyID) ||
+		(!r.opts.Since.IsZero() && ev.Time.Before(r.opts.Since)) ||
+		(!r.opts.Until.IsZero() && !ev.Time.Before(r.opts.Until)) {
+		r.batch = r.batch[:len(r.batch)-1]
+		r.job.stats.Filtered++
+		return nil
+	}
+	r.job.stats.Events++
+	if len(r.batch) == cap(r.batch) {
+		return r.flush()
+	}
+	return nil
+}
+
+// flush hands the current batch to the deliverer.
+func (r *fileReader) flush() error {
+	if len(r.batch) == 0 {
+		return nil
+	}
+	select {
+	case r.out <- message{batch: r.batch}:
+		r.batch = nil
+		return nil
+	case <-r.ctx.Done():
+		r.batch = nil
+		if r.fatal == nil {
+			r.fatal = r.ctx.Err()
+		}
+		return errStop
+	}
+}
+
+// problem records a skipped record. It returns errStop in strict mode and
+// errStopFile once a file has too many problems.
+func (r *fileReader) problem(unit string, pos int64, msg string) error {
+	p := Problem{File: r.job.path, Unit: unit, Pos: pos, Msg: msg}
+	r.job.stats.Skipped++
+	if r.opts.Strict {
+		r.job.probs = append(r.job.probs, p)
+		if r.fatal == nil {
+			r.fatal = &ProblemError{Problem: p}
+		}
+		return errStop
+	}
+	r.nprobs++
+	if r.nprobs > maxProblemsPerFile {
+		p.Msg = fmt.Sprintf("more than %d problems; rest of file not read", maxProblemsPerFile)
+		r.job.probs = append(r.job.probs, p)
+		r.fatal = errStopFile
+		return errStopFile
+	}
+	r.job.probs = append(r.job.probs, p)
+	return nil
+}
+
+// --- buffered input ---------------------------------------------------------
+
+// source is a growable window over a (possibly gzip-compressed) file. Bytes
+// before keep may be dropped on refill; a record is kept from keep to pos.
+// Once a record outgrows the size limit, its bytes are dropped and
+// overflowed is set, so memory stays bounded by the limit.
+type source struct {
+	r          io.Reader
+	raw        *countReader
+	br         *bufio.Reader // under gzip, to know how much was consumed
+	gz         bool
+	buf        []byte
+	keep, pos  int
+	end        int
+	eof        bool
+	rerr       error
+	max        int
+	overflowed bool
+	off        int64 // stream offset of buf[0]
+	nl         int   // newlines in buf[:nl] are counted in lines
+	lines      int64
+}
+
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// readChunk is the initial buffer size and the read granularity. The
+// buffer only grows for records that do not fit.
+const readChunk = 64 << 10
+
+func newSource(f io.Reader, max int) (*source, error) {
+	cr := &countReader{r: f}
+	br := bufio.NewReaderSize(cr, readChunk)
+	s := &source{raw: cr, br: br, r: br, max: max, buf: make([]byte, readChunk)}
+	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return s, &stopError{unit: "byte offset", pos: 0, msg: "gzip: " + gzipErrText(err)}
+		}
+		s.r, s.gz = zr, true
+	}
+	return s, nil
+}
+
+// stored is how many bytes were read from the file.
+func (s *source) stored() int64 { return s.raw.n }
+
+// consumed is the stored offset reached by the decompressor.
+func (s *source) consumed() int64 { return s.raw.n - int64(s.br.Buffered()) }
+
+// fill reads more input after end. It returns false at the end of input or
+// on a read error (kept in rerr).
+func (s *source) fill() bool {
+	for !s.eof && s.rerr == nil {
+		if s.end == len(s.buf) {
+			if s.keep > 0 {
+				s.countLines(s.keep)
+				n := copy(s.buf, s.buf[s.keep:s.end])
+				s.off += int64(s.keep)
+				s.pos -= s.keep
+				s.nl -= s.keep
+				s.end = n
+				s.keep = 0
+			}
+			if s.end == len(s.buf) {
+				if len(s.buf) >= s.max+readChunk {
+					// The record in hand is too large: drop it.
+					s.overflowed = true
+					s.keep = s.pos
+					continue
+				}
+				nb := make([]byte, min(2*len(s.buf), s.max+readChunk))
+				copy(nb, s.buf[:s.end])
+				s.buf = nb
+			}
+		}
+		n, err := s.r.Read(s.buf[s.end:])
+		s.end += n
+		if err == io.EOF {
+			s.eof = true
+		} else if err != nil {
+			s.rerr = err
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// tooLong reports whether the record being kept (keep to pos) broke the
+// size limit, whether or not its bytes had to be dropped.
+func (s *source) tooLong() bool { return s.overflowed || s.pos-s.keep > s.max }
+
+// countLines counts newlines up to buffer index i.
+func (s *source) countLines(i int) {
+	if i > s.nl {
+		s.lines += int64(bytes.Count(s.buf[s.nl:i], []byte{'\n'}))
+		s.nl = i
+	}
+}
+
+// lineAt returns the 1-based line number of buffer index i (i must not go
+// backwards between calls).
+func (s *source) lineAt(i int) int64 {
+	s.countLines(i)
+	return s.lines + 1
+}
+
+// skipSpace moves pos to the next non-space byte and returns it.
+func (s *source) skipSpace() (byte, bool) {
+	for {
+		for s.pos < s.end {
+			switch c := s.buf[s.pos]; c {
+			case ' ', '\t', '\n', '\r':
+				s.pos++
+			default:
+				return c, true
+			}
+		}
+		if !s.fill() {
+			return 0, false
+		}
+	}
+}
+
+// skipBOM drops a UTF-8 byte order mark at the start of the input.
+func (s *source) skipBOM() {
+	for s.end-s.pos < 3 && s.fill() {
+	}
+	if bytes.HasPrefix(s.buf[s.pos:s.end], []byte{0xEF, 0xBB, 0xBF}) {
+		s.pos += 3
+	}
+}
+
+// inputErr describes why input ended inside something.
+func (s *source) inputErr(where string) error {
+	if s.rerr != nil {
+		return &stopError{unit: "byte offset", pos: s.errOffset(), msg: s.readErrText() + " " + where}
+	}
+	if s.gz {
+		return &stopError{unit: "byte offset", pos: s.consumed(), msg: "unexpected end of input " + where}
+	}
+	return &stopError{unit: "byte offset", pos: s.off + int64(s.pos), msg: "unexpected end of input (truncated) " + where}
+}
+
+func (s *source) errOffset() int64 {
+	if s.gz {
+		return s.consumed()
+	}
+	return s.off + int64(s.end)
+}
+
+func (s *source) readErrText() string {
+	if s.gz {
+		return gzipErrText(s.rerr)
+	}
+	return s.rerr.Error()
+}
+
+func gzipErrText(err error) string {
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "unexpected EOF (truncated gzip)"
+	case errors.Is(err, gzip.ErrChecksum):
+		return "gzip checksum mismatch (corrupt data)"
+	case errors.Is(err, gzip.ErrHeader):
+		return "invalid gzip header (corrupt or trailing garbage)"
+	}
+	return "gzip: " + strings.TrimPrefix(err.Error(), "gzip: ")
+}
+
+// readErr reports a read error met at the end of input, if any.
+func (s *source) readErr(where string) error {
+	if s.rerr == nil {
+		return nil
+	}
+	return s.inputErr(where)
+}
+
+// scanString moves pos past the string that starts at pos.
+func (s *source) scanString() error {
+	s.pos++ // opening quote
+	for {
+		// Short strings (most of an event) end within a few words.
+		b, j := s.buf[:s.end], s.pos
+		for j+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[j:])
+			m := byteMask(x, '"') | byteMask(x, '\\')
+			if m != 0 {
+				j += bits.TrailingZeros64(m) >> 3
+				if b[j] == '"' {
+					s.pos = j + 1
+					return nil
+				}
+				break
+			}
+			j += 8
+		}
+		s.pos = j
+		seg := s.buf[s.pos:s.end]
+		q := bytes.IndexByte(seg, '"')
+		if q < 0 {
+			// Keep a trailing backslash: it escapes the next byte.
+			if n := len(seg); n > 0 && seg[n-1] == '\\' && !escapedAt(seg, n-1) {
+				s.pos = s.end - 1
+			} else {
+				s.pos = s.end
+			}
+			if !s.fill() {
+				return errEOF
+			}
+			continue
+		}
+		bs := bytes.IndexByte(seg[:q], '\\')
+		if bs < 0 {
+			s.pos += q + 1
+			return nil
+		}
+		// An escape comes first: skip it and look again.
+		if bs+1 >= len(seg) {
+			s.pos += bs
+			if !s.fill() {
+				return errEOF
+			}
+			continue
+		}
+		s.pos += bs + 2
+	}
+}
+
+// escapedAt reports whether seg[i] is preceded by an odd run of backslashes.
+func escapedAt(seg []byte, i int) bool {
+	n := 0
+	for i > 0 && seg[i-1] == '\\' {
+		n++
+		i--
+	}
+	return n%2 == 1
+}
+
+var errEOF = errors.New("unexpected end of input")
+
+// maxSplitDepth bounds nesting while finding where a record ends; deeper
+// input is reported, not followed.
+const maxSplitDepth = 512
+
+// scanValue moves pos past the JSON value that starts at pos (a non-space
+// byte). It matches brackets and skips strings; the record parser does the
+// full validation.
+func (s *source) scanValue() error {
+	var stack []byte
+	for {
+		if s.pos >= s.end {
+			if !s.fill() {
+				return errEOF
+			}
+			continue
+		}
+		c := s.buf[s.pos]
+		switch c {
+		case '"':
+			if err := s.scanString(); err != nil {
+				return err
+			}
+		case '{', '[':
+			if len(stack) >= maxSplitDepth {
+				return fmt.Errorf("nesting deeper than %d levels", maxSplitDepth)
+			}
+			stack = append(stack, c)
+			s.pos++
+		case '}', ']':
+			open := byte('{')
+			if c == ']' {
+				open = '['
+			}
+			if len(stack) == 0 || stack[len(stack)-1] != open {
+				return fmt.Errorf("unexpected %q", c)
+			}
+			stack = stack[:len(stack)-1]
+			s.pos++
+		default:
+			if len(stack) == 0 {
+				// A bare scalar: it ends at a delimiter.
+				for {
+					for s.pos < s.end {
+						switch s.buf[s.pos] {
+						case ',', ']', '}', ' ', '\t', '\r', '\n', '[', '{', '"':
+							return nil
+						}
+						s.pos++
+					}
+					if !s.fill() {
+						return nil
+					}
+				}
+			}
+			s.pos++
+		}
+		if len(stack) == 0 {
+			return nil
+		}
+	}
+}
+
+// --- the trail splitter -----------------------------------------------------
+
+// splitter finds the records of a JSON input: elements of top-level arrays
+// (also several arrays in a row, as concatenated gzip members give), the
+// elements of an "Events" array of a LookupEvents document, or top-level
+// objects, one per line (JSON lines) or spanning lines.
+type splitter struct {
+	r   *fileReader
+	src *source
+	n   int64 // array elements seen in this file
+	// lineMode is set once the first object turned out to sit on one
+	// line: the rest of the file is read as JSON lines.
+	lineMode bool
+}
+
+func readTrailFile(r *fileReader, src *source) error {
+	p := newEventParser()
+	r.parse = p.parse
+	r.prefix = p.parsePrefix
+	return splitJSON(r, src)
+}
+
+// splitJSON feeds every JSON record of src to r.record.
+func splitJSON(r *fileReader, src *source) error {
+	sp := &splitter{r: r, src: src}
+	return sp.run()
+}
+
+func (sp *splitter) run() error {
+	s := sp.src
+	s.skipBOM()
+	first := true
+	for {
+		if err := sp.r.ctx.Err(); err != nil {
+			sp.r.fatal = err
+			return errStop
+		}
+		s.keep = s.pos
+		c, ok := s.skipSpace()
+		if !ok {
+			return s.readErr("between records")
+		}
+		if first && c != '[' && c != '{' {
+			return &stopError{msg: fmt.Sprintf("not JSON (starts with %s); file skipped", quoteByte(c))}
+		}
+		first = false
+		var err error
+		switch {
+		case sp.lineMode:
+			err = sp.line()
+		case c == '[':
+			err = sp.array()
+		case c == '{':
+			var single bool
+			single, err = sp.object()
+			sp.lineMode = single
+		default:
+			err = sp.garbageLine()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// garbageLine reports the rest of a line that is not JSON and skips it.
+func (sp *splitter) garbageLine() error {
+	s := sp.src
+	line := s.lineAt(s.pos)
+	c := s.buf[s.pos]
+	sp.skipLine()
+	return sp.r.problem("line", line, fmt.Sprintf("unexpected %s outside any record, line skipped", quoteByte(c)))
+}
+
+// skipLine moves pos past the next newline without keeping anything.
+func (sp *splitter) skipLine() {
+	s := sp.src
+	for {
+		s.keep = s.pos
+		if i := bytes.IndexByte(s.buf[s.pos:s.end], '\n'); i >= 0 {
+			s.pos += i + 1
+			s.keep = s.pos
+			return
+		}
+		s.pos = s.end
+		if !s.fill() {
+			return
+		}
+	}
+}
+
+// array reads a JSON array whose elements are records.
+func (sp *splitter) array() error {
+	s := sp.src
+	s.pos++ // '['
+	for first := true; ; first = false {
+		s.keep = s.pos
+		c, ok := s.skipSpace()
+		if !ok {
+			return s.inputErrAfter(sp.n, "inside the array")
+		}
+		if c == ']' {
+			s.pos++
+			return nil
+		}
+		if !first {
+			if c != ',' {
+				return &stopError{unit: "event", pos: sp.n + 1, msg: fmt.Sprintf("unexpected %s after the previous event, want ',' or ']'; rest of file not read", quoteByte(c))}
+			}
+			s.pos++
+			if c, ok = s.skipSpace(); !ok {
+				return s.inputErrAfter(sp.n, "inside the array")
+			}
+			if c == ']' {
+				if err := sp.r.problem("event", sp.n, "trailing comma after the event"); err != nil {
+					return err
+				}
+				s.pos++
+				return nil
+			}
+		}
+		sp.n++
+		s.keep = s.pos
+		s.overflowed = false
+		if sp.r.prefix != nil && len(sp.r.key) == 0 && c == '{' {
+			// Fast path: parse in place. Anything unusual (the element
+			// runs past the buffer, or is malformed) goes the slow way.
+			ev := sp.r.slot()
+			o := Origin{Kind: sp.r.kind, File: sp.r.job.path, Pos: sp.n}
+			if n, err := sp.r.prefix(ev, s.buf[s.pos:s.end], o); err == nil && n <= s.max {
+				s.pos += n
+				if err := sp.r.accept(); err != nil {
+					return err
+				}
+				continue
+			}
+			sp.r.batch = sp.r.batch[:len(sp.r.batch)-1]
+		}
+		if err := s.scanValue(); err != nil {
+			if errors.Is(err, errEOF) {
+				return s.inputErrIn(sp.n)
+			}
+			return &stopError{unit: "event", pos: sp.n, msg: err.Error() + "; rest of file not read"}
+		}
+		if s.tooLong() {
+			s.overflowed = false
+			if err := sp.r.problem("event", sp.n, fmt.Sprintf("event larger than %d bytes, skipped", s.max)); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := sp.r.record(s.buf[s.keep:s.pos], "event", sp.n); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *source) inputErrIn(n int64) error {
+	err := s.inputErr(fmt.Sprintf("inside event %d", n)).(*stopError)
+	if s.rerr == nil && !s.gz {
+		err.unit, err.pos, err.msg = "event", n, "unexpected end of input (truncated event)"
+	}
+	return err
+}
+
+func (s *source) inputErrAfter(n int64, where string) error {
+	err := s.inputErr(fmt.Sprintf("after event %d", n)).(*stopError)
+	if s.rerr == nil && !s.gz {
+		err.unit, err.pos, err.msg = "event", n, "unexpected end of input "+where+" (truncated file)"
+	}
+	return err
+}
+
+// object reads a top-level object. If it has an "Events" array member (a
+// LookupEvents document) its elements are the records, streamed whatever
+// the document's size; otherwise the object is one record. single reports
+// a record that sat on one line, which switches the file to JSON lines.
+func (sp *splitter) object() (single bool, err error) {
+	s := sp.src
+	line := s.lineAt(s.pos)
+	s.keep = s.pos
+	s.overflowed = false
+	s.pos++ // '{'
+	doc := false
+	for {
+		c, ok := s.skipSpace()
+		if !ok {
+			if doc {
+				return false, s.inputErrAfter(sp.n, "inside the LookupEvents document")
+			}
+			return false, s.lineEnd(line)
+		}
+		switch c {
+		case '}':
+			s.pos++
+			if doc {
+				s.keep = s.pos
+				return false, nil
+			}
+			if s.tooLong() {
+				s.overflowed = false
+				return false, sp.r.problem("line", line, fmt.Sprintf("record larger than %d bytes, skipped", s.max))
+			}
+			rec := s.buf[s.keep:s.pos]
+			single = bytes.IndexByte(rec, '\n') < 0
+			return single, sp.r.record(rec, "line", line)
+		case ',':
+			s.pos++
+			continue
+		case '"':
+		default:
+			if doc {
+				return false, &stopError{unit: "event", pos: sp.n, msg: fmt.Sprintf("unexpected %s in the LookupEvents document after event %d; rest of file not read", quoteByte(c), sp.n)}
+			}
+			// Not a key: let the record parser say what is wrong.
+			if err := s.scanValue(); err != nil {
+				return false, sp.objectErr(line, err)
+			}
+			continue
+		}
+		keyAt := s.off + int64(s.pos)
+		if err := s.scanString(); err != nil {
+			return false, sp.objectErr(line, err)
+		}
+		isEvents := false
+		if i := int(keyAt - s.off); i >= 0 && !s.overflowed {
+			isEvents = string(s.buf[i:s.pos]) == `"Events"`
+		}
+		c, ok = s.skipSpace()
+		if ok && c == ':' {
+			s.pos++
+			c, ok = s.skipSpace()
+		}
+		if !ok {
+			return false, s.lineEnd(line)
+		}
+		if isEvents && c == '[' {
+			doc = true
+			s.overflowed = false
+			if err := sp.array(); err != nil {
+				return false, err
+			}
+			s.keep = s.pos
+			continue
+		}
+		if err := s.scanValue(); err != nil {
+			return false, sp.objectErr(line, err)
+		}
+		if doc {
+			s.keep = s.pos
+		}
+	}
+}
+
+func (sp *splitter) objectErr(line int64, err error) error {
+	if errors.Is(err, errEOF) {
+		return sp.src.lineEnd(line)
+	}
+	return &stopError{unit: "line", pos: line, msg: err.Error() + "; rest of file not read"}
+}
+
+// lineEnd is the error for input ending inside the object at line.
+func (s *source) lineEnd(line int64) error {
+	if s.rerr != nil || s.gz {
+		return s.inputErr(fmt.Sprintf("inside the record at line %d", line))
+	}
+	return &stopError{unit: "line", pos: line, msg: "unexpected end of input (truncated record)"}
+}
+
+// line reads one line of a JSON lines file. Each line is an event object,
+// a LookupEvents document or a JSON array of events.
+func (sp *splitter) line() error {
+	s := sp.src
+	s.keep = s.pos
+	s.overflowed = false
+	line := s.lineAt(s.pos)
+	for {
+		if i := bytes.IndexByte(s.buf[s.pos:s.end], '\n'); i >= 0 {
+			s.pos += i
+			break
+		}
+		s.pos = s.end
+		if !s.fill() {
+			if s.rerr != nil {
+				return s.inputErr(fmt.Sprintf("inside line %d", line))
+			}
+			break
+		}
+	}
+	if s.tooLong() {
+		s.overflowed = false
+		return sp.r.problem("line", line, fmt.Sprintf("line longer than %d bytes, skipped", s.max))
+	}
+	rec := bytes.TrimSpace(s.buf[s.keep:s.pos])
+	if len(rec) == 0 {
+		return nil
+	}
+	switch rec[0] {
+	case '{':
+		if bytes.Contains(rec, []byte(`"Events"`)) {
+			if elems, ok := docEvents(rec); ok {
+				return sp.elements(elems, line)
+			}
+		}
+		return sp.r.record(rec, "line", line)
+	case '[':
+		return sp.elements(rec, line)
+	}
+	return sp.r.problem("line", line, fmt.Sprintf("unexpected %s, want a JSON object; line skipped", quoteByte(rec[0])))
+}
+
+// docEvents returns the "Events" array of an in-memory LookupEvents
+// document, if it is one.
+func docEvents(rec []byte) ([]byte, bool) {
+	s := scanner{b: rec}
+	if s.enter('{') != nil {
+		return nil, false
+	}
+	for first := true; ; first = false {
+		ok, err := s.more('}', first)
+		if err != nil || !ok {
+			return nil, false
+		}
+		k, err := s.key()
+		if err != nil {
+			return nil, false
+		}
+		start := s.i
+		if err := s.skip(); err != nil {
+			return nil, false
+		}
+		if string(k) == "Events" && rec[start] == '[' {
+			return rec[start:s.i], true
+		}
+	}
+}
+
+// elements feeds the elements of an in-memory array on one line.
+func (sp *splitter) elements(arr []byte, line int64) error {
+	s := scanner{b: arr}
+	if err := s.enter('['); err != nil {
+		return sp.r.problem("line", line, err.Error())
+	}
+	for first, k := true, 1; ; first, k = false, k+1 {
+		ok, err := s.more(']', first)
+		if err != nil {
+			return sp.r.problem("line", line, fmt.Sprintf("event %d: %v; rest of line skipped", k, err))
+		}
+		if !ok {
+			return nil
+		}
+		start := s.i
+		if err := s.skip(); err != nil {
+			return sp.r.problem("line", line, fmt.Sprintf("event %d: %v; rest of line skipped", k, err))
+		}
+		if err := sp.r.record(arr[start:s.i], "line", line); err != nil {
+			return err
+		}
+	}
+}

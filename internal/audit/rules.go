@@ -1,0 +1,431 @@
+package audit
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// RuleInfo documents one rule: docs/rules.md is generated from these, and
+// findings take their title, why and ATT&CK ids from here.
+type RuleInfo struct {
+	ID       string
+	Title    string
+	Severity Severity // the rule's base severity
+	// SeverityText explains how the severity varies ("high; critical when
+	// ...").
+	SeverityText string
+	Logic        string // what matches, in one paragraph
+	Parameters   string // tunables and constants ("" if none)
+	Why          string // why it matters, shown with every finding
+	Attack       []string
+}
+
+// Rules returns the documentation of every rule the engine implements, in
+// catalogue order.
+func Rules() []RuleInfo {
+	out := make([]RuleInfo, len(ruleInfos))
+	for i, r := range ruleInfos {
+		r.Attack = slices.Clone(r.Attack)
+		out[i] = r
+	}
+	return out
+}
+
+var ruleByID = func() map[string]*RuleInfo {
+	m := map[string]*RuleInfo{}
+	for i := range ruleInfos {
+		m[ruleInfos[i].ID] = &ruleInfos[i]
+	}
+	return m
+}()
+
+// findingBuilder accumulates one rule's finding during finalisation.
+type findingBuilder struct {
+	id       string
+	sev      Severity
+	n        int
+	first    int64
+	last     int64
+	hasTime  bool
+	ips      map[string]int
+	hours    map[int32]struct{}
+	samples  sampleSet
+	subjects []string
+	moreSubj int
+	notes    []string // appended to Why
+}
+
+func newBuilder(id string, sev Severity) *findingBuilder {
+	if ruleByID[id] == nil {
+		panic("audit: no RuleInfo for rule " + id) // programming error, caught by tests
+	}
+	return &findingBuilder{id: id, sev: sev, ips: map[string]int{}, hours: map[int32]struct{}{}}
+}
+
+// span widens the time range.
+func (b *findingBuilder) span(first, last int64) {
+	if !b.hasTime {
+		b.first, b.last, b.hasTime = first, last, true
+		return
+	}
+	b.first = min(b.first, first)
+	b.last = max(b.last, last)
+}
+
+func (b *findingBuilder) subject(s string) {
+	if s == "" || slices.Contains(b.subjects, s) {
+		return
+	}
+	if len(b.subjects) < maxSubjects {
+		b.subjects = append(b.subjects, s)
+		return
+	}
+	b.moreSubj++
+}
+
+// event adds one piece of evidence that is also one counted event.
+func (b *findingBuilder) event(e *Engine, x evSample) {
+	b.n++
+	b.span(x.t, x.t)
+	b.ips[e.strs.str(x.ip)]++
+	b.hours[hourOf(x.t)] = struct{}{}
+	if b.samples.wants(sampleK, &x.evRef) {
+		b.samples.add(sampleK, x)
+	}
+	b.samples.n++
+}
+
+// evidence adds a sample without counting it (the count comes separately).
+func (b *findingBuilder) evidence(x evSample) {
+	if b.samples.wants(sampleK, &x.evRef) {
+		b.samples.add(sampleK, x)
+	}
+	b.span(x.t, x.t)
+	b.hours[hourOf(x.t)] = struct{}{}
+}
+
+func (b *findingBuilder) note(s string) {
+	if !slices.Contains(b.notes, s) {
+		b.notes = append(b.notes, s)
+	}
+}
+
+// finalise runs every rule over the aggregates and returns the findings,
+// escalated, filtered by MinSeverity and sorted.
+func (e *Engine) finalise(bl *baselineInfo, src map[uint32][]minuteEntry) []Finding {
+	var bs []*findingBuilder
+	add := func(b *findingBuilder) {
+		if b != nil && (b.n > 0 || b.samples.n > 0) {
+			bs = append(bs, b)
+		}
+	}
+	for _, b := range e.tableFindings(bl) {
+		add(b)
+	}
+	for _, b := range e.contextFindings(bl, src) {
+		add(b)
+	}
+	for _, b := range e.windowFindings(bl, src) {
+		add(b)
+	}
+	for _, b := range e.chainFindings() {
+		add(b)
+	}
+	for _, b := range e.anomalyFindings(bl) {
+		add(b)
+	}
+	add(e.useAfterLeak())
+
+	escalated := e.escalate(bs)
+	out := make([]Finding, 0, len(bs))
+	for _, b := range bs {
+		f := e.toFinding(b)
+		if why, ok := escalated[b]; ok {
+			f.Escalated = why
+		}
+		if f.Severity < e.opts.MinSeverity {
+			continue
+		}
+		out = append(out, f)
+	}
+	slices.SortFunc(out, func(a, b Finding) int {
+		return cmp.Or(
+			cmp.Compare(b.Severity, a.Severity),
+			cmp.Compare(ruleByID[b.ID].Severity, ruleByID[a.ID].Severity),
+			a.First.Compare(b.First),
+			strings.Compare(a.ID, b.ID),
+			strings.Compare(a.Title, b.Title),
+		)
+	})
+	return out
+}
+
+// escalate applies the catalogue's section 0 rule: a finding is raised one
+// level when the same key also has a CTX-02, CTX-03 or CTX-04 hit within an
+// hour of it (same or adjacent clock hour), or when its evidence comes from
+// a source CTX-03 flagged. Context findings themselves are not raised, nor
+// the rules that only restate novelty CTX-03 already counts (ANOM-04 new
+// API, COST-02 new region).
+func (e *Engine) escalate(bs []*findingBuilder) map[*findingBuilder]string {
+	ctxHours := map[int32]string{}
+	ctxIPs := map[string]bool{}
+	for _, b := range bs {
+		switch b.id {
+		case "CTX-02", "CTX-04":
+			for h := range b.hours {
+				for _, d := range []int32{-1, 0, 1} {
+					if _, ok := ctxHours[h+d]; !ok || b.id < ctxHours[h+d] {
+						ctxHours[h+d] = b.id
+					}
+				}
+			}
+		case "CTX-03":
+			for ip := range b.ips {
+				ctxIPs[ip] = true
+			}
+		}
+	}
+	out := map[*findingBuilder]string{}
+	for _, b := range bs {
+		if strings.HasPrefix(b.id, "CTX-") || noEscalation[b.id] || b.sev == Critical {
+			continue
+		}
+		why := ""
+		for ip := range b.ips {
+			if ctxIPs[ip] {
+				why = "activity from a source flagged by CTX-03"
+				break
+			}
+		}
+		if why == "" {
+			hs := make([]int32, 0, len(b.hours))
+			for h := range b.hours {
+				hs = append(hs, h)
+			}
+			slices.Sort(hs)
+			for _, h := range hs {
+				if id, ok := ctxHours[h]; ok {
+					why = "within an hour of a " + id + " hit on the same key"
+					break
+				}
+			}
+		}
+		if why != "" {
+			b.sev = b.sev.raise()
+			out[b] = why
+		}
+	}
+	return out
+}
+
+var noEscalation = map[string]bool{"USE-AFTER-LEAK": true, "ANOM-04": true, "COST-02": true}
+
+func (e *Engine) toFinding(b *findingBuilder) Finding {
+	info := ruleByID[b.id]
+	f := Finding{
+		ID:       b.id,
+		Severity: b.sev,
+		Title:    info.Title,
+		Why:      info.Why,
+		Count:    b.n,
+		Attack:   slices.Clone(info.Attack),
+		IPs:      []string{},
+		Evidence: []EvidenceRef{},
+	}
+	if f.Count == 0 {
+		f.Count = b.samples.n
+	}
+	if len(b.subjects) > 0 {
+		f.Title += ": " + strings.Join(b.subjects, ", ")
+		if b.moreSubj > 0 {
+			f.Title += fmt.Sprintf(" and %d more", b.moreSubj)
+		}
+	}
+	if len(b.notes) > 0 {
+		f.Why += " " + strings.Join(b.notes, " ")
+	}
+	if b.hasTime {
+		f.First = time.Unix(0, b.first).UTC()
+		f.Last = time.Unix(0, b.last).UTC()
+	}
+	type ipn struct {
+		ip string
+		n  int
+	}
+	var ips []ipn
+	for ip, n := range b.ips {
+		ips = append(ips, ipn{ip, n})
+	}
+	slices.SortFunc(ips, func(a, b ipn) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.ip, b.ip)) })
+	for _, x := range ips {
+		f.IPs = append(f.IPs, x.ip)
+	}
+	for _, s := range b.samples.all() {
+		f.Evidence = append(f.Evidence, e.evidenceRef(s))
+	}
+	return f
+}
+
+func (e *Engine) evidenceRef(s evSample) EvidenceRef {
+	r := EvidenceRef{
+		EventID:   s.id,
+		RequestID: s.req,
+		Time:      time.Unix(0, s.t).UTC(),
+		Name:      e.strs.str(s.name),
+		Service:   e.strs.str(s.svc),
+		SourceIP:  e.strs.str(s.ip),
+		UserAgent: e.strs.str(s.ua),
+		ErrorCode: e.strs.str(s.errc),
+		Detail:    s.detail,
+	}
+	if int(s.orig) < len(e.originList) {
+		r.Origin = e.originList[s.orig]
+		r.Origin.Pos = s.pos
+	}
+	return r
+}
+
+// tableFindings folds the per-(rule, source) matches of the table rules
+// into one finding per rule, dropping routine evidence (see tableRule) and
+// applying the rules' baseline conditions (ENUM-01, ENUM-04, COST-01,
+// COST-03).
+func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
+	builders := map[string]*findingBuilder{}
+	keys := make([]matchKey, 0, len(e.matches))
+	for k := range e.matches {
+		keys = append(keys, k)
+	}
+	// Deterministic merge order.
+	slices.SortFunc(keys, func(a, b matchKey) int {
+		return cmp.Or(strings.Compare(a.rule.id, b.rule.id), strings.Compare(e.ipList[a.ip].text, e.ipList[b.ip].text))
+	})
+	ramBaseline := e.serviceReadBefore(bl.end, "Ram") || e.serviceReadBefore(bl.end, "Ims")
+	smsBaseline := e.hasSMS && e.smsFirst < bl.end
+	smsBurstHours, smsCeiling := e.smsBursts(bl)
+	for _, k := range keys {
+		acc := e.matches[k]
+		rule, ip := acc.rule, acc.ip
+		sev := acc.sev
+		if rule.routine && e.routine(acc, bl) {
+			continue
+		}
+		switch rule.id {
+		case "ENUM-01":
+			if ip.isNew && e.strs.str(ip.first.name) == "GetCallerIdentity" {
+				sev = Medium
+			}
+		case "ENUM-04":
+			if ramBaseline {
+				continue
+			}
+		case "COST-01":
+			if acc.gpu {
+				sev = Critical
+			}
+			for _, n := range acc.amounts {
+				if n >= 5 {
+					sev = Critical
+				}
+			}
+			for r := range acc.regions {
+				if rg := e.regions[e.strs.str(r)]; rg != nil && bl.hasHistory && rg.first.t >= bl.end {
+					sev = Critical
+				}
+			}
+		case "COST-03":
+			burst := false
+			for h := range acc.hours {
+				if smsBurstHours[h] {
+					burst = true
+				}
+			}
+			switch {
+			case burst:
+				sev = Critical
+			case !smsBaseline || ip.isNew || ip.untrusted:
+				sev = High
+			default:
+				continue // the key sends SMS as usual, at a usual rate
+			}
+		}
+		b := builders[rule.id]
+		if b == nil {
+			b = newBuilder(rule.id, sev)
+			builders[rule.id] = b
+		}
+		b.sev = max(b.sev, sev)
+		b.n += acc.n
+		b.span(acc.first, acc.last)
+		b.ips[ip.text] += acc.n
+		for h := range acc.hours {
+			b.hours[h] = struct{}{}
+		}
+		b.samples.merge(sampleK, &acc.samples)
+		for _, s := range acc.subjects {
+			b.subject(s)
+		}
+		b.moreSubj += acc.moreSubj
+		if acc.errs > 0 {
+			b.note(fmt.Sprintf("Some attempts failed (error codes in the evidence); a failed attempt still shows intent."))
+		}
+		switch rule.id {
+		case "COST-01":
+			if acc.gpu {
+				b.note("GPU instance types were requested.")
+			}
+		case "COST-03":
+			if sev == Critical {
+				b.note(fmt.Sprintf("Send rate reached %d per hour or more.", smsCeiling))
+			}
+		}
+	}
+	out := make([]*findingBuilder, 0, len(builders))
+	for _, b := range builders {
+		out = append(out, b)
+	}
+	return out
+}
+
+// routine reports whether a read-like rule's matches from one source are
+// the key's normal use: a known (not new), trusted source calling only APIs
+// the key had already called before the baseline end.
+func (e *Engine) routine(acc *matchAcc, bl *baselineInfo) bool {
+	ip := acc.ip
+	if ip.isNew || ip.untrusted || !bl.hasHistory {
+		return false
+	}
+	for nm := range acc.names {
+		if nm.first.t >= bl.end {
+			return false
+		}
+	}
+	return true
+}
+
+// serviceReadBefore reports whether the key read from service before t.
+func (e *Engine) serviceReadBefore(t int64, service string) bool {
+	s := e.svcs[service]
+	return s != nil && s.hasRead && s.firstRead < t
+}
+
+// smsBursts returns the hours whose SMS send count reached the burst
+// ceiling max(100, 5 x the baseline's busiest SMS hour), and the ceiling.
+func (e *Engine) smsBursts(bl *baselineInfo) (map[int32]bool, int) {
+	var peak int32
+	for h, hb := range e.hours {
+		if int64(h+1)*int64(time.Hour) <= bl.end {
+			peak = max(peak, hb.sms)
+		}
+	}
+	ceiling := max(100, 5*int(peak))
+	out := map[int32]bool{}
+	for h, hb := range e.hours {
+		if int(hb.sms) >= ceiling {
+			out[h] = true
+		}
+	}
+	return out, ceiling
+}

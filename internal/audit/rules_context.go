@@ -1,0 +1,506 @@
+package audit
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// minuteEntry is one active minute of one source.
+type minuteEntry struct {
+	m int32
+	c *minuteCell
+}
+
+// bySource returns each source's active minutes in time order.
+func (e *Engine) bySource() map[uint32][]minuteEntry {
+	out := map[uint32][]minuteEntry{}
+	for k, ih := range e.ipHours {
+		for i := range ih.cells {
+			c := &ih.cells[i]
+			out[k.ip] = append(out[k.ip], minuteEntry{k.h*60 + int32(c.min), c})
+		}
+	}
+	for _, l := range out {
+		slices.SortFunc(l, func(a, b minuteEntry) int { return cmp.Compare(a.m, b.m) })
+	}
+	return out
+}
+
+func (e *Engine) contextFindings(bl *baselineInfo, src map[uint32][]minuteEntry) []*findingBuilder {
+	return []*findingBuilder{
+		e.keyWide("CTX-01", Critical, &e.root),
+		e.offHoursFinding(bl),
+		e.unexpectedSources(),
+		e.concurrentSources(src),
+		e.scannerVerification(),
+		e.keyWide("CTX-06", Critical, &e.protection),
+		e.newUserAgents(bl),
+		e.dormantReuse(),
+		e.newRegions(bl),
+	}
+}
+
+// keyWide turns a key-wide accumulator into a finding.
+func (e *Engine) keyWide(id string, sev Severity, acc *findingAcc) *findingBuilder {
+	if acc.n == 0 {
+		return nil
+	}
+	b := newBuilder(id, sev)
+	b.n = acc.n
+	for ip, n := range acc.ips {
+		b.ips[e.ipList[ip].text] += n
+	}
+	for h := range acc.hours {
+		b.hours[h] = struct{}{}
+	}
+	for _, s := range acc.samples.all() {
+		b.evidence(s)
+	}
+	b.samples.n = acc.samples.n
+	return b
+}
+
+// offHoursFinding is CTX-02: activity outside business hours, unless the
+// key is habitually used at that hour of the week (at least 1 % of its
+// baseline calls, on a warm baseline).
+func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
+	loc, bh := e.opts.TZ, e.opts.BusinessHours
+	var how [7 * 24]int
+	total := 0
+	hourOfWeek := func(hb *hourBucket) int {
+		return (int(hb.localDay)*24 + int(hb.localMin)/60) % (7 * 24)
+	}
+	if !bl.cold {
+		for h, hb := range e.hours {
+			start := int64(h) * int64(time.Hour)
+			if start >= bl.statStart-int64(time.Hour) && start+int64(time.Hour) <= bl.end {
+				how[hourOfWeek(hb)] += int(hb.n)
+				total += int(hb.n)
+			}
+		}
+	}
+	b := newBuilder("CTX-02", Low)
+	for k, ih := range e.ipHours {
+		if !ih.hasOff {
+			continue
+		}
+		if total > 0 && how[hourOfWeek(e.hours[k.h])]*100 >= total {
+			continue
+		}
+		sev := Low
+		if ih.offWrites > 0 {
+			sev = Medium
+		}
+		if ih.offSens >= High {
+			sev = High
+		}
+		b.sev = max(b.sev, sev)
+		b.n += int(ih.off)
+		b.ips[e.ipList[k.ip].text] += int(ih.off)
+		lt := time.Unix(0, ih.firstOff.t).In(loc)
+		b.evidence(evSample{evRef: ih.firstOff, detail: "local time " + lt.Format("Mon 2006-01-02 15:04 MST")})
+	}
+	if b.n > 0 {
+		b.note(fmt.Sprintf("Business hours: %s (%s).", bh, loc))
+	}
+	return b
+}
+
+// unexpectedSources is CTX-03: a source that is new against the baseline or
+// outside --trusted-cidr. Host names, "Internal" and private/shared
+// addresses seen with a vpcId are skipped; loopback and private addresses
+// without a vpcId are judged like any other.
+func (e *Engine) unexpectedSources() *findingBuilder {
+	b := newBuilder("CTX-03", Medium)
+	hoursOf := map[uint32][]int32{}
+	for k := range e.ipHours {
+		hoursOf[k.ip] = append(hoursOf[k.ip], k.h)
+	}
+	for _, ip := range e.sortedSources() {
+		if ip.internal || !(ip.isNew || ip.untrusted) {
+			continue
+		}
+		if ip.hasSens {
+			b.sev = High
+		}
+		b.n += ip.n
+		b.ips[ip.text] += ip.n
+		b.subject(ip.text)
+		for _, h := range hoursOf[ip.idx] {
+			b.hours[h] = struct{}{}
+		}
+		for _, s := range ip.samples.all() {
+			b.evidence(s)
+		}
+		b.span(ip.first.t, ip.last)
+		var why []string
+		if ip.isNew {
+			why = append(why, "first seen "+fmtUTC(ip.first.t)+", after the baseline")
+		}
+		if ip.untrusted {
+			why = append(why, "outside --trusted-cidr")
+		}
+		b.note(fmt.Sprintf("%s: %s.", ip.text, joinAnd(why)))
+	}
+	return b
+}
+
+// concurrentSources is CTX-04: 3 or more distinct sources within 10
+// minutes, or 2 sources in different /16 networks (/48 for IPv6) within 5
+// minutes, when at least one of them is new or untrusted. Concurrency among
+// known sources only is the key's normal fleet and is not flagged.
+func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder {
+	b := newBuilder("CTX-04", High)
+	any := false
+	for _, ip := range e.ipList {
+		any = any || (ip.n > 0 && !ip.internal && (ip.isNew || ip.untrusted))
+	}
+	if !any {
+		return b // concurrency among known sources is not flagged
+	}
+	type cell struct {
+		m  int32
+		ip *ipAgg
+		c  *minuteCell
+	}
+	var cells []cell
+	for idx, l := range src {
+		ip := e.ipList[idx]
+		if ip.internal {
+			continue
+		}
+		for _, me := range l {
+			cells = append(cells, cell{me.m, ip, me.c})
+		}
+	}
+	slices.SortFunc(cells, func(a, b cell) int { return cmp.Or(cmp.Compare(a.m, b.m), cmp.Compare(a.ip.idx, b.ip.idx)) })
+	// The window's sources: per-source cell counts and a member list with
+	// O(1) removal.
+	count := make([]int32, len(e.ipList))
+	pos := make([]int, len(e.ipList))
+	var members []*ipAgg
+	suspects := 0
+	evidencedHour := make([]int32, len(e.ipList)) // last hour evidenced per source, +1
+	j, countedUntil := 0, 0
+	for i := range cells {
+		for j < len(cells) && cells[j].m < cells[i].m+10 {
+			ip := cells[j].ip
+			if count[ip.idx] == 0 {
+				pos[ip.idx] = len(members)
+				members = append(members, ip)
+				if ip.isNew || ip.untrusted {
+					suspects++
+				}
+			}
+			count[ip.idx]++
+			j++
+		}
+		if suspects > 0 && len(members) >= 2 {
+			hit := len(members) >= 3
+			if !hit {
+				// Two sources: flag only within 5 minutes and far apart.
+				k := i
+				for k < j && cells[k].ip == cells[i].ip {
+					k++
+				}
+				hit = k < j && cells[k].m < cells[i].m+5 && net16(cells[i].ip) != net16(cells[k].ip)
+			}
+			if hit {
+				h := cells[i].m / 60
+				b.hours[h] = struct{}{}
+				for _, ip := range members {
+					if evidencedHour[ip.idx] == h+1 {
+						continue
+					}
+					evidencedHour[ip.idx] = h + 1
+					b.subject(ip.text)
+					ih := e.ipHours[ipHourKey{ip.idx, h}]
+					if ih == nil {
+						ih = e.ipHours[ipHourKey{ip.idx, h + 1}] // the source's cells start in the next hour
+					}
+					if ih != nil {
+						b.evidence(evSample{evRef: ih.first, detail: fmt.Sprintf("%d sources within 10 minutes from %s", len(members), fmtUTC(int64(cells[i].m)*60e9))})
+					}
+				}
+				for _, c := range cells[max(i, countedUntil):j] {
+					b.n += int(c.c.n)
+					b.ips[c.ip.text] += int(c.c.n)
+				}
+				countedUntil = j
+			}
+		}
+		ip := cells[i].ip
+		if count[ip.idx]--; count[ip.idx] == 0 {
+			last := members[len(members)-1]
+			members[pos[ip.idx]] = last
+			pos[last.idx] = pos[ip.idx]
+			members = members[:len(members)-1]
+			if ip.isNew || ip.untrusted {
+				suspects--
+			}
+		}
+	}
+	slices.Sort(b.subjects)
+	return b
+}
+
+// net16 is the /16 of an IPv4 source or the /48 of an IPv6 one.
+func net16(ip *ipAgg) string {
+	if ip.addr.Is4() {
+		a := ip.addr.As4()
+		return fmt.Sprintf("%d.%d", a[0], a[1])
+	}
+	a := ip.addr.As16()
+	return fmt.Sprintf("%x", a[:6])
+}
+
+// scannerVerification is CTX-05: a secret scanner's user agent, or a new
+// source whose very first call is the classic key check (STS
+// GetCallerIdentity, ECS DescribeRegions).
+func (e *Engine) scannerVerification() *findingBuilder {
+	b := newBuilder("CTX-05", Medium)
+	for _, ip := range e.sortedSources() {
+		if ip.scanner.n > 0 {
+			b.n += ip.scanner.n
+			b.ips[ip.text] += ip.scanner.n
+			b.subject(ip.text)
+			for _, s := range ip.scanner.all() {
+				b.evidence(s)
+			}
+			continue
+		}
+		if !ip.isNew {
+			continue
+		}
+		name, svc := e.strs.str(ip.first.name), e.strs.str(ip.first.svc)
+		if name == "GetCallerIdentity" && svc == "Sts" || name == "DescribeRegions" && svc == "Ecs" {
+			b.n++
+			b.ips[ip.text]++
+			b.subject(ip.text)
+			b.evidence(evSample{evRef: ip.first, detail: "first call from a new source"})
+		}
+	}
+	return b
+}
+
+// newUserAgents is CTX-08: a user-agent family never seen before the
+// baseline end.
+func (e *Engine) newUserAgents(bl *baselineInfo) *findingBuilder {
+	b := newBuilder("CTX-08", Low)
+	if !bl.hasHistory {
+		return b
+	}
+	for _, f := range e.families {
+		if !f.hasEv || f.first.t < bl.end {
+			continue
+		}
+		b.n += f.n
+		b.ips[e.strs.str(f.first.ip)] += 0
+		b.subject(f.name)
+		b.evidence(evSample{evRef: f.first, detail: "first use of " + f.name})
+	}
+	slices.Sort(b.subjects)
+	return b
+}
+
+// dormantReuse is CTX-09: the first event after 30 days or more without
+// any.
+func (e *Engine) dormantReuse() *findingBuilder {
+	b := newBuilder("CTX-09", Medium)
+	hs := make([]int32, 0, len(e.hours))
+	for h := range e.hours {
+		hs = append(hs, h)
+	}
+	slices.Sort(hs)
+	const gap = 30 * 24
+	for i := 1; i < len(hs); i++ {
+		if hs[i]-hs[i-1] < gap {
+			continue
+		}
+		hb := e.hours[hs[i]]
+		days := (hs[i] - hs[i-1]) / 24
+		b.n++
+		b.ips[e.strs.str(hb.first.ip)]++
+		b.evidence(evSample{evRef: hb.first, detail: fmt.Sprintf("first event after %d days without any", days)})
+	}
+	return b
+}
+
+// newRegions is COST-02: activity in a region the key never used before the
+// baseline end; high when it wrote there.
+func (e *Engine) newRegions(bl *baselineInfo) *findingBuilder {
+	b := newBuilder("COST-02", Medium)
+	if !bl.hasHistory {
+		return b
+	}
+	for name, rg := range e.regions {
+		if rg.first.t < bl.end {
+			continue
+		}
+		b.n += rg.n
+		b.subject(name)
+		b.ips[e.strs.str(rg.first.ip)] += rg.n
+		b.evidence(evSample{evRef: rg.first, detail: "first call in region " + name})
+		if rg.hasWrite {
+			b.sev = High
+			b.evidence(evSample{evRef: rg.firstWrite, detail: "first write in region " + name})
+		}
+	}
+	slices.Sort(b.subjects)
+	return b
+}
+
+// chainFindings are PERS-04 (account takeover chain) and PERS-05 (an
+// identity the key created, in use).
+func (e *Engine) chainFindings() []*findingBuilder {
+	created := e.sortedCreated()
+	chain := newBuilder("PERS-04", Critical)
+	const window = int64(30 * time.Minute)
+	for _, u := range created {
+		if u.Kind != KindUser {
+			continue
+		}
+		var cred, attach *createdRec
+		for i := range created {
+			c := &created[i]
+			if c.ref.t < u.ref.t || c.ref.t > u.ref.t+window {
+				continue
+			}
+			switch {
+			case cred == nil && (c.Kind == KindLoginProfile || c.Kind == KindAccessKey) && c.User == u.Name:
+				cred = c
+			case attach == nil && c.Kind == KindPolicyAttachment && c.PrincipalType == "User" && c.User == u.Name:
+				attach = c
+			}
+		}
+		if cred == nil || attach == nil {
+			continue
+		}
+		chain.subject(u.Name)
+		for _, c := range []*createdRec{&u, cred, attach} {
+			chain.event(e, c.ref)
+		}
+	}
+
+	inUse := newBuilder("PERS-05", Critical)
+	for _, c := range created {
+		var p *principalAgg
+		switch c.Kind {
+		case KindUser:
+			p = e.otherUsers[c.Name]
+		case KindAccessKey:
+			if c.Name != "" {
+				p = e.otherKeys[c.Name]
+			}
+		}
+		if p == nil {
+			continue
+		}
+		kept := p.samples.all()
+		before := 0
+		for _, s := range kept {
+			if s.t < c.ref.t {
+				before++
+				continue
+			}
+			inUse.evidence(s)
+			inUse.ips[e.strs.str(s.ip)]++
+		}
+		if n := p.samples.n - before; n > 0 && len(kept) > before {
+			inUse.n += n
+			inUse.subject(c.Name)
+		}
+	}
+	return []*findingBuilder{chain, inUse}
+}
+
+// sortedCreated returns the created identities in time order, duplicates
+// (same kind, name, user) folded into the earliest.
+func (e *Engine) sortedCreated() []createdRec {
+	out := slices.Clone(e.created)
+	slices.SortFunc(out, func(a, b createdRec) int {
+		return cmp.Or(cmpSample(a.ref, b.ref), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
+	})
+	type key struct{ kind, name, user, pt string }
+	seen := map[key]bool{}
+	n := 0
+	for _, c := range out {
+		k := key{c.Kind, c.Name, c.User, c.PrincipalType}
+		if c.Name != "" && seen[k] {
+			continue
+		}
+		seen[k] = true
+		out[n] = c
+		n++
+	}
+	return out[:n]
+}
+
+// useAfterLeak is USE-AFTER-LEAK: every use at or after LeakTime from a new
+// or untrusted source (medium); info when only known sources used it.
+func (e *Engine) useAfterLeak() *findingBuilder {
+	if !e.hasLeak {
+		return nil
+	}
+	bad := newBuilder("USE-AFTER-LEAK", Medium)
+	known := newBuilder("USE-AFTER-LEAK", Info)
+	for _, ip := range e.sortedSources() {
+		if ip.afterLeak.n == 0 {
+			continue
+		}
+		b := known
+		if !ip.internal && (ip.isNew || ip.untrusted) {
+			b = bad
+		}
+		b.n += ip.afterLeak.n
+		b.ips[ip.text] += ip.afterLeak.n
+		b.subject(ip.text)
+		for _, s := range ip.afterLeak.all() {
+			b.evidence(s)
+		}
+	}
+	if bad.n > 0 {
+		return bad
+	}
+	if known.n > 0 {
+		known.note("Only sources known before the leak time used the key after it.")
+	}
+	return known
+}
+
+// sortedSources returns the key's sources in a stable order.
+func (e *Engine) sortedSources() []*ipAgg {
+	out := make([]*ipAgg, 0, len(e.ipList))
+	for _, ip := range e.ipList {
+		if ip.n > 0 {
+			out = append(out, ip)
+		}
+	}
+	slices.SortFunc(out, func(a, b *ipAgg) int { return cmp.Or(cmp.Compare(a.first.t, b.first.t), cmp.Compare(a.text, b.text)) })
+	return out
+}
+
+func fmtUTC(t int64) string { return time.Unix(0, t).UTC().Format(time.RFC3339) }
+
+func joinAnd(parts []string) string {
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	out := ""
+	for i, p := range parts {
+		switch {
+		case i == 0:
+			out = p
+		case i == len(parts)-1:
+			out += " and " + p
+		default:
+			out += ", " + p
+		}
+	}
+	return out
+}

@@ -1,0 +1,659 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/akresp/akresp/internal/cloud"
+)
+
+// SweepSchemaVersion names the JSON schema of SweepResult. Field names
+// under it are stable: the weekly cron parses them.
+const SweepSchemaVersion = "akresp.sweep/v1"
+
+// Key classes of the sweep.
+const (
+	ClassNeverUsed         = "never_used"         // active, no recorded use
+	ClassIdle              = "idle"               // active, last used more than IdleDays ago
+	ClassUnrotated         = "unrotated"          // active, older than MaxAgeDays
+	ClassMultipleActive    = "multiple_active"    // the owner has more than one active key
+	ClassDisabledLingering = "disabled_lingering" // Inactive but not deleted
+	ClassRootKey           = "root_key"           // the root account has a key
+	ClassRootKeyUsed       = "root_key_used"      // ... and used it within IdleDays
+)
+
+// User findings of the sweep.
+const (
+	UserConsoleWithoutMFA = "console_without_mfa"
+	UserMultipleActive    = "multiple_active_keys"
+)
+
+// Credential report modes (SweepOptions.UseCredentialReport).
+const (
+	ReportAuto   = "auto"
+	ReportAlways = "always"
+	ReportNever  = "never"
+)
+
+// Sweep defaults.
+const (
+	DefaultSweepParallelism = 16
+	// CredentialReportMaxUsers is the account size up to which "auto"
+	// uses the credential report; larger accounts are swept per user (the
+	// report is generated and paged as one CSV).
+	CredentialReportMaxUsers = 5000
+	// RootUser names the root account in KeyStatus.User, as the
+	// credential report does.
+	RootUser = "<root_account>"
+)
+
+// SweepOptions configure Sweep.
+type SweepOptions struct {
+	Now        time.Time // default time.Now
+	IdleDays   int       // unused for longer than this is idle; default 90
+	MaxAgeDays int       // older than this is unrotated; default 90
+	// Parallelism bounds the users examined at once (default 16). Every
+	// call still waits for its API's client-side quota, so this only needs
+	// to be high enough to hide latency.
+	Parallelism int
+	// UseCredentialReport is auto (the IMS credential report when it can
+	// be generated and the account has at most CredentialReportMaxUsers
+	// users, per-user calls otherwise), always (fail without it) or never.
+	UseCredentialReport string
+	// Progress, when set, is called after each user with the users done
+	// and the total.
+	Progress func(done, total int)
+}
+
+// SweepResult is the answer of the idle sweep (-o json).
+type SweepResult struct {
+	SchemaVersion string    `json:"schema_version"`
+	GeneratedAt   time.Time `json:"generated_at"`
+	AccountID     string    `json:"account_id,omitempty"`
+	// Source says where the usage facts came from: "credential_report" or
+	// "per_user" (RAM GetAccessKeyLastUsed, GetLoginProfile, GetUserMFAInfo).
+	Source      string       `json:"source"`
+	IdleDays    int          `json:"idle_days"`
+	MaxAgeDays  int          `json:"max_age_days"`
+	Keys        []KeyStatus  `json:"keys"`
+	Users       []UserStatus `json:"users"`
+	Diagnostics []Diagnostic `json:"diagnostics"`
+	Summary     SweepSummary `json:"summary"`
+}
+
+// KeyStatus is one AccessKey of the account.
+type KeyStatus struct {
+	User string `json:"user"` // RAM user name, or RootUser
+	// AccessKeyID is "" for a root-account key known only from the
+	// credential report (the report names slots, not IDs).
+	AccessKeyID string    `json:"access_key_id"`
+	Slot        string    `json:"slot,omitempty"` // credential report slot, when the ID is unknown
+	Status      string    `json:"status"`         // Active | Inactive
+	Created     time.Time `json:"created,omitzero"`
+	AgeDays     int       `json:"age_days"`
+	LastUsed    time.Time `json:"last_used,omitzero"`
+	// DaysUnused is the days since LastUsed, or since Created when the key
+	// was never used.
+	DaysUnused     int      `json:"days_unused"`
+	Classes        []string `json:"classes"`
+	Severity       Severity `json:"severity"`
+	Recommendation string   `json:"recommendation,omitempty"`
+}
+
+// UserStatus is one RAM user (and the root account when its keys were
+// seen).
+type UserStatus struct {
+	User         string    `json:"user"`
+	ConsoleLogin bool      `json:"console_login"`
+	MFA          bool      `json:"mfa"`
+	LastLogin    time.Time `json:"last_login,omitzero"`
+	ActiveKeys   int       `json:"active_keys"`
+	Keys         int       `json:"keys"`
+	Findings     []string  `json:"findings"`
+	Severity     Severity  `json:"severity"`
+	// Complete is false when some of the user's facts could not be read
+	// (see Diagnostics).
+	Complete bool `json:"complete"`
+}
+
+// SweepSummary counts what the sweep found.
+type SweepSummary struct {
+	Users             int `json:"users"`
+	Keys              int `json:"keys"`
+	ActiveKeys        int `json:"active_keys"`
+	NeverUsed         int `json:"never_used"`
+	Idle              int `json:"idle"`
+	Unrotated         int `json:"unrotated"`
+	MultipleActive    int `json:"multiple_active"`
+	DisabledLingering int `json:"disabled_lingering"`
+	RootKeys          int `json:"root_keys"`
+	RootKeysUsed      int `json:"root_keys_used"`
+	ConsoleWithoutMFA int `json:"console_without_mfa"`
+	Diagnostics       int `json:"diagnostics"`
+	// MaxSeverity is the worst severity of any key or user (info when
+	// nothing was found).
+	MaxSeverity Severity `json:"max_severity"`
+}
+
+// HasAtLeast reports whether a key or user is at severity s or above
+// (--fail-on).
+func (r *SweepResult) HasAtLeast(s Severity) bool { return r.CountAtLeast(s) > 0 }
+
+// CountAtLeast counts the keys and users at severity s or above.
+func (r *SweepResult) CountAtLeast(s Severity) int {
+	n := 0
+	for _, k := range r.Keys {
+		if len(k.Classes) > 0 && k.Severity >= s {
+			n++
+		}
+	}
+	for _, u := range r.Users {
+		if len(u.Findings) > 0 && u.Severity >= s {
+			n++
+		}
+	}
+	return n
+}
+
+// sweepUser is one user's raw facts.
+type sweepUser struct {
+	name      string
+	keys      []cloud.AccessKey
+	lastUsed  map[string]time.Time
+	console   bool
+	mfa       bool
+	lastLogin time.Time
+	complete  bool
+	listed    bool // the key list was read
+}
+
+// Sweep examines every AccessKey and console user of the account: never
+// used, idle and unrotated keys, users with more than one active key,
+// disabled keys left in place, root-account keys (and their use) and
+// console users without MFA. Failures for one user become diagnostics;
+// only a failure to list the users at all is an error.
+func Sweep(ctx context.Context, c SweepCloud, opts SweepOptions) (*SweepResult, error) {
+	if c == nil {
+		return nil, errors.New("idle sweep: no cloud clients")
+	}
+	if opts.Now.IsZero() {
+		opts.Now = time.Now()
+	}
+	if opts.IdleDays < 0 || opts.MaxAgeDays < 0 || opts.Parallelism < 0 {
+		return nil, fmt.Errorf("idle sweep: idle days (%d), max age days (%d) and parallelism (%d) must not be negative", opts.IdleDays, opts.MaxAgeDays, opts.Parallelism)
+	}
+	opts.IdleDays = cmp.Or(opts.IdleDays, DefaultIdleDays)
+	opts.MaxAgeDays = cmp.Or(opts.MaxAgeDays, DefaultMaxKeyAgeDays)
+	opts.Parallelism = cmp.Or(opts.Parallelism, DefaultSweepParallelism)
+	mode := strings.ToLower(cmp.Or(opts.UseCredentialReport, ReportAuto))
+	if mode != ReportAuto && mode != ReportAlways && mode != ReportNever {
+		return nil, fmt.Errorf("idle sweep: credential report mode %q is not one of auto, always, never", opts.UseCredentialReport)
+	}
+
+	res := &SweepResult{
+		SchemaVersion: SweepSchemaVersion,
+		GeneratedAt:   opts.Now.UTC(),
+		Source:        "per_user",
+		IdleDays:      opts.IdleDays,
+		MaxAgeDays:    opts.MaxAgeDays,
+		Keys:          []KeyStatus{},
+		Users:         []UserStatus{},
+		Diagnostics:   []Diagnostic{},
+	}
+	var dmu sync.Mutex
+	diag := func(level, source, summary string, err error) {
+		d := Diagnostic{Level: level, Source: source, Summary: summary}
+		if err != nil {
+			d.Detail = err.Error()
+		}
+		dmu.Lock()
+		res.Diagnostics = append(res.Diagnostics, d)
+		dmu.Unlock()
+	}
+
+	caller, callerErr := c.GetCallerIdentity(ctx)
+	if callerErr != nil {
+		diag("warning", "sts:GetCallerIdentity", "could not identify the caller; root-account keys are checked only through the credential report", callerErr)
+	} else {
+		res.AccountID = caller.AccountID
+	}
+	users, err := c.ListUsers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("idle sweep: list the account's RAM users: %w", err)
+	}
+	slices.SortFunc(users, func(a, b cloud.User) int { return strings.Compare(a.UserName, b.UserName) })
+
+	// The credential report, when wanted and available.
+	var report map[string]*cloud.CredentialReportRow
+	var rootRow *cloud.CredentialReportRow
+	switch {
+	case mode == ReportNever:
+	case mode == ReportAuto && len(users) > CredentialReportMaxUsers:
+		diag("warning", "ims:GenerateCredentialReport",
+			fmt.Sprintf("%d users is more than %d: swept per user instead of through the credential report", len(users), CredentialReportMaxUsers), nil)
+	default:
+		rows, rerr := c.CredentialReport(ctx)
+		if rerr != nil {
+			if mode == ReportAlways {
+				return nil, fmt.Errorf("idle sweep: credential report (--credential-report always): %w", rerr)
+			}
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("idle sweep: %w", ctx.Err())
+			}
+			diag("warning", "ims:GetCredentialReport", "credential report unavailable: falling back to per-user calls", rerr)
+			break
+		}
+		report = make(map[string]*cloud.CredentialReportRow, len(rows))
+		for i := range rows {
+			row := &rows[i]
+			if row.User == RootUser {
+				rootRow = row
+				continue
+			}
+			report[row.User] = row
+			if name, _, ok := strings.Cut(row.User, "@"); ok {
+				if _, dup := report[name]; !dup {
+					report[name] = row
+				}
+			}
+		}
+		res.Source = "credential_report"
+	}
+
+	// Per-user facts, Parallelism users at a time.
+	facts := make([]sweepUser, len(users))
+	var done int
+	var pmu sync.Mutex
+	sem := make(chan struct{}, opts.Parallelism)
+	var wg sync.WaitGroup
+	for i, u := range users {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			facts[i] = sweepOne(ctx, c, u.UserName, report[u.UserName], diag)
+			if opts.Progress != nil {
+				pmu.Lock()
+				done++
+				opts.Progress(done, len(users))
+				pmu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("idle sweep: %w", err)
+	}
+
+	for i := range facts {
+		res.addUser(&facts[i], opts)
+	}
+	res.addRoot(ctx, c, caller, callerErr == nil, rootRow, opts, diag)
+	res.finish()
+	return res, nil
+}
+
+// sweepOne reads one user's keys, their last use and the user's console
+// access.
+func sweepOne(ctx context.Context, c SweepCloud, name string, row *cloud.CredentialReportRow, diag func(level, source, summary string, err error)) sweepUser {
+	su := sweepUser{name: name, lastUsed: map[string]time.Time{}, complete: true}
+	keys, err := c.ListAccessKeys(ctx, name)
+	if err != nil {
+		diag("error", "user "+name, "could not list the user's AccessKeys", err)
+		su.complete = false
+	} else {
+		su.keys, su.listed = keys, true
+	}
+
+	var unmatched []cloud.AccessKey
+	if row != nil {
+		su.console = row.PasswordExist && row.PasswordActive
+		su.mfa = row.MFAActive
+		su.lastLogin = row.LastLogon
+		unmatched = matchSlots(su.keys, row.Keys, su.lastUsed)
+	} else {
+		unmatched = su.keys
+	}
+
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, k := range unmatched {
+		wg.Go(func() {
+			t, err := c.GetAccessKeyLastUsed(ctx, name, k.AccessKeyID)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				diag("error", "user "+name, "could not read the last use of key "+k.AccessKeyID, err)
+				su.complete = false
+				return
+			}
+			su.lastUsed[k.AccessKeyID] = t
+		})
+	}
+	if row == nil {
+		wg.Go(func() {
+			lp, ok, err := c.GetLoginProfile(ctx, name)
+			if err != nil {
+				diag("error", "user "+name, "could not read the user's console login profile", err)
+				mu.Lock()
+				su.complete = false
+				mu.Unlock()
+				return
+			}
+			if !ok || strings.EqualFold(lp.Status, "Inactive") {
+				return
+			}
+			mfa, err := c.GetUserMFAInfo(ctx, name)
+			mu.Lock()
+			defer mu.Unlock()
+			su.console = true
+			if err != nil {
+				diag("error", "user "+name, "could not read the user's MFA device", err)
+				su.complete = false
+				su.mfa = true // unknown: not reported as missing
+				return
+			}
+			su.mfa = mfa.Enabled
+		})
+	}
+	wg.Wait()
+	return su
+}
+
+// matchSlots copies the credential report's last-use times to the keys
+// whose creation time equals a slot's last-rotated time (to the minute),
+// and returns the keys it could not match (to be asked per key).
+func matchSlots(keys []cloud.AccessKey, slots []cloud.CredentialReportKey, lastUsed map[string]time.Time) []cloud.AccessKey {
+	used := make([]bool, len(slots))
+	var rest []cloud.AccessKey
+	for _, k := range keys {
+		match := -1
+		for i, s := range slots {
+			if used[i] || !s.Exist || s.LastRotated.IsZero() || k.CreateDate.IsZero() {
+				continue
+			}
+			d := k.CreateDate.Sub(s.LastRotated)
+			if d < time.Minute && d > -time.Minute {
+				if match >= 0 { // ambiguous: ask per key
+					match = -2
+					break
+				}
+				match = i
+			}
+		}
+		if match < 0 {
+			rest = append(rest, k)
+			continue
+		}
+		used[match] = true
+		lastUsed[k.AccessKeyID] = slots[match].LastUsed
+	}
+	return rest
+}
+
+func daysBetween(a, b time.Time) int {
+	return max(0, int(b.Sub(a)/(24*time.Hour)))
+}
+
+// classify fills a key's classes, severity and recommendation.
+func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
+	now := o.Now
+	active := strings.EqualFold(k.Status, "Active")
+	if !k.Created.IsZero() {
+		k.AgeDays = daysBetween(k.Created, now)
+	}
+	switch {
+	case !k.LastUsed.IsZero():
+		k.DaysUnused = daysBetween(k.LastUsed, now)
+	case !k.Created.IsZero():
+		k.DaysUnused = k.AgeDays
+	}
+	k.Classes = []string{}
+	sev := Info
+	var recs []string
+	add := func(class string, s Severity) {
+		k.Classes = append(k.Classes, class)
+		sev = max(sev, s)
+	}
+	id := cmp.Or(k.AccessKeyID, "<AK-ID>")
+	if root {
+		add(ClassRootKey, High)
+		if !k.LastUsed.IsZero() && k.DaysUnused <= o.IdleDays {
+			add(ClassRootKeyUsed, Critical)
+		}
+		recs = append(recs, "replace the root-account key with a RAM user's key, then akresp disable "+id)
+	}
+	if !active {
+		add(ClassDisabledLingering, Low)
+		if !root {
+			recs = append(recs, "akresp disable "+id+" --delete (disabled keys still count against the limit and can be re-enabled)")
+		}
+	} else {
+		switch {
+		case k.LastUsed.IsZero():
+			add(ClassNeverUsed, Medium)
+			if !root {
+				recs = append(recs, "akresp disable "+id+" (never used)")
+			}
+		case k.DaysUnused > o.IdleDays:
+			add(ClassIdle, Medium)
+			if !root {
+				recs = append(recs, fmt.Sprintf("akresp disable %s (unused for %d days)", id, k.DaysUnused))
+			}
+		}
+		if k.AgeDays > o.MaxAgeDays {
+			add(ClassUnrotated, Low)
+			if !root && (!k.LastUsed.IsZero() && k.DaysUnused <= o.IdleDays) {
+				recs = append(recs, fmt.Sprintf("akresp rotate %s (%d days old)", id, k.AgeDays))
+			}
+		}
+		if activeOfOwner > 1 && !root {
+			add(ClassMultipleActive, Low)
+			if len(recs) == 0 {
+				recs = append(recs, "the owner has more than one active key: finish the rotation and disable the unused one")
+			}
+		}
+	}
+	k.Severity = sev
+	k.Recommendation = strings.Join(recs, "; ")
+}
+
+func (r *SweepResult) addUser(su *sweepUser, o SweepOptions) {
+	us := UserStatus{User: su.name, ConsoleLogin: su.console, MFA: su.mfa, LastLogin: su.lastLogin, Findings: []string{}, Complete: su.complete}
+	for _, k := range su.keys {
+		us.Keys++
+		if strings.EqualFold(k.Status, "Active") {
+			us.ActiveKeys++
+		}
+	}
+	for _, k := range su.keys {
+		ks := KeyStatus{User: su.name, AccessKeyID: k.AccessKeyID, Status: k.Status, LastUsed: su.lastUsed[k.AccessKeyID].UTC()}
+		if !k.CreateDate.IsZero() {
+			ks.Created = k.CreateDate.UTC()
+		}
+		classify(&ks, false, us.ActiveKeys, o)
+		r.Keys = append(r.Keys, ks)
+	}
+	if us.ConsoleLogin && !us.MFA {
+		us.Findings = append(us.Findings, UserConsoleWithoutMFA)
+		us.Severity = max(us.Severity, High)
+	}
+	if us.ActiveKeys > 1 {
+		us.Findings = append(us.Findings, UserMultipleActive)
+		us.Severity = max(us.Severity, Low)
+	}
+	r.Users = append(r.Users, us)
+}
+
+// addRoot checks the root account's keys: by ID when the caller is the
+// root account, else from the credential report's root row.
+func (r *SweepResult) addRoot(ctx context.Context, c SweepCloud, caller cloud.CallerIdentity, known bool, row *cloud.CredentialReportRow, o SweepOptions, diag func(level, source, summary string, err error)) {
+	var keys []KeyStatus
+	switch {
+	case known && caller.IdentityType == "Account":
+		list, err := c.ListAccessKeys(ctx, "")
+		if err != nil {
+			diag("error", RootUser, "could not list the root account's AccessKeys", err)
+			return
+		}
+		var lastUsed map[string]time.Time
+		var rest []cloud.AccessKey
+		if row != nil {
+			lastUsed = map[string]time.Time{}
+			rest = matchSlots(list, row.Keys, lastUsed)
+		} else {
+			rest = list
+		}
+		for _, k := range rest {
+			info, err := c.AccessKeyLastUsedInfo(ctx, k.AccessKeyID)
+			if err != nil {
+				diag("error", RootUser, "could not read the last use of root key "+k.AccessKeyID, err)
+				continue
+			}
+			if lastUsed == nil {
+				lastUsed = map[string]time.Time{}
+			}
+			if info.Found {
+				lastUsed[k.AccessKeyID] = info.UsedAt
+			}
+		}
+		for _, k := range list {
+			ks := KeyStatus{User: RootUser, AccessKeyID: k.AccessKeyID, Status: k.Status, Created: k.CreateDate.UTC(), LastUsed: lastUsed[k.AccessKeyID].UTC()}
+			keys = append(keys, ks)
+		}
+	case row != nil:
+		for _, s := range row.Keys {
+			if !s.Exist {
+				continue
+			}
+			status := "Inactive"
+			if s.Active {
+				status = "Active"
+			}
+			keys = append(keys, KeyStatus{User: RootUser, Slot: s.Slot, Status: status, Created: s.LastRotated.UTC(), LastUsed: s.LastUsed.UTC()})
+		}
+	default:
+		diag("warning", RootUser, "root-account keys were not checked: run the sweep as the root account or allow the credential report (ims:GenerateCredentialReport, ims:GetCredentialReport)", nil)
+		return
+	}
+	active := 0
+	for _, k := range keys {
+		if strings.EqualFold(k.Status, "Active") {
+			active++
+		}
+	}
+	for _, k := range keys {
+		classify(&k, true, active, o)
+		r.Keys = append(r.Keys, k)
+	}
+	if len(keys) > 0 {
+		us := UserStatus{User: RootUser, Keys: len(keys), ActiveKeys: active, Findings: []string{}, Severity: High, Complete: true}
+		if row != nil {
+			us.ConsoleLogin, us.MFA, us.LastLogin = true, row.MFAActive, row.LastLogon
+		}
+		us.Findings = append(us.Findings, ClassRootKey)
+		r.Users = append(r.Users, us)
+	}
+}
+
+// finish sorts the keys (worst first) and counts the summary.
+func (r *SweepResult) finish() {
+	slices.SortStableFunc(r.Keys, func(a, b KeyStatus) int {
+		return cmp.Or(cmp.Compare(b.Severity, a.Severity), strings.Compare(a.User, b.User), strings.Compare(a.AccessKeyID, b.AccessKeyID), strings.Compare(a.Slot, b.Slot))
+	})
+	s := SweepSummary{Diagnostics: len(r.Diagnostics)}
+	for _, k := range r.Keys {
+		s.Keys++
+		if strings.EqualFold(k.Status, "Active") {
+			s.ActiveKeys++
+		}
+		for _, c := range k.Classes {
+			switch c {
+			case ClassNeverUsed:
+				s.NeverUsed++
+			case ClassIdle:
+				s.Idle++
+			case ClassUnrotated:
+				s.Unrotated++
+			case ClassMultipleActive:
+				s.MultipleActive++
+			case ClassDisabledLingering:
+				s.DisabledLingering++
+			case ClassRootKey:
+				s.RootKeys++
+			case ClassRootKeyUsed:
+				s.RootKeysUsed++
+			}
+		}
+		if len(k.Classes) > 0 {
+			s.MaxSeverity = max(s.MaxSeverity, k.Severity)
+		}
+	}
+	for _, u := range r.Users {
+		if u.User != RootUser {
+			s.Users++
+		}
+		if slices.Contains(u.Findings, UserConsoleWithoutMFA) {
+			s.ConsoleWithoutMFA++
+		}
+		if len(u.Findings) > 0 {
+			s.MaxSeverity = max(s.MaxSeverity, u.Severity)
+		}
+	}
+	r.Summary = s
+}
+
+// Columns and Rows give the sweep's tabular form (table, csv, markdown):
+// one row per key, then one row per user with a finding.
+func (r *SweepResult) Columns() []string {
+	return []string{"kind", "user", "access_key_id", "status", "created", "age_days", "last_used", "days_unused", "classes", "severity", "recommendation"}
+}
+
+// Rows implements the tabular form; see Columns.
+func (r *SweepResult) Rows() [][]any {
+	rows := make([][]any, 0, len(r.Keys)+len(r.Users))
+	for _, k := range r.Keys {
+		id := k.AccessKeyID
+		if id == "" {
+			id = "(" + k.Slot + ")"
+		}
+		var created, used any
+		if !k.Created.IsZero() {
+			created = k.Created
+		}
+		if !k.LastUsed.IsZero() {
+			used = k.LastUsed
+		} else {
+			used = "never"
+		}
+		rows = append(rows, []any{"key", k.User, id, k.Status, created, k.AgeDays, used, k.DaysUnused, strings.Join(k.Classes, " "), k.Severity, k.Recommendation})
+	}
+	for _, u := range r.Users {
+		if len(u.Findings) == 0 {
+			continue
+		}
+		status := "no console"
+		if u.ConsoleLogin {
+			status = "console, no MFA"
+			if u.MFA {
+				status = "console, MFA"
+			}
+		}
+		rec := ""
+		if slices.Contains(u.Findings, UserConsoleWithoutMFA) {
+			rec = "bind an MFA device to the user, or require one at the next console login"
+		} else if u.User == RootUser {
+			rec = "delete the root-account keys; use RAM users' keys"
+		}
+		rows = append(rows, []any{"user", u.User, "", status, nil, nil, nil, nil, strings.Join(u.Findings, " "), u.Severity, rec})
+	}
+	return rows
+}

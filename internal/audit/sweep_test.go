@@ -1,0 +1,254 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/akresp/akresp/internal/cloud"
+)
+
+func TestClassify(t *testing.T) {
+	day := 24 * time.Hour
+	o := SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90}
+	for _, tc := range []struct {
+		name    string
+		k       KeyStatus
+		root    bool
+		active  int
+		want    []string
+		sev     Severity
+		recWant string
+	}{
+		{"healthy", KeyStatus{Status: "Active", Created: testNow.Add(-30 * day), LastUsed: testNow.Add(-day)}, false, 1, []string{}, Info, ""},
+		{"never used", KeyStatus{Status: "Active", Created: testNow.Add(-10 * day)}, false, 1, []string{ClassNeverUsed}, Medium, "akresp disable"},
+		{"idle and old", KeyStatus{Status: "Active", Created: testNow.Add(-300 * day), LastUsed: testNow.Add(-100 * day)}, false, 1, []string{ClassIdle, ClassUnrotated}, Medium, "unused for 100 days"},
+		{"exactly idle days is not idle", KeyStatus{Status: "Active", Created: testNow.Add(-60 * day), LastUsed: testNow.Add(-90 * day)}, false, 1, []string{}, Info, ""},
+		{"unrotated in use", KeyStatus{Status: "Active", Created: testNow.Add(-500 * day), LastUsed: testNow.Add(-time.Hour)}, false, 1, []string{ClassUnrotated}, Low, "akresp rotate"},
+		{"two active", KeyStatus{Status: "Active", Created: testNow.Add(-5 * day), LastUsed: testNow.Add(-time.Hour)}, false, 2, []string{ClassMultipleActive}, Low, "more than one active key"},
+		{"disabled", KeyStatus{Status: "Inactive", Created: testNow.Add(-500 * day)}, false, 1, []string{ClassDisabledLingering}, Low, "--delete"},
+		{"root used", KeyStatus{Status: "Active", Created: testNow.Add(-50 * day), LastUsed: testNow.Add(-5 * day)}, true, 1, []string{ClassRootKey, ClassRootKeyUsed}, Critical, "root-account"},
+		{"root unused", KeyStatus{Status: "Active", Created: testNow.Add(-50 * day)}, true, 1, []string{ClassRootKey, ClassNeverUsed}, High, "root-account"},
+		{"root disabled", KeyStatus{Status: "Inactive", Created: testNow.Add(-50 * day), LastUsed: testNow.Add(-200 * day)}, true, 0, []string{ClassRootKey, ClassDisabledLingering}, High, "root-account"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := tc.k
+			classify(&k, tc.root, tc.active, o)
+			if !slices.Equal(k.Classes, tc.want) || k.Severity != tc.sev || !strings.Contains(k.Recommendation, tc.recWant) {
+				t.Errorf("classes %v severity %s rec %q; want %v %s %q", k.Classes, k.Severity, k.Recommendation, tc.want, tc.sev, tc.recWant)
+			}
+		})
+	}
+}
+
+// sweepFake is an account of three users: ok (one healthy key), twokeys
+// (an idle key and a never-used key, console without MFA) and broken
+// (every per-user call fails).
+func sweepFake() *fakeCloud {
+	created := testNow.Add(-20 * 24 * time.Hour)
+	keys := map[string][]cloud.AccessKey{
+		"ok":      {{AccessKeyID: "LTAI5tOK00000000000001", Status: "Active", CreateDate: created}},
+		"twokeys": {{AccessKeyID: "LTAI5tTWO0000000000001", Status: "Active", CreateDate: created.Add(-200 * 24 * time.Hour)}, {AccessKeyID: "LTAI5tTWO0000000000002", Status: "Active", CreateDate: created}},
+	}
+	return &fakeCloud{
+		listUsers: func() ([]cloud.User, error) {
+			return []cloud.User{{UserName: "twokeys"}, {UserName: "ok"}, {UserName: "broken"}}, nil
+		},
+		listKeys: func(u string) ([]cloud.AccessKey, error) {
+			if u == "broken" {
+				return nil, errors.New("NoPermission")
+			}
+			return keys[u], nil
+		},
+		ramLastUsed: func(u, k string) (time.Time, error) {
+			switch k {
+			case "LTAI5tOK00000000000001":
+				return testNow.Add(-time.Hour), nil
+			case "LTAI5tTWO0000000000001":
+				return testNow.Add(-120 * 24 * time.Hour), nil
+			}
+			return time.Time{}, nil
+		},
+		loginProfile: func(u string) (cloud.LoginProfile, bool, error) {
+			switch u {
+			case "twokeys":
+				return cloud.LoginProfile{UserName: u}, true, nil
+			case "broken":
+				return cloud.LoginProfile{}, false, errors.New("NoPermission")
+			}
+			return cloud.LoginProfile{}, false, nil
+		},
+		mfa: func(string) (cloud.MFAInfo, error) { return cloud.MFAInfo{}, nil },
+	}
+}
+
+func TestSweepPerUser(t *testing.T) {
+	fc := sweepFake()
+	var calls atomic.Int32
+	r, err := Sweep(context.Background(), fc, SweepOptions{Now: testNow, Parallelism: 2, Progress: func(done, total int) {
+		calls.Add(1)
+		if total != 3 || done < 1 || done > 3 {
+			t.Errorf("progress %d/%d", done, total)
+		}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Source != "per_user" || calls.Load() != 3 || r.SchemaVersion != SweepSchemaVersion {
+		t.Errorf("source %s, progress calls %d", r.Source, calls.Load())
+	}
+	got := map[string][]string{}
+	for _, k := range r.Keys {
+		got[k.AccessKeyID] = k.Classes
+	}
+	want := map[string][]string{
+		"LTAI5tOK00000000000001": {},
+		"LTAI5tTWO0000000000001": {ClassIdle, ClassUnrotated, ClassMultipleActive},
+		"LTAI5tTWO0000000000002": {ClassNeverUsed, ClassMultipleActive},
+	}
+	for id, w := range want {
+		if !slices.Equal(got[id], w) {
+			t.Errorf("%s: %v, want %v", id, got[id], w)
+		}
+	}
+	if r.Keys[0].Severity < r.Keys[len(r.Keys)-1].Severity {
+		t.Error("keys are not sorted worst first")
+	}
+	users := map[string]UserStatus{}
+	for _, u := range r.Users {
+		users[u.User] = u
+	}
+	if u := users["twokeys"]; !slices.Equal(u.Findings, []string{UserConsoleWithoutMFA, UserMultipleActive}) || u.Severity != High || !u.Complete {
+		t.Errorf("twokeys %+v", u)
+	}
+	if u := users["broken"]; u.Complete {
+		t.Errorf("broken %+v", u)
+	}
+	var brokenDiags, rootDiag int
+	for _, d := range r.Diagnostics {
+		if d.Source == "user broken" && d.Level == "error" {
+			brokenDiags++
+		}
+		if d.Source == RootUser {
+			rootDiag++
+		}
+	}
+	if brokenDiags != 2 || rootDiag != 1 {
+		t.Errorf("diagnostics %+v", r.Diagnostics)
+	}
+	if s := r.Summary; s.Users != 3 || s.Keys != 3 || s.NeverUsed != 1 || s.Idle != 1 || s.MultipleActive != 2 || s.ConsoleWithoutMFA != 1 || s.MaxSeverity != High || s.Diagnostics != len(r.Diagnostics) {
+		t.Errorf("summary %+v", s)
+	}
+	if !r.HasAtLeast(High) || r.HasAtLeast(Critical) || r.CountAtLeast(Medium) != 3 {
+		t.Errorf("fail-on: high %v critical %v medium count %d", r.HasAtLeast(High), r.HasAtLeast(Critical), r.CountAtLeast(Medium))
+	}
+}
+
+func TestSweepCredentialReport(t *testing.T) {
+	created := testNow.Add(-20 * 24 * time.Hour)
+	report := []cloud.CredentialReportRow{
+		{User: RootUser, Keys: []cloud.CredentialReportKey{{Slot: "access_key_1", Exist: true, Active: true, LastRotated: testNow.Add(-700 * 24 * time.Hour), LastUsed: testNow.Add(-2 * 24 * time.Hour)}}},
+		{User: "ok@acct.onaliyun.com", PasswordExist: true, PasswordActive: true, MFAActive: true,
+			Keys: []cloud.CredentialReportKey{{Slot: "access_key_1", Exist: true, Active: true, LastRotated: created, LastUsed: testNow.Add(-time.Hour)}}},
+		{User: "twokeys@acct.onaliyun.com", PasswordExist: true, PasswordActive: false,
+			Keys: []cloud.CredentialReportKey{
+				{Slot: "access_key_1", Exist: true, Active: true, LastRotated: created.Add(-200 * 24 * time.Hour), LastUsed: testNow.Add(-120 * 24 * time.Hour)},
+				{Slot: "access_key_2", Exist: true, Active: true, LastRotated: created.Add(time.Hour)}, // no match: asked per key
+			}},
+	}
+	fc := sweepFake()
+	var perKey atomic.Int32
+	inner := fc.ramLastUsed
+	fc.ramLastUsed = func(u, k string) (time.Time, error) { perKey.Add(1); return inner(u, k) }
+	fc.loginProfile = func(u string) (cloud.LoginProfile, bool, error) {
+		if u != "broken" { // the one user the report does not list
+			t.Errorf("GetLoginProfile(%s) called although the report has the user", u)
+		}
+		return cloud.LoginProfile{}, false, nil
+	}
+	fc.credReport = func() ([]cloud.CredentialReportRow, error) { return report, nil }
+
+	r, err := Sweep(context.Background(), fc, SweepOptions{Now: testNow, UseCredentialReport: ReportAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Source != "credential_report" || perKey.Load() != 1 {
+		t.Errorf("source %s, per-key calls %d (want 1: the unmatched slot)", r.Source, perKey.Load())
+	}
+	var root *KeyStatus
+	for i := range r.Keys {
+		if r.Keys[i].User == RootUser {
+			root = &r.Keys[i]
+		}
+	}
+	if root == nil || root.Slot != "access_key_1" || root.AccessKeyID != "" || !slices.Contains(root.Classes, ClassRootKeyUsed) || r.Keys[0].User != RootUser {
+		t.Errorf("root key %+v (first key %+v)", root, r.Keys[0])
+	}
+	for _, u := range r.Users {
+		if u.User == "twokeys" && (u.ConsoleLogin || slices.Contains(u.Findings, UserConsoleWithoutMFA)) {
+			t.Errorf("inactive password counted as console login: %+v", u)
+		}
+	}
+
+	// always: a failing report is an error; auto: a diagnostic and the
+	// per-user path.
+	fc.credReport = func() ([]cloud.CredentialReportRow, error) { return nil, errors.New("NoPermission") }
+	if _, err := Sweep(context.Background(), fc, SweepOptions{Now: testNow, UseCredentialReport: ReportAlways}); err == nil || !strings.Contains(err.Error(), "credential report") {
+		t.Errorf("always: %v", err)
+	}
+	fc.loginProfile = sweepFake().loginProfile
+	r, err = Sweep(context.Background(), fc, SweepOptions{Now: testNow})
+	if err != nil || r.Source != "per_user" || !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, "falling back") }) {
+		t.Errorf("auto fallback: %v %s %+v", err, r.Source, r.Diagnostics)
+	}
+}
+
+func TestSweepRootCaller(t *testing.T) {
+	fc := sweepFake()
+	fc.caller = func() (cloud.CallerIdentity, error) {
+		return cloud.CallerIdentity{IdentityType: "Account", AccountID: testAccount}, nil
+	}
+	inner := fc.listKeys
+	fc.listKeys = func(u string) ([]cloud.AccessKey, error) {
+		if u == "" {
+			return []cloud.AccessKey{{AccessKeyID: "LTAI5tROOT000000000001", Status: "Active", CreateDate: testNow.Add(-900 * 24 * time.Hour)}}, nil
+		}
+		return inner(u)
+	}
+	fc.lastUsedInfo = func(string) (cloud.LastUsedInfo, error) {
+		return cloud.LastUsedInfo{Found: true, UsedAt: testNow.Add(-300 * 24 * time.Hour)}, nil
+	}
+	r, err := Sweep(context.Background(), fc, SweepOptions{Now: testNow, UseCredentialReport: ReportNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := r.Keys[0]
+	if k.User != RootUser || k.AccessKeyID != "LTAI5tROOT000000000001" || !slices.Equal(k.Classes, []string{ClassRootKey, ClassIdle, ClassUnrotated}) || k.Severity != High || r.AccountID != testAccount {
+		t.Errorf("root key %+v", k)
+	}
+}
+
+func TestSweepErrors(t *testing.T) {
+	fc := sweepFake()
+	fc.listUsers = func() ([]cloud.User, error) { return nil, errors.New("NoPermission") }
+	if _, err := Sweep(context.Background(), fc, SweepOptions{}); err == nil || !strings.Contains(err.Error(), "list the account's RAM users") {
+		t.Errorf("list users: %v", err)
+	}
+	for _, o := range []SweepOptions{{IdleDays: -1}, {UseCredentialReport: "sometimes"}} {
+		if _, err := Sweep(context.Background(), sweepFake(), o); err == nil {
+			t.Errorf("%+v: no error", o)
+		}
+	}
+	if _, err := Sweep(context.Background(), nil, SweepOptions{}); err == nil {
+		t.Error("nil cloud: no error")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Sweep(ctx, sweepFake(), SweepOptions{UseCredentialReport: ReportNever}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}

@@ -1,0 +1,271 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The verdict answers "disable, rotate or contain?":
+//
+//   - suspected_leak: a high or critical finding (other than CTX-01, which
+//     says what kind of key this is, not what happened to it), or a medium
+//     finding with evidence from a new or untrusted source, or any use
+//     after LeakTime from such a source.
+//   - idle: no events in the window, and the key was never used or last
+//     used (Options.Facts.LastUsed) more than IdleDays ago.
+//   - in_use: everything else.
+//
+// Next steps follow Alibaba's response plan: contain a leaked key that is
+// in use (network ACL to the suggested trusted sources + deny high-risk
+// policy), disable what the attacker created, write the report, then rotate
+// (legitimate users exist) or disable (none found). An idle key is disabled;
+// an old key in normal use is rotated.
+
+// postureRules describe the key rather than an incident; alone they do not
+// make a leak.
+var postureRules = map[string]bool{"CTX-01": true}
+
+func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
+	v := Verdict{Severity: r.MaxSeverity(), Reasons: []string{}, SuggestedTrustedCIDRs: e.suggestTrusted(bl), NextSteps: []NextStep{}}
+	suspectIP := map[string]bool{}
+	for _, ip := range e.ipList {
+		if ip.n > 0 && !ip.internal && (ip.isNew || ip.untrusted) {
+			suspectIP[ip.text] = true
+		}
+	}
+	var triggers []Finding
+	for _, f := range r.Findings {
+		switch {
+		case postureRules[f.ID]:
+		case f.Severity >= High:
+			triggers = append(triggers, f)
+		case f.Severity == Medium:
+			for _, ip := range f.IPs {
+				if suspectIP[ip] {
+					triggers = append(triggers, f)
+					break
+				}
+			}
+		}
+	}
+	now := e.opts.Now
+	facts := r.Key
+	switch {
+	case len(triggers) > 0:
+		v.Status = StatusSuspectedLeak
+	case e.events == 0 && (facts.LastUsed.IsZero() || now.Sub(facts.LastUsed) > time.Duration(e.opts.IdleDays)*24*time.Hour):
+		v.Status = StatusIdle
+	default:
+		v.Status = StatusInUse
+	}
+
+	id := r.Key.AccessKeyID
+	if id == "" {
+		id = "<AK-ID>"
+	}
+	root := facts.OwnerType == "root-account"
+	for _, f := range r.Findings {
+		root = root || f.ID == "CTX-01"
+	}
+	cidrs := strings.Join(v.SuggestedTrustedCIDRs, ",")
+
+	switch v.Status {
+	case StatusSuspectedLeak:
+		var srcs []string
+		for _, ip := range e.sortedSources() {
+			if ip.flagged {
+				srcs = append(srcs, ip.text)
+			}
+		}
+		first := triggers[0].First
+		for _, f := range triggers {
+			if !f.First.IsZero() && (first.IsZero() || f.First.Before(first)) {
+				first = f.First
+			}
+		}
+		v.Summary = fmt.Sprintf("Suspected leak: %s", countBySeverity(r.Findings))
+		if len(srcs) > 0 {
+			v.Summary += " from " + listSome(srcs, 3)
+		}
+		if !first.IsZero() {
+			v.Summary += " since " + first.UTC().Format(time.RFC3339)
+		}
+		v.Summary += "."
+		for i, f := range triggers {
+			if i == 5 {
+				v.Reasons = append(v.Reasons, fmt.Sprintf("and %d more findings", len(triggers)-5))
+				break
+			}
+			v.Reasons = append(v.Reasons, reasonLine(f))
+		}
+		why := "fence the key to the sources that used it before the suspicious activity and deny high-risk actions; --trusted-from-audit takes this list from the audit"
+		if cidrs == "" {
+			v.NextSteps = append(v.NextSteps, NextStep{
+				Command: "akresp contain " + id + " --deny-public",
+				Why:     "no source can be trusted: block every public use of the key and deny high-risk actions",
+			})
+		} else {
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp contain " + id + " --allow-ip " + cidrs, Why: why})
+		}
+		if root {
+			v.NextSteps[0].Why += "; this is a root-account key: RAM policies cannot attach to it, so only the network ACL applies"
+		}
+		n := 0
+		for _, c := range r.Created {
+			if c.Kind != KindAccessKey || c.Name == "" || c.Name == id {
+				continue
+			}
+			if n++; n > 5 {
+				break
+			}
+			owner := c.User
+			if owner == "" {
+				owner = "the key's own user"
+			}
+			v.NextSteps = append(v.NextSteps, NextStep{
+				Command: "akresp disable " + c.Name,
+				Why:     "the leaked key created this AccessKey for " + owner + " (" + c.Action + "): disable it before it is used",
+			})
+		}
+		v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp report " + id, Why: "write the incident report: timeline, sources, persistence and actions taken"})
+		if e.knownSources() > 0 || len(e.opts.TrustedCIDRs) > 0 {
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp rotate " + id, Why: "legitimate sources still use the key: give them a new key, then disable this one"})
+		} else {
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp disable " + id, Why: "no legitimate use was identified: disable the key"})
+		}
+	case StatusIdle:
+		if facts.LastUsed.IsZero() {
+			v.Summary = "Idle: no events in the window and no recorded use."
+			v.Reasons = append(v.Reasons, "no events in the analysed window", "no last-used record (GetAccessKeyLastUsed*)")
+		} else {
+			days := int(now.Sub(facts.LastUsed) / (24 * time.Hour))
+			v.Summary = fmt.Sprintf("Idle: last used %s (%d days ago).", facts.LastUsed.UTC().Format(time.RFC3339), days)
+			v.Reasons = append(v.Reasons, "no events in the analysed window", fmt.Sprintf("last used %d days ago, more than %d", days, e.opts.IdleDays))
+		}
+		v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp disable " + id, Why: "nothing uses the key: disabling it removes the risk and can be undone"})
+	default:
+		if e.events == 0 {
+			v.Summary = fmt.Sprintf("In use: no events in the window, but last used %s.", facts.LastUsed.UTC().Format(time.RFC3339))
+			v.Reasons = append(v.Reasons, "GetAccessKeyLastUsed* reports recent use that the analysed events do not show")
+		} else {
+			v.Summary = fmt.Sprintf("In use: %d events from %d sources; no sign of abuse.", e.events, e.activeSources())
+			v.Reasons = append(v.Reasons, "no high or critical finding, and no medium finding from a new or untrusted source")
+			if r.MaxSeverity() >= Low && len(r.Findings) > 0 {
+				v.Reasons = append(v.Reasons, fmt.Sprintf("%s to review", countBySeverity(r.Findings)))
+			}
+		}
+		if facts.AgeDays > e.opts.MaxKeyAgeDays {
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp rotate " + id, Why: fmt.Sprintf("the key is %d days old (more than %d): rotate it", facts.AgeDays, e.opts.MaxKeyAgeDays)})
+		}
+		if cidrs != "" {
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp contain " + id + " --allow-ip " + cidrs, Why: "optional hardening: restrict the key to the sources that use it"})
+		}
+	}
+	if root {
+		v.Reasons = append(v.Reasons, "root-account key (CTX-01): replace it with a RAM user's key")
+	}
+	if strings.EqualFold(facts.Status, "Inactive") {
+		v.Reasons = append(v.Reasons, "the key is already disabled (Inactive)")
+	}
+	return v
+}
+
+// knownSources counts sources that are not flagged and not internal.
+func (e *Engine) knownSources() int {
+	n := 0
+	for _, ip := range e.ipList {
+		if ip.n > 0 && !ip.internal && !ip.flagged {
+			n++
+		}
+	}
+	return n
+}
+
+func (e *Engine) activeSources() int {
+	n := 0
+	for _, ip := range e.ipList {
+		if ip.n > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func reasonLine(f Finding) string {
+	s := fmt.Sprintf("%s %s: %s", f.ID, f.Severity, f.Title)
+	if len(f.IPs) > 0 {
+		s += " (from " + listSome(f.IPs, 3) + ")"
+	}
+	return s
+}
+
+func countBySeverity(fs []Finding) string {
+	var n [Critical + 1]int
+	for _, f := range fs {
+		n[f.Severity]++
+	}
+	var parts []string
+	for s := Critical; s >= Info; s-- {
+		if n[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[s], s))
+		}
+	}
+	word := "findings"
+	if len(fs) == 1 {
+		word = "finding"
+	}
+	if len(parts) == 0 {
+		return "no findings"
+	}
+	return fmt.Sprintf("%d %s (%s)", len(fs), word, strings.Join(parts, ", "))
+}
+
+func listSome(xs []string, n int) string {
+	if len(xs) <= n {
+		return strings.Join(xs, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(xs[:n], ", "), len(xs)-n)
+}
+
+// caveats lists what the audit cannot see.
+func (e *Engine) caveats(r *Result, bl *baselineInfo) []string {
+	var out []string
+	lookup := false
+	for _, o := range e.originList {
+		if o.Kind == OriginLookup {
+			lookup = true
+		}
+	}
+	if lookup {
+		out = append(out, "ActionTrail LookupEvents keeps 90 days of management events; older use needs a trail delivered to OSS or SLS (audit --trail).")
+	}
+	out = append(out, "Events reach ActionTrail about 10 minutes after the call: the most recent activity may be missing.")
+	if e.dataPlane == 0 {
+		out = append(out, "Data-plane calls (for example OSS object reads and writes) are not ActionTrail management events; add OSS access logs or SLS operation logs to see them.")
+	}
+	if !r.Key.LastUsed.IsZero() || e.events == 0 {
+		out = append(out, "Last-used facts (GetAccessKeyLastUsed*) refresh hourly and reach back at most 400 days (data since 2022-02-01).")
+	}
+	switch bl.basis {
+	case "none":
+		if e.events > 0 {
+			out = append(out, "No history before the suspicious activity: every source counts as new; pass --trusted-cidr to name the legitimate ones.")
+		}
+	case "history":
+		if bl.end > e.maxT {
+			out = append(out, "The window is under an hour long: nothing in it can be judged new.")
+		} else {
+			out = append(out, fmt.Sprintf("No suspicious onset found: sources, APIs and regions first seen after %s count as new (first part of the window as baseline); pass --leak-time to choose the split.", fmtUTC(bl.end)))
+		}
+	case "onset":
+		out = append(out, fmt.Sprintf("The baseline ends at the first appearance of a suspicious source, %s; pass --leak-time to choose the split.", fmtUTC(bl.end)))
+	}
+	if e.events > 0 && bl.cold {
+		out = append(out, fmt.Sprintf("Cold-start baseline (less than %d hours or %d events): call-rate rules use static ceilings.", int(coldStartSpan.Hours()), coldStartEvents))
+	}
+	if e.excluded > 0 {
+		out = append(out, fmt.Sprintf("%d calls made by akresp itself (user agent %q) were left out.", e.excluded, e.opts.SelfUserAgent))
+	}
+	return out
+}

@@ -1,0 +1,435 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/rotate"
+)
+
+var riskRank = map[string]int{RiskCritical: 0, RiskHigh: 1, RiskMedium: 2, RiskLow: 3}
+
+func (b *builder) risk(r Risk) { b.doc.Risks = append(b.doc.Risks, r) }
+
+func (b *builder) rec(r Recommendation) { b.doc.Recommendations = append(b.doc.Recommendations, r) }
+
+// resourceCalls groups the key's successful calls that create or start
+// billable resources (the catalogue's cost category, plus Create*, Run*,
+// Allocate*, Purchase* and Buy* writes outside RAM/IMS/STS), by service,
+// API and region.
+func (b *builder) resourceCalls() []string {
+	type k struct{ svc, name, region string }
+	counts := map[k]int{}
+	for _, e := range b.events {
+		ev := e.Event
+		if ev.ErrorCode != "" || ev.RW == "Read" {
+			continue
+		}
+		switch ev.Service {
+		case "Ram", "Ims", "Sts", "Actiontrail":
+			continue
+		}
+		cost := slices.Contains(audit.SensitiveCategories(ev.Service, ev.Name), audit.CategoryCost)
+		creates := false
+		for _, p := range []string{"Create", "Run", "Allocate", "Purchase", "Buy"} {
+			if strings.HasPrefix(ev.Name, p) {
+				creates = true
+			}
+		}
+		if cost || creates {
+			counts[k{ev.Service, ev.Name, ev.Region}]++
+		}
+	}
+	var out []string
+	for x, n := range counts {
+		s := fmt.Sprintf("%s %s x%d", x.svc, x.name, n)
+		if x.region != "" {
+			s += " in " + x.region
+		}
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// destructiveCalls lists the key's successful calls of the catalogue's
+// destruction category.
+func (b *builder) destructiveCalls() []string {
+	counts := map[string]int{}
+	for _, e := range b.events {
+		ev := e.Event
+		if ev.ErrorCode != "" {
+			continue
+		}
+		if slices.Contains(audit.SensitiveCategories(ev.Service, ev.Name), audit.CategoryDest) {
+			counts[ev.Service+" "+ev.Name]++
+		}
+	}
+	var out []string
+	for n, c := range counts {
+		out = append(out, fmt.Sprintf("%s x%d", n, c))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (b *builder) risks() {
+	s := &b.doc.Summary
+	id := b.keyID
+	live := b.in.Live
+	suspect := b.r.Verdict.Status == audit.StatusSuspectedLeak
+	active := s.KeyStatus == "Active" || s.KeyStatus == ""
+
+	switch {
+	case s.State == StateOpen && active && suspect:
+		b.risk(Risk{ID: "key-open", Level: RiskCritical, Title: "The leaked key is active and not contained",
+			Detail:  "Nothing stops the attacker from using the key again. Contain it now, then rotate or disable it.",
+			Command: "akresp contain " + id + " --trusted-from-audit --yes"})
+	case s.State == StateOpen && active:
+		b.risk(Risk{ID: "key-open", Level: RiskMedium, Title: "The key is active and not contained",
+			Detail: "No containment, disable or rotation is in effect for this key.", Command: "akresp contain " + id + " --dry-run"})
+	case s.State == StatePartiallyContained:
+		b.risk(Risk{ID: "key-partially-contained", Level: RiskHigh, Title: "Containment does not fully hold",
+			Detail: s.StateDetail + ". Re-run contain to restore it.", Command: "akresp contain " + id + " --status"})
+	case s.State == StateContained && active:
+		b.risk(Risk{ID: "key-still-active", Level: RiskMedium, Title: "The key is contained but still active",
+			Detail:  "The network ACL and deny policy limit it, but the secret is still valid. Replace it and retire it.",
+			Command: "akresp rotate " + id})
+	}
+
+	for _, src := range b.doc.Sources {
+		if src.Flagged && src.BlockedNow != nil && !*src.BlockedNow && active {
+			b.risk(Risk{ID: "attacker-allowed", Level: RiskHigh, Title: "Flagged source " + src.IP + " can still call with the key",
+				Detail:  fmt.Sprintf("The key's network ACL allows %s, which made %d calls from %s.", src.IP, src.Count, src.FirstSeen.Format(time.RFC3339)),
+				Command: "akresp contain " + id + " --trusted-from-audit --yes"})
+		}
+	}
+
+	var cut []string
+	for _, src := range b.doc.Sources {
+		if !src.Flagged && src.Class == ClassTrusted && src.BlockedNow != nil && *src.BlockedNow && !src.LastSeen.Before(b.in.Now.Add(-7*24*time.Hour)) {
+			cut = append(cut, src.IP)
+		}
+	}
+	if len(cut) > 0 && active {
+		b.risk(Risk{ID: "legitimate-blocked", Level: RiskMedium, Title: "The network ACL blocks sources that used the key legitimately",
+			Detail: strings.Join(cut, ", ") + " (trusted or known sources of the key, active in the last 7 days) are refused by the ACL now. " +
+				"If they are your workload it is failing: allow them with contain --allow-ip, or move the workload to the replacement key."})
+	}
+
+	for _, c := range b.doc.Created {
+		switch c.State {
+		case "active":
+			b.risk(Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-active", Level: RiskHigh,
+				Title:   fmt.Sprintf("%s %s created by the key is still active", kindLabel(c.Kind), c.Name),
+				Detail:  fmt.Sprintf("Created by %s from %s at %s. Now: %s.", c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State)),
+				Command: "akresp contain " + id + " --contain-created --yes"})
+		case "contained":
+			b.risk(Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-contained", Level: RiskMedium,
+				Title:  fmt.Sprintf("%s %s created by the key still exists (denied)", kindLabel(c.Kind), c.Name),
+				Detail: "The deny-high-risk policy limits it, but it can still read. Delete it once the investigation no longer needs it. " + c.StateDetail})
+		case "unknown":
+			b.risk(Risk{ID: "created-unchecked", Level: RiskMedium,
+				Title:  fmt.Sprintf("%s %s created by the key: state not checked", kindLabel(c.Kind), c.Name),
+				Detail: "Check it by hand in the RAM console or re-run the report online. " + c.StateDetail})
+		}
+	}
+
+	if live != nil && live.OtherKeysKnown {
+		var act []string
+		for _, k := range live.OtherKeys {
+			if k.Status == "Active" && !b.isCreatedKey(k.AccessKeyID) {
+				act = append(act, k.AccessKeyID)
+			}
+		}
+		if len(act) > 0 {
+			b.risk(Risk{ID: "owner-other-keys", Level: RiskMedium, Title: fmt.Sprintf("%s has %d other active AccessKey(s)", cmp.Or(s.Owner, "The owner"), len(act)),
+				Detail:  "The same user holds " + strings.Join(act, ", ") + ". The leak may have exposed them too (same repository, same host); audit each.",
+				Command: "akresp audit " + act[0]})
+		}
+	}
+	if live != nil && live.Console != nil && live.Console.HasLogin && !live.Console.MFAEnabled {
+		b.risk(Risk{ID: "owner-no-mfa", Level: RiskHigh, Title: cmp.Or(s.Owner, "The owner") + " can sign in to the console without MFA",
+			Detail:  "A console password without MFA lets whoever changed or learned it sign in. Require MFA at the next login.",
+			Command: "akresp contain " + id + " --require-mfa --yes"})
+	}
+
+	if calls := b.resourceCalls(); len(calls) > 0 {
+		b.risk(Risk{ID: "resource-charges", Level: RiskHigh, Title: "Resource-creating calls succeeded: check for charges",
+			Detail: "The key created or started billable resources: " + strings.Join(calls, "; ") +
+				". Find and release them in each region, and check the bill (Billing > Bills, or BSS QueryBill) for the incident window."})
+	}
+	if d := b.destructiveCalls(); len(d) > 0 {
+		b.risk(Risk{ID: "destructive-calls", Level: RiskHigh, Title: "Destructive calls succeeded",
+			Detail: "The key deleted or stopped resources: " + strings.Join(d, "; ") + ". Restore from snapshots or backups and check the dependent services."})
+	}
+
+	if rot := b.in.Rotation; rot != nil {
+		switch rot.Step {
+		case rotate.StepCreating, rotate.StepCreated, rotate.StepHandedOver, rotate.StepCutOver:
+			b.risk(Risk{ID: "rotation-unfinished", Level: RiskMedium, Title: "Rotation stopped at step " + string(rot.Step),
+				Detail: "The old key is still active until the rotation disables it.", Command: "akresp rotate " + id})
+		case rotate.StepRolledBack:
+			b.risk(Risk{ID: "rotation-rolled-back", Level: RiskMedium, Title: "Rotation was rolled back",
+				Detail:  "The old key was re-enabled after an application failed without it; find that application and rotate again.",
+				Command: "akresp rotate " + id})
+		}
+		if rot.Pending != nil {
+			b.risk(Risk{ID: "rotation-pending", Level: RiskMedium, Title: "Rotation has an unfinished call: " + rot.Pending.Action + " " + rot.Pending.Target,
+				Detail: "Resume the rotation: it re-reads the live state.", Command: "akresp rotate " + id})
+		}
+	}
+	for _, p := range b.pending {
+		b.risk(Risk{ID: "journal-pending", Level: RiskMedium, Title: fmt.Sprintf("%s %s %s never recorded an outcome", p.Command, p.Action, p.Target),
+			Detail:  fmt.Sprintf("Run %s stopped during the call; the change may or may not have happened.", p.RunID),
+			Command: "akresp " + strings.TrimSuffix(p.Command, "-undo") + " " + id})
+	}
+	if b.in.Live == nil && suspect {
+		b.risk(Risk{ID: "offline", Level: RiskLow, Title: "Offline report: current state not checked",
+			Detail: "Key status, network ACL, created identities and the owner's other keys were not read from the cloud. Re-run the report online."})
+	}
+	slices.SortStableFunc(b.doc.Risks, func(x, y Risk) int { return cmp.Compare(riskRank[x.Level], riskRank[y.Level]) })
+}
+
+func (b *builder) isCreatedKey(id string) bool {
+	for _, c := range b.r.Created {
+		if c.Kind == audit.KindAccessKey && c.Name == id {
+			return true
+		}
+	}
+	return false
+}
+
+func kindLabel(k string) string {
+	switch k {
+	case audit.KindUser:
+		return "User"
+	case audit.KindAccessKey:
+		return "AccessKey"
+	case audit.KindLoginProfile:
+		return "Console login of"
+	case audit.KindRole:
+		return "Role"
+	case audit.KindPolicyAttachment:
+		return "Policy attachment"
+	}
+	return k
+}
+
+func (b *builder) recommendations() {
+	s := b.doc.Summary
+	id := b.keyID
+	if s.State != StateRotated && s.State != StateDeleted {
+		if s.OwnerType == "root-account" {
+			b.rec(Recommendation{ID: "retire-root-key", Title: "Retire the root-account key",
+				Detail:  "Root-account keys cannot be limited by RAM policies. Create a RAM user (or better, a role) for the workload, move it over, then disable and delete this key.",
+				Command: "akresp disable " + id})
+		} else {
+			b.rec(Recommendation{ID: "rotate", Title: "Rotate the key",
+				Detail:  "Create the replacement, hand its secret to the application, wait for cut-over, then disable and delete the old key (resumable).",
+				Command: "akresp rotate " + id})
+		}
+	}
+	if len(b.doc.Created) > 0 {
+		var names []string
+		for _, c := range b.doc.Created {
+			if c.State != "deleted" && c.State != "detached" {
+				names = append(names, kindLabel(c.Kind)+" "+c.Name)
+			}
+		}
+		if len(names) > 0 {
+			b.rec(Recommendation{ID: "remove-persistence", Title: "Remove the persistence the attacker created",
+				Detail:  "Deny and disable first (keeps the evidence), delete once the investigation is closed: " + strings.Join(names, ", ") + ".",
+				Command: "akresp contain " + id + " --contain-created --yes"})
+		}
+	}
+	if l := b.in.Live; l != nil && l.Console != nil && l.Console.HasLogin && !l.Console.MFAEnabled {
+		b.rec(Recommendation{ID: "require-mfa", Title: "Require MFA for " + s.Owner,
+			Detail: "Bind an MFA device at the next console login, and review the account's password and MFA policy (RAM > Security settings).", Command: "akresp contain " + id + " --require-mfa --yes"})
+	}
+	if calls := b.resourceCalls(); len(calls) > 0 {
+		b.rec(Recommendation{ID: "check-charges", Title: "Check the bill for resources the attacker started",
+			Detail: "Look in every region the calls name (" + strings.Join(calls, "; ") + ") and release what you did not start; open a ticket with Alibaba Cloud support about fraudulent charges."})
+	}
+	if l := b.in.Live; l != nil && l.OtherKeysKnown {
+		for _, k := range l.OtherKeys {
+			if k.Status == "Active" && !b.isCreatedKey(k.AccessKeyID) {
+				b.rec(Recommendation{ID: "audit-" + k.AccessKeyID, Title: "Audit the owner's other key " + k.AccessKeyID,
+					Detail: "It belongs to the same user and was likely stored next to the leaked one.", Command: "akresp audit " + k.AccessKeyID})
+			}
+		}
+	}
+	if b.doc.STS = b.stsPlan(); b.doc.STS != nil {
+		b.rec(Recommendation{ID: "move-to-sts", Title: "Move the workload to STS tokens (role " + b.doc.STS.RoleName + ")",
+			Detail: "Short-lived tokens from a RAM role leave no long-lived secret to leak. The steps, trust policies and credentials-go settings are in the STS migration section."})
+	}
+	trailOnly := true
+	for _, src := range b.r.Window.Sources {
+		if !strings.HasPrefix(src, audit.OriginLookup) {
+			trailOnly = false
+		}
+	}
+	if trailOnly {
+		b.rec(Recommendation{ID: "keep-trails", Title: "Keep events longer than 90 days",
+			Detail: "This report read ActionTrail's event history, which keeps 90 days. Create a trail that delivers to OSS or Simple Log Service so a later investigation still has the events."})
+	}
+	if b.doc.Evidence != nil || len(b.events) > 0 {
+		b.rec(Recommendation{ID: "preserve-evidence", Title: "Preserve the evidence",
+			Detail: "Store the evidence file and its SHA-256 with the incident ticket; the checksum shows it was not changed afterwards."})
+	}
+}
+
+// stsPlan builds the STS migration for a RAM user's key.
+func (b *builder) stsPlan() *STSPlan {
+	s := b.doc.Summary
+	if s.OwnerType != "ram-user" || s.Owner == "" {
+		return nil
+	}
+	acct := cmp.Or(s.AccountID, "<account-id>")
+	role := roleName(s.Owner)
+	arn := "acs:ram::" + acct + ":role/" + role
+	p := &STSPlan{User: s.Owner, RoleName: role, RoleArn: arn, Policies: []string{}}
+	denyName := DefaultDenyPolicyName
+	if l := b.in.Live; l != nil {
+		denyName = cmp.Or(l.DenyPolicyName, denyName)
+		for _, ap := range l.AttachedPolicies {
+			if ap.Name == denyName {
+				continue // akresp's containment, not the workload's
+			}
+			p.Policies = append(p.Policies, ap.Type+":"+ap.Name)
+		}
+	}
+	slices.Sort(p.Policies)
+	p.TrustECS = `{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "sts:AssumeRole",
+      "Principal": { "Service": ["ecs.aliyuncs.com"] }
+    }
+  ]
+}`
+	p.TrustAccount = fmt.Sprintf(`{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "sts:AssumeRole",
+      "Principal": { "RAM": ["acs:ram::%s:root"] }
+    }
+  ]
+}`, acct)
+	p.AssumePolicy = fmt.Sprintf(`{
+  "Version": "1",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": "sts:AssumeRole",
+      "Resource": "%s"
+    }
+  ]
+}`, arn)
+	p.Credentials = STSCredCfg{
+		ECSRAMRole: fmt.Sprintf(`credentials.NewCredential(new(credentials.Config).SetType("ecs_ram_role").SetRoleName(%q))`, role),
+		RAMRoleArn: fmt.Sprintf(`credentials.NewCredential(new(credentials.Config).SetType("ram_role_arn").SetRoleArn(%q).SetRoleSessionName(%q).SetAccessKeyId(<assume-only key id>).SetAccessKeySecret(<from your secret store>))`, arn, role),
+	}
+	policyDetail := "The role gets what the user has now."
+	if len(p.Policies) == 0 {
+		policyDetail = "The user's policies were not read (offline); list them with: aliyun ram ListPoliciesForUser --UserName " + shellQuote(s.Owner) + "."
+	}
+	for _, ap := range p.Policies {
+		if strings.HasSuffix(ap, ":AdministratorAccess") {
+			policyDetail += " AdministratorAccess is far more than a workload needs: grant only the services it used (" + strings.Join(b.usedServices(), ", ") + ")."
+			break
+		}
+	}
+	attach := []string{}
+	for _, ap := range p.Policies {
+		typ, name, _ := strings.Cut(ap, ":")
+		attach = append(attach, fmt.Sprintf("aliyun ram AttachPolicyToRole --PolicyType %s --PolicyName %s --RoleName %s", shellQuote(typ), shellQuote(name), role))
+	}
+	p.Steps = []STSStep{
+		{Title: "Create the RAM role " + role + " with a trust policy",
+			Detail: "Use the ECS trust policy when the workload runs on ECS (an instance RAM role); otherwise the account trust policy, which lets identities of the account that hold sts:AssumeRole on the role assume it.",
+			Command: fmt.Sprintf("aliyun ram CreateRole --RoleName %s --Description %s --AssumeRolePolicyDocument \"$(cat trust-policy.json)\"",
+				role, shellQuote("workload of "+s.Owner+", replaces AccessKey "+b.keyID))},
+		{Title: "Attach the user's current policies to the role", Detail: policyDetail, Command: strings.Join(attach, "\n")},
+		{Title: "Let the workload assume the role",
+			Detail:  "On ECS, attach the role to the instances. Elsewhere, attach the assume-role policy to the identity the workload keeps (a RAM user whose only permission is sts:AssumeRole on this role).",
+			Command: fmt.Sprintf("aliyun ecs AttachInstanceRamRole --RegionId <region> --InstanceIds '[\"<instance-id>\"]' --RamRoleName %s", role)},
+		{Title: "Switch the application to credentials-go's role providers",
+			Detail: "ECS RAM role provider (ecs_ram_role) on ECS, ram_role_arn elsewhere; both refresh STS tokens before they expire. With the default chain, set ALIBABA_CLOUD_ECS_METADATA=" + role + " (ECS) or ALIBABA_CLOUD_ROLE_ARN=" + arn + " and ALIBABA_CLOUD_ROLE_SESSION_NAME."},
+		{Title: "Confirm the old key is no longer used, then delete it",
+			Detail:  "When the audit shows no calls with the key after the switch, disable it, wait a day, then delete it.",
+			Command: "akresp audit " + b.keyID + " --since 24h\nakresp disable " + b.keyID + " --yes\nakresp disable " + b.keyID + " --delete --yes"},
+	}
+	return p
+}
+
+func (b *builder) usedServices() []string {
+	var out []string
+	for _, s := range b.r.Services {
+		out = append(out, s.Service)
+	}
+	if len(out) == 0 {
+		out = slices.Clone(b.r.Key.UsedServices)
+	}
+	if len(out) == 0 {
+		return []string{"see the services section"}
+	}
+	return out
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but
+// letters, digits and -_.:/@,=+ (values from the cloud go into commands
+// people copy).
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/@,=+", r)) {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// roleName derives the role name <user>-app within RAM's rules (letters,
+// digits, '.', '-', at most 64 characters).
+func roleName(user string) string {
+	var sb strings.Builder
+	for _, r := range user {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-':
+			sb.WriteRune(r)
+		default:
+			sb.WriteByte('-')
+		}
+	}
+	n := sb.String()
+	if len(n) > 60 {
+		n = n[:60]
+	}
+	return n + "-app"
+}
+
+func (b *builder) diagnostics() {
+	for _, d := range b.r.Diagnostics {
+		b.doc.Diagnostics = append(b.doc.Diagnostics, Diagnostic{Level: d.Level, Source: "audit: " + d.Source, Summary: d.Summary, Detail: d.Detail})
+	}
+	for _, w := range b.in.JournalWarnings {
+		b.doc.Diagnostics = append(b.doc.Diagnostics, Diagnostic{Level: "warning", Source: "journal", Summary: w})
+	}
+	if l := b.in.Live; l != nil {
+		b.doc.Diagnostics = append(b.doc.Diagnostics, l.Problems...)
+	}
+	b.doc.Diagnostics = append(b.doc.Diagnostics, b.in.Diagnostics...)
+}

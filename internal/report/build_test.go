@@ -1,0 +1,372 @@
+package report
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/journal"
+	"github.com/akresp/akresp/internal/rotate"
+)
+
+func mustBuild(t *testing.T, in Input) *Document {
+	t.Helper()
+	doc, err := Build(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+func riskIDs(d *Document) []string {
+	var ids []string
+	for _, r := range d.Risks {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func TestBuildErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   Input
+		want string
+	}{
+		{"no audit", Input{Now: fxNow}, "no audit result"},
+		{"no key", Input{Audit: &audit.Result{}, Now: fxNow}, "names no AccessKey"},
+		{"no time", Input{Audit: fxAudit(fxEvents())}, "no report time"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := Build(tc.in); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestBuildState(t *testing.T) {
+	contained := fxLeak.Add(5 * time.Hour)
+	undo := func(at time.Time) journal.Record {
+		return note(at, "contain-undo", "undo-run", "undo-complete", ``, "containment reverted")
+	}
+	disable := func(at time.Time, cmd string) []journal.Record {
+		return []journal.Record{
+			rec(at, journal.KindIntent, cmd, "dis-run", "set-key-status", fxKey, ""),
+			rec(at.Add(time.Second), journal.KindOutcome, cmd, "dis-run", "set-key-status", fxKey, journal.ResultOK),
+		}
+	}
+	for _, tc := range []struct {
+		name        string
+		journal     []journal.Record
+		rotation    *rotate.State
+		live        func(l *Live)
+		noLive      bool
+		want        string
+		wantContain time.Time
+		wantTTC     string
+	}{
+		{name: "no action: open", want: StateOpen, live: func(l *Live) { l.DenyPolicyAttached = boolp(false); l.ACL = "" }},
+		{name: "contained", journal: fxContainJournal(contained), want: StateContained,
+			wantContain: contained.Add(2 * time.Second), wantTTC: "4h 30m"},
+		{name: "contained then undone", journal: append(fxContainJournal(contained), undo(contained.Add(time.Hour))), want: StateOpen,
+			wantContain: contained.Add(2 * time.Second), wantTTC: "4h 30m",
+			live: func(l *Live) { l.DenyPolicyAttached = boolp(false); l.ACL = "" }},
+		{name: "contained but policy detached since", journal: fxContainJournal(contained), want: StatePartiallyContained,
+			live: func(l *Live) { l.DenyPolicyAttached = boolp(false) }, wantContain: contained.Add(2 * time.Second), wantTTC: "4h 30m"},
+		{name: "contained but ACL switched off since", journal: fxContainJournal(contained), want: StatePartiallyContained,
+			live: func(l *Live) { l.ACL = `{"Version":1,"Status":"Inactive","Statements":[]}` }, wantContain: contained.Add(2 * time.Second), wantTTC: "4h 30m"},
+		{name: "disabled live", want: StateDisabled, live: func(l *Live) { l.KeyStatus = "Inactive" }},
+		{name: "disabled per journal offline", noLive: true, journal: disable(fxLeak.Add(2*time.Hour), "disable"), want: StateDisabled,
+			wantContain: fxLeak.Add(2*time.Hour + time.Second), wantTTC: "1h 30m"},
+		{name: "disabled then enabled offline", noLive: true,
+			journal: append(disable(fxLeak.Add(2*time.Hour), "disable"), disable(fxLeak.Add(3*time.Hour), "enable")...), want: StateOpen,
+			wantContain: fxLeak.Add(2*time.Hour + time.Second), wantTTC: "1h 30m"},
+		{name: "deleted live", want: StateDeleted, live: func(l *Live) { l.KeyStatus = "Deleted" }},
+		{name: "rotated", rotation: &rotate.State{KeyID: fxKey, Step: rotate.StepDeleted, NewKeyID: "LTAI5tNEWKEY0000000001"},
+			live: func(l *Live) { l.KeyStatus = "Deleted" }, want: StateRotated},
+		{name: "rotation unfinished is not rotated", rotation: &rotate.State{KeyID: fxKey, Step: rotate.StepCutOver, NewKeyID: "LTAI5tNEWKEY0000000001"},
+			journal: fxContainJournal(contained), want: StateContained, wantContain: contained.Add(2 * time.Second), wantTTC: "4h 30m"},
+		{name: "rotated but old key re-enabled by hand", rotation: &rotate.State{KeyID: fxKey, Step: rotate.StepVerified}, want: StateOpen,
+			live: func(l *Live) { l.DenyPolicyAttached = boolp(false); l.ACL = "" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fxInput()
+			in.Journal, in.Rotation = tc.journal, tc.rotation
+			if tc.noLive {
+				in.Live = nil
+			} else if tc.live != nil {
+				tc.live(in.Live)
+			}
+			d := mustBuild(t, in)
+			s := d.Summary
+			if s.State != tc.want {
+				t.Errorf("state %q (%s), want %q", s.State, s.StateDetail, tc.want)
+			}
+			if !s.ContainedAt.Equal(tc.wantContain) || s.TimeToContain != tc.wantTTC {
+				t.Errorf("contained at %s (%q), want %s (%q)", s.ContainedAt, s.TimeToContain, tc.wantContain, tc.wantTTC)
+			}
+			// First suspicious: the earliest high+ finding (CTX-03 at +30m).
+			if !s.FirstSuspicious.Equal(fxLeak.Add(30*time.Minute)) || !strings.Contains(s.FirstSuspiciousBasis, "CTX-03") {
+				t.Errorf("first suspicious %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
+			}
+		})
+	}
+}
+
+func TestBuildFirstSuspiciousFallbacks(t *testing.T) {
+	in := fxInput()
+	in.Audit.Findings = []audit.Finding{{ID: "CTX-05", Severity: audit.Medium, First: fxLeak.Add(time.Minute)}}
+	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.Equal(fxLeak) || s.FirstSuspiciousBasis != "leak time" {
+		t.Errorf("with a leak time: %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
+	}
+	in.Audit.Window.LeakTime = time.Time{}
+	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.Equal(fxLeak.Add(30*time.Minute)) || !strings.Contains(s.FirstSuspiciousBasis, fxAttacker) {
+		t.Errorf("flagged source: %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
+	}
+	in.Audit.Sources = nil
+	in.Journal = fxContainJournal(fxLeak)
+	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.IsZero() || s.TimeToContain != "" || s.ContainedAt.IsZero() {
+		t.Errorf("nothing suspicious: %+v", s)
+	}
+}
+
+func TestBuildRisks(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		mod    func(in *Input)
+		want   []string
+		absent []string
+	}{
+		{name: "contained, persistence left", mod: func(in *Input) {},
+			want:   []string{"created-user-active", "owner-no-mfa", "resource-charges", "key-still-active", "owner-other-keys"},
+			absent: []string{"key-open", "attacker-allowed", "created-access-key-active", "offline"}},
+		{name: "open leak", mod: func(in *Input) {
+			in.Journal = nil
+			in.Live.ACL, in.Live.DenyPolicyAttached = "", boolp(false)
+		}, want: []string{"key-open", "attacker-allowed"}},
+		{name: "offline", mod: func(in *Input) { in.Live = nil }, want: []string{"created-unchecked", "offline"},
+			absent: []string{"owner-no-mfa", "owner-other-keys"}},
+		{name: "mfa bound, no other keys", mod: func(in *Input) {
+			in.Live.Console.MFAEnabled = true
+			in.Live.OtherKeys = []OtherKey{{AccessKeyID: "LTAI5tSVCBACKUP00000001", Status: "Active"}} // the attacker's, already listed
+		}, absent: []string{"owner-no-mfa", "owner-other-keys"}},
+		{name: "pending intent", mod: func(in *Input) {
+			in.Journal = append(in.Journal, rec(fxLeak.Add(6*time.Hour), journal.KindIntent, "disable", "dis-run", "set-key-status", fxKey, ""))
+		}, want: []string{"journal-pending"}},
+		{name: "rotation stopped", mod: func(in *Input) {
+			in.Rotation = &rotate.State{KeyID: fxKey, Step: rotate.StepHandedOver, Pending: &rotate.Pending{Action: "disable-old-key", Target: fxKey}}
+		}, want: []string{"rotation-unfinished", "rotation-pending"}},
+		{name: "office blocked", mod: func(in *Input) {
+			in.Live.ACL = `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","Value":"","IPList":["10.0.0.0/8"]}]}`
+			in.Audit.Sources[0].LastSeen = fxNow.Add(-time.Hour)
+		}, want: []string{"legitimate-blocked"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fxInput()
+			tc.mod(&in)
+			d := mustBuild(t, in)
+			got := riskIDs(d)
+			for _, w := range tc.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("risk %s missing; got %v", w, got)
+				}
+			}
+			for _, a := range tc.absent {
+				if slices.Contains(got, a) {
+					t.Errorf("risk %s present; got %v", a, got)
+				}
+			}
+			for i := 1; i < len(d.Risks); i++ {
+				if riskRank[d.Risks[i-1].Level] > riskRank[d.Risks[i].Level] {
+					t.Errorf("risks not ordered by level: %v", got)
+				}
+			}
+			if d.Summary.OpenRiskCount != len(d.Risks) {
+				t.Errorf("open risk count %d, want %d", d.Summary.OpenRiskCount, len(d.Risks))
+			}
+		})
+	}
+}
+
+func TestBuildSourcesChartAndCategories(t *testing.T) {
+	d := mustBuild(t, fxInput())
+	var classes []string
+	for _, s := range d.Sources {
+		blocked := "?"
+		if s.BlockedNow != nil {
+			blocked = map[bool]string{true: "blocked", false: "allowed"}[*s.BlockedNow]
+		}
+		classes = append(classes, s.IP+" "+s.Class+" "+blocked)
+	}
+	want := []string{fxAttacker + " flagged blocked", fxNewIP + " untrusted-new blocked", fxOffice + " trusted allowed"}
+	if diff := cmp.Diff(want, classes); diff != "" {
+		t.Errorf("sources (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{fxAttacker}, d.Summary.AttackerIPs); diff != "" {
+		t.Errorf("attacker IPs: %s", diff)
+	}
+
+	// 22 days of events: daily buckets, every event counted once, by class.
+	c := d.Chart
+	if c.Bucket != BucketDay || c.Basis != "events" {
+		t.Fatalf("chart bucket %s basis %s", c.Bucket, c.Basis)
+	}
+	totals := map[string]int{}
+	for _, s := range c.Series {
+		sum := 0
+		for _, n := range s.Counts {
+			sum += n
+		}
+		if sum != s.Total || len(s.Counts) != len(c.Buckets) {
+			t.Errorf("series %s: total %d, sum %d, %d counts for %d buckets", s.Class, s.Total, sum, len(s.Counts), len(c.Buckets))
+		}
+		totals[s.Class] = s.Total
+	}
+	if diff := cmp.Diff(map[string]int{ClassTrusted: 20, ClassFlagged: 6, ClassUntrustedNew: 1}, totals); diff != "" {
+		t.Errorf("chart totals: %s", diff)
+	}
+
+	cats := map[string]int{}
+	for _, s := range d.Sensitive {
+		cats[s.Category] = s.Count
+		if s.Basis != "events" {
+			t.Errorf("%s basis %s", s.Category, s.Basis)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"pers": 2, "evade": 1, "cost": 1, "enum": 23}, cats); diff != "" {
+		t.Errorf("categories (-want +got):\n%s", diff)
+	}
+	if d.Sensitive[0].Category != "pers" {
+		t.Errorf("persistence must come first, got %s", d.Sensitive[0].Category)
+	}
+}
+
+func TestBuildWithoutEvents(t *testing.T) {
+	in := fxInput()
+	in.Events = nil
+	d := mustBuild(t, in)
+	if d.Chart.Basis != "none" || len(d.Chart.Buckets) != 0 {
+		t.Errorf("chart without events: %+v", d.Chart)
+	}
+	// The categories fall back to the audit's per-service top APIs.
+	cats := map[string]string{}
+	for _, s := range d.Sensitive {
+		cats[s.Category] = s.Basis
+	}
+	if cats["pers"] != "summary" || cats["cost"] != "summary" {
+		t.Errorf("fallback categories: %v", cats)
+	}
+	if slices.Contains(riskIDs(d), "resource-charges") {
+		t.Error("no events: resource-creating calls are unknown, not absent")
+	}
+}
+
+func TestUsedEventsFilters(t *testing.T) {
+	in := fxInput()
+	other := fxEvent("other", fxLeak, "Ecs", "DescribeInstances", fxOffice, "", nil)
+	other.Event.AccessKeyID = "LTAI5tSOMEONEELSE000001"
+	self := fxEvent("self", fxLeak, "Ram", "GetUser", fxOffice, "", nil)
+	self.Event.UserAgent = "akresp/1.0 (contain)"
+	old := fxEvent("old", fxNow.Add(-40*24*time.Hour), "Ecs", "DescribeInstances", fxOffice, "", nil)
+	dup := in.Events[0]
+	in.Events = append([]RawEvent{other, self, old, dup}, in.Events...)
+	got := UsedEvents(in)
+	if len(got) != len(fxEvents()) {
+		t.Fatalf("%d events used, want %d", len(got), len(fxEvents()))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Event.Time.Before(got[i-1].Event.Time) {
+			t.Fatal("events not in time order")
+		}
+	}
+	for _, e := range got {
+		if e.Event.ID == "other" || e.Event.ID == "self" || e.Event.ID == "old" {
+			t.Errorf("event %s must be left out", e.Event.ID)
+		}
+	}
+}
+
+func TestBuildTimelineOrder(t *testing.T) {
+	d := mustBuild(t, fxInput())
+	var kinds []string
+	for i, e := range d.Timeline {
+		if i > 0 && e.Time.Before(d.Timeline[i-1].Time) {
+			t.Fatalf("timeline out of order at %d", i)
+		}
+		kinds = append(kinds, e.Kind+" "+e.Title)
+	}
+	want := []string{
+		"event Sts GetCallerIdentity", "event Ram CreateUser", "event Ram CreateAccessKey", "event Ecs RunInstances", "event Actiontrail StopLogging",
+		"action contain: set-network-acl " + fxKey, "action contain: attach-deny-policy app-prod", "note contain: verification",
+	}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("timeline (-want +got):\n%s", diff)
+	}
+	if d.Timeline[1].Severity != "critical" || !strings.Contains(d.Timeline[1].Detail, "created user svc-backup") {
+		t.Errorf("CreateUser entry: %+v", d.Timeline[1])
+	}
+}
+
+func TestSTSPlan(t *testing.T) {
+	d := mustBuild(t, fxInput())
+	p := d.STS
+	if p == nil {
+		t.Fatal("no STS plan for a RAM user's key")
+	}
+	if p.RoleName != "app-prod-app" || p.RoleArn != "acs:ram::1234567890123456:role/app-prod-app" {
+		t.Errorf("role %s %s", p.RoleName, p.RoleArn)
+	}
+	if diff := cmp.Diff([]string{"System:AliyunECSFullAccess"}, p.Policies); diff != "" {
+		t.Errorf("policies must be the user's, without akresp's deny policy: %s", diff)
+	}
+	for _, doc := range []string{p.TrustECS, p.TrustAccount, p.AssumePolicy} {
+		if !jsonValid(doc) {
+			t.Errorf("not JSON: %s", doc)
+		}
+	}
+	if !strings.Contains(p.TrustECS, "ecs.aliyuncs.com") || !strings.Contains(p.TrustAccount, "acs:ram::1234567890123456:root") {
+		t.Error("trust policies must name the ECS service and the account")
+	}
+
+	in := fxInput()
+	in.Audit.Key.OwnerType, in.Audit.Key.Owner = "root-account", "root account 1234567890123456"
+	if d := mustBuild(t, in); d.STS != nil || d.Recommendations[0].ID != "retire-root-key" {
+		t.Error("a root-account key gets no STS plan but a retire recommendation")
+	}
+	for _, tc := range []struct{ in, want string }{
+		{"app-prod", "app-prod-app"}, {"svc_backup@corp", "svc-backup-corp-app"}, {strings.Repeat("a", 70), strings.Repeat("a", 60) + "-app"},
+	} {
+		if got := roleName(tc.in); got != tc.want {
+			t.Errorf("roleName(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{42 * time.Second, "42s"}, {time.Minute, "1m"}, {3*time.Hour + 12*time.Minute, "3h 12m"},
+		{26 * time.Hour, "1d 2h"}, {49*time.Hour + 5*time.Minute + 40*time.Second, "2d 1h 6m"},
+	} {
+		if got := FormatDuration(tc.d); got != tc.want {
+			t.Errorf("FormatDuration(%s) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"app-prod", "app-prod"}, {"AdministratorAccess", "AdministratorAccess"}, {"", "''"},
+		{"workload of app-prod", "'workload of app-prod'"}, {"it's", `'it'\''s'`}, {"$(rm -rf ~)", "'$(rm -rf ~)'"},
+	} {
+		if got := shellQuote(tc.in); got != tc.want {
+			t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
+}

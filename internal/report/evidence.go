@@ -1,0 +1,272 @@
+package report
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/state"
+)
+
+// Evidence record forms.
+const (
+	FormRaw        = "raw"        // the event exactly as read (secrets scrubbed)
+	FormNormalised = "normalised" // akresp's normalised event: the reader kept no raw record
+)
+
+// EvidenceRecord is one line of the evidence file.
+type EvidenceRecord struct {
+	Seq     int       `json:"seq"`
+	Time    time.Time `json:"time"`
+	EventID string    `json:"event_id,omitempty"`
+	// Origin locates the record: "lookup" (ActionTrail LookupEvents), or
+	// "<kind>:<file>#<position>" for files.
+	Origin string          `json:"origin"`
+	Form   string          `json:"form"`
+	Event  json.RawMessage `json:"event"`
+}
+
+// normalisedEvent is the JSON form of an audit.Event.
+type normalisedEvent struct {
+	EventID      string            `json:"eventId,omitempty"`
+	RequestID    string            `json:"requestId,omitempty"`
+	EventTime    time.Time         `json:"eventTime"`
+	EventName    string            `json:"eventName"`
+	ServiceName  string            `json:"serviceName,omitempty"`
+	EventType    string            `json:"eventType,omitempty"`
+	EventRW      string            `json:"eventRW,omitempty"`
+	Region       string            `json:"acsRegion,omitempty"`
+	SourceIP     string            `json:"sourceIpAddress,omitempty"`
+	UserAgent    string            `json:"userAgent,omitempty"`
+	AccessKeyID  string            `json:"accessKeyId,omitempty"`
+	UserType     string            `json:"userType,omitempty"`
+	UserName     string            `json:"userName,omitempty"`
+	PrincipalID  string            `json:"principalId,omitempty"`
+	AccountID    string            `json:"accountId,omitempty"`
+	ErrorCode    string            `json:"errorCode,omitempty"`
+	ErrorMessage string            `json:"errorMessage,omitempty"`
+	VpcID        string            `json:"vpcId,omitempty"`
+	Params       map[string]string `json:"requestParameters,omitempty"`
+	Response     map[string]any    `json:"responseElements,omitempty"`
+	Resources    []audit.Resource  `json:"resources,omitempty"`
+	DataPlane    bool              `json:"dataPlane,omitempty"`
+}
+
+// EvidenceFileNames returns the base names of the evidence file and its
+// checksum file for keyID.
+func EvidenceFileNames(keyID string) (events, checksum string) {
+	events = keyID + "-evidence.jsonl"
+	return events, events + ".sha256"
+}
+
+func originText(o audit.Origin) string {
+	if o.Kind == "" {
+		return "unknown"
+	}
+	if o.File == "" {
+		return o.Kind
+	}
+	return o.Kind + ":" + o.File + "#" + strconv.FormatInt(o.Pos, 10)
+}
+
+// EncodeEvidence renders events as JSON lines, in the order given, with
+// every secret-looking field scrubbed. It returns the bytes and how many
+// events were saved raw and normalised.
+func EncodeEvidence(events []RawEvent) (data []byte, raw, normalised int, err error) {
+	var buf bytes.Buffer
+	for i, e := range events {
+		rec := EvidenceRecord{Seq: i + 1, Time: e.Event.Time.UTC(), EventID: e.Event.ID, Origin: originText(e.Event.Source)}
+		var body []byte
+		if len(bytes.TrimSpace(e.Raw)) > 0 {
+			rec.Form = FormRaw
+			body = e.Raw
+			raw++
+		} else {
+			rec.Form = FormNormalised
+			ev := e.Event
+			body, err = json.Marshal(normalisedEvent{EventID: ev.ID, RequestID: ev.RequestID, EventTime: ev.Time.UTC(), EventName: ev.Name,
+				ServiceName: ev.Service, EventType: ev.Type, EventRW: ev.RW, Region: ev.Region, SourceIP: ev.SourceIP, UserAgent: ev.UserAgent,
+				AccessKeyID: ev.AccessKeyID, UserType: ev.UserType, UserName: ev.UserName, PrincipalID: ev.PrincipalID, AccountID: ev.AccountID,
+				ErrorCode: ev.ErrorCode, ErrorMessage: ev.ErrorMessage, VpcID: ev.VpcID, Params: ev.Params, Response: ev.Response,
+				Resources: ev.Resources, DataPlane: ev.DataPlane})
+			if err != nil {
+				return nil, 0, 0, fmt.Errorf("evidence: encode event %d (%s): %w", i+1, ev.ID, err)
+			}
+			normalised++
+		}
+		clean, serr := ScrubJSON(body)
+		if serr != nil {
+			return nil, 0, 0, fmt.Errorf("evidence: event %d (%s) is not valid JSON: %w", i+1, e.Event.ID, serr)
+		}
+		rec.Event = clean
+		line, merr := marshalNoEscape(rec)
+		if merr != nil {
+			return nil, 0, 0, fmt.Errorf("evidence: encode record %d: %w", i+1, merr)
+		}
+		buf.Write(line)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes(), raw, normalised, nil
+}
+
+// WriteEvidence writes <dir>/<keyID>-evidence.jsonl (the events, one per
+// line, in the order given) and <dir>/<keyID>-evidence.jsonl.sha256 (its
+// SHA-256 in sha256sum's format, so `sha256sum -c` verifies it), both
+// atomically with mode 0600, and returns their description.
+func WriteEvidence(dir, keyID string, events []RawEvent) (*Evidence, error) {
+	if keyID == "" || strings.ContainsAny(keyID, `/\`) {
+		return nil, fmt.Errorf("evidence: bad key id %q", keyID)
+	}
+	data, raw, norm, err := EncodeEvidence(events)
+	if err != nil {
+		return nil, err
+	}
+	name, sumName := EvidenceFileNames(keyID)
+	sum := sha256.Sum256(data)
+	hexSum := hex.EncodeToString(sum[:])
+	if err := state.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	if err := state.WriteFileAtomic(filepath.Join(dir, sumName), []byte(hexSum+"  "+name+"\n")); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	return &Evidence{File: name, SHA256File: sumName, SHA256: hexSum, Events: len(events), Raw: raw, Normalised: norm}, nil
+}
+
+// secretKey reports whether a JSON field name holds a credential.
+func secretKey(k string) bool {
+	l := strings.ToLower(k)
+	return strings.HasSuffix(l, "secret") || strings.HasSuffix(l, "password") || strings.HasSuffix(l, "passwd") ||
+		strings.Contains(l, "securitytoken") || strings.Contains(l, "security_token") || strings.Contains(l, "privatekey")
+}
+
+// Redacted replaces a scrubbed value.
+const Redacted = "[REDACTED]"
+
+// maxScrubDepth bounds nesting (the audit parser refuses deeper events).
+const maxScrubDepth = 256
+
+// ScrubJSON returns doc compacted, key order kept, with the value of every
+// field whose name ends in secret, password or passwd, or contains
+// securitytoken/security_token/privatekey (any case, at any depth)
+// replaced by "[REDACTED]". Field values that are JSON text (SLS exports
+// hold requestParameters as a string) are scrubbed the same way.
+func ScrubJSON(doc []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var buf bytes.Buffer
+	if err := scrubValue(dec, &buf, 0); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return nil, errors.New("trailing data after the JSON value")
+	}
+	return buf.Bytes(), nil
+}
+
+func scrubValue(dec *json.Decoder, buf *bytes.Buffer, depth int) error {
+	if depth > maxScrubDepth {
+		return fmt.Errorf("nesting deeper than %d levels", maxScrubDepth)
+	}
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		switch t {
+		case '{':
+			buf.WriteByte('{')
+			for i := 0; dec.More(); i++ {
+				kt, err := dec.Token()
+				if err != nil {
+					return err
+				}
+				k, _ := kt.(string)
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				kb, _ := marshalNoEscape(k)
+				buf.Write(kb)
+				buf.WriteByte(':')
+				if secretKey(k) {
+					var skip json.RawMessage
+					if err := dec.Decode(&skip); err != nil {
+						return err
+					}
+					buf.WriteString(`"` + Redacted + `"`)
+					continue
+				}
+				if err := scrubValue(dec, buf, depth+1); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil {
+				return err
+			}
+			buf.WriteByte('}')
+		case '[':
+			buf.WriteByte('[')
+			for i := 0; dec.More(); i++ {
+				if i > 0 {
+					buf.WriteByte(',')
+				}
+				if err := scrubValue(dec, buf, depth+1); err != nil {
+					return err
+				}
+			}
+			if _, err := dec.Token(); err != nil {
+				return err
+			}
+			buf.WriteByte(']')
+		default:
+			return fmt.Errorf("unexpected %q", t)
+		}
+	case string:
+		s := t
+		// JSON text inside a string (SLS exports): scrub it too.
+		if ts := strings.TrimSpace(s); len(ts) > 1 && (ts[0] == '{' || ts[0] == '[') && json.Valid([]byte(ts)) {
+			if inner, err := ScrubJSON([]byte(ts)); err == nil && !bytes.Equal(inner, compact(ts)) {
+				s = string(inner)
+			}
+		}
+		b, _ := marshalNoEscape(s)
+		buf.Write(b)
+	case json.Number:
+		buf.WriteString(t.String())
+	case bool:
+		buf.WriteString(strconv.FormatBool(t))
+	case nil:
+		buf.WriteString("null")
+	}
+	return nil
+}
+
+// marshalNoEscape is json.Marshal without HTML escaping (the evidence keeps
+// "<" and ">" as the events had them), without the trailing newline.
+func marshalNoEscape(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+func compact(s string) []byte {
+	var b bytes.Buffer
+	if json.Compact(&b, []byte(s)) != nil {
+		return []byte(s)
+	}
+	return b.Bytes()
+}

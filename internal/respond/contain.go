@@ -1,0 +1,499 @@
+package respond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/policy"
+	"golang.org/x/sync/errgroup"
+)
+
+// DefaultPolicyName is the name of the deny-high-risk custom policy.
+const DefaultPolicyName = "akresp-deny-high-risk"
+
+// policyDescription marks the policy as akresp's.
+const policyDescription = "akresp contain: deny high-risk actions to a user whose AccessKey leaked"
+
+// RecentWindow is how far back a caller counts as current production use.
+const RecentWindow = 24 * time.Hour
+
+// ContainOptions is what the engineer asked contain to do.
+type ContainOptions struct {
+	KeyID string
+	ACL   ACLRequest
+	// TrustedFromAudit allows the source IPs the audit saw before the leak
+	// time that it did not flag (Evidence.SuggestedTrusted).
+	TrustedFromAudit bool
+	// NoDenyPolicy skips the deny-high-risk policy.
+	NoDenyPolicy   bool
+	PolicyName     string
+	ExtraActions   []string
+	RequireMFA     bool
+	ContainCreated bool
+	Force          bool
+	Evidence       *Evidence
+	// EvidenceFunc, when set, fetches the evidence (the key's event audit)
+	// concurrently with the lookups; it replaces Evidence.
+	EvidenceFunc func(ctx context.Context) (*Evidence, error)
+	Now          func() time.Time
+}
+
+// PlanContain resolves the key and builds the containment plan. Lookups run
+// in two parallel rounds: (caller identity, owner, policy) then (key status,
+// ACL, attachments, login profile, created identities).
+func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.PolicyName == "" {
+		o.PolicyName = DefaultPolicyName
+	}
+	// The audit of the key's events runs alongside the lookups; it is
+	// awaited only where the plan needs it.
+	evCh := make(chan error, 1)
+	ev := o.Evidence
+	if o.EvidenceFunc != nil {
+		ectx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			e, err := o.EvidenceFunc(ectx)
+			ev = e
+			evCh <- err
+		}()
+	} else {
+		evCh <- nil
+	}
+	evReady := false
+	awaitEvidence := func() error {
+		if evReady {
+			return nil
+		}
+		evReady = true
+		if err := <-evCh; err != nil {
+			return err
+		}
+		if ev == nil {
+			ev = &Evidence{}
+		}
+		return nil
+	}
+	acl := o.ACL
+	if o.TrustedFromAudit {
+		if err := awaitEvidence(); err != nil {
+			return nil, err
+		}
+		if len(ev.SuggestedTrusted) == 0 {
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: --trusted-from-audit: the audit found no unflagged source IPs before the leak time; pass --allow-ip or --allow-vpc instead", o.KeyID)}
+		}
+		seen := map[string]bool{}
+		for _, s := range acl.AllowIPs {
+			if p, err := policy.ParseCIDR(s); err == nil {
+				seen[p.Masked().String()] = true
+			}
+		}
+		acl.AllowIPs = slices.Clone(acl.AllowIPs)
+		for _, p := range ev.SuggestedTrusted {
+			if !seen[p.Masked().String()] {
+				seen[p.Masked().String()] = true
+				acl.AllowIPs = append(acl.AllowIPs, p.String())
+			}
+		}
+	}
+	var targetACL string
+	if !acl.empty() {
+		doc, err := renderACL(acl)
+		if err != nil {
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: network ACL: %v", o.KeyID, err)}
+		}
+		targetACL = doc
+	}
+	var denyDoc string
+	if !o.NoDenyPolicy {
+		doc, err := denyDocument(o.ExtraActions)
+		if err != nil {
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: deny policy: %v", o.KeyID, err)}
+		}
+		denyDoc = doc
+	}
+
+	p := &Plan{Command: CmdContain, Key: KeyInfo{AccessKeyID: o.KeyID}, Forced: o.Force}
+
+	// Round 1.
+	var (
+		ident    cloud.CallerIdentity
+		selfKey  string
+		owner    cloud.User
+		ownerErr error
+		polSt    any
+		polErr   error
+	)
+	pol := &policyResource{c: c, name: o.PolicyName, description: policyDescription}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		ident, err = c.GetCallerIdentity(gctx)
+		if err != nil {
+			return fmt.Errorf("contain %s: who am I (sts:GetCallerIdentity): %w", o.KeyID, err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		selfKey, err = c.CredentialKeyID(gctx)
+		if err != nil {
+			return fmt.Errorf("contain %s: resolve akresp's own AccessKey: %w", o.KeyID, err)
+		}
+		return nil
+	})
+	g.Go(func() error { owner, ownerErr = c.GetUserByAccessKey(gctx, o.KeyID); return nil })
+	if denyDoc != "" {
+		g.Go(func() error { polSt, polErr = pol.observe(gctx); return nil })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	p.Operator = OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint(), KeyID: selfKey}
+
+	switch {
+	case ownerErr == nil:
+		p.Key.OwnerType, p.Key.Owner = OwnerRAMUser, owner.UserName
+		p.Key.UserPrincipalName, p.Key.UserID = owner.UserPrincipalName, owner.UserID
+	case errors.Is(ownerErr, cloud.ErrNotFound):
+		if err := awaitEvidence(); err != nil {
+			return nil, err
+		}
+		root, err := isRootKey(ctx, c, ident, o.KeyID, ev)
+		if err != nil {
+			return nil, err
+		}
+		if !root {
+			return nil, fmt.Errorf("contain %s: no RAM user in account %s owns this AccessKey and it is not one of the root account's keys (IMS GetUser by UserAccessKeyId: not found); check the key ID and --profile", o.KeyID, ident.AccountID)
+		}
+		p.Key.OwnerType = OwnerRoot
+	default:
+		return nil, fmt.Errorf("contain %s: find the key's owner: %w", o.KeyID, ownerErr)
+	}
+	isRoot := p.Key.OwnerType == OwnerRoot
+	// The root account's key-level ACL can only be read and set by the root
+	// account itself (empty UserPrincipalName = the caller's own key).
+	aclReachable := !isRoot || ident.IdentityType == "Account"
+
+	// Round 2.
+	var (
+		mu       sync.Mutex
+		aclSt    any
+		attSt    any
+		mfaSt    any
+		hasLogin bool
+	)
+	aclRes := &aclResource{c: c, keyID: o.KeyID, upn: p.Key.UserPrincipalName}
+	att := &attachResource{c: c, policy: o.PolicyName, user: p.Key.Owner}
+	mfa := &mfaResource{c: c, user: p.Key.Owner}
+	g, gctx = errgroup.WithContext(ctx)
+	g.Go(func() error {
+		ks, err := c.ListAccessKeys(gctx, p.Key.Owner)
+		if err != nil {
+			return fmt.Errorf("contain %s: list the owner's keys: %w", o.KeyID, err)
+		}
+		for _, k := range ks {
+			if k.AccessKeyID == o.KeyID {
+				p.Key.Status, p.Key.Created = k.Status, k.CreateDate
+			}
+		}
+		return nil
+	})
+	if aclReachable {
+		g.Go(func() (err error) {
+			aclSt, err = aclRes.observe(gctx)
+			if err != nil {
+				return fmt.Errorf("contain %s: read the AccessKey network ACL: %w", o.KeyID, err)
+			}
+			return nil
+		})
+	}
+	if !isRoot {
+		g.Go(func() error {
+			ps, err := c.ListPoliciesForUser(gctx, p.Key.Owner)
+			if err != nil {
+				return fmt.Errorf("contain %s: list policies of user %s: %w", o.KeyID, p.Key.Owner, err)
+			}
+			for _, x := range ps {
+				p.Key.AttachedPolicies = append(p.Key.AttachedPolicies, x.PolicyType+":"+x.PolicyName)
+			}
+			attSt = attachState{Policy: o.PolicyName, User: p.Key.Owner, Attached: hasCustomPolicy(ps, o.PolicyName)}
+			return nil
+		})
+		if o.RequireMFA {
+			g.Go(func() error {
+				lp, ok, err := c.GetLoginProfile(gctx, p.Key.Owner)
+				if err != nil {
+					return fmt.Errorf("contain %s: read the console login of %s: %w", o.KeyID, p.Key.Owner, err)
+				}
+				hasLogin = ok
+				mfaSt = mfaState{User: p.Key.Owner, Required: lp.MFABindRequired}
+				return nil
+			})
+		}
+	}
+	if err := awaitEvidence(); err != nil {
+		return nil, err
+	}
+	created := slices.Clone(ev.Created)
+	createdAttached := map[string]bool{} // created user -> our policy attached
+	for i := range created {
+		g.Go(func() error {
+			cur := currentState(gctx, c, created[i])
+			var attached, known bool
+			if o.ContainCreated && created[i].Kind == "user" && cur == "exists" {
+				if ps, err := c.ListPoliciesForUser(gctx, created[i].Name); err == nil {
+					attached, known = hasCustomPolicy(ps, o.PolicyName), true
+				} else {
+					cur = "unknown: " + err.Error()
+				}
+			}
+			mu.Lock()
+			created[i].Current = cur
+			if known {
+				createdAttached[created[i].Name] = attached
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	p.ObservedAt = o.Now()
+	if aclSt != nil {
+		p.Key.ACL = aclSt.(aclState).Policy
+	}
+	p.Created = created
+	for _, id := range created {
+		if strings.HasPrefix(id.Current, "unknown: ") {
+			p.Diagnostics = append(p.Diagnostics, Diagnostic{Severity: "warning", Target: id.Kind + " " + id.Name,
+				Summary: "could not read the current state of an identity the key created", Detail: strings.TrimPrefix(id.Current, "unknown: ")})
+		}
+	}
+	if p.Key.Status == "" {
+		p.Key.Status = "unknown"
+	}
+	if strings.EqualFold(p.Key.Status, "Inactive") {
+		p.Notes = append(p.Notes, "the key is already disabled (Inactive); containment still limits it if someone re-enables it")
+	}
+
+	// 1. Network ACL.
+	switch {
+	case targetACL == "":
+		p.Notes = append(p.Notes, "no network ACL requested (--allow-ip, --allow-vpc, --deny-public or --trusted-from-audit)")
+	case !aclReachable:
+		p.Notes = append(p.Notes, fmt.Sprintf("the network ACL of a root-account key can only be set by the root account itself; akresp runs as %s", ident.Arn))
+	default:
+		before := aclSt.(aclState)
+		after := aclState{KeyID: o.KeyID, UPN: p.Key.UserPrincipalName, Policy: targetACL}
+		a := newAction("network-acl", aclRes, before, after, "AccessKey network ACL of "+o.KeyID)
+		p.Actions = append(p.Actions, a)
+		p.Blast = blastRadius(ev.Callers, targetACL, o.Now())
+		if p.Blast.CutOff > 0 {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("%d recent caller(s) would be cut off", p.Blast.CutOff))
+		}
+	}
+
+	// 2. Deny high-risk permissions.
+	switch {
+	case denyDoc == "":
+	case isRoot:
+		p.Notes = append(p.Notes, "root-account key: RAM policies attach only to users, groups and roles, so no deny policy is possible; use the network ACL, then rotate or disable the key (akresp rotate / akresp disable)")
+	default:
+		if polErr != nil {
+			return nil, fmt.Errorf("contain %s: read policy %s: %w", o.KeyID, o.PolicyName, polErr)
+		}
+		before := polSt.(policyState)
+		after := policyState{Name: o.PolicyName, Exists: true, Document: denyDoc}
+		pa := newAction("deny-policy", pol, before, after, "deny-high-risk policy "+o.PolicyName)
+		if before.Exists && !pa.Noop {
+			pa.Warnings = append(pa.Warnings, "the policy exists with different content; a new default version will replace it (older versions are pruned within RAM's limit of 5)")
+		}
+		p.Actions = append(p.Actions, pa)
+		aa := newAction("attach:"+p.Key.Owner, att, attSt, attachState{Policy: o.PolicyName, User: p.Key.Owner, Attached: true},
+			fmt.Sprintf("attach %s to user %s", o.PolicyName, p.Key.Owner))
+		aa.DependsOn = []string{pa.ID}
+		p.Actions = append(p.Actions, aa)
+	}
+
+	// 3. Console hardening.
+	if o.RequireMFA {
+		switch {
+		case isRoot:
+			p.Notes = append(p.Notes, "--require-mfa: the root account's console MFA is managed in the account security settings, not through RAM")
+		case !hasLogin:
+			p.Notes = append(p.Notes, fmt.Sprintf("--require-mfa: user %s has no console login; nothing to harden", p.Key.Owner))
+		default:
+			p.Actions = append(p.Actions, newAction("mfa:"+p.Key.Owner, mfa, mfaSt, mfaState{User: p.Key.Owner, Required: true},
+				"require MFA at next console login of "+p.Key.Owner))
+		}
+	}
+
+	// 4. Identities the key created.
+	if o.ContainCreated {
+		addCreatedActions(c, p, o, createdAttached)
+	} else if len(p.Created) > 0 {
+		p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies); --contain-created adds actions for them", len(p.Created)))
+	}
+
+	// Safety rails.
+	if selfKey != "" && selfKey == o.KeyID {
+		p.Rails = append(p.Rails, &RailError{Rule: "self-key",
+			Detail:   fmt.Sprintf("%s is the AccessKey akresp is running with; containing it can cut off this very session", o.KeyID),
+			Override: "--force"})
+	}
+	if p.Action("attach:"+p.Key.Owner) != nil && ident.IdentityType == "RAMUser" && strings.HasSuffix(ident.Arn, ":user/"+p.Key.Owner) {
+		p.Rails = append(p.Rails, &RailError{Rule: "self-user",
+			Detail:   fmt.Sprintf("akresp runs as %s, the owner of %s: the deny policy would bind akresp too (it denies ram:DetachPolicyFromUser, so --undo would need another identity)", ident.Arn, o.KeyID),
+			Override: "--force"})
+	}
+	if b := p.Blast; b != nil && b.Recent > 0 && b.RecentCutOff == b.Recent && !p.Action("network-acl").Noop {
+		p.Rails = append(p.Rails, &RailError{Rule: "acl-cuts-off-production",
+			Detail:   fmt.Sprintf("the ACL would cut off every one of the %d legitimate caller(s) seen in the last 24h: the key is in production use", b.Recent),
+			Override: "--force"})
+	}
+	p.seal()
+	return p, nil
+}
+
+// isRootKey decides whether a key IMS does not map to a user belongs to the
+// root account: the audit saw root-account events for it, ActionTrail's
+// AccessKey audit says so (when c can ask it), or akresp runs as root and
+// the key is one of its own.
+func isRootKey(ctx context.Context, c KeyLister, ident cloud.CallerIdentity, keyID string, ev *Evidence) (bool, error) {
+	if ev != nil && ev.OwnerType == OwnerRoot {
+		return true, nil
+	}
+	if lu, ok := c.(LastUsedReader); ok {
+		if info, err := lu.AccessKeyLastUsedInfo(ctx, keyID); err == nil && info.Found && info.AccountType == OwnerRoot &&
+			(info.AccountID == "" || info.AccountID == ident.AccountID) {
+			return true, nil
+		}
+	}
+	if ident.IdentityType != "Account" {
+		return false, nil
+	}
+	ks, err := c.ListAccessKeys(ctx, "")
+	if err != nil {
+		return false, fmt.Errorf("contain %s: list the root account's keys: %w", keyID, err)
+	}
+	return slices.ContainsFunc(ks, func(k cloud.AccessKey) bool { return k.AccessKeyID == keyID }), nil
+}
+
+// currentState describes an identity the key created, as it is now.
+func currentState(ctx context.Context, c ContainCloud, id CreatedIdentity) string {
+	switch id.Kind {
+	case "user":
+		if _, err := c.GetUser(ctx, id.Name); err != nil {
+			if errors.Is(err, cloud.ErrNotFound) {
+				return "deleted"
+			}
+			return "unknown: " + err.Error()
+		}
+		return "exists"
+	case "access_key":
+		ks, err := c.ListAccessKeys(ctx, id.User)
+		if err != nil {
+			if errors.Is(err, cloud.ErrNotFound) {
+				return "deleted"
+			}
+			return "unknown: " + err.Error()
+		}
+		for _, k := range ks {
+			if k.AccessKeyID == id.Name {
+				return k.Status
+			}
+		}
+		return "deleted"
+	case "login_profile":
+		user := id.User
+		if user == "" {
+			user = id.Name
+		}
+		lp, ok, err := c.GetLoginProfile(ctx, user)
+		switch {
+		case err != nil:
+			return "unknown: " + err.Error()
+		case !ok:
+			return "deleted"
+		case lp.MFABindRequired:
+			return "exists (MFA required)"
+		}
+		return "exists"
+	case "policy_attachment":
+		if id.User == "" {
+			return "see event"
+		}
+		ps, err := c.ListPoliciesForUser(ctx, id.User)
+		if err != nil {
+			return "unknown: " + err.Error()
+		}
+		if slices.ContainsFunc(ps, func(p cloud.AttachedPolicy) bool { return strings.EqualFold(p.PolicyName, id.Name) }) {
+			return "attached"
+		}
+		return "detached"
+	}
+	return "not checked"
+}
+
+// addCreatedActions adds --contain-created actions: the deny policy on users
+// the key created, and disabling keys it created.
+func addCreatedActions(c ContainCloud, p *Plan, o ContainOptions, attached map[string]bool) {
+	seen := map[string]bool{}
+	for _, id := range p.Created {
+		switch id.Kind {
+		case "user":
+			if id.Current != "exists" || id.Name == p.Key.Owner || seen["u"+id.Name] {
+				continue
+			}
+			seen["u"+id.Name] = true
+			if p.Action("deny-policy") == nil {
+				p.Notes = append(p.Notes, "created user "+id.Name+": no deny policy in this plan to attach")
+				continue
+			}
+			r := &attachResource{c: c, policy: o.PolicyName, user: id.Name}
+			a := newAction("attach:"+id.Name, r, attachState{Policy: o.PolicyName, User: id.Name, Attached: attached[id.Name]}, attachState{Policy: o.PolicyName, User: id.Name, Attached: true},
+				fmt.Sprintf("attach %s to created user %s", o.PolicyName, id.Name))
+			a.DependsOn = []string{"deny-policy"}
+			p.Actions = append(p.Actions, a)
+		case "access_key":
+			if !strings.EqualFold(id.Current, "Active") || id.Name == p.Key.AccessKeyID || seen["k"+id.Name] {
+				continue
+			}
+			seen["k"+id.Name] = true
+			r := &keyResource{c: c, keyID: id.Name, user: id.User}
+			p.Actions = append(p.Actions, newAction("disable-key:"+id.Name, r,
+				keyState{KeyID: id.Name, User: id.User, Status: "Active"}, keyState{KeyID: id.Name, User: id.User, Status: "Inactive"},
+				fmt.Sprintf("disable created key %s of %s", id.Name, id.User)))
+		}
+	}
+}
+
+// blastRadius replays recent callers against the proposed ACL.
+func blastRadius(callers []Caller, doc string, now time.Time) *BlastRadius {
+	b := &BlastRadius{}
+	for _, cl := range callers {
+		ci := CallerImpact{Caller: cl, CutOff: cl.IP.IsValid() && !aclAllows(doc, cl.IP)}
+		b.Callers = append(b.Callers, ci)
+		if ci.CutOff {
+			b.CutOff++
+		}
+		if !cl.Flagged && !cl.LastSeen.IsZero() && now.Sub(cl.LastSeen) <= RecentWindow {
+			b.Recent++
+			if ci.CutOff {
+				b.RecentCutOff++
+			}
+		}
+	}
+	sort.SliceStable(b.Callers, func(i, j int) bool { return b.Callers[i].LastSeen.After(b.Callers[j].LastSeen) })
+	return b
+}

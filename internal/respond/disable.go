@@ -1,0 +1,276 @@
+package respond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/journal"
+	"golang.org/x/sync/errgroup"
+)
+
+// Disable modes.
+const (
+	ModeDisable = "disable"
+	ModeEnable  = "enable"
+	ModeDelete  = "delete"
+)
+
+// Defaults of disable's safety periods.
+const (
+	DefaultQuietPeriod = 24 * time.Hour
+	DefaultObserve     = 7 * 24 * time.Hour
+)
+
+// DisableOptions is what the engineer asked disable to do.
+type DisableOptions struct {
+	KeyID       string
+	Mode        string // disable | enable | delete
+	QuietPeriod time.Duration
+	Observe     time.Duration
+	Force       bool
+	StateDir    string
+	Now         func() time.Time
+}
+
+// LastUse is the key's most recent use.
+type LastUse struct {
+	Found   bool      `json:"found"`
+	Time    time.Time `json:"time,omitzero"`
+	Service string    `json:"service,omitempty"`
+	IP      string    `json:"ip,omitempty"`
+	Source  string    `json:"source,omitempty"` // actiontrail | ram
+}
+
+// DisablePlan is a disable/enable/delete plan plus the facts shown with it.
+type DisablePlan struct {
+	*Plan
+	LastUse    LastUse   `json:"last_use"`
+	DisabledAt time.Time `json:"disabled_at,omitzero"` // from the journal
+}
+
+// PlanDisable resolves the key and builds a one-action plan, with the safety
+// rails: the key akresp runs with (never), a key used within the quiet
+// period (disable; --force), an Active key (delete: disable first), a key
+// disabled for less than the observation period (delete; --force).
+func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*DisablePlan, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.QuietPeriod == 0 {
+		o.QuietPeriod = DefaultQuietPeriod
+	}
+	if o.Observe == 0 {
+		o.Observe = DefaultObserve
+	}
+	cmd := map[string]string{ModeDisable: CmdDisable, ModeEnable: CmdEnable, ModeDelete: CmdDelete}[o.Mode]
+	if cmd == "" {
+		return nil, &InputError{Msg: fmt.Sprintf("disable %s: unknown mode %q", o.KeyID, o.Mode)}
+	}
+	now := o.Now()
+	dp := &DisablePlan{Plan: &Plan{Command: cmd, Key: KeyInfo{AccessKeyID: o.KeyID}, Forced: o.Force}}
+	p := dp.Plan
+
+	var (
+		ident    cloud.CallerIdentity
+		selfKey  string
+		owner    cloud.User
+		ownerErr error
+		info     cloud.LastUsedInfo
+		infoErr  error
+		ips      []cloud.LastUsedIP
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		ident, err = c.GetCallerIdentity(gctx)
+		if err != nil {
+			return fmt.Errorf("%s %s: who am I (sts:GetCallerIdentity): %w", cmd, o.KeyID, err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		selfKey, err = c.CredentialKeyID(gctx)
+		if err != nil {
+			return fmt.Errorf("%s %s: resolve akresp's own AccessKey: %w", cmd, o.KeyID, err)
+		}
+		return nil
+	})
+	g.Go(func() error { owner, ownerErr = c.GetUserByAccessKey(gctx, o.KeyID); return nil })
+	if o.Mode != ModeEnable {
+		g.Go(func() error { info, infoErr = c.AccessKeyLastUsedInfo(gctx, o.KeyID); return nil })
+		g.Go(func() error { ips, _ = c.AccessKeyLastUsedIPs(gctx, o.KeyID, ""); return nil })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	p.Operator = OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint(), KeyID: selfKey}
+	switch {
+	case ownerErr == nil:
+		p.Key.OwnerType, p.Key.Owner, p.Key.UserID, p.Key.UserPrincipalName = OwnerRAMUser, owner.UserName, owner.UserID, owner.UserPrincipalName
+	case errors.Is(ownerErr, cloud.ErrNotFound):
+		root, err := isRootKey(ctx, c, ident, o.KeyID, nil)
+		if err != nil {
+			return nil, err
+		}
+		if !root {
+			return nil, fmt.Errorf("%s %s: no RAM user in account %s owns this AccessKey and it is not one of the caller's root keys (IMS GetUser by UserAccessKeyId: not found)", cmd, o.KeyID, ident.AccountID)
+		}
+		p.Key.OwnerType = OwnerRoot
+	default:
+		return nil, fmt.Errorf("%s %s: find the key's owner: %w", cmd, o.KeyID, ownerErr)
+	}
+	res := &keyResource{c: c, del: c, keyID: o.KeyID, user: p.Key.Owner, delete: o.Mode == ModeDelete}
+	cur, err := res.observe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: read key status: %w", cmd, o.KeyID, err)
+	}
+	p.ObservedAt = o.Now()
+	ks := cur.(keyState)
+	p.Key.Status = ks.Status
+	if ks.Status == StatusDeleted {
+		return nil, fmt.Errorf("%s %s: the key is not among user %q's keys (deleted?)", cmd, o.KeyID, p.Key.Owner)
+	}
+
+	// Last use.
+	switch {
+	case infoErr == nil && info.Found:
+		dp.LastUse = LastUse{Found: true, Time: info.UsedAt, Service: info.ServiceName, Source: "actiontrail"}
+	default:
+		if r, ok := c.(RAMLastUsedReader); ok && p.Key.Owner != "" {
+			if t, err := r.GetAccessKeyLastUsed(ctx, p.Key.Owner, o.KeyID); err == nil && !t.IsZero() {
+				dp.LastUse = LastUse{Found: true, Time: t, Source: "ram"}
+			}
+		}
+	}
+	var newest time.Time
+	for _, ip := range ips {
+		if ip.UsedAt.After(newest) {
+			newest, dp.LastUse.IP = ip.UsedAt, ip.IP
+		}
+	}
+	if newest.After(dp.LastUse.Time) {
+		dp.LastUse.Found, dp.LastUse.Time = true, newest
+	}
+
+	// The key akresp runs with: never (disabling it cuts this session off,
+	// and nothing could re-enable it with the same credentials).
+	if selfKey != "" && selfKey == o.KeyID && o.Mode != ModeEnable {
+		p.Rails = append(p.Rails, &RailError{Rule: "self-key",
+			Detail: fmt.Sprintf("%s is the AccessKey akresp is running with; run %s from another identity (--profile)", o.KeyID, cmd)})
+		p.Forced = false
+	}
+
+	var target string
+	switch o.Mode {
+	case ModeDisable:
+		target = "Inactive"
+		if dp.LastUse.Found && now.Sub(dp.LastUse.Time) < o.QuietPeriod {
+			p.Rails = append(p.Rails, &RailError{Rule: "key-in-use",
+				Detail: fmt.Sprintf("%s was used %s ago (%s, %s%s), within the quiet period of %s; disabling a key in use breaks whatever uses it. The response plan says to rotate it instead (akresp rotate %s)",
+					o.KeyID, roundAgo(now.Sub(dp.LastUse.Time)), dp.LastUse.Time.UTC().Format(time.RFC3339), orDash(dp.LastUse.Service), ipSuffix(dp.LastUse.IP), o.QuietPeriod, o.KeyID),
+				Override: "--force"})
+		}
+	case ModeEnable:
+		target = "Active"
+	case ModeDelete:
+		target = StatusDeleted
+		if !strings.EqualFold(ks.Status, "Inactive") {
+			p.Rails = append(p.Rails, &RailError{Rule: "delete-active-key",
+				Detail: fmt.Sprintf("%s is %s; disable it first (akresp disable %s), watch for breakage for %s, then delete", o.KeyID, ks.Status, o.KeyID, o.Observe)})
+			p.Forced = false
+			break
+		}
+		dp.DisabledAt = disabledAt(o.StateDir, o.KeyID)
+		switch {
+		case !dp.DisabledAt.IsZero():
+			if now.Sub(dp.DisabledAt) < o.Observe {
+				p.Rails = append(p.Rails, &RailError{Rule: "observe-period",
+					Detail:   fmt.Sprintf("%s was disabled %s ago (%s), less than the observation period of %s; deletion cannot be rolled back by akresp", o.KeyID, roundAgo(now.Sub(dp.DisabledAt)), dp.DisabledAt.UTC().Format(time.RFC3339), o.Observe),
+					Override: "--force"})
+			}
+		case dp.LastUse.Found && now.Sub(dp.LastUse.Time) >= o.Observe:
+			p.Notes = append(p.Notes, fmt.Sprintf("no journal of when the key was disabled; it was last used %s ago, longer than the observation period", roundAgo(now.Sub(dp.LastUse.Time))))
+		case !dp.LastUse.Found:
+			p.Notes = append(p.Notes, "no journal of when the key was disabled and no recorded use")
+		default:
+			p.Rails = append(p.Rails, &RailError{Rule: "observe-period",
+				Detail:   fmt.Sprintf("no journal says when %s was disabled, and it was used %s ago, within the observation period of %s", o.KeyID, roundAgo(now.Sub(dp.LastUse.Time)), o.Observe),
+				Override: "--force"})
+		}
+	}
+	a := newAction(o.Mode+":"+o.KeyID, res, ks, keyState{KeyID: o.KeyID, User: p.Key.Owner, Status: target}, fmt.Sprintf("%s AccessKey %s", o.Mode, o.KeyID))
+	if o.Mode == ModeDelete {
+		a.Warnings = append(a.Warnings, "irreversible for akresp: deleting cannot be undone by --enable")
+	}
+	p.Actions = []*Action{a}
+	p.seal()
+	return dp, nil
+}
+
+// disabledAt finds, in the journal, when akresp last disabled the key (the
+// latest successful disable not followed by an enable).
+func disabledAt(base, keyID string) time.Time {
+	recs, _, err := journal.ReadKey(base, keyID)
+	if err != nil {
+		return time.Time{}
+	}
+	var t time.Time
+	for _, r := range recs {
+		if r.Kind != journal.KindOutcome || r.Result != journal.ResultOK {
+			continue
+		}
+		switch {
+		case r.Command == CmdDisable || (r.Command == CmdContain && r.Target == keyID && r.Action == KindKeyStatus):
+			t = r.Time
+		case r.Command == CmdEnable:
+			t = time.Time{}
+		}
+	}
+	return t
+}
+
+// RecycleBinNote says where a deleted key can still be restored, when the
+// account has an IMS recycle bin.
+func RecycleBinNote(ctx context.Context, c any, p *Plan) string {
+	rb, ok := c.(RecycleBinLister)
+	if !ok || p.Key.UserID == "" {
+		return ""
+	}
+	ks, err := rb.ListAccessKeysInRecycleBin(ctx, p.Key.UserID)
+	if err != nil {
+		return ""
+	}
+	for _, k := range ks {
+		if k.AccessKeyID == p.Key.AccessKeyID {
+			return fmt.Sprintf("%s is in the IMS AccessKey recycle bin of user %s and can be restored there (RestoreAccessKeyFromRecycleBin) until it is purged", p.Key.AccessKeyID, p.Key.Owner)
+		}
+	}
+	return ""
+}
+
+func roundAgo(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < 48*time.Hour:
+		return d.Round(time.Minute).String()
+	}
+	return fmt.Sprintf("%dd", int(d.Hours()/24))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "service unknown"
+	}
+	return s
+}
+
+func ipSuffix(ip string) string {
+	if ip == "" {
+		return ""
+	}
+	return ", from " + ip
+}

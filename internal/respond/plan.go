@@ -1,0 +1,237 @@
+package respond
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Commands recorded in the journal.
+const (
+	CmdContain     = "contain"
+	CmdContainUndo = "contain-undo"
+	CmdDisable     = "disable"
+	CmdEnable      = "enable"
+	CmdDelete      = "delete"
+)
+
+// OwnerType values.
+const (
+	OwnerRAMUser = "ram-user"
+	OwnerRoot    = "root-account"
+)
+
+// KeyInfo is what the lookups found about the key being handled.
+type KeyInfo struct {
+	AccessKeyID       string    `json:"access_key_id"`
+	OwnerType         string    `json:"owner_type"`      // ram-user | root-account
+	Owner             string    `json:"owner,omitempty"` // RAM user name; "" for root
+	UserPrincipalName string    `json:"user_principal_name,omitempty"`
+	UserID            string    `json:"user_id,omitempty"`
+	Status            string    `json:"status"` // Active | Inactive
+	Created           time.Time `json:"created,omitzero"`
+	ACL               string    `json:"network_acl,omitempty"` // current key-level ACL document, "" = none
+	AttachedPolicies  []string  `json:"attached_policies,omitempty"`
+}
+
+// OperatorInfo is who akresp runs as (sts:GetCallerIdentity) and where its
+// calls go. It is shown before any change and written to the journal.
+type OperatorInfo struct {
+	AccountID    string `json:"account_id"`
+	Arn          string `json:"arn"`
+	IdentityType string `json:"identity_type"`
+	Endpoint     string `json:"endpoint"`
+	KeyID        string `json:"-"` // the AccessKey akresp runs with (for the self rail)
+}
+
+// Caller is one source that used the key recently (from the audit).
+type Caller struct {
+	IP        netip.Addr `json:"ip"`
+	FirstSeen time.Time  `json:"first_seen,omitzero"`
+	LastSeen  time.Time  `json:"last_seen,omitzero"`
+	Count     int        `json:"count"`
+	Flagged   bool       `json:"flagged"` // the audit thinks this is the attacker
+}
+
+// CreatedIdentity is something the key created or changed, per its events.
+type CreatedIdentity struct {
+	Kind      string    `json:"kind"` // user | access_key | login_profile | role | policy_attachment
+	Name      string    `json:"name"`
+	User      string    `json:"user,omitempty"`
+	EventName string    `json:"event_name,omitempty"`
+	EventTime time.Time `json:"event_time,omitzero"`
+	// Current is the identity's state now ("exists", "Active", "Inactive",
+	// "deleted", "unknown: ..."), filled by the plan's lookups.
+	Current string `json:"current"`
+}
+
+// Evidence is what the audit of the key contributes to a containment plan.
+// The CLI fills it from audit.Investigate; nil is allowed (no replay, no
+// created identities, no trusted IPs).
+type Evidence struct {
+	OwnerType        string // root-account when events say so
+	Callers          []Caller
+	SuggestedTrusted []netip.Prefix
+	Created          []CreatedIdentity
+	InUse            bool // the audit's verdict says the key is in production use
+}
+
+// CallerImpact is the replay of one recent caller against the proposed ACL.
+type CallerImpact struct {
+	Caller
+	CutOff bool `json:"cut_off"`
+}
+
+// BlastRadius lists which recent callers the proposed ACL would cut off.
+type BlastRadius struct {
+	Callers      []CallerImpact `json:"callers"`
+	CutOff       int            `json:"cut_off"`
+	Recent       int            `json:"recent_legitimate"`         // non-flagged callers in the last 24h
+	RecentCutOff int            `json:"recent_legitimate_cut_off"` // of which cut off
+}
+
+// Plan is an ordered list of actions with the facts they were built from.
+type Plan struct {
+	Command    string            `json:"command"`
+	Key        KeyInfo           `json:"key"`
+	Operator   OperatorInfo      `json:"operator"`
+	ObservedAt time.Time         `json:"observed_at"`
+	Actions    []*Action         `json:"actions"`
+	Blast      *BlastRadius      `json:"blast_radius,omitempty"`
+	Created    []CreatedIdentity `json:"created_identities,omitempty"`
+	Notes      []string          `json:"notes,omitempty"`
+	Rails      []*RailError      `json:"safety_rails,omitempty"`
+	// Diagnostics are problems met while planning that do not stop it.
+	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
+	Hash        string       `json:"plan_hash"`
+	Forced      bool         `json:"forced,omitempty"`
+}
+
+// Changes is the number of actions that would change something.
+func (p *Plan) Changes() int {
+	n := 0
+	for _, a := range p.Actions {
+		if !a.Noop {
+			n++
+		}
+	}
+	return n
+}
+
+// Blocked returns the first safety rail that refuses this plan, or nil.
+func (p *Plan) Blocked() *RailError {
+	if p.Forced || len(p.Rails) == 0 {
+		return nil
+	}
+	return p.Rails[0]
+}
+
+// Action returns the action with the given id, or nil.
+func (p *Plan) Action(id string) *Action {
+	for _, a := range p.Actions {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
+// seal computes the plan hash over what the plan would change.
+func (p *Plan) seal() {
+	type hashed struct {
+		ID, Kind, Target string
+		Before, After    json.RawMessage
+		Noop             bool
+	}
+	hs := make([]hashed, 0, len(p.Actions))
+	for _, a := range p.Actions {
+		hs = append(hs, hashed{a.ID, a.Kind, a.Target, a.Before, a.After, a.Noop})
+	}
+	b, _ := json.Marshal(struct {
+		Command string
+		KeyID   string
+		Actions []hashed
+	}{p.Command, p.Key.AccessKeyID, hs})
+	sum := sha256.Sum256(b)
+	p.Hash = hex.EncodeToString(sum[:8])
+}
+
+// RailError is a refusal by a safety rail (exit code 4). Override names the
+// flag that lifts it, "" when nothing does.
+type RailError struct {
+	Rule     string `json:"rule"`
+	Detail   string `json:"detail"`
+	Override string `json:"override,omitempty"`
+}
+
+func (e *RailError) Error() string {
+	if e.Override == "" {
+		return fmt.Sprintf("refused (%s): %s", e.Rule, e.Detail)
+	}
+	return fmt.Sprintf("refused (%s): %s; pass %s if you mean it", e.Rule, e.Detail, e.Override)
+}
+
+// ExitCode makes a rail refusal exit 4.
+func (e *RailError) ExitCode() int { return 4 }
+
+// DriftError reports that live state no longer matches what the plan
+// observed (exit code 4).
+type DriftError struct {
+	ActionID string
+	Target   string
+	Observed string
+	Now      string
+}
+
+func (e *DriftError) Error() string {
+	return fmt.Sprintf("%s %s: state drifted since the plan (planned from %s, now %s); re-run to plan again", e.ActionID, e.Target, e.Observed, e.Now)
+}
+
+// ExitCode makes drift a safety refusal (exit 4).
+func (e *DriftError) ExitCode() int { return 4 }
+
+// PartialError reports actions that failed (exit code 1) with the command
+// that retries them.
+type PartialError struct {
+	Command string
+	KeyID   string
+	Failed  []string // "action-id target: error"
+	Retry   string
+	Journal string
+}
+
+func (e *PartialError) Error() string {
+	msg := fmt.Sprintf("%s %s: %d action(s) failed: %s", e.Command, e.KeyID, len(e.Failed), joinSemi(e.Failed))
+	if e.Retry != "" {
+		msg += "; retry with: " + e.Retry
+	}
+	if e.Journal != "" {
+		msg += " (journal " + e.Journal + ")"
+	}
+	return msg
+}
+
+// ExitCode makes a partial failure exit 1.
+func (e *PartialError) ExitCode() int { return 1 }
+
+// InputError is a problem with what the user asked for (exit code 2).
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// ExitCode makes an input problem a usage error.
+func (e *InputError) ExitCode() int { return 2 }
+
+func joinSemi(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += "; "
+		}
+		out += x
+	}
+	return out
+}
