@@ -33,4 +33,14 @@
 // 22), are marked in the code with "guess" and are configurable where they
 // matter: the AccessKey network-policy denial code (Options.ACLDenyCode,
 // default Forbidden.AccessKeyPolicy / HTTP 403) is one.
+//
+// Known differences from the real service, on purpose or for lack of
+// facts: events and last-used data appear at once (ActionTrail has a ~10
+// minute ingestion delay and refreshes last-used data hourly); every call is
+// "public" (there are no VPC endpoints, so VPCWhiteList statements never
+// admit a lab call); an Inactive network policy with no statements is stored
+// as "no policy" (the documented way to remove one; the real representation
+// is unknown); ECS instances, trails and SMS are not modelled as resources,
+// so generic ECS/RDS/Dysms actions succeed when authorised and are only
+// recorded; RPC-style APIs only (no ROA).
 package lab
