@@ -141,8 +141,13 @@ func (b *builder) risks() {
 
 	if live != nil && live.OtherKeysKnown {
 		var act []string
+		// The rotation's own new key is the fix, not a second exposure.
+		rotated := ""
+		if b.in.Rotation != nil {
+			rotated = b.in.Rotation.NewKeyID
+		}
 		for _, k := range live.OtherKeys {
-			if k.Status == "Active" && !b.isCreatedKey(k.AccessKeyID) {
+			if k.Status == "Active" && !b.isCreatedKey(k.AccessKeyID) && k.AccessKeyID != rotated {
 				act = append(act, k.AccessKeyID)
 			}
 		}

@@ -154,6 +154,9 @@ func TestBuildRisks(t *testing.T) {
 			in.Live.Console.MFAEnabled = true
 			in.Live.OtherKeys = []OtherKey{{AccessKeyID: "LTAI5tSVCBACKUP00000001", Status: "Active"}} // the attacker's, already listed
 		}, absent: []string{"owner-no-mfa", "owner-other-keys"}},
+		{name: "the rotation's new key is not another exposure", mod: func(in *Input) {
+			in.Rotation = &rotate.State{KeyID: fxKey, Step: rotate.StepVerified, NewKeyID: in.Live.OtherKeys[0].AccessKeyID}
+		}, absent: []string{"owner-other-keys"}},
 		{name: "pending intent", mod: func(in *Input) {
 			in.Journal = append(in.Journal, rec(fxLeak.Add(6*time.Hour), journal.KindIntent, "disable", "dis-run", "set-key-status", fxKey, ""))
 		}, want: []string{"journal-pending"}},
