@@ -1,0 +1,166 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/cloud/slsq"
+	"github.com/akresp/akresp/internal/lab"
+	"github.com/akresp/akresp/internal/lab/slsemu"
+	"github.com/akresp/akresp/internal/redact"
+)
+
+const (
+	slsAK     = "LTAI5tSLSLAB000000000001"
+	slsSecret = "sls-lab-secret-0123456789abcdef"
+)
+
+var slsTarget = slsq.Target{Project: "trail-proj", Logstore: "actiontrail_leak"}
+
+// startSLS serves the lab's recorded events from an SLS logstore.
+func startSLS(t *testing.T, events []lab.Event, faults slsemu.Faults) (*slsemu.Server, *slsq.Client) {
+	t.Helper()
+	srv, err := slsemu.New(slsemu.Options{Credentials: map[string]string{slsAK: slsSecret}, Faults: faults})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	if err := srv.CreateLogstore(slsemu.LogstoreSpec{Project: slsTarget.Project, Name: slsTarget.Logstore}); err != nil {
+		t.Fatal(err)
+	}
+	rows := make([]slsemu.Row, 0, len(events))
+	for _, ev := range events {
+		rows = append(rows, slsemu.Row{Time: ev.Time.Unix(), Event: ev.MarshalRaw()})
+	}
+	if err := srv.Append(context.Background(), slsTarget.Project, slsTarget.Logstore, rows); err != nil {
+		t.Fatal(err)
+	}
+	c, err := slsq.New(slsq.Config{
+		Endpoint:        "cn-hangzhou.log.aliyuncs.com",
+		AccessKeyID:     slsAK,
+		AccessKeySecret: redact.Secret(slsSecret),
+		HTTPClient:      &http.Client{Transport: &http.Transport{DialContext: srv.DialContext}, Timeout: 30 * time.Second},
+		Backoff:         func(int) time.Duration { return time.Millisecond },
+		UserAgent:       "akresp/test",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return srv, c
+}
+
+type findingSum struct {
+	ID       string
+	Severity audit.Severity
+	Count    int
+	Evidence []string
+}
+
+func summariseFindings(r *audit.Result) []findingSum {
+	var out []findingSum
+	for _, f := range r.Findings {
+		s := findingSum{ID: f.ID, Severity: f.Severity, Count: f.Count}
+		for _, e := range f.Evidence {
+			s.Evidence = append(s.Evidence, e.EventID)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestSLSEqualsOnline: the builtin:leak key audited by push-down to the
+// lab's SLS logstore gives the findings LookupEvents gives, also when SLS
+// answers Incomplete and a scan cap forces window splitting.
+func TestSLSEqualsOnline(t *testing.T) {
+	env := startLab(t, "builtin:leak", lab.Options{})
+	leaked := env.info.Notes["leaked_key_id"]
+	admin := env.clients(t, "admin", cloud.Config{})
+	now := time.Now()
+	since := now.Add(-89 * 24 * time.Hour)
+	online, err := audit.Investigate(context.Background(), admin, audit.InvestigateOptions{
+		Engine: audit.Options{KeyID: leaked, Now: now}, Online: true, Since: since, Until: now,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := summariseFindings(online)
+	if len(want) == 0 {
+		t.Fatal("online audit found nothing; the comparison would prove nothing")
+	}
+	events := env.srv.Events()
+
+	for _, tc := range []struct {
+		name      string
+		faults    slsemu.Faults
+		minSplits int
+	}{
+		{"clean", slsemu.Faults{}, 0},
+		{"incomplete twice", slsemu.Faults{IncompleteFirst: 2}, 0},
+		{"scan cap", slsemu.Faults{ScanCap: 40}, 1},
+		{"quota then busy", slsemu.Faults{QuotaFirst: 2}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, c := startSLS(t, events, tc.faults)
+			got, rep, err := audit.InvestigateSLS(context.Background(), admin, c, audit.SLSOptions{
+				Investigate: audit.InvestigateOptions{Engine: audit.Options{KeyID: leaked, Now: now}, Online: true, Since: since, Until: now},
+				Target:      slsTarget,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, summariseFindings(got)); diff != "" {
+				t.Errorf("SLS findings differ from online (-online +sls):\n%s", diff)
+			}
+			if got.Verdict.Status != online.Verdict.Status || !slices.Equal(got.Verdict.SuggestedTrustedCIDRs, online.Verdict.SuggestedTrustedCIDRs) {
+				t.Errorf("verdict %s %v, online %s %v", got.Verdict.Status, got.Verdict.SuggestedTrustedCIDRs, online.Verdict.Status, online.Verdict.SuggestedTrustedCIDRs)
+			}
+			if got.Window.Events != online.Window.Events || rep.Events != int64(online.Window.Events) {
+				t.Errorf("events: sls engine %d, Q5 %d, online %d", got.Window.Events, rep.Events, online.Window.Events)
+			}
+			if rep.GroupedEvents == 0 || rep.RawEvents == 0 {
+				t.Errorf("expected both whole and grouped events, got raw %d grouped %d", rep.RawEvents, rep.GroupedEvents)
+			}
+			splits := 0
+			for _, q := range rep.Queries {
+				splits += q.Splits
+			}
+			if splits < tc.minSplits {
+				t.Errorf("splits %d, want at least %d", splits, tc.minSplits)
+			}
+			if st := srv.Stats(); tc.faults.IncompleteFirst > 0 && st.Incomplete == 0 {
+				t.Errorf("no Incomplete answer was served: %+v", st)
+			}
+		})
+	}
+}
+
+// TestSLSIncompleteFails: a window that stays Incomplete at one minute
+// fails the audit and names the window.
+func TestSLSIncompleteFails(t *testing.T) {
+	env := startLab(t, "builtin:leak", lab.Options{})
+	leaked := env.info.Notes["leaked_key_id"]
+	now := time.Now()
+	_, c := startSLS(t, env.srv.Events(), slsemu.Faults{ScanCap: 1})
+	_, _, err := audit.InvestigateSLS(context.Background(), nil, c, audit.SLSOptions{
+		Investigate: audit.InvestigateOptions{Engine: audit.Options{KeyID: leaked, Now: now}, Since: now.Add(-89 * 24 * time.Hour), Until: now},
+		Target:      slsTarget,
+	})
+	var ie *audit.SLSIncompleteError
+	if !errors.As(err, &ie) || len(ie.Missing) == 0 {
+		t.Fatalf("want an SLSIncompleteError naming windows, got %v", err)
+	}
+	for _, w := range ie.Missing {
+		if w.To-w.From > 120 {
+			t.Errorf("missing window %s was not split down to about a minute", w)
+		}
+	}
+}
