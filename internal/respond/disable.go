@@ -116,7 +116,7 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 			return nil, err
 		}
 		if !root {
-			return nil, fmt.Errorf("%s %s: no RAM user in account %s owns this AccessKey and it is not one of the caller's root keys (IMS GetUser by UserAccessKeyId: not found)", cmd, o.KeyID, ident.AccountID)
+			return nil, fmt.Errorf("%s %s: no RAM user in account %s owns this AccessKey and it is not one of the caller's root keys (%w); check the key ID and that --profile is in the key's account", cmd, o.KeyID, ident.AccountID, ownerErr)
 		}
 		p.Key.OwnerType = OwnerRoot
 	default:
