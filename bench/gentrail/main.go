@@ -10,7 +10,14 @@
 // (-leaked, default LTAI5tLEAKEDbenchKEY0001) that is used rarely from
 // foreign IPs for enumeration and persistence. Events are 1-2 KB each.
 //
+// With -single every event belongs to the leaked key: one busy service key
+// calling the usual mix of APIs from three office/server addresses, and an
+// attack burst (two hours at 80% of -span, a quarter of those events from
+// foreign IPs: enumeration, persistence, cost abuse). That is the worst
+// case for the audit: every event goes through every rule.
+//
 //	go run ./bench/gentrail -n 1000000 -files 100 -out /tmp/trails
+//	go run ./bench/gentrail -n 1000000 -files 100 -single -out /tmp/single
 package main
 
 import (
@@ -36,6 +43,7 @@ func main() {
 		leaked = flag.String("leaked", "LTAI5tLEAKEDbenchKEY0001", "AccessKey ID of the leaked key")
 		start  = flag.String("start", "2026-01-01T00:00:00Z", "time of the first event (RFC 3339)")
 		span   = flag.Duration("span", 30*24*time.Hour, "time the events cover")
+		single = flag.Bool("single", false, "every event is the leaked key's: a busy key's office traffic plus an attack burst")
 	)
 	flag.Parse()
 	t0, err := time.Parse(time.RFC3339, *start)
@@ -46,6 +54,11 @@ func main() {
 		fail(fmt.Errorf("-n must be >= 0 and -files >= 1"))
 	}
 	g := newGen(*seed, *leaked)
+	if *single {
+		g.single = true
+		g.burstFrom = t0.UTC().Add(*span * 8 / 10)
+		g.burstTo = g.burstFrom.Add(2 * time.Hour)
+	}
 	if err := g.write(*out, *n, *files, t0.UTC(), *span); err != nil {
 		fail(err)
 	}
@@ -78,6 +91,12 @@ type gen struct {
 	actions []action
 	total   int
 	regions []string
+
+	// -single: every event is the leaked key's; office is its normal use
+	// and [burstFrom, burstTo) the attack.
+	single             bool
+	office             user
+	burstFrom, burstTo time.Time
 }
 
 func newGen(seed uint64, leakedKey string) *gen {
@@ -111,6 +130,8 @@ func newGen(seed uint64, leakedKey string) *gen {
 	)
 	g.leaked = user{name: "ci-deploy", id: "2999000000001234", key: leakedKey, kind: "ram-user", agent: "python-requests/2.31.0",
 		ips: []string{"45.146.164.110", "185.220.101.4", "91.92.109.66"}}
+	g.office = user{name: g.leaked.name, id: g.leaked.id, key: leakedKey, kind: "ram-user", agent: agents[0],
+		ips: []string{"203.0.113.10", "203.0.113.11", "10.12.0.7"}}
 
 	id := func(prefix string, n int) func(g *gen) string {
 		return func(g *gen) string { return fmt.Sprintf("%s%0*x", prefix, n, g.r.Uint64()&(1<<(4*min(n, 15))-1)) }
@@ -230,7 +251,11 @@ func (g *gen) event(t time.Time) event {
 	var svc, ver, name, host string
 	var global bool
 	var params map[string]any
-	if g.r.IntN(2000) == 0 { // the leaked key: rare, foreign, hostile
+	hostile := g.r.IntN(2000) == 0 // the leaked key: rare, foreign, hostile
+	if g.single {
+		hostile = !t.Before(g.burstFrom) && t.Before(g.burstTo) && g.r.IntN(4) == 0
+	}
+	if hostile {
 		u = g.leaked
 		a := leakedActions[g.r.IntN(len(leakedActions))]
 		svc, ver, name, host = a.service, a.version, a.name, a.host
@@ -244,6 +269,9 @@ func (g *gen) event(t time.Time) event {
 		}
 	} else {
 		u = g.users[g.r.IntN(len(g.users))]
+		if g.single {
+			u = g.office
+		}
 		w := g.r.IntN(g.total)
 		var a action
 		for _, a = range g.actions {

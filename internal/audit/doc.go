@@ -1,6 +1,8 @@
-// Package audit owns the audit of an AccessKey: the normalised event model
-// (Event), every reader of ActionTrail events and data-plane logs, and the
-// findings engine (rules, baseline, verdict) that turns events into findings.
+// Package audit owns the audit of AccessKeys: the normalised event model
+// (Event), every reader of ActionTrail events and data-plane logs, the
+// findings engine (rules, baseline, verdict), the renderers of its results,
+// the online investigation of one key (Investigate) and the idle-key sweep of
+// a whole account (Sweep).
 //
 // Readers (event.go, parse.go, readers.go, ossfmt.go, slsfmt.go):
 //
@@ -19,7 +21,35 @@
 // ReadOptions.Strict). The accepted formats are documented in
 // docs/trail-formats.md.
 //
-// The package must not import internal/cli, cobra or any printing package,
-// nor the Alibaba Cloud SDKs or credentials-go (those stay in internal/cloud,
-// which feeds LookupEvents pages in as raw JSON), nor internal/lab.
+// Engine (engine.go, rules*.go, catalogue.go, baseline.go, verdict.go,
+// result.go): NewEngine, Engine.Add and Engine.Result turn a stream of
+// events into a Result (facts, window, sources, services, resources,
+// findings with evidence, created identities, verdict with next steps and
+// suggested trusted CIDRs) keeping aggregates, not events, so memory does
+// not grow with the input. The rules are those of
+// /work/shared/reference/detection-catalogue.md; docs/rules.md lists them.
+//
+// Renderers (render.go): the Result as a table, markdown or JSON, for
+// `akresp audit` and the incident report.
+//
+// Investigate (investigate.go) audits one key: its facts (owner, status,
+// age, last use from IMS, RAM, STS and ActionTrail's GetAccessKeyLastUsed*)
+// read concurrently with its LookupEvents pages, plus any offline inputs,
+// through one engine. `akresp audit` and `akresp contain` both use it, so
+// they see the same facts and findings. InvestigateSLS (sls.go) does the
+// same from an SLS logstore with push-down queries.
+//
+// Sweep (sweep.go) examines every RAM user's keys (or the IMS credential
+// report) for idle, unrotated and unused keys and console users without
+// MFA, with bounded parallelism that keeps to each API's quota.
+//
+// It talks to the cloud only through the small interfaces in interfaces.go
+// (*cloud.Clients satisfies them; tests use fakes and the lab). It may
+// import internal/cloud (for those interfaces and its plain types),
+// internal/redact, internal/cloud/slsq (sls.go), klauspost/compress (the
+// readers' gzip) and tablewriter with go-runewidth (render.go only). It
+// must not import internal/cli, cobra or any other printing package, the
+// Alibaba Cloud SDKs or credentials-go (those stay in internal/cloud, which
+// feeds LookupEvents pages in as raw JSON), internal/respond,
+// internal/report or internal/lab.
 package audit

@@ -25,6 +25,9 @@ const (
 	// maxLastUsedProducts bounds the per-service GetAccessKeyLastUsed*
 	// calls (IPs, resources) made for one key.
 	maxLastUsedProducts = 20
+	// lastUsedConcurrency bounds the services whose IPs and resources are
+	// read at once (two calls each; the clients keep to each API's quota).
+	lastUsedConcurrency = 8
 	// maxProblemDiagnostics bounds the per-record reading problems copied
 	// into Result.Diagnostics; the rest are summarised in one more.
 	maxProblemDiagnostics = 50
@@ -121,27 +124,48 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		progress = func(string) {}
 	}
 
-	var diags []Diagnostic
-	var extraResources []ResourceSummary
-	if opts.Online {
-		progress("reading the key's facts")
-		f := factFinder{c: c, keyID: keyID, now: now}
-		f.run(ctx)
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("audit %s: %w", masked, err)
-		}
-		// Facts the caller set win over what the cloud says.
-		eo.Facts = mergeFacts(eo.Facts, f.facts)
-		diags = append(diags, f.diags...)
-		extraResources = f.resources
-	} else if eo.Facts.AccessKeyID == "" {
+	if !opts.Online && eo.Facts.AccessKeyID == "" {
 		eo.Facts.AccessKeyID = keyID
 	}
-
 	eng := NewEngine(eo)
-	for _, d := range diags {
-		eng.AddDiagnostic(d)
+
+	// Online, the key's facts are read while LookupEvents pages through
+	// the events: neither waits for the other (a contain run awaits this
+	// audit, so every sequential round trip here is one there).
+	var (
+		facts          *factFinder
+		factsDone      chan struct{}
+		extraResources []ResourceSummary
+	)
+	if opts.Online {
+		progress("reading the key's facts")
+		facts = &factFinder{c: c, keyID: keyID, now: now}
+		factsDone = make(chan struct{})
+		go func() {
+			defer close(factsDone)
+			facts.run(ctx)
+		}()
 	}
+	// awaitFacts merges the facts into the engine's options (facts the
+	// caller set win over what the cloud says) and records the fact-finding
+	// diagnostics ahead of any reading problem.
+	awaitFacts := func() {
+		if facts == nil {
+			return
+		}
+		<-factsDone
+		eng.opts.Facts = mergeFacts(eng.opts.Facts, facts.facts)
+		extraResources = facts.resources
+		for _, d := range facts.diags {
+			eng.AddDiagnostic(d)
+		}
+		facts = nil
+	}
+	defer func() {
+		if factsDone != nil {
+			<-factsDone // never leave the fact finder running past the call
+		}
+	}()
 
 	// Online events first; offline records of the same events (an OSS
 	// trail delivery of the same days) are skipped by event ID.
@@ -151,12 +175,16 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 			seen = map[string]struct{}{}
 		}
 		n, items := 0, 0
+		eventOwnerType := "" // userIdentity.type of the key's own events
 		var pageProblems []Problem
 		q := cloud.LookupQuery{AttributeKey: "EventAccessKeyId", AttributeValue: keyID, Start: lookSince, End: lookUntil, PageSize: lookupPageSize}
 		err := c.LookupEvents(ctx, q, func(page []json.RawMessage) error {
 			perr := ReadLookupPage(page, func(ev *Event) error {
 				if seen != nil && ev.ID != "" {
 					seen[ev.ID] = struct{}{}
+				}
+				if ev.AccessKeyID == keyID && (ev.UserType == "root-account" || ev.UserType == "ram-user") {
+					eventOwnerType = ev.UserType
 				}
 				eng.Add(ev)
 				n++
@@ -183,8 +211,20 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 			if errors.As(err, &pe) {
 				return nil, fmt.Errorf("audit %s: LookupEvents returned an unreadable event (strict): %w", masked, err)
 			}
+			if cerr := ctx.Err(); cerr != nil {
+				return nil, fmt.Errorf("audit %s: %w", masked, cerr)
+			}
 			return nil, fmt.Errorf("audit %s: read the key's events from ActionTrail (LookupEvents %s to %s): %w",
 				masked, lookSince.UTC().Format(time.RFC3339), lookUntil.UTC().Format(time.RFC3339), err)
+		}
+		awaitFacts()
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("audit %s: %w", masked, err)
+		}
+		// When neither IMS nor the AccessKey audit could tell who owns the
+		// key, its own events can: userIdentity.type names the account type.
+		if f := &eng.opts.Facts; (f.OwnerType == "" || f.OwnerType == "unknown") && eventOwnerType != "" {
+			f.OwnerType = eventOwnerType
 		}
 		addProblems(eng, pageProblems, 0)
 	}
@@ -368,11 +408,11 @@ func (f *factFinder) run(ctx context.Context) {
 	var wg sync.WaitGroup
 	var info cloud.LastUsedInfo
 	var infoErr error
+	// Three independent chains: the owner (IMS, STS, RAM), the last use,
+	// and the services used with their source IPs and resources.
 	wg.Go(func() { f.owner(ctx) })
 	wg.Go(func() { info, infoErr = f.c.AccessKeyLastUsedInfo(ctx, f.keyID) })
-	var products []cloud.LastUsedProduct
-	var prodErr error
-	wg.Go(func() { products, prodErr = f.c.AccessKeyLastUsedProducts(ctx, f.keyID) })
+	wg.Go(func() { f.usage(ctx) })
 	wg.Wait()
 
 	switch {
@@ -407,7 +447,12 @@ func (f *factFinder) run(ctx context.Context) {
 			f.facts.LastUsed = t.UTC()
 		}
 	}
+}
 
+// usage reads the services the key used (GetAccessKeyLastUsedProducts),
+// then each service's source IPs and resources, the most recent first.
+func (f *factFinder) usage(ctx context.Context) {
+	products, prodErr := f.c.AccessKeyLastUsedProducts(ctx, f.keyID)
 	if prodErr != nil {
 		f.diag("warning", "actiontrail:GetAccessKeyLastUsedProducts", "could not list the services the key used", prodErr)
 		return
@@ -433,16 +478,24 @@ func (f *factFinder) run(ctx context.Context) {
 		at time.Time
 	}
 	var ips []ipUse
-	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, lastUsedConcurrency)
 	for _, svc := range services {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			// The service's IPs and resources are independent reads.
+			var (
+				res  []cloud.LastUsedResource
+				rerr error
+				rw   sync.WaitGroup
+			)
+			rw.Go(func() { res, rerr = f.c.AccessKeyLastUsedResources(ctx, f.keyID, svc) })
 			list, err := f.c.AccessKeyLastUsedIPs(ctx, f.keyID, svc)
+			rw.Wait()
 			if err != nil {
 				f.diag("warning", "actiontrail:GetAccessKeyLastUsedIps", "could not list the source IPs of service "+svc, err)
 			}
-			res, rerr := f.c.AccessKeyLastUsedResources(ctx, f.keyID, svc)
 			if rerr != nil {
 				f.diag("warning", "actiontrail:GetAccessKeyLastUsedResources", "could not list the resources of service "+svc, rerr)
 			}
@@ -479,12 +532,26 @@ func (f *factFinder) run(ctx context.Context) {
 // STS GetCallerIdentity and, when the caller is the root account, its own
 // key list.
 func (f *factFinder) owner(ctx context.Context) {
+	// Both branches need the caller's identity (the account ID; whether
+	// akresp runs as the root account): ask for it alongside IMS.
+	var (
+		id   cloud.CallerIdentity
+		cerr error
+		wg   sync.WaitGroup
+	)
+	wg.Go(func() { id, cerr = f.c.GetCallerIdentity(ctx) })
 	u, err := f.c.GetUserByAccessKey(ctx, f.keyID)
 	if err == nil && u.UserName != "" {
 		f.mu.Lock()
 		f.facts.Owner, f.facts.OwnerType = u.UserName, "ram-user"
 		f.mu.Unlock()
 		keys, kerr := f.c.ListAccessKeys(ctx, u.UserName)
+		wg.Wait()
+		if cerr == nil {
+			f.mu.Lock()
+			f.facts.AccountID = cmp.Or(f.facts.AccountID, id.AccountID)
+			f.mu.Unlock()
+		}
 		if kerr != nil {
 			f.diag("warning", "ram:ListAccessKeys", "could not read the key's status and creation date", kerr)
 			return
@@ -492,17 +559,12 @@ func (f *factFinder) owner(ctx context.Context) {
 		if !f.setKey(keys) {
 			f.diag("warning", "ram:ListAccessKeys", "user "+u.UserName+" does not list the key (deleted since?)", nil)
 		}
-		if id, cerr := f.c.GetCallerIdentity(ctx); cerr == nil {
-			f.mu.Lock()
-			f.facts.AccountID = cmp.Or(f.facts.AccountID, id.AccountID)
-			f.mu.Unlock()
-		}
 		return
 	}
 	if err != nil && !errors.Is(err, cloud.ErrNotFound) {
 		f.diag("warning", "ims:GetUser", "could not find the key's owner", err)
 	}
-	id, cerr := f.c.GetCallerIdentity(ctx)
+	wg.Wait()
 	if cerr != nil {
 		f.diag("warning", "sts:GetCallerIdentity", "could not tell whether the key belongs to the root account", cerr)
 		return

@@ -18,7 +18,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/akresp/akresp/internal/audit"
-	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
@@ -32,10 +31,12 @@ const (
 )
 
 // ContainCloud is what `akresp contain` needs from the cloud: respond's
-// interfaces plus ActionTrail's event lookup for the key's recent callers.
+// interfaces plus what the audit of the key reads (ActionTrail's events and
+// the key's last-use facts), so contain and `akresp audit` see the same
+// facts and findings.
 type ContainCloud interface {
 	respond.ContainCloud
-	LookupEvents(ctx context.Context, q cloud.LookupQuery, page func(events []json.RawMessage) error) error
+	audit.Cloud
 }
 
 // ContainOptions holds the dependencies and flags of `akresp contain`.
@@ -49,6 +50,7 @@ type ContainOptions struct {
 	Backend func(ctx context.Context) (ContainCloud, error)
 
 	KeyID            string
+	User             string
 	AllowIPs         []string
 	AllowVPCs        []string
 	DenyPublic       bool
@@ -91,6 +93,9 @@ journals every call under --state-dir, and verifies the result.
   4. identities the key created; --contain-created denies created users and
      disables created keys
 
+--user names the owner when you know it (from akresp audit): with its
+UserPrincipalName every lookup runs in one round; IMS must still confirm it.
+
 Re-running on a contained key changes nothing; a run that was interrupted is
 completed by running it again. --status shows the current containment; --undo
 restores the exact previous state from the journal (keys the leaked key
@@ -130,6 +135,7 @@ ACL that cuts off every legitimate caller of the last 24 hours.`,
 	fl.StringVar(&opts.LeakTime, "leak-time", "", "when the key leaked (RFC 3339); splits trusted history from suspect use")
 	fl.DurationVar(&opts.Lookback, "lookback", 7*24*time.Hour, "how far back to read the key's events for callers and created identities (max 90 days)")
 	fl.BoolVar(&opts.NoAudit, "no-audit", false, "skip reading the key's events: no caller replay, no created identities")
+	fl.StringVar(&opts.User, "user", "", "the key's owner if you know it: RAM user `NAME` or NAME@ALIAS.onaliyun.com (its UserPrincipalName: one lookup round fewer); IMS must confirm it")
 	fl.StringVar(&opts.PolicyName, "policy-name", respond.DefaultPolicyName, "name of the deny-high-risk custom policy")
 	fl.StringSliceVar(&opts.DenyActions, "deny-action", nil, "extra `product:Action` patterns to deny (repeatable)")
 	fl.BoolVar(&opts.NoDenyPolicy, "no-deny-policy", false, "do not create or attach the deny-high-risk policy")
@@ -180,8 +186,14 @@ func validateContain(o *ContainOptions) error {
 	if o.DenyPublic && (len(o.AllowIPs) > 0 || o.TrustedFromAudit) {
 		return UsageErrorf("--deny-public blocks every public source; it contradicts --allow-ip and --trusted-from-audit")
 	}
+	if o.User != "" {
+		name, dom, hasDom := strings.Cut(o.User, "@")
+		if name == "" || len(name) > 64 || hasDom && (dom == "" || strings.ContainsAny(dom, "@ ")) || strings.ContainsAny(name, " /\t") {
+			return UsageErrorf("--user %q: want a RAM user name or its UserPrincipalName (name@alias.onaliyun.com)", o.User)
+		}
+	}
 	if o.Status || o.Undo {
-		if len(o.AllowIPs)+len(o.AllowVPCs) > 0 || o.DenyPublic || o.TrustedFromAudit || o.RequireMFA || o.ContainCreated || len(o.DenyActions) > 0 || o.NoDenyPolicy {
+		if o.User != "" || len(o.AllowIPs)+len(o.AllowVPCs) > 0 || o.DenyPublic || o.TrustedFromAudit || o.RequireMFA || o.ContainCreated || len(o.DenyActions) > 0 || o.NoDenyPolicy {
 			return UsageErrorf("--status and --undo take no containment flags")
 		}
 		return nil
@@ -276,7 +288,7 @@ func runContain(ctx context.Context, o *ContainOptions) error {
 			KeyID: o.KeyID, ACL: respond.ACLRequest{AllowIPs: o.AllowIPs, AllowVPCs: o.AllowVPCs, DenyPublic: o.DenyPublic},
 			TrustedFromAudit: o.TrustedFromAudit, NoDenyPolicy: o.NoDenyPolicy, PolicyName: o.PolicyName,
 			ExtraActions: o.DenyActions, RequireMFA: o.RequireMFA, ContainCreated: o.ContainCreated,
-			Force: o.Force, EvidenceFunc: evf, Now: o.Now,
+			Force: o.Force, EvidenceFunc: evf, User: o.User, Now: o.Now,
 		})
 	}
 	if err != nil {
@@ -347,43 +359,36 @@ func secondInterrupt(ctx context.Context) (context.Context, func()) {
 	return hard, func() { signal.Stop(ch); close(done); cancel() }
 }
 
-// collectEvidence reads the key's ActionTrail events over --lookback and
-// runs the audit engine: recent callers (flagged or not), sources trusted
-// before the leak, identities the key created.
+// collectEvidence audits the key online (audit.Investigate over --lookback,
+// reaching back 14 days before --leak-time for a baseline; at most the 90
+// days ActionTrail keeps): the same facts, findings, suggested trusted
+// CIDRs and created identities as `akresp audit`. PlanContain runs it
+// alongside its own lookups.
 func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*respond.Evidence, error) {
 	now := o.Now()
 	since := now.Add(-o.Lookback)
 	if !o.leakTime.IsZero() && o.leakTime.Add(-14*24*time.Hour).Before(since) {
 		since = o.leakTime.Add(-14 * 24 * time.Hour) // a baseline before the leak
 	}
-	if min := now.Add(-90 * 24 * time.Hour); since.Before(min) {
+	if min := now.Add(-audit.LookupRetention); since.Before(min) {
 		since = min
 	}
-	eng := audit.NewEngine(audit.Options{KeyID: o.KeyID, Now: now, Since: since, Until: now, LeakTime: o.leakTime})
-	ownerType := ""
-	err := c.LookupEvents(ctx, cloud.LookupQuery{AttributeKey: "EventAccessKeyId", AttributeValue: o.KeyID, Start: since, End: now},
-		func(page []json.RawMessage) error {
-			return audit.ReadLookupPage(page, func(ev *audit.Event) error {
-				if ev.AccessKeyID == o.KeyID && ev.UserType != "" {
-					ownerType = ev.UserType // root-account | ram-user: who the key belongs to
-				}
-				eng.Add(ev)
-				return nil
-			})
-		})
+	r, err := audit.Investigate(ctx, c, audit.InvestigateOptions{
+		Engine: audit.Options{KeyID: o.KeyID, Now: now, LeakTime: o.leakTime},
+		Since:  since, Until: now, Online: true,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("contain %s: read the key's recent events (use --no-audit to skip): %w", redact.MaskKeyID(o.KeyID), err)
+		return nil, fmt.Errorf("contain %s: audit the key's recent events (use --no-audit to skip): %w", redact.MaskKeyID(o.KeyID), err)
 	}
-	ev := evidenceFromAudit(eng.Result())
-	if ev.OwnerType == "" {
-		ev.OwnerType = ownerType
-	}
-	return ev, nil
+	return evidenceFromAudit(r), nil
 }
 
 // evidenceFromAudit keeps what contain needs from an audit result.
 func evidenceFromAudit(r *audit.Result) *respond.Evidence {
-	ev := &respond.Evidence{OwnerType: r.Key.OwnerType, InUse: r.Verdict.Status == "in_use"}
+	ev := &respond.Evidence{InUse: r.Verdict.Status == "in_use"}
+	if r.Key.OwnerType != "unknown" {
+		ev.OwnerType = r.Key.OwnerType
+	}
 	for _, s := range r.Sources {
 		ip, err := netip.ParseAddr(s.IP)
 		if err != nil || s.Internal {

@@ -52,6 +52,13 @@ func TestNewCmdContainParse(t *testing.T) {
 				t.Error("status not set")
 			}
 		}},
+		{name: "known owner", args: leakKey + " --deny-public --user app-prod@akresp-lab.onaliyun.com", check: func(t *testing.T, o *ContainOptions) {
+			if o.User != "app-prod@akresp-lab.onaliyun.com" || !strings.Contains(o.retry, "--user app-prod@akresp-lab.onaliyun.com") {
+				t.Errorf("user %q, retry %q", o.User, o.retry)
+			}
+		}},
+		{name: "bad user", args: leakKey + " --deny-public --user @akresp-lab.onaliyun.com", wantErr: "--user", wantCode: ExitUsage},
+		{name: "user with status", args: leakKey + " --status --user app-prod", wantErr: "take no containment flags", wantCode: ExitUsage},
 		{name: "bad key", args: "not-a-key --deny-public", wantErr: "AccessKey ID", wantCode: ExitUsage},
 		{name: "sts key", args: "STS.NUgYrLnoC37mZZCNnAbez2xxx --deny-public", wantErr: "STS", wantCode: ExitUsage},
 		{name: "bad cidr", args: leakKey + " --allow-ip 300.1.2.3/8", wantErr: "300.1.2.3", wantCode: ExitUsage},

@@ -36,11 +36,18 @@ type ApplyOptions struct {
 	Now          func() time.Time
 	// CallTimeout bounds each in-flight call after the first interrupt.
 	CallTimeout time.Duration
+	// Verify re-reads each action's state as soon as the action is over
+	// (applied, failed, skipped or a no-op), while the actions that depend
+	// on it are still in flight, and records the result in
+	// ApplyResult.Checks. The re-reads survive an interrupt, like Verify's.
+	Verify bool
 }
 
 // ApplyResult is what Apply did.
 type ApplyResult struct {
-	Outcomes    map[string]Outcome
+	Outcomes map[string]Outcome
+	// Checks are the re-reads of ApplyOptions.Verify, in plan order.
+	Checks      []Check
 	Drift       []*DriftError
 	Interrupted bool
 }
@@ -66,16 +73,29 @@ func Apply(ctx context.Context, p *Plan, o ApplyOptions) *ApplyResult {
 	recheck := o.RecheckAfter == 0 || o.Now().Sub(p.ObservedAt) > o.RecheckAfter
 
 	res := &ApplyResult{Outcomes: map[string]Outcome{}}
+	if o.Verify {
+		res.Checks = make([]Check, len(p.Actions))
+	}
 	var mu sync.Mutex
 	done := map[string]chan struct{}{}
 	for _, a := range p.Actions {
 		done[a.ID] = make(chan struct{})
 	}
 	var wg sync.WaitGroup
-	for _, a := range p.Actions {
+	for i, a := range p.Actions {
 		wg.Add(1)
 		go func(a *Action) {
 			defer wg.Done()
+			if o.Verify {
+				// Deferred calls run last-in first-out: dependents are
+				// released (close) before this action's re-read, so the
+				// read overlaps their calls instead of delaying them.
+				defer func() {
+					vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), verifyTimeout)
+					defer cancel()
+					res.Checks[i] = checkAction(vctx, a)
+				}()
+			}
 			defer close(done[a.ID])
 			out := runAction(ctx, p, a, o, recheck, func(dep string) (Outcome, bool) {
 				ch, ok := done[dep]
@@ -216,30 +236,34 @@ func appendRec(j Journaler, rec journal.Record) error {
 	return j.Append(rec)
 }
 
+// verifyTimeout bounds the re-reads of verification.
+const verifyTimeout = time.Minute
+
 // Verify re-reads the state of every action and reports which ones hold.
 // Independent reads run in parallel.
 func Verify(ctx context.Context, p *Plan) []Check {
 	checks := make([]Check, len(p.Actions))
 	var wg sync.WaitGroup
 	for i, a := range p.Actions {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			st, now, err := a.Check(ctx)
-			c := Check{Name: a.ID}
-			switch {
-			case err != nil:
-				c.Detail = "could not re-read: " + err.Error()
-			case st == checkDone:
-				c.OK, c.Detail = true, now
-			default:
-				c.Detail = "is " + now + ", wanted " + a.AfterText
-			}
-			checks[i] = c
-		}()
+		wg.Go(func() { checks[i] = checkAction(ctx, a) })
 	}
 	wg.Wait()
 	return checks
+}
+
+// checkAction re-reads one action's state: OK when it is the target.
+func checkAction(ctx context.Context, a *Action) Check {
+	st, now, err := a.Check(ctx)
+	c := Check{Name: a.ID}
+	switch {
+	case err != nil:
+		c.Detail = "could not re-read: " + err.Error()
+	case st == checkDone:
+		c.OK, c.Detail = true, now
+	default:
+		c.Detail = "is " + now + ", wanted " + a.AfterText
+	}
+	return c
 }
 
 // planNote is the journal's record of the plan itself.

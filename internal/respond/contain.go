@@ -42,12 +42,31 @@ type ContainOptions struct {
 	// EvidenceFunc, when set, fetches the evidence (the key's event audit)
 	// concurrently with the lookups; it replaces Evidence.
 	EvidenceFunc func(ctx context.Context) (*Evidence, error)
-	Now          func() time.Time
+	// User is the owner the engineer already knows (--user): a RAM user's
+	// name or UserPrincipalName (name@alias.onaliyun.com). The owner's
+	// state (keys, policies, console login) is then read in the first
+	// lookup round, and with the UserPrincipalName the key's network ACL
+	// too, so the plan takes one round trip instead of two. IMS's owner
+	// lookup still runs alongside and must confirm it: a key of another
+	// user, or of the root account, is refused.
+	User string
+	Now  func() time.Time
+}
+
+// splitUser splits --user into the user name and, when given, the
+// UserPrincipalName.
+func splitUser(u string) (name, upn string) {
+	u = strings.TrimSpace(u)
+	if n, _, ok := strings.Cut(u, "@"); ok {
+		return n, u
+	}
+	return u, ""
 }
 
 // PlanContain resolves the key and builds the containment plan. Lookups run
 // in two parallel rounds: (caller identity, owner, policy) then (key status,
-// ACL, attachments, login profile, created identities).
+// ACL, attachments, login profile, created identities); with o.User the
+// owner's reads join the first round.
 func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, error) {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -125,7 +144,9 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 
 	p := &Plan{Command: CmdContain, Key: KeyInfo{AccessKeyID: o.KeyID}, Forced: o.Force}
 
-	// Round 1.
+	// Round 1: who akresp runs as, the key's owner, the deny policy; with
+	// --user also every read of the owner's state (and, given the owner's
+	// UserPrincipalName, its key's ACL), to be confirmed by IMS below.
 	var (
 		ident    cloud.CallerIdentity
 		selfKey  string
@@ -134,7 +155,72 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 		polSt    any
 		polErr   error
 	)
+	knownName, knownUPN := splitUser(o.User)
 	pol := &policyResource{c: c, name: o.PolicyName, description: policyDescription}
+	var (
+		mu       sync.Mutex
+		aclSt    any
+		attSt    any
+		mfaSt    any
+		hasLogin bool
+		aclRead  bool
+	)
+	// ownerReads adds the reads of a RAM user owner's state to g.
+	ownerReads := func(g *errgroup.Group, gctx context.Context, user string) {
+		g.Go(func() error {
+			ks, err := c.ListAccessKeys(gctx, user)
+			if err != nil {
+				return fmt.Errorf("contain %s: list the keys of user %s: %w", o.KeyID, user, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, k := range ks {
+				if k.AccessKeyID == o.KeyID {
+					p.Key.Status, p.Key.Created = k.Status, k.CreateDate
+				}
+			}
+			return nil
+		})
+		g.Go(func() error {
+			ps, err := c.ListPoliciesForUser(gctx, user)
+			if err != nil {
+				return fmt.Errorf("contain %s: list policies of user %s: %w", o.KeyID, user, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			for _, x := range ps {
+				p.Key.AttachedPolicies = append(p.Key.AttachedPolicies, x.PolicyType+":"+x.PolicyName)
+			}
+			attSt = attachState{Policy: o.PolicyName, User: user, Attached: hasCustomPolicy(ps, o.PolicyName)}
+			return nil
+		})
+		if o.RequireMFA {
+			g.Go(func() error {
+				lp, ok, err := c.GetLoginProfile(gctx, user)
+				if err != nil {
+					return fmt.Errorf("contain %s: read the console login of %s: %w", o.KeyID, user, err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				hasLogin = ok
+				mfaSt = mfaState{User: user, Required: lp.MFABindRequired}
+				return nil
+			})
+		}
+	}
+	readACL := func(g *errgroup.Group, gctx context.Context, r *aclResource) {
+		aclRead = true
+		g.Go(func() error {
+			st, err := r.observe(gctx)
+			if err != nil {
+				return fmt.Errorf("contain %s: read the AccessKey network ACL: %w", o.KeyID, err)
+			}
+			mu.Lock()
+			aclSt = st
+			mu.Unlock()
+			return nil
+		})
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
 		ident, err = c.GetCallerIdentity(gctx)
@@ -154,12 +240,28 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 	if denyDoc != "" {
 		g.Go(func() error { polSt, polErr = pol.observe(gctx); return nil })
 	}
+	if knownName != "" {
+		ownerReads(g, gctx, knownName)
+		if knownUPN != "" {
+			readACL(g, gctx, &aclResource{c: c, keyID: o.KeyID, upn: knownUPN})
+		}
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	p.Operator = OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint(), KeyID: selfKey}
 
 	switch {
+	case knownName != "" && ownerErr != nil:
+		// --user is a promise about the owner that IMS must confirm.
+		if errors.Is(ownerErr, cloud.ErrNotFound) {
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: --user %s: no RAM user owns this AccessKey (IMS GetUser by UserAccessKeyId: not found); drop --user for a root-account key", o.KeyID, o.User)}
+		}
+		return nil, fmt.Errorf("contain %s: confirm the key's owner: %w", o.KeyID, ownerErr)
+	case knownName != "" && !strings.EqualFold(owner.UserName, knownName):
+		// (The UPN's domain may be the alias or the account ID; a wrong one
+		// failed the round-1 ACL read already.)
+		return nil, &InputError{Msg: fmt.Sprintf("contain %s: --user %s: the key belongs to %s (%s), not to the user given; nothing was changed", o.KeyID, o.User, owner.UserName, owner.UserPrincipalName)}
 	case ownerErr == nil:
 		p.Key.OwnerType, p.Key.Owner = OwnerRAMUser, owner.UserName
 		p.Key.UserPrincipalName, p.Key.UserID = owner.UserPrincipalName, owner.UserID
@@ -178,67 +280,42 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 	default:
 		return nil, fmt.Errorf("contain %s: find the key's owner: %w", o.KeyID, ownerErr)
 	}
+	if st, ok := aclSt.(aclState); ok {
+		st.UPN = p.Key.UserPrincipalName // IMS's spelling, not the flag's
+		aclSt = st
+	}
 	isRoot := p.Key.OwnerType == OwnerRoot
 	// The root account's key-level ACL can only be read and set by the root
 	// account itself (empty UserPrincipalName = the caller's own key).
 	aclReachable := !isRoot || ident.IdentityType == "Account"
 
-	// Round 2.
-	var (
-		mu       sync.Mutex
-		aclSt    any
-		attSt    any
-		mfaSt    any
-		hasLogin bool
-	)
+	// Round 2: what round 1 could not read without knowing the owner, and
+	// the current state of the identities the key created (from the audit).
 	aclRes := &aclResource{c: c, keyID: o.KeyID, upn: p.Key.UserPrincipalName}
 	att := &attachResource{c: c, policy: o.PolicyName, user: p.Key.Owner}
 	mfa := &mfaResource{c: c, user: p.Key.Owner}
 	g, gctx = errgroup.WithContext(ctx)
-	g.Go(func() error {
-		ks, err := c.ListAccessKeys(gctx, p.Key.Owner)
-		if err != nil {
-			return fmt.Errorf("contain %s: list the owner's keys: %w", o.KeyID, err)
-		}
-		for _, k := range ks {
-			if k.AccessKeyID == o.KeyID {
-				p.Key.Status, p.Key.Created = k.Status, k.CreateDate
-			}
-		}
-		return nil
-	})
-	if aclReachable {
-		g.Go(func() (err error) {
-			aclSt, err = aclRes.observe(gctx)
-			if err != nil {
-				return fmt.Errorf("contain %s: read the AccessKey network ACL: %w", o.KeyID, err)
-			}
-			return nil
-		})
-	}
-	if !isRoot {
+	switch {
+	case knownName == "" && isRoot:
 		g.Go(func() error {
-			ps, err := c.ListPoliciesForUser(gctx, p.Key.Owner)
+			ks, err := c.ListAccessKeys(gctx, "")
 			if err != nil {
-				return fmt.Errorf("contain %s: list policies of user %s: %w", o.KeyID, p.Key.Owner, err)
+				return fmt.Errorf("contain %s: list the root account's keys: %w", o.KeyID, err)
 			}
-			for _, x := range ps {
-				p.Key.AttachedPolicies = append(p.Key.AttachedPolicies, x.PolicyType+":"+x.PolicyName)
+			for _, k := range ks {
+				if k.AccessKeyID == o.KeyID {
+					p.Key.Status, p.Key.Created = k.Status, k.CreateDate
+				}
 			}
-			attSt = attachState{Policy: o.PolicyName, User: p.Key.Owner, Attached: hasCustomPolicy(ps, o.PolicyName)}
 			return nil
 		})
-		if o.RequireMFA {
-			g.Go(func() error {
-				lp, ok, err := c.GetLoginProfile(gctx, p.Key.Owner)
-				if err != nil {
-					return fmt.Errorf("contain %s: read the console login of %s: %w", o.KeyID, p.Key.Owner, err)
-				}
-				hasLogin = ok
-				mfaSt = mfaState{User: p.Key.Owner, Required: lp.MFABindRequired}
-				return nil
-			})
-		}
+	case knownName == "":
+		ownerReads(g, gctx, p.Key.Owner)
+	}
+	// The ACL is read when it will be set (the action's observed state) or
+	// shown; a --user UPN read it in round 1 already.
+	if aclReachable && !aclRead {
+		readACL(g, gctx, aclRes)
 	}
 	if err := awaitEvidence(); err != nil {
 		return nil, err

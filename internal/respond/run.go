@@ -57,7 +57,10 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 	}
 	reconcileNotes(o.StateDir, p, j)
 
-	res := Apply(ctx, p, ApplyOptions{Journal: j, View: o.View, Hard: o.Hard, RecheckAfter: o.RecheckAfter, Now: o.Now})
+	// Each action is verified the moment it is over, while the actions that
+	// depend on it run: the last action's re-read is the only one after
+	// the apply.
+	res := Apply(ctx, p, ApplyOptions{Journal: j, View: o.View, Hard: o.Hard, RecheckAfter: o.RecheckAfter, Now: o.Now, Verify: true})
 	sum.Outcomes = res.Outcomes
 	sum.Interrupted = res.Interrupted
 	ids := make([]string, 0, len(p.Actions))
@@ -80,10 +83,9 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 		}
 	}
 
-	// Verify with a fresh context: an interrupt must not hide what happened.
-	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	sum.Checks = Verify(vctx, p)
+	// The re-reads ran with a fresh context: an interrupt must not hide
+	// what happened.
+	sum.Checks = res.Checks
 	sum.State = finalState(p, sum.Checks)
 	vb := fmt.Sprintf(`{"state":%q}`, sum.State)
 	_ = j.Append(journal.Record{Kind: journal.KindNote, Action: "verify", PlanHash: p.Hash, Operator: p.Operator.Arn,
