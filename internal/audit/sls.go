@@ -78,48 +78,68 @@ type SLSQueryStat struct {
 
 // SLSIP is one source IP as SLS aggregated it (Q1).
 type SLSIP struct {
-	IP                  string `json:"ip"`
-	Calls, Errors       int64
-	FirstSeen, LastSeen time.Time
-	Network             string `json:"network"` // ip_to_domain: intranet | internet
+	IP        string    `json:"ip"`
+	Calls     int64     `json:"calls"`
+	Errors    int64     `json:"errors"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
+	Network   string    `json:"network"` // ip_to_domain: intranet | internet
 }
 
 // SLSName is one API as SLS aggregated it (Q2).
 type SLSName struct {
-	Service, Name       string
-	Calls, Errors       int64
-	FirstSeen, LastSeen time.Time
+	Service   string    `json:"service"`
+	Name      string    `json:"name"`
+	Calls     int64     `json:"calls"`
+	Errors    int64     `json:"errors"`
+	FirstSeen time.Time `json:"first_seen"`
+	LastSeen  time.Time `json:"last_seen"`
 }
 
 // SLSBucket is an hour (Q3) or an error burst minute (Q4).
 type SLSBucket struct {
-	Start         time.Time
-	Code          string `json:",omitempty"`
-	Calls, Errors int64
+	Start  time.Time `json:"start"`
+	Code   string    `json:"code,omitempty"`
+	Calls  int64     `json:"calls"`
+	Errors int64     `json:"errors"`
 }
 
-// SLSReport is what the push-down computed and how.
+// SLSReport is what the push-down computed and how (the provenance of an
+// SLS audit).
 type SLSReport struct {
-	Target        string `json:"target"`
-	Topic         string `json:"topic"`
-	Since, Until  time.Time
+	Target        string           `json:"target"`
+	Endpoint      string           `json:"endpoint,omitempty"`
+	Topic         string           `json:"topic"`
+	Since         time.Time        `json:"since"`
+	Until         time.Time        `json:"until"`
 	Events        int64            `json:"events"`
 	DistinctIPs   int              `json:"distinct_ips"`
 	IdentityTypes map[string]int64 `json:"identity_types"`
 	FirstSeen     time.Time        `json:"first_seen,omitzero"`
 	LastSeen      time.Time        `json:"last_seen,omitzero"`
-	IPs           []SLSIP
-	Names         []SLSName
-	Hours         []SLSBucket
-	Bursts        []SLSBucket
+	IPs           []SLSIP          `json:"ips"`
+	Names         []SLSName        `json:"names"`
+	Hours         []SLSBucket      `json:"hours"`
+	Bursts        []SLSBucket      `json:"bursts"`
 	// RawEvents are the whole events fetched (E1-E3); GroupedEvents the
 	// reads fetched as groups (E4) in GroupRows rows.
-	RawEvents, GroupedEvents, GroupRows int
-	Queries                             []SLSQueryStat
+	RawEvents     int            `json:"raw_events"`
+	GroupedEvents int            `json:"grouped_events"`
+	GroupRows     int            `json:"group_rows"`
+	Queries       []SLSQueryStat `json:"queries"`
+	// Calls are the GetLogs requests made, ProcessedRows the rows SLS
+	// scanned for them, BytesReceived the response bytes as transferred
+	// (0 when the querier does not count them), Elapsed the audit's wall
+	// time from the first query to the last answer.
+	Calls         int           `json:"calls"`
+	ProcessedRows int64         `json:"processed_rows"`
+	BytesReceived int64         `json:"bytes_received"`
+	Elapsed       time.Duration `json:"elapsed_ns"`
 }
 
 // SLSIncompleteError says which windows of which query SLS could not
-// answer completely even at the narrowest split.
+// answer completely even at the narrowest split. Adjacent windows are
+// joined, so each window is one stretch of time the audit cannot see.
 type SLSIncompleteError struct {
 	Target  string
 	Query   string
@@ -131,7 +151,32 @@ func (e *SLSIncompleteError) Error() string {
 	for _, w := range e.Missing {
 		ws = append(ws, w.String())
 	}
-	return fmt.Sprintf("sls %s: query %s stayed incomplete for %d window(s): %s; the audit would miss events there", e.Target, e.Query, len(e.Missing), strings.Join(ws, "; "))
+	return fmt.Sprintf("sls %s: query %s stayed incomplete for %d window(s): %s; the audit would miss events there, so no findings are reported", e.Target, e.Query, len(e.Missing), strings.Join(ws, "; "))
+}
+
+// joinWindows sorts windows and joins those that touch or overlap.
+func joinWindows(ws []slsq.Window) []slsq.Window {
+	ws = slices.Clone(ws)
+	slices.SortFunc(ws, func(a, b slsq.Window) int { return cmpInt64(a.From, b.From) })
+	var out []slsq.Window
+	for _, w := range ws {
+		if n := len(out); n > 0 && w.From <= out[n-1].To {
+			out[n-1].To = max(out[n-1].To, w.To)
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // Hint says what to do about it.
@@ -296,6 +341,15 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 		eo.Facts.AccessKeyID = keyID
 	}
 
+	started := time.Now()
+	var bytes0 int64
+	counter, _ := q.(interface{ BytesReceived() int64 })
+	if counter != nil {
+		bytes0 = counter.BytesReceived()
+	}
+	if ep, ok := q.(interface{ Endpoint() string }); ok {
+		rep.Endpoint = ep.Endpoint()
+	}
 	progress("reading the logstore index")
 	index, err := q.IndexKeys(ctx, opts.Target)
 	if err != nil {
@@ -315,9 +369,11 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 			return r, fmt.Errorf("audit %s: SLS query %s (%s): %w", masked, name, purpose, err)
 		}
 		if !r.Complete {
-			return r, &SLSIncompleteError{Target: opts.Target.String(), Query: name, Missing: r.Missing}
+			return r, &SLSIncompleteError{Target: opts.Target.String(), Query: name, Missing: joinWindows(r.Missing)}
 		}
 		rep.Queries = append(rep.Queries, SLSQueryStat{Name: name, Purpose: purpose, Rows: len(r.Rows), Calls: r.Calls, Splits: r.Splits, ProcessedRows: r.ProcessedRows})
+		rep.Calls += r.Calls
+		rep.ProcessedRows += r.ProcessedRows
 		return r, nil
 	}
 	page := func(name, purpose, query string) (slsq.Result, error) {
@@ -327,9 +383,11 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 			return r, fmt.Errorf("audit %s: SLS query %s (%s): %w", masked, name, purpose, err)
 		}
 		if !r.Complete {
-			return r, &SLSIncompleteError{Target: opts.Target.String(), Query: name, Missing: r.Missing}
+			return r, &SLSIncompleteError{Target: opts.Target.String(), Query: name, Missing: joinWindows(r.Missing)}
 		}
 		rep.Queries = append(rep.Queries, SLSQueryStat{Name: name, Purpose: purpose, Rows: len(r.Rows), Calls: r.Calls, Splits: r.Splits, ProcessedRows: r.ProcessedRows})
+		rep.Calls += r.Calls
+		rep.ProcessedRows += r.ProcessedRows
 		return r, nil
 	}
 
@@ -419,6 +477,11 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 	}
 	if fed != rep.Events {
 		return nil, nil, fmt.Errorf("audit %s: SLS counted %d events of the key (Q5) but the evidence queries returned %d; the answer is inconsistent, so no findings are reported", masked, rep.Events, fed)
+	}
+
+	rep.Elapsed = time.Since(started)
+	if counter != nil {
+		rep.BytesReceived = counter.BytesReceived() - bytes0
 	}
 
 	progress("running the rules")

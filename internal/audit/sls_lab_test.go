@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,7 @@ func startSLS(t *testing.T, events []lab.Event, faults slsemu.Faults) (*slsemu.S
 		t.Fatal(err)
 	}
 	c, err := slsq.New(slsq.Config{
-		Endpoint:        "cn-hangzhou.log.aliyuncs.com",
+		Endpoint:        "http://cn-hangzhou.log.aliyuncs.com",
 		AccessKeyID:     slsAK,
 		AccessKeySecret: redact.Secret(slsSecret),
 		HTTPClient:      &http.Client{Transport: &http.Transport{DialContext: srv.DialContext}, Timeout: 30 * time.Second},
@@ -143,24 +144,70 @@ func TestSLSEqualsOnline(t *testing.T) {
 	}
 }
 
+// busiestMinute is the minute with the most events of key, and how many.
+func busiestMinute(events []lab.Event, key string) (time.Time, int) {
+	per := map[int64]int{}
+	for _, ev := range events {
+		if ev.UserIdentity.AccessKeyID == key {
+			per[ev.Time.Unix()/60]++
+		}
+	}
+	var best int64
+	for m, n := range per {
+		if n > per[best] || (n == per[best] && m < best) {
+			best = m
+		}
+	}
+	return time.Unix(best*60, 0).UTC(), per[best]
+}
+
 // TestSLSIncompleteFails: a window that stays Incomplete at one minute
-// fails the audit and names the window.
+// fails the audit and names exactly that window. The audit window is the
+// two hours around the key's busiest minute, so the split from the whole
+// window down to single minutes stays short; with a scan cap of one row,
+// every minute holding two or more of the key's events stays incomplete.
 func TestSLSIncompleteFails(t *testing.T) {
 	env := startLab(t, "builtin:leak", lab.Options{})
 	leaked := env.info.Notes["leaked_key_id"]
+	events := env.srv.Events()
+	minute, n := busiestMinute(events, leaked)
+	if n < 2 {
+		t.Fatalf("builtin:leak has no minute with two events of the leaked key (busiest %s: %d)", minute, n)
+	}
 	now := time.Now()
-	_, c := startSLS(t, env.srv.Events(), slsemu.Faults{ScanCap: 1})
+	since, until := minute.Add(-time.Hour), minute.Add(time.Hour)
+	if until.After(now) {
+		until = now
+	}
+	_, c := startSLS(t, events, slsemu.Faults{ScanCap: 1})
 	_, _, err := audit.InvestigateSLS(context.Background(), nil, c, audit.SLSOptions{
-		Investigate: audit.InvestigateOptions{Engine: audit.Options{KeyID: leaked, Now: now}, Since: now.Add(-89 * 24 * time.Hour), Until: now},
+		Investigate: audit.InvestigateOptions{Engine: audit.Options{KeyID: leaked, Now: now}, Since: since, Until: until},
 		Target:      slsTarget,
 	})
 	var ie *audit.SLSIncompleteError
 	if !errors.As(err, &ie) || len(ie.Missing) == 0 {
 		t.Fatalf("want an SLSIncompleteError naming windows, got %v", err)
 	}
+	want := slsq.Window{From: minute.Unix(), To: minute.Unix() + 60}
+	found := false
 	for _, w := range ie.Missing {
-		if w.To-w.From > 120 {
-			t.Errorf("missing window %s was not split down to about a minute", w)
+		if w.From < since.Unix() || w.To > until.Unix()+1 {
+			t.Errorf("missing window %s lies outside the audit window", w)
 		}
+		if w.From <= want.From && w.To >= want.To {
+			found = true
+		}
+		if w.To-w.From > 3600 {
+			t.Errorf("missing window %s was not split down to minutes", w)
+		}
+	}
+	if !found {
+		t.Errorf("missing windows %v do not name the busiest minute %s", ie.Missing, want)
+	}
+	if !strings.Contains(err.Error(), want.String()[:len("2006-01-02T15:04")]) || !strings.Contains(err.Error(), "no findings are reported") {
+		t.Errorf("error does not name the window: %v", err)
+	}
+	if ie.Hint() == "" {
+		t.Error("no hint")
 	}
 }

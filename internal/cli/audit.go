@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/cloud/slsq"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/redact"
 )
@@ -29,15 +31,24 @@ type AuditOptions struct {
 	// them. Neither is called for an offline audit.
 	Backend      func(ctx context.Context) (audit.Cloud, error)
 	SweepBackend func(ctx context.Context) (audit.SweepCloud, error)
+	// SLSBackend returns the SLS client for --sls, signing with the same
+	// credentials as Backend; it is called only for --sls.
+	SLSBackend func(ctx context.Context, endpoint string) (*slsq.Client, error)
 
 	KeyID string
 
 	// Single-key audit.
-	Since, Until    string
-	since, until    time.Time
-	Trails          []string
-	OSSLogs         []string
-	SLSLogs         []string
+	Since, Until string
+	since, until time.Time
+	Trails       []string
+	OSSLogs      []string
+	SLSLogs      []string
+	// SLS push-down: --sls PROJECT/LOGSTORE, --sls-endpoint, --sls-topic.
+	SLS             string
+	SLSEndpoint     string
+	SLSTopic        string
+	slsTarget       slsq.Target
+	slsEndpoint     string
 	Strict          bool
 	Online, Offline bool
 	LeakTime        string
@@ -82,7 +93,13 @@ Where the events come from:
   - offline: --trail (ActionTrail deliveries to OSS, SLS exports, LookupEvents
     documents; files or directories, gzip or not), --oss-log (OSS access
     logs), --sls-log (SLS operation logs). Offline inputs are analysed over
-    their own time range unless --since/--until narrow them.
+    their own time range unless --since/--until narrow them;
+  - SLS push-down: --sls PROJECT/LOGSTORE queries the logstore ActionTrail
+    delivers to (--sls-endpoint, default <region>.log.aliyuncs.com) and
+    fetches aggregates plus the events the rules need, not every event;
+    --since reaches as far back as the logstore keeps events (default 30d).
+    An answer SLS cannot complete even for a one-minute window fails the
+    audit (exit 1) and names the missing windows.
 When any offline input is given the audit is offline and needs no credentials
 and no network, unless --online asks for both. Malformed records are reported
 with file and position and skipped; --strict stops at the first one.
@@ -102,6 +119,7 @@ Asia/Shanghai).`,
 		Example: `  akresp audit LTAI5tExampleKey0000001
   akresp audit LTAI5tExampleKey0000001 --since 7d --leak-time 2026-11-20T03:00:00Z -o json
   akresp audit LTAI5tExampleKey0000001 --trail ./trails/ --oss-log ./oss-logs/ --strict
+  akresp audit LTAI5tExampleKey0000001 --sls trail-proj/actiontrail_main --since 180d
   akresp audit --idle --fail-on high -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -116,6 +134,11 @@ Asia/Shanghai).`,
 			}
 			if opts.SweepBackend == nil {
 				opts.SweepBackend = func(ctx context.Context) (audit.SweepCloud, error) { return f.Cloud(ctx) }
+			}
+			if opts.SLSBackend == nil {
+				opts.SLSBackend = func(ctx context.Context, endpoint string) (*slsq.Client, error) {
+					return newSLSClient(ctx, f, endpoint)
+				}
 			}
 			if err := validateAudit(cmd, opts); err != nil {
 				return err
@@ -132,6 +155,9 @@ Asia/Shanghai).`,
 	fl.StringArrayVar(&opts.Trails, "trail", nil, "ActionTrail `PATH` (file or directory; OSS deliveries, SLS exports, LookupEvents documents; repeatable)")
 	fl.StringArrayVar(&opts.OSSLogs, "oss-log", nil, "OSS access log `PATH` (file or directory; repeatable)")
 	fl.StringArrayVar(&opts.SLSLogs, "sls-log", nil, "SLS operation log `PATH` (file or directory; repeatable)")
+	fl.StringVar(&opts.SLS, "sls", "", "audit by push-down queries to the SLS logstore ActionTrail delivers to (`PROJECT/LOGSTORE`)")
+	fl.StringVar(&opts.SLSEndpoint, "sls-endpoint", "", "SLS region endpoint `HOST[:PORT]` or http(s)://HOST[:PORT] (default <region>.log.aliyuncs.com; HTTPS unless loopback)")
+	fl.StringVar(&opts.SLSTopic, "sls-topic", audit.DefaultSLSTopic, "logstore topic of the trail's events (actiontrail_event for the older layout)")
 	fl.BoolVar(&opts.Strict, "strict", false, "stop at the first malformed record instead of reporting and skipping it")
 	fl.BoolVar(&opts.Online, "online", false, "also read facts and events from the cloud when offline inputs are given")
 	fl.BoolVar(&opts.Offline, "offline", false, "never call the cloud (implied by --trail, --oss-log or --sls-log without --online)")
@@ -179,7 +205,7 @@ func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
 		if o.KeyID != "" {
 			return UsageErrorf("audit --idle sweeps every key: drop the AccessKey ID %s, or drop --idle", redact.MaskKeyID(o.KeyID))
 		}
-		for _, name := range []string{"since", "until", "trail", "oss-log", "sls-log", "strict", "online", "offline", "leak-time", "trusted-cidr", "business-hours", "bh-tz", "min-severity"} {
+		for _, name := range []string{"since", "until", "trail", "oss-log", "sls-log", "sls", "sls-endpoint", "sls-topic", "strict", "online", "offline", "leak-time", "trusted-cidr", "business-hours", "bh-tz", "min-severity"} {
 			if cmd.Flags().Changed(name) {
 				return UsageErrorf("--%s applies to the audit of one key, not to --idle", name)
 			}
@@ -210,6 +236,9 @@ func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
 		return NewUsageError(err)
 	}
 	o.KeyID = id
+	if err := validateSLS(cmd, o); err != nil {
+		return err
+	}
 	if o.Offline && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) == 0 {
 		return UsageErrorf("--offline needs --trail, --oss-log or --sls-log input")
 	}
@@ -222,7 +251,7 @@ func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
 	if !o.since.IsZero() && !o.until.IsZero() && o.until.Before(o.since) {
 		return UsageErrorf("--until %s is before --since %s", o.until.UTC().Format(time.RFC3339), o.since.UTC().Format(time.RFC3339))
 	}
-	if !o.offline() && !o.since.IsZero() && o.since.Before(now.Add(-audit.LookupRetention-time.Minute)) {
+	if o.SLS == "" && !o.offline() && !o.since.IsZero() && o.since.Before(now.Add(-audit.LookupRetention-time.Minute)) {
 		return UsageErrorf("--since %s: %v", o.Since, audit.ErrWindowTooLong)
 	}
 	if o.LeakTime != "" {
@@ -253,6 +282,71 @@ func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
 		return NewUsageError(fmt.Errorf("--min-severity: %w", err))
 	}
 	return nil
+}
+
+var slsTopicRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
+
+// validateSLS checks --sls, --sls-endpoint and --sls-topic. The push-down
+// is its own source of events: it does not combine with files, and it
+// needs the cloud (so not --offline).
+func validateSLS(cmd *cobra.Command, o *AuditOptions) error {
+	if o.SLS == "" {
+		for _, name := range []string{"sls-endpoint", "sls-topic"} {
+			if cmd.Flags().Changed(name) {
+				return UsageErrorf("--%s applies only with --sls PROJECT/LOGSTORE", name)
+			}
+		}
+		return nil
+	}
+	t, err := slsq.ParseTarget(o.SLS)
+	if err != nil {
+		return NewUsageError(fmt.Errorf("--sls: %w", err))
+	}
+	o.slsTarget = t
+	for _, name := range []string{"trail", "oss-log", "sls-log", "offline", "online"} {
+		if cmd.Flags().Changed(name) {
+			return UsageErrorf("--sls queries the logstore instead of reading files and always reads the key's facts from the cloud: drop --%s, or audit the files without --sls", name)
+		}
+	}
+	o.slsEndpoint = ""
+	if o.SLSEndpoint != "" {
+		if o.slsEndpoint, err = slsq.NormalizeEndpoint(o.SLSEndpoint); err != nil {
+			return NewUsageError(fmt.Errorf("--sls-endpoint: %w", err))
+		}
+	}
+	if !slsTopicRe.MatchString(o.SLSTopic) {
+		return UsageErrorf("--sls-topic %q: want letters, digits and _ such as %s", o.SLSTopic, audit.DefaultSLSTopic)
+	}
+	return nil
+}
+
+// newSLSClient builds the SLS client for --sls from the global settings:
+// the endpoint defaults to the region's public SLS endpoint, and requests
+// are signed with the credentials of the cloud clients (profile, default
+// chain, STS), handed over without leaving internal/cloud's control.
+func newSLSClient(ctx context.Context, f *Factory, endpoint string) (*slsq.Client, error) {
+	s, err := f.Settings()
+	if err != nil {
+		return nil, err
+	}
+	c, err := f.Cloud(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if endpoint == "" {
+		endpoint = c.Region() + ".log.aliyuncs.com"
+	}
+	v := f.Version
+	if v == "" {
+		v = "dev"
+	}
+	return slsq.New(slsq.Config{
+		Endpoint:  endpoint,
+		Refresh:   c.CredentialFunc(ctx),
+		UserAgent: "akresp/" + v,
+		// One SLS analytic query may run 55 s on the server.
+		Timeout: max(s.Timeout, slsq.DefaultTimeout),
+	})
 }
 
 // parseWhen reads --since/--until: "" (unset), a duration back from now
@@ -322,8 +416,16 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 			return err
 		}
 	}
+	var (
+		r   *audit.Result
+		rep *audit.SLSReport
+	)
 	stop := o.spinner(s.Output, &in)
-	r, err := audit.Investigate(ctx, c, in)
+	if o.SLS != "" {
+		r, rep, err = o.investigateSLS(ctx, c, in)
+	} else {
+		r, err = audit.Investigate(ctx, c, in)
+	}
 	stop()
 	if err != nil {
 		return err
@@ -332,13 +434,21 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 	switch s.Output {
 	case FormatJSON:
 		p, _ := NewPrinter(FormatJSON, po)
-		err = p.Print(o.IO.Out, r)
+		if rep != nil {
+			err = p.Print(o.IO.Out, slsAuditDoc{Result: r, SLS: rep})
+		} else {
+			err = p.Print(o.IO.Out, r)
+		}
 	case FormatCSV:
 		err = renderCSV(o.IO.Out, auditFindingsTable{r})
 	case FormatMarkdown:
-		err = renderAuditMarkdown(o.IO.Out, r, po)
+		if err = renderAuditMarkdown(o.IO.Out, r, po); err == nil && rep != nil {
+			err = renderSLSMarkdown(o.IO.Out, rep)
+		}
 	default:
-		err = renderAuditTable(o.IO.Out, r, po)
+		if err = renderAuditTable(o.IO.Out, r, po); err == nil && rep != nil {
+			err = renderSLSTable(o.IO.Out, rep)
+		}
 	}
 	if err != nil {
 		return err
@@ -353,6 +463,65 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		return &FindingsError{Count: n, Threshold: o.failOn.String()}
 	}
 	return nil
+}
+
+// investigateSLS runs the push-down audit of --sls.
+func (o *AuditOptions) investigateSLS(ctx context.Context, c audit.Cloud, in audit.InvestigateOptions) (*audit.Result, *audit.SLSReport, error) {
+	q, err := o.SLSBackend(ctx, o.slsEndpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer q.Close()
+	return audit.InvestigateSLS(ctx, c, q, audit.SLSOptions{Investigate: in, Target: o.slsTarget, Topic: o.SLSTopic})
+}
+
+// slsAuditDoc is the JSON document of an SLS audit: the audit result with
+// the push-down's provenance (queries, rows scanned, bytes) under "sls".
+type slsAuditDoc struct {
+	*audit.Result
+	SLS *audit.SLSReport `json:"sls"`
+}
+
+func slsProvenance(rep *audit.SLSReport) []kv {
+	return []kv{
+		{"Logstore", rep.Target + " (topic " + rep.Topic + ")"},
+		{"Endpoint", cmpOr(rep.Endpoint, "unknown")},
+		{"Events", fmt.Sprintf("%d counted by SLS: %d fetched whole, %d as %d per-minute groups", rep.Events, rep.RawEvents, rep.GroupedEvents, rep.GroupRows)},
+		{"Requests", fmt.Sprintf("%d GetLogs over %d queries, %d rows scanned by SLS", rep.Calls, len(rep.Queries), rep.ProcessedRows)},
+		{"Transferred", fmt.Sprintf("%d bytes in %s", rep.BytesReceived, rep.Elapsed.Round(time.Millisecond))},
+	}
+}
+
+func renderSLSTable(w io.Writer, rep *audit.SLSReport) error {
+	var b strings.Builder
+	b.WriteString("\nSLS PUSH-DOWN\n")
+	lines := slsProvenance(rep)
+	width := 0
+	for _, l := range lines {
+		width = max(width, len(l.k)+1)
+	}
+	for _, l := range lines {
+		fmt.Fprintf(&b, "  %-*s  %v\n", width, l.k+":", l.v)
+	}
+	for _, q := range rep.Queries {
+		fmt.Fprintf(&b, "  %-5s %-34s %6d rows %4d calls %3d splits %9d scanned\n", q.Name, q.Purpose, q.Rows, q.Calls, q.Splits, q.ProcessedRows)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func renderSLSMarkdown(w io.Writer, rep *audit.SLSReport) error {
+	var b strings.Builder
+	b.WriteString("\n## SLS push-down\n\n| fact | value |\n| --- | --- |\n")
+	for _, l := range slsProvenance(rep) {
+		fmt.Fprintf(&b, "| %s | %s |\n", mdEscape(l.k), mdEscape(fmt.Sprint(l.v)))
+	}
+	b.WriteString("\n| query | purpose | rows | calls | splits | rows scanned |\n| --- | --- | --- | --- | --- | --- |\n")
+	for _, q := range rep.Queries {
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %d | %d |\n", q.Name, mdEscape(q.Purpose), q.Rows, q.Calls, q.Splits, q.ProcessedRows)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }
 
 // spinner shows the audit's stages on stderr when it is a terminal and

@@ -69,6 +69,28 @@ func TestNewCmdAuditParse(t *testing.T) {
 				t.Errorf("%+v", o)
 			}
 		}},
+		{name: "sls", args: auditKey + " --sls trail-proj/actiontrail_main --since 180d", check: func(t *testing.T, o *AuditOptions) {
+			if o.offline() || o.slsTarget.Project != "trail-proj" || o.slsTarget.Logstore != "actiontrail_main" || o.slsEndpoint != "" || o.SLSTopic != audit.DefaultSLSTopic || !o.since.Equal(now.Add(-180*24*time.Hour)) {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{name: "sls endpoint and topic", args: auditKey + " --sls trail-proj/actiontrail_main --sls-endpoint 127.0.0.1:4417 --sls-topic actiontrail_event", check: func(t *testing.T, o *AuditOptions) {
+			if o.slsEndpoint != "http://127.0.0.1:4417" || o.SLSTopic != "actiontrail_event" {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{name: "sls public endpoint is https", args: auditKey + " --sls trail-proj/actiontrail_main --sls-endpoint cn-shanghai.log.aliyuncs.com", check: func(t *testing.T, o *AuditOptions) {
+			if o.slsEndpoint != "https://cn-shanghai.log.aliyuncs.com" {
+				t.Errorf("endpoint %q", o.slsEndpoint)
+			}
+		}},
+		{name: "sls bad target", args: auditKey + " --sls trail-proj", wantErr: "--sls: sls target", wantCode: ExitUsage},
+		{name: "sls with trail", args: auditKey + " --sls trail-proj/actiontrail_main --trail x", wantErr: "drop --trail", wantCode: ExitUsage},
+		{name: "sls with offline", args: auditKey + " --sls trail-proj/actiontrail_main --offline", wantErr: "drop --offline", wantCode: ExitUsage},
+		{name: "sls bad endpoint", args: auditKey + " --sls trail-proj/actiontrail_main --sls-endpoint ftp://x", wantErr: "--sls-endpoint", wantCode: ExitUsage},
+		{name: "sls bad topic", args: auditKey + " --sls trail-proj/actiontrail_main --sls-topic a:b", wantErr: "--sls-topic", wantCode: ExitUsage},
+		{name: "sls endpoint without sls", args: auditKey + " --sls-endpoint 127.0.0.1:1", wantErr: "--sls-endpoint applies only with --sls", wantCode: ExitUsage},
+		{name: "idle with sls", args: "--idle --sls p1x/l_2", wantErr: "--sls applies to the audit of one key", wantCode: ExitUsage},
 		{name: "online window too long", args: auditKey + " --since 120d", wantErr: "ActionTrail keeps 90 days; use --trail for older exports", wantCode: ExitUsage},
 		{name: "no key", args: "", wantErr: "needs an AccessKey ID", wantCode: ExitUsage},
 		{name: "bad key", args: "not-a-key", wantErr: "AccessKey ID", wantCode: ExitUsage},

@@ -282,6 +282,10 @@ func mustJSON(v any) json.RawMessage {
 // error code for the journal.
 type errorCoder interface{ ErrorCode(error) string }
 
+// callTimeout bounds one in-flight mutating call once the run was
+// interrupted (as respond's default CallTimeout).
+const callTimeout = 2 * time.Minute
+
 // mutate runs one journaled cloud mutation: pending marker and intent
 // before the call, outcome after it.
 func (m *Machine) mutate(ctx context.Context, action, target string, before, after any, call func(context.Context) (string, error)) (string, error) {
@@ -299,7 +303,12 @@ func (m *Machine) mutate(ctx context.Context, action, target string, before, aft
 		return "", err
 	}
 	m.emit(Event{Kind: "action", Action: action, Target: target, Message: fmt.Sprintf("%s %s ...", action, target)})
-	reqID, cerr := call(ctx)
+	// A call that has started finishes even if the run is interrupted
+	// (STYLE 15): only a timeout or a second signal, which ends the process,
+	// cuts it short, so its outcome is always known and journaled.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), callTimeout)
+	reqID, cerr := call(callCtx)
+	cancel()
 	out := journal.Record{Kind: journal.KindOutcome, ActionID: actionID, Action: action, Target: target,
 		RequestID: reqID, Result: journal.ResultOK, Operator: m.caller.Arn, Endpoint: m.o.Endpoint}
 	res := ActionResult{Time: m.now(), Action: action, Target: target, Result: journal.ResultOK, RequestID: reqID}

@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sls "github.com/aliyun/aliyun-log-go-sdk"
@@ -26,7 +31,8 @@ const (
 // Config builds a Client.
 type Config struct {
 	// Endpoint is the region endpoint without the project, e.g.
-	// "cn-hangzhou.log.aliyuncs.com"; an "https://" prefix selects TLS.
+	// "cn-hangzhou.log.aliyuncs.com"; see NormalizeEndpoint for the
+	// scheme (HTTPS unless "http://" or a loopback host).
 	Endpoint string
 	// AccessKeyID/AccessKeySecret/SecurityToken are fixed credentials; or
 	// set Refresh to a function returning current ones (STS tokens that
@@ -36,7 +42,9 @@ type Config struct {
 	SecurityToken   redact.Secret
 	Refresh         func() (id string, secret, token redact.Secret, expire time.Time, err error)
 	// HTTPClient carries timeouts, proxies and, in the lab, a dialer pinned
-	// to the emulator. nil = a client with Timeout.
+	// to the emulator. nil = a client with Timeout whose connections are
+	// pinned to the endpoint when it is an address. Its Transport is
+	// wrapped (on a copy) to count the bytes received.
 	HTTPClient *http.Client
 	UserAgent  string
 	// Timeout bounds one HTTP request including the SDK's own 5xx retries.
@@ -62,17 +70,100 @@ type Client struct {
 	backoff  func(int) time.Duration
 	minWin   time.Duration
 	sem      chan struct{}
+	received atomic.Int64
 }
 
-// New returns a client. It makes no call.
-func New(cfg Config) (*Client, error) {
-	ep := strings.TrimSpace(cfg.Endpoint)
+// NormalizeEndpoint checks an SLS region endpoint and gives it the scheme
+// the SDK should use: "https://" or "http://" as written, otherwise HTTPS,
+// except plain HTTP for a loopback host (the lab), like internal/cloud's
+// endpoint rule. The SDK itself would default to plain HTTP.
+func NormalizeEndpoint(raw string) (string, error) {
+	ep := strings.TrimSuffix(strings.TrimSpace(raw), "/")
 	if ep == "" {
+		return "", errors.New("sls endpoint: empty (want a region endpoint such as cn-hangzhou.log.aliyuncs.com)")
+	}
+	scheme, hostport := "", ep
+	if i := strings.Index(ep, "://"); i >= 0 {
+		scheme, hostport = strings.ToLower(ep[:i]), ep[i+3:]
+		if scheme != "http" && scheme != "https" {
+			return "", fmt.Errorf("sls endpoint %q: scheme %q: want http or https", raw, scheme)
+		}
+	}
+	if hostport == "" || strings.ContainsAny(hostport, "/?#@ \t") {
+		return "", fmt.Errorf("sls endpoint %q: want host[:port] with an optional http:// or https:// scheme, no path, query or user info", raw)
+	}
+	u, err := url.Parse("//" + hostport)
+	if err != nil || u.Hostname() == "" {
+		return "", fmt.Errorf("sls endpoint %q: want host[:port]", raw)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", fmt.Errorf("sls endpoint %q: port %q: want 1-65535", raw, p)
+		}
+	} else if strings.HasSuffix(hostport, ":") {
+		return "", fmt.Errorf("sls endpoint %q: empty port", raw)
+	}
+	if scheme == "" {
+		scheme = "https"
+		if isLoopback(u.Hostname()) {
+			scheme = "http"
+		}
+	}
+	return scheme + "://" + u.Host, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// pinnedHost is the address to dial for every request when the endpoint
+// host is an IP address or localhost: the SDK always sends requests to
+// <project>.<endpoint>, a name that cannot resolve when the endpoint is an
+// address (sls-pushdown.md section 1.1). "" = dial as asked.
+func pinnedHost(ep string) string {
+	u, err := url.Parse(ep)
+	if err != nil {
+		return ""
+	}
+	h := u.Hostname()
+	if net.ParseIP(h) == nil && !strings.EqualFold(h, "localhost") {
+		return ""
+	}
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(h, port)
+}
+
+// quietSDK replaces the SDK's package logger, which by default writes
+// every record, debug included (credential refreshes, retries), to the
+// process's stdout: that would corrupt akresp's -o json output.
+var quietSDK sync.Once
+
+type discardLogger struct{}
+
+func (discardLogger) Log(...any) error { return nil }
+
+// New returns a client. It makes no call. The endpoint is normalised by
+// NormalizeEndpoint; an endpoint that is an address (the lab, a private
+// link) pins every connection to that address.
+func New(cfg Config) (*Client, error) {
+	if strings.TrimSpace(cfg.Endpoint) == "" {
 		return nil, errors.New("sls: no endpoint (e.g. cn-hangzhou.log.aliyuncs.com)")
 	}
-	if strings.ContainsAny(strings.TrimPrefix(strings.TrimPrefix(ep, "https://"), "http://"), "/?# ") {
-		return nil, fmt.Errorf("sls: endpoint %q must be a host name without a path", ep)
+	ep, err := NormalizeEndpoint(cfg.Endpoint)
+	if err != nil {
+		return nil, err
 	}
+	quietSDK.Do(func() { sls.Logger = discardLogger{} })
 	var prov sls.CredentialsProvider
 	switch {
 	case cfg.Refresh != nil:
@@ -90,17 +181,38 @@ func New(cfg Config) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: timeout}
+	p := cfg.Parallel
+	if p <= 0 {
+		p = DefaultParallel
 	}
+	var hc http.Client
+	if cfg.HTTPClient != nil {
+		hc = *cfg.HTTPClient
+	} else {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = p
+		if pin := pinnedHost(ep); pin != "" {
+			tr.Proxy = nil
+			tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, network, pin)
+			}
+		}
+		hc = http.Client{Transport: tr, Timeout: timeout}
+	}
+	cl := &Client{endpoint: ep, attempts: cfg.Attempts, backoff: cfg.Backoff, minWin: cfg.MinWindow}
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	hc.Transport = &countingTransport{base: base, n: &cl.received}
 	c := sls.CreateNormalInterfaceV2(ep, prov)
-	c.SetHTTPClient(hc)
+	c.SetHTTPClient(&hc)
 	c.SetRetryTimeout(timeout)
 	if cfg.UserAgent != "" {
 		c.SetUserAgent(cfg.UserAgent)
 	}
-	cl := &Client{c: c, endpoint: ep, attempts: cfg.Attempts, backoff: cfg.Backoff, minWin: cfg.MinWindow}
+	cl.c = c
 	if cl.attempts <= 0 {
 		cl.attempts = DefaultAttempts
 	}
@@ -110,12 +222,40 @@ func New(cfg Config) (*Client, error) {
 	if cl.minWin <= 0 {
 		cl.minWin = DefaultMinWindow
 	}
-	p := cfg.Parallel
-	if p <= 0 {
-		p = DefaultParallel
-	}
 	cl.sem = make(chan struct{}, p)
 	return cl, nil
+}
+
+// Endpoint is the normalised endpoint the client talks to.
+func (c *Client) Endpoint() string { return c.endpoint }
+
+// BytesReceived is the number of response-body bytes read from SLS so far,
+// as they came over the wire (lz4-compressed when SLS compressed them).
+func (c *Client) BytesReceived() int64 { return c.received.Load() }
+
+// countingTransport counts response-body bytes.
+type countingTransport struct {
+	base http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(r)
+	if err == nil && resp.Body != nil {
+		resp.Body = &countingBody{ReadCloser: resp.Body, n: t.n}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
 }
 
 // Close releases the client.

@@ -19,9 +19,10 @@
 // would scan more rows than the cap is answered from the first rows only
 // and marked Incomplete), read-quota errors and server-busy errors.
 //
-// The package uses cgo (DuckDB). It is imported by tests and by the
-// separate cmd/akresp-lab-sls binary only, never by cmd/akresp or
-// internal/cli, so the akresp binary stays CGO_ENABLED=0. It must not
+// The package uses cgo (DuckDB). It is imported by tests and benchmarks
+// only (internal/audit, internal/cli and bench tests), never by the
+// non-test code of cmd/akresp or internal/cli, so the akresp binary stays
+// CGO_ENABLED=0. It must not
 // import internal/cloud or internal/audit: the lab shares no code with the
 // client it grades.
 package slsemu
