@@ -116,10 +116,10 @@ key or user) is at or above SEVERITY: the weekly cron branches on it.
 Times: machine output is UTC; people's output uses --tz. Business hours
 (--business-hours, default "Mon-Fri 09:00-19:00") are in --bh-tz (default
 Asia/Shanghai).`,
-		Example: `  akresp audit LTAI5tExampleKey0000001
-  akresp audit LTAI5tExampleKey0000001 --since 7d --leak-time 2026-11-20T03:00:00Z -o json
-  akresp audit LTAI5tExampleKey0000001 --trail ./trails/ --oss-log ./oss-logs/ --strict
-  akresp audit LTAI5tExampleKey0000001 --sls trail-proj/actiontrail_main --since 180d
+		Example: `  akresp audit LTAI5tExampleKey00000001
+  akresp audit LTAI5tExampleKey00000001 --since 7d --leak-time 2026-11-20T03:00:00Z -o json
+  akresp audit LTAI5tExampleKey00000001 --trail ./trails/ --oss-log ./oss-logs/ --strict
+  akresp audit LTAI5tExampleKey00000001 --sls trail-proj/actiontrail_main --since 180d
   akresp audit --idle --fail-on high -o json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -103,11 +103,11 @@ created stay disabled), and is journaled too.
 
 Safety rails (exit 4 unless --force): containing the key akresp runs with; an
 ACL that cuts off every legitimate caller of the last 24 hours.`,
-		Example: `  akresp contain LTAI5tExampleKey0000001 --allow-ip 203.0.113.0/24 --dry-run
-  akresp contain LTAI5tExampleKey0000001 --trusted-from-audit --leak-time 2026-11-20T03:00:00Z --yes
-  akresp contain LTAI5tExampleKey0000001 --allow-vpc vpc-bp1abc:10.0.0.0/8 --require-mfa --contain-created
-  akresp contain LTAI5tExampleKey0000001 --status
-  akresp contain LTAI5tExampleKey0000001 --undo --yes`,
+		Example: `  akresp contain LTAI5tExampleKey00000001 --allow-ip 203.0.113.0/24 --dry-run
+  akresp contain LTAI5tExampleKey00000001 --trusted-from-audit --leak-time 2026-11-20T03:00:00Z --yes
+  akresp contain LTAI5tExampleKey00000001 --allow-vpc vpc-bp1abc:10.0.0.0/8 --require-mfa --contain-created
+  akresp contain LTAI5tExampleKey00000001 --status
+  akresp contain LTAI5tExampleKey00000001 --undo --yes`,
 		Args: exactKeyArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.KeyID = strings.TrimSpace(args[0])

@@ -56,10 +56,10 @@ for --observe (from the journal, else from its last use) unless --force, and
 says whether the key can still be restored from the IMS recycle bin.
 
 disable never touches the key akresp itself runs with.`,
-		Example: `  akresp disable LTAI5tExampleKey0000001 --dry-run
-  akresp disable LTAI5tExampleKey0000001 --yes
-  akresp disable LTAI5tExampleKey0000001 --enable --yes
-  akresp disable LTAI5tExampleKey0000001 --delete --yes`,
+		Example: `  akresp disable LTAI5tExampleKey00000001 --dry-run
+  akresp disable LTAI5tExampleKey00000001 --yes
+  akresp disable LTAI5tExampleKey00000001 --enable --yes
+  akresp disable LTAI5tExampleKey00000001 --delete --yes`,
 		Args: exactKeyArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.KeyID = strings.TrimSpace(args[0])

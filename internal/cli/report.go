@@ -96,10 +96,10 @@ With -o json the report is also printed on stdout.
 The HTML report is one self-contained file (inline CSS and SVG, no scripts,
 no external assets) that reads offline in any browser. No report or evidence
 file ever holds an AccessKey secret.`,
-		Example: `  akresp report LTAI5tExampleKey0000001
-  akresp report LTAI5tExampleKey0000001 -o html --out ./incident-42
-  akresp report LTAI5tExampleKey0000001 -o json --leak-time 2026-11-20T03:00:00Z > report.json
-  akresp report LTAI5tExampleKey0000001 --trail ./exported-trails/ --offline`,
+		Example: `  akresp report LTAI5tExampleKey00000001
+  akresp report LTAI5tExampleKey00000001 -o html --out ./incident-42
+  akresp report LTAI5tExampleKey00000001 -o json --leak-time 2026-11-20T03:00:00Z > report.json
+  akresp report LTAI5tExampleKey00000001 --trail ./exported-trails/ --offline`,
 		Args: exactKeyArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.KeyID = strings.TrimSpace(args[0])

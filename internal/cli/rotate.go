@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/rotate"
 )
@@ -64,11 +64,11 @@ change is journaled, so a run killed at any point resumes with the same command.
   4. disable the old key, then watch --observe for calls failing with it
      (a missed application: exit 1; re-enable with --rollback).
   5. delete the old key, as its own step: --delete.`,
-		Example: `  akresp rotate LTAI5tExampleKey0000001 --secret-file ./new-key.json --yes
-  akresp rotate LTAI5tExampleKey0000001 --status
-  akresp rotate LTAI5tExampleKey0000001 --wait --quiet-for 24h --observe 24h --yes
-  akresp rotate LTAI5tExampleKey0000001 --rollback --yes
-  akresp rotate LTAI5tExampleKey0000001 --delete --yes`,
+		Example: `  akresp rotate LTAI5tExampleKey00000001 --secret-file ./new-key.json --yes
+  akresp rotate LTAI5tExampleKey00000001 --status
+  akresp rotate LTAI5tExampleKey00000001 --wait --quiet-for 24h --observe 24h --yes
+  akresp rotate LTAI5tExampleKey00000001 --rollback --yes
+  akresp rotate LTAI5tExampleKey00000001 --delete --yes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.KeyID = strings.TrimSpace(args[0])
@@ -111,12 +111,14 @@ change is journaled, so a run killed at any point resumes with the same command.
 	return cmd
 }
 
-// keyIDPattern is the shape of a permanent AccessKey ID.
-var keyIDPattern = regexp.MustCompile(`^LTAI[A-Za-z0-9]{12,36}$`)
-
 func validateRotate(o *RotateOptions) error {
-	if !keyIDPattern.MatchString(o.KeyID) {
-		return UsageErrorf("rotate: %q is not an AccessKey ID (LTAI followed by 12 to 36 letters and digits)", redact.MaskKeyID(o.KeyID))
+	id, err := policy.ParseAccessKeyID(o.KeyID)
+	if err != nil {
+		return NewUsageError(err)
+	}
+	o.KeyID = id
+	if policy.IsSTS(id) {
+		return UsageErrorf("rotate %s: STS credentials expire on their own and cannot be rotated; rotate the permanent key that assumed the role", redact.MaskKeyID(id))
 	}
 	modes := 0
 	for _, b := range []bool{o.Status, o.Rollback, o.Delete} {

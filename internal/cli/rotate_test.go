@@ -42,7 +42,7 @@ func TestNewCmdRotateParse(t *testing.T) {
 				t.Errorf("%+v", o)
 			}
 		}},
-		{name: "bad key", args: "not-a-key", wantErr: "not an AccessKey ID", wantCode: ExitUsage},
+		{name: "bad key", args: "not-a-key", wantErr: "an AccessKey ID is LTAI followed by 20 letters or digits", wantCode: ExitUsage},
 		{name: "two exits", args: rotKey + " --secret-file a --secret-stdout", wantErr: "exactly one exit", wantCode: ExitUsage},
 		{name: "exit with status", args: rotKey + " --status --exec cat", wantErr: "only apply when creating", wantCode: ExitUsage},
 		{name: "two modes", args: rotKey + " --status --delete", wantErr: "separate steps", wantCode: ExitUsage},

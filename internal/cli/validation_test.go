@@ -36,7 +36,7 @@ func TestFlagValidationMessages(t *testing.T) {
 		{name: "report: ak id too short", args: []string{"report", "LTAI5", "--offline", "--trail", trail},
 			want: `akid "LTAI5" is 5 characters`},
 		{name: "rotate: not an ak id", args: []string{"rotate", "AKIA0000"},
-			want: "is not an AccessKey ID (LTAI followed by 12 to 36 letters and digits)"},
+			want: "is 8 characters; an AccessKey ID is LTAI followed by 20 letters or digits"},
 
 		// CIDRs and VPCs.
 		{name: "contain: garbage cidr", args: []string{"contain", key, "--allow-ip", "garbage", "--yes"},
