@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,29 +37,19 @@ type AuditOptions struct {
 	KeyID string
 
 	// Single-key audit.
-	Since, Until string
-	since, until time.Time
-	Trails       []string
-	OSSLogs      []string
-	SLSLogs      []string
+	EventInputs
 	// SLS push-down: --sls PROJECT/LOGSTORE, --sls-endpoint, --sls-topic.
-	SLS             string
-	SLSEndpoint     string
-	SLSTopic        string
-	slsTarget       slsq.Target
-	slsEndpoint     string
-	Strict          bool
-	Online, Offline bool
-	LeakTime        string
-	leakTime        time.Time
-	TrustedCIDRs    []string
-	trusted         []netip.Prefix
-	BusinessHours   string
-	hours           audit.BusinessHours
-	BHTZ            string
-	bhTZ            *time.Location
-	MinSeverity     string
-	minSeverity     audit.Severity
+	SLS           string
+	SLSEndpoint   string
+	SLSTopic      string
+	slsTarget     slsq.Target
+	slsEndpoint   string
+	BusinessHours string
+	hours         audit.BusinessHours
+	BHTZ          string
+	bhTZ          *time.Location
+	MinSeverity   string
+	minSeverity   audit.Severity
 
 	// Idle sweep.
 	Idle             bool
@@ -150,19 +139,10 @@ Asia/Shanghai).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&opts.Since, "since", "", "start of the window: a duration back from now (30d, 12h) or an RFC 3339 time; online default 30d, at most 90d")
-	fl.StringVar(&opts.Until, "until", "", "end of the window: a duration back from now or an RFC 3339 time (default now)")
-	fl.StringArrayVar(&opts.Trails, "trail", nil, "ActionTrail `PATH` (file or directory; OSS deliveries, SLS exports, LookupEvents documents; repeatable)")
-	fl.StringArrayVar(&opts.OSSLogs, "oss-log", nil, "OSS access log `PATH` (file or directory; repeatable)")
-	fl.StringArrayVar(&opts.SLSLogs, "sls-log", nil, "SLS operation log `PATH` (file or directory; repeatable)")
+	opts.registerEventFlags(fl)
 	fl.StringVar(&opts.SLS, "sls", "", "audit by push-down queries to the SLS logstore ActionTrail delivers to (`PROJECT/LOGSTORE`)")
 	fl.StringVar(&opts.SLSEndpoint, "sls-endpoint", "", "SLS region endpoint `HOST[:PORT]` or http(s)://HOST[:PORT] (default <region>.log.aliyuncs.com; HTTPS unless loopback)")
 	fl.StringVar(&opts.SLSTopic, "sls-topic", audit.DefaultSLSTopic, "logstore topic of the trail's events (actiontrail_event for the older layout)")
-	fl.BoolVar(&opts.Strict, "strict", false, "stop at the first malformed record instead of reporting and skipping it")
-	fl.BoolVar(&opts.Online, "online", false, "also read facts and events from the cloud when offline inputs are given")
-	fl.BoolVar(&opts.Offline, "offline", false, "never call the cloud (implied by --trail, --oss-log or --sls-log without --online)")
-	fl.StringVar(&opts.LeakTime, "leak-time", "", "when the key is believed to have leaked (RFC 3339): use after it is suspect, history before it is the baseline")
-	fl.StringSliceVar(&opts.TrustedCIDRs, "trusted-cidr", nil, "`CIDR`s or addresses known to be legitimate (repeatable, comma-separated)")
 	fl.StringVar(&opts.BusinessHours, "business-hours", "", `working days and hours, e.g. "Mon-Fri 09:00-19:00" (the default) or "always"`)
 	fl.StringVar(&opts.BHTZ, "bh-tz", audit.DefaultTimeZone, "time zone of --business-hours")
 	fl.StringVar(&opts.MinSeverity, "min-severity", "info", "leave out findings below this severity")
@@ -172,7 +152,6 @@ Asia/Shanghai).`,
 	fl.IntVar(&opts.Parallelism, "parallelism", audit.DefaultSweepParallelism, "users examined at once by --idle (calls still keep to each API's quota)")
 	fl.StringVar(&opts.CredentialReport, "credential-report", audit.ReportAuto, "use the IMS credential report for --idle: auto|always|never")
 	fl.StringVar(&opts.FailOn, "fail-on", "", "exit 3 when a finding is at or above this severity: low|medium|high|critical")
-	cmd.MarkFlagsMutuallyExclusive("online", "offline")
 	_ = cmd.RegisterFlagCompletionFunc("fail-on", fixedCompletion("low", "medium", "high", "critical"))
 	_ = cmd.RegisterFlagCompletionFunc("min-severity", fixedCompletion("info", "low", "medium", "high", "critical"))
 	_ = cmd.RegisterFlagCompletionFunc("credential-report", fixedCompletion(audit.ReportAuto, audit.ReportAlways, audit.ReportNever))
@@ -184,12 +163,6 @@ func fixedCompletion(values ...string) func(*cobra.Command, []string, string) ([
 	return func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return values, cobra.ShellCompDirectiveNoFileComp
 	}
-}
-
-// offline reports whether the audit makes no cloud call: offline inputs
-// were given without --online, or --offline was given.
-func (o *AuditOptions) offline() bool {
-	return o.Offline || (!o.Online && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) > 0)
 }
 
 func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
@@ -239,33 +212,13 @@ func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
 	if err := validateSLS(cmd, o); err != nil {
 		return err
 	}
-	if o.Offline && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) == 0 {
-		return UsageErrorf("--offline needs --trail, --oss-log or --sls-log input")
-	}
-	if o.since, err = parseWhen("since", o.Since, now); err != nil {
+	if err := o.validateModes(); err != nil {
 		return err
 	}
-	if o.until, err = parseWhen("until", o.Until, now); err != nil {
+	// LookupEvents reaches 90 days back; SLS keeps what the logstore's TTL
+	// keeps.
+	if err := o.validateWindow(now, o.SLS == ""); err != nil {
 		return err
-	}
-	if !o.since.IsZero() && !o.until.IsZero() && o.until.Before(o.since) {
-		return UsageErrorf("--until %s is before --since %s", o.until.UTC().Format(time.RFC3339), o.since.UTC().Format(time.RFC3339))
-	}
-	if o.SLS == "" && !o.offline() && !o.since.IsZero() && o.since.Before(now.Add(-audit.LookupRetention-time.Minute)) {
-		return UsageErrorf("--since %s: %v", o.Since, audit.ErrWindowTooLong)
-	}
-	if o.LeakTime != "" {
-		if o.leakTime, err = time.Parse(time.RFC3339, o.LeakTime); err != nil {
-			return UsageErrorf("--leak-time %q: want an RFC 3339 time such as 2026-11-20T03:00:00Z", o.LeakTime)
-		}
-	}
-	o.trusted = nil
-	for _, c := range o.TrustedCIDRs {
-		p, err := policy.ParseCIDR(c)
-		if err != nil {
-			return NewUsageError(fmt.Errorf("--trusted-cidr: %w", err))
-		}
-		o.trusted = append(o.trusted, p)
 	}
 	if o.BusinessHours != "" {
 		if o.hours, err = audit.ParseBusinessHours(o.BusinessHours); err != nil {

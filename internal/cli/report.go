@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -56,20 +55,10 @@ type ReportOptions struct {
 	Backend func(ctx context.Context) (ReportCloud, error)
 	Version string
 
-	KeyID           string
-	OutDir          string
-	Since, Until    string
-	since, until    time.Time
-	Trails          []string
-	OSSLogs         []string
-	SLSLogs         []string
-	Strict          bool
-	Online, Offline bool
-	LeakTime        string
-	leakTime        time.Time
-	TrustedCIDRs    []string
-	trusted         []netip.Prefix
-	PolicyName      string
+	KeyID  string
+	OutDir string
+	EventInputs
+	PolicyName string
 }
 
 func newCmdReport(f *Factory, runF func(context.Context, *ReportOptions) error) *cobra.Command {
@@ -120,23 +109,10 @@ file ever holds an AccessKey secret.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&opts.OutDir, "out", "", "directory for the report and evidence files (default <state-dir>/<AK-ID>/report-<time>)")
-	fl.StringVar(&opts.Since, "since", "", "start of the window: a duration back from now (30d, 12h) or an RFC 3339 time; online default 30d, at most 90d")
-	fl.StringVar(&opts.Until, "until", "", "end of the window: a duration back from now or an RFC 3339 time (default now)")
-	fl.StringArrayVar(&opts.Trails, "trail", nil, "ActionTrail `PATH` (file or directory; repeatable)")
-	fl.StringArrayVar(&opts.OSSLogs, "oss-log", nil, "OSS access log `PATH` (file or directory; repeatable)")
-	fl.StringArrayVar(&opts.SLSLogs, "sls-log", nil, "SLS operation log `PATH` (file or directory; repeatable)")
-	fl.BoolVar(&opts.Strict, "strict", false, "stop at the first malformed record instead of reporting and skipping it")
-	fl.BoolVar(&opts.Online, "online", false, "also read facts and events from the cloud when offline inputs are given")
-	fl.BoolVar(&opts.Offline, "offline", false, "never call the cloud (implied by --trail, --oss-log or --sls-log without --online)")
-	fl.StringVar(&opts.LeakTime, "leak-time", "", "when the key is believed to have leaked (RFC 3339)")
-	fl.StringSliceVar(&opts.TrustedCIDRs, "trusted-cidr", nil, "`CIDR`s or addresses known to be legitimate (repeatable, comma-separated)")
+	opts.registerEventFlags(fl)
 	fl.StringVar(&opts.PolicyName, "policy-name", report.DefaultDenyPolicyName, "name of the deny-high-risk policy contain attached")
 	setOutputFormats(cmd, FormatMarkdown, FormatJSON, FormatHTML)
 	return cmd
-}
-
-func (o *ReportOptions) offline() bool {
-	return o.Offline || (!o.Online && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) > 0)
 }
 
 func validateReport(o *ReportOptions) error {
@@ -145,37 +121,11 @@ func validateReport(o *ReportOptions) error {
 		return NewUsageError(err)
 	}
 	o.KeyID = id
-	if o.Online && o.Offline {
-		return UsageErrorf("--online and --offline contradict each other; pick one")
-	}
-	if o.Offline && len(o.Trails)+len(o.OSSLogs)+len(o.SLSLogs) == 0 {
-		return UsageErrorf("--offline needs --trail, --oss-log or --sls-log input")
-	}
-	now := o.Now()
-	if o.since, err = parseWhen("since", o.Since, now); err != nil {
+	if err := o.validateModes(); err != nil {
 		return err
 	}
-	if o.until, err = parseWhen("until", o.Until, now); err != nil {
+	if err := o.validateWindow(o.Now(), true); err != nil {
 		return err
-	}
-	if !o.since.IsZero() && !o.until.IsZero() && o.until.Before(o.since) {
-		return UsageErrorf("--until %s is before --since %s", o.until.Format(time.RFC3339), o.since.Format(time.RFC3339))
-	}
-	if !o.offline() && !o.since.IsZero() && o.since.Before(now.Add(-audit.LookupRetention-time.Minute)) {
-		return UsageErrorf("--since %s: %v", o.Since, audit.ErrWindowTooLong)
-	}
-	if o.LeakTime != "" {
-		if o.leakTime, err = time.Parse(time.RFC3339, o.LeakTime); err != nil {
-			return UsageErrorf("--leak-time %q: want an RFC 3339 time such as 2026-11-20T03:00:00Z", o.LeakTime)
-		}
-	}
-	o.trusted = nil
-	for _, c := range o.TrustedCIDRs {
-		p, err := policy.ParseCIDR(c)
-		if err != nil {
-			return NewUsageError(fmt.Errorf("--trusted-cidr: %w", err))
-		}
-		o.trusted = append(o.trusted, p)
 	}
 	if strings.TrimSpace(o.PolicyName) == "" {
 		return UsageErrorf("--policy-name must not be empty")

@@ -134,9 +134,9 @@ func TestRunReportLab(t *testing.T) {
 		outDir = filepath.Join(t.TempDir(), "report")
 		s := Settings{StateDir: dir, TZ: time.UTC, Output: format}
 		o := &ReportOptions{IO: ios, Now: time.Now, KeyID: leakKey, OutDir: outDir, PolicyName: report.DefaultDenyPolicyName, Version: "test",
-			Settings: func() (*Settings, error) { return &s, nil },
-			Backend:  func(context.Context) (ReportCloud, error) { return c, nil },
-			leakTime: mustTime(t, info.Notes["leak_time"]),
+			Settings:    func() (*Settings, error) { return &s, nil },
+			Backend:     func(context.Context) (ReportCloud, error) { return c, nil },
+			EventInputs: EventInputs{leakTime: mustTime(t, info.Notes["leak_time"])},
 		}
 		if err := runReport(ctx, o); err != nil {
 			t.Fatalf("report -o %s: %v\n%s", format, err, stderr.String())
@@ -307,8 +307,8 @@ func TestRunReportOffline(t *testing.T) {
 	ios, _, stdout, stderr := TestStreams()
 	s := Settings{StateDir: dir, TZ: time.UTC, Output: FormatJSON}
 	o := &ReportOptions{IO: ios, Now: func() time.Time { return fixedNow }, KeyID: key, PolicyName: report.DefaultDenyPolicyName,
-		Trails:   []string{"../../testdata/trails/events.jsonl", "../../testdata/trails/actiontrail-delivery.json.gz"},
-		Settings: func() (*Settings, error) { return &s, nil },
+		EventInputs: EventInputs{Trails: []string{"../../testdata/trails/events.jsonl", "../../testdata/trails/actiontrail-delivery.json.gz"}},
+		Settings:    func() (*Settings, error) { return &s, nil },
 		Backend: func(context.Context) (ReportCloud, error) {
 			t.Fatal("an offline report must not build cloud clients")
 			return nil, nil

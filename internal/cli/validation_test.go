@@ -142,7 +142,7 @@ func TestFlagValidationMessages(t *testing.T) {
 		{name: "disable: enable with delete", args: []string{"disable", key, "--enable", "--delete"},
 			want: "--enable and --delete contradict each other; pick one"},
 		{name: "audit: online with offline", args: []string{"audit", key, "--online", "--offline"},
-			want: "[offline online] were all set"},
+			want: "--online and --offline contradict each other; pick one"},
 		{name: "report: online with offline", args: []string{"report", key, "--online", "--offline"},
 			want: "--online and --offline contradict each other; pick one"},
 		{name: "audit: idle with a key", args: []string{"audit", "--idle", key},
