@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -22,13 +21,7 @@ const auditKey = "LTAI5tAPPPRODLEAKED00001"
 
 func TestNewCmdAuditParse(t *testing.T) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		name     string
-		args     string
-		wantErr  string
-		wantCode int
-		check    func(t *testing.T, o *AuditOptions)
-	}{
+	runParseCases(t, now, newCmdAudit, []parseCase[AuditOptions]{
 		{name: "online defaults", args: auditKey, check: func(t *testing.T, o *AuditOptions) {
 			if o.KeyID != auditKey || o.offline() || !o.since.IsZero() || o.failOK || o.bhTZ == nil {
 				t.Errorf("%+v", o)
@@ -106,28 +99,7 @@ func TestNewCmdAuditParse(t *testing.T) {
 		{name: "offline without input", args: auditKey + " --offline", wantErr: "--offline needs", wantCode: ExitUsage},
 		{name: "bad report mode", args: "--idle --credential-report sometimes", wantErr: "auto, always or never", wantCode: ExitUsage},
 		{name: "bad parallelism", args: "--idle --parallelism 0", wantErr: "--parallelism", wantCode: ExitUsage},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ios, _, _, _ := TestStreams()
-			f := &Factory{IO: ios, Now: func() time.Time { return now }}
-			var got *AuditOptions
-			cmd := newCmdAudit(f, func(_ context.Context, o *AuditOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tc.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err, true) != tc.wantCode {
-					t.Fatalf("err %v (exit %d), want %q exit %d", err, exitCode(err, true), tc.wantErr, tc.wantCode)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, got)
-		})
-	}
+	})
 }
 
 // TestRunAuditLab runs `akresp audit` against the lab's builtin:leak and the

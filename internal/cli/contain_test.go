@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/netip"
@@ -21,13 +20,7 @@ import (
 const leakKey = "LTAI5tAPPPRODLEAKED00001"
 
 func TestNewCmdContainParse(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		args     string
-		wantErr  string
-		wantCode int
-		check    func(t *testing.T, o *ContainOptions)
-	}{
+	runParseCases(t, time.Now(), newCmdContain, []parseCase[ContainOptions]{
 		{name: "allow ips and vpc", args: leakKey + " --allow-ip 203.0.113.0/24,198.51.100.7 --allow-ip 127.0.0.10 --allow-vpc vpc-bp1abc:10.0.0.0/8,172.16.0.0/12", check: func(t *testing.T, o *ContainOptions) {
 			if d := cmp.Diff([]string{"203.0.113.0/24", "198.51.100.7", "127.0.0.10"}, o.AllowIPs); d != "" {
 				t.Error(d)
@@ -72,28 +65,7 @@ func TestNewCmdContainParse(t *testing.T) {
 		{name: "bad deny action", args: leakKey + " --deny-action notanaction", wantErr: "--deny-action", wantCode: ExitUsage},
 		{name: "lookback too long", args: leakKey + " --lookback 2400h", wantErr: "--lookback", wantCode: ExitUsage},
 		{name: "no key", args: "--deny-public", wantErr: "exactly one AccessKey ID", wantCode: ExitUsage},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ios, _, _, _ := TestStreams()
-			f := &Factory{IO: ios, Now: time.Now}
-			var got *ContainOptions
-			cmd := newCmdContain(f, func(_ context.Context, o *ContainOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tc.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err, true) != tc.wantCode {
-					t.Fatalf("err %v (exit %d), want %q exit %d", err, exitCode(err, true), tc.wantErr, tc.wantCode)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, got)
-		})
-	}
+	})
 }
 
 // leakLab starts the builtin:leak lab and returns admin clients for it.

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strings"
@@ -14,13 +13,7 @@ import (
 )
 
 func TestNewCmdDisableParse(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		args     string
-		wantErr  string
-		wantCode int
-		check    func(t *testing.T, o *DisableOptions)
-	}{
+	runParseCases(t, time.Now(), newCmdDisable, []parseCase[DisableOptions]{
 		{name: "defaults", args: leakKey, check: func(t *testing.T, o *DisableOptions) {
 			if o.mode() != respond.ModeDisable || o.QuietPeriod != 24*time.Hour || o.Observe != 7*24*time.Hour || o.Force {
 				t.Errorf("%+v", o)
@@ -40,28 +33,7 @@ func TestNewCmdDisableParse(t *testing.T) {
 		{name: "bad key", args: "LTAI-bad", wantErr: "AccessKey ID", wantCode: ExitUsage},
 		{name: "zero quiet period", args: leakKey + " --quiet-period 0s", wantErr: "--quiet-period", wantCode: ExitUsage},
 		{name: "sts", args: "STS.NUgYrLnoC37mZZCNnAbez2xxx", wantErr: "STS", wantCode: ExitUsage},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ios, _, _, _ := TestStreams()
-			f := &Factory{IO: ios, Now: time.Now}
-			var got *DisableOptions
-			cmd := newCmdDisable(f, func(_ context.Context, o *DisableOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tc.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err, true) != tc.wantCode {
-					t.Fatalf("err %v (exit %d), want %q exit %d", err, exitCode(err, true), tc.wantErr, tc.wantCode)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, got)
-		})
-	}
+	})
 }
 
 func TestRunDisableLab(t *testing.T) {

@@ -17,13 +17,7 @@ import (
 )
 
 func TestNewCmdReportParse(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		args     string
-		wantErr  string
-		wantCode int
-		check    func(t *testing.T, o *ReportOptions)
-	}{
+	runParseCases(t, fixedNow, newCmdReport, []parseCase[ReportOptions]{
 		{name: "defaults", args: leakKey, check: func(t *testing.T, o *ReportOptions) {
 			if o.offline() || o.OutDir != "" || o.PolicyName != report.DefaultDenyPolicyName || !o.since.IsZero() {
 				t.Errorf("%+v", o)
@@ -58,28 +52,7 @@ func TestNewCmdReportParse(t *testing.T) {
 		{name: "offline without input", args: leakKey + " --offline", wantErr: "--offline needs", wantCode: ExitUsage},
 		{name: "online and offline", args: leakKey + " --trail x --online --offline", wantErr: "contradict", wantCode: ExitUsage},
 		{name: "empty policy name", args: leakKey + " --policy-name=", wantErr: "--policy-name", wantCode: ExitUsage},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ios, _, _, _ := TestStreams()
-			f := &Factory{IO: ios, Now: func() time.Time { return fixedNow }}
-			var got *ReportOptions
-			cmd := newCmdReport(f, func(_ context.Context, o *ReportOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tc.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err, true) != tc.wantCode {
-					t.Fatalf("err %v (exit %d), want %q exit %d", err, exitCode(err, true), tc.wantErr, tc.wantCode)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, got)
-		})
-	}
+	})
 }
 
 // TestReportOutputFormats checks -o against the formats report declares.

@@ -20,13 +20,7 @@ import (
 const rotKey = "LTAI5tSMALLAPP0000000001"
 
 func TestNewCmdRotateParse(t *testing.T) {
-	for _, tc := range []struct {
-		name     string
-		args     string
-		wantErr  string
-		wantCode int
-		check    func(t *testing.T, o *RotateOptions)
-	}{
+	runParseCases(t, time.Now(), newCmdRotate, []parseCase[RotateOptions]{
 		{name: "defaults", args: rotKey + " --secret-file k.json", check: func(t *testing.T, o *RotateOptions) {
 			if o.KeyID != rotKey || o.SecretFile != "k.json" || o.QuietFor != 24*time.Hour || o.Observe != 24*time.Hour || o.Wait {
 				t.Errorf("%+v", o)
@@ -50,28 +44,7 @@ func TestNewCmdRotateParse(t *testing.T) {
 		{name: "wait with rollback", args: rotKey + " --rollback --wait", wantErr: "--wait applies", wantCode: ExitUsage},
 		{name: "negative quiet", args: rotKey + " --quiet-for -1s", wantErr: "must not be negative", wantCode: ExitUsage},
 		{name: "zero poll", args: rotKey + " --poll-interval 0s", wantErr: "must be positive", wantCode: ExitUsage},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ios, _, _, _ := TestStreams()
-			f := &Factory{IO: ios, Now: time.Now}
-			var got *RotateOptions
-			cmd := newCmdRotate(f, func(_ context.Context, o *RotateOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(tc.args))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || exitCode(err, true) != tc.wantCode {
-					t.Fatalf("err %v (exit %d), want %q exit %d", err, exitCode(err, true), tc.wantErr, tc.wantCode)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.check(t, got)
-		})
-	}
+	})
 }
 
 // TestRunRotateLab runs the command against the lab: the secret reaches
