@@ -606,6 +606,9 @@ type parseState struct {
 	nested     int // depth of "event" / JSON-in-string indirection
 	sawField   bool
 	respString bool
+	// idRaw is a plain eventId not yet copied into Event.ID (idPending).
+	idRaw     []byte
+	idPending bool
 }
 
 // parse decodes one event object into ev (which it resets first).
@@ -675,8 +678,41 @@ func (p *eventParser) field(s *scanner, ev *Event, st *parseState, k []byte) err
 	var err error
 	switch string(k) {
 	case "eventId":
+		// A plain eventId waits for requestId, so that both share one
+		// allocation (finish sets it if no requestId follows).
+		if s.peek() == '"' {
+			raw, plain, rerr := s.rawString()
+			if rerr != nil {
+				return rerr
+			}
+			if plain {
+				ev.ID, st.idRaw, st.idPending = "", raw, true
+				return nil
+			}
+			ev.ID, st.idPending = decodeString(raw, false), false
+			return nil
+		}
+		st.idPending = false
 		ev.ID, err = p.str(s, k, false)
 	case "requestId":
+		if st.idPending && s.peek() == '"' {
+			raw, plain, rerr := s.rawString()
+			if rerr != nil {
+				return rerr
+			}
+			if plain {
+				var sb strings.Builder // one allocation for both
+				sb.Grow(len(st.idRaw) + len(raw))
+				sb.Write(st.idRaw)
+				sb.Write(raw)
+				both := sb.String()
+				ev.ID, ev.RequestID = both[:len(st.idRaw)], both[len(st.idRaw):]
+				st.idPending = false
+				return nil
+			}
+			ev.RequestID = decodeString(raw, false)
+			return nil
+		}
 		ev.RequestID, err = p.str(s, k, false)
 	case "eventName":
 		ev.Name, err = p.str(s, k, true)
@@ -932,9 +968,12 @@ func (p *eventParser) param(s *scanner, ev *Event, k []byte) error {
 		if err != nil {
 			return err
 		}
-		if plain && len(raw) <= 32 {
+		switch {
+		case plain && len(raw) <= 32:
 			v = p.in.get(raw)
-		} else {
+		case plain && ev.RequestID != "" && string(raw) == ev.RequestID && string(k) == "RequestId":
+			v = ev.RequestID // the gateway's copy of requestId: share it
+		default:
 			v = decodeString(raw, plain)
 		}
 	case c == '{' || c == '[':
@@ -1106,6 +1145,9 @@ func setPath(m map[string]any, path string, v any) {
 func (p *eventParser) finish(ev *Event, st *parseState) error {
 	if ev.Name == "" {
 		return fmt.Errorf("event has no eventName")
+	}
+	if st.idPending {
+		ev.ID, st.idPending = string(st.idRaw), false
 	}
 	if len(p.kv) > 0 {
 		ev.Params = make(map[string]string, len(p.kv))

@@ -29,10 +29,11 @@ type ReadOptions struct {
 	// Strict turns the first malformed record into an error (a
 	// *ProblemError naming file and position) instead of a Problem.
 	Strict bool
-	// KeyID, if set, keeps only events made with this AccessKey ID. Other
-	// records are dropped before they are parsed when their bytes do not
-	// contain the ID at all, and counted in Stats.Filtered, never reported
-	// as problems.
+	// KeyID, if set, keeps only events made with this AccessKey ID. A
+	// record whose bytes do not contain the ID at all is counted in
+	// Stats.Filtered, never reported as a problem (it is usually dropped
+	// unparsed; one next to the key's records may be parsed in passing,
+	// with the same outcome).
 	KeyID string
 	// Since and Until bound event times to [Since, Until); zero means
 	// unbounded. Events outside are counted in Stats.Filtered.
@@ -425,7 +426,13 @@ type fileReader struct {
 
 // record parses one record and keeps it if it passes the filters.
 func (r *fileReader) record(raw []byte, unit string, pos int64) error {
-	if len(r.key) > 0 && !bytes.Contains(raw, r.key) {
+	return r.recordKeyed(raw, unit, pos, len(r.key) == 0 || bytes.Contains(raw, r.key))
+}
+
+// recordKeyed is record for a caller that already knows whether raw
+// holds the key ID (hasKey; always true without a key filter).
+func (r *fileReader) recordKeyed(raw []byte, unit string, pos int64, hasKey bool) error {
+	if !hasKey {
 		r.job.stats.Filtered++
 		return nil
 	}
@@ -538,14 +545,18 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readChunk is the initial buffer size and the read granularity. The
-// buffer only grows for records that do not fit.
-const readChunk = 64 << 10
+// readChunk is the read granularity and windowSize the initial buffer
+// size: several chunks, so that keeping prefixAhead bytes buffered moves
+// little data. The buffer only grows for records that do not fit.
+const (
+	readChunk  = 64 << 10
+	windowSize = 4 * readChunk
+)
 
 func newSource(f io.Reader, max int) (*source, error) {
 	cr := &countReader{r: f}
 	br := bufio.NewReaderSize(cr, readChunk)
-	s := &source{raw: cr, br: br, r: br, max: max, buf: make([]byte, readChunk)}
+	s := &source{raw: cr, br: br, r: br, max: max, buf: make([]byte, min(windowSize, max+readChunk))}
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
@@ -830,6 +841,41 @@ type splitter struct {
 	// lineMode is set once the first object turned out to sit on one
 	// line: the rest of the file is read as JSON lines.
 	lineMode bool
+	// keyAt is the stream offset of the next occurrence of the audited
+	// key ID at or after keyFrom, or -1 when the input up to keyFrom
+	// holds none after the last one found (see keyAhead).
+	keyAt, keyFrom int64
+}
+
+// keyNear bounds how far ahead of an array element the next occurrence of
+// the audited key ID may be for the element to be parsed in place: the
+// element is likely to contain it. Farther, the element is first scanned
+// for its end and parsed only if its bytes hold the ID.
+const keyNear = 16 << 10
+
+// prefixAhead is how much input the fast path of splitter.array wants
+// buffered ahead of an element before parsing it in place.
+const prefixAhead = readChunk / 2
+
+// keyAhead returns the stream offset of the first occurrence of the
+// audited key ID at or after the current position within the buffered
+// input, or -1. Searches resume where the previous one stopped, so each
+// byte is searched about once however many elements it spans.
+func (sp *splitter) keyAhead() int64 {
+	s, key := sp.src, sp.r.key
+	at, end := s.off+int64(s.pos), s.off+int64(s.end)
+	if sp.keyAt >= at {
+		return sp.keyAt
+	}
+	from := max(at, sp.keyFrom-int64(len(key))+1)
+	if from < end {
+		if i := bytes.Index(s.buf[from-s.off:s.end], key); i >= 0 {
+			sp.keyAt = from + int64(i)
+			return sp.keyAt
+		}
+	}
+	sp.keyAt, sp.keyFrom = -1, end
+	return -1
 }
 
 func readTrailFile(r *fileReader, src *source) error {
@@ -841,7 +887,7 @@ func readTrailFile(r *fileReader, src *source) error {
 
 // splitJSON feeds every JSON record of src to r.record.
 func splitJSON(r *fileReader, src *source) error {
-	sp := &splitter{r: r, src: src}
+	sp := &splitter{r: r, src: src, keyAt: -1}
 	return sp.run()
 }
 
@@ -941,19 +987,40 @@ func (sp *splitter) array() error {
 		sp.n++
 		s.keep = s.pos
 		s.overflowed = false
-		if sp.r.prefix != nil && len(sp.r.key) == 0 && c == '{' {
+		if sp.r.prefix != nil && c == '{' {
 			// Fast path: parse in place. Anything unusual (the element
 			// runs past the buffer, or is malformed) goes the slow way.
-			ev := sp.r.slot()
-			o := Origin{Kind: sp.r.kind, File: sp.r.job.path, Pos: sp.n}
-			if n, err := sp.r.prefix(ev, s.buf[s.pos:s.end], o); err == nil && n <= s.max {
-				s.pos += n
-				if err := sp.r.accept(); err != nil {
-					return err
-				}
-				continue
+			// With a key filter, only elements the next occurrence of the
+			// key is near to are parsed in place; one that turns out not
+			// to hold the key is filtered exactly as record would filter
+			// it (its bytes do not contain the ID).
+			//
+			// Decompressors return a few KiB per read: top the window up
+			// so that elements rarely straddle its end.
+			for s.end-s.pos < prefixAhead && s.fill() {
 			}
-			sp.r.batch = sp.r.batch[:len(sp.r.batch)-1]
+			keyAt := int64(-1)
+			if len(sp.r.key) > 0 {
+				keyAt = sp.keyAhead()
+			}
+			if len(sp.r.key) == 0 || keyAt >= 0 && keyAt-(s.off+int64(s.pos)) < keyNear {
+				ev := sp.r.slot()
+				o := Origin{Kind: sp.r.kind, File: sp.r.job.path, Pos: sp.n}
+				if n, err := sp.r.prefix(ev, s.buf[s.pos:s.end], o); err == nil && n <= s.max {
+					start := s.off + int64(s.pos)
+					s.pos += n
+					if len(sp.r.key) > 0 && keyAt+int64(len(sp.r.key)) > start+int64(n) {
+						sp.r.batch = sp.r.batch[:len(sp.r.batch)-1]
+						sp.r.job.stats.Filtered++
+						continue
+					}
+					if err := sp.r.accept(); err != nil {
+						return err
+					}
+					continue
+				}
+				sp.r.batch = sp.r.batch[:len(sp.r.batch)-1]
+			}
 		}
 		if err := s.scanValue(); err != nil {
 			if errors.Is(err, errEOF) {
@@ -968,10 +1035,30 @@ func (sp *splitter) array() error {
 			}
 			continue
 		}
-		if err := sp.r.record(s.buf[s.keep:s.pos], "event", sp.n); err != nil {
+		if err := sp.r.recordKeyed(s.buf[s.keep:s.pos], "event", sp.n, sp.holdsKey()); err != nil {
 			return err
 		}
 	}
+}
+
+// holdsKey reports whether the element from keep to pos holds the key ID
+// (true without a key filter), reusing what keyAhead found when it can:
+// keyAhead only ever searched from positions at or before keep, so a
+// keyAt at or after keep is the first occurrence there, and keyAt < 0
+// means none ends at or before keyFrom.
+func (sp *splitter) holdsKey() bool {
+	s, key := sp.src, sp.r.key
+	if len(key) == 0 {
+		return true
+	}
+	start, end := s.off+int64(s.keep), s.off+int64(s.pos)
+	switch {
+	case sp.keyAt >= start:
+		return sp.keyAt+int64(len(key)) <= end
+	case sp.keyAt < 0 && end <= sp.keyFrom:
+		return false
+	}
+	return bytes.Contains(s.buf[s.keep:s.pos], key)
 }
 
 func (s *source) inputErrIn(n int64) error {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"regexp"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -343,6 +344,14 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 	}
 	if o.Idle {
 		return runSweep(ctx, o, s)
+	}
+	if o.offlineInputs() {
+		// Reading trail files allocates ~1.3 KB per event (the Event and
+		// its parameter map) and lets almost all of it go at once: a lazier
+		// collector cuts CPU by ~20% for ~30 MB more peak memory on a
+		// million events (bench/README.md). The process ends after the
+		// audit, so the setting stays local to it.
+		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
 	eo := audit.Options{
 		KeyID:         o.KeyID,
