@@ -67,6 +67,12 @@ type APIError struct {
 	Attempts   int
 	Err        error // underlying error (never carries request URLs)
 
+	// EarlierCode and EarlierRequestID come from the last earlier attempt
+	// that did get an answer, when the final attempt got none (a dropped
+	// connection, a timeout): the request ID to quote to support.
+	EarlierCode      string
+	EarlierRequestID string
+
 	// class is the sentinel decided when the error was built (it can depend
 	// on call context, e.g. InvalidAccessKeyId.NotFound). nil: derive from
 	// Code/HTTPStatus/Err, which is what hand-built APIErrors in fakes get.
@@ -105,6 +111,9 @@ func (e *APIError) Error() string {
 	}
 	if e.Attempts > 1 {
 		extra = append(extra, fmt.Sprintf("after %d attempts", e.Attempts))
+	}
+	if e.RequestID == "" && e.EarlierRequestID != "" {
+		extra = append(extra, fmt.Sprintf("an earlier attempt was answered %s, request %s", cmpOr(e.EarlierCode, "with an error"), e.EarlierRequestID))
 	}
 	if len(extra) > 0 {
 		b.WriteString(" (" + strings.Join(extra, ", ") + ")")
@@ -168,6 +177,9 @@ func (e *APIError) Hint() string {
 		}
 		return fmt.Sprintf("check the values passed to %s", e.API)
 	case ErrTransient:
+		if isTimeout(e.Err) {
+			return fmt.Sprintf("no answer within the per-call timeout after %d attempts; retry later, or give a slow endpoint more time with --timeout", max(e.Attempts, 1))
+		}
 		return fmt.Sprintf("the service or network failed after %d attempts; retry later and check --endpoint and connectivity", max(e.Attempts, 1))
 	}
 	if errors.Is(e.Err, context.Canceled) || errors.Is(e.Err, context.DeadlineExceeded) {
@@ -381,4 +393,18 @@ func scrubTransportError(err error) error {
 		safe = "(request url withheld)"
 	}
 	return &url.Error{Op: ue.Op, URL: safe, Err: ue.Err}
+}
+
+// isTimeout reports whether err is a network timeout (the per-call read or
+// connect timeout fired), as opposed to a refused or reset connection.
+func isTimeout(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

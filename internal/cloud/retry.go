@@ -54,6 +54,15 @@ func (c *Clients) call(ctx context.Context, api apiSpec, target string, fn func(
 		}
 		ae := c.newAPIError(api, target, err, a, n)
 		c.disambiguateKeyNotFound(ctx, api, ae)
+		if ae.RequestID == "" && last != nil {
+			// Keep the last answer's request ID: the final attempt may
+			// have died without one (dropped connection, timeout).
+			if last.RequestID != "" {
+				ae.EarlierCode, ae.EarlierRequestID = last.Code, last.RequestID
+			} else {
+				ae.EarlierCode, ae.EarlierRequestID = last.EarlierCode, last.EarlierRequestID
+			}
+		}
 		if n >= c.s.MaxAttempts || !retryable(api, ae, a) {
 			return ae
 		}

@@ -3,8 +3,12 @@ package cloud
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -337,5 +341,37 @@ func TestReadTimeoutIsRetried(t *testing.T) {
 	}
 	if u.UserName != "alice" || len(f.callsFor("GetUser")) != 2 {
 		t.Errorf("user %+v after %d calls", u, len(f.callsFor("GetUser")))
+	}
+}
+
+// When the last attempt gets no answer (a dropped connection), the error
+// still quotes the request ID of the last attempt that was answered.
+func TestDroppedLastAttemptKeepsEarlierRequestID(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) == 1 {
+			w.WriteHeader(503)
+			fmt.Fprint(w, `{"RequestId":"R-503-EARLIER","Code":"ServiceUnavailable","Message":"The request has failed due to a temporary failure of the server."}`)
+			return
+		}
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}))
+	defer srv.Close()
+	cfg := testConfig(strings.TrimPrefix(srv.URL, "http://"))
+	cfg.MaxAttempts = 3
+	c := newTestClients(t, cfg)
+	_, err := c.GetUser(context.Background(), "alice")
+	var ae *APIError
+	if !errors.As(err, &ae) || !errors.Is(err, ErrTransient) {
+		t.Fatalf("err = %v", err)
+	}
+	if ae.RequestID != "" || ae.EarlierRequestID != "R-503-EARLIER" || ae.EarlierCode != "ServiceUnavailable" {
+		t.Errorf("request id %q, earlier %q %q", ae.RequestID, ae.EarlierCode, ae.EarlierRequestID)
+	}
+	if !strings.Contains(ae.Error(), "R-503-EARLIER") {
+		t.Errorf("message %q does not quote the earlier request id", ae.Error())
 	}
 }
