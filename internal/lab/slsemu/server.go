@@ -477,7 +477,9 @@ func (s *Server) run(ctx context.Context, ls *logstore, req getLogsRequest, f Fa
 		if line == 0 {
 			line = MaxLines
 		}
-		stmt = fmt.Sprintf(`SELECT "__time__", "__topic__", "__source__", "event" FROM (%s) ORDER BY "__time__" %s, "event.eventId" %s LIMIT %d OFFSET %d`, base, order, order, line, req.Offset)
+		// Ties on __time__ break on the event id read from the raw event:
+		// the "event.eventId" column exists only when that key is indexed.
+		stmt = fmt.Sprintf(`SELECT "__time__", "__topic__", "__source__", "event" FROM (%s) ORDER BY "__time__" %s, json_extract_string("event", '$.eventId') %s LIMIT %d OFFSET %d`, base, order, order, line, req.Offset)
 	}
 	rows, err := s.st.db.QueryContext(ctx, stmt)
 	if err != nil {
