@@ -23,6 +23,10 @@ func Main(ctx context.Context, args []string, streams *IOStreams) int {
 // a fixed clock. It maps the outcome to an exit code in one place.
 func Run(ctx context.Context, f *Factory, args []string) int {
 	root, inv := newRoot(f)
+	if args == nil {
+		// cobra reads os.Args when given nil; Run's caller decides argv.
+		args = []string{}
+	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
