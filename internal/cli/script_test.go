@@ -52,10 +52,12 @@ func scriptMain() int {
 // scriptSuites are the script directories, one per area, each run with the
 // common setup below.
 var scriptSuites = []struct {
-	name string
-	dir  string
+	name     string
+	dir      string
+	scenario string // "" = an empty lab
 }{
 	{name: "core", dir: "testdata/script"},
+	{name: "incident", dir: "testdata/script-incident", scenario: "builtin:leak"},
 }
 
 func TestScripts(t *testing.T) {
@@ -71,7 +73,7 @@ func TestScripts(t *testing.T) {
 				RequireUniqueNames:  true,
 				UpdateScripts:       *update,
 				Setup: func(env *testscript.Env) error {
-					return scriptSetup(env, plan)
+					return scriptSetup(env, plan, suite.scenario)
 				},
 				Cmds: scriptCmds,
 			})
@@ -84,9 +86,31 @@ type labKey struct{}
 // scriptSetup gives every script a private home and state directory, no
 // colour, no credential-chain surprises, the fixed clock, and a fresh lab
 // on loopback that AKRESP_ENDPOINT points at.
-func scriptSetup(env *testscript.Env, plan string) error {
+//
+// With a scenario, the lab serves it built at the same clock, akresp runs as
+// its "admin" principal, and the scenario's notes are in the environment in
+// upper case (LEAKED_KEY_ID, OFFICE_CIDR, ATTACKER_IP, ...).
+func scriptSetup(env *testscript.Env, plan, scenario string) error {
 	now, _ := time.Parse(time.RFC3339, scriptNow)
-	srv, err := lab.New(lab.Options{Clock: func() time.Time { return now }})
+	opts := lab.Options{Clock: func() time.Time { return now }}
+	if scenario != "" {
+		sc, err := lab.LoadScenario(scenario)
+		if err != nil {
+			return err
+		}
+		w, info, err := sc.Build(now)
+		if err != nil {
+			return err
+		}
+		opts.World = w
+		admin := info.Credentials["admin"]
+		env.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
+		env.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
+		for k, v := range info.Notes {
+			env.Setenv(strings.ToUpper(k), v)
+		}
+	}
+	srv, err := lab.New(opts)
 	if err != nil {
 		return fmt.Errorf("start lab: %w", err)
 	}
@@ -152,6 +176,24 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 		ts.Check(err)
 		if eq == neg {
 			ts.Fatalf("policies %s and %s semantically equal: %v", args[0], args[1], eq)
+		}
+	},
+	// lab-state save NAME | lab-state cmp NAME: remember the lab's canonical
+	// state, or compare the current state with a remembered one.
+	"lab-state": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 || (args[0] != "save" && args[0] != "cmp") {
+			ts.Fatalf("usage: lab-state save|cmp NAME")
+		}
+		cur := string(ts.Value(labKey{}).(*lab.Server).StateJSON())
+		file := filepath.Join(ts.Getenv("WORK"), ".lab-state-"+args[1])
+		if args[0] == "save" {
+			ts.Check(os.WriteFile(file, []byte(cur), 0o600))
+			return
+		}
+		saved, err := os.ReadFile(file)
+		ts.Check(err)
+		if (string(saved) == cur) == neg {
+			ts.Fatalf("lab state equals %s: %v", args[1], !neg)
 		}
 	},
 	// stdout2env NAME: set $NAME to the last stdout, trimmed (cli/cli).
