@@ -255,7 +255,7 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 	case knownName != "" && ownerErr != nil:
 		// --user is a promise about the owner that IMS must confirm.
 		if errors.Is(ownerErr, cloud.ErrNotFound) {
-			return nil, &InputError{Msg: fmt.Sprintf("contain %s: --user %s: no RAM user owns this AccessKey (IMS GetUser by UserAccessKeyId: not found); drop --user for a root-account key", o.KeyID, o.User)}
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: --user %s: no RAM user owns this AccessKey (%v); drop --user for a root-account key", o.KeyID, o.User, ownerErr)}
 		}
 		return nil, fmt.Errorf("contain %s: confirm the key's owner: %w", o.KeyID, ownerErr)
 	case knownName != "" && !strings.EqualFold(owner.UserName, knownName):
@@ -274,7 +274,7 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 			return nil, err
 		}
 		if !root {
-			return nil, fmt.Errorf("contain %s: no RAM user in account %s owns this AccessKey and it is not one of the root account's keys (IMS GetUser by UserAccessKeyId: not found); check the key ID and --profile", o.KeyID, ident.AccountID)
+			return nil, fmt.Errorf("contain %s: no RAM user in account %s owns this AccessKey and it is not one of the root account's keys (%w); check the key ID and that --profile is in the key's account", o.KeyID, ident.AccountID, ownerErr)
 		}
 		p.Key.OwnerType = OwnerRoot
 	default:

@@ -233,7 +233,7 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 			return nil, rerr
 		}
 		if !root {
-			return nil, fmt.Errorf("contain %s --status: no RAM user owns this AccessKey and it is not a root-account key of the caller (IMS GetUser by UserAccessKeyId: not found)", keyID)
+			return nil, fmt.Errorf("contain %s --status: no RAM user owns this AccessKey and it is not a root-account key of the caller (%w); check the key ID and that --profile is in the key's account", keyID, err)
 		}
 		st.OwnerType = OwnerRoot
 	default:
