@@ -62,6 +62,12 @@ type InvestigateOptions struct {
 	// Progress, when set, receives one short line per stage ("lookup: 350
 	// events"), for a spinner or a status line on stderr.
 	Progress func(msg string)
+	// OfflineEvent, when set, sees every event read from the offline inputs
+	// that reaches the engine (after de-duplication), in delivery order and
+	// from one goroutine, so callers that keep events (the report's chart
+	// and evidence) need not read the files a second time. The event must
+	// not be retained by pointer beyond the call.
+	OfflineEvent func(*Event)
 	// ReadWorkers is passed to the offline readers (0 = GOMAXPROCS).
 	ReadWorkers int
 }
@@ -241,6 +247,9 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 			}
 		}
 		eng.Add(ev)
+		if opts.OfflineEvent != nil {
+			opts.OfflineEvent(ev)
+		}
 		return nil
 	}
 	var readFiltered int64

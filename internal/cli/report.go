@@ -198,6 +198,18 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	if c != nil {
 		ac = c
 	}
+	// The offline events are kept as the audit reads them: the chart,
+	// counts and evidence use them, and the files are read once. The
+	// readers keep no raw record, so these are saved in normalised form.
+	var offEvents []report.RawEvent
+	offTruncated := false
+	in.OfflineEvent = func(ev *audit.Event) {
+		if len(offEvents) >= maxReportEvents {
+			offTruncated = true
+			return
+		}
+		offEvents = append(offEvents, report.RawEvent{Event: *ev})
+	}
 	r, err := audit.Investigate(ctx, ac, in)
 	if err != nil {
 		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
@@ -212,12 +224,8 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 				Summary: fmt.Sprintf("more than %d events: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
 		}
 	}
-	offEvents, truncated, err := readOfflineEvents(ctx, o)
-	if err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
-	}
 	events = append(events, offEvents...)
-	if truncated {
+	if offTruncated {
 		diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
 			Summary: fmt.Sprintf("more than %d events in the offline inputs: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
 	}
@@ -295,38 +303,6 @@ func progress(o *ReportOptions, msg string) {
 	if o.Logger != nil {
 		o.Logger.Info(msg)
 	}
-}
-
-// readOfflineEvents reads the offline inputs a second time (the audit keeps
-// no events) for the chart, counts and evidence. The readers keep no raw
-// record, so these events are saved in normalised form.
-func readOfflineEvents(ctx context.Context, o *ReportOptions) ([]report.RawEvent, bool, error) {
-	ro := audit.ReadOptions{KeyID: o.KeyID, Since: o.since}
-	if !o.until.IsZero() {
-		ro.Until = o.until.Add(time.Nanosecond) // the readers' Until is exclusive
-	}
-	var out []report.RawEvent
-	truncated := false
-	sink := func(ev *audit.Event) error {
-		if len(out) >= maxReportEvents {
-			truncated = true
-			return nil
-		}
-		out = append(out, report.RawEvent{Event: *ev})
-		return nil
-	}
-	for _, in := range []struct {
-		paths []string
-		read  func(context.Context, []string, audit.ReadOptions, audit.Sink) (audit.Stats, []audit.Problem, error)
-	}{{o.Trails, audit.ReadTrails}, {o.OSSLogs, audit.ReadOSSLogs}, {o.SLSLogs, audit.ReadSLSLogs}} {
-		if len(in.paths) == 0 {
-			continue
-		}
-		if _, _, err := in.read(ctx, in.paths, ro, sink); err != nil {
-			return nil, false, fmt.Errorf("read events for the evidence: %w", err)
-		}
-	}
-	return out, truncated, nil
 }
 
 // gatherLive reads the key's current facts. Every failed call becomes a
