@@ -408,3 +408,31 @@ func cmpOr(a, b string) string {
 	}
 	return b
 }
+
+// UnknownKeyError says that an AccessKey does not exist in the account the
+// caller's credentials belong to: not a RAM user's key, not one of the root
+// account's keys. Every command answers a typo'd or deleted key with this
+// one error (exit 1), never with a verdict or a plan.
+type UnknownKeyError struct {
+	KeyID     string
+	AccountID string // the caller's account (sts:GetCallerIdentity); "" when unknown
+	RequestID string // the request that said so (IMS GetUser by UserAccessKeyId)
+}
+
+func (e *UnknownKeyError) Error() string {
+	acct := e.AccountID
+	if acct == "" {
+		acct = "of these credentials"
+	}
+	msg := fmt.Sprintf("no AccessKey %s in account %s", e.KeyID, acct)
+	if e.RequestID != "" {
+		msg += " (request " + e.RequestID + ")"
+	}
+	return msg + ": check the key ID for a typo, and that the credentials (--profile) belong to the key's account; a deleted key is gone for good"
+}
+
+// ExitCode makes an unknown key a runtime error (exit 1).
+func (e *UnknownKeyError) ExitCode() int { return 1 }
+
+// Is lets errors.Is(err, ErrNotFound) match an unknown key.
+func (e *UnknownKeyError) Is(target error) bool { return target == ErrNotFound }
