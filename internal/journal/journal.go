@@ -3,6 +3,8 @@ package journal
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,10 +67,14 @@ type Journal struct {
 	mu    sync.Mutex
 	f     *os.File
 	path  string
+	base  string
 	runID string
 	cmd   string
 	keyID string
 	now   func() time.Time
+	key   []byte // the state directory's MAC key
+	seq   int    // records written
+	head  string // MAC of the last record ("" before the first)
 }
 
 // Open creates a new journal file for one run of command on keyID.
@@ -79,6 +85,10 @@ func Open(base, keyID, command string, now func() time.Time) (*Journal, error) {
 	dir, err := state.KeyDir(base, keyID)
 	if err != nil {
 		return nil, err
+	}
+	key, err := state.MACKey(base, true)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	t := now().UTC()
 	// Two runs can start at the same instant (a frozen test clock, or two
@@ -96,7 +106,13 @@ func Open(base, keyID, command string, now func() time.Time) (*Journal, error) {
 		if err != nil {
 			return nil, fmt.Errorf("journal: create %s: %w", path, err)
 		}
-		return &Journal{f: f, path: path, runID: runID, cmd: command, keyID: keyID, now: now}, nil
+		// The index names the file before it holds a record, so a
+		// missing index with records about is always someone's doing.
+		if err := state.SealJournal(base, keyID, filepath.Base(path), 0, ""); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("journal %s: seal index: %w", path, err)
+		}
+		return &Journal{f: f, path: path, base: base, runID: runID, cmd: command, keyID: keyID, now: now, key: key}, nil
 	}
 	return nil, fmt.Errorf("journal: too many journals for %s at %s in %s", keyID, t.Format(time.RFC3339Nano), dir)
 }
@@ -132,12 +148,26 @@ func (j *Journal) Append(rec Record) error {
 	if err != nil {
 		return fmt.Errorf("journal: encode: %w", err)
 	}
-	b = append(b, '\n')
-	if _, err := j.f.Write(b); err != nil {
+	if err := state.CheckNoSecret(b); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	seq := j.seq + 1
+	line, mac, err := sealLine(j.key, j.keyID, filepath.Base(j.path), seq, j.head, b)
+	if err != nil {
+		return fmt.Errorf("journal: encode: %w", err)
+	}
+	if _, err := j.f.Write(line); err != nil {
 		return fmt.Errorf("journal: write %s: %w", j.path, err)
 	}
 	if err := j.f.Sync(); err != nil {
 		return fmt.Errorf("journal: fsync %s: %w", j.path, err)
+	}
+	j.seq, j.head = seq, mac
+	// The line is durable before the index counts it: a crash in between
+	// leaves one verified record beyond the sealed count, which is fine;
+	// the reverse would read as a truncated journal.
+	if err := state.SealJournal(j.base, j.keyID, filepath.Base(j.path), seq, mac); err != nil {
+		return fmt.Errorf("journal %s: seal index: %w", j.path, err)
 	}
 	return nil
 }
@@ -168,22 +198,50 @@ func Files(base, keyID string) ([]string, error) {
 	return matches, nil
 }
 
-// ReadFile reads every record of one journal. A torn last line (the process
-// died mid-write) is tolerated and reported through the returned warning;
-// any other malformed line is an error naming the file and line.
+// ReadFile reads every record of one journal, <base>/<keyID>/<name>.jsonl,
+// and verifies it: each line's MAC (over its content, its position and the
+// line before it) under the state directory's key, and the record count
+// sealed in the key's index, so that an edited, deleted, reordered or
+// truncated record, or an emptied file, is an *state.IntegrityError (exit 4)
+// naming the file and line. A torn last line (the process died mid-write)
+// is tolerated and reported through the returned warning; any other
+// malformed line is an error naming the file and line.
 func ReadFile(path string) (recs []Record, warning string, err error) {
+	keyDir := filepath.Dir(path)
+	base, keyID := filepath.Dir(keyDir), filepath.Base(keyDir)
+	if err := state.CheckBase(base, keyID); err != nil {
+		return nil, "", err
+	}
+	// The index is read before the file: a writer appends the line first
+	// and counts it second, so the file never holds fewer records than an
+	// index read earlier says.
+	seals, err := state.LoadSeals(base, keyID)
+	if err != nil {
+		return nil, "", err
+	}
+	recs, warning, _, err = readVerified(base, keyID, path, seals)
+	return recs, warning, err
+}
+
+// readVerified reads and verifies path and returns, besides the records,
+// the bytes of its complete verified lines (for Head).
+func readVerified(base, keyID, path string, seals *state.Seals) (recs []Record, warning string, raw []byte, err error) {
+	name := filepath.Base(path)
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, "", fmt.Errorf("journal: %w", err)
+		return nil, "", nil, fmt.Errorf("journal: %w", err)
 	}
 	defer f.Close()
+	sealed, isSealed := seals.Journals[name]
+	var key []byte
 	r := bufio.NewReaderSize(f, 64*1024)
-	line := 0
+	line, seq, prev := 0, 0, ""
 	for {
 		b, rerr := r.ReadBytes('\n')
 		if len(b) > 0 {
 			line++
 			complete := b[len(b)-1] == '\n'
+			full := b
 			b = bytes.TrimSpace(b)
 			if len(b) > 0 {
 				var rec Record
@@ -192,40 +250,122 @@ func ReadFile(path string) (recs []Record, warning string, err error) {
 						warning = fmt.Sprintf("%s:%d: incomplete last record ignored (the writer was interrupted)", path, line)
 						break
 					}
-					return recs, warning, fmt.Errorf("journal: %s:%d: %w", path, line, uerr)
+					return recs, warning, raw, fmt.Errorf("journal: %s:%d: %w", path, line, uerr)
+				}
+				if key == nil {
+					if key, err = state.MACKey(base, false); errors.Is(err, os.ErrNotExist) {
+						return recs, warning, raw, &state.IntegrityError{File: path, Line: line,
+							Reason: "the MAC key " + filepath.Join(base, state.KeyFileName) + " is missing, so the journal cannot be verified"}
+					} else if err != nil {
+						return recs, warning, raw, err
+					}
+				}
+				mac, verr := verifyLine(key, keyID, name, seq+1, prev, b)
+				if verr != nil {
+					verr.File, verr.Line = path, line
+					return recs, warning, raw, verr
+				}
+				seq, prev = seq+1, mac
+				if isSealed && seq == sealed.Records && !state.MACEqual(mac, sealed.Head) {
+					return recs, warning, raw, &state.IntegrityError{File: path, Line: line,
+						Reason: fmt.Sprintf("record %d is not the one %s sealed: the journal was rewritten", seq, seals.Path)}
 				}
 				rec.File, rec.Line = path, line
 				recs = append(recs, rec)
+				raw = append(raw, full...)
 			}
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
 				break
 			}
-			return recs, warning, fmt.Errorf("journal: read %s: %w", path, rerr)
+			return recs, warning, raw, fmt.Errorf("journal: read %s: %w", path, rerr)
 		}
 	}
-	return recs, warning, nil
+	if !seals.Present && seq > 0 {
+		return recs, warning, raw, &state.IntegrityError{File: seals.Path,
+			Reason: "the seal index is missing while " + path + " holds records: it was deleted outside akresp (or the journal was written by an akresp without integrity checks)"}
+	}
+	if isSealed && seq < sealed.Records {
+		what := "truncated"
+		if seq == 0 {
+			what = "emptied"
+		}
+		return recs, warning, raw, &state.IntegrityError{File: path, Line: line + 1,
+			Reason: fmt.Sprintf("the journal was %s: %s seals %d records, the file holds %d", what, seals.Path, sealed.Records, seq)}
+	}
+	return recs, warning, raw, nil
 }
 
-// ReadKey reads all journals of keyID in time order.
+// ReadKey reads all journals of keyID in time order, verified as ReadFile
+// does; a journal the key's index lists that is no longer there is an
+// *state.IntegrityError too.
 func ReadKey(base, keyID string) (recs []Record, warnings []string, err error) {
+	recs, warnings, _, err = readKey(base, keyID)
+	return recs, warnings, err
+}
+
+func readKey(base, keyID string) (recs []Record, warnings []string, raw []byte, err error) {
+	if keyID == "" || strings.ContainsAny(keyID, `/\`) {
+		return nil, nil, nil, fmt.Errorf("journal: bad key id %q", keyID)
+	}
+	if err := state.CheckBase(base, keyID); err != nil {
+		return nil, nil, nil, err
+	}
+	seals, err := state.LoadSeals(base, keyID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	files, err := Files(base, keyID)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
+	}
+	have := map[string]bool{}
+	for _, p := range files {
+		have[filepath.Base(p)] = true
+	}
+	var gone []string
+	for name, s := range seals.Journals {
+		if !have[name] && s.Records > 0 {
+			gone = append(gone, name)
+		}
+	}
+	if len(gone) > 0 {
+		sort.Strings(gone)
+		return nil, nil, nil, &state.IntegrityError{File: filepath.Join(base, keyID, gone[0]),
+			Reason: fmt.Sprintf("the journal is gone, but %s says akresp wrote %d records to it: it was deleted outside akresp", seals.Path, seals.Journals[gone[0]].Records)}
 	}
 	for _, p := range files {
-		r, w, err := ReadFile(p)
+		r, w, b, err := readVerified(base, keyID, p, seals)
 		if err != nil {
-			return nil, warnings, err
+			return nil, warnings, nil, err
 		}
 		if w != "" {
 			warnings = append(warnings, w)
 		}
 		recs = append(recs, r...)
+		raw = append(raw, filepath.Base(p)...)
+		raw = append(raw, '\n')
+		raw = append(raw, b...)
 	}
 	sort.SliceStable(recs, func(i, k int) bool { return recs[i].Time.Before(recs[k].Time) })
-	return recs, warnings, nil
+	return recs, warnings, raw, nil
+}
+
+// Head returns the chain head of keyID's journals: the hex SHA-256 of, for
+// each journal file in name (time) order, its base name, a newline and the
+// bytes of its complete lines. It is computed after every record has been
+// verified (ReadKey's errors are returned), changes with every record
+// written, and anyone holding a copy of the journals can recompute it to
+// show they are the ones a report was made from. "" when the key has no
+// journal.
+func Head(base, keyID string) (string, error) {
+	_, _, raw, err := readKey(base, keyID)
+	if err != nil || len(raw) == 0 {
+		return "", err
+	}
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // Pending returns the intents in recs that have no outcome (same run and

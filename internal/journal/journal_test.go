@@ -3,7 +3,6 @@ package journal
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -94,12 +93,12 @@ func TestTornLastLineTolerated(t *testing.T) {
 }
 
 func TestCorruptMiddleLineIsAnError(t *testing.T) {
-	base := t.TempDir()
-	dir := filepath.Join(base, key)
-	os.MkdirAll(dir, 0o700)
-	os.WriteFile(filepath.Join(dir, "20260101T000000Z-contain.jsonl"), []byte("{\"kind\":\"intent\"}\nnot json\n{\"kind\":\"note\"}\n"), 0o600)
+	base, path := threeRecords(t)
+	lines := readLines(t, path)
+	lines[1] = "not json"
+	writeLines(t, path, lines)
 	_, _, err := ReadKey(base, key)
-	if err == nil || !strings.Contains(err.Error(), ":2:") {
+	if err == nil || !strings.Contains(err.Error(), path+":2:") {
 		t.Errorf("err = %v, want file:line", err)
 	}
 }
