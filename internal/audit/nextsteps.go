@@ -1,0 +1,192 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
+)
+
+// KeyState is what a suggested command is checked against before it is
+// shown: a command that the current state would refuse, or that would do
+// nothing while claiming a change, is dropped or replaced.
+type KeyState struct {
+	KeyID string
+	// Status is Active, Inactive, Deleted or "" (unknown).
+	Status      string
+	ContainedAt time.Time // zero: not contained per the journal
+	// Rotation is the rotation's step ("" none); RotationDone says the old
+	// key was deleted by it; RotationActive that it started and neither
+	// finished nor was rolled back.
+	Rotation       string
+	RotationDone   bool
+	RotationActive bool
+	// Retired are other keys (the ones the attacker created) known to be
+	// Inactive or gone: disabling them again does nothing.
+	Retired map[string]bool
+}
+
+// KeyStateOf combines what the audit saw with the incident record.
+func KeyStateOf(r *Result, rec *incident.Record) KeyState {
+	st := KeyState{KeyID: r.Key.AccessKeyID, Status: r.Key.Status}
+	if rec != nil {
+		st.ContainedAt = rec.ContainedAt
+		if !rec.DeletedAt.IsZero() {
+			st.Status = "Deleted"
+		}
+		if st.Status == "" && !rec.DisabledAt.IsZero() {
+			st.Status = "Inactive"
+		}
+		if rot := rec.Rotation; rot != nil {
+			st.Rotation, st.RotationDone, st.RotationActive = rot.Step, rot.Finished, rot.InProgress()
+		}
+	}
+	return st
+}
+
+// CheckSteps returns the steps that are valid in state st, in order,
+// without duplicates. Rules:
+//   - nothing acts on a deleted key but contain --undo (only report,
+//     audit and the undo of its containment remain);
+//   - no disable of a key already Inactive (or of a retired created key);
+//     during a rotation, disabling is the rotation's job: rotate instead;
+//   - no rotate after the rotation deleted the old key, nor of an Inactive
+//     key no rotation is working on;
+//   - a contained key gets "contain --status" instead of another fence.
+func CheckSteps(steps []NextStep, st KeyState) []NextStep {
+	out := make([]NextStep, 0, len(steps))
+	seen := map[string]bool{}
+	add := func(s NextStep) {
+		if !seen[s.Command] {
+			seen[s.Command] = true
+			out = append(out, s)
+		}
+	}
+	deleted := st.Status == "Deleted" || st.RotationDone
+	inactive := strings.EqualFold(st.Status, "Inactive")
+	for _, s := range steps {
+		f := strings.Fields(s.Command)
+		if len(f) < 3 || f[0] != "akresp" {
+			add(s)
+			continue
+		}
+		cmd, target, flags := f[1], f[2], f[3:]
+		has := func(flag string) bool {
+			for _, x := range flags {
+				if x == flag {
+					return true
+				}
+			}
+			return false
+		}
+		self := target == st.KeyID
+		switch cmd {
+		case "contain":
+			switch {
+			case !self:
+				add(s)
+			case deleted && has("--undo"):
+				// Undo works on a deleted key: it takes the deny policy
+				// off the owner (the key's ACL went with the key).
+				add(s)
+			case deleted:
+			case has("--status") || has("--undo") || has("--contain-created") || has("--require-mfa"):
+				add(s)
+			case !st.ContainedAt.IsZero():
+				add(NextStep{Command: "akresp contain " + target + " --status",
+					Why: "the key is contained since " + st.ContainedAt.UTC().Format(time.RFC3339) + " (per akresp's journal): check that the fence still holds"})
+			default:
+				add(s)
+			}
+		case "disable":
+			switch {
+			case !self && st.Retired[target] && !has("--delete"):
+			case !self:
+				add(s)
+			case deleted:
+			case has("--delete") || has("--enable"):
+				if inactive || has("--enable") {
+					add(s)
+				}
+			case inactive:
+			case st.RotationActive:
+				add(NextStep{Command: "akresp rotate " + target,
+					Why: "a rotation of the key is in progress (step " + st.Rotation + "): it disables the old key once the new one has taken over"})
+			default:
+				add(s)
+			}
+		case "rotate":
+			switch {
+			case !self:
+				add(s)
+			case deleted:
+			case inactive && !st.RotationActive:
+			default:
+				add(s)
+			}
+		default:
+			add(s)
+		}
+	}
+	return out
+}
+
+// retiredCreatedKeys reads, online, the status of the AccessKeys the key
+// created and returns those that are Inactive or gone. A failed read
+// leaves the key out (it keeps its suggested disable).
+func retiredCreatedKeys(ctx context.Context, c Cloud, r *Result) map[string]bool {
+	out := map[string]bool{}
+	byUser := map[string][]string{}
+	for _, ci := range r.Created {
+		if ci.Kind == KindAccessKey && ci.Name != "" && ci.User != "" && ci.Name != r.Key.AccessKeyID {
+			byUser[ci.User] = append(byUser[ci.User], ci.Name)
+		}
+	}
+	for user, ids := range byUser {
+		keys, err := c.ListAccessKeys(ctx, user)
+		if errors.Is(err, cloud.ErrNotFound) {
+			for _, id := range ids {
+				out[id] = true // the user is gone, and its keys with it
+			}
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		status := map[string]string{}
+		for _, k := range keys {
+			status[k.AccessKeyID] = k.Status
+		}
+		for _, id := range ids {
+			if s, ok := status[id]; !ok || !strings.EqualFold(s, "Active") {
+				out[id] = true
+			}
+		}
+	}
+	return out
+}
+
+// finishSteps checks the verdict's next steps against the current state
+// (online, the created keys' status is read).
+func finishSteps(ctx context.Context, c Cloud, online bool, r *Result, rec *incident.Record) {
+	st := KeyStateOf(r, rec)
+	if online && c != nil {
+		st.Retired = retiredCreatedKeys(ctx, c, r)
+	}
+	steps := CheckSteps(r.Verdict.NextSteps, st)
+	if st.RotationDone || st.Status == "Deleted" {
+		id := r.Key.AccessKeyID
+		has := false
+		for _, s := range steps {
+			has = has || s.Command == "akresp report "+id
+		}
+		if !has {
+			steps = append(steps, NextStep{Command: "akresp report " + id,
+				Why: "the key is deleted: write the incident report; its open risks list what is left (the deny policy on the owner, what the attacker created)"})
+		}
+	}
+	r.Verdict.NextSteps = steps
+}
