@@ -67,6 +67,9 @@ type ContainOptions struct {
 	Force            bool
 	Status           bool
 	Undo             bool
+	UndoAll          bool
+	ACLOnly          bool
+	Replace          bool
 
 	retry string
 }
@@ -96,18 +99,41 @@ journals every call under --state-dir, and verifies the result.
 --user names the owner when you know it (from akresp audit): with its
 UserPrincipalName every lookup runs in one round; IMS must still confirm it.
 
-Re-running on a contained key changes nothing; a run that was interrupted is
-completed by running it again. --status shows the current containment; --undo
-restores the exact previous state from the journal (keys the leaked key
-created stay disabled), and is journaled too.
+Contain never narrows silently: a re-run keeps every source the ACL in
+effect already trusts and adds the requested ones. --replace sets exactly the
+requested sources; the plan lists each source it removes and the recent
+legitimate callers that lose access with it. Re-running with nothing new
+changes nothing; a run that was interrupted is completed by running it again.
+
+An allow list that covers all of IPv4 or all of IPv6, in any split form
+(0.0.0.0/0, 0.0.0.0/1 + 128.0.0.0/1, ::/0, ...), fences nothing in and is
+refused (exit 2). --allow-vpc alone only restricts calls through VPC
+endpoints: public access stays open and the key is not "contained".
+
+The account-level AccessKey network policy (GetAccessKeyPolicyForAccount) is
+read with the key's own: an Active key-level policy replaces it for that key,
+else it applies. The plan, --status and -o json show the effective policy.
+
+--status shows the current containment, judged by what the effective policy
+allows. --undo restores the state before the last contain run from the
+journal; --undo --all the state before the first run (since the last complete
+undo); --undo --acl-only reverts the network ACL alone. Keys the leaked key
+created stay disabled; the undo is journaled too.
 
 Safety rails (exit 4 unless --force): containing the key akresp runs with; an
-ACL that cuts off every legitimate caller of the last 24 hours.`,
+ACL that cuts off every legitimate caller of the last 24 hours; a key-level
+ACL that allows sources the account-level policy does not; removing the deny
+policy (--undo) from a key, or a created user, that still has an Active key
+(the leak-response plan keeps it until the key is disabled and deleted);
+an undo whose journaled "before" is wider than what the previous run set.`,
 		Example: `  akresp contain LTAI5tExampleKey00000001 --allow-ip 203.0.113.0/24 --dry-run
   akresp contain LTAI5tExampleKey00000001 --trusted-from-audit --leak-time 2026-11-20T03:00:00Z --yes
   akresp contain LTAI5tExampleKey00000001 --allow-vpc vpc-bp1abc:10.0.0.0/8 --require-mfa --contain-created
   akresp contain LTAI5tExampleKey00000001 --status
-  akresp contain LTAI5tExampleKey00000001 --undo --yes`,
+  akresp contain LTAI5tExampleKey00000001 --allow-ip 198.51.100.7 --yes            # adds to the ACL in effect
+  akresp contain LTAI5tExampleKey00000001 --allow-ip 203.0.113.0/24 --replace --yes # exactly this list
+  akresp contain LTAI5tExampleKey00000001 --undo --acl-only --yes
+  akresp contain LTAI5tExampleKey00000001 --undo --all --force --yes`,
 		Args: exactKeyArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.KeyID = strings.TrimSpace(args[0])
@@ -141,9 +167,12 @@ ACL that cuts off every legitimate caller of the last 24 hours.`,
 	fl.BoolVar(&opts.NoDenyPolicy, "no-deny-policy", false, "do not create or attach the deny-high-risk policy")
 	fl.BoolVar(&opts.RequireMFA, "require-mfa", false, "require MFA at the owner's next console login")
 	fl.BoolVar(&opts.ContainCreated, "contain-created", false, "also deny users and disable keys the leaked key created")
-	fl.BoolVar(&opts.Force, "force", false, "proceed past safety rails (self key, ACL cutting off production, undo over later changes)")
+	fl.BoolVar(&opts.Replace, "replace", false, "set exactly the requested ACL sources, removing others the ACL in effect trusts (shown in the plan)")
+	fl.BoolVar(&opts.Force, "force", false, "proceed past safety rails (self key, ACL cutting off production, widening the account policy, undo of the deny policy on an active key, undo over later changes)")
 	fl.BoolVar(&opts.Status, "status", false, "show the key's current containment state and change nothing")
-	fl.BoolVar(&opts.Undo, "undo", false, "revert akresp's containment of the key from the journal")
+	fl.BoolVar(&opts.Undo, "undo", false, "revert the last contain run of the key from the journal")
+	fl.BoolVar(&opts.UndoAll, "all", false, "with --undo: revert every contain run since the last complete undo")
+	fl.BoolVar(&opts.ACLOnly, "acl-only", false, "with --undo: revert only the network ACL (the deny policy stays)")
 	setOutputFormats(cmd, FormatTable, FormatJSON)
 	return cmd
 }
@@ -170,6 +199,9 @@ func validateContain(o *ContainOptions) error {
 		if err != nil {
 			return UsageErrorf("--leak-time %q: want an RFC 3339 time such as 2026-11-20T03:00:00Z", o.LeakTime)
 		}
+		if err := checkFlagTime("leak-time", o.LeakTime, t, o.Now()); err != nil {
+			return err
+		}
 		o.leakTime = t
 	}
 	if o.Lookback <= 0 || o.Lookback > 90*24*time.Hour {
@@ -192,11 +224,17 @@ func validateContain(o *ContainOptions) error {
 			return UsageErrorf("--user %q: want a RAM user name or its UserPrincipalName (name@alias.onaliyun.com)", o.User)
 		}
 	}
+	if (o.UndoAll || o.ACLOnly) && !o.Undo {
+		return UsageErrorf("--all and --acl-only only apply to --undo")
+	}
 	if o.Status || o.Undo {
-		if o.User != "" || len(o.AllowIPs)+len(o.AllowVPCs) > 0 || o.DenyPublic || o.TrustedFromAudit || o.RequireMFA || o.ContainCreated || len(o.DenyActions) > 0 || o.NoDenyPolicy {
+		if o.User != "" || len(o.AllowIPs)+len(o.AllowVPCs) > 0 || o.DenyPublic || o.TrustedFromAudit || o.RequireMFA || o.ContainCreated || len(o.DenyActions) > 0 || o.NoDenyPolicy || o.Replace {
 			return UsageErrorf("--status and --undo take no containment flags")
 		}
 		return nil
+	}
+	if o.Replace && len(o.AllowIPs)+len(o.AllowVPCs) == 0 && !o.DenyPublic && !o.TrustedFromAudit {
+		return UsageErrorf("--replace replaces the ACL with the requested one: give --allow-ip, --allow-vpc, --deny-public or --trusted-from-audit")
 	}
 	if o.TrustedFromAudit && o.NoAudit {
 		return UsageErrorf("--trusted-from-audit needs the key's events; drop --no-audit")
@@ -278,7 +316,7 @@ func runContain(ctx context.Context, o *ContainOptions) error {
 
 	var p *respond.Plan
 	if o.Undo {
-		p, err = respond.PlanUndo(ctx, c, respond.UndoOptions{KeyID: o.KeyID, StateDir: s.StateDir, Force: o.Force, Now: o.Now})
+		p, err = respond.PlanUndo(ctx, c, respond.UndoOptions{KeyID: o.KeyID, StateDir: s.StateDir, All: o.UndoAll, ACLOnly: o.ACLOnly, Force: o.Force, Now: o.Now})
 	} else {
 		var evf func(context.Context) (*respond.Evidence, error)
 		if !o.NoAudit {
@@ -288,7 +326,7 @@ func runContain(ctx context.Context, o *ContainOptions) error {
 			KeyID: o.KeyID, ACL: respond.ACLRequest{AllowIPs: o.AllowIPs, AllowVPCs: o.AllowVPCs, DenyPublic: o.DenyPublic},
 			TrustedFromAudit: o.TrustedFromAudit, NoDenyPolicy: o.NoDenyPolicy, PolicyName: o.PolicyName,
 			ExtraActions: o.DenyActions, RequireMFA: o.RequireMFA, ContainCreated: o.ContainCreated,
-			Force: o.Force, EvidenceFunc: evf, User: o.User, Now: o.Now,
+			Force: o.Force, EvidenceFunc: evf, User: o.User, Replace: o.Replace, StateDir: s.StateDir, Now: o.Now,
 		})
 	}
 	if err != nil {
@@ -326,7 +364,19 @@ func runContain(ctx context.Context, o *ContainOptions) error {
 	defer stop()
 	retry := o.retry
 	if o.Undo {
-		retry = fmt.Sprintf("akresp contain %s --undo --yes", o.KeyID)
+		// The undo that failed part-way is the last in the journal: the
+		// same flags retry it (its restored actions are no-ops by then).
+		retry = fmt.Sprintf("akresp contain %s --undo", o.KeyID)
+		if o.UndoAll {
+			retry += " --all"
+		}
+		if o.ACLOnly {
+			retry += " --acl-only"
+		}
+		if o.Force {
+			retry += " --force"
+		}
+		retry += " --yes"
 	}
 	_, err = respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now, Hard: hard,
 		RecheckAfter: 5 * time.Second, Retry: retry})
@@ -376,6 +426,10 @@ func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*r
 	r, err := audit.Investigate(ctx, c, audit.InvestigateOptions{
 		Engine: audit.Options{KeyID: o.KeyID, Now: now, LeakTime: o.leakTime},
 		Since:  since, Until: now, Online: true,
+		// Containment is time-critical: read the regions the key used
+		// (configured region, last-used records, regions the events
+		// name), not all of them (docs/audit.md "Regions").
+		Regions: []string{audit.RegionsUsed},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("contain %s: audit the key's recent events (use --no-audit to skip): %w", redact.MaskKeyID(o.KeyID), err)
@@ -385,7 +439,7 @@ func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*r
 
 // evidenceFromAudit keeps what contain needs from an audit result.
 func evidenceFromAudit(r *audit.Result) *respond.Evidence {
-	ev := &respond.Evidence{InUse: r.Verdict.Status == "in_use"}
+	ev := &respond.Evidence{InUse: r.Verdict.Status == "in_use", Verdict: r.Verdict.Status, Onset: auditOnset(r)}
 	if r.Key.OwnerType != "unknown" {
 		ev.OwnerType = r.Key.OwnerType
 	}
@@ -405,6 +459,29 @@ func evidenceFromAudit(r *audit.Result) *respond.Evidence {
 		ev.Created = append(ev.Created, respond.CreatedIdentity{Kind: c.Kind, Name: c.Name, User: c.User, EventName: c.Action, EventTime: c.Event.Time})
 	}
 	return ev
+}
+
+// auditOnset is when the audit saw the suspicious use begin: the baseline
+// end when the audit split history at the first suspicious source or at
+// --leak-time, else the first sighting of a flagged source; zero when
+// nothing is suspicious.
+func auditOnset(r *audit.Result) time.Time {
+	if r.Verdict.Status != audit.StatusSuspectedLeak {
+		return time.Time{}
+	}
+	switch r.Window.BaselineBasis {
+	case "onset", "leak_time":
+		if !r.Window.BaselineEnd.IsZero() {
+			return r.Window.BaselineEnd
+		}
+	}
+	var t time.Time
+	for _, s := range r.Sources {
+		if s.Flagged && !s.FirstSeen.IsZero() && (t.IsZero() || s.FirstSeen.Before(t)) {
+			t = s.FirstSeen
+		}
+	}
+	return t
 }
 
 // ---- views ----
@@ -572,6 +649,16 @@ func writePlan(w io.Writer, p *respond.Plan) {
 			acl = k.ACL
 		}
 		fmt.Fprintf(w, "Current network ACL: %s\n", acl)
+		if e := p.Effective; e != nil {
+			fmt.Fprintf(w, "Effective network policy: %s\n", e.Summary)
+			if e.AccountLevel != "" || e.AccountError != "" {
+				fmt.Fprintf(w, "  account level: %s\n", orText(e.AccountLevel, "unreadable: "+e.AccountError))
+				fmt.Fprintf(w, "  precedence: %s\n", e.Precedence)
+			}
+		}
+		if e := p.EffectiveAfter; e != nil && p.Effective != nil && e.Summary != p.Effective.Summary {
+			fmt.Fprintf(w, "Effective after the plan: %s\n", e.Summary)
+		}
 		if len(k.AttachedPolicies) > 0 {
 			fmt.Fprintf(w, "Attached policies: %s\n", strings.Join(k.AttachedPolicies, ", "))
 		}
@@ -612,6 +699,20 @@ func writePlan(w io.Writer, p *respond.Plan) {
 				flag = " [flagged by audit]"
 			}
 			fmt.Fprintf(w, "  %-15s %-12s last seen %s, %d call(s)%s\n", c.IP, verdict, c.LastSeen.UTC().Format(time.RFC3339), c.Count, flag)
+		}
+	}
+	if len(p.Removals) > 0 {
+		fmt.Fprintln(w, "\nSources the ACL in effect trusts that --replace REMOVES:")
+		for _, r := range p.Removals {
+			who := "no legitimate caller of the last 24h"
+			if len(r.Callers) > 0 {
+				ips := make([]string, len(r.Callers))
+				for i, c := range r.Callers {
+					ips[i] = fmt.Sprintf("%s (last seen %s)", c.IP, c.LastSeen.UTC().Format(time.RFC3339))
+				}
+				who = "loses access: " + strings.Join(ips, ", ")
+			}
+			fmt.Fprintf(w, "  - %s %s: %s\n", r.Scope, r.Entry, who)
 		}
 	}
 	if len(p.Created) > 0 {
@@ -658,7 +759,19 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 	}
 	fmt.Fprintf(w, "Key:          %s (owner %s, %s)\n", st.KeyID, orNone(owner), st.KeyStatus)
 	fmt.Fprintf(w, "State:        %s\n", st.State)
-	fmt.Fprintf(w, "Network ACL:  %s\n", st.ACLSummary)
+	fmt.Fprintf(w, "Network ACL:  %s (key level)\n", st.ACLSummary)
+	acct := describeDoc(st.Effective.AccountLevel)
+	if st.Effective.AccountError != "" {
+		acct = "unreadable: " + st.Effective.AccountError
+	}
+	fmt.Fprintf(w, "Account ACL:  %s\n", acct)
+	fmt.Fprintf(w, "Effective:    %s\n", st.Effective.Summary)
+	if st.Effective.PublicOpen {
+		fmt.Fprintf(w, "Public:       OPEN (%s)\n", st.Effective.PublicReason)
+	} else {
+		fmt.Fprintf(w, "Public:       restricted\n")
+	}
+	fmt.Fprintf(w, "Precedence:   %s\n", st.Effective.Precedence)
 	if st.OwnerType == respond.OwnerRAMUser {
 		att := "not attached"
 		if st.PolicyAttached {
@@ -676,4 +789,20 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 		fmt.Fprintf(w, "Note:         %s\n", n)
 	}
 	return nil
+}
+
+// orText returns s, or alt when s is empty.
+func orText(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
+// describeDoc shows an account-level document ("none" when empty).
+func describeDoc(doc string) string {
+	if doc == "" {
+		return "none"
+	}
+	return doc
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
@@ -47,8 +49,11 @@ func newCmdDisable(f *Factory, runF func(context.Context, *DisableOptions) error
 
 The response plan says to disable directly only keys that are not in use:
 disable shows the key's last use (time, service, source IP) and refuses
-(exit 4) when it was used within --quiet-period unless --force. For a key in
-use, rotate it instead (akresp rotate).
+(exit 4) when it was used legitimately within --quiet-period unless --force.
+Use from sources the incident flagged as the attacker (the audit and contain
+journals under --state-dir) does not count: it is shown ("used in the last
+24h only from flagged sources: ...") and does not block. For a key in
+legitimate use, rotate it instead (akresp rotate).
 
 --enable re-activates the key: the rollback when something breaks.
 --delete deletes a key that is already disabled, once it has been disabled
@@ -139,8 +144,15 @@ func runDisable(ctx context.Context, o *DisableOptions) error {
 	}
 	view := newRespondView(o.IO, s, disableSchema)
 	defer view.flush()
+	// "In use" means legitimate use: the incident record (journals under
+	// --state-dir) says which sources are the attacker's.
+	rec, err := incident.Load(s.StateDir, o.KeyID)
+	if err != nil {
+		return err
+	}
+	legit := func(ip netip.Addr, t time.Time) bool { return rec.Legitimate(incident.Call{Time: t, SourceIP: ip}) }
 	dp, err := respond.PlanDisable(ctx, c, respond.DisableOptions{KeyID: o.KeyID, Mode: mode, QuietPeriod: o.QuietPeriod,
-		Observe: o.Observe, Force: o.Force, StateDir: s.StateDir, Now: o.Now})
+		Observe: o.Observe, Force: o.Force, StateDir: s.StateDir, Legitimate: legit, Now: o.Now})
 	if err != nil {
 		return err
 	}
@@ -150,6 +162,9 @@ func runDisable(ctx context.Context, o *DisableOptions) error {
 	}
 	if !view.json {
 		fmt.Fprintln(o.IO.Out, lastUseLine(dp.LastUse, o.Now()))
+		if len(dp.FlaggedUse) > 0 {
+			fmt.Fprintln(o.IO.Out, "Last legitimate use: "+strings.TrimPrefix(lastUseLine(dp.LastLegitimate, o.Now()), "Last use: "))
+		}
 	}
 	view.Plan(dp.Plan)
 	if r := dp.Blocked(); r != nil {
@@ -185,9 +200,6 @@ func runDisable(ctx context.Context, o *DisableOptions) error {
 		}
 		view.recycleBin = note
 		fmt.Fprintln(o.IO.ErrOut, note)
-	}
-	if err == nil && mode == respond.ModeDisable && sum != nil && !sum.NoChange {
-		fmt.Fprintf(o.IO.ErrOut, "if something breaks, re-enable it: akresp disable %s --enable --yes\n", o.KeyID)
 	}
 	return err
 }

@@ -367,7 +367,10 @@ by shape: "Statement" or "Statements"), read from FILE or from stdin with -.
 
 A valid document prints a one-line summary and exits 0. An invalid one exits 2
 with the problem on stderr (and, with -o json, a {"valid": false} report on
-stdout).`,
+stdout). A valid network ACL that fences nothing in gets a warning (stderr;
+"warnings" in JSON): a public allow list covering all of IPv4 or all of IPv6
+in any split form (0.0.0.0/0, 0.0.0.0/1 + 128.0.0.0/1, ::/0, ...), or an
+Active ACL without a public allow list (VPC-only: public access stays open).`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return UsageErrorf("validate needs exactly one FILE (or - for stdin), got %d arguments", len(args))
@@ -410,6 +413,9 @@ type ValidationReport struct {
 	// Network ACLs.
 	Status  string `json:"status,omitempty"`
 	Entries int    `json:"entries,omitempty"`
+	// Warnings: a valid document that is a weak fence (an allow list
+	// covering all of IPv4 or IPv6, no public allow list at all).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func runPolicyValidate(_ context.Context, o *PolicyValidateOptions) error {
@@ -438,6 +444,11 @@ func runPolicyValidate(_ context.Context, o *PolicyValidateOptions) error {
 		}
 		if _, err := fmt.Fprintln(o.IO.Out, summary); err != nil {
 			return err
+		}
+	}
+	if o.Output != FormatJSON {
+		for _, w := range rep.Warnings {
+			fmt.Fprintf(o.IO.ErrOut, "warning: %s: %s\n", name, w)
 		}
 	}
 	if problem != nil {
@@ -477,6 +488,7 @@ func checkDocument(doc string, maxLen int, rep *ValidationReport) error {
 			return err
 		}
 		rep.Statements, rep.Status, rep.Entries = len(acl.Statements), acl.Status, acl.EntryCount()
+		rep.Warnings = acl.Warnings()
 		return nil
 	}
 }
@@ -487,7 +499,7 @@ func readPolicyInput(o *PolicyValidateOptions) (string, []byte, error) {
 	if o.Path == "-" {
 		name, r = "stdin", o.IO.In
 	} else {
-		f, err := os.Open(o.Path)
+		f, err := openInputFile(o.Path) // refuses FIFOs and devices (exit 2)
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return "", nil, UsageErrorf("read %s: no such file", o.Path)

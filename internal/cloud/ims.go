@@ -384,3 +384,38 @@ func (p *reportRow) time(name string) time.Time {
 	}
 	return time.Time{}
 }
+
+// GetAccessKeyPolicyForAccount returns the account-level AccessKey network
+// policy ("" = none). It applies to every permanent key of the account
+// that has no Active key-level policy of its own: a key-level policy, when
+// Active, replaces it (the leak-response plan's troubleshooting note).
+// IMS 2019-08-15, no request parameters; not in any ims SDK, so it goes
+// through the generic client (alibaba-cloud-api.md §15).
+func (c *Clients) GetAccessKeyPolicyForAccount(ctx context.Context) (string, error) {
+	api := imsAPI("GetAccessKeyPolicyForAccount")
+	var out struct {
+		AccessKeyPolicy string `json:"AccessKeyPolicy"`
+	}
+	if err := c.imsCall(ctx, api, "", map[string]string{}, &out); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(out.AccessKeyPolicy), nil
+}
+
+// SetAccessKeyPolicyForAccount replaces the account-level AccessKey network
+// policy. "Removing" it is setting {"Version":1,"Status":"Inactive",
+// "Statements":[]}: there is no delete call. Setting the same document
+// twice is harmless.
+func (c *Clients) SetAccessKeyPolicyForAccount(ctx context.Context, policyJSON string) (string, error) {
+	api := imsAPI("SetAccessKeyPolicyForAccount")
+	if strings.TrimSpace(policyJSON) == "" {
+		return "", refuse(api, "", "access key policy document is empty")
+	}
+	var out struct {
+		RequestID string `json:"RequestId"`
+	}
+	if err := c.imsCall(ctx, api, "", map[string]string{"AccessKeyPolicy": policyJSON}, &out); err != nil {
+		return "", err
+	}
+	return out.RequestID, nil
+}

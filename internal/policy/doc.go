@@ -10,7 +10,11 @@
 //     permission policy (Alibaba's leak-response example plus optional
 //     extended groups) and RAM policy documents in general;
 //   - NetworkACL / ParseNetworkACL / ACL.Allows / ACLInactive: the
-//     AccessKey network access policy (IMS SetAccessKeyPolicy document).
+//     AccessKey network access policy (IMS SetAccessKeyPolicy document);
+//   - CoversAllIPv4 / CoversAllIPv6 / ListCoverage / CheckAllowList /
+//     ACL.PublicAccess / ACL.AllowedBeyond / Uncovered: what an allow list
+//     really admits, computed over address ranges (0.0.0.0/1 + 128.0.0.0/1
+//     covers IPv4 as 0.0.0.0/0 does), never by matching strings.
 //
 // Everything here is a pure function of its inputs: no I/O, no clock, no
 // logging, no globals that change. The package must not import internal/cli,

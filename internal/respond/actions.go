@@ -124,6 +124,12 @@ type aclState struct {
 	KeyID  string `json:"key_id"`
 	UPN    string `json:"user_principal_name,omitempty"`
 	Policy string `json:"policy"` // "" = no key-level policy
+	// Account is the account-level policy read alongside (it applies when
+	// the key has no Active policy of its own); AccountError says why it
+	// could not be read. Neither is part of the comparison: contain sets
+	// only the key level.
+	Account      string `json:"account_policy,omitempty"`
+	AccountError string `json:"account_policy_error,omitempty"`
 }
 
 type aclResource struct {
@@ -136,11 +142,33 @@ func (r *aclResource) kind() string     { return KindNetworkACL }
 func (r *aclResource) target() string   { return r.keyID }
 func (r *aclResource) reversible() bool { return true }
 func (r *aclResource) observe(ctx context.Context) (any, error) {
+	// The account level is read with every key-level read (in parallel):
+	// the two together decide what applies. It is informational, so a
+	// failure to read it does not fail the key-level read.
+	acct := make(chan aclState, 1)
+	go func() {
+		doc, err := r.c.GetAccessKeyPolicyForAccount(ctx)
+		st := aclState{Account: doc}
+		if err != nil {
+			st = aclState{AccountError: err.Error()}
+		}
+		acct <- st
+	}()
 	doc, err := r.c.GetAccessKeyPolicy(ctx, r.keyID, r.upn)
+	a := <-acct
 	if err != nil {
 		return nil, err
 	}
-	return aclState{KeyID: r.keyID, UPN: r.upn, Policy: doc}, nil
+	return aclState{KeyID: r.keyID, UPN: r.upn, Policy: doc, Account: a.Account, AccountError: a.AccountError}, nil
+}
+
+// effective is the policy that applies to the key in this state.
+func (s aclState) effective() EffectiveACL {
+	var err error
+	if s.AccountError != "" {
+		err = errors.New(s.AccountError)
+	}
+	return EffectivePolicy(s.Policy, s.Account, err)
 }
 func (r *aclResource) set(ctx context.Context, _, to any) (string, error) {
 	s := to.(aclState)

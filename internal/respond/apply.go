@@ -276,7 +276,15 @@ func planNote(p *Plan) journal.Record {
 	for _, a := range p.Actions {
 		acts = append(acts, act{a.ID, a.Kind, a.Target, a.BeforeText, a.AfterText, a.Noop})
 	}
-	b, _ := json.Marshal(map[string]any{"actions": acts, "caller_account": p.Operator.AccountID, "forced": p.Forced})
+	doc := map[string]any{"actions": acts, "caller_account": p.Operator.AccountID, "forced": p.Forced}
+	if p.Evidence != nil {
+		// The incident record's journal contract (notes/incident-api.md).
+		doc["evidence"] = p.Evidence
+	}
+	if len(p.UndoRuns) > 0 {
+		doc["undo_runs"] = p.UndoRuns
+	}
+	b, _ := json.Marshal(doc)
 	return journal.Record{Kind: journal.KindNote, PlanHash: p.Hash, Operator: p.Operator.Arn, Endpoint: p.Operator.Endpoint,
 		Action: "plan", Message: fmt.Sprintf("%s plan with %d change(s)", p.Command, p.Changes()), After: b}
 }

@@ -50,7 +50,13 @@ type ContainOptions struct {
 	// lookup still runs alongside and must confirm it: a key of another
 	// user, or of the root account, is refused.
 	User string
-	Now  func() time.Time
+	// Replace sets exactly the requested ACL: sources the ACL in effect
+	// trusts that the request does not name are removed (shown in the
+	// plan with who loses access). Without it a re-run only adds.
+	Replace bool
+	// StateDir holds the journal the ACL in effect is matched against.
+	StateDir string
+	Now      func() time.Time
 }
 
 // splitUser splits --user into the user name and, when given, the
@@ -129,7 +135,10 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 	if !acl.empty() {
 		doc, err := renderACL(acl)
 		if err != nil {
-			return nil, &InputError{Msg: fmt.Sprintf("contain %s: network ACL: %v", o.KeyID, err)}
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: network ACL: %v; nothing was changed", o.KeyID, err)}
+		}
+		if err := checkAllowList(doc); err != nil {
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: refused: %v; nothing was changed", o.KeyID, err)}
 		}
 		targetACL = doc
 	}
@@ -237,6 +246,11 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 		return nil
 	})
 	g.Go(func() error { owner, ownerErr = c.GetUserByAccessKey(gctx, o.KeyID); return nil })
+	var (
+		acctDoc string
+		acctErr error
+	)
+	g.Go(func() error { acctDoc, acctErr = c.GetAccessKeyPolicyForAccount(gctx); return nil })
 	if denyDoc != "" {
 		g.Go(func() error { polSt, polErr = pol.observe(gctx); return nil })
 	}
@@ -255,6 +269,16 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 	case knownName != "" && ownerErr != nil:
 		// --user is a promise about the owner that IMS must confirm.
 		if errors.Is(ownerErr, cloud.ErrNotFound) {
+			if err := awaitEvidence(); err != nil {
+				return nil, err
+			}
+			root, err := isRootKey(ctx, c, ident, o.KeyID, ev)
+			if err != nil {
+				return nil, err
+			}
+			if !root {
+				return nil, unknownKey(o.KeyID, ident, ownerErr)
+			}
 			return nil, &InputError{Msg: fmt.Sprintf("contain %s: --user %s: no RAM user owns this AccessKey (%v); drop --user for a root-account key", o.KeyID, o.User, ownerErr)}
 		}
 		return nil, fmt.Errorf("contain %s: confirm the key's owner: %w", o.KeyID, ownerErr)
@@ -274,7 +298,7 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 			return nil, err
 		}
 		if !root {
-			return nil, fmt.Errorf("contain %s: no RAM user in account %s owns this AccessKey and it is not one of the root account's keys (%w); check the key ID and that --profile is in the key's account", o.KeyID, ident.AccountID, ownerErr)
+			return nil, unknownKey(o.KeyID, ident, ownerErr)
 		}
 		p.Key.OwnerType = OwnerRoot
 	default:
@@ -363,7 +387,25 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 		p.Notes = append(p.Notes, "the key is already disabled (Inactive); containment still limits it if someone re-enables it")
 	}
 
-	// 1. Network ACL.
+	p.Evidence = planEvidence(ev)
+
+	// 1. Network ACL. What applies is the key's own Active policy, else
+	// the account-level one (the plan's troubleshooting note).
+	if acctErr != nil {
+		p.Diagnostics = append(p.Diagnostics, Diagnostic{Severity: "warning", Target: "account-level network policy",
+			Summary: "could not read the account-level AccessKey network policy (IMS GetAccessKeyPolicyForAccount); the effective policy is unknown where the key has none of its own", Detail: acctErr.Error()})
+	}
+	keyLevel := p.Key.ACL
+	if !aclReachable {
+		keyLevel = "" // unknown; shown as such
+	}
+	eff := EffectivePolicy(keyLevel, acctDoc, acctErr)
+	if !aclReachable {
+		eff.Source, eff.PublicOpen = ACLSourceUnknown, true
+		eff.PublicReason = "the key-level policy of a root-account key can only be read by the root account"
+		eff.Summary = "unknown (only the root account can read a root key's network ACL); account-level: " + describeACL(acctDoc)
+	}
+	p.Effective, p.EffectiveAfter = &eff, &eff
 	switch {
 	case targetACL == "":
 		p.Notes = append(p.Notes, "no network ACL requested (--allow-ip, --allow-vpc, --deny-public or --trusted-from-audit)")
@@ -371,13 +413,63 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 		p.Notes = append(p.Notes, fmt.Sprintf("the network ACL of a root-account key can only be set by the root account itself; akresp runs as %s", ident.Arn))
 	default:
 		before := aclSt.(aclState)
-		after := aclState{KeyID: o.KeyID, UPN: p.Key.UserPrincipalName, Policy: targetACL}
+		target := targetACL
+		if aclActive(before.Policy) && !o.Replace {
+			// Never narrow silently: keep every source the ACL in effect
+			// trusts and add the requested ones.
+			merged, kept, err := mergeACL(before.Policy, acl)
+			if err != nil {
+				return nil, &InputError{Msg: fmt.Sprintf("contain %s: the ACL in effect plus the requested sources: %v; nothing was changed (pass --replace to set only the requested sources)", o.KeyID, err)}
+			}
+			target = merged
+			if len(kept) > 0 {
+				p.Notes = append(p.Notes, fmt.Sprintf("kept %d source(s) the ACL in effect already trusts: %s (a re-run only adds; pass --replace to remove them)", len(kept), strings.Join(kept, ", ")))
+			}
+		}
+		if err := checkAllowList(target); err != nil {
+			return nil, &InputError{Msg: fmt.Sprintf("contain %s: refused: the resulting ACL %v; nothing was changed (pass --replace to replace the ACL in effect)", o.KeyID, err)}
+		}
+		hist, err := fenceHistoryNotes(o.StateDir, o.KeyID, before.Policy)
+		if err != nil {
+			return nil, err
+		}
+		p.Notes = append(p.Notes, hist...)
+		after := aclState{KeyID: o.KeyID, UPN: p.Key.UserPrincipalName, Policy: target, Account: before.Account, AccountError: before.AccountError}
 		a := newAction("network-acl", aclRes, before, after, "AccessKey network ACL of "+o.KeyID)
 		p.Actions = append(p.Actions, a)
-		p.Blast = blastRadius(ev.Callers, targetACL, o.Now())
+		if o.Replace && aclActive(before.Policy) {
+			p.Removals = aclRemovals(before.Policy, target, ev.Callers, o.Now())
+			for _, r := range p.Removals {
+				w := fmt.Sprintf("--replace removes %s %s", r.Scope, r.Entry)
+				if len(r.Callers) > 0 {
+					ips := make([]string, len(r.Callers))
+					for i, c := range r.Callers {
+						ips[i] = c.IP.String()
+					}
+					w += fmt.Sprintf(": %d recent legitimate caller(s) lose access (%s)", len(r.Callers), strings.Join(ips, ", "))
+				} else {
+					w += ": no legitimate caller of the last 24h uses it"
+				}
+				a.Warnings = append(a.Warnings, w)
+			}
+		}
+		p.Blast = blastRadius(ev.Callers, target, o.Now())
 		if p.Blast.CutOff > 0 {
 			a.Warnings = append(a.Warnings, fmt.Sprintf("%d recent caller(s) would be cut off", p.Blast.CutOff))
 		}
+		effAfter := EffectivePolicy(target, acctDoc, acctErr)
+		p.EffectiveAfter = &effAfter
+		if acctErr == nil && !a.Noop && !(aclActive(before.Policy) && len(aclWidens(target, before.Policy)) == 0) {
+			if wider := aclWidens(target, acctDoc); len(wider) > 0 {
+				p.Rails = append(p.Rails, &RailError{Rule: "widens-account-policy",
+					Detail: fmt.Sprintf("the account-level network policy (%s) does not allow %s; a key-level policy replaces the account-level one for this key, so the new ACL would let those sources in",
+						describeACL(acctDoc), strings.Join(wider, "; ")),
+					Override: "--force"})
+			}
+		}
+	}
+	if p.EffectiveAfter.PublicOpen {
+		p.Notes = append(p.Notes, fmt.Sprintf("public access stays open (%s): the key is not contained until its network policy restricts public sources (--allow-ip or --deny-public)", p.EffectiveAfter.PublicReason))
 	}
 
 	// 2. Deny high-risk permissions.
@@ -419,7 +511,11 @@ func PlanContain(ctx context.Context, c ContainCloud, o ContainOptions) (*Plan, 
 	if o.ContainCreated {
 		addCreatedActions(c, p, o, createdAttached)
 	} else if len(p.Created) > 0 {
-		p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies); --contain-created adds actions for them", len(p.Created)))
+		if n := containable(p); n > 0 {
+			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies), %d of them still active; --contain-created adds actions for them", len(p.Created), n))
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies); none is left to contain (deleted, disabled or the owner itself)", len(p.Created)))
+		}
 	}
 
 	// Safety rails.
@@ -573,4 +669,31 @@ func blastRadius(callers []Caller, doc string, now time.Time) *BlastRadius {
 	}
 	sort.SliceStable(b.Callers, func(i, j int) bool { return b.Callers[i].LastSeen.After(b.Callers[j].LastSeen) })
 	return b
+}
+
+// unknownKey is the one answer to a key that does not exist: the same words
+// from every command (cloud.UnknownKeyError, exit 1).
+func unknownKey(keyID string, ident cloud.CallerIdentity, err error) error {
+	e := &cloud.UnknownKeyError{KeyID: keyID, AccountID: ident.AccountID}
+	var ae *cloud.APIError
+	if errors.As(err, &ae) {
+		e.RequestID = ae.RequestID
+	}
+	return e
+}
+
+// containable counts the identities the key created that --contain-created
+// would still act on: users that exist (other than the owner) and Active
+// keys (other than the leaked one).
+func containable(p *Plan) int {
+	n := 0
+	for _, id := range p.Created {
+		switch {
+		case id.Kind == "user" && id.Current == "exists" && id.Name != p.Key.Owner:
+			n++
+		case id.Kind == "access_key" && strings.EqualFold(id.Current, "Active") && id.Name != p.Key.AccessKeyID:
+			n++
+		}
+	}
+	return n
 }

@@ -254,7 +254,7 @@ func TestPlanContainErrors(t *testing.T) {
 		wantCode int
 		wantMsg  string
 	}{
-		{"unknown key", ContainOptions{KeyID: "LTAInothereatall0000000X", Now: clock()}, nil, 0, "no RAM user"},
+		{"unknown key", ContainOptions{KeyID: "LTAInothereatall0000000X", Now: clock()}, nil, 1, "no AccessKey LTAInothereatall0000000X in account 1234567890123456 (request REQ-NF)"},
 		{"trusted from audit without suggestions", containOpts(func(o *ContainOptions) { o.TrustedFromAudit = true; o.ACL = ACLRequest{} }), nil, 2, "--trusted-from-audit"},
 		{"bad acl", containOpts(func(o *ContainOptions) { o.ACL = ACLRequest{AllowIPs: []string{"300.1.1.1"}} }), nil, 2, "network ACL"},
 		{"owner lookup fails", containOpts(), func(f *fakeCloud) { f.fail["GetUserByAccessKey"] = errors.New("boom") }, 0, "find the key's owner"},
@@ -366,16 +366,26 @@ func TestContainApplyNoopUndo(t *testing.T) {
 		t.Errorf("no-op run changed something")
 	}
 
-	// Undo restores everything.
-	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now})
+	// Undo of the deny policy while the key is Active is refused (the
+	// leak-response plan keeps it until the key is disabled and deleted).
+	refused, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := refused.Blocked(); r == nil || r.Rule != "undo-deny-active-key" || r.ExitCode() != 4 || r.Override != "--force" ||
+		!strings.Contains(r.Detail, "until the key is disabled and deleted") {
+		t.Fatalf("undo of the deny policy on an Active key: rail %v", r)
+	}
+	// Undo restores everything with --force.
+	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if d := cmp.Diff([]string{"undo-mfa:app-prod", "undo-attach:app-prod", "undo-deny-policy", "undo-network-acl"}, actionIDs(up)); d != "" {
 		t.Errorf("undo actions (-want +got):\n%s", d)
 	}
-	if len(up.Rails) != 0 {
-		t.Fatalf("undo rails: %v", up.Rails)
+	if d := cmp.Diff([]string{"undo-deny-active-key"}, railRules(up)); d != "" {
+		t.Fatalf("undo rails (-want +got):\n%s", d)
 	}
 	usum, err := Execute(ctx, up, ExecOptions{StateDir: dir, Now: opts.Now})
 	if err != nil {
@@ -388,7 +398,7 @@ func TestContainApplyNoopUndo(t *testing.T) {
 		t.Errorf("undo left state: acl=%s policies=%v attached=%v", f.keys[leakedKey].acl, f.policies, f.attached)
 	}
 	// A second undo has nothing to do.
-	up2, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now})
+	up2, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now, All: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -543,7 +553,7 @@ func TestKilledRunIsCompletedAndUndone(t *testing.T) {
 	if reconciled != 2 {
 		t.Errorf("want 2 reconcile notes, got %d", reconciled)
 	}
-	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now})
+	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now, All: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -566,7 +576,7 @@ func TestUndoRefusesDriftedState(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.keys[leakedKey].acl = `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","IPList":["198.51.100.7"]}]}`
-	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now})
+	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now, ACLOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -603,7 +613,7 @@ func TestPolicyUpdatePrunesVersions(t *testing.T) {
 		t.Fatalf("versions after update: %+v", got)
 	}
 	// Undo puts the previous document back as default and keeps the policy.
-	up, _ := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now})
+	up, _ := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now, All: true, Force: true})
 	if _, err := Execute(ctx, up, ExecOptions{StateDir: dir, Now: opts.Now}); err != nil {
 		t.Fatal(err)
 	}
@@ -716,7 +726,7 @@ func TestUndoKeepsCreatedKeysDisabled(t *testing.T) {
 	if f.keys["LTAIbackupbackupbackup01"].status != "Inactive" || !slices.Contains(f.attached["svc-backup"], DefaultPolicyName) {
 		t.Fatalf("created identities not contained: %+v %v", f.keys["LTAIbackupbackupbackup01"], f.attached)
 	}
-	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now})
+	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: opts.Now, All: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -732,4 +742,12 @@ func TestUndoKeepsCreatedKeysDisabled(t *testing.T) {
 	if !slices.ContainsFunc(up.Notes, func(n string) bool { return strings.Contains(n, "stays disabled") }) {
 		t.Errorf("undo notes %q", up.Notes)
 	}
+}
+
+func railRules(p *Plan) []string {
+	var out []string
+	for _, r := range p.Rails {
+		out = append(out, r.Rule)
+	}
+	return out
 }

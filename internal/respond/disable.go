@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +35,12 @@ type DisableOptions struct {
 	Observe     time.Duration
 	Force       bool
 	StateDir    string
-	Now         func() time.Time
+	// Legitimate says whether a use of the key from ip at t counts as
+	// legitimate (the incident record: not from a flagged source, not
+	// refused by the fence). nil: every use counts. Only legitimate use
+	// within the quiet period keeps the key "in use".
+	Legitimate func(ip netip.Addr, t time.Time) bool
+	Now        func() time.Time
 }
 
 // LastUse is the key's most recent use.
@@ -48,8 +55,13 @@ type LastUse struct {
 // DisablePlan is a disable/enable/delete plan plus the facts shown with it.
 type DisablePlan struct {
 	*Plan
-	LastUse    LastUse   `json:"last_use"`
-	DisabledAt time.Time `json:"disabled_at,omitzero"` // from the journal
+	LastUse LastUse `json:"last_use"`
+	// LastLegitimate is the last use that counts as legitimate (zero
+	// Found: none recorded); FlaggedUse are the sources flagged as the
+	// attacker that used the key within the quiet period.
+	LastLegitimate LastUse   `json:"last_legitimate_use"`
+	FlaggedUse     []string  `json:"flagged_use,omitempty"`
+	DisabledAt     time.Time `json:"disabled_at,omitzero"` // from the journal
 }
 
 // PlanDisable resolves the key and builds a one-action plan, with the safety
@@ -116,7 +128,7 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 			return nil, err
 		}
 		if !root {
-			return nil, fmt.Errorf("%s %s: no RAM user in account %s owns this AccessKey and it is not one of the caller's root keys (%w); check the key ID and that --profile is in the key's account", cmd, o.KeyID, ident.AccountID, ownerErr)
+			return nil, unknownKey(o.KeyID, ident, ownerErr)
 		}
 		p.Key.OwnerType = OwnerRoot
 	default:
@@ -131,7 +143,7 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 	ks := cur.(keyState)
 	p.Key.Status = ks.Status
 	if ks.Status == StatusDeleted {
-		return nil, fmt.Errorf("%s %s: the key is not among user %q's keys (deleted?)", cmd, o.KeyID, p.Key.Owner)
+		return nil, unknownKey(o.KeyID, ident, nil)
 	}
 
 	// Last use.
@@ -154,6 +166,7 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 	if newest.After(dp.LastUse.Time) {
 		dp.LastUse.Found, dp.LastUse.Time = true, newest
 	}
+	dp.LastLegitimate, dp.FlaggedUse = legitimateUse(dp.LastUse, ips, o.Legitimate, now.Add(-o.QuietPeriod))
 
 	// The key akresp runs with: never (disabling it cuts this session off,
 	// and nothing could re-enable it with the same credentials).
@@ -167,11 +180,19 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 	switch o.Mode {
 	case ModeDisable:
 		target = "Inactive"
-		if dp.LastUse.Found && now.Sub(dp.LastUse.Time) < o.QuietPeriod {
+		lu := dp.LastLegitimate
+		if lu.Found && now.Sub(lu.Time) < o.QuietPeriod {
 			p.Rails = append(p.Rails, &RailError{Rule: "key-in-use",
 				Detail: fmt.Sprintf("%s was used %s ago (%s, %s%s), within the quiet period of %s; disabling a key in use breaks whatever uses it. The response plan says to rotate it instead (akresp rotate %s)",
-					o.KeyID, roundAgo(now.Sub(dp.LastUse.Time)), dp.LastUse.Time.UTC().Format(time.RFC3339), orDash(dp.LastUse.Service), ipSuffix(dp.LastUse.IP), o.QuietPeriod, o.KeyID),
+					o.KeyID, roundAgo(now.Sub(lu.Time)), lu.Time.UTC().Format(time.RFC3339), orDash(lu.Service), ipSuffix(lu.IP), o.QuietPeriod, o.KeyID),
 				Override: "--force"})
+		}
+		if len(dp.FlaggedUse) > 0 {
+			if lu.Found && now.Sub(lu.Time) < o.QuietPeriod {
+				p.Notes = append(p.Notes, fmt.Sprintf("also used within the last %s from flagged sources: %s", o.QuietPeriod, strings.Join(dp.FlaggedUse, ", ")))
+			} else {
+				p.Notes = append(p.Notes, fmt.Sprintf("used in the last %s only from flagged sources: %s; that is the attacker, not a reason to keep the key", roundAgo(o.QuietPeriod), strings.Join(dp.FlaggedUse, ", ")))
+			}
 		}
 	case ModeEnable:
 		target = "Active"
@@ -183,7 +204,11 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 			p.Forced = false
 			break
 		}
-		dp.DisabledAt = disabledAt(o.StateDir, o.KeyID)
+		at, err := disabledAt(o.StateDir, o.KeyID)
+		if err != nil {
+			return nil, fmt.Errorf("delete %s: read the journal for when the key was disabled: %w", o.KeyID, err)
+		}
+		dp.DisabledAt = at
 		switch {
 		case !dp.DisabledAt.IsZero():
 			if now.Sub(dp.DisabledAt) < o.Observe {
@@ -212,10 +237,10 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 
 // disabledAt finds, in the journal, when akresp last disabled the key (the
 // latest successful disable not followed by an enable).
-func disabledAt(base, keyID string) time.Time {
+func disabledAt(base, keyID string) (time.Time, error) {
 	recs, _, err := journal.ReadKey(base, keyID)
 	if err != nil {
-		return time.Time{}
+		return time.Time{}, err
 	}
 	var t time.Time
 	for _, r := range recs {
@@ -229,7 +254,7 @@ func disabledAt(base, keyID string) time.Time {
 			t = time.Time{}
 		}
 	}
-	return t
+	return t, nil
 }
 
 // RecycleBinNote says where a deleted key can still be restored, when the
@@ -273,4 +298,53 @@ func ipSuffix(ip string) string {
 		return ""
 	}
 	return ", from " + ip
+}
+
+// attributeWindow is how close a last-used IP's time must be to the key's
+// last-use time for that use to be attributed to it.
+const attributeWindow = time.Minute
+
+// legitimateUse splits the key's recent use by source: the last use that
+// counts as legitimate, and the flagged sources seen since "since". The
+// key's last use without a source (ActionTrail's last-used info, RAM's
+// GetAccessKeyLastUsed) counts as legitimate unless a flagged source's use
+// accounts for it and no legitimate one does.
+func legitimateUse(last LastUse, ips []cloud.LastUsedIP, legit func(netip.Addr, time.Time) bool, since time.Time) (LastUse, []string) {
+	if legit == nil {
+		return last, nil
+	}
+	var out LastUse
+	var flagged []string
+	flaggedNear, legitNear := false, false
+	for _, u := range ips {
+		ip, err := netip.ParseAddr(u.IP)
+		isLegit := err != nil || legit(ip.Unmap(), u.UsedAt) // a source that is not an address cannot be judged
+		near := !u.UsedAt.Before(last.Time.Add(-attributeWindow))
+		switch {
+		case isLegit:
+			if near {
+				legitNear = true
+			}
+			if !out.Found || u.UsedAt.After(out.Time) {
+				out = LastUse{Found: true, Time: u.UsedAt, IP: u.IP, Source: last.Source}
+			}
+		default:
+			if near {
+				flaggedNear = true
+			}
+			if !u.UsedAt.Before(since) && !slices.Contains(flagged, u.IP) {
+				flagged = append(flagged, u.IP)
+			}
+		}
+	}
+	if last.Found && (legitNear || !flaggedNear) && (!out.Found || last.Time.After(out.Time)) {
+		l := last
+		l.IP = "" // not attributable to a listed source...
+		if legitNear {
+			l.IP = out.IP // ...unless a legitimate one was seen then
+		}
+		out = l
+	}
+	slices.Sort(flagged)
+	return out, flagged
 }

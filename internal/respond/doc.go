@@ -5,8 +5,9 @@
 // outcome with request ID after), verifies the result, reports containment
 // status and undoes a containment from its journal.
 //
-// It owns the plan/apply/journal/undo machinery of `akresp contain` and
-// `akresp disable`. It talks to the cloud only through the small interfaces
+// It owns the plan/apply/journal/undo machinery of `akresp contain`,
+// `akresp disable` and `akresp eradicate` (erad_*.go: one file per action
+// kind, each with its observe/set/verify and its undo rebuild). It talks to the cloud only through the small interfaces
 // in interfaces.go, which *cloud.Clients satisfies, and reports through the
 // View interface so that no printing happens here.
 //

@@ -27,6 +27,7 @@ type fakeCloud struct {
 	lastUsed map[string]cloud.LastUsedInfo
 	ips      map[string][]cloud.LastUsedIP
 	recycle  map[string][]cloud.AccessKey // user id -> keys
+	account  string                       // account-level network policy
 	calls    []string
 	fail     map[string]error
 	hook     func(method string)
@@ -196,6 +197,15 @@ func (f *fakeCloud) GetAccessKeyPolicy(ctx context.Context, keyID, upn string) (
 		return "", notFound("ims:GetAccessKeyPolicy", "EntityNotExist.User.AccessKey")
 	}
 	return k.acl, nil
+}
+
+func (f *fakeCloud) GetAccessKeyPolicyForAccount(ctx context.Context) (string, error) {
+	done, err := f.enter("GetAccessKeyPolicyForAccount")
+	defer done()
+	if err != nil {
+		return "", err
+	}
+	return f.account, nil
 }
 
 func (f *fakeCloud) SetAccessKeyPolicy(ctx context.Context, keyID, upn, doc string) (string, error) {

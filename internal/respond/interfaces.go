@@ -27,6 +27,13 @@ type ACLReader interface {
 	GetAccessKeyPolicy(ctx context.Context, keyID, userPrincipalName string) (string, error)
 }
 
+// AccountACLReader reads the account-level AccessKey network policy
+// ("" = none; IMS GetAccessKeyPolicyForAccount). It is read with every
+// read of a key-level policy: the two together decide what applies.
+type AccountACLReader interface {
+	GetAccessKeyPolicyForAccount(ctx context.Context) (string, error)
+}
+
 // ACLSetter sets the key-level AccessKey network policy.
 type ACLSetter interface {
 	SetAccessKeyPolicy(ctx context.Context, keyID, userPrincipalName, policyJSON string) (string, error)
@@ -107,6 +114,7 @@ type ContainCloud interface {
 	OwnerResolver
 	KeyLister
 	ACLReader
+	AccountACLReader
 	ACLSetter
 	PolicyReader
 	PolicyWriter

@@ -157,12 +157,12 @@ func TestLabContainApplyNoopUndo(t *testing.T) {
 	}
 
 	// Undo restores the lab's state.
-	up, err := respond.PlanUndo(ctx, e.admin, respond.UndoOptions{KeyID: leaked, StateDir: dir, Now: time.Now})
+	up, err := respond.PlanUndo(ctx, e.admin, respond.UndoOptions{KeyID: leaked, StateDir: dir, Now: time.Now, All: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if up.Blocked() != nil {
-		t.Fatalf("undo blocked: %v", up.Blocked())
+	if r := up.Blocked(); r != nil || len(up.Rails) != 1 || up.Rails[0].Rule != "undo-deny-active-key" {
+		t.Fatalf("undo: blocked %v, rails %v (want only the overridden deny rail)", r, up.Rails)
 	}
 	if _, err := respond.Execute(ctx, up, respond.ExecOptions{StateDir: dir, Now: time.Now}); err != nil {
 		t.Fatalf("undo: %v", err)
@@ -256,7 +256,7 @@ func TestLabInterruptedApplyResumes(t *testing.T) {
 		t.Fatalf("resume: %v %+v", err, sum)
 	}
 	// Undo spans both runs.
-	up, err := respond.PlanUndo(context.Background(), e.admin, respond.UndoOptions{KeyID: leaked, StateDir: dir, Now: time.Now})
+	up, err := respond.PlanUndo(context.Background(), e.admin, respond.UndoOptions{KeyID: leaked, StateDir: dir, Now: time.Now, All: true, Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -76,7 +76,39 @@ type Evidence struct {
 	Callers          []Caller
 	SuggestedTrusted []netip.Prefix
 	Created          []CreatedIdentity
-	InUse            bool // the audit's verdict says the key is in production use
+	InUse            bool      // the audit's verdict says the key is in production use
+	Onset            time.Time // when the suspicious use began (zero = unknown)
+	Verdict          string    // the audit's verdict: idle | in_use | suspected_leak
+}
+
+// PlanEvidence is the audit evidence contain journals in its plan note
+// (the "evidence" object of the incident record's journal contract).
+type PlanEvidence struct {
+	Onset            string   `json:"onset"` // RFC 3339, "" = unknown
+	FlaggedIPs       []string `json:"flagged_ips"`
+	SuggestedTrusted []string `json:"suggested_trusted"`
+	Verdict          string   `json:"verdict"`
+}
+
+// planEvidence condenses the audit's evidence; nil when contain ran
+// without the audit.
+func planEvidence(ev *Evidence) *PlanEvidence {
+	if ev == nil || (ev.Verdict == "" && len(ev.Callers) == 0 && len(ev.SuggestedTrusted) == 0 && ev.Onset.IsZero()) {
+		return nil
+	}
+	pe := &PlanEvidence{Verdict: ev.Verdict, FlaggedIPs: []string{}, SuggestedTrusted: []string{}}
+	if !ev.Onset.IsZero() {
+		pe.Onset = ev.Onset.UTC().Format(time.RFC3339)
+	}
+	for _, c := range ev.Callers {
+		if c.Flagged && c.IP.IsValid() {
+			pe.FlaggedIPs = append(pe.FlaggedIPs, c.IP.String())
+		}
+	}
+	for _, p := range ev.SuggestedTrusted {
+		pe.SuggestedTrusted = append(pe.SuggestedTrusted, p.String())
+	}
+	return pe
 }
 
 // CallerImpact is the replay of one recent caller against the proposed ACL.
@@ -102,12 +134,34 @@ type Plan struct {
 	Actions    []*Action         `json:"actions"`
 	Blast      *BlastRadius      `json:"blast_radius,omitempty"`
 	Created    []CreatedIdentity `json:"created_identities,omitempty"`
-	Notes      []string          `json:"notes,omitempty"`
-	Rails      []*RailError      `json:"safety_rails,omitempty"`
+	// Effective is the network policy that applies to the key now (key
+	// and account level); EffectiveAfter what will apply after the plan.
+	Effective      *EffectiveACL `json:"effective_network_acl,omitempty"`
+	EffectiveAfter *EffectiveACL `json:"effective_network_acl_after,omitempty"`
+	// Removals are allow-list entries of the ACL in effect that a
+	// --replace run drops, with who loses access.
+	Removals []ACLRemoval `json:"acl_removals,omitempty"`
+	// Evidence is the audit evidence the plan was built from (journaled).
+	Evidence *PlanEvidence `json:"evidence,omitempty"`
+	// UndoRuns are the contain runs an undo plan reverts (run ID -> the
+	// action IDs it reverts); UndoComplete says that nothing of akresp's
+	// containment remains after it.
+	UndoRuns     map[string][]string `json:"undo_runs,omitempty"`
+	UndoComplete bool                `json:"undo_complete,omitempty"`
+	Notes        []string            `json:"notes,omitempty"`
+	Rails        []*RailError        `json:"safety_rails,omitempty"`
 	// Diagnostics are problems met while planning that do not stop it.
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
-	Hash        string       `json:"plan_hash"`
-	Forced      bool         `json:"forced,omitempty"`
+	// Kept, Unrecoverable and Instances are eradicate's: resources a
+	// legitimate source also touched (left alone), changes akresp cannot
+	// revert (with the event that made them), and the instances the
+	// attacker created.
+	Kept          []string        `json:"kept,omitempty"`
+	Unrecoverable []Unrecoverable `json:"unrecoverable,omitempty"`
+	Instances     []PlanInstance  `json:"instances,omitempty"`
+	Cost          *Cost           `json:"cost,omitempty"`
+	Hash          string          `json:"plan_hash"`
+	Forced        bool            `json:"forced,omitempty"`
 }
 
 // Changes is the number of actions that would change something.

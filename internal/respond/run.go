@@ -2,7 +2,9 @@ package respond
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -91,21 +93,37 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 	_ = j.Append(journal.Record{Kind: journal.KindNote, Action: "verify", PlanHash: p.Hash, Operator: p.Operator.Arn,
 		Endpoint: p.Operator.Endpoint, After: []byte(vb), Message: verifyMessage(sum.Checks)})
 
+	// A change whose re-read failed or shows another state is not done,
+	// whatever its call answered: the run is partial (exit 1, retry).
+	var unverified []string
+	for _, c := range sum.Checks {
+		if !c.OK {
+			unverified = append(unverified, "verify "+c.Name+": "+c.Detail)
+		}
+	}
 	sum.Message = resultMessage(p, sum)
-	if sum.Failed+sum.Skipped > 0 || len(res.Drift) > 0 {
+	if sum.Failed+sum.Skipped > 0 || len(res.Drift) > 0 || len(unverified) > 0 {
 		sum.Retry = o.Retry
 	}
 	sum.Next = nextSteps(p, sum)
 	o.View.Summary(sum)
 
-	if p.Command == CmdContainUndo && sum.Failed+sum.Skipped == 0 && len(res.Drift) == 0 && sum.State == "restored" {
-		_ = j.Append(journal.Record{Kind: journal.KindNote, Action: undoCompleteAction, PlanHash: p.Hash, Message: "containment reverted"})
+	if p.Command == CmdEradicateUndo && sum.Failed+sum.Skipped == 0 && len(res.Drift) == 0 && len(unverified) == 0 {
+		_ = j.Append(journal.Record{Kind: journal.KindNote, Action: eradicateUndoComplete, PlanHash: p.Hash, Message: "eradication reverted where reversible"})
+	}
+	if p.Command == CmdContainUndo && sum.Failed+sum.Skipped == 0 && len(res.Drift) == 0 && len(unverified) == 0 && sum.State == "restored" {
+		rec := journal.Record{Kind: journal.KindNote, Action: undoCompleteAction, PlanHash: p.Hash, Message: "containment reverted"}
+		if !p.UndoComplete {
+			b, _ := json.Marshal(map[string]any{"undone": p.UndoRuns})
+			rec.Action, rec.After, rec.Message = undoRunsAction, b, "contain run(s) reverted; earlier containment stays"
+		}
+		_ = j.Append(rec)
 	}
 	if len(res.Drift) > 0 {
 		return sum, res.Drift[0]
 	}
-	if sum.Failed+sum.Skipped > 0 {
-		return sum, &PartialError{Command: p.Command, KeyID: p.Key.AccessKeyID, Failed: sum.Failures, Retry: o.Retry, Journal: sum.Journal}
+	if sum.Failed+sum.Skipped > 0 || len(unverified) > 0 {
+		return sum, &PartialError{Command: p.Command, KeyID: p.Key.AccessKeyID, Failed: append(slices.Clone(sum.Failures), unverified...), Retry: o.Retry, Journal: sum.Journal}
 	}
 	return sum, nil
 }
@@ -146,19 +164,21 @@ func finalState(p *Plan, checks []Check) string {
 			return a.AfterText
 		}
 		return a.BeforeText
-	case CmdContainUndo:
+	case CmdContainUndo, CmdEradicateUndo:
 		for _, c := range checks {
 			if !c.OK {
 				return "undo_incomplete"
 			}
 		}
 		return "restored"
+	case CmdEradicate:
+		return eradicateState(checks)
 	}
 	if len(p.Actions) == 0 {
 		return StateNotContained
 	}
 	if len(checks) == 0 {
-		return StateContained // no change needed: every action was a no-op
+		return containedState(p) // no change needed: every action was a no-op
 	}
 	n := 0
 	for _, c := range checks {
@@ -168,11 +188,21 @@ func finalState(p *Plan, checks []Check) string {
 	}
 	switch n {
 	case len(checks):
-		return StateContained
+		return containedState(p)
 	case 0:
 		return StateNotContained
 	}
 	return StatePartiallyContained
+}
+
+// containedState is the state of a contain run whose actions all hold: the
+// key is contained only when its effective network policy restricts public
+// sources.
+func containedState(p *Plan) string {
+	if p.EffectiveAfter != nil && p.EffectiveAfter.PublicOpen {
+		return StatePublicOpen
+	}
+	return StateContained
 }
 
 func verifyMessage(cs []Check) string {
@@ -195,9 +225,16 @@ func noChangeMessage(p *Plan) string {
 		if len(p.Actions) == 0 {
 			return fmt.Sprintf("%s: nothing to do; the plan has no actions", p.Key.AccessKeyID)
 		}
+		if st := containedState(p); st == StatePublicOpen {
+			return fmt.Sprintf("%s: nothing changed; public access stays open (%s)", p.Key.AccessKeyID, p.EffectiveAfter.PublicReason)
+		}
 		return fmt.Sprintf("%s is already contained; nothing changed", p.Key.AccessKeyID)
 	case CmdContainUndo:
 		return fmt.Sprintf("%s: nothing to undo; the journal's containment is already reverted", p.Key.AccessKeyID)
+	case CmdEradicate:
+		return fmt.Sprintf("%s: nothing to eradicate; every planned change is already in place", p.Key.AccessKeyID)
+	case CmdEradicateUndo:
+		return fmt.Sprintf("%s: nothing to undo; what eradicate changed and can be reverted is already restored", p.Key.AccessKeyID)
 	}
 	return fmt.Sprintf("%s is already %s; nothing changed", p.Key.AccessKeyID, p.Key.Status)
 }
@@ -212,16 +249,62 @@ func resultMessage(p *Plan, s *Summary) string {
 	return fmt.Sprintf("%s %s: %s (%d changed, %d already in place)", p.Command, p.Key.AccessKeyID, s.State, s.Changed, s.Unchanged)
 }
 
+// nextSteps suggests only commands that fit the state the run ends in:
+// nothing to rotate or disable on a disabled key, no --undo that a safety
+// rail would refuse.
 func nextSteps(p *Plan, s *Summary) []string {
+	id := p.Key.AccessKeyID
+	active := strings.EqualFold(p.Key.Status, "Active")
 	var n []string
-	if p.Command == CmdContain && (s.State == StateContained || s.State == StatePartiallyContained) {
-		if p.Key.OwnerType == OwnerRoot {
-			n = append(n, "root-account key: create a RAM user for the workload, then disable this key: akresp disable "+p.Key.AccessKeyID)
-		} else {
-			n = append(n, "rotate the key: akresp rotate "+p.Key.AccessKeyID)
+	switch p.Command {
+	case CmdContain:
+		if s.State != StateContained && s.State != StatePartiallyContained && s.State != StatePublicOpen {
+			return nil
 		}
-		n = append(n, "check containment later: akresp contain "+p.Key.AccessKeyID+" --status")
-		n = append(n, "revert if production breaks: akresp contain "+p.Key.AccessKeyID+" --undo")
+		if s.State == StatePublicOpen {
+			n = append(n, "fence public sources in too: akresp contain "+id+" --allow-ip CIDR (or --deny-public)")
+		}
+		switch {
+		case active && p.Key.OwnerType == OwnerRoot:
+			n = append(n, "root-account key: create a RAM user for the workload, then disable this key: akresp disable "+id)
+		case active:
+			n = append(n, "rotate the key: akresp rotate "+id)
+		case strings.EqualFold(p.Key.Status, "Inactive"):
+			n = append(n, "the key is disabled: delete it once the observation period passed without breakage: akresp disable "+id+" --delete")
+		}
+		n = append(n, "check containment later: akresp contain "+id+" --status")
+		acl := p.Action("network-acl")
+		aclChanged := acl != nil && !acl.Noop && s.Outcomes[acl.ID].Status == OutcomeApplied
+		denyChanged := false
+		for _, a := range p.Actions {
+			if (a.Kind == KindAttachPolicy || a.Kind == KindDenyPolicy) && !a.Noop && s.Outcomes[a.ID].Status == OutcomeApplied {
+				denyChanged = true
+			}
+		}
+		switch {
+		case aclChanged && denyChanged && active:
+			// The deny policy stays while the key is active (--undo would
+			// be refused): revert the fence alone.
+			n = append(n, "revert the network ACL if production breaks: akresp contain "+id+" --undo --acl-only")
+		case aclChanged:
+			n = append(n, "revert if production breaks: akresp contain "+id+" --undo")
+		}
+	case CmdContainUndo:
+		if s.State == "restored" {
+			n = append(n, "check the result: akresp contain "+id+" --status")
+		}
+	case CmdDisable:
+		if strings.EqualFold(s.State, "Inactive") {
+			n = append(n, "if something breaks, re-enable it: akresp disable "+id+" --enable --yes")
+			n = append(n, "after the observation period without breakage, delete it: akresp disable "+id+" --delete")
+		}
+	case CmdEradicate:
+		n = append(n, "check what remains: akresp eradicate "+id+" --status")
+		n = append(n, "once the observation period has passed, delete the disabled keys and users: akresp eradicate "+id)
+	case CmdEnable:
+		if strings.EqualFold(s.State, "Active") {
+			n = append(n, "the key is active again; check its containment: akresp contain "+id+" --status")
+		}
 	}
 	return n
 }

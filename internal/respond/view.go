@@ -54,6 +54,11 @@ const (
 	StateContained          = "contained"
 	StatePartiallyContained = "partially_contained"
 	StateNotContained       = "not_contained"
+	// StatePublicOpen: every action holds, but the effective network
+	// policy still lets every public address use the key (no ACL, a
+	// VPC-only ACL): the deny policy limits what it can do, nothing limits
+	// where from.
+	StatePublicOpen = "public_access_open"
 )
 
 // Check is one verified fact after applying.
