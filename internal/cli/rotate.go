@@ -42,6 +42,10 @@ type RotateOptions struct {
 	DeleteNew    bool
 	Delete       bool
 	Force        bool
+	NoInheritACL bool
+	// QuietForSet and ObserveSet: the flags were given (they override the
+	// values saved with the rotation).
+	QuietForSet, ObserveSet bool
 }
 
 func newCmdRotate(f *Factory, runF func(context.Context, *RotateOptions) error) *cobra.Command {
@@ -56,14 +60,35 @@ change is journaled, so a run killed at any point resumes with the same command.
   1. create the second key for the key's owner (a RAM user, or the root account
      when akresp runs as root). If the owner already has two keys, an Inactive
      other key is deleted with --force; an Active one is never touched (exit 4).
+     Containment moves with the rotation: the new key gets the old key's
+     key-level network ACL, verified by reading it back, before its secret
+     leaves akresp (--no-inherit-acl opts out, with a warning). The
+     deny-high-risk policy contain attached to the owner stays; after --delete
+     the next step printed is the command that removes it.
   2. hand the new secret over through exactly one exit: --secret-file PATH (new
-     file, mode 0600, never overwritten), --exec CMD (the key as JSON on stdin),
-     or --secret-stdout. The secret is never logged, journaled or stored.
+     file, mode 0600, never overwritten), --exec CMD (the key as JSON on stdin;
+     the command runs without any ALIBABA_CLOUD_*/ALIBABACLOUD_*/ALICLOUD_*/
+     ALIYUN_* variable, with only AKRESP_NEW_ACCESS_KEY_ID and
+     AKRESP_OLD_ACCESS_KEY_ID added), or --secret-stdout. The secret is never
+     logged, journaled or stored.
   3. wait for cut-over: the new key in use and the old one quiet for --quiet-for,
-     from ActionTrail/RAM last-used data and the old key's callers.
-  4. disable the old key, then watch --observe for calls failing with it
-     (a missed application: exit 1; re-enable with --rollback).
-  5. delete the old key, as its own step: --delete.`,
+     from ActionTrail/RAM last-used data and the old key's callers. Only
+     legitimate use counts: calls the fence refused and calls from sources an
+     audit or contain flagged are listed as "attacker still trying" and hold
+     nothing. Calls from the trusted sources are the application: they do.
+  4. disable the old key, then watch --observe for legitimate calls failing
+     with it (a missed application: exit 1, naming its source; re-enable with
+     --rollback). The attacker's calls never ask for a rollback.
+  5. delete the old key, as its own step: --delete.
+
+--quiet-for and --observe are saved with the rotation; a resume uses them
+without the flags (flags given on resume override them, with a note).
+--status reads the keys' live states and last use, says where the cloud
+differs from the state file (e.g. a key re-enabled by hand), and exits 1 when
+it cannot read the cloud. A state file whose facts contradict the journal or
+the cloud (new_key_id equal to the old key, a "new" key older than the
+rotation, a key no journaled CreateAccessKey call of this rotation created)
+stops every mode with exit 4, naming the file and the field.`,
 		Example: `  akresp rotate LTAI5tExampleKey00000001 --secret-file ./new-key.json --yes
   akresp rotate LTAI5tExampleKey00000001 --status
   akresp rotate LTAI5tExampleKey00000001 --wait --quiet-for 24h --observe 24h --yes
@@ -72,6 +97,8 @@ change is journaled, so a run killed at any point resumes with the same command.
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.KeyID = strings.TrimSpace(args[0])
+			opts.QuietForSet = cmd.Flags().Changed("quiet-for")
+			opts.ObserveSet = cmd.Flags().Changed("observe")
 			if f.Logger != nil {
 				opts.Logger = f.Logger()
 			}
@@ -107,6 +134,7 @@ change is journaled, so a run killed at any point resumes with the same command.
 	fl.BoolVar(&opts.Rollback, "rollback", false, "re-enable the old key (the new key is kept unless --delete-new)")
 	fl.BoolVar(&opts.DeleteNew, "delete-new", false, "with --rollback: also delete the new key, abandoning the rotation")
 	fl.BoolVar(&opts.Delete, "delete", false, "delete the old key (needs step verified, or --force once disabled)")
+	fl.BoolVar(&opts.NoInheritACL, "no-inherit-acl", false, "create the new key WITHOUT the old key's network ACL (the containment ends when applications switch; warns)")
 	fl.BoolVar(&opts.Force, "force", false, "delete an Inactive second key to make room; with --delete, delete before verification ends; accept earlier failures as fixed")
 	return cmd
 }
@@ -149,6 +177,8 @@ func validateRotate(o *RotateOptions) error {
 		return UsageErrorf("rotate %s: --poll-interval must be positive", o.KeyID)
 	case o.ExecTimeout <= 0:
 		return UsageErrorf("rotate %s: --exec-timeout must be positive", o.KeyID)
+	case o.NoInheritACL && modes == 1:
+		return UsageErrorf("rotate %s: --no-inherit-acl only applies when creating the new key, not with --status, --rollback or --delete", o.KeyID)
 	}
 	return nil
 }
@@ -174,6 +204,7 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	mo := rotate.Options{
 		KeyID: o.KeyID, StateDir: s.StateDir, Cloud: backend, Force: o.Force, Wait: o.Wait,
 		QuietFor: o.QuietFor, Observe: o.Observe, PollInterval: o.PollInterval, DeleteNew: o.DeleteNew,
+		QuietForSet: o.QuietForSet, ObserveSet: o.ObserveSet, NoInheritACL: o.NoInheritACL,
 		Endpoint: endpoint, Now: o.Now, Logger: o.Logger,
 		OnEvent: func(e rotate.Event) { printRotateEvent(o.IO.ErrOut, e) },
 	}
@@ -192,6 +223,10 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if o.Status {
 		rep, err := m.Status(ctx)
 		if err != nil {
+			var fe *rotate.StateFactError
+			if rep != nil && errors.As(err, &fe) {
+				_ = printRotateReport(o.IO, s, rep)
+			}
 			return err
 		}
 		return printRotateReport(o.IO, s, rep)
@@ -206,7 +241,15 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 		endpoint = "default Alibaba Cloud endpoints"
 	}
 	fmt.Fprintf(o.IO.ErrOut, "akresp rotate %s: acting as %s (account %s) via %s\n", o.KeyID, caller.Arn, caller.AccountID, endpoint)
-	plan, err := rotatePlan(o, s.StateDir)
+	var preview *rotate.Preview
+	if !o.Rollback && !o.Delete {
+		if p, err := m.Preview(ctx); err != nil {
+			return err
+		} else {
+			preview = &p
+		}
+	}
+	plan, err := rotatePlan(o, s.StateDir, preview)
 	if err != nil {
 		return err
 	}
@@ -241,11 +284,15 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 			err = perr
 		}
 	}
+	if err != nil && errors.Is(err, context.Canceled) {
+		// The shell reduces an interrupt to "interrupted": say how to go on.
+		fmt.Fprintf(o.IO.ErrOut, "rotate %s: interrupted; every call that started finished and is journaled; re-run the same command to resume\n", o.KeyID)
+	}
 	return err
 }
 
 // rotatePlan describes what this run may change, from the saved state.
-func rotatePlan(o *RotateOptions, stateDir string) (string, error) {
+func rotatePlan(o *RotateOptions, stateDir string, pv *rotate.Preview) (string, error) {
 	st, err := rotate.LoadState(stateDir, o.KeyID)
 	if err != nil {
 		return "", err
@@ -253,6 +300,10 @@ func rotatePlan(o *RotateOptions, stateDir string) (string, error) {
 	step := rotate.StepNone
 	if st != nil {
 		step = st.Step
+	}
+	quiet, observe := o.QuietFor, o.Observe
+	if pv != nil {
+		quiet, observe = pv.QuietFor, pv.Observe
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "plan (rotation at step %s):", step)
@@ -266,6 +317,7 @@ func rotatePlan(o *RotateOptions, stateDir string) (string, error) {
 		}
 	case o.Delete:
 		b.WriteString("\n  - delete the old key " + o.KeyID + " (irreversible: it goes to the IMS recycle bin for about 31 days)")
+		b.WriteString("\n  - leave the deny-high-risk policy on the owner, if contain attached one (the next step says how to remove it)")
 	default:
 		if step == rotate.StepNone || step == rotate.StepCreating || step == rotate.StepCreated || (step == rotate.StepRolledBack && st.NewKeyGone) {
 			if step == rotate.StepCreating || step == rotate.StepCreated {
@@ -275,11 +327,24 @@ func rotatePlan(o *RotateOptions, stateDir string) (string, error) {
 			if o.Force {
 				b.WriteString(" (deleting an Inactive second key first if there is one)")
 			}
+			switch {
+			case pv == nil:
+			case o.NoInheritACL && pv.ACLError != "":
+				b.WriteString("\n  - WARNING --no-inherit-acl: the old key's network ACL could not be read (" + pv.ACLError + "); the new key gets none")
+			case o.NoInheritACL && pv.OldACL != "":
+				b.WriteString("\n  - WARNING --no-inherit-acl: the new key does NOT get the old key's network ACL (" + rotate.ACLSummary(pv.OldACL) + "); it can be used from any address")
+			case pv.ACLError != "":
+				b.WriteString("\n  - give the new key the old key's network ACL: it cannot be read now (" + pv.ACLError + "), so the run stops before creating anything")
+			case pv.OldACL != "":
+				b.WriteString("\n  - give the new key the old key's network ACL (" + rotate.ACLSummary(pv.OldACL) + ") and verify it, before its secret is handed over")
+			default:
+				b.WriteString("\n  - the old key has no key-level network ACL: the new key gets none")
+			}
 			b.WriteString("\n  - hand its secret over via " + handoverName(o))
 		}
 		if step != rotate.StepVerified && step != rotate.StepDeleted {
-			fmt.Fprintf(&b, "\n  - when the new key is in use and the old one quiet for %s: disable the old key %s", o.QuietFor, o.KeyID)
-			fmt.Fprintf(&b, "\n  - then watch %s for calls failing with it", o.Observe)
+			fmt.Fprintf(&b, "\n  - when the new key is in use and the old one quiet for %s (legitimate use only): disable the old key %s", quiet, o.KeyID)
+			fmt.Fprintf(&b, "\n  - then watch %s for legitimate calls failing with it", observe)
 		} else {
 			b.WriteString("\n  - nothing (run with --delete to delete the old key)")
 		}
@@ -354,23 +419,66 @@ func printRotateReport(ios *IOStreams, s *Settings, r *rotate.Report) error {
 	if r.Handover != nil && r.NewKeyID != "" {
 		fmt.Fprintf(w, "  secret handed over via:\t%s %s\n", r.Handover.Kind, r.Handover.Target)
 	}
+	if a := r.ACL; a != nil {
+		switch {
+		case a.OptedOut:
+			fmt.Fprintf(w, "  network ACL:\tNOT inherited (--no-inherit-acl); the old key's: %s\n", rotate.ACLSummary(a.Policy))
+		case a.Policy == "":
+			fmt.Fprintf(w, "  network ACL:\tnone to inherit (the old key had none)\n")
+		case !a.VerifiedAt.IsZero():
+			fmt.Fprintf(w, "  network ACL:\tinherited by %s and verified at %s: %s\n", a.SetOn, tm(a.VerifiedAt), rotate.ACLSummary(a.Policy))
+		default:
+			fmt.Fprintf(w, "  network ACL:\tto be inherited: %s\n", rotate.ACLSummary(a.Policy))
+		}
+	}
+	if r.QuietFor != "" || r.Observe != "" {
+		fmt.Fprintf(w, "  windows:\t--quiet-for %s, --observe %s (saved with the rotation)\n", r.QuietFor, r.Observe)
+	}
+	if len(r.Keys) > 0 {
+		fmt.Fprintln(w, "  keys now (live):")
+		for _, k := range r.Keys {
+			last := "unknown"
+			if k.Known {
+				last = tm(k.LastUsed)
+			}
+			line := fmt.Sprintf("    %s key %s\t%s, last used %s %s", k.Role, k.KeyID, k.Status, last, k.Service)
+			if k.ACL != "" {
+				line += "\tnetwork ACL: " + k.ACL
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+	for _, d := range r.Drift {
+		fmt.Fprintf(w, "  DIFFERS FROM THE STATE FILE:\t%s\n", d)
+	}
 	if r.WaitingFor != "" {
 		fmt.Fprintf(w, "  waiting for:\t%s\n", r.WaitingFor)
 	}
+	used := func(u rotate.KeyUsage) string {
+		if !u.Known {
+			return "unknown"
+		}
+		return tm(u.LastUsed)
+	}
 	if ev := r.Evidence; ev != nil {
 		fmt.Fprintf(w, "  evidence (checked %s):\n", tm(ev.CheckedAt))
-		if ev.New != nil {
-			fmt.Fprintf(w, "    new key %s\t%s, last used %s %s\n", ev.New.KeyID, ev.New.Status, tm(ev.New.LastUsed), ev.New.Service)
+		if len(r.Keys) == 0 {
+			if ev.New != nil {
+				fmt.Fprintf(w, "    new key %s\t%s, last used %s %s\n", ev.New.KeyID, ev.New.Status, used(*ev.New), ev.New.Service)
+			}
+			fmt.Fprintf(w, "    old key %s\t%s, last used %s %s\n", r.KeyID, ev.Old.Status, used(ev.Old), ev.Old.Service)
 		}
-		fmt.Fprintf(w, "    old key %s\t%s, last used %s %s\n", r.KeyID, ev.Old.Status, tm(ev.Old.LastUsed), ev.Old.Service)
 		if len(ev.OldCallers) > 0 {
-			fmt.Fprintf(w, "    still calling with the old key since %s:\n", tm(ev.CallersSince))
+			fmt.Fprintf(w, "    legitimate callers of the old key since %s:\n", tm(ev.CallersSince))
 			for _, c := range ev.OldCallers {
 				fmt.Fprintf(w, "      %s\t%s\t%s\t%d call(s), last %s\n", c.IP, c.UserAgent, strings.Join(c.Services, ","), c.Count, tm(c.Last))
 			}
 		}
+		if len(ev.Attackers) > 0 {
+			fmt.Fprintf(w, "    attacker still trying (not counted as use): %s\n", rotate.AttackerSummary(ev.Attackers))
+		}
 		if len(ev.Failures) > 0 {
-			fmt.Fprintf(w, "    calls failing with the disabled key since %s:\n", tm(ev.ObserveFrom))
+			fmt.Fprintf(w, "    legitimate calls failing with the disabled key since %s:\n", tm(ev.ObserveFrom))
 			for _, f := range ev.Failures {
 				fmt.Fprintf(w, "      %s\t%s\t%s %s\t%s at %s\n", f.SourceIP, f.UserAgent, f.Service, f.EventName, f.ErrorCode, tm(f.Time))
 			}

@@ -16,15 +16,27 @@ type cloudAdapter struct{ c *cloud.Clients }
 // FromCloud adapts the Alibaba Cloud clients to Cloud.
 func FromCloud(c *cloud.Clients) Cloud { return cloudAdapter{c} }
 
-func (a cloudAdapter) UserByAccessKey(ctx context.Context, keyID string) (string, bool, error) {
+func (a cloudAdapter) UserByAccessKey(ctx context.Context, keyID string) (Owner, bool, error) {
 	u, err := a.c.GetUserByAccessKey(ctx, keyID)
 	if errors.Is(err, cloud.ErrNotFound) {
-		return "", false, nil
+		var ae *cloud.APIError
+		if errors.As(err, &ae) {
+			return Owner{RequestID: ae.RequestID}, false, nil
+		}
+		return Owner{}, false, nil
 	}
 	if err != nil {
-		return "", false, err
+		return Owner{}, false, err
 	}
-	return u.UserName, u.UserName != "", nil
+	return Owner{UserName: u.UserName, UserPrincipalName: u.UserPrincipalName}, u.UserName != "", nil
+}
+
+func (a cloudAdapter) GetAccessKeyPolicy(ctx context.Context, keyID, upn string) (string, error) {
+	return a.c.GetAccessKeyPolicy(ctx, keyID, upn)
+}
+
+func (a cloudAdapter) SetAccessKeyPolicy(ctx context.Context, keyID, upn, doc string) (string, error) {
+	return a.c.SetAccessKeyPolicy(ctx, keyID, upn, doc)
 }
 
 func (a cloudAdapter) ListAccessKeys(ctx context.Context, userName string) ([]Key, error) {
@@ -60,7 +72,7 @@ func (a cloudAdapter) AccessKeyLastUsedInfo(ctx context.Context, keyID string) (
 	if err != nil {
 		return LastUsedInfo{}, err
 	}
-	return LastUsedInfo{Found: i.Found, ServiceName: i.ServiceName, Source: i.Source, UsedAt: i.UsedAt}, nil
+	return LastUsedInfo{Found: i.Found, AccountType: i.AccountType, ServiceName: i.ServiceName, Source: i.Source, UsedAt: i.UsedAt}, nil
 }
 
 func (a cloudAdapter) GetAccessKeyLastUsed(ctx context.Context, userName, keyID string) (time.Time, error) {

@@ -65,3 +65,21 @@ func (e *MissedApplicationError) Error() string {
 
 // ExitCode implements the CLI's exit-code contract.
 func (e *MissedApplicationError) ExitCode() int { return 1 }
+
+// StateFactError says a fact in the rotation state contradicts the cloud or
+// the journal (a hand-edited or corrupted file): the command stops before
+// acting on it (exit 4). File and Field name what to look at.
+type StateFactError struct {
+	KeyID  string
+	File   string
+	Field  string
+	Detail string
+}
+
+func (e *StateFactError) Error() string {
+	return fmt.Sprintf("rotate %s: refused (state-integrity): %s field %s: %s; nothing was changed. Check the file against the journal beside it (was it edited?), fix or move it away, then re-run `akresp rotate %s --status`",
+		e.KeyID, e.File, e.Field, e.Detail, e.KeyID)
+}
+
+// ExitCode implements the CLI's exit-code contract.
+func (e *StateFactError) ExitCode() int { return 4 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -32,14 +33,19 @@ type KeyUsage struct {
 // Source is one caller of the old key seen in ActionTrail: an application
 // that has not switched yet.
 type Source struct {
-	IP        string    `json:"ip"`
-	UserAgent string    `json:"user_agent,omitempty"`
-	Services  []string  `json:"services"`
-	Events    []string  `json:"events"`
-	Count     int       `json:"count"`
-	Errors    int       `json:"errors"`
-	First     time.Time `json:"first"`
-	Last      time.Time `json:"last"`
+	IP        string   `json:"ip"`
+	UserAgent string   `json:"user_agent,omitempty"`
+	Services  []string `json:"services"`
+	Events    []string `json:"events"`
+	Count     int      `json:"count"`
+	Errors    int      `json:"errors"`
+	// Why says why a source is not counted as legitimate use: flagged (an
+	// audit or contain flagged it as the attacker), refused (the fence
+	// refused it) or outside-fence (the old key's network ACL would refuse
+	// it). Empty for legitimate callers.
+	Why   string    `json:"why,omitempty"`
+	First time.Time `json:"first"`
+	Last  time.Time `json:"last"`
 }
 
 // Failure is a call made with the old key after it was disabled: an
@@ -59,10 +65,21 @@ type Evidence struct {
 	CheckedAt time.Time `json:"checked_at"`
 	New       *KeyUsage `json:"new_key,omitempty"`
 	Old       KeyUsage  `json:"old_key"`
-	// OldCallers are the old key's callers since CallersSince (the new
-	// key's creation), newest first.
+	// OldCallers are the old key's legitimate callers since CallersSince,
+	// newest first: applications that have not switched yet. They hold the
+	// cut-over.
 	CallersSince time.Time `json:"callers_since,omitzero"`
 	OldCallers   []Source  `json:"old_key_callers,omitempty"`
+	// Attackers are the old key's other callers since CallersSince (or
+	// ObserveFrom): calls the fence refused or that came from flagged
+	// sources. They neither hold the cut-over nor call for a rollback.
+	Attackers []Source `json:"attacker_sources,omitempty"`
+	// LegitLastUsed is the old key's last legitimate use as far as the
+	// events show (zero: none in the window).
+	LegitLastUsed time.Time `json:"legit_last_used,omitzero"`
+	// CallersUnread: the old key's events could not be read, so the
+	// last-used summary (which counts every caller) decides.
+	CallersUnread bool `json:"callers_unread,omitempty"`
 	// Failures are calls with the old key since ObserveFrom that failed
 	// because it is disabled.
 	ObserveFrom time.Time `json:"observe_from,omitzero"`
@@ -70,15 +87,41 @@ type Evidence struct {
 	Warnings    []string  `json:"warnings,omitempty"`
 }
 
-// lastActivity is the latest sign of life of the old key.
+// lastActivity is the latest legitimate use of the old key: from its
+// events when they could be read, else the last-used summary.
 func (e *Evidence) lastActivity() time.Time {
-	t := e.Old.LastUsed
+	if e.CallersUnread {
+		return e.Old.LastUsed
+	}
+	t := e.LegitLastUsed
 	for _, s := range e.OldCallers {
 		if s.Last.After(t) {
 			t = s.Last
 		}
 	}
 	return t
+}
+
+// AttackerSummary renders the non-legitimate callers in one line, e.g.
+// "127.0.0.66, 37 refused calls".
+func AttackerSummary(srcs []Source) string {
+	var parts []string
+	for _, s := range srcs {
+		n := "calls"
+		if s.Count == 1 {
+			n = "call"
+		}
+		what := "refused"
+		switch {
+		case s.Errors == s.Count:
+		case s.Why == "outside-fence":
+			what = "outside-the-fence"
+		default:
+			what = "flagged-source"
+		}
+		parts = append(parts, fmt.Sprintf("%s, %d %s %s", s.IP, s.Count, what, n))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // readLastUsed asks ActionTrail first (GetAccessKeyLastUsedInfo) and falls

@@ -27,11 +27,12 @@ type fakeCloud struct {
 	calls    []string
 	fail     map[string]error // method name -> error (once)
 	secrets  map[string]string
+	acls     map[string]string // key id -> network ACL document
 }
 
 func newFakeCloud(now func() time.Time) *fakeCloud {
 	return &fakeCloud{now: now, caller: Caller{IdentityType: "RAMUser", AccountID: "1234567890123456", Arn: "acs:ram::1234567890123456:user/admin"},
-		owners: map[string]string{}, keys: map[string]*Key{}, lastUsed: map[string]time.Time{}, fail: map[string]error{}, secrets: map[string]string{}}
+		owners: map[string]string{}, keys: map[string]*Key{}, lastUsed: map[string]time.Time{}, fail: map[string]error{}, secrets: map[string]string{}, acls: map[string]string{}}
 }
 
 func (f *fakeCloud) addKey(user, id, status string, created time.Time) {
@@ -73,17 +74,42 @@ func (f *fakeCloud) userKeys(user string) []Key {
 	return out
 }
 
-func (f *fakeCloud) UserByAccessKey(_ context.Context, keyID string) (string, bool, error) {
+func (f *fakeCloud) UserByAccessKey(_ context.Context, keyID string) (Owner, bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failing("UserByAccessKey"); err != nil {
-		return "", false, err
+		return Owner{}, false, err
 	}
 	u, ok := f.owners[keyID]
 	if !ok || u == "" {
-		return "", false, nil
+		return Owner{RequestID: "REQ-GETUSER-NOTFOUND"}, false, nil
 	}
-	return u, true, nil
+	return Owner{UserName: u, UserPrincipalName: u + "@example.onaliyun.com"}, true, nil
+}
+
+func (f *fakeCloud) GetAccessKeyPolicy(_ context.Context, keyID, _ string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failing("GetAccessKeyPolicy"); err != nil {
+		return "", err
+	}
+	if f.keys[keyID] == nil {
+		return "", fmt.Errorf("EntityNotExist.User.AccessKey %s", keyID)
+	}
+	return f.acls[keyID], nil
+}
+
+func (f *fakeCloud) SetAccessKeyPolicy(_ context.Context, keyID, _, doc string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failing("SetAccessKeyPolicy"); err != nil {
+		return "", err
+	}
+	if f.keys[keyID] == nil {
+		return "", fmt.Errorf("EntityNotExist.User.AccessKey %s", keyID)
+	}
+	f.acls[keyID] = doc
+	return "REQ-SETACL", nil
 }
 
 func (f *fakeCloud) ListAccessKeys(_ context.Context, user string) ([]Key, error) {
@@ -146,7 +172,14 @@ func (f *fakeCloud) AccessKeyLastUsedInfo(_ context.Context, keyID string) (Last
 		return LastUsedInfo{}, err
 	}
 	t, ok := f.lastUsed[keyID]
-	return LastUsedInfo{Found: ok, UsedAt: t, ServiceName: "Ecs"}, nil
+	info := LastUsedInfo{Found: ok, UsedAt: t, ServiceName: "Ecs"}
+	if u, known := f.owners[keyID]; ok && known {
+		info.AccountType = "ram-user"
+		if u == "" {
+			info.AccountType = "root-account"
+		}
+	}
+	return info, nil
 }
 
 func (f *fakeCloud) GetAccessKeyLastUsed(_ context.Context, _, keyID string) (time.Time, error) {

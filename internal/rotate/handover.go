@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/akresp/akresp/internal/redact"
@@ -185,8 +186,10 @@ func fileHolds(path, keyID string) bool {
 
 // ExecHandover runs a command (through /bin/sh -c) with the secret JSON on
 // its stdin, e.g. to store it in a secrets manager. Its stdout and stderr go
-// to Output (akresp's stderr), never to akresp's stdout. The environment
-// adds AKRESP_NEW_ACCESS_KEY_ID and AKRESP_OLD_ACCESS_KEY_ID (ids only).
+// to Output (akresp's stderr), never to akresp's stdout. The child gets
+// akresp's environment minus every Alibaba Cloud credential variable (see
+// ChildEnv: the responder's own credentials never reach it), plus
+// AKRESP_NEW_ACCESS_KEY_ID and AKRESP_OLD_ACCESS_KEY_ID (ids only).
 type ExecHandover struct {
 	Command string
 	Output  io.Writer
@@ -228,9 +231,7 @@ func (h ExecHandover) Deliver(ctx context.Context, c Credential) error {
 		out = io.Discard
 	}
 	cmd.Stdout, cmd.Stderr = out, out
-	cmd.Env = append(os.Environ(),
-		"AKRESP_NEW_ACCESS_KEY_ID="+c.AccessKeyID,
-		"AKRESP_OLD_ACCESS_KEY_ID="+c.ReplacesKeyID)
+	cmd.Env = ChildEnv(os.Environ(), c)
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() == context.DeadlineExceeded {
@@ -267,4 +268,44 @@ func (h StdoutHandover) Deliver(_ context.Context, c Credential) error {
 		return fmt.Errorf("--secret-stdout: %w", err)
 	}
 	return nil
+}
+
+// credentialEnvPrefixes are the prefixes of the variables Alibaba Cloud
+// tools read credentials and credential sources from: credentials-go v1.4
+// reads ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET, _SECURITY_TOKEN, _PROFILE,
+// _CREDENTIALS_FILE, _CONFIG_FILE, _CREDENTIALS_URI, _ROLE_ARN,
+// _ROLE_SESSION_NAME, _OIDC_PROVIDER_ARN, _OIDC_TOKEN(_FILE), _ECS_METADATA
+// and ALICLOUD_ROLE_*; the aliyun CLI and Terraform read ALIBABACLOUD_*,
+// ALICLOUD_ACCESS_KEY/_SECRET_KEY/_SECURITY_TOKEN/_PROFILE and ALIYUN_*. Every
+// variable with these prefixes is dropped, not only the known names: a new
+// credential source must not slip through.
+var credentialEnvPrefixes = []string{"ALIBABA_CLOUD_", "ALIBABACLOUD_", "ALICLOUD_", "ALIYUN_"}
+
+// Variables the exec hand-over documents for its child.
+const (
+	EnvNewKeyID = "AKRESP_NEW_ACCESS_KEY_ID"
+	EnvOldKeyID = "AKRESP_OLD_ACCESS_KEY_ID"
+)
+
+// ChildEnv is the environment of an --exec child: env minus every Alibaba
+// Cloud credential variable (any name starting with ALIBABA_CLOUD_,
+// ALIBABACLOUD_, ALICLOUD_ or ALIYUN_, in any case) and minus the hand-over's
+// own variables, plus only what the documented exit provides: the new and
+// the old key's IDs. The secret travels on stdin only.
+func ChildEnv(env []string, c Credential) []string {
+	out := make([]string, 0, len(env)+2)
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		up := strings.ToUpper(name)
+		drop := up == EnvNewKeyID || up == EnvOldKeyID
+		for _, p := range credentialEnvPrefixes {
+			if strings.HasPrefix(up, p) {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return append(out, EnvNewKeyID+"="+c.AccessKeyID, EnvOldKeyID+"="+c.ReplacesKeyID)
 }

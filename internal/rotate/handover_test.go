@@ -172,3 +172,68 @@ func TestStateRoundTripAndValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestExecHandoverChildEnv: the --exec child never sees the responder's own
+// credentials (any Alibaba Cloud credential variable akresp was started
+// with), only the documented IDs; the secret comes on stdin only.
+func TestExecHandoverChildEnv(t *testing.T) {
+	responder := map[string]string{
+		"ALIBABA_CLOUD_ACCESS_KEY_ID":     "LTAI5tRESPONDER000000001",
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET": "responder-secret-value-1",
+		"ALIBABA_CLOUD_SECURITY_TOKEN":    "responder-token-value-2",
+		"ALIBABA_CLOUD_PROFILE":           "responder",
+		"ALIBABA_CLOUD_CREDENTIALS_FILE":  "/home/responder/.alibabacloud/credentials",
+		"ALIBABA_CLOUD_CREDENTIALS_URI":   "http://127.0.0.1:9/creds",
+		"ALIBABA_CLOUD_ROLE_ARN":          "acs:ram::1:role/responder",
+		"ALIBABA_CLOUD_OIDC_TOKEN_FILE":   "/var/run/oidc",
+		"ALICLOUD_ACCESS_KEY":             "LTAI5tRESPONDER000000002",
+		"ALICLOUD_SECRET_KEY":             "responder-secret-value-3",
+		"alicloud_access_key":             "LTAI5tRESPONDER000000003",
+		"ALIBABACLOUD_ACCESS_KEY_SECRET":  "responder-secret-value-4",
+		"ALIYUN_ACCESS_KEY_SECRET":        "responder-secret-value-5",
+		AKRESPEnvForged:                   "LTAI5tFORGED000000000001",
+	}
+	for k, v := range responder {
+		t.Setenv(k, v)
+	}
+	t.Setenv("AKRESP_TEST_KEEP", "kept")
+	out := filepath.Join(t.TempDir(), "env.txt")
+	h := ExecHandover{Command: "cat >/dev/null; env > " + out}
+	if err := h.Deliver(context.Background(), testCred); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			env[k] = v
+		}
+	}
+	for k, v := range responder {
+		if k == AKRESPEnvForged {
+			continue
+		}
+		if _, ok := env[k]; ok {
+			t.Errorf("child got %s", k)
+		}
+		if strings.Contains(string(b), v) {
+			t.Errorf("child env holds the value of %s", k)
+		}
+	}
+	if env[EnvNewKeyID] != testCred.AccessKeyID || env[EnvOldKeyID] != testCred.ReplacesKeyID {
+		t.Errorf("documented ids: new %q old %q", env[EnvNewKeyID], env[EnvOldKeyID])
+	}
+	if strings.Contains(string(b), "very-secret-value") {
+		t.Error("the new secret is in the child's environment")
+	}
+	if env["AKRESP_TEST_KEEP"] != "kept" || env["PATH"] == "" {
+		t.Error("ordinary variables were dropped too")
+	}
+}
+
+// AKRESPEnvForged: a stale AKRESP_NEW_ACCESS_KEY_ID in akresp's own
+// environment must not override the one the hand-over sets.
+const AKRESPEnvForged = EnvNewKeyID

@@ -44,6 +44,7 @@ func (c Caller) IsRoot() bool { return c.IdentityType == "Account" }
 // LastUsedInfo is ActionTrail's GetAccessKeyLastUsedInfo answer.
 type LastUsedInfo struct {
 	Found       bool
+	AccountType string // "root-account" | "ram-user" | ""
 	ServiceName string
 	Source      string
 	UsedAt      time.Time
@@ -56,10 +57,28 @@ type Query struct {
 	Start, End     time.Time
 }
 
+// Owner is the RAM user owning a key, as IMS GetUser answers it.
+type Owner struct {
+	UserName          string
+	UserPrincipalName string // IMS addresses a user's key ACL by UPN
+	// RequestID is the request that answered, also when it said "no RAM
+	// user owns this key" (quoted by an unknown-key error).
+	RequestID string
+}
+
 // OwnerResolver finds the RAM user owning a key. found is false when the
 // key is unknown to IMS or belongs to the root account.
 type OwnerResolver interface {
-	UserByAccessKey(ctx context.Context, keyID string) (userName string, found bool, err error)
+	UserByAccessKey(ctx context.Context, keyID string) (owner Owner, found bool, err error)
+}
+
+// KeyACLReadWriter reads and sets an AccessKey's network ACL (IMS
+// GetAccessKeyPolicy / SetAccessKeyPolicy). upn is the owner's
+// UserPrincipalName, "" for the caller's own (root) key. A document "" means
+// the key has no ACL.
+type KeyACLReadWriter interface {
+	GetAccessKeyPolicy(ctx context.Context, keyID, upn string) (string, error)
+	SetAccessKeyPolicy(ctx context.Context, keyID, upn, doc string) (requestID string, err error)
 }
 
 // KeyLister lists a user's keys; userName "" lists the caller's own keys
@@ -112,6 +131,7 @@ type Cloud interface {
 	KeyCreator
 	KeyStatusSetter
 	KeyDeleter
+	KeyACLReadWriter
 	LastUsedReader
 	EventLooker
 	IdentityReader

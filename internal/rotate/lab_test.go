@@ -22,7 +22,12 @@ import (
 func TestMain(m *testing.M) {
 	// Never let credentials-go probe the ECS metadata service.
 	os.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	os.Exit(m.Run())
+	// The tests' fixed key IDs must not meet another test binary's per-user key lock.
+	locks, _ := os.MkdirTemp("", "akresp-rotate-test-locks")
+	os.Setenv("AKRESP_LOCK_DIR", locks)
+	code := m.Run()
+	os.RemoveAll(locks)
+	os.Exit(code)
 }
 
 const (

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/journal"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/state"
@@ -34,6 +37,7 @@ const (
 	ActionEnableOldKey   = "enable-old-key"
 	ActionDeleteNewKey   = "delete-new-key"
 	ActionDeleteOldKey   = "delete-old-key"
+	ActionInheritACL     = "inherit-network-acl" // the old key's network ACL set on the new key
 	journalCommand       = "rotate"
 	clockSkewAllowance   = time.Minute
 )
@@ -53,6 +57,11 @@ type Options struct {
 	Observe      time.Duration // how long to watch for failures after disabling
 	PollInterval time.Duration // between evidence checks with Wait
 	DeleteNew    bool          // with Rollback: delete the new key too
+	// QuietForSet and ObserveSet say the flags were given: they override
+	// the values saved with the rotation (otherwise the saved ones win).
+	QuietForSet, ObserveSet bool
+	// NoInheritACL creates the new key without the old key's network ACL.
+	NoInheritACL bool
 
 	Endpoint string // journaled with every record
 	Now      func() time.Time
@@ -98,15 +107,23 @@ type Report struct {
 	NewKeyID      string          `json:"new_key_id,omitempty"`
 	NewKeyDeleted bool            `json:"new_key_deleted,omitempty"`
 	Handover      *HandoverRecord `json:"handover,omitempty"`
-	WaitingFor    string          `json:"waiting_for,omitempty"`
-	Evidence      *Evidence       `json:"evidence,omitempty"`
-	Actions       []ActionResult  `json:"actions"`
-	Notes         []string        `json:"notes,omitempty"`
-	Discarded     []DiscardedKey  `json:"discarded_keys,omitempty"`
-	NextCommand   string          `json:"next_command,omitempty"`
-	History       []Transition    `json:"history,omitempty"`
-	Journal       string          `json:"journal,omitempty"`
-	StateFile     string          `json:"state_file,omitempty"`
+	// ACL is the containment the new key inherited from the old one.
+	ACL        *ACLInheritance `json:"acl,omitempty"`
+	QuietFor   string          `json:"quiet_for,omitempty"`
+	Observe    string          `json:"observe,omitempty"`
+	WaitingFor string          `json:"waiting_for,omitempty"`
+	// Keys are the keys' live states (--status).
+	Keys []LiveKey `json:"keys,omitempty"`
+	// Drift lists where the cloud differs from the state file (--status).
+	Drift       []string       `json:"drift,omitempty"`
+	Evidence    *Evidence      `json:"evidence,omitempty"`
+	Actions     []ActionResult `json:"actions"`
+	Notes       []string       `json:"notes,omitempty"`
+	Discarded   []DiscardedKey `json:"discarded_keys,omitempty"`
+	NextCommand string         `json:"next_command,omitempty"`
+	History     []Transition   `json:"history,omitempty"`
+	Journal     string         `json:"journal,omitempty"`
+	StateFile   string         `json:"state_file,omitempty"`
 }
 
 // Machine runs one rotation command.
@@ -118,6 +135,22 @@ type Machine struct {
 	caller  Caller
 	credKey string
 	known   bool // caller and credKey resolved
+	// readOnly: --status; notes go to the report only.
+	readOnly bool
+	// rollingBack: --rollback; an interrupted create is cleaned up without
+	// creating anything after it.
+	rollingBack bool
+}
+
+// LiveKey is one key as the cloud shows it now.
+type LiveKey struct {
+	Role     string    `json:"role"` // old | new
+	KeyID    string    `json:"key_id"`
+	Status   string    `json:"status"` // Active | Inactive | absent
+	LastUsed time.Time `json:"last_used,omitzero"`
+	Known    bool      `json:"last_used_known"`
+	Service  string    `json:"last_used_service,omitempty"`
+	ACL      string    `json:"network_acl,omitempty"` // summary of the key's network ACL
 }
 
 // New validates o and returns a Machine.
@@ -221,7 +254,7 @@ func (m *Machine) emit(e Event) {
 func (m *Machine) note(msg string) {
 	m.rep.Notes = append(m.rep.Notes, msg)
 	m.emit(Event{Kind: "note", Message: msg})
-	if m.j != nil {
+	if m.j != nil && !m.readOnly {
 		_ = m.j.Append(journal.Record{Kind: journal.KindNote, Message: msg, Operator: m.caller.Arn, Endpoint: m.o.Endpoint})
 	}
 }
@@ -289,6 +322,12 @@ const callTimeout = 2 * time.Minute
 // mutate runs one journaled cloud mutation: pending marker and intent
 // before the call, outcome after it.
 func (m *Machine) mutate(ctx context.Context, action, target string, before, after any, call func(context.Context) (string, error)) (string, error) {
+	return m.mutateWith(ctx, action, target, before, after, nil, call)
+}
+
+// mutateWith is mutate whose outcome record also carries what the call
+// produced (outcome, read after a successful call; e.g. the created key).
+func (m *Machine) mutateWith(ctx context.Context, action, target string, before, after any, outcome func() any, call func(context.Context) (string, error)) (string, error) {
 	j, err := m.journal()
 	if err != nil {
 		return "", err
@@ -318,6 +357,8 @@ func (m *Machine) mutate(ctx context.Context, action, target string, before, aft
 			out.ErrorCode = ec.ErrorCode(cerr)
 		}
 		res.Result, res.Error = journal.ResultError, cerr.Error()
+	} else if outcome != nil {
+		out.After = mustJSON(outcome())
 	}
 	if err := j.Append(out); err != nil && cerr == nil {
 		cerr = err
@@ -354,7 +395,13 @@ func (m *Machine) finish() *Report {
 	}
 	st := m.st
 	r.User, r.Root, r.Step, r.NewKeyID, r.NewKeyDeleted = st.UserName, st.Root, st.Step, st.NewKeyID, st.NewKeyGone
-	r.Handover, r.Discarded, r.History = st.Handover, st.Discarded, st.History
+	r.Handover, r.Discarded, r.History, r.ACL = st.Handover, st.Discarded, st.History, st.ACL
+	if st.QuietFor != nil {
+		r.QuietFor = st.QuietFor.D().String()
+	}
+	if st.Observe != nil {
+		r.Observe = st.Observe.D().String()
+	}
 	if r.Evidence == nil {
 		r.Evidence = st.Evidence
 	}
@@ -364,6 +411,20 @@ func (m *Machine) finish() *Report {
 		r.Journal = m.j.Path()
 	}
 	r.NextCommand = nextCommand(st, r.Evidence)
+	if ev := r.Evidence; ev != nil && (st.Step == StepDisabled || st.Step == StepVerified) && ev.Old.Status == StatusActive && ev.CheckedAt.After(st.DisabledAt) {
+		// Re-enabled outside the rotation: record it before anything else.
+		r.NextCommand = fmt.Sprintf("akresp rotate %s --rollback", st.KeyID)
+	}
+	if st.Step == StepDeleted {
+		r.NextCommand = ""
+		if rec, err := incident.Load(m.o.StateDir, m.o.KeyID); err == nil && rec.DenyAttached {
+			// The plan keeps the deny-high-risk policy on the owner until the
+			// leaked key is deleted; now it may go.
+			r.NextCommand = fmt.Sprintf("akresp contain %s --undo --all", st.KeyID)
+			r.Notes = append(r.Notes, fmt.Sprintf("the deny-high-risk policy contain attached to %s stays until you remove it: the old key is deleted, so `akresp contain %s --undo --all` may now take it off",
+				ownerName(st.UserName, st.Root), st.KeyID))
+		}
+	}
 	return r
 }
 
@@ -406,6 +467,12 @@ func (m *Machine) Run(ctx context.Context) (*Report, error) {
 	defer unlock()
 	if err := m.identity(ctx); err != nil {
 		return m.finish(), err
+	}
+	if m.st != nil {
+		if err := m.checkFacts(ctx); err != nil {
+			return m.finish(), err
+		}
+		m.windows()
 	}
 	err = m.run(ctx)
 	return m.finish(), err
@@ -460,28 +527,36 @@ func (m *Machine) run(ctx context.Context) error {
 }
 
 // owner finds the user owning the key, or establishes that it is a root
-// key the caller may rotate.
-func (m *Machine) owner(ctx context.Context) (user string, root bool, err error) {
-	u, found, err := m.o.Cloud.UserByAccessKey(ctx, m.o.KeyID)
+// key the caller may rotate. A key that exists nowhere in the caller's
+// account is a *cloud.UnknownKeyError (exit 1), the answer every command
+// gives a typo.
+func (m *Machine) owner(ctx context.Context) (o Owner, root bool, err error) {
+	o, found, err := m.o.Cloud.UserByAccessKey(ctx, m.o.KeyID)
 	if err != nil {
-		return "", false, fmt.Errorf("rotate %s: find its owner: %w", m.o.KeyID, err)
+		return Owner{}, false, fmt.Errorf("rotate %s: find its owner: %w", m.o.KeyID, err)
 	}
 	if found {
-		return u, false, nil
+		return o, false, nil
 	}
+	unknown := &cloud.UnknownKeyError{KeyID: m.o.KeyID, AccountID: m.caller.AccountID, RequestID: o.RequestID}
 	if !m.caller.IsRoot() {
-		return "", false, &RefusedError{KeyID: m.o.KeyID, Rule: "root-key",
-			Detail:   "no RAM user owns this key: it is unknown or belongs to the root account, and only the root account can rotate its own keys (akresp runs as " + m.caller.Arn + ")",
-			Override: "check the ID, or run akresp with the root account's credentials to rotate a root key"}
+		// Only the root account can list its own keys; ActionTrail's
+		// last-used record tells a root key from a typo.
+		if info, ierr := m.o.Cloud.AccessKeyLastUsedInfo(ctx, m.o.KeyID); ierr == nil && info.Found && info.AccountType == "root-account" {
+			return Owner{}, false, &RefusedError{KeyID: m.o.KeyID, Rule: "root-key",
+				Detail:   "no RAM user owns this key: it belongs to the root account, and only the root account can rotate its own keys (akresp runs as " + m.caller.Arn + ")",
+				Override: "run akresp with the root account's credentials to rotate a root key"}
+		}
+		return Owner{}, false, unknown
 	}
 	keys, err := m.o.Cloud.ListAccessKeys(ctx, "")
 	if err != nil {
-		return "", false, fmt.Errorf("rotate %s: list the root account's keys: %w", m.o.KeyID, err)
+		return Owner{}, false, fmt.Errorf("rotate %s: list the root account's keys: %w", m.o.KeyID, err)
 	}
 	if !slices.ContainsFunc(keys, func(k Key) bool { return k.ID == m.o.KeyID }) {
-		return "", false, fmt.Errorf("rotate %s: not found: no RAM user owns it and it is not one of the root account's keys", m.o.KeyID)
+		return Owner{}, false, unknown
 	}
-	return "", true, nil
+	return Owner{}, true, nil
 }
 
 func findKey(keys []Key, id string) (Key, bool) {
@@ -518,14 +593,16 @@ func (m *Machine) start(ctx context.Context) error {
 	if err := m.o.Handover.Check(); err != nil {
 		return fmt.Errorf("rotate %s: %w", m.o.KeyID, err)
 	}
-	user, root := "", false
+	user, root, upn := "", false, ""
 	if m.st != nil {
-		user, root = m.st.UserName, m.st.Root
-	} else {
-		var err error
-		if user, root, err = m.owner(ctx); err != nil {
+		user, root, upn = m.st.UserName, m.st.Root, m.st.UserPrincipalName
+	}
+	if m.st == nil || (!root && upn == "") {
+		o, r, err := m.owner(ctx)
+		if err != nil {
 			return err
 		}
+		user, root, upn = o.UserName, r, o.UserPrincipalName
 	}
 	keys, err := m.o.Cloud.ListAccessKeys(ctx, user)
 	if err != nil {
@@ -538,6 +615,13 @@ func (m *Machine) start(ctx context.Context) error {
 	if m.st == nil {
 		now := m.now()
 		m.st = &State{KeyID: m.o.KeyID, UserName: user, Root: root, Step: StepNone, StartedAt: now}
+		m.windows()
+	}
+	m.st.UserPrincipalName = upn
+	// Containment moves with the rotation: read the old key's network ACL
+	// before any key exists, so a failure costs nothing.
+	if err := m.readInheritance(ctx); err != nil {
+		return err
 	}
 	if old.Status == StatusInactive {
 		m.note(fmt.Sprintf("the old key %s is already Inactive; rotating it anyway", m.o.KeyID))
@@ -608,7 +692,10 @@ func (m *Machine) create(ctx context.Context, keys []Key) error {
 		return err
 	}
 	var nk NewKey
-	_, err := m.mutate(ctx, ActionCreateKey, ownerName(st.UserName, st.Root), map[string]any{"keys": st.KeysBefore}, nil,
+	_, err := m.mutateWith(ctx, ActionCreateKey, ownerName(st.UserName, st.Root), map[string]any{"keys": st.KeysBefore}, nil,
+		func() any {
+			return map[string]string{"new_key_id": nk.ID, "create_date": nk.CreateDate.UTC().Format(time.RFC3339)}
+		},
 		func(ctx context.Context) (string, error) {
 			var err error
 			nk, err = m.o.Cloud.CreateAccessKey(ctx, st.UserName)
@@ -629,6 +716,21 @@ func (m *Machine) create(ctx context.Context, keys []Key) error {
 	m.note(fmt.Sprintf("created the new key %s (request %s)", nk.ID, nk.RequestID))
 	if err := m.advance(StepCreated, "new key "+nk.ID); err != nil {
 		return err
+	}
+	// The containment first, then the secret: a key whose ACL could not be
+	// set and verified never leaves akresp.
+	if aerr := m.inheritACL(ctx, nk.ID); aerr != nil {
+		nk.Secret = redact.Secret("")
+		if derr := m.discard(ctx, nk.ID, "its network ACL could not be set: "+aerr.Error()); derr != nil {
+			return fmt.Errorf("rotate %s: giving the new key %s the old key's network ACL failed (%v) and deleting that key also failed: %w; re-run to retry the cleanup",
+				m.o.KeyID, nk.ID, aerr, derr)
+		}
+		st.NewKeyID, st.NewKeyCreated = "", time.Time{}
+		if err := m.advance(StepNone, "the new key's network ACL could not be set; the new key was deleted"); err != nil {
+			return err
+		}
+		return fmt.Errorf("rotate %s: the new key %s was deleted before its secret was handed over, because it could not get the old key's network ACL: %w; fix it and re-run, or pass --no-inherit-acl to rotate without the containment",
+			m.o.KeyID, nk.ID, aerr)
 	}
 	return m.handOver(ctx, nk)
 }
@@ -682,22 +784,40 @@ func (m *Machine) discard(ctx context.Context, keyID, reason string) error {
 // intent: any key that was not there before is one whose secret nobody
 // has. It is deleted and the rotation starts over.
 func (m *Machine) recoverCreating(ctx context.Context) error {
-	if m.o.Handover == nil {
+	if m.rollingBack {
+		// Nothing is created afterwards: no hand-over needed.
+	} else if m.o.Handover == nil {
 		return &NeedHandoverError{KeyID: m.o.KeyID, Reason: "the previous run stopped while creating the new key; its key (if any) will be deleted and a new one created"}
 	}
-	if err := m.o.Handover.Check(); err != nil {
-		return fmt.Errorf("rotate %s: %w", m.o.KeyID, err)
+	if !m.rollingBack {
+		if err := m.o.Handover.Check(); err != nil {
+			return fmt.Errorf("rotate %s: %w", m.o.KeyID, err)
+		}
 	}
 	keys, err := m.o.Cloud.ListAccessKeys(ctx, m.st.UserName)
 	if err != nil {
 		return fmt.Errorf("rotate %s: list the keys of %s: %w", m.o.KeyID, ownerName(m.st.UserName, m.st.Root), err)
 	}
+	// Which keys existed, and when the call started, come from the
+	// journal's intent record, not from the (editable) state file.
+	recs, _, err := journal.ReadKey(m.o.StateDir, m.o.KeyID)
+	if err != nil {
+		return fmt.Errorf("rotate %s: read the journal: %w", m.o.KeyID, err)
+	}
+	_, intent := journaledCreates(recs)
+	if intent == nil {
+		// The intent is journaled before the call: without one the call
+		// never started, so no key can be ours; nothing is deleted on the
+		// state file's word.
+		m.note("the previous run stopped before calling CreateAccessKey (no intent in the journal); creating the new key now")
+		return m.advance(StepNone, "recovered an interrupted create")
+	}
 	found := false
 	for _, k := range keys {
-		if k.ID == m.o.KeyID || slices.Contains(m.st.KeysBefore, k.ID) {
+		if k.ID == m.o.KeyID || slices.Contains(intent.KeysBefore, k.ID) || slices.Contains(m.st.KeysBefore, k.ID) {
 			continue
 		}
-		if !k.CreateDate.IsZero() && k.CreateDate.Before(m.st.CreateIntentAt.Add(-clockSkewAllowance)) {
+		if k.CreateDate.IsZero() || k.CreateDate.Before(intent.IntentAt.Add(-clockSkewAllowance)) {
 			continue // not ours: it predates the intent
 		}
 		found = true
@@ -769,63 +889,87 @@ func (m *Machine) resumeAfterRollback(ctx context.Context) error {
 	return m.advance(StepHandedOver, fmt.Sprintf("resuming after rollback with the kept new key %s", st.NewKeyID))
 }
 
-// gather collects cut-over evidence: last-used facts for both keys and the
-// old key's callers since the new key was created.
-func (m *Machine) gather(ctx context.Context, withCallers bool) *Evidence {
+// gather collects evidence: the live status and last use of both keys and,
+// withCallers, the old key's callers in the cut-over window, split into
+// legitimate use and the attacker still trying. An error means the keys
+// could not be listed: nothing can be judged.
+func (m *Machine) gather(ctx context.Context, withCallers bool) (*Evidence, error) {
 	st := m.st
 	ev := &Evidence{CheckedAt: m.now()}
-	if keys, err := m.o.Cloud.ListAccessKeys(ctx, st.UserName); err != nil {
-		ev.Warnings = append(ev.Warnings, fmt.Sprintf("list keys: %v", err))
-	} else {
-		if k, ok := findKey(keys, st.KeyID); ok {
-			ev.Old.Status = k.Status
-		} else {
-			ev.Old.Status = "absent"
-		}
-		if st.NewKeyID != "" {
-			if k, ok := findKey(keys, st.NewKeyID); ok {
-				ev.New = &KeyUsage{KeyID: k.ID, Status: k.Status}
-			} else {
-				ev.New = &KeyUsage{KeyID: st.NewKeyID, Status: "absent"}
-			}
-		}
+	keys, err := m.o.Cloud.ListAccessKeys(ctx, st.UserName)
+	if err != nil {
+		return ev, fmt.Errorf("rotate %s: list the keys of %s: %w", m.o.KeyID, ownerName(st.UserName, st.Root), err)
 	}
-	status := ev.Old.Status
+	oldStatus := "absent"
+	if k, ok := findKey(keys, st.KeyID); ok {
+		oldStatus = k.Status
+	}
 	var w []string
 	ev.Old, w = readLastUsed(ctx, m.o.Cloud, st.UserName, st.KeyID)
-	ev.Old.Status = status
+	ev.Old.Status = oldStatus
 	ev.Warnings = append(ev.Warnings, w...)
-	if st.NewKeyID != "" && !st.NewKeyGone {
-		ns := ""
-		if ev.New != nil {
-			ns = ev.New.Status
+	if st.NewKeyID != "" {
+		newStatus := "absent"
+		if k, ok := findKey(keys, st.NewKeyID); ok {
+			newStatus = k.Status
 		}
-		nu, w := readLastUsed(ctx, m.o.Cloud, st.UserName, st.NewKeyID)
-		nu.Status = ns
-		ev.New = &nu
-		ev.Warnings = append(ev.Warnings, w...)
+		if st.NewKeyGone && newStatus == "absent" {
+			ev.New = &KeyUsage{KeyID: st.NewKeyID, Status: newStatus}
+		} else {
+			nu, w := readLastUsed(ctx, m.o.Cloud, st.UserName, st.NewKeyID)
+			nu.Status = newStatus
+			ev.New = &nu
+			ev.Warnings = append(ev.Warnings, w...)
+		}
 	}
 	if withCallers {
+		// The window holds every call that could keep the old key from
+		// being quiet: since the new key exists, and the last --quiet-for.
 		since := st.NewKeyCreated
 		if since.IsZero() {
 			since = st.CreateIntentAt
 		}
+		if q := ev.CheckedAt.Add(-m.o.QuietFor); since.IsZero() || q.Before(since) {
+			since = q
+		}
 		ev.CallersSince = since
 		evs, err := keyEvents(ctx, m.o.Cloud, st.KeyID, since, ev.CheckedAt.Add(clockSkewAllowance))
 		if err != nil {
-			ev.Warnings = append(ev.Warnings, err.Error())
+			ev.CallersUnread = true
+			ev.Warnings = append(ev.Warnings, err.Error()+"; judging by the last-used summary, which counts every caller")
 		} else {
-			ev.OldCallers = callers(evs)
+			j, w := m.judge()
+			ev.Warnings = append(ev.Warnings, w...)
+			var lastAny time.Time
+			ev.OldCallers, ev.Attackers, ev.LegitLastUsed, lastAny = j.split(evs)
+			// A use the summary knows and the events do not show (yet) is
+			// counted as legitimate: nothing says otherwise.
+			if lu := ev.Old.LastUsed; !lu.IsZero() && !lu.Before(since) && lu.After(lastAny.Add(time.Second)) && lu.After(ev.LegitLastUsed) {
+				ev.LegitLastUsed = lu
+			}
 		}
 	}
-	return ev
+	return ev, nil
 }
 
 // awaitCutOver is step 3. It returns ready=true after moving to cut_over.
 func (m *Machine) awaitCutOver(ctx context.Context) (bool, error) {
 	for {
-		ev := m.gather(ctx, true)
+		ev, gerr := m.gather(ctx, true)
+		if gerr != nil {
+			if !m.o.Wait {
+				return false, gerr
+			}
+			m.warn(gerr.Error() + "; retrying")
+			if err := m.o.Sleep(ctx, m.o.PollInterval); err != nil {
+				return false, fmt.Errorf("rotate %s: stopped waiting for cut-over; re-run to resume: %w", m.o.KeyID, err)
+			}
+			continue
+		}
 		m.st.Evidence, m.rep.Evidence = ev, ev
+		if len(ev.Attackers) > 0 {
+			m.emit(Event{Kind: "note", Message: "attacker still trying (not counted as use of the old key): " + AttackerSummary(ev.Attackers)})
+		}
 		ready, waiting, wakeAt := cutOver(ev, m.st.NewKeyCreated, m.o.QuietFor, ev.CheckedAt)
 		if ready && m.credKey == m.o.KeyID {
 			ready, waiting, wakeAt = false, fmt.Sprintf("akresp itself signs with the old key %s; re-run it with other credentials (for example the new key %s) to disable the old one", m.o.KeyID, m.st.NewKeyID), time.Time{}
@@ -840,8 +984,12 @@ func (m *Machine) awaitCutOver(ctx context.Context) (bool, error) {
 			if t := ev.lastActivity(); !t.IsZero() {
 				last = t.Format(time.RFC3339)
 			}
-			return true, m.advance(StepCutOver, fmt.Sprintf("new key %s in use (last used %s); old key quiet since %s (--quiet-for %s)",
-				m.st.NewKeyID, ev.New.LastUsed.Format(time.RFC3339), last, m.o.QuietFor))
+			note := fmt.Sprintf("new key %s in use (last used %s); old key quiet since %s (--quiet-for %s)",
+				m.st.NewKeyID, ev.New.LastUsed.Format(time.RFC3339), last, m.o.QuietFor)
+			if len(ev.Attackers) > 0 {
+				note += "; not counted: " + AttackerSummary(ev.Attackers)
+			}
+			return true, m.advance(StepCutOver, note)
 		}
 		m.rep.WaitingFor = waiting
 		m.emit(Event{Kind: "wait", Message: "waiting for cut-over: " + waiting})
@@ -903,11 +1051,18 @@ func (m *Machine) disable(ctx context.Context) error {
 			return fmt.Errorf("rotate %s: disable the old key: %w", m.o.KeyID, err)
 		}
 	}
+	if st.Evidence != nil {
+		// What the last evidence said before the disable no longer holds.
+		st.Evidence.Old.Status = StatusInactive
+	}
 	return m.advance(StepDisabled, fmt.Sprintf("old key Inactive; watching for failures for %s", m.o.Observe))
 }
 
-// verify is step 4b: watch ActionTrail for calls that fail because the old
-// key is disabled. done is true after moving to verified.
+// verify is step 4b: watch ActionTrail for legitimate calls that fail
+// because the old key is disabled (a missed application). Calls refused by
+// the fence or made from flagged sources are the attacker still trying:
+// listed, never a reason to roll back. done is true after moving to
+// verified.
 func (m *Machine) verify(ctx context.Context) (bool, error) {
 	st := m.st
 	from := st.DisabledAt
@@ -922,13 +1077,23 @@ func (m *Machine) verify(ctx context.Context) (bool, error) {
 	}
 	for {
 		now := m.now()
-		ev := &Evidence{CheckedAt: now, ObserveFrom: from, Old: KeyUsage{KeyID: st.KeyID, Status: StatusInactive, Known: true}}
-		evs, err := keyEvents(ctx, m.o.Cloud, st.KeyID, from.Add(-time.Second), now.Add(clockSkewAllowance))
+		ev, err := m.observe(ctx, from, now)
 		if err != nil {
 			return false, fmt.Errorf("rotate %s: verify: %w", m.o.KeyID, err)
 		}
-		ev.Failures = failures(evs)
 		m.st.Evidence, m.rep.Evidence = ev, ev
+		if ev.Old.Status == StatusActive {
+			if err := m.save(); err != nil {
+				return false, err
+			}
+			return false, &RefusedError{KeyID: m.o.KeyID, Rule: "old-key-re-enabled",
+				Detail: fmt.Sprintf("the rotation disabled the old key at %s, but it is Active again (re-enabled outside this rotation); nothing observed now proves anything",
+					st.DisabledAt.Format(time.RFC3339)),
+				Override: fmt.Sprintf("record it with `akresp rotate %s --rollback`, then resume with `akresp rotate %s --wait`", m.o.KeyID, m.o.KeyID)}
+		}
+		if len(ev.Attackers) > 0 {
+			m.emit(Event{Kind: "note", Message: "attacker still trying (not a missed application): " + AttackerSummary(ev.Attackers)})
+		}
 		if len(ev.Failures) > 0 {
 			if err := m.save(); err != nil {
 				return false, err
@@ -944,7 +1109,11 @@ func (m *Machine) verify(ctx context.Context) (bool, error) {
 		end := from.Add(m.o.Observe)
 		if !now.Before(end) {
 			st.VerifiedAt = now
-			return true, m.advance(StepVerified, fmt.Sprintf("no call failed with the old key from %s to %s", from.Format(time.RFC3339), now.Format(time.RFC3339)))
+			note := fmt.Sprintf("no legitimate call failed with the old key from %s to %s", from.Format(time.RFC3339), now.Format(time.RFC3339))
+			if len(ev.Attackers) > 0 {
+				note += "; attacker still trying: " + AttackerSummary(ev.Attackers)
+			}
+			return true, m.advance(StepVerified, note)
 		}
 		m.rep.WaitingFor = fmt.Sprintf("observing the disabled key for failures until %s (--observe %s)", end.Format(time.RFC3339), m.o.Observe)
 		m.emit(Event{Kind: "wait", Message: m.rep.WaitingFor})
@@ -958,6 +1127,27 @@ func (m *Machine) verify(ctx context.Context) (bool, error) {
 			return false, fmt.Errorf("rotate %s: stopped observing; re-run to resume: %w", m.o.KeyID, err)
 		}
 	}
+}
+
+// observe gathers the observation evidence since from: live states and
+// last use, and the old key's calls split into missed applications and the
+// attacker still trying.
+func (m *Machine) observe(ctx context.Context, from, now time.Time) (*Evidence, error) {
+	ev, err := m.gather(ctx, false)
+	if err != nil {
+		return ev, err
+	}
+	ev.ObserveFrom = from
+	// eventTime has second resolution and the disable may land within the
+	// second it was started: look from one second before.
+	evs, err := keyEvents(ctx, m.o.Cloud, m.st.KeyID, from.Add(-time.Second), now.Add(clockSkewAllowance))
+	if err != nil {
+		return ev, err
+	}
+	j, w := m.judge()
+	ev.Warnings = append(ev.Warnings, w...)
+	ev.Failures, ev.Attackers = j.failures(evs)
+	return ev, nil
 }
 
 // ---- Rollback ----
@@ -976,12 +1166,25 @@ func (m *Machine) Rollback(ctx context.Context) (*Report, error) {
 	if err := m.identity(ctx); err != nil {
 		return m.finish(), err
 	}
+	if err := m.checkFacts(ctx); err != nil {
+		return m.finish(), err
+	}
 	err = m.rollback(ctx)
+	if err == nil {
+		// Show the states the rollback left, not the evidence that led to it.
+		ev, gerr := m.gather(ctx, false)
+		if gerr != nil {
+			ev = &Evidence{CheckedAt: m.now(), Warnings: []string{gerr.Error()}}
+		}
+		m.st.Evidence, m.rep.Evidence = ev, ev
+		_ = m.save()
+	}
 	return m.finish(), err
 }
 
 func (m *Machine) rollback(ctx context.Context) error {
 	st := m.st
+	m.rollingBack = true
 	switch st.Step {
 	case StepDeleted:
 		return &RefusedError{KeyID: m.o.KeyID, Rule: "already-deleted",
@@ -1077,6 +1280,10 @@ func (m *Machine) Delete(ctx context.Context) (*Report, error) {
 	if err := m.identity(ctx); err != nil {
 		return m.finish(), err
 	}
+	if err := m.checkFacts(ctx); err != nil {
+		return m.finish(), err
+	}
+	m.windows()
 	err = m.deleteOld(ctx)
 	return m.finish(), err
 }
@@ -1133,45 +1340,81 @@ func (m *Machine) deleteOld(ctx context.Context) error {
 
 // ---- Status ----
 
-// Status reports the rotation's step, fresh evidence and the next command.
-// It changes nothing, takes no lock and writes no journal.
+// Status reports the rotation's step with the keys' live states, fresh
+// evidence, where the cloud differs from the state file, and the next
+// command. It changes nothing, takes no lock and writes no journal. It
+// fails (exit 1) when the cloud cannot be read: a status that cannot see
+// the keys says nothing.
 func (m *Machine) Status(ctx context.Context) (*Report, error) {
+	m.readOnly = true
 	st, err := LoadState(m.o.StateDir, m.o.KeyID)
 	if err != nil {
 		return nil, err
 	}
 	m.st = st
 	m.rep = &Report{SchemaVersion: ReportSchema, KeyID: m.o.KeyID, Actions: []ActionResult{}}
+	if err := m.identity(ctx); err != nil {
+		return m.finish(), fmt.Errorf("rotate %s --status: cannot read the cloud: %w", m.o.KeyID, err)
+	}
 	if st == nil {
+		o, root, err := m.owner(ctx)
+		if err != nil {
+			return m.finish(), err
+		}
+		m.rep.User, m.rep.Root = o.UserName, root
+		keys, err := m.o.Cloud.ListAccessKeys(ctx, o.UserName)
+		if err != nil {
+			return m.finish(), fmt.Errorf("rotate %s --status: cannot read the cloud: list the keys of %s: %w", m.o.KeyID, ownerName(o.UserName, root), err)
+		}
+		lk := LiveKey{Role: "old", KeyID: m.o.KeyID, Status: "absent"}
+		if k, ok := findKey(keys, m.o.KeyID); ok {
+			lk.Status = k.Status
+		}
+		u, _ := readLastUsed(ctx, m.o.Cloud, o.UserName, m.o.KeyID)
+		lk.LastUsed, lk.Known, lk.Service = u.LastUsed, u.Known, u.Service
+		m.rep.Keys = []LiveKey{lk}
 		m.rep.Notes = append(m.rep.Notes, "no rotation of this key is recorded in "+m.o.StateDir)
 		return m.finish(), nil
 	}
+	m.windows()
+	if err := m.checkFacts(ctx); err != nil {
+		return m.finish(), err
+	}
+	now := m.now()
+	var ev *Evidence
 	switch st.Step {
-	case StepHandedOver, StepCutOver, StepRolledBack:
-		if st.NewKeyID != "" {
-			ev := m.gather(ctx, true)
-			m.rep.Evidence = ev
-			if st.Step == StepHandedOver {
-				ready, waiting, _ := cutOver(ev, st.NewKeyCreated, m.o.QuietFor, ev.CheckedAt)
-				if ready {
-					m.rep.WaitingFor = "nothing: cut-over evidence is complete; the next run disables the old key"
-				} else {
-					m.rep.WaitingFor = waiting
-				}
-			}
+	case StepDisabled:
+		ev, err = m.observe(ctx, st.DisabledAt, now)
+	default:
+		withCallers := st.NewKeyID != "" && !st.NewKeyGone && (st.Step == StepHandedOver || st.Step == StepCutOver || st.Step == StepRolledBack)
+		ev, err = m.gather(ctx, withCallers)
+		if err == nil && ev.CallersUnread {
+			err = fmt.Errorf("the old key's events could not be read (%s)", strings.Join(ev.Warnings, "; "))
+		}
+	}
+	if err != nil {
+		return m.finish(), fmt.Errorf("rotate %s --status: cannot read the cloud: %w", m.o.KeyID, err)
+	}
+	if !ev.Old.Known && ev.Old.Status != "absent" {
+		return m.finish(), fmt.Errorf("rotate %s --status: cannot read the cloud: the old key's last use is unknown (%s)", m.o.KeyID, strings.Join(ev.Warnings, "; "))
+	}
+	m.rep.Evidence = ev
+	m.rep.Keys = m.liveKeys(ctx, ev)
+	m.rep.Drift = m.drift(ctx, ev)
+	switch st.Step {
+	case StepHandedOver:
+		ready, waiting, _ := cutOver(ev, st.NewKeyCreated, m.o.QuietFor, ev.CheckedAt)
+		if ready {
+			m.rep.WaitingFor = "nothing: cut-over evidence is complete; the next run disables the old key"
+		} else {
+			m.rep.WaitingFor = waiting
 		}
 	case StepDisabled:
-		now := m.now()
-		ev := &Evidence{CheckedAt: now, ObserveFrom: st.DisabledAt, Old: KeyUsage{KeyID: st.KeyID, Status: StatusInactive, Known: true}}
-		if evs, err := keyEvents(ctx, m.o.Cloud, st.KeyID, st.DisabledAt.Add(-time.Second), now.Add(clockSkewAllowance)); err != nil {
-			ev.Warnings = append(ev.Warnings, err.Error())
-		} else {
-			ev.Failures = failures(evs)
-		}
-		m.rep.Evidence = ev
 		switch end := st.DisabledAt.Add(m.o.Observe); {
+		case ev.Old.Status == StatusActive:
+			m.rep.WaitingFor = "nothing: the old key is Active again; record that with --rollback"
 		case len(ev.Failures) > 0:
-			m.rep.WaitingFor = fmt.Sprintf("%d call(s) failed with the disabled key: an application was missed", len(ev.Failures))
+			m.rep.WaitingFor = fmt.Sprintf("%d legitimate call(s) failed with the disabled key: an application was missed", len(ev.Failures))
 		case now.Before(end):
 			m.rep.WaitingFor = "observing the disabled key for failures until " + end.Format(time.RFC3339)
 		default:
@@ -1185,4 +1428,71 @@ func (m *Machine) Status(ctx context.Context) (*Report, error) {
 			m.st.Pending.Action, m.st.Pending.Target, m.st.Pending.At.Format(time.RFC3339)))
 	}
 	return m.finish(), nil
+}
+
+// liveKeys lists both keys as the cloud shows them, with their network
+// ACLs when the rotation copied one.
+func (m *Machine) liveKeys(ctx context.Context, ev *Evidence) []LiveKey {
+	st := m.st
+	acl := func(id, status string) string {
+		if st.ACL == nil || status == "absent" || status == "" {
+			return ""
+		}
+		doc, err := m.o.Cloud.GetAccessKeyPolicy(ctx, id, st.UserPrincipalName)
+		if err != nil {
+			return "unknown (" + err.Error() + ")"
+		}
+		return ACLSummary(doc)
+	}
+	old := LiveKey{Role: "old", KeyID: st.KeyID, Status: ev.Old.Status, LastUsed: ev.Old.LastUsed, Known: ev.Old.Known, Service: ev.Old.Service}
+	old.ACL = acl(old.KeyID, old.Status)
+	out := []LiveKey{old}
+	if ev.New != nil {
+		nk := LiveKey{Role: "new", KeyID: ev.New.KeyID, Status: ev.New.Status, LastUsed: ev.New.LastUsed, Known: ev.New.Known, Service: ev.New.Service}
+		nk.ACL = acl(nk.KeyID, nk.Status)
+		out = append(out, nk)
+	}
+	return out
+}
+
+// drift says where the cloud differs from what the state file expects.
+func (m *Machine) drift(ctx context.Context, ev *Evidence) []string {
+	st := m.st
+	var out []string
+	old := ev.Old.Status
+	switch st.Step {
+	case StepDisabled, StepVerified:
+		if old == StatusActive {
+			out = append(out, fmt.Sprintf("the old key %s is Active, but the rotation disabled it at %s: it was re-enabled outside the rotation (by hand?)",
+				st.KeyID, st.DisabledAt.UTC().Format(time.RFC3339)))
+		}
+	case StepDeleted:
+		if old != "absent" {
+			out = append(out, fmt.Sprintf("the old key %s exists (%s), but the rotation deleted it at %s: it was restored outside the rotation", st.KeyID, old, st.DeletedAt.UTC().Format(time.RFC3339)))
+		}
+	case StepHandedOver, StepCutOver, StepRolledBack:
+		if old == StatusInactive {
+			out = append(out, fmt.Sprintf("the old key %s is Inactive, but the rotation has not disabled it (step %s): it was disabled outside the rotation", st.KeyID, st.Step))
+		}
+	}
+	if old == "absent" && st.Step != StepDeleted {
+		out = append(out, fmt.Sprintf("the old key %s no longer exists, but the rotation has not deleted it (step %s)", st.KeyID, st.Step))
+	}
+	if ev.New != nil && st.Step != StepCreating && st.Step != StepCreated {
+		switch {
+		case st.NewKeyGone && ev.New.Status != "absent":
+			out = append(out, fmt.Sprintf("the new key %s exists (%s), but the rollback deleted it", st.NewKeyID, ev.New.Status))
+		case !st.NewKeyGone && ev.New.Status == "absent":
+			out = append(out, fmt.Sprintf("the new key %s no longer exists", st.NewKeyID))
+		case !st.NewKeyGone && ev.New.Status == StatusInactive:
+			out = append(out, fmt.Sprintf("the new key %s is Inactive: applications switched to it are failing", st.NewKeyID))
+		}
+	}
+	if inh := st.ACL; inh != nil && inh.SetOn != "" && inh.SetOn == st.NewKeyID && ev.New != nil && ev.New.Status != "absent" {
+		if doc, err := m.o.Cloud.GetAccessKeyPolicy(ctx, st.NewKeyID, st.UserPrincipalName); err == nil && !sameACL(doc, inh.Policy) {
+			out = append(out, fmt.Sprintf("the new key %s's network ACL is %s, not the %s it inherited: the containment changed outside the rotation",
+				st.NewKeyID, ACLSummary(doc), ACLSummary(inh.Policy)))
+		}
+	}
+	return out
 }

@@ -169,7 +169,8 @@ func TestFullRotationStepByStep(t *testing.T) {
 	if err != nil || rep.Step != StepHandedOver {
 		t.Fatalf("second run: %v %s", err, rep.Step)
 	}
-	if len(rep.Evidence.OldCallers) != 1 || rep.Evidence.OldCallers[0].IP != "127.0.0.20" || !strings.Contains(rep.WaitingFor, "127.0.0.20") {
+	// Both uses within --quiet-for hold the cut-over; the newest leads.
+	if len(rep.Evidence.OldCallers) != 2 || rep.Evidence.OldCallers[0].IP != "127.0.0.20" || !strings.Contains(rep.WaitingFor, "127.0.0.20") {
 		t.Errorf("old callers %+v waiting %q", rep.Evidence.OldCallers, rep.WaitingFor)
 	}
 	// Quiet long enough: disable, then observe.
@@ -520,6 +521,7 @@ func TestRootKey(t *testing.T) {
 			f := newFixture(t)
 			const rootKey = "LTAI5tROOTKEY00000000001"
 			f.cloud.addKey("", rootKey, StatusActive, f.clock.Now().Add(-time.Hour))
+			f.cloud.use(rootKey, officeIP, "app/1.0", "Ecs", f.clock.Now().Add(-30*time.Minute))
 			f.cloud.caller.IdentityType = tc.caller
 			m, _ := New(f.opts(func(o *Options) { o.KeyID = rootKey }))
 			rep, err := m.Run(context.Background())

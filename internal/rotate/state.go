@@ -1,6 +1,7 @@
 package rotate
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -73,19 +74,66 @@ type DiscardedKey struct {
 	At     time.Time `json:"at"`
 }
 
+// Duration is a time.Duration saved as Go's duration text ("24h0m0s").
+type Duration time.Duration
+
+// D returns d as a time.Duration.
+func (d Duration) D() time.Duration { return time.Duration(d) }
+
+// MarshalJSON implements json.Marshaler.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string such as \"24h\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	if v < 0 {
+		return fmt.Errorf("duration %q is negative", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// ACLInheritance records the old key's network ACL that the new key gets
+// before its secret is handed over (the containment moves with the
+// rotation). Policy is the document ("" = the old key had none).
+type ACLInheritance struct {
+	FromKeyID  string    `json:"from_key_id"`
+	Policy     string    `json:"policy,omitempty"`
+	ReadAt     time.Time `json:"read_at"`
+	OptedOut   bool      `json:"opted_out,omitempty"` // --no-inherit-acl
+	SetOn      string    `json:"set_on,omitempty"`    // the new key the policy was set on
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+}
+
 // State is the persisted rotation of one key. It never holds a secret.
 type State struct {
 	SchemaVersion string `json:"schema_version"`
 	KeyID         string `json:"key_id"`
 	UserName      string `json:"user_name,omitempty"` // "" for a root-account key
-	Root          bool   `json:"root,omitempty"`
-	Step          Step   `json:"step"`
-	NewKeyID      string `json:"new_key_id,omitempty"`
+	// UserPrincipalName addresses the owner's key ACLs in IMS ("" for a
+	// root-account key, or a state written before it was recorded).
+	UserPrincipalName string `json:"user_principal_name,omitempty"`
+	Root              bool   `json:"root,omitempty"`
+	Step              Step   `json:"step"`
+	NewKeyID          string `json:"new_key_id,omitempty"`
 	// KeysBefore are the owner's key IDs when the create intent was
 	// written: any other key found on resume was created by the
 	// interrupted run and its secret is lost.
 	KeysBefore []string        `json:"keys_before,omitempty"`
 	Handover   *HandoverRecord `json:"handover,omitempty"`
+	// QuietFor and Observe are the rotation's windows, saved so a resume
+	// does not need the flags again (flags given on resume override them).
+	QuietFor *Duration `json:"quiet_for,omitempty"`
+	Observe  *Duration `json:"observe,omitempty"`
+	// ACL is the containment the new key inherits from the old one.
+	ACL *ACLInheritance `json:"acl,omitempty"`
 
 	StartedAt      time.Time `json:"started_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
