@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -145,3 +146,47 @@ func DeriveRW(name string) string {
 }
 
 func isLowerASCII(c byte) bool { return c >= 'a' && c <= 'z' }
+
+// The range of event times akresp accepts. The engine keeps times as
+// UnixNano (int64 nanoseconds: 1678 to 2262), and no AccessKey was used
+// before ActionTrail existed or more than a day in the future: a record
+// dated outside [EarliestEventTime, now + MaxClockSkew] is malformed
+// (reported with its file and position, never analysed), whatever its
+// layout (RFC 3339 text, a Unix time in any unit, the OSS log layout).
+var EarliestEventTime = time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// MaxClockSkew is how far after now an event time may lie.
+const MaxClockSkew = 24 * time.Hour
+
+// nowFunc is the clock of the plausibility check (tests replace it).
+var nowFunc = time.Now
+
+// LatestEventTime is the latest plausible event time at now.
+func LatestEventTime(now time.Time) time.Time { return now.Add(MaxClockSkew) }
+
+// timeBound checks event times against the plausible range. Its upper
+// end is fixed when first used, so one file is judged by one clock.
+type timeBound struct{ latest time.Time }
+
+// check returns an error naming field and the accepted range when t is
+// outside it.
+func (b *timeBound) check(field string, t time.Time) error {
+	if b.latest.IsZero() {
+		b.latest = LatestEventTime(nowFunc())
+	}
+	if t.Before(EarliestEventTime) || t.After(b.latest) {
+		return &TimeRangeError{Field: field, Time: t, Latest: b.latest}
+	}
+	return nil
+}
+
+// TimeRangeError is an event time outside the accepted range.
+type TimeRangeError struct {
+	Field        string
+	Time, Latest time.Time
+}
+
+func (e *TimeRangeError) Error() string {
+	return fmt.Sprintf("%s %s is outside the accepted range %s to %s (now + 1 day); event skipped as malformed",
+		e.Field, e.Time.UTC().Format(time.RFC3339), EarliestEventTime.Format("2006-01-02"), e.Latest.UTC().Format(time.RFC3339))
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -17,6 +18,10 @@ func FuzzParseEvent(f *testing.F) {
 	f.Add([]byte(mkEvent(1, sampleKey, t0)))
 	f.Add([]byte(`{"event":"{\"eventName\":\"X\",\"eventTime\":\"2026-01-01T00:00:00Z\"}","__time__":"1"}`))
 	f.Add([]byte(`{"eventName":"CreateX","eventTime":1,"responseElements":"{\"a\":[1,2,{\"b\":null}]}"}`))
+	f.Add([]byte(timedEvent("y9999", `"9999-12-31T23:59:59Z"`)))
+	f.Add([]byte(timedEvent("y2262", `"2262-04-11T23:47:17Z"`)))
+	f.Add([]byte(timedEvent("ns", `9223372036854775807`)))
+	f.Add([]byte(`{"eventName":"X","__time__":"32503680000"}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		ev, err := ParseEvent(raw, Origin{})
 		if err != nil {
@@ -32,6 +37,7 @@ func FuzzParseEvent(f *testing.F) {
 		if ev.Response != nil && ev.RW != "Write" {
 			t.Fatalf("response kept for a read: %+v", ev)
 		}
+		checkFuzzTime(t, ev.Time)
 	})
 }
 
@@ -41,6 +47,7 @@ func FuzzReadTrail(f *testing.F) {
 	f.Add([]byte(ev[0] + "\n" + ev[1] + "\n"))
 	f.Add([]byte(`{"RequestId":"x","Events":[` + ev[2] + `]}`))
 	f.Add(gz(f, "["+ev[0]+"]", "["+ev[1]+"]"))
+	f.Add([]byte("[" + ev[0] + "," + timedEvent("y9999", `"9999-12-31T23:59:59Z"`) + "]"))
 	f.Add([]byte("[" + ev[0] + ",\"\\"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p := filepath.Join(t.TempDir(), "trail")
@@ -53,6 +60,7 @@ func FuzzReadTrail(f *testing.F) {
 			if e.Name == "" || e.Time.IsZero() || e.Source.File != p {
 				t.Fatalf("delivered a bad event: %+v", e)
 			}
+			checkFuzzTime(t, e.Time)
 			return nil
 		})
 		if err != nil {
@@ -73,6 +81,8 @@ func FuzzOSSLogLine(f *testing.F) {
 	f.Add(ossLine)
 	f.Add(`1.2.3.4 - - [01/Mar/2026:17:22:10 +0800] "GET / HTTP/1.1" 200 1 1 "-" "a \"b\"" "h" "r" "true" "-" "GetService" "-" "-" - 1 "-" 1 "1" - "-"`)
 	f.Add(`{"__time__":"1772356862","operation":"GetObject","object":"%zz"}`)
+	f.Add(strings.Replace(ossLine, "01/Mar/2026:17:21:02 +0800", "31/Dec/9999:23:59:59 +0000", 1))
+	f.Add(`{"__time__":"32503680000","operation":"GetObject"}`)
 	f.Fuzz(func(t *testing.T, line string) {
 		p := &ossParser{in: newInterner()}
 		var ev Event
@@ -82,12 +92,15 @@ func FuzzOSSLogLine(f *testing.F) {
 		if ev.Service != "Oss" || !ev.DataPlane || ev.Name == "" {
 			t.Fatalf("accepted a bad record: %+v", ev)
 		}
+		checkFuzzTime(t, ev.Time)
 	})
 }
 
 func FuzzSLSLogLine(f *testing.F) {
 	f.Add(`{"__time__":"1772384460","microtime":"1772384460654321","Method":"GetLogStoreLogs","Project":"p","LogStore":"l","SourceIP":"1.2.3.4","AccessKeyId":"K"}`)
 	f.Add(`{"Method":"PullLogs","Time":"2026-01-01 00:00:00","x":{"y":[1]}}`)
+	f.Add(`{"Method":"PullLogs","microtime":"99999999999999999"}`)
+	f.Add(`{"Method":"PullLogs","Time":"9999-12-31 23:59:59"}`)
 	f.Fuzz(func(t *testing.T, row string) {
 		p := &slsParser{in: newInterner()}
 		var ev Event
@@ -97,5 +110,15 @@ func FuzzSLSLogLine(f *testing.F) {
 		if ev.Service != "Sls" || !ev.DataPlane || ev.Name == "" || ev.Time.Location() != time.UTC {
 			t.Fatalf("accepted a bad record: %+v", ev)
 		}
+		checkFuzzTime(t, ev.Time)
 	})
+}
+
+// checkFuzzTime fails when an accepted time is outside the range the
+// readers promise (and so could wrap in the engine's UnixNano).
+func checkFuzzTime(t *testing.T, tm time.Time) {
+	t.Helper()
+	if tm.Before(EarliestEventTime) || tm.After(time.Now().Add(MaxClockSkew+time.Minute)) {
+		t.Fatalf("accepted an event dated %s", tm)
+	}
 }

@@ -87,6 +87,7 @@ func splitLines(r *fileReader, src *source) error {
 // ossParser turns OSS access log records into Events.
 type ossParser struct {
 	in *interner
+	tb timeBound
 }
 
 // OSS logging field positions (OSS documentation "Logging": the fields of a
@@ -271,6 +272,9 @@ func (p *ossParser) fill(ev *Event, r *ossRecord) error {
 	ev.Type = "ApiCall"
 	ev.RW = DeriveRW(ev.Name)
 	ev.DataPlane = true
+	if err := p.tb.check("time", r.time); err != nil {
+		return err
+	}
 	ev.Time = r.time
 	ev.SourceIP = p.in.get(r.clientIP)
 	ev.UserAgent = p.in.get(r.userAgent)

@@ -586,6 +586,7 @@ type eventParser struct {
 	in       *interner
 	services map[string]string // raw serviceName -> canonical
 	kv       []kvPair          // request parameters of the event in hand
+	tb       timeBound
 }
 
 func newEventParser() *eventParser {
@@ -1155,11 +1156,15 @@ func (p *eventParser) finish(ev *Event, st *parseState) error {
 			ev.Params[kv.k] = kv.v
 		}
 	}
+	field := "eventTime"
 	if !st.haveTime {
 		if !st.haveSLS {
 			return fmt.Errorf("event %s has no eventTime", truncate(ev.Name, 64))
 		}
-		ev.Time = st.slsTime
+		ev.Time, field = st.slsTime, "__time__"
+	}
+	if err := p.tb.check(field, ev.Time); err != nil {
+		return err
 	}
 	switch {
 	case strings.EqualFold(st.rwRaw, "Read"):

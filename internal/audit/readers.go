@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -46,6 +47,47 @@ type ReadOptions struct {
 	// each file's events arrive in file order, different files interleave
 	// (sort on Time, then Source, for a total order).
 	Workers int
+	// Stdin is read for the path "-" (named StdinName in origins and
+	// problems); nil means os.Stdin. Only "-" may be a pipe: every other
+	// path must be a regular file or a directory (see NotRegularError).
+	Stdin io.Reader
+}
+
+// StdinName is the file name events and problems read from "-" carry.
+const StdinName = "<stdin>"
+
+// NotRegularError is a path named as an input that is neither a regular
+// file nor a directory (a FIFO, a device, a socket): reading it could
+// block forever (a FIFO without a writer) or never end (/dev/zero). Pass
+// "-" to read standard input instead.
+type NotRegularError struct {
+	Path string
+	Type string // "FIFO", "character device", ...
+}
+
+func (e *NotRegularError) Error() string {
+	return fmt.Sprintf("%s is a %s, not a regular file or directory: akresp reads only files (pass - to read standard input)", e.Path, e.Type)
+}
+
+// fileType names the type of a non-regular file.
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "block device"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeSymlink != 0:
+		return "symbolic link"
+	case m&fs.ModeIrregular != 0:
+		return "irregular file"
+	case m.IsDir():
+		return "directory"
+	}
+	return "non-regular file"
 }
 
 // DefaultMaxLineBytes is the record size limit when ReadOptions leaves it 0.
@@ -180,7 +222,11 @@ func readableExt(name string) bool {
 var ossLogName = regexp.MustCompile(`\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-z]+$`)
 
 // expandPaths turns files and directories into a sorted, de-duplicated
-// list of files. A path that cannot be read at all is an error.
+// list of files. A path that cannot be read at all, or is neither a
+// regular file nor a directory, is an error; "-" (standard input) is kept
+// as is (read from ReadOptions.Stdin). Inside directories, dangling symbolic links
+// and files that are not regular (FIFOs, devices, sockets) are reported as
+// problems and not read.
 func expandPaths(paths []string) (files []string, ignored int64, probs []Problem, err error) {
 	seen := map[string]bool{}
 	add := func(p string) {
@@ -191,11 +237,18 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 		}
 	}
 	for _, root := range paths {
+		if root == "-" {
+			add(root)
+			continue
+		}
 		fi, err := os.Stat(root)
 		if err != nil {
 			return nil, 0, nil, fmt.Errorf("read %s: %w", root, err)
 		}
 		if !fi.IsDir() {
+			if !fi.Mode().IsRegular() {
+				return nil, 0, nil, &NotRegularError{Path: root, Type: fileType(fi.Mode())}
+			}
 			add(root)
 			continue
 		}
@@ -214,11 +267,28 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 				}
 				return nil
 			}
+			if strings.HasPrefix(d.Name(), ".") {
+				ignored++ // hidden: see readableExt
+				return nil
+			}
 			if d.Type()&fs.ModeSymlink != 0 {
-				if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+				st, err := os.Stat(p)
+				switch {
+				case errors.Is(err, fs.ErrNotExist):
+					probs = append(probs, Problem{File: p, Msg: "dangling symbolic link (its target does not exist); not read"})
+					return nil
+				case err != nil:
+					probs = append(probs, Problem{File: p, Msg: "cannot follow symbolic link: " + unwrapPathErr(err)})
+					return nil
+				case st.IsDir():
+					probs = append(probs, Problem{File: p, Msg: "symbolic link to a directory; not followed (name the directory itself)"})
+					return nil
+				case !st.Mode().IsRegular():
+					probs = append(probs, Problem{File: p, Msg: "symbolic link to a " + fileType(st.Mode()) + ", not a regular file; not read"})
 					return nil
 				}
 			} else if !d.Type().IsRegular() {
+				probs = append(probs, Problem{File: p, Msg: "a " + fileType(d.Type()) + ", not a regular file; not read"})
 				return nil
 			}
 			if !readableExt(d.Name()) {
@@ -360,15 +430,27 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		case <-ctx.Done():
 		}
 	}()
-	f, err := os.Open(job.path)
-	if err != nil {
-		r.problem("", 0, "cannot open: "+unwrapPathErr(err))
-		job.err = r.fatal
-		return
+	var in io.Reader
+	if job.path == "-" {
+		job.path = StdinName
+		var stdin io.Reader = os.Stdin
+		if opts.Stdin != nil {
+			stdin = opts.Stdin
+		}
+		in = &ctxReader{ctx: ctx, r: stdin}
+	} else {
+		f, err := openRegular(job.path)
+		if err != nil {
+			r.problem("", 0, err.Error())
+			job.err = r.fatal
+			return
+		}
+		defer f.Close()
+		in = f
 	}
-	defer f.Close()
 	job.stats.Files++
-	src, err := newSource(f, opts.MaxLineBytes)
+	src, err := newSource(in, opts.MaxLineBytes)
+	src.ctx = ctx
 	if err == nil {
 		err = fn(r, src)
 		if ferr := r.flush(); err == nil {
@@ -377,6 +459,12 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 	}
 	job.stats.Bytes += src.stored()
 	switch {
+	case ctx.Err() != nil:
+		// Interrupted (or the read stops for another file's error): no
+		// problem to report for this file.
+		if r.fatal == nil {
+			r.fatal = ctx.Err()
+		}
 	case err == nil || errors.Is(err, errStopFile) || errors.Is(err, errStop):
 	default:
 		var se *stopError
@@ -518,6 +606,7 @@ func (r *fileReader) problem(unit string, pos int64, msg string) error {
 // Once a record outgrows the size limit, its bytes are dropped and
 // overflowed is set, so memory stays bounded by the limit.
 type source struct {
+	ctx        context.Context // checked on every refill
 	r          io.Reader
 	raw        *countReader
 	br         *bufio.Reader // under gzip, to know how much was consumed
@@ -577,6 +666,15 @@ func (s *source) consumed() int64 { return s.raw.n - int64(s.br.Buffered()) }
 // on a read error (kept in rerr).
 func (s *source) fill() bool {
 	for !s.eof && s.rerr == nil {
+		// One refill is at most a few hundred KiB of work: checking here
+		// stops every read loop promptly when ctx ends (SIGINT/SIGTERM),
+		// however large the file or its records.
+		if s.ctx != nil {
+			if err := s.ctx.Err(); err != nil {
+				s.rerr = err
+				return false
+			}
+		}
 		if s.end == len(s.buf) {
 			if s.keep > 0 {
 				s.countLines(s.keep)
@@ -1262,5 +1360,78 @@ func (sp *splitter) elements(arr []byte, line int64) error {
 		if err := sp.r.record(arr[start:s.i], "line", line); err != nil {
 			return err
 		}
+	}
+}
+
+// openRegular opens path for reading, refusing anything but a regular
+// file. The open does not block on a FIFO (O_NONBLOCK), and the type is
+// checked on the opened file, so a path swapped after the walk is refused
+// too.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, errors.New("cannot open: " + unwrapPathErr(err))
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, errors.New("cannot open: " + unwrapPathErr(err))
+	}
+	if !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, errors.New("a " + fileType(fi.Mode()) + ", not a regular file; not read")
+	}
+	return f, nil
+}
+
+// ctxReader reads r in a goroutine so that a read blocked on a pipe
+// (standard input) gives way to ctx: the read returns ctx's error and the
+// blocked call is abandoned.
+type ctxReader struct {
+	ctx  context.Context
+	r    io.Reader
+	res  chan ctxRead
+	busy bool
+	rest []byte // read but not yet returned
+	err  error  // error of the read rest came from
+}
+
+type ctxRead struct {
+	buf []byte
+	err error
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if len(c.rest) > 0 || c.err != nil {
+		n := copy(p, c.rest)
+		c.rest = c.rest[n:]
+		if len(c.rest) == 0 {
+			err := c.err
+			c.err = nil
+			return n, err
+		}
+		return n, nil
+	}
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if c.res == nil {
+		c.res = make(chan ctxRead, 1)
+	}
+	if !c.busy {
+		c.busy = true
+		buf := make([]byte, len(p))
+		go func() {
+			n, err := c.r.Read(buf)
+			c.res <- ctxRead{buf: buf[:n], err: err}
+		}()
+	}
+	select {
+	case r := <-c.res:
+		c.busy = false
+		c.rest, c.err = r.buf, r.err
+		return c.Read(p)
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
 	}
 }

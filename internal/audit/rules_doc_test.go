@@ -3,9 +3,17 @@ package audit
 import (
 	"bytes"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // rulesDocPath is docs/rules.md, generated from Rules() plus the prose
@@ -126,5 +134,221 @@ func TestRulesDoc(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("docs/rules.md is out of date: go test ./internal/audit -run TestRulesDoc -update")
+	}
+}
+
+// docRuleRow is one row of docs/rules.md's rule table.
+type docRuleRow struct{ title, severity string }
+
+// readDocRules parses the "| [ID](#id) | Title | severity |" rows and the
+// "### ID" sections of docs/rules.md as written on disk.
+func readDocRules(t *testing.T) (rows map[string]docRuleRow, order []string, sections map[string]string) {
+	t.Helper()
+	b, err := os.ReadFile(rulesDocPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, sections = map[string]docRuleRow{}, map[string]string{}
+	rowRE := regexp.MustCompile(`^\| \[([A-Z]+-[A-Z0-9-]+)\]\(#([a-z0-9-]+)\) \| (.+) \| ([a-z]+) \|$`)
+	var cur string
+	for _, line := range strings.Split(string(b), "\n") {
+		if m := rowRE.FindStringSubmatch(line); m != nil {
+			if m[2] != strings.ToLower(m[1]) {
+				t.Errorf("docs/rules.md: row %s links to #%s", m[1], m[2])
+			}
+			if _, dup := rows[m[1]]; dup {
+				t.Errorf("docs/rules.md: rule %s listed twice", m[1])
+			}
+			rows[m[1]] = docRuleRow{title: m[3], severity: m[4]}
+			order = append(order, m[1])
+			continue
+		}
+		if id, ok := strings.CutPrefix(line, "### "); ok {
+			cur = id
+			continue
+		}
+		if cur != "" {
+			sections[cur] += line + "\n"
+		}
+	}
+	if len(rows) == 0 {
+		t.Fatal("docs/rules.md has no rule table")
+	}
+	return rows, order, sections
+}
+
+// codeRuleSeverities reads, from the engine's source (the non-test
+// rules*.go files), every rule id the code can emit and, per place that
+// builds its finding, the severities given there: newBuilder("ID", Sev),
+// rate("ID", Sev, ...), keyWide("ID", Sev, ...) calls, and composite
+// literals with id: "ID" (the table and window rules) with every severity
+// named inside them.
+func codeRuleSeverities(t *testing.T) map[string][]map[Severity]bool {
+	t.Helper()
+	sevs := map[string]Severity{"Info": Info, "Low": Low, "Medium": Medium, "High": High, "Critical": Critical}
+	idRE := regexp.MustCompile(`^[A-Z]+-[A-Z0-9-]+$`)
+	out := map[string][]map[Severity]bool{}
+	files, err := filepath.Glob("rules*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == "rules_info.go" {
+			continue // rules_info.go is the documentation itself
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		strLit := func(e ast.Expr) (string, bool) {
+			bl, ok := e.(*ast.BasicLit)
+			if !ok || bl.Kind != token.STRING {
+				return "", false
+			}
+			s, err := strconv.Unquote(bl.Value)
+			return s, err == nil && idRE.MatchString(s)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.CallExpr:
+				for i := 0; i+1 < len(x.Args); i++ {
+					id, ok := strLit(x.Args[i])
+					if !ok {
+						continue
+					}
+					if sid, ok := x.Args[i+1].(*ast.Ident); ok {
+						if s, ok := sevs[sid.Name]; ok {
+							out[id] = append(out[id], map[Severity]bool{s: true})
+						}
+					}
+				}
+			case *ast.CompositeLit:
+				var id string
+				for _, el := range x.Elts {
+					if kv, ok := el.(*ast.KeyValueExpr); ok {
+						if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "id" {
+							if s, ok := strLit(kv.Value); ok {
+								id = s
+							}
+						}
+					}
+				}
+				if id == "" {
+					return true
+				}
+				site := map[Severity]bool{}
+				ast.Inspect(x, func(m ast.Node) bool {
+					if sid, ok := m.(*ast.Ident); ok {
+						if s, ok := sevs[sid.Name]; ok {
+							site[s] = true
+						}
+					}
+					return true
+				})
+				out[id] = append(out[id], site)
+			}
+			return true
+		})
+	}
+	return out
+}
+
+// TestRulesDocMatchesCode compares docs/rules.md as written on disk with
+// the rules the code implements, not with strings kept beside the doc: the
+// ids in the table are exactly the ids the engine can emit, each
+// documented severity is one the code gives that rule (a rule whose base
+// severity changes in the code fails here until its documentation says
+// so), the table rules' severities match, and the thresholds the prose and
+// the ANOM sections state are the constants the engine uses.
+func TestRulesDocMatchesCode(t *testing.T) {
+	rows, order, sections := readDocRules(t)
+	code := codeRuleSeverities(t)
+	if len(code) < 20 {
+		t.Fatalf("found only %d rule ids in rules*.go; the source scan is broken", len(code))
+	}
+	for _, tr := range tableRules {
+		found := false
+		for _, site := range code[tr.id] {
+			found = found || site[tr.sev]
+		}
+		if !found {
+			t.Errorf("source scan missed table rule %s (%s)", tr.id, tr.sev)
+		}
+	}
+	// Every place that builds a rule's finding gives it the documented
+	// severity (possibly among others it escalates to), except a place
+	// that builds only the rule's informational variant.
+	for id, sites := range code {
+		row, ok := rows[id]
+		if !ok {
+			t.Errorf("the engine emits %s but docs/rules.md does not list it", id)
+			continue
+		}
+		for _, site := range sites {
+			if len(site) == 0 || len(site) == 1 && site[Info] && row.severity != Info.String() {
+				continue
+			}
+			ok := false
+			var names []string
+			for s := range site {
+				names = append(names, s.String())
+				ok = ok || s.String() == row.severity
+			}
+			slices.Sort(names)
+			if !ok {
+				t.Errorf("docs/rules.md gives %s severity %s; a place in the code builds it with %v", id, row.severity, names)
+			}
+		}
+		if sec := sections[id]; !strings.Contains(sec, "Severity: "+row.severity) {
+			t.Errorf("docs/rules.md section %s does not say \"Severity: %s\" like its table row", id, row.severity)
+		}
+	}
+	for _, tr := range tableRules {
+		if rows[tr.id].severity != tr.sev.String() {
+			t.Errorf("table rule %s has severity %s in rules_table.go, %q in docs/rules.md", tr.id, tr.sev, rows[tr.id].severity)
+		}
+	}
+	for _, id := range order {
+		if code[id] == nil {
+			t.Errorf("docs/rules.md lists %s, which no rule in the code emits", id)
+		}
+		if sections[id] == "" {
+			t.Errorf("docs/rules.md lists %s but has no section for it", id)
+		}
+	}
+	for _, r := range Rules() {
+		if row := rows[r.ID]; row.title != r.Title {
+			t.Errorf("docs/rules.md titles %s %q; the engine's findings say %q", r.ID, row.title, r.Title)
+		}
+	}
+
+	// Thresholds, formatted from the engine's constants.
+	doc, _ := os.ReadFile(rulesDocPath)
+	for _, want := range []string{
+		fmt.Sprintf("above %g is\nanomalous", zThreshold),
+		fmt.Sprintf("`max(%d, 3 x median)`", callFloor),
+		fmt.Sprintf("`max(%d, 3 x median)`", writeFloor),
+		"below " + strings.Replace(strconv.FormatFloat(poissonThreshold, 'e', -1, 64), "e-0", "e-", 1) + " at the baseline rate",
+		fmt.Sprintf("under %d hours or %d events", int(coldStartSpan/time.Hour), coldStartEvents),
+		fmt.Sprintf("(%d calls/h, %d writes/h, %d failures in 30\nminutes)", staticCallCeiling, staticWriteCeil, failureFloor),
+		fmt.Sprintf("(default %d)", DefaultBaselineDays),
+	} {
+		if !bytes.Contains(doc, []byte(want)) {
+			t.Errorf("docs/rules.md does not state %q (the engine's constant)", want)
+		}
+	}
+	for _, want := range []string{
+		fmt.Sprintf("floor max(%d, 3 x median). Cold start: %d writes in an hour", writeFloor, staticWriteCeil),
+	} {
+		if !strings.Contains(sections["ANOM-02"], want) {
+			t.Errorf("docs/rules.md ANOM-02 does not state %q", want)
+		}
+	}
+	if want := fmt.Sprintf("%d or more failed calls and either a failure ratio of at least %d %%", failureFloor, int(failureRatio*100)); !strings.Contains(sections["ANOM-03"], want) {
+		t.Errorf("docs/rules.md ANOM-03 does not state %q", want)
+	}
+	if want := fmt.Sprintf("Cold start: %d failures in 30 minutes", failureFloor); !strings.Contains(sections["ANOM-03"], want) {
+		t.Errorf("docs/rules.md ANOM-03 does not state %q", want)
 	}
 }

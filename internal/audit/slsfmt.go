@@ -24,6 +24,7 @@ func readSLSFile(r *fileReader, src *source) error {
 
 type slsParser struct {
 	in *interner
+	tb timeBound
 }
 
 // parse reads one SLS operation log row.
@@ -86,27 +87,31 @@ func (p *slsParser) parse(ev *Event, raw []byte, o Origin) error {
 	if ev.Name == "" {
 		return fmt.Errorf("SLS operation log row has no Method")
 	}
+	var field string
 	switch {
 	case len(micro) > 0:
 		t, err := unixAuto(micro)
 		if err != nil {
 			return fmt.Errorf("microtime: %w", err)
 		}
-		ev.Time = t
+		ev.Time, field = t, "microtime"
 	case len(secs) > 0:
 		t, err := parseTimeText(secs)
 		if err != nil {
 			return fmt.Errorf("__time__: %w", err)
 		}
-		ev.Time = t
+		ev.Time, field = t, "__time__"
 	case len(text) > 0:
 		t, err := parseTimeText(text)
 		if err != nil {
 			return fmt.Errorf("Time: %w", err)
 		}
-		ev.Time = t
+		ev.Time, field = t, "Time"
 	default:
 		return fmt.Errorf("SLS operation log row %s has no microtime, __time__ or Time", truncate(ev.Name, 64))
+	}
+	if err := p.tb.check(field, ev.Time); err != nil {
+		return err
 	}
 	ev.ID = ev.RequestID
 	ev.RW = DeriveRW(ev.Name)

@@ -64,10 +64,10 @@ func TestSLSRow(t *testing.T) {
 }
 
 func TestReadSLSLogs(t *testing.T) {
-	rows := `{"__time__":"1","Method":"PullLogs","AccessKeyId":"` + sampleKey + `","SourceIP":"1.1.1.1"}` + "\n" +
-		`{"__time__":"2","Method":"PullLogs","AccessKeyId":"` + sampleOther + `","SourceIP":"1.1.1.1"}` + "\n" +
-		`{"__time__":"3","Method":"PostLogStoreLogs","AccessKeyId":"` + sampleKey + `"` + "\n" +
-		`{"__time__":"4","Method":"GetCursor","AccessKeyId":"` + sampleKey + `","SourceIP":"1.1.1.1"}` + "\n"
+	rows := `{"__time__":"1772384401","Method":"PullLogs","AccessKeyId":"` + sampleKey + `","SourceIP":"1.1.1.1"}` + "\n" +
+		`{"__time__":"1772384402","Method":"PullLogs","AccessKeyId":"` + sampleOther + `","SourceIP":"1.1.1.1"}` + "\n" +
+		`{"__time__":"1772384403","Method":"PostLogStoreLogs","AccessKeyId":"` + sampleKey + `"` + "\n" +
+		`{"__time__":"1772384404","Method":"GetCursor","AccessKeyId":"` + sampleKey + `","SourceIP":"1.1.1.1"}` + "\n"
 	p := writeFile(t, t.TempDir(), "ops.jsonl.gz", gz(t, rows))
 	c := readAll(t, ReadSLSLogs, []string{p}, ReadOptions{KeyID: sampleKey})
 	if c.err != nil {

@@ -252,3 +252,36 @@ func TestSweepErrors(t *testing.T) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
+
+// The credential report's root row is "<root>" (documented) or
+// "<root_account>" (earlier material): a sweep run as a RAM user reports
+// the root key it knows only from the report under either spelling.
+func TestSweepRootRowSpellings(t *testing.T) {
+	for _, spelling := range []string{"<root>", "<root_account>"} {
+		t.Run(spelling, func(t *testing.T) {
+			fc := sweepFake()
+			fc.credReport = func() ([]cloud.CredentialReportRow, error) {
+				return []cloud.CredentialReportRow{{User: spelling, Keys: []cloud.CredentialReportKey{
+					{Slot: "access_key_1", Exist: true, Active: true, LastRotated: testNow.Add(-10 * 24 * time.Hour), LastUsed: testNow.Add(-time.Hour)}}}}, nil
+			}
+			r, err := Sweep(context.Background(), fc, SweepOptions{Now: testNow, UseCredentialReport: ReportAlways})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var root *KeyStatus
+			for i := range r.Keys {
+				if r.Keys[i].User == RootUser {
+					root = &r.Keys[i]
+				}
+			}
+			if root == nil || root.Slot != "access_key_1" || !slices.Contains(root.Classes, ClassRootKeyUsed) {
+				t.Fatalf("root key from a %s row: %+v", spelling, r.Keys)
+			}
+			for _, u := range r.Users {
+				if u.User == "<root_account>" {
+					t.Errorf("the root row was read as a RAM user: %+v", u)
+				}
+			}
+		})
+	}
+}

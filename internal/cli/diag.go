@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // Severity of a diagnostic.
@@ -133,16 +135,17 @@ func RenderDiagnostics(w io.Writer, d Diagnostics, color bool) error {
 			}
 			b.WriteString(label + ": ")
 			if x.Target != "" {
-				b.WriteString(x.Target + ": ")
+				b.WriteString(safetext.Line(x.Target) + ": ")
 			}
-			b.WriteString(oneLine(x.Summary) + "\n")
+			b.WriteString(safetext.Line(oneLine(x.Summary)) + "\n")
 			for _, line := range strings.Split(strings.TrimSpace(x.Detail), "\n") {
 				if line = strings.TrimRight(line, " \t"); line != "" {
-					b.WriteString("  " + line + "\n")
+					b.WriteString("  " + safetext.Line(line) + "\n")
 				}
 			}
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	// The text is escaped above; only the colour codes are raw.
+	_, err := io.WriteString(safetext.Raw(w), b.String())
 	return err
 }

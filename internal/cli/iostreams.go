@@ -7,6 +7,8 @@ import (
 	"strconv"
 
 	"golang.org/x/term"
+
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // defaultTerminalWidth is used when stdout is a terminal whose size cannot
@@ -16,6 +18,12 @@ const defaultTerminalWidth = 80
 // IOStreams holds the three standard streams and what is known about them
 // (cli/cli's iostreams). TTY state and colour are injected so tests can flip
 // them; nothing else in the package looks at the real file descriptors.
+//
+// Out and ErrOut escape control characters (safetext.Writer): every table,
+// markdown, CSV, plan, log line and message shows an ESC, BEL or CR that
+// came from cloud or file data as \x1b, \x07, \r instead of letting it
+// drive the terminal. akresp's own colour codes and progress lines write
+// through safetext.Raw.
 type IOStreams struct {
 	In     io.Reader
 	Out    io.Writer
@@ -33,8 +41,8 @@ type IOStreams struct {
 func SystemStreams() *IOStreams {
 	s := &IOStreams{
 		In:        os.Stdin,
-		Out:       os.Stdout,
-		ErrOut:    os.Stderr,
+		Out:       safetext.NewWriter(os.Stdout),
+		ErrOut:    safetext.NewWriter(os.Stderr),
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
@@ -44,9 +52,10 @@ func SystemStreams() *IOStreams {
 }
 
 // TestStreams returns streams backed by buffers, with every TTY flag off.
+// Out and ErrOut escape control characters exactly as SystemStreams' do.
 func TestStreams() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
-	return &IOStreams{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+	return &IOStreams{In: in, Out: safetext.NewWriter(out), ErrOut: safetext.NewWriter(errOut)}, in, out, errOut
 }
 
 func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
@@ -89,7 +98,7 @@ func (s *IOStreams) TerminalWidth() int {
 	if s.termWidth > 0 {
 		return s.termWidth
 	}
-	if f, ok := s.Out.(*os.File); ok && s.stdoutTTY {
+	if f, ok := safetext.Raw(s.Out).(*os.File); ok && s.stdoutTTY {
 		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
 			return w
 		}

@@ -13,6 +13,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 const (
@@ -43,7 +45,9 @@ func (t *Table) AddRow(cells ...any) {
 	row := make([]string, len(t.columns))
 	for i := range row {
 		if i < len(cells) {
-			row[i] = oneLine(formatCell(cells[i], t.tty(), t.o.TZ, t.now()))
+			// Escaped before widths are measured, so columns stay aligned
+			// and no control character from the data reaches the screen.
+			row[i] = oneLine(safetext.Escape(formatCell(cells[i], t.tty(), t.o.TZ, t.now())))
 		}
 	}
 	t.rows = append(t.rows, row)
@@ -243,7 +247,7 @@ func renderCSV(w io.Writer, t Tabular) error {
 		rec := make([]string, len(t.Columns()))
 		for i := range rec {
 			if i < len(r) {
-				rec[i] = formatCell(r[i], false, time.UTC, time.Time{})
+				rec[i] = csvCell(r[i])
 			}
 		}
 		if err := cw.Write(rec); err != nil {
@@ -282,12 +286,28 @@ func renderMarkdown(w io.Writer, t Tabular) error {
 	return err
 }
 
-func mdEscape(s string) string {
-	s = strings.ReplaceAll(s, `\`, `\\`)
-	s = strings.ReplaceAll(s, "|", `\|`)
-	s = strings.ReplaceAll(s, "\r\n", "<br>")
-	return strings.ReplaceAll(s, "\n", "<br>")
+// csvCell renders one CSV cell: text from the data is escaped and kept
+// from being read as a spreadsheet formula (safetext.CSVCell); numbers,
+// times and booleans are written as they are.
+func csvCell(v any) string {
+	s := formatCell(v, false, time.UTC, time.Time{})
+	switch v.(type) {
+	case nil, bool, time.Time, *time.Time, time.Duration,
+		int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64, float32, float64:
+		return s
+	}
+	return safetext.CSVCell(s)
 }
+
+// mdEscape makes s one markdown table cell: control characters escaped
+// (safetext), the cell and code-span delimiters | and ` escaped, inline
+// HTML neutralised, line breaks as <br>.
+func mdEscape(s string) string {
+	return mdReplacer.Replace(safetext.Escape(s))
+}
+
+var mdReplacer = strings.NewReplacer(`\`, `\\`, "|", `\|`, "`", "\\`", "<", "&lt;", ">", "&gt;",
+	"\r\n", "<br>", "\n", "<br>", "\t", " ")
 
 // lowerSnake turns column titles into CSV header names: "Last used" ->
 // "last_used".

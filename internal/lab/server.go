@@ -52,7 +52,31 @@ type Options struct {
 	// MaxPolicyLength is the RAM policy document length limit; default
 	// 6144 (sources disagree, section 19).
 	MaxPolicyLength int
+	// MaxConns bounds the connections served at once; default
+	// DefaultMaxConns. Further clients wait in the listen backlog until
+	// one closes, so a crowd of idle or slow clients cannot use up the
+	// process's file descriptors.
+	MaxConns int
+	// ReadTimeout bounds reading one request, headers and body (default
+	// DefaultReadTimeout; the headers alone get at most half of it), and
+	// IdleTimeout how long a kept-alive connection may wait for its next
+	// request (default DefaultIdleTimeout). A client that sends its body
+	// slowly, or never, is disconnected instead of holding the connection.
+	ReadTimeout, IdleTimeout time.Duration
+	// WriteTimeout bounds one request from the end of its headers to the
+	// end of the answer, Latency included; default DefaultWriteTimeout.
+	WriteTimeout time.Duration
 }
+
+// The lab's HTTP limits (Options.MaxConns, ReadTimeout, IdleTimeout,
+// WriteTimeout) when Options leaves them zero.
+const (
+	DefaultMaxConns     = 256
+	DefaultReadTimeout  = 30 * time.Second
+	DefaultIdleTimeout  = 60 * time.Second
+	DefaultWriteTimeout = 2 * time.Minute
+	maxHeaderBytes      = 64 << 10
+)
 
 // Stats counts what the server did, for tests and benchmarks.
 type Stats struct {
@@ -78,7 +102,9 @@ type Server struct {
 	nonces       map[string]time.Time
 	noncePruneAt int
 	report       *credentialReport
-	trails       map[string]*trail
+	// pendingReport is the credential report being generated (ims.go).
+	pendingReport *credentialReport
+	trails        map[string]*trail
 
 	ctl        sync.Mutex // guards the knobs and the stats
 	latency    time.Duration
@@ -96,6 +122,8 @@ type route struct {
 	resource func(c *call) string
 	// noAuthz skips RAM authorisation (sts:GetCallerIdentity).
 	noAuthz bool
+	// ramAction is the RAM action when it is not <Product>:<Action>.
+	ramAction string
 }
 
 // call is one authenticated request being served. Handlers run with s.mu
@@ -112,6 +140,9 @@ type call struct {
 	userAgent string
 	reqID     string
 	region    string
+	// host is the request's Host header; its region (actiontrail.<region>.
+	// aliyuncs.com) is the endpoint's region (see endpointRegion).
+	host string
 }
 
 const maxBodyBytes = 8 << 20
@@ -172,13 +203,32 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lab: listen on %s: %w", opts.Addr, err)
 	}
-	s.ln = ln
+	if opts.MaxConns <= 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.ReadTimeout <= 0 {
+		opts.ReadTimeout = DefaultReadTimeout
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = DefaultIdleTimeout
+	}
+	if opts.WriteTimeout <= 0 {
+		opts.WriteTimeout = DefaultWriteTimeout
+	}
+	s.opts = opts
+	ll := newLimitListener(ln, opts.MaxConns)
+	s.ln = ll
 	s.srv = &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 30 * time.Second,
+		ConnState:         ll.connState,
+		ReadHeaderTimeout: opts.ReadTimeout / 2,
+		ReadTimeout:       opts.ReadTimeout,
+		WriteTimeout:      opts.WriteTimeout,
+		IdleTimeout:       opts.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	go func() { _ = s.srv.Serve(ln) }()
+	go func() { _ = s.srv.Serve(ll) }()
 	return s, nil
 }
 
@@ -273,6 +323,7 @@ type answer struct {
 	body   []byte
 	header map[string]string
 	code   string
+	reqID  string // sent as x-acs-request-id, as the real gateway does
 }
 
 // ServeHTTP serves one API call: latency, faults, parsing and routing, then
@@ -330,12 +381,24 @@ func (s *Server) serve(req *request, rt route, reqID string) answer {
 		userAgent: r.UserAgent(),
 		reqID:     reqID,
 		region:    req.params["RegionId"],
+		host:      r.Host,
 	}
-	if c.region == "" {
-		c.region = "cn-hangzhou"
+	if hr := hostRegion(r.Host); hr != "" {
+		c.region = hr
+	} else if c.region == "" {
+		c.region = DefaultRegion
 	}
 	p, aerr := s.authenticate(req, c.now)
 	c.principal = p
+	// A call that failed authentication (bad signature, stale timestamp,
+	// reused nonce) is not recorded: ActionTrail documents no such events,
+	// and anyone knowing only an AK ID could forge them. A call with a
+	// valid signature made with a disabled key IS recorded (the key is
+	// proven, the status refused it): the leak-response plan's "observe
+	// that there is no impact" after disabling a key reads exactly these
+	// failures, and rotate's observe step depends on them
+	// (internal/lab/doc.go).
+	authenticated := aerr == nil || aerr.Code == "InvalidAccessKeyId.Inactive"
 	if aerr == nil {
 		if aerr = s.checkACL(p, c.sourceIP); aerr != nil {
 			s.count(func(st *Stats) { st.Denied++ })
@@ -355,7 +418,7 @@ func (s *Server) serve(req *request, rt route, reqID string) answer {
 	if aerr == nil {
 		resp, aerr = rt.handler(c)
 	}
-	if p != nil {
+	if p != nil && authenticated {
 		s.record(c, resp, aerr)
 	}
 	host := serviceHost(req.version, c.region)
@@ -370,7 +433,7 @@ func (s *Server) serve(req *request, rt route, reqID string) answer {
 	if err != nil {
 		return errorAnswer(reqID, host, newError(http.StatusInternalServerError, "InternalError", "An internal error occurred: %v.", err))
 	}
-	return answer{status: http.StatusOK, body: body}
+	return answer{status: http.StatusOK, body: body, reqID: reqID}
 }
 
 // record appends the ActionTrail event of a call whose AccessKey is known.
@@ -434,17 +497,35 @@ func serviceHost(version, region string) string {
 }
 
 func errorAnswer(reqID, host string, e *apiError) answer {
-	body := map[string]any{"RequestId": reqID, "HostId": host, "Code": e.Code, "Message": e.Message}
+	body := map[string]any{"RequestId": reqID, "HostId": host, "Code": e.Code, "Message": e.Message,
+		"Recommend": recommendURL(e.Code, host, reqID)}
 	if e.Detail != nil {
 		body["AccessDeniedDetail"] = e.Detail
 	}
 	b, _ := json.Marshal(body)
-	return answer{status: e.Status, body: b, header: e.Header, code: e.Code}
+	return answer{status: e.Status, body: b, header: e.Header, code: e.Code, reqID: reqID}
+}
+
+// recommendURL is the Recommend link of an error body: the API
+// troubleshooting page for the code, product (the endpoint's first label)
+// and request id, as real error bodies carry it.
+func recommendURL(code, host, reqID string) string {
+	q := url.Values{"q": {code}}
+	if product, _, ok := strings.Cut(host, "."); ok && product != "" {
+		q.Set("product", product)
+	}
+	if reqID != "" {
+		q.Set("requestId", reqID)
+	}
+	return "https://api.aliyun.com/troubleshoot?" + q.Encode()
 }
 
 func (s *Server) write(w http.ResponseWriter, a answer) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json;charset=utf-8")
+	if a.reqID != "" {
+		h.Set("x-acs-request-id", a.reqID)
+	}
 	for k, v := range a.header {
 		h.Set(k, v)
 	}
@@ -572,5 +653,6 @@ func buildRoutes() map[string]map[string]route {
 		"2019-08-15": imsRoutes(),
 		"2020-07-06": actionTrailRoutes(),
 		"2015-04-01": stsRoutes(),
+		sasVersion:   sasRoutes(),
 	}
 }

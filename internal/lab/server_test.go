@@ -130,22 +130,18 @@ func TestAuthenticationFailures(t *testing.T) {
 		})
 	}
 
-	// Failures of known keys are recorded with the error; unknown keys are not.
+	// Calls that failed authentication are not recorded (ActionTrail
+	// documents no such events; internal/lab/doc.go), known key or not;
+	// a correctly signed call with a disabled key is (its V3 ListUsers).
 	evs := eventsFor(f.srv, "ListUsers")
-	codes := map[string]bool{}
-	for _, e := range evs {
-		codes[e.ErrorCode] = true
-		if e.RequestParameters["Signature"] != nil {
-			t.Errorf("event records the signature: %v", e.RequestParameters)
-		}
+	if len(evs) != 1 || evs[0].ErrorCode != "InvalidAccessKeyId.Inactive" || evs[0].UserIdentity.AccessKeyID != disabled.id {
+		t.Fatalf("failed ListUsers calls recorded as %+v, want only the disabled key's", evs)
 	}
-	if !codes["SignatureDoesNotMatch"] || !codes["InvalidAccessKeyId.Inactive"] || codes["InvalidAccessKeyId.NotFound"] {
-		t.Fatalf("recorded ListUsers error codes = %v", codes)
-	}
-	for _, e := range evs {
-		if e.UserIdentity.AccessKeyID == alice.id && e.UserIdentity.Type != "ram-user" {
-			t.Errorf("failed call recorded as %q, want ram-user", e.UserIdentity.Type)
-		}
+	// A call that authenticated is recorded.
+	_, err := f.rpc(alice, "2014-05-26", "DescribeInstances", map[string]string{"RegionId": "cn-hangzhou"}, "")
+	mustOK(t, err)
+	if evs := eventsFor(f.srv, "DescribeInstances"); len(evs) != 1 || evs[0].ErrorCode != "" || evs[0].UserIdentity.Type != "ram-user" {
+		t.Fatalf("authenticated call recorded as %+v", evs)
 	}
 }
 
@@ -356,7 +352,7 @@ func BenchmarkLookupEventsByAccessKey50kEvents(b *testing.B) {
 	s, root, key := newBenchLab(b)
 	benchServe(b, s, root, "2020-07-06", "LookupEvents", url.Values{
 		"LookupAttribute.1.Key": {"EventAccessKeyId"}, "LookupAttribute.1.Value": {key},
-		"StartTime": {fmtTime(time.Now().Add(-85 * 24 * time.Hour))}, "MaxResults": {"50"},
+		"StartTime": {fmtTime(time.Now().Add(-30 * 24 * time.Hour))}, "EndTime": {fmtTime(time.Now())}, "MaxResults": {"50"},
 	})
 }
 
@@ -364,7 +360,7 @@ func BenchmarkLookupEventsByName50kEvents(b *testing.B) {
 	s, root, _ := newBenchLab(b)
 	benchServe(b, s, root, "2020-07-06", "LookupEvents", url.Values{
 		"LookupAttribute.1.Key": {"EventName"}, "LookupAttribute.1.Value": {"ListUsers"},
-		"StartTime": {fmtTime(time.Now().Add(-85 * 24 * time.Hour))}, "MaxResults": {"50"},
+		"StartTime": {fmtTime(time.Now().Add(-30 * 24 * time.Hour))}, "EndTime": {fmtTime(time.Now())}, "MaxResults": {"50"},
 	})
 }
 
