@@ -107,8 +107,15 @@ func TestDependencyRules(t *testing.T) {
 				t.Errorf("%s imports %s: lab and cloud must not share code", pkg, r)
 			case under(r, "internal/cli") && !under(pkg, "internal/cli") && !under(pkg, "cmd"):
 				t.Errorf("%s imports %s: domain packages never import the CLI", pkg, r)
+			case under(pkg, "internal/scan") && !under(r, "internal/scan") && !under(r, "internal/policy") && !under(r, "internal/redact"):
+				t.Errorf("%s imports %s: internal/scan takes a Verifier and reads files only (policy, redact), so a secret has one way out", pkg, r)
+			case under(pkg, "internal/leaks") && (under(r, "internal/respond") || under(r, "internal/rotate") || under(r, "internal/audit") || under(r, "internal/report")):
+				t.Errorf("%s imports %s: internal/leaks reads the incident record, not other commands' packages, so audit and report can import it", pkg, r)
 			case under(pkg, "internal/policy") && !under(r, "internal/policy"):
 				t.Errorf("%s imports %s: internal/policy must stay pure", pkg, r)
+			case under(pkg, "internal/incident") && !under(r, "internal/incident") && !under(r, "internal/policy") &&
+				!under(r, "internal/cloud") && !under(r, "internal/journal") && !under(r, "internal/state"):
+				t.Errorf("%s imports %s: internal/incident reads journals and state only (policy, cloud, journal, state), so that every domain package can import it", pkg, r)
 			}
 		}
 	}

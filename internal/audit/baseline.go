@@ -2,6 +2,7 @@ package audit
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -50,7 +51,7 @@ func (e *Engine) classifySources() {
 	for _, ip := range e.ipList {
 		ip.internal = !ip.isIP || (ip.vpcN > 0 && ip.vpcN == ip.n && (ip.addr.IsPrivate() || cgnat.Contains(ip.addr)))
 		if ip.isIP {
-			for _, p := range e.opts.TrustedCIDRs {
+			for _, p := range e.trustedPrefixes() {
 				if p.Contains(ip.addr) {
 					ip.trusted = true
 					break
@@ -143,7 +144,7 @@ func (e *Engine) judgeSources(bl *baselineInfo) {
 func (e *Engine) suggestTrusted(bl *baselineInfo) []string {
 	var out []netip.Prefix
 	seen := map[netip.Prefix]bool{}
-	for _, p := range e.opts.TrustedCIDRs {
+	for _, p := range e.trustedPrefixes() {
 		p = p.Masked()
 		if !seen[p] {
 			seen[p] = true
@@ -156,7 +157,7 @@ func (e *Engine) suggestTrusted(bl *baselineInfo) []string {
 			continue
 		}
 		covered := false
-		for _, p := range e.opts.TrustedCIDRs {
+		for _, p := range e.trustedPrefixes() {
 			if p.Contains(ip.addr) {
 				covered = true
 			}
@@ -191,4 +192,12 @@ func prefixLess(a, b netip.Prefix) bool {
 		return c < 0
 	}
 	return a.Bits() < b.Bits()
+}
+
+// trustedPrefixes are --trusted-cidr and the incident's fence CIDRs.
+func (e *Engine) trustedPrefixes() []netip.Prefix {
+	if len(e.opts.FenceCIDRs) == 0 {
+		return e.opts.TrustedCIDRs
+	}
+	return append(slices.Clone(e.opts.TrustedCIDRs), e.opts.FenceCIDRs...)
 }

@@ -19,8 +19,12 @@ type Options struct {
 	// LeakTime, when known, splits history: events at or after it are
 	// "after the leak" (rule USE-AFTER-LEAK) and the baseline is what came
 	// before it.
-	LeakTime      time.Time
-	TrustedCIDRs  []netip.Prefix // --trusted-cidr
+	LeakTime     time.Time
+	TrustedCIDRs []netip.Prefix // --trusted-cidr
+	// FenceCIDRs are trusted like TrustedCIDRs (never new, suggested as
+	// trusted) but do not make every other source "untrusted": they come
+	// from the incident record (the fence's allow-list), not the user.
+	FenceCIDRs    []netip.Prefix
 	BusinessHours BusinessHours  // zero value = DefaultBusinessHours()
 	TZ            *time.Location // zone of BusinessHours; nil = Asia/Shanghai
 	// SelfUserAgent marks akresp's own calls: events whose userAgent

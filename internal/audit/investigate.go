@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/redact"
 )
 
@@ -70,6 +71,18 @@ type InvestigateOptions struct {
 	OfflineEvent func(*Event)
 	// ReadWorkers is passed to the offline readers (0 = GOMAXPROCS).
 	ReadWorkers int
+	// Regions are the ActionTrail regions read online (see regions.go):
+	// nil or RegionsAll = every region (DescribeRegions) plus the regions
+	// the key used, RegionsUsed = the configured region plus the regions
+	// the key used, else the listed regions.
+	Regions []string
+	// Incident is the key's incident record (incident.Load of the state
+	// directory), or nil. Each event of the key is classified against it
+	// before the engine: akresp's own calls, the responder's calls after
+	// containment and the calls the fence refused never reach the rules,
+	// the onset, the new-source logic or the evidence; they are counted in
+	// Result.Incident. Its trusted CIDRs join Engine.FenceCIDRs.
+	Incident *incident.Record
 }
 
 // Investigate audits one AccessKey: its facts (owner, status, age, last
@@ -133,6 +146,8 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	if !opts.Online && eo.Facts.AccessKeyID == "" {
 		eo.Facts.AccessKeyID = keyID
 	}
+	eo = withIncidentTrust(eo, opts.Incident)
+	filter := newIncidentFilter(opts.Incident, keyID)
 	eng := NewEngine(eo)
 
 	// Online, the key's facts are read while LookupEvents pages through
@@ -176,6 +191,7 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	// Online events first; offline records of the same events (an OSS
 	// trail delivery of the same days) are skipped by event ID.
 	var seen map[string]struct{}
+	var regionsRead *RegionsRead // the regions LookupEvents read
 	if opts.Online {
 		if offline {
 			seen = map[string]struct{}{}
@@ -184,13 +200,18 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		eventOwnerType := "" // userIdentity.type of the key's own events
 		var pageProblems []Problem
 		q := cloud.LookupQuery{AttributeKey: "EventAccessKeyId", AttributeValue: keyID, Start: lookSince, End: lookUntil, PageSize: lookupPageSize}
-		err := c.LookupEvents(ctx, q, func(page []json.RawMessage) error {
+		var err error
+		regionsRead, err = lookupRegions(ctx, c, opts.Regions, keyID, q, func(page []json.RawMessage) error {
 			perr := ReadLookupPage(page, func(ev *Event) error {
 				if seen != nil && ev.ID != "" {
 					seen[ev.ID] = struct{}{}
 				}
 				if ev.AccessKeyID == keyID && (ev.UserType == "root-account" || ev.UserType == "ram-user") {
 					eventOwnerType = ev.UserType
+				}
+				if !filter.keep(ev) {
+					n++
+					return nil
 				}
 				eng.Add(ev)
 				n++
@@ -223,9 +244,13 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 			return nil, fmt.Errorf("audit %s: read the key's events from ActionTrail (LookupEvents %s to %s): %w",
 				masked, lookSince.UTC().Format(time.RFC3339), lookUntil.UTC().Format(time.RFC3339), err)
 		}
+		ff := facts
 		awaitFacts()
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("audit %s: %w", masked, err)
+		}
+		if err := ff.unknownKey(n, opts.Incident); err != nil {
+			return nil, err
 		}
 		// When neither IMS nor the AccessKey audit could tell who owns the
 		// key, its own events can: userIdentity.type names the account type.
@@ -245,6 +270,9 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 			if _, dup := seen[ev.ID]; dup {
 				return nil
 			}
+		}
+		if !filter.keep(ev) {
+			return nil
 		}
 		eng.Add(ev)
 		if opts.OfflineEvent != nil {
@@ -287,6 +315,7 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	progress("running the rules")
 	r := eng.Result()
 	r.Window.Filtered += int(readFiltered)
+	r.Window.Regions = regionsRead
 	if opts.Online && r.Window.Since.IsZero() {
 		r.Window.Since = lookSince.UTC()
 	}
@@ -302,6 +331,8 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		r.Window.Until = maxTime(r.Window.Until, lookUntil.UTC())
 	}
 	r.Resources = mergeResources(r.Resources, extraResources)
+	r.Incident = filter.summary()
+	finishSteps(ctx, c, opts.Online, r, opts.Incident)
 	return r, nil
 }
 
@@ -400,6 +431,10 @@ type factFinder struct {
 	facts     KeyFacts
 	diags     []Diagnostic
 	resources []ResourceSummary
+	// notFoundRID is the request ID of the IMS answer that no RAM user
+	// owns the key ("" when IMS found one or did not answer that).
+	notFoundRID string
+	notFound    bool
 }
 
 func (f *factFinder) diag(level, source, summary string, err error) {
@@ -573,6 +608,15 @@ func (f *factFinder) owner(ctx context.Context) {
 	if err != nil && !errors.Is(err, cloud.ErrNotFound) {
 		f.diag("warning", "ims:GetUser", "could not find the key's owner", err)
 	}
+	if err == nil || errors.Is(err, cloud.ErrNotFound) {
+		var ae *cloud.APIError
+		f.mu.Lock()
+		f.notFound = true
+		if errors.As(err, &ae) {
+			f.notFoundRID = ae.RequestID
+		}
+		f.mu.Unlock()
+	}
 	wg.Wait()
 	if cerr != nil {
 		f.diag("warning", "sts:GetCallerIdentity", "could not tell whether the key belongs to the root account", cerr)
@@ -600,6 +644,22 @@ func (f *factFinder) owner(ctx context.Context) {
 	}
 	f.diag("warning", "ims:GetUser",
 		"no RAM user owns the key: it is a root-account key, a deleted key or another account's key (run as the root account, or see the last-used facts, to tell)", nil)
+}
+
+// unknownKey returns *cloud.UnknownKeyError when the key does not exist in
+// the account: IMS knows no user of it, it is not one of the root
+// account's keys, ActionTrail has no last use and no event of it, and
+// akresp never acted on it (a key akresp deleted is known, not a typo).
+func (f *factFinder) unknownKey(events int, rec *incident.Record) error {
+	k := f.facts
+	switch {
+	case !f.notFound, k.OwnerType != "" && k.OwnerType != "unknown", k.Status != "",
+		!k.LastUsed.IsZero(), len(k.LastUsedIPs) > 0, len(k.UsedServices) > 0, events > 0:
+		return nil
+	case rec != nil && (len(rec.Actions) > 0 || !rec.DeletedAt.IsZero() || rec.Rotation != nil):
+		return nil
+	}
+	return &cloud.UnknownKeyError{KeyID: f.keyID, AccountID: k.AccountID, RequestID: f.notFoundRID}
 }
 
 // setKey copies the status and creation date of the key under audit from a

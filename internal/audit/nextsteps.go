@@ -187,6 +187,13 @@ func finishSteps(ctx context.Context, c Cloud, online bool, r *Result, rec *inci
 			steps = append(steps, NextStep{Command: "akresp report " + id,
 				Why: "the key is deleted: write the incident report; its open risks list what is left (the deny policy on the owner, what the attacker created)"})
 		}
+		// contain --contain-created cannot reach what the attacker created
+		// once the key is gone; eradicate works from the journaled
+		// evidence and the events (until it has run once).
+		if len(r.Created) > 0 && (rec == nil || rec.Eradications() == 0) {
+			steps = append(steps, NextStep{Command: "akresp eradicate " + id + " --yes",
+				Why: "the key is deleted but what the attacker created remains: eradicate removes it (plan first with --dry-run)"})
+		}
 	}
 	r.Verdict.NextSteps = steps
 }

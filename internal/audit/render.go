@@ -14,6 +14,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
 	"github.com/olekukonko/tablewriter/tw"
+
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // Renderers print a Result for people. They are pure: everything comes
@@ -137,6 +139,7 @@ func (p *textPrinter) key(r *Result) {
 		{"Created", created},
 		{"Last used", last},
 		{"Used services", strings.Join(k.UsedServices, ", ")},
+		{"Leak record", strings.Join(k.LeakRecords, "; ")},
 	})
 }
 
@@ -171,6 +174,7 @@ func (p *textPrinter) window(r *Result) {
 		{"Leak time", leak},
 		{"Baseline", base},
 		{"Read from", strings.Join(w.Sources, ", ")},
+		{"Regions", w.Regions.Summary()},
 		{"Times in", zoneName(p.tz)},
 	})
 }
@@ -456,6 +460,7 @@ func RenderMarkdown(w io.Writer, r *Result, tz *time.Location) error {
 		{"Last used", ifTime(k.LastUsed, tm)},
 		{"Last used service", k.LastUsedService},
 		{"Last used from", strings.Join(k.LastUsedIPs, ", ")},
+		{"Leak record", strings.Join(k.LeakRecords, "; ")},
 	}))
 
 	wd := r.Window
@@ -473,6 +478,7 @@ func RenderMarkdown(w io.Writer, r *Result, tz *time.Location) error {
 		{"Leak time", ifTime(wd.LeakTime, tm)},
 		{"Baseline", base},
 		{"Read from", strings.Join(wd.Sources, ", ")},
+		{"Regions", wd.Regions.Summary()},
 		{"Times in", zoneName(tz)},
 	}))
 
@@ -644,18 +650,10 @@ func clean(s string) string {
 	if ok {
 		return s
 	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\n' || r == '\r' || r == '\t':
-			b.WriteByte(' ')
-		case r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r):
-			b.WriteString("\uFFFD")
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	// Line breaks become spaces (one line per cell); every other control
+	// character is shown as escape text (\x1b, \r, \u202e), so a responder
+	// sees what the event carried without the terminal acting on it.
+	return safetext.Line(strings.NewReplacer("\n", " ", "\t", " ").Replace(s))
 }
 
 func orDash(s string) string {

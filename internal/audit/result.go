@@ -93,6 +93,10 @@ type Result struct {
 	Caveats       []string          `json:"caveats"`
 	Diagnostics   []Diagnostic      `json:"diagnostics,omitempty"`
 	Created       []CreatedIdentity `json:"created_identities"`
+	// Incident is what the incident record (akresp's journals of the key)
+	// took out of the evidence: own calls, the responder's activity after
+	// containment and the attacker's refused attempts. nil without a record.
+	Incident *IncidentSummary `json:"incident,omitempty"`
 }
 
 // KeyFacts are the online facts about the key (owner, status, age, last
@@ -110,6 +114,10 @@ type KeyFacts struct {
 	LastUsedService string    `json:"last_used_service,omitempty"`
 	LastUsedIPs     []string  `json:"last_used_ips,omitempty"`
 	UsedServices    []string  `json:"used_services,omitempty"`
+	// LeakRecords are Security Center's AccessKey leak records of the key,
+	// one line each ("found leaked at <url> on <date> ...; pending ...");
+	// set by the CLI when it audits online.
+	LeakRecords []string `json:"leak_records,omitempty"`
 }
 
 // Window describes the events analysed and the baseline they were judged
@@ -132,6 +140,9 @@ type Window struct {
 	BaselineEnd    time.Time `json:"baseline_end,omitzero"`
 	BaselineBasis  string    `json:"baseline_basis"`
 	BaselineEvents int       `json:"baseline_events"`
+	// Regions are the ActionTrail regions read online and those that
+	// failed; nil offline or when the clients are not regional.
+	Regions *RegionsRead `json:"regions,omitempty"`
 }
 
 // IPSummary is one source of calls.
@@ -141,7 +152,7 @@ type IPSummary struct {
 	LastSeen  time.Time `json:"last_seen"`
 	Count     int       `json:"count"`
 	Errors    int       `json:"errors"`
-	Trusted   bool      `json:"trusted"` // inside Options.TrustedCIDRs
+	Trusted   bool      `json:"trusted"` // inside Options.TrustedCIDRs or FenceCIDRs
 	New       bool      `json:"new"`     // first seen at or after the baseline end
 	// Internal marks sources the IP rules skip: values that are not IP
 	// addresses (service host names, "Internal") and private or shared

@@ -63,7 +63,7 @@ var ruleInfos = []RuleInfo{
 		Why:    "Mapping users and policies is how an intruder plans persistence and privilege escalation.",
 		Attack: []string{"T1087.004", "T1069.003"}},
 	{ID: "ENUM-05", Title: "Permission probing", Severity: Medium, SeverityText: "medium; high with 10 or more failures in the window",
-		Logic:      "5 or more authorisation failures (NoPermission*, Forbidden*, AccessDenied, InvalidAccessKeyId*, SignatureDoesNotMatch, ...) spanning 3 or more APIs or 2 or more services within 5 minutes from one source.",
+		Logic:      "5 or more authorisation failures (NoPermission*, Forbidden*, AccessDenied, ...) spanning 3 or more APIs or 2 or more services within 5 minutes from one source. Calls that failed authentication (SignatureDoesNotMatch, InvalidAccessKeyId*) count when a trail holds them, but ActionTrail does not document recording them (the lab records only a disabled key's correctly signed calls), so the rule never depends on them.",
 		Parameters: "5 failures (10 for high), 5 minutes.",
 		Why:        "Trying API after API and collecting refusals is how a stolen key's permissions are mapped.",
 		Attack:     []string{"T1069.003", "T1087.004"}},

@@ -327,9 +327,11 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 
 	var extraResources []ResourceSummary
 	var diags []Diagnostic
+	var ff *factFinder
 	if io.Online {
 		progress("reading the key's facts")
-		f := factFinder{c: c, keyID: keyID, now: now}
+		f := &factFinder{c: c, keyID: keyID, now: now}
+		ff = f
 		f.run(ctx)
 		if err := ctx.Err(); err != nil {
 			return nil, nil, fmt.Errorf("audit %s: %w", masked, err)
@@ -415,6 +417,8 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 	fillReport(rep, r5, r1, r2, r3, r4)
 
 	// Evidence.
+	eo = withIncidentTrust(eo, io.Incident)
+	filter := newIncidentFilter(io.Incident, keyID)
 	eng := NewEngine(eo)
 	for _, d := range diags {
 		eng.AddDiagnostic(d)
@@ -437,7 +441,9 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 				}
 				seen[ev.ID] = true
 			}
-			eng.Add(&ev)
+			if filter.keep(&ev) {
+				eng.Add(&ev)
+			}
 			fed++
 			rep.RawEvents++
 		}
@@ -467,7 +473,9 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 	rep.GroupRows = len(r.Rows)
 	for _, row := range r.Rows {
 		n, err := expandGroup(row, origin, func(ev *Event) {
-			eng.Add(ev)
+			if filter.keep(ev) {
+				eng.Add(ev)
+			}
 		})
 		if err != nil {
 			return nil, nil, fmt.Errorf("audit %s: SLS query E4 returned an unreadable group: %w", masked, err)
@@ -484,11 +492,18 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 		rep.BytesReceived = counter.BytesReceived() - bytes0
 	}
 
+	if ff != nil {
+		if err := ff.unknownKey(int(rep.Events), io.Incident); err != nil {
+			return nil, nil, err
+		}
+	}
 	progress("running the rules")
 	res := eng.Result()
 	res.Window.Since = minTime(res.Window.Since, since.UTC())
 	res.Window.Until = maxTime(res.Window.Until, until.UTC())
 	res.Resources = mergeResources(res.Resources, extraResources)
+	res.Incident = filter.summary()
+	finishSteps(ctx, c, io.Online, res, io.Incident)
 	return res, rep, nil
 }
 

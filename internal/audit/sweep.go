@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 )
 
 // SweepSchemaVersion names the JSON schema of SweepResult. Field names
@@ -53,8 +54,9 @@ const (
 	// report is generated and paged as one CSV).
 	CredentialReportMaxUsers = 5000
 	// RootUser names the root account in KeyStatus.User, as the
-	// credential report does.
-	RootUser = "<root_account>"
+	// credential report does ("<root>", RAM "Generate and download user
+	// credential reports"; isRootRow also reads the older "<root_account>").
+	RootUser = "<root>"
 )
 
 // SweepOptions configure Sweep.
@@ -73,6 +75,10 @@ type SweepOptions struct {
 	// Progress, when set, is called after each user with the users done
 	// and the total.
 	Progress func(done, total int)
+	// StateDir, when set, is akresp's state directory: a key with a
+	// rotation in progress or finished there gets the rotation's next step
+	// instead of a disable that would fight it.
+	StateDir string
 }
 
 // SweepResult is the answer of the idle sweep (-o json).
@@ -256,7 +262,7 @@ func Sweep(ctx context.Context, c SweepCloud, opts SweepOptions) (*SweepResult, 
 		report = make(map[string]*cloud.CredentialReportRow, len(rows))
 		for i := range rows {
 			row := &rows[i]
-			if row.User == RootUser {
+			if isRootRow(row.User) {
 				rootRow = row
 				continue
 			}
@@ -467,7 +473,39 @@ func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
 		}
 	}
 	k.Severity = sev
+	recs = rotationRecs(recs, k, o)
 	k.Recommendation = strings.Join(recs, "; ")
+}
+
+// rotationRecs replaces the disable and rotate advice of a key that an
+// akresp rotation is working on (per the state directory) with the
+// rotation's own next step: disabling it by hand would fight the rotation,
+// rotating it again would be refused.
+func rotationRecs(recs []string, k *KeyStatus, o SweepOptions) []string {
+	if o.StateDir == "" || k.AccessKeyID == "" {
+		return recs
+	}
+	rec, err := incident.Load(o.StateDir, k.AccessKeyID)
+	if err != nil || rec.Rotation == nil || rec.Rotation.RolledBack {
+		return recs
+	}
+	rot := rec.Rotation
+	var next string
+	switch {
+	case rot.Step == "verified":
+		next = "akresp rotate " + k.AccessKeyID + " --delete (rotation verified: delete the old key)"
+	case rot.InProgress():
+		next = "akresp rotate " + k.AccessKeyID + " (rotation in progress at step " + rot.Step + ": resume it)"
+	default:
+		return recs
+	}
+	out := []string{}
+	for _, r := range recs {
+		if !strings.HasPrefix(r, "akresp disable "+k.AccessKeyID) && !strings.HasPrefix(r, "akresp rotate "+k.AccessKeyID) {
+			out = append(out, r)
+		}
+	}
+	return append(out, next)
 }
 
 func (r *SweepResult) addUser(su *sweepUser, o SweepOptions) {
@@ -660,4 +698,11 @@ func (r *SweepResult) Rows() [][]any {
 		rows = append(rows, []any{"user", u.User, "", status, nil, nil, nil, nil, strings.Join(u.Findings, " "), u.Severity, rec})
 	}
 	return rows
+}
+
+// isRootRow reports whether a credential-report user cell names the root
+// account: "<root>" as documented, or "<root_account>" as earlier material
+// (and earlier versions of the lab) spell it.
+func isRootRow(user string) bool {
+	return user == "<root>" || user == "<root_account>"
 }

@@ -129,7 +129,7 @@ func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
 			})
 		}
 		v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp report " + id, Why: "write the incident report: timeline, sources, persistence and actions taken"})
-		if e.knownSources() > 0 || len(e.opts.TrustedCIDRs) > 0 {
+		if e.knownSources() > 0 || len(e.trustedPrefixes()) > 0 {
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp rotate " + id, Why: "legitimate sources still use the key: give them a new key, then disable this one"})
 		} else {
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp disable " + id, Why: "no legitimate use was identified: disable the key"})

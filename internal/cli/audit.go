@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,8 +19,11 @@ import (
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud/slsq"
+	"github.com/akresp/akresp/internal/incident"
+	"github.com/akresp/akresp/internal/leaks"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/redact"
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // AuditOptions holds the dependencies and flags of `akresp audit`.
@@ -371,7 +376,9 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		OSSLogs: o.OSSLogs,
 		SLSLogs: o.SLSLogs,
 		Strict:  o.Strict,
+		Regions: o.regions,
 	}
+	in.Incident = loadIncident(o.IO.ErrOut, s.StateDir, o.KeyID)
 	var c audit.Cloud
 	if in.Online {
 		if c, err = o.Backend(ctx); err != nil {
@@ -391,6 +398,18 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 	stop()
 	if err != nil {
 		return err
+	}
+	if lr, ok := c.(leaks.Reader); ok && in.Online {
+		recs, d := leakRecords(ctx, lr, o.KeyID) // report.go: the same line the report shows
+		for _, l := range recs {
+			r.Key.LeakRecords = append(r.Key.LeakRecords, l.Line)
+		}
+		if d != nil {
+			r.Diagnostics = append(r.Diagnostics, audit.Diagnostic{Level: d.Level, Source: d.Source, Summary: d.Summary, Detail: d.Detail})
+		}
+	}
+	if in.Online && !s.DryRun {
+		journalEvidence(o.IO.ErrOut, s.StateDir, o.KeyID, r, in.Incident, o.Now)
 	}
 	po := printOptions(&Factory{IO: o.IO, Now: o.Now}, s)
 	switch s.Output {
@@ -425,6 +444,102 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		return &FindingsError{Count: n, Threshold: o.failOn.String()}
 	}
 	return nil
+}
+
+// incidentFacts are the incident record's lines of the audit output.
+func incidentFacts(inc *audit.IncidentSummary) []kv {
+	contained := "no (per the journal)"
+	if !inc.ContainedAt.IsZero() {
+		var by []string
+		if inc.FenceACL {
+			by = append(by, "network ACL")
+		}
+		if inc.DenyAttached {
+			by = append(by, "deny-high-risk policy")
+		}
+		contained = "since " + inc.ContainedAt.UTC().Format(time.RFC3339)
+		if len(by) > 0 {
+			contained += " (" + strings.Join(by, " + ") + ")"
+		}
+	}
+	lines := []kv{{"Contained", contained}}
+	if !inc.Onset.IsZero() {
+		lines = append(lines, kv{"Journaled onset", inc.Onset})
+	}
+	if len(inc.Flagged) > 0 {
+		lines = append(lines, kv{"Flagged sources", strings.Join(inc.Flagged, ", ")})
+	}
+	if len(inc.Trusted) > 0 {
+		lines = append(lines, kv{"Trusted (fence, audits)", strings.Join(inc.Trusted, ", ")})
+	}
+	if !inc.DisabledAt.IsZero() {
+		lines = append(lines, kv{"Disabled by akresp", inc.DisabledAt})
+	}
+	if !inc.DeletedAt.IsZero() {
+		lines = append(lines, kv{"Deleted by akresp", inc.DeletedAt})
+	}
+	if inc.Rotation != "" {
+		lines = append(lines, kv{"Rotation", strings.TrimSpace(inc.Rotation + " " + paren(inc.RotationNewKey))})
+	}
+	var refused int
+	for _, x := range inc.AttackerTrying {
+		refused += x.Refused
+	}
+	var resp int
+	for _, x := range inc.Responder {
+		resp += x.Calls
+	}
+	lines = append(lines, kv{"Left out of the evidence", fmt.Sprintf("%d own call(s), %d responder call(s) after containment, %d refused attacker call(s)", inc.OwnCalls, resp, refused)})
+	for _, w := range inc.Warnings {
+		lines = append(lines, kv{"Warning", w})
+	}
+	return lines
+}
+
+func paren(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(new key " + s + ")"
+}
+
+// loadIncident reads the key's incident record from the state directory.
+// An unusable state directory or journal is a warning, never a failure:
+// the audit then classifies nothing.
+func loadIncident(errOut io.Writer, stateDir, keyID string) *incident.Record {
+	if stateDir == "" {
+		return nil
+	}
+	rec, err := incident.Load(stateDir, keyID)
+	if err != nil {
+		fmt.Fprintf(errOut, "warning: %s: the incident record could not be read (%v); akresp's own and the responder's calls are not told apart from the attacker's\n", keyID, err)
+		return nil
+	}
+	return rec
+}
+
+// journalEvidence records the audit's conclusion (onset, flagged sources,
+// suggested trusted CIDRs, verdict) in the key's journal for contain,
+// rotate and report, when there is an incident to speak of: a suspected
+// leak, flagged sources, or an incident record already. A state directory
+// that cannot be written is a warning.
+func journalEvidence(errOut io.Writer, stateDir, keyID string, r *audit.Result, rec *incident.Record, now func() time.Time) {
+	if stateDir == "" {
+		return
+	}
+	ev := r.IncidentEvidence()
+	// A source inside the fence's allow-list is the responder's or the
+	// application's: journaling it as flagged would make every later
+	// command treat the office as the attacker.
+	if rec != nil {
+		ev.Flagged = slices.DeleteFunc(ev.Flagged, func(a netip.Addr) bool { return rec.IsTrusted(a) && !rec.IsFlagged(a) })
+	}
+	if r.Verdict.Status != audit.StatusSuspectedLeak && len(ev.Flagged) == 0 && r.Incident == nil {
+		return
+	}
+	if err := incident.AppendEvidence(stateDir, keyID, "audit", ev, now); err != nil {
+		fmt.Fprintf(errOut, "warning: %s: the audit's evidence was not journaled (%v); later commands will not know its onset and flagged sources\n", keyID, err)
+	}
 }
 
 // investigateSLS runs the push-down audit of --sls.
@@ -493,7 +608,7 @@ func (o *AuditOptions) spinner(output string, in *audit.InvestigateOptions) func
 		return func() {}
 	}
 	bar := progressbar.NewOptions(-1,
-		progressbar.OptionSetWriter(o.IO.ErrOut),
+		progressbar.OptionSetWriter(safetext.Raw(o.IO.ErrOut)), // its own \r and erase codes
 		progressbar.OptionSpinnerType(14),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetDescription("auditing "+redact.MaskKeyID(o.KeyID)),
@@ -524,6 +639,7 @@ func runSweep(ctx context.Context, o *AuditOptions, s *Settings) error {
 		MaxAgeDays:          o.MaxAgeDays,
 		Parallelism:         o.Parallelism,
 		UseCredentialReport: o.CredentialReport,
+		StateDir:            s.StateDir,
 	}
 	var bar *progressbar.ProgressBar
 	if o.IO.IsStderrTTY() && s.Output != FormatJSON {
@@ -533,7 +649,7 @@ func runSweep(ctx context.Context, o *AuditOptions, s *Settings) error {
 			defer mu.Unlock()
 			if bar == nil {
 				bar = progressbar.NewOptions(total,
-					progressbar.OptionSetWriter(o.IO.ErrOut),
+					progressbar.OptionSetWriter(safetext.Raw(o.IO.ErrOut)),
 					progressbar.OptionSetDescription("users"),
 					progressbar.OptionShowCount(),
 					progressbar.OptionClearOnFinish(),
@@ -636,6 +752,9 @@ func keyFacts(r *audit.Result) []kv {
 	}
 	if len(k.LastUsedIPs) > 0 {
 		lines = append(lines, kv{"Source IPs used", strings.Join(k.LastUsedIPs, ", ")})
+	}
+	for _, l := range k.LeakRecords {
+		lines = append(lines, kv{"Leak record", l})
 	}
 	return lines
 }
@@ -773,6 +892,31 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		}
 	}
 
+	if inc := r.Incident; inc != nil {
+		section("INCIDENT (akresp's journal of this key)")
+		pairs(incidentFacts(inc))
+		if len(inc.Responder) > 0 {
+			section(fmt.Sprintf("RESPONDER ACTIVITY AFTER CONTAINMENT (%d sources; not evidence)", len(inc.Responder)))
+			var rows [][]any
+			for _, x := range inc.Responder {
+				rows = append(rows, []any{x.IP, x.Calls, x.Refused, x.First, x.Last})
+			}
+			if err := table([]string{"ip", "calls", "refused", "first", "last"}, rows); err != nil {
+				return err
+			}
+		}
+		if len(inc.AttackerTrying) > 0 {
+			section(fmt.Sprintf("ATTACKER STILL TRYING (%d sources refused by the fence; not evidence)", len(inc.AttackerTrying)))
+			var rows [][]any
+			for _, x := range inc.AttackerTrying {
+				rows = append(rows, []any{x.IP, x.Refused, x.First, x.Last, x.Flagged})
+			}
+			if err := table([]string{"ip", "refused calls", "first", "last", "flagged"}, rows); err != nil {
+				return err
+			}
+		}
+	}
+
 	section(fmt.Sprintf("SERVICES (%d)", len(r.Services)))
 	if len(r.Services) == 0 {
 		b.WriteString("  none\n")
@@ -894,6 +1038,30 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 				rows = append(rows, []any{e.Time, e.Service + ":" + e.Name, e.SourceIP, e.ErrorCode, e.Detail, e.EventID})
 			}
 			mdTable([]string{"time", "call", "source ip", "error", "detail", "event id"}, rows)
+		}
+	}
+	if inc := r.Incident; inc != nil {
+		b.WriteString("\n## Incident (akresp's journal of this key)\n\n")
+		rows = nil
+		for _, l := range incidentFacts(inc) {
+			rows = append(rows, []any{l.k, l.v})
+		}
+		mdTable([]string{"fact", "value"}, rows)
+		if len(inc.Responder) > 0 {
+			b.WriteString("\n### Responder activity after containment (not evidence)\n\n")
+			rows = nil
+			for _, x := range inc.Responder {
+				rows = append(rows, []any{x.IP, x.Calls, x.Refused, x.First, x.Last})
+			}
+			mdTable([]string{"ip", "calls", "refused", "first", "last"}, rows)
+		}
+		if len(inc.AttackerTrying) > 0 {
+			b.WriteString("\n### Attacker still trying: calls refused by the fence (not evidence)\n\n")
+			rows = nil
+			for _, x := range inc.AttackerTrying {
+				rows = append(rows, []any{x.IP, x.Refused, x.First, x.Last, x.Flagged})
+			}
+			mdTable([]string{"ip", "refused calls", "first", "last", "flagged"}, rows)
 		}
 	}
 	if len(r.Created) > 0 {

@@ -17,11 +17,15 @@ import (
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/journal"
+	"github.com/akresp/akresp/internal/leaks"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/report"
+	"github.com/akresp/akresp/internal/respond"
 	"github.com/akresp/akresp/internal/rotate"
+	"github.com/akresp/akresp/internal/safetext"
 	"github.com/akresp/akresp/internal/state"
 )
 
@@ -82,6 +86,16 @@ and next to the key's journals; --out picks another directory. Files are
 written atomically with mode 0600 and their paths are printed on stderr.
 With -o json the report is also printed on stdout.
 
+Online, the summary also shows Security Center's AccessKey leak records of
+the key ("found leaked at <url> on <date>; pending/handled"), and report
+plans 'akresp eradicate' without applying it: the cost section ("spend
+caused by the attacker so far", "spend per hour if nothing is stopped",
+from the bills) and an eradicate suggestion when it would change
+something. Without SAS or billing permission each is one diagnostic.
+Every eradicate action in "Actions taken" names the attacker's event that
+called for it. While the events are read, their evidence is kept in an
+unlinked private scratch file in <out>, so memory stays bounded.
+
 The HTML report is one self-contained file (inline CSS and SVG, no scripts,
 no external assets) that reads offline in any browser. No report or evidence
 file ever holds an AccessKey secret.`,
@@ -134,34 +148,83 @@ func validateReport(o *ReportOptions) error {
 }
 
 // captureCloud passes LookupEvents pages through to the audit and keeps a
-// copy of every event, raw, for the report's chart and evidence.
+// copy of every event, raw, for the report's chart and evidence: each
+// event once, by eventId (a global service's event comes back from every
+// region the audit reads).
 type captureCloud struct {
 	ReportCloud
 	mu        sync.Mutex
-	events    []report.RawEvent
+	keep      *report.Collector
+	seen      map[string]bool // upper-case eventIds kept
 	n         int64
 	truncated bool
 }
 
 func (c *captureCloud) LookupEvents(ctx context.Context, q cloud.LookupQuery, page func([]json.RawMessage) error) error {
-	return c.ReportCloud.LookupEvents(ctx, q, func(evs []json.RawMessage) error {
+	return c.ReportCloud.LookupEvents(ctx, q, c.capture(page))
+}
+
+// capture wraps an audit page callback: it keeps the page's new events
+// (their evidence encoded, the parsed event dropped), then hands the page
+// on unchanged (the audit de-duplicates on its own).
+func (c *captureCloud) capture(page func([]json.RawMessage) error) func([]json.RawMessage) error {
+	return func(evs []json.RawMessage) error {
 		c.mu.Lock()
 		for _, raw := range evs {
-			pos := c.n
-			c.n++
-			ev, err := audit.ParseEvent(raw, audit.Origin{Kind: audit.OriginLookup, Pos: pos})
+			ev, err := audit.ParseEvent(raw, audit.Origin{Kind: audit.OriginLookup, Pos: c.n})
 			if err != nil {
+				c.n++
 				continue // the audit reports it as a diagnostic
 			}
-			if len(c.events) >= maxReportEvents {
+			if id := strings.ToUpper(ev.ID); id != "" {
+				if c.seen[id] {
+					continue
+				}
+				if c.seen == nil {
+					c.seen = map[string]bool{}
+				}
+				c.seen[id] = true
+			}
+			c.n++
+			if c.keep.Len() >= maxReportEvents {
 				c.truncated = true
 				continue
 			}
-			c.events = append(c.events, report.RawEvent{Event: ev, Raw: bytes.Clone(raw)})
+			_ = c.keep.Add(&ev, raw) // an error is kept: Collector.Err
 		}
 		c.mu.Unlock()
 		return page(evs)
-	})
+	}
+}
+
+// regionalReportCloud is a ReportCloud that reads ActionTrail region by
+// region (*cloud.Clients): the report then reads every region, like audit.
+type regionalReportCloud interface {
+	ReportCloud
+	audit.RegionalEventLooker
+	audit.RegionLister
+	AccessKeyLastUsedEvents(ctx context.Context, keyID, service string) ([]cloud.LastUsedEvent, error)
+}
+
+// regionalCapture is a captureCloud over a regionalReportCloud: it offers
+// the regional lookup to the audit and captures every region's pages.
+type regionalCapture struct {
+	*captureCloud
+	rc regionalReportCloud
+}
+
+func (c *regionalCapture) LookupEventsIn(ctx context.Context, region string, q cloud.LookupQuery, page func([]json.RawMessage) error) error {
+	return c.rc.LookupEventsIn(ctx, region, q, c.capture(page))
+}
+
+func (c *regionalCapture) Region() string { return c.rc.Region() }
+
+func (c *regionalCapture) ActionTrailRegions(ctx context.Context) ([]string, error) {
+	return c.rc.ActionTrailRegions(ctx)
+}
+
+func (c *regionalCapture) AccessKeyLastUsedEvents(ctx context.Context, keyID, service string) ([]cloud.LastUsedEvent, error) {
+	return c.rc.AccessKeyLastUsedEvents(ctx, keyID, service)
 }
 
 func runReport(ctx context.Context, o *ReportOptions) error {
@@ -182,16 +245,44 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		OSSLogs: o.OSSLogs,
 		SLSLogs: o.SLSLogs,
 		Strict:  o.Strict,
+		Regions: o.regions,
 	}
+	rec, err := incident.Load(s.StateDir, o.KeyID)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", o.KeyID, err)
+	}
+	in.Incident = rec
+	dir := o.OutDir
+	if dir == "" {
+		kd, err := state.KeyDir(s.StateDir, o.KeyID)
+		if err != nil {
+			return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		}
+		dir = filepath.Join(kd, "report-"+now.Format("20060102T150405Z"))
+	}
+	// The events are kept slim, their evidence encoded on arrival and
+	// spilled to a private scratch file beside the report: memory stays
+	// bounded like the audit's however many events the key has.
+	keep, err := report.NewCollector(dir)
+	if err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	defer keep.Close()
 	var c ReportCloud
 	var capt *captureCloud
+	var acctACL accountACLReader
+	var base ReportCloud
 	if in.Online {
-		base, err := o.Backend(ctx)
+		base, err = o.Backend(ctx)
 		if err != nil {
 			return err
 		}
-		capt = &captureCloud{ReportCloud: base}
+		acctACL, _ = base.(accountACLReader)
+		capt = &captureCloud{ReportCloud: base, keep: keep}
 		c = capt
+		if rc, ok := base.(regionalReportCloud); ok {
+			c = &regionalCapture{captureCloud: capt, rc: rc}
+		}
 	}
 	progress(o, "auditing "+redact.MaskKeyID(o.KeyID))
 	var ac audit.Cloud
@@ -201,30 +292,32 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	// The offline events are kept as the audit reads them: the chart,
 	// counts and evidence use them, and the files are read once. The
 	// readers keep no raw record, so these are saved in normalised form.
-	var offEvents []report.RawEvent
 	offTruncated := false
 	in.OfflineEvent = func(ev *audit.Event) {
-		if len(offEvents) >= maxReportEvents {
+		if keep.Len() >= maxReportEvents {
 			offTruncated = true
 			return
 		}
-		offEvents = append(offEvents, report.RawEvent{Event: *ev})
+		_ = keep.Add(ev, nil) // an error is kept: Collector.Err
 	}
 	r, err := audit.Investigate(ctx, ac, in)
+	var unknown *cloud.UnknownKeyError
+	if errors.As(err, &unknown) {
+		return unknown // the same answer as every other command
+	}
 	if err != nil {
+		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+	}
+	if err := keep.Err(); err != nil {
 		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
 	}
 
 	var diags []report.Diagnostic
-	var events []report.RawEvent
-	if capt != nil {
-		events = capt.events
-		if capt.truncated {
-			diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
-				Summary: fmt.Sprintf("more than %d events: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
-		}
+	if capt != nil && capt.truncated {
+		diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
+			Summary: fmt.Sprintf("more than %d events: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
 	}
-	events = append(events, offEvents...)
+	events := keep.Events()
 	if offTruncated {
 		diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
 			Summary: fmt.Sprintf("more than %d events in the offline inputs: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
@@ -240,29 +333,39 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		rot = nil
 	}
 	var live *report.Live
+	var cost *report.Cost
+	var erad *report.EradicatePlan
 	if c != nil {
 		progress(o, "reading the current state")
 		live = gatherLive(ctx, c, r, o.PolicyName, o.Now)
+		effectiveACL(ctx, acctACL, live)
+		if ec, ok := base.(EradicateCloud); ok {
+			progress(o, "planning eradication and reading the bills")
+			rin0 := eradicateFacts(ctx, ec, s.StateDir, o.KeyID, o.Now)
+			cost, erad = rin0.cost, rin0.erad
+			if rin0.diag != nil {
+				live.Problems = append(live.Problems, *rin0.diag)
+			}
+		}
+		if lr, ok := base.(leaks.Reader); ok {
+			var d *report.Diagnostic
+			live.LeakRecords, d = leakRecords(ctx, lr, o.KeyID)
+			if d != nil {
+				live.Problems = append(live.Problems, *d)
+			}
+		}
 	}
 	gen := "akresp"
 	if o.Version != "" {
 		gen += " " + o.Version
 	}
 	rin := report.Input{Audit: r, Events: events, Journal: recs, JournalWarnings: warns, Rotation: rot, Live: live,
-		Now: now, Generator: gen, Diagnostics: diags}
+		Now: now, Generator: gen, Diagnostics: diags, Incident: rec, Cost: cost, Eradicate: erad}
 	doc, err := report.Build(rin)
 	if err != nil {
 		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
 	}
 
-	dir := o.OutDir
-	if dir == "" {
-		kd, err := state.KeyDir(s.StateDir, o.KeyID)
-		if err != nil {
-			return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
-		}
-		dir = filepath.Join(kd, "report-"+now.Format("20060102T150405Z"))
-	}
 	ev, err := report.WriteEvidence(dir, o.KeyID, report.UsedEvents(rin))
 	if err != nil {
 		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
@@ -274,9 +377,9 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	ext := "md"
 	switch s.Output {
 	case FormatJSON:
-		ext, err = "json", report.RenderJSON(&buf, doc)
+		ext, err = "json", report.RenderJSON(safetext.NewWriter(&buf), doc) // C1/bidi as \u escapes: still JSON
 	case FormatHTML:
-		ext, err = "html", report.RenderHTML(&buf, doc, ro)
+		ext, err = "html", report.RenderHTML(safetext.NewWriter(&buf), doc, ro) // html/template passes ESC through
 	default:
 		err = report.RenderMarkdown(&buf, doc, ro)
 	}
@@ -297,6 +400,87 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		}
 	}
 	return nil
+}
+
+type eradFacts struct {
+	cost *report.Cost
+	erad *report.EradicatePlan
+	diag *report.Diagnostic
+}
+
+// eradicateFacts plans `akresp eradicate` for the key the way the command
+// does (without applying anything) and reads the attacker's spend with its
+// cost code: the report's cost section, and whether suggesting eradicate
+// would do something now. Without billing permission the cost carries one
+// warning; a plan that cannot be made is one diagnostic.
+func eradicateFacts(ctx context.Context, c EradicateCloud, stateDir, keyID string, now func() time.Time) eradFacts {
+	o := &EradicateOptions{KeyID: keyID, Now: now, Lookback: 7 * 24 * time.Hour}
+	ev, err := eradicateEvidence(ctx, c, stateDir, o)
+	var p *respond.Plan
+	if err == nil {
+		p, err = respond.PlanEradicate(ctx, c, respond.EradicateOptions{KeyID: keyID, Evidence: ev, StateDir: stateDir, Now: now})
+	}
+	if err != nil {
+		return eradFacts{diag: &report.Diagnostic{Level: "warning", Source: "eradicate plan",
+			Summary: "could not plan the eradication (the cost and the eradicate suggestion are left out)", Detail: err.Error()}}
+	}
+	f := eradFacts{erad: &report.EradicatePlan{Changes: p.Changes(), Unrecoverable: len(p.Unrecoverable)}}
+	var br respond.BillReader
+	if b, ok := c.(respond.BillReader); ok {
+		br = b
+	}
+	if rc := respond.EradicateCost(ctx, br, p, now()); rc != nil {
+		f.cost = &report.Cost{SoFar: rc.SoFar, PerHour: rc.PerHour, Currency: rc.Currency, Cycles: rc.Cycles, Instances: rc.Instances,
+			Planned: len(p.Instances), Warning: rc.Warning}
+		if rc.Warning != "" && rc.Instances == 0 {
+			f.diag = &report.Diagnostic{Level: "warning", Source: "billing", Summary: rc.Warning}
+		}
+	}
+	return f
+}
+
+// leakRecords reads the key's Security Center AccessKey leak records (SAS)
+// for audit and report: each as leaks.Summary's one line. A failed read
+// (typically no SAS permission) is one diagnostic; nothing else depends on
+// it.
+func leakRecords(ctx context.Context, c leaks.Reader, keyID string) ([]report.LeakRecord, *report.Diagnostic) {
+	rows, err := leaks.ForKey(ctx, c, keyID)
+	if err != nil {
+		return nil, &report.Diagnostic{Level: "warning", Source: "sas:DescribeAccesskeyLeakList",
+			Summary: "could not read Security Center's AccessKey leak records (needs yundun-aegis:DescribeAccesskeyLeakList); the rest is unaffected",
+			Detail:  err.Error()}
+	}
+	var out []report.LeakRecord
+	for _, r := range rows {
+		out = append(out, report.LeakRecord{ID: r.ID, Status: r.Status, URL: r.URL, Source: r.Source, FoundAt: r.FoundAt.UTC(),
+			HandledAt: r.HandledAt.UTC(), SecretValidity: r.SecretValidity, Line: leaks.Summary(r)})
+	}
+	return out, nil
+}
+
+// accountACLReader reads the account-level AccessKey network policy.
+type accountACLReader interface {
+	GetAccessKeyPolicyForAccount(ctx context.Context) (string, error)
+}
+
+// effectiveACL reads the account-level network policy and says which
+// policy applies to the key (respond.EffectivePolicy, as contain --status).
+func effectiveACL(ctx context.Context, c accountACLReader, l *report.Live) {
+	if l == nil || !l.ACLKnown {
+		return
+	}
+	if c == nil {
+		l.EffectiveACL = respond.EffectivePolicy(l.ACL, "", errors.New("not read")).Summary
+		return
+	}
+	doc, err := c.GetAccessKeyPolicyForAccount(ctx)
+	if err != nil {
+		l.Problems = append(l.Problems, report.Diagnostic{Level: "warning", Source: "ims:GetAccessKeyPolicyForAccount",
+			Summary: "could not read the account-level network policy", Detail: err.Error()})
+	} else {
+		l.AccountACLKnown, l.AccountACL = true, doc
+	}
+	l.EffectiveACL = respond.EffectivePolicy(l.ACL, doc, err).Summary
 }
 
 func progress(o *ReportOptions, msg string) {

@@ -6,12 +6,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/report"
 	"github.com/akresp/akresp/internal/respond"
 )
@@ -180,6 +182,7 @@ func TestRunReportLab(t *testing.T) {
 			"## Open risks", "still active",
 			"## Moving the workload to STS tokens", "app-prod-app", "ecs.aliyuncs.com",
 			"sha256sum -c " + leakKey + "-evidence.jsonl.sha256",
+			"Leak record (Security Center)", "found leaked at " + mdEscapeURL(info.Notes["leak_record_url"]), "pending in Security Center",
 		} {
 			if !strings.Contains(md, want) {
 				t.Errorf("markdown lacks %q", want)
@@ -200,8 +203,13 @@ func TestRunReportLab(t *testing.T) {
 				t.Errorf("html lacks %q", want)
 			}
 		}
-		for _, banned := range []string{"<script", "http://", "https://", "<link", "@import"} {
-			if strings.Contains(strings.ReplaceAll(h, `xmlns="http://www.w3.org/2000/svg"`, ""), banned) {
+		leakURL := info.Notes["leak_record_url"]
+		if !strings.Contains(h, "<td>found leaked at "+leakURL) {
+			t.Error("html lacks the Security Center leak record line")
+		}
+		for _, banned := range []string{"<script", "http://", "https://", "<link", "@import", "href=\"" + leakURL} {
+			// The leak record's URL is text in a cell, not an asset.
+			if strings.Contains(strings.ReplaceAll(strings.ReplaceAll(h, `xmlns="http://www.w3.org/2000/svg"`, ""), "found leaked at "+leakURL, ""), banned) {
 				t.Errorf("html must be self-contained: found %q", banned)
 			}
 		}
@@ -255,6 +263,19 @@ func TestRunReportLab(t *testing.T) {
 		}
 		if doc.Chart.Basis != "events" || len(doc.Chart.Buckets) == 0 {
 			t.Errorf("chart: %+v", doc.Chart)
+		}
+		if lr := s.LeakRecords; len(lr) != 1 || lr[0].URL != info.Notes["leak_record_url"] || lr[0].Status != "pending" || lr[0].FoundAt.IsZero() ||
+			!strings.HasPrefix(lr[0].Line, "found leaked at "+info.Notes["leak_record_url"]+" on ") {
+			t.Errorf("leak records: %+v", lr)
+		}
+		resolve := ""
+		for _, r := range doc.Recommendations {
+			if r.ID == "resolve-leak-record" {
+				resolve = r.Command
+			}
+		}
+		if resolve != "akresp leaks resolve "+leakKey+" --yes" {
+			t.Errorf("contained key with a pending leak record: resolve command %q", resolve)
 		}
 		checkFiles(t, outDir)
 	})
@@ -311,5 +332,51 @@ func TestRunReportOffline(t *testing.T) {
 	}
 	if !strings.Contains(stderr.String(), outDir) {
 		t.Errorf("stderr must name %s:\n%s", outDir, stderr.String())
+	}
+}
+
+// mdEscapeURL is how the markdown renderer escapes a URL in text
+// (report's mdEscaper, for the characters a URL holds).
+func mdEscapeURL(u string) string {
+	return strings.NewReplacer("_", `\_`, "#", `\#`, "~", `\~`, "!", `\!`).Replace(u)
+}
+
+// noSAS is the lab cloud without Security Center permission.
+type noSAS struct{ *cloud.Clients }
+
+func (noSAS) AccessKeyLeaks(context.Context, cloud.LeakQuery) ([]cloud.LeakRecord, error) {
+	return nil, errors.New("Forbidden.RAM: User not authorized to operate on the specified resource (yundun-aegis:DescribeAccesskeyLeakList)")
+}
+
+// Without SAS permission the report says so once and is otherwise whole.
+func TestReportLeakRecordWithoutSAS(t *testing.T) {
+	_, _, c := leakLab(t)
+	ios, _, stdout, stderr := TestStreams()
+	s := Settings{StateDir: t.TempDir(), TZ: time.UTC, Output: FormatJSON}
+	o := &ReportOptions{IO: ios, Now: time.Now, KeyID: leakKey, OutDir: filepath.Join(t.TempDir(), "r"), PolicyName: report.DefaultDenyPolicyName,
+		Settings: func() (*Settings, error) { return &s, nil },
+		Backend:  func(context.Context) (ReportCloud, error) { return noSAS{c}, nil },
+	}
+	if err := runReport(context.Background(), o); err != nil {
+		t.Fatalf("report without SAS: %v\n%s", err, stderr.String())
+	}
+	var doc report.Document
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, d := range doc.Diagnostics {
+		if strings.HasPrefix(d.Source, "sas:") {
+			n++
+			if !strings.Contains(d.Detail, "Forbidden.RAM") {
+				t.Errorf("diagnostic detail %q", d.Detail)
+			}
+		}
+	}
+	if n != 1 || len(doc.Summary.LeakRecords) != 0 {
+		t.Errorf("%d SAS diagnostics (want 1), %d leak records (want 0)", n, len(doc.Summary.LeakRecords))
+	}
+	if doc.Summary.Verdict != "suspected_leak" || doc.Summary.KeyStatus != "Active" || len(doc.Created) == 0 {
+		t.Errorf("the rest of the report must still be made: %+v", doc.Summary)
 	}
 }

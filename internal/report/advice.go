@@ -24,8 +24,7 @@ func (b *builder) rec(r Recommendation) { b.doc.Recommendations = append(b.doc.R
 func (b *builder) resourceCalls() []string {
 	type k struct{ svc, name, region string }
 	counts := map[k]int{}
-	for _, e := range b.events {
-		ev := e.Event
+	for _, ev := range b.events {
 		if ev.ErrorCode != "" || ev.RW == "Read" {
 			continue
 		}
@@ -60,8 +59,7 @@ func (b *builder) resourceCalls() []string {
 // destruction category.
 func (b *builder) destructiveCalls() []string {
 	counts := map[string]int{}
-	for _, e := range b.events {
-		ev := e.Event
+	for _, ev := range b.events {
 		if ev.ErrorCode != "" {
 			continue
 		}
@@ -126,8 +124,8 @@ func (b *builder) risks() {
 		case "active":
 			b.risk(Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-active", Level: RiskHigh,
 				Title:   fmt.Sprintf("%s %s created by the key is still active", kindLabel(c.Kind), c.Name),
-				Detail:  fmt.Sprintf("Created by %s from %s at %s. Now: %s.", c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State)),
-				Command: "akresp contain " + id + " --contain-created --yes"})
+				Detail:  fmt.Sprintf("Created by %s from %s at %s. Now: %s.", c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State)) + b.createdAfterDeleteNote(c),
+				Command: cmp.Or(b.containCreatedCommand(c), b.eradicateCommand())})
 		case "contained":
 			b.risk(Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-contained", Level: RiskMedium,
 				Title:  fmt.Sprintf("%s %s created by the key still exists (denied)", kindLabel(c.Kind), c.Name),
@@ -160,17 +158,26 @@ func (b *builder) risks() {
 	if live != nil && live.Console != nil && live.Console.HasLogin && !live.Console.MFAEnabled {
 		b.risk(Risk{ID: "owner-no-mfa", Level: RiskHigh, Title: cmp.Or(s.Owner, "The owner") + " can sign in to the console without MFA",
 			Detail:  "A console password without MFA lets whoever changed or learned it sign in. Require MFA at the next login.",
-			Command: "akresp contain " + id + " --require-mfa --yes"})
+			Command: b.keyCommand("akresp contain " + id + " --require-mfa --yes")})
 	}
 
 	if calls := b.resourceCalls(); len(calls) > 0 {
-		b.risk(Risk{ID: "resource-charges", Level: RiskHigh, Title: "Resource-creating calls succeeded: check for charges",
+		r := Risk{ID: "resource-charges", Level: RiskHigh, Title: "Resource-creating calls succeeded: check for charges",
 			Detail: "The key created or started billable resources: " + strings.Join(calls, "; ") +
-				". Find and release them in each region, and check the bill (Billing > Bills, or BSS QueryBill) for the incident window."})
+				". Find and release them in each region, and check the bill (Billing > Bills, or BSS QueryBill) for the incident window.",
+			Command: b.eradicateCommand()}
+		if r.Command != "" {
+			r.Detail += " akresp eradicate stops the attacker's instances and removes what it opened (plan first with --dry-run)."
+		}
+		if c := b.doc.Cost; c != nil && (c.Instances > 0 || c.Warning == "") {
+			r.Detail += fmt.Sprintf(" Spend caused by the attacker so far: %.2f %s; per hour if nothing is stopped: %.2f %s.", c.SoFar, cmp.Or(c.Currency, "CNY"), c.PerHour, cmp.Or(c.Currency, "CNY"))
+		}
+		b.risk(r)
 	}
 	if d := b.destructiveCalls(); len(d) > 0 {
 		b.risk(Risk{ID: "destructive-calls", Level: RiskHigh, Title: "Destructive calls succeeded",
-			Detail: "The key deleted or stopped resources: " + strings.Join(d, "; ") + ". Restore from snapshots or backups and check the dependent services."})
+			Detail:  "The key deleted or stopped resources: " + strings.Join(d, "; ") + ". Restore from snapshots or backups and check the dependent services.",
+			Command: b.eradicateCommand()})
 	}
 
 	if rot := b.in.Rotation; rot != nil {
@@ -189,15 +196,80 @@ func (b *builder) risks() {
 		}
 	}
 	for _, p := range b.pending {
+		cmd := "akresp " + p.Command + " " + id
+		if p.Command == cmdContainUndo {
+			cmd = "akresp contain " + id + " --undo"
+		}
 		b.risk(Risk{ID: "journal-pending", Level: RiskMedium, Title: fmt.Sprintf("%s %s %s never recorded an outcome", p.Command, p.Action, p.Target),
 			Detail:  fmt.Sprintf("Run %s stopped during the call; the change may or may not have happened.", p.RunID),
-			Command: "akresp " + strings.TrimSuffix(p.Command, "-undo") + " " + id})
+			Command: b.keyCommand(cmd)})
+	}
+	if b.keyGone() && b.in.Live != nil && b.in.Live.DenyPolicyAttached != nil && *b.in.Live.DenyPolicyAttached && b.r.Key.Owner != "" {
+		pol := cmp.Or(b.in.Live.DenyPolicyName, DefaultDenyPolicyName)
+		b.risk(Risk{ID: "deny-policy-left", Level: RiskLow, Title: "The deny-high-risk policy is still attached to " + b.r.Key.Owner,
+			Detail: "The leaked key is deleted, so the plan's reason to keep " + pol + " on the user is gone; it also limits the user's other keys (the rotation's new key). " +
+				"Detach it once the investigation no longer needs it (undo every contain run; the deleted key's network ACL went with it).",
+			Command: "akresp contain " + b.r.Key.AccessKeyID + " --undo --all"})
 	}
 	if b.in.Live == nil && suspect {
 		b.risk(Risk{ID: "offline", Level: RiskLow, Title: "Offline report: current state not checked",
 			Detail: "Key status, network ACL, created identities and the owner's other keys were not read from the cloud. Re-run the report online."})
 	}
 	slices.SortStableFunc(b.doc.Risks, func(x, y Risk) int { return cmp.Compare(riskRank[x.Level], riskRank[y.Level]) })
+}
+
+// keyGone reports whether the key no longer exists (deleted, or the
+// rotation deleted it): commands that act on it would be refused.
+func (b *builder) keyGone() bool {
+	s := b.doc.Summary
+	if s.State == StateDeleted || s.KeyStatus == "Deleted" {
+		return true
+	}
+	if rot := b.in.Rotation; rot != nil && rot.Step == rotate.StepDeleted {
+		return true
+	}
+	return b.in.Incident != nil && !b.in.Incident.DeletedAt.IsZero()
+}
+
+// keyCommand returns cmd, or "" when the key it acts on is gone.
+func (b *builder) keyCommand(cmd string) string {
+	if b.keyGone() {
+		return ""
+	}
+	return cmd
+}
+
+// containCreatedCommand is what to run about one active created identity:
+// contain --contain-created while the leaked key exists; once it is gone,
+// disable a created key directly, and nothing akresp can run for a user.
+func (b *builder) containCreatedCommand(c CreatedIdentity) string {
+	if !b.keyGone() {
+		return "akresp contain " + b.keyID + " --contain-created --yes"
+	}
+	if c.Kind == audit.KindAccessKey {
+		return "akresp disable " + c.Name + " --yes"
+	}
+	return ""
+}
+
+func (b *builder) createdAfterDeleteNote(c CreatedIdentity) string {
+	if !b.keyGone() || c.Kind == audit.KindAccessKey {
+		return ""
+	}
+	if b.eradicateCommand() != "" {
+		return " The leaked key is deleted, so contain --contain-created cannot reach it any more: akresp eradicate removes it (its login, policies and keys first), after saving what the investigation needs."
+	}
+	return " The leaked key is deleted, so contain --contain-created cannot reach it any more: remove it in the RAM console (or with aliyun ram), after saving what the investigation needs."
+}
+
+// eradicateCommand is `akresp eradicate <key> --yes` when planning it now
+// (online, by the CLI) found changes to make; "" otherwise: the command
+// would do nothing, or its state is unknown (offline).
+func (b *builder) eradicateCommand() string {
+	if e := b.in.Eradicate; e != nil && e.Changes > 0 {
+		return "akresp eradicate " + b.keyID + " --yes"
+	}
+	return ""
 }
 
 func (b *builder) isCreatedKey(id string) bool {
@@ -247,22 +319,31 @@ func (b *builder) recommendations() {
 			}
 		}
 		if len(names) > 0 {
-			b.rec(Recommendation{ID: "remove-persistence", Title: "Remove the persistence the attacker created",
+			rc := Recommendation{ID: "remove-persistence", Title: "Remove the persistence the attacker created",
 				Detail:  "Deny and disable first (keeps the evidence), delete once the investigation is closed: " + strings.Join(names, ", ") + ".",
-				Command: "akresp contain " + id + " --contain-created --yes"})
+				Command: b.keyCommand("akresp contain " + id + " --contain-created --yes")}
+			if rc.Command == "" {
+				if rc.Command = b.eradicateCommand(); rc.Command != "" {
+					rc.Detail += " The leaked key is deleted, so contain --contain-created cannot run from it any more: akresp eradicate removes them (plan first with --dry-run)."
+				} else {
+					rc.Detail += " The leaked key is deleted, so contain --contain-created cannot run from it any more: disable the created keys with akresp disable <key>, and delete the created users in the RAM console."
+				}
+			}
+			b.rec(rc)
 		}
 	}
 	if l := b.in.Live; l != nil && l.Console != nil && l.Console.HasLogin && !l.Console.MFAEnabled {
 		b.rec(Recommendation{ID: "require-mfa", Title: "Require MFA for " + s.Owner,
-			Detail: "Bind an MFA device at the next console login, and review the account's password and MFA policy (RAM > Security settings).", Command: "akresp contain " + id + " --require-mfa --yes"})
+			Detail: "Bind an MFA device at the next console login, and review the account's password and MFA policy (RAM > Security settings).", Command: b.keyCommand("akresp contain " + id + " --require-mfa --yes")})
 	}
+	b.leakRecommendation()
 	if calls := b.resourceCalls(); len(calls) > 0 {
 		b.rec(Recommendation{ID: "check-charges", Title: "Check the bill for resources the attacker started",
 			Detail: "Look in every region the calls name (" + strings.Join(calls, "; ") + ") and release what you did not start; open a ticket with Alibaba Cloud support about fraudulent charges."})
 	}
 	if l := b.in.Live; l != nil && l.OtherKeysKnown {
 		for _, k := range l.OtherKeys {
-			if k.Status == "Active" && !b.isCreatedKey(k.AccessKeyID) {
+			if k.Status == "Active" && !b.isCreatedKey(k.AccessKeyID) && (b.in.Rotation == nil || k.AccessKeyID != b.in.Rotation.NewKeyID) {
 				b.rec(Recommendation{ID: "audit-" + k.AccessKeyID, Title: "Audit the owner's other key " + k.AccessKeyID,
 					Detail: "It belongs to the same user and was likely stored next to the leaked one.", Command: "akresp audit " + k.AccessKeyID})
 			}
@@ -369,9 +450,7 @@ func (b *builder) stsPlan() *STSPlan {
 			Command: fmt.Sprintf("aliyun ecs AttachInstanceRamRole --RegionId <region> --InstanceIds '[\"<instance-id>\"]' --RamRoleName %s", role)},
 		{Title: "Switch the application to credentials-go's role providers",
 			Detail: "ECS RAM role provider (ecs_ram_role) on ECS, ram_role_arn elsewhere; both refresh STS tokens before they expire. With the default chain, set ALIBABA_CLOUD_ECS_METADATA=" + role + " (ECS) or ALIBABA_CLOUD_ROLE_ARN=" + arn + " and ALIBABA_CLOUD_ROLE_SESSION_NAME."},
-		{Title: "Confirm the old key is no longer used, then delete it",
-			Detail:  "When the audit shows no calls with the key after the switch, disable it, wait a day, then delete it.",
-			Command: "akresp audit " + b.keyID + " --since 24h\nakresp disable " + b.keyID + " --yes\nakresp disable " + b.keyID + " --delete --yes"},
+		retireStep(b),
 	}
 	return p
 }
@@ -437,4 +516,57 @@ func (b *builder) diagnostics() {
 		b.doc.Diagnostics = append(b.doc.Diagnostics, l.Problems...)
 	}
 	b.doc.Diagnostics = append(b.doc.Diagnostics, b.in.Diagnostics...)
+}
+
+// retireStep is the STS migration's last step: retire the AccessKey the
+// workload uses now. Once the leaked key is deleted that is the rotation's
+// new key, when there is one; with neither, nothing is left to retire.
+func retireStep(b *builder) STSStep {
+	key := b.keyID
+	if b.keyGone() {
+		key = ""
+		if rot := b.in.Rotation; rot != nil && rot.NewKeyID != "" && !rot.NewKeyGone {
+			key = rot.NewKeyID
+		}
+	}
+	if key == "" {
+		return STSStep{Title: "Nothing left to retire", Detail: "The leaked key is deleted and no rotation key replaced it."}
+	}
+	what := "the key"
+	if key != b.keyID {
+		what = "the rotation's new key " + key + ", which the workload uses now,"
+	}
+	return STSStep{Title: "Confirm the old key is no longer used, then delete it",
+		Detail:  "When the audit shows no calls with " + what + " after the switch, disable it, wait a day, then delete it.",
+		Command: "akresp audit " + key + " --since 24h\nakresp disable " + key + " --yes\nakresp disable " + key + " --delete --yes"}
+}
+
+// leakRecommendation: a pending Security Center leak record is marked
+// handled once the incident record shows the key contained, disabled or
+// deleted (or the cloud no longer lists it) - the same rule `akresp leaks
+// resolve` applies, so the command is shown only when it would run.
+func (b *builder) leakRecommendation() {
+	var pending []LeakRecord
+	for _, l := range b.doc.Summary.LeakRecords {
+		if l.Status != "handled" {
+			pending = append(pending, l)
+		}
+	}
+	if len(pending) == 0 {
+		return
+	}
+	rec := b.in.Incident
+	resolvable := rec != nil && (rec.IsContained() || !rec.DisabledAt.IsZero() || !rec.DeletedAt.IsZero())
+	if l := b.in.Live; l != nil && l.KeyStatus == "Deleted" {
+		resolvable = true
+	}
+	r := Recommendation{ID: "resolve-leak-record", Title: "Mark the Security Center leak record handled",
+		Detail: pending[0].Line + "."}
+	if resolvable {
+		r.Detail += " The key is contained, disabled or deleted: mark the record handled so the console stops listing it."
+		r.Command = "akresp leaks resolve " + b.keyID + " --yes"
+	} else {
+		r.Detail += " Contain, disable or delete the key first; akresp leaks resolve refuses until then."
+	}
+	b.rec(r)
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/journal"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/rotate"
@@ -51,7 +52,7 @@ type Input struct {
 	// evidence. Events outside the audit window, of another key or made by
 	// akresp itself are ignored. nil: those parts fall back to the audit's
 	// summaries.
-	Events []RawEvent
+	Events []Event
 	// Journal is every journal record of the key (journal.ReadKey), and
 	// JournalWarnings its warnings.
 	Journal         []journal.Record
@@ -69,6 +70,18 @@ type Input struct {
 	SelfUserAgent string
 	// Diagnostics are problems the caller met gathering the inputs.
 	Diagnostics []Diagnostic
+	// Cost is the attacker's spend read by the CLI (online), or nil.
+	Cost *Cost
+	// Eradicate is what `akresp eradicate` would do now (the CLI planned
+	// it online without applying); nil when not planned.
+	Eradicate *EradicatePlan
+	// Incident is the key's incident record (incident.Load), or nil. With
+	// it, akresp's own calls, the responder's calls after containment and
+	// the calls the fence refused are left out of the chart, the counts
+	// and the evidence (as the audit left them out of its findings); the
+	// attacker IPs are the flagged sources only, never a trusted source;
+	// the onset and the containment time come from it.
+	Incident *incident.Record
 }
 
 // Live are the facts the CLI reads from the cloud when the report is made.
@@ -95,10 +108,20 @@ type Live struct {
 	OtherKeys      []OtherKey
 	// Console is the owner's console access.
 	Console *Console
+	// EffectiveACL is the network policy that applies to the key (account
+	// and key level, and which wins); "" when it was not read.
+	EffectiveACL string
+	// AccountACLKnown says the account-level policy was read; AccountACL
+	// is its document ("" = none).
+	AccountACLKnown bool
+	AccountACL      string
 	// Created is the current state of each identity the key created,
 	// matched to the audit's created identities by Kind and Name.
-	Created  []CreatedState
-	Problems []Diagnostic
+	Created []CreatedState
+	// LeakRecords are the key's Security Center leak records (SAS);
+	// nil when there is none or they could not be read (a Problem says so).
+	LeakRecords []LeakRecord
+	Problems    []Diagnostic
 }
 
 // AttachedPolicy is one policy attached to the owner.
@@ -128,6 +151,12 @@ type CreatedState struct {
 	Name   string
 	State  string // active | inactive | deleted | detached | unknown
 	Detail string
+}
+
+// EradicatePlan is the outcome of planning `akresp eradicate` now.
+type EradicatePlan struct {
+	Changes       int // changes the plan would make
+	Unrecoverable int // changes it lists as unrecoverable
 }
 
 // Build assembles the report. It is pure and deterministic for the same
@@ -163,6 +192,15 @@ func Build(in Input) (*Document, error) {
 		Caveats:         slices.Clone(r.Caveats),
 		Diagnostics:     []Diagnostic{},
 	}
+	doc.Incident = r.Incident
+	if in.Cost != nil {
+		c := *in.Cost
+		c.Cycles = slices.Clone(c.Cycles)
+		if c.Cycles == nil {
+			c.Cycles = []string{}
+		}
+		doc.Cost = &c
+	}
 	if doc.Caveats == nil {
 		doc.Caveats = []string{}
 	}
@@ -194,7 +232,7 @@ type builder struct {
 	r      *audit.Result
 	keyID  string
 	doc    *Document
-	events []RawEvent
+	events []Event
 
 	// Derived from the journal.
 	containedAt   time.Time
@@ -208,13 +246,12 @@ type builder struct {
 
 // keyEvents keeps the events the audit analysed: the key's, inside the
 // window, not akresp's own; sorted by time, de-duplicated by event ID.
-func (b *builder) keyEvents() []RawEvent {
+func (b *builder) keyEvents() []Event {
 	self := cmp.Or(b.in.SelfUserAgent, audit.DefaultSelfUserAgent)
 	w := b.r.Window
 	seen := map[string]bool{}
-	var out []RawEvent
-	for _, e := range b.in.Events {
-		ev := e.Event
+	var out []Event
+	for _, ev := range b.in.Events {
 		switch {
 		case ev.AccessKeyID != "" && ev.AccessKeyID != b.keyID,
 			!w.Since.IsZero() && ev.Time.Before(w.Since),
@@ -228,10 +265,16 @@ func (b *builder) keyEvents() []RawEvent {
 			}
 			seen[ev.ID] = true
 		}
-		out = append(out, e)
+		if rec := b.in.Incident; rec != nil && (ev.AccessKeyID == "" || ev.AccessKeyID == b.keyID) {
+			ip, _ := netip.ParseAddr(strings.TrimSpace(ev.SourceIP))
+			if rec.Classify(incident.Call{Time: ev.Time, SourceIP: ip, ErrorCode: ev.ErrorCode, RequestID: ev.RequestID}) != incident.Ordinary {
+				continue // the responder's or akresp's own, or refused by the fence: not evidence
+			}
+		}
+		out = append(out, ev)
 	}
-	slices.SortStableFunc(out, func(a, c RawEvent) int {
-		return cmp.Or(a.Event.Time.Compare(c.Event.Time), strings.Compare(a.Event.ID, c.Event.ID))
+	slices.SortStableFunc(out, func(a, c Event) int {
+		return cmp.Or(a.Time.Compare(c.Time), strings.Compare(a.ID, c.ID))
 	})
 	return out
 }
@@ -239,7 +282,7 @@ func (b *builder) keyEvents() []RawEvent {
 // UsedEvents returns the events of in that Build uses and the evidence
 // file holds: the key's, inside the audit window, not akresp's own, in
 // time order.
-func UsedEvents(in Input) []RawEvent {
+func UsedEvents(in Input) []Event {
 	if in.Audit == nil {
 		return nil
 	}
@@ -298,10 +341,19 @@ func (b *builder) sources() {
 			blocked := !acl.Allows(ip)
 			src.BlockedNow = &blocked
 		}
-		if s.Flagged {
+		if s.Flagged && !b.trustedNotFlagged(s.IP) {
 			b.doc.Summary.AttackerIPs = append(b.doc.Summary.AttackerIPs, s.IP)
 		}
 		b.doc.Sources = append(b.doc.Sources, src)
+	}
+	// Sources an earlier audit or contain flagged stay attackers, even when
+	// this window no longer shows them.
+	if rec := b.in.Incident; rec != nil {
+		for _, a := range rec.Flagged {
+			if ip := a.String(); !slices.Contains(b.doc.Summary.AttackerIPs, ip) {
+				b.doc.Summary.AttackerIPs = append(b.doc.Summary.AttackerIPs, ip)
+			}
+		}
 	}
 	// Flagged first, then by count.
 	rank := map[string]int{ClassFlagged: 0, ClassUntrustedNew: 1, ClassTrusted: 2}
@@ -312,6 +364,18 @@ func (b *builder) sources() {
 		b.doc.Summary.AttackerIPs = []string{}
 	}
 	slices.Sort(b.doc.Summary.AttackerIPs)
+}
+
+// trustedNotFlagged reports whether ip is inside the incident's trusted
+// CIDRs (the fence's allow-list) and was never journaled as the attacker:
+// such a source is the responder's or the application's, not an attacker.
+func (b *builder) trustedNotFlagged(s string) bool {
+	rec := b.in.Incident
+	if rec == nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(s)
+	return err == nil && rec.IsTrusted(ip) && !rec.IsFlagged(ip)
 }
 
 func (b *builder) services() {
@@ -374,8 +438,7 @@ func (b *builder) sensitive() {
 		return a
 	}
 	if len(b.events) > 0 {
-		for _, e := range b.events {
-			ev := e.Event
+		for _, ev := range b.events {
 			for _, c := range audit.SensitiveCategories(ev.Service, ev.Name) {
 				a := get(c, "events")
 				a.sc.Count++
@@ -438,7 +501,7 @@ func (b *builder) sensitive() {
 	}
 }
 
-func brief(ev audit.Event) EventBrief {
+func brief(ev Event) EventBrief {
 	return EventBrief{Time: ev.Time, EventID: ev.ID, Name: ev.Name, Service: ev.Service, SourceIP: ev.SourceIP,
 		ErrorCode: ev.ErrorCode, Region: ev.Region}
 }
@@ -523,6 +586,7 @@ func (b *builder) actions() {
 			Result: r.Result, RequestID: r.RequestID, ErrorCode: r.ErrorCode, Error: r.Error, Operator: r.Operator,
 			Run: r.RunID, Journal: baseName(r.File)})
 	}
+	b.linkEradications()
 	b.pending = journal.Pending(recs)
 	for _, r := range b.pending {
 		b.doc.Actions = append(b.doc.Actions, Action{Time: r.Time.UTC(), Command: r.Command, Action: r.Action, Target: r.Target,
@@ -584,6 +648,8 @@ func (b *builder) summary() {
 		if l.ACLKnown {
 			s.NetworkACL = describeACL(l.ACL)
 		}
+		s.EffectiveNetworkPolicy = l.EffectiveACL
+		s.LeakRecords = slices.Clone(l.LeakRecords)
 		if l.DenyPolicyAttached != nil {
 			s.DenyPolicy = "not attached"
 			if *l.DenyPolicyAttached {
@@ -601,14 +667,31 @@ func (b *builder) summary() {
 	if s.FirstSuspicious.IsZero() && !r.Window.LeakTime.IsZero() {
 		s.FirstSuspicious, s.FirstSuspiciousBasis = r.Window.LeakTime.UTC(), "leak time"
 	}
-	if s.FirstSuspicious.IsZero() {
-		for _, src := range r.Sources {
-			if src.Flagged && (s.FirstSuspicious.IsZero() || src.FirstSeen.Before(s.FirstSuspicious)) {
-				s.FirstSuspicious, s.FirstSuspiciousBasis = src.FirstSeen.UTC(), "first call from a flagged source ("+src.IP+")"
-			}
+	// The onset is the first call of a flagged source when that is
+	// earlier (the attacker's reconnaissance before its first write), or
+	// the onset journaled by an earlier audit or contain run.
+	for _, src := range r.Sources {
+		if src.Flagged && !b.trustedNotFlagged(src.IP) && (s.FirstSuspicious.IsZero() || src.FirstSeen.Before(s.FirstSuspicious)) {
+			s.FirstSuspicious, s.FirstSuspiciousBasis = src.FirstSeen.UTC(), "first call from a flagged source ("+src.IP+")"
 		}
 	}
+	if rec := b.in.Incident; rec != nil && !rec.Onset.IsZero() && (s.FirstSuspicious.IsZero() || rec.Onset.Before(s.FirstSuspicious)) {
+		s.FirstSuspicious, s.FirstSuspiciousBasis = rec.Onset.UTC(), "onset journaled by an earlier audit or contain run"
+	}
 	s.ContainedAt, s.ContainedBy = b.containedAt, b.containedBy
+	if rec := b.in.Incident; rec != nil && !rec.ContainedAt.IsZero() {
+		// The containment in effect (since the last complete undo).
+		s.ContainedAt, s.ContainedBy = rec.ContainedAt.UTC(), "contain (network ACL / deny policy)"
+		for _, a := range rec.Actions {
+			if a.Time.Equal(rec.ContainedAt) && a.Command == cmdContain {
+				s.ContainedBy = a.Command + " " + a.Action
+				break
+			}
+		}
+		if !b.containedAt.IsZero() && b.containedAt.Before(s.ContainedAt) && b.containedBy != "" && !strings.HasPrefix(b.containedBy, cmdContain+" ") {
+			s.ContainedAt, s.ContainedBy = b.containedAt, b.containedBy // disabled before the fence went up
+		}
+	}
 	if !s.FirstSuspicious.IsZero() && !s.ContainedAt.IsZero() && !s.ContainedAt.Before(s.FirstSuspicious) {
 		d := s.ContainedAt.Sub(s.FirstSuspicious)
 		s.TimeToContain, s.TimeToContainS = FormatDuration(d), int64(d/time.Second)
@@ -796,4 +879,43 @@ func (b *builder) timeline() {
 	slices.SortStableFunc(b.doc.Timeline, func(x, y TimelineEntry) int {
 		return cmp.Or(x.Time.Compare(y.Time), cmp.Compare(kindRank[x.Kind], kindRank[y.Kind]))
 	})
+}
+
+// linkEradications names, for each eradicate / eradicate-undo action, the
+// attacker's event that called for it: the audit's event that created the
+// target identity, else the first suspicious event whose detail names the
+// target (an instance, a security group).
+func (b *builder) linkEradications() {
+	for i := range b.doc.Actions {
+		a := &b.doc.Actions[i]
+		if (a.Command != incident.CmdEradicate && a.Command != incident.CmdEradicateUndo) || a.Target == "" {
+			continue
+		}
+		var ref *audit.EvidenceRef
+		for j := range b.r.Created {
+			c := &b.r.Created[j]
+			if c.Name == a.Target || (c.Kind == audit.KindUser && strings.HasPrefix(a.Target, c.Name+"/")) ||
+				(c.User == a.Target && c.Kind != audit.KindAccessKey) {
+				ref = &c.Event
+				break
+			}
+		}
+		if ref == nil {
+		findings:
+			for j := range b.r.Findings {
+				for k := range b.r.Findings[j].Evidence {
+					e := &b.r.Findings[j].Evidence[k]
+					if strings.Contains(e.Detail, a.Target) || e.EventID == a.Target {
+						ref = e
+						break findings
+					}
+				}
+			}
+		}
+		if ref == nil {
+			continue
+		}
+		a.EvidenceEventID = ref.EventID
+		a.Evidence = strings.TrimSpace(fmt.Sprintf("%s %s from %s at %s", ref.Service, ref.Name, cmp.Or(ref.SourceIP, "?"), ref.Time.UTC().Format(time.RFC3339)))
+	}
 }

@@ -276,19 +276,19 @@ func TestUsedEventsFilters(t *testing.T) {
 	self.Event.UserAgent = "akresp/1.0 (contain)"
 	old := fxEvent("old", fxNow.Add(-40*24*time.Hour), "Ecs", "DescribeInstances", fxOffice, "", nil)
 	dup := in.Events[0]
-	in.Events = append([]RawEvent{other, self, old, dup}, in.Events...)
+	in.Events = append(mustKeep([]RawEvent{other, self, old}), append([]Event{dup}, in.Events...)...)
 	got := UsedEvents(in)
 	if len(got) != len(fxEvents()) {
 		t.Fatalf("%d events used, want %d", len(got), len(fxEvents()))
 	}
 	for i := 1; i < len(got); i++ {
-		if got[i].Event.Time.Before(got[i-1].Event.Time) {
+		if got[i].Time.Before(got[i-1].Time) {
 			t.Fatal("events not in time order")
 		}
 	}
 	for _, e := range got {
-		if e.Event.ID == "other" || e.Event.ID == "self" || e.Event.ID == "old" {
-			t.Errorf("event %s must be left out", e.Event.ID)
+		if e.ID == "other" || e.ID == "self" || e.ID == "old" {
+			t.Errorf("event %s must be left out", e.ID)
 		}
 	}
 }

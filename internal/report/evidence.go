@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -8,10 +9,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/renameio/v2"
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/state"
@@ -81,61 +85,77 @@ func originText(o audit.Origin) string {
 // EncodeEvidence renders events as JSON lines, in the order given, with
 // every secret-looking field scrubbed. It returns the bytes and how many
 // events were saved raw and normalised.
-func EncodeEvidence(events []RawEvent) (data []byte, raw, normalised int, err error) {
+func EncodeEvidence(events []Event) (data []byte, raw, normalised int, err error) {
 	var buf bytes.Buffer
-	for i, e := range events {
-		rec := EvidenceRecord{Seq: i + 1, Time: e.Event.Time.UTC(), EventID: e.Event.ID, Origin: originText(e.Event.Source)}
-		var body []byte
-		if len(bytes.TrimSpace(e.Raw)) > 0 {
-			rec.Form = FormRaw
-			body = e.Raw
-			raw++
-		} else {
-			rec.Form = FormNormalised
-			ev := e.Event
-			body, err = json.Marshal(normalisedEvent{EventID: ev.ID, RequestID: ev.RequestID, EventTime: ev.Time.UTC(), EventName: ev.Name,
-				ServiceName: ev.Service, EventType: ev.Type, EventRW: ev.RW, Region: ev.Region, SourceIP: ev.SourceIP, UserAgent: ev.UserAgent,
-				AccessKeyID: ev.AccessKeyID, UserType: ev.UserType, UserName: ev.UserName, PrincipalID: ev.PrincipalID, AccountID: ev.AccountID,
-				ErrorCode: ev.ErrorCode, ErrorMessage: ev.ErrorMessage, VpcID: ev.VpcID, Params: ev.Params, Response: ev.Response,
-				Resources: ev.Resources, DataPlane: ev.DataPlane})
-			if err != nil {
-				return nil, 0, 0, fmt.Errorf("evidence: encode event %d (%s): %w", i+1, ev.ID, err)
-			}
-			normalised++
-		}
-		clean, serr := ScrubJSON(body)
-		if serr != nil {
-			return nil, 0, 0, fmt.Errorf("evidence: event %d (%s) is not valid JSON: %w", i+1, e.Event.ID, serr)
-		}
-		rec.Event = clean
-		line, merr := marshalNoEscape(rec)
-		if merr != nil {
-			return nil, 0, 0, fmt.Errorf("evidence: encode record %d: %w", i+1, merr)
-		}
-		buf.Write(line)
-		buf.WriteByte('\n')
+	raw, normalised, err = encodeEvidence(&buf, events)
+	if err != nil {
+		return nil, 0, 0, err
 	}
 	return buf.Bytes(), raw, normalised, nil
+}
+
+// encodeEvidence writes the evidence lines of events to w one record at a
+// time, so that memory does not grow with the evidence (a large offline
+// trail gives an evidence file of hundreds of MB). Each event's body was
+// scrubbed and encoded when it was kept (Collector.Add).
+func encodeEvidence(w io.Writer, events []Event) (raw, normalised int, err error) {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	for i, e := range events {
+		rec := EvidenceRecord{Seq: i + 1, Time: e.Time.UTC(), EventID: e.ID, Origin: e.body.origin, Form: FormNormalised}
+		if e.body.raw {
+			rec.Form = FormRaw
+			raw++
+		} else {
+			normalised++
+		}
+		body, berr := e.body.bytes()
+		if berr != nil {
+			return 0, 0, fmt.Errorf("evidence: read event %d (%s): %w", i+1, e.ID, berr)
+		}
+		rec.Event = body
+		line, merr := marshalNoEscape(rec)
+		if merr != nil {
+			return 0, 0, fmt.Errorf("evidence: encode record %d: %w", i+1, merr)
+		}
+		bw.Write(line)
+		if err := bw.WriteByte('\n'); err != nil {
+			return 0, 0, fmt.Errorf("evidence: %w", err)
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return 0, 0, fmt.Errorf("evidence: %w", err)
+	}
+	return raw, normalised, nil
 }
 
 // WriteEvidence writes <dir>/<keyID>-evidence.jsonl (the events, one per
 // line, in the order given) and <dir>/<keyID>-evidence.jsonl.sha256 (its
 // SHA-256 in sha256sum's format, so `sha256sum -c` verifies it), both
-// atomically with mode 0600, and returns their description.
-func WriteEvidence(dir, keyID string, events []RawEvent) (*Evidence, error) {
+// atomically with mode 0600, and returns their description. The evidence
+// is streamed to its file and hashed on the way: memory does not grow
+// with its size.
+func WriteEvidence(dir, keyID string, events []Event) (*Evidence, error) {
 	if keyID == "" || strings.ContainsAny(keyID, `/\`) {
 		return nil, fmt.Errorf("evidence: bad key id %q", keyID)
 	}
-	data, raw, norm, err := EncodeEvidence(events)
+	name, sumName := EvidenceFileNames(keyID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	pf, err := renameio.NewPendingFile(filepath.Join(dir, name), renameio.WithPermissions(0o600))
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	defer pf.Cleanup()
+	h := sha256.New()
+	raw, norm, err := encodeEvidence(io.MultiWriter(pf, h), events)
 	if err != nil {
 		return nil, err
 	}
-	name, sumName := EvidenceFileNames(keyID)
-	sum := sha256.Sum256(data)
-	hexSum := hex.EncodeToString(sum[:])
-	if err := state.WriteFileAtomic(filepath.Join(dir, name), data); err != nil {
+	if err := pf.CloseAtomicallyReplace(); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
+	hexSum := hex.EncodeToString(h.Sum(nil))
 	if err := state.WriteFileAtomic(filepath.Join(dir, sumName), []byte(hexSum+"  "+name+"\n")); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}

@@ -58,7 +58,7 @@ func TestWriteEvidence(t *testing.T) {
 	norm.Raw = nil
 	norm.Event.Source = audit.Origin{Kind: audit.OriginTrail, File: "/trails/a.json.gz", Pos: 7}
 
-	ev, err := WriteEvidence(dir, fxKey, []RawEvent{raw, norm})
+	ev, err := WriteEvidence(dir, fxKey, mustKeep([]RawEvent{raw, norm}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestWriteEvidence(t *testing.T) {
 	}
 
 	// Same events, same bytes: the checksum is reproducible.
-	again, err := WriteEvidence(dir, fxKey, []RawEvent{raw, norm})
+	again, err := WriteEvidence(dir, fxKey, mustKeep([]RawEvent{raw, norm}))
 	if err != nil || again.SHA256 != ev.SHA256 {
 		t.Errorf("rewrite: %v, sha %s vs %s", err, again.SHA256, ev.SHA256)
 	}
@@ -116,7 +116,7 @@ func TestWriteEvidence(t *testing.T) {
 	}
 	bad := raw
 	bad.Raw = json.RawMessage(`{"broken":`)
-	if _, err := WriteEvidence(dir, fxKey, []RawEvent{bad}); err == nil || !strings.Contains(err.Error(), "e1") {
+	if _, err := KeepEvents([]RawEvent{bad}); err == nil || !strings.Contains(err.Error(), "e1") {
 		t.Errorf("invalid raw JSON: %v", err)
 	}
 }

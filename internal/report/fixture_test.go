@@ -146,6 +146,15 @@ func fxLive() *Live {
 // fxInput is the fixed synthetic input of the goldens.
 func fxInput() Input {
 	evs := fxEvents()
-	return Input{Audit: fxAudit(evs), Events: evs, Journal: fxContainJournal(fxLeak.Add(5 * time.Hour)), Live: fxLive(),
+	return Input{Audit: fxAudit(evs), Events: mustKeep(evs), Journal: fxContainJournal(fxLeak.Add(5 * time.Hour)), Live: fxLive(),
 		Now: fxNow, Generator: "akresp test"}
+}
+
+// mustKeep is KeepEvents for fixtures.
+func mustKeep(evs []RawEvent) []Event {
+	out, err := KeepEvents(evs)
+	if err != nil {
+		panic(err)
+	}
+	return out
 }

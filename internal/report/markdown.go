@@ -2,12 +2,15 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // RenderOptions control the human renderers.
@@ -154,8 +157,14 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 	if s.NetworkACL != "" {
 		rows = append(rows, []string{"Network ACL now", md(s.NetworkACL)})
 	}
+	if s.EffectiveNetworkPolicy != "" {
+		rows = append(rows, []string{"Effective network policy", md(s.EffectiveNetworkPolicy)})
+	}
 	if s.DenyPolicy != "" {
 		rows = append(rows, []string{"Deny-high-risk policy now", md(s.DenyPolicy)})
+	}
+	for _, l := range s.LeakRecords {
+		rows = append(rows, []string{"Leak record (Security Center)", md(l.Line)})
 	}
 	attackers := "none flagged"
 	if len(s.AttackerIPs) > 0 {
@@ -338,9 +347,55 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 			if a.ErrorCode != "" {
 				res += " (" + md(a.ErrorCode) + ")"
 			}
-			ar = append(ar, []string{w.t(a.Time), md(a.Command), md(a.Action), md(a.Target), res, code(a.RequestID), md(a.Error)})
+			target := md(a.Target)
+			if a.Evidence != "" {
+				target += " (called for by " + md(a.Evidence) + " " + code(a.EvidenceEventID) + ")"
+			}
+			ar = append(ar, []string{w.t(a.Time), md(a.Command), md(a.Action), target, res, code(a.RequestID), md(a.Error)})
 		}
 		w.table([]string{"Time", "Command", "Action", "Target", "Result", "Request ID", "Error"}, ar)
+	}
+
+	if c := doc.Cost; c != nil {
+		w.ln("## Cost")
+		w.ln("")
+		cur := cmp.Or(c.Currency, "CNY")
+		if c.Instances > 0 || c.Warning == "" {
+			w.p("- Spend caused by the attacker so far: **%.2f %s** (%d of %d instances in the bills %s)\n", c.SoFar, md(cur), c.Instances, c.Planned, md(strings.Join(c.Cycles, ", ")))
+			w.p("- Spend per hour if nothing is stopped: **%.2f %s**\n", c.PerHour, md(cur))
+		}
+		if c.Warning != "" {
+			w.p("- %s\n", md(c.Warning))
+		}
+		w.ln("")
+	}
+
+	if inc := doc.Incident; inc != nil && (len(inc.AttackerTrying) > 0 || len(inc.Responder) > 0) {
+		w.ln("## After containment")
+		w.ln("")
+		w.p("Contained since %s. These calls are not evidence of the attack: they are left out of the findings, the chart, the counts and the evidence file.\n\n", w.t(inc.ContainedAt))
+		if len(inc.AttackerTrying) > 0 {
+			w.ln("Attacker still trying (calls refused by the fence):")
+			w.ln("")
+			var rr [][]string
+			for _, x := range inc.AttackerTrying {
+				fl := "no"
+				if x.Flagged {
+					fl = "yes"
+				}
+				rr = append(rr, []string{code(x.IP), fmt.Sprint(x.Refused), w.t(x.First), w.t(x.Last), fl})
+			}
+			w.table([]string{"Source", "Refused calls", "First", "Last", "Flagged"}, rr)
+		}
+		if len(inc.Responder) > 0 {
+			w.ln("Responder activity from trusted sources (tests, the application):")
+			w.ln("")
+			var rr [][]string
+			for _, x := range inc.Responder {
+				rr = append(rr, []string{code(x.IP), fmt.Sprint(x.Calls), fmt.Sprint(x.Refused), w.t(x.First), w.t(x.Last)})
+			}
+			w.table([]string{"Source", "Calls", "Refused", "First", "Last"}, rr)
+		}
 	}
 
 	w.ln("## Recommendations")
@@ -421,7 +476,9 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 		}
 		w.ln("")
 	}
-	_, err := out.Write(bytes.TrimRight(w.buf.Bytes(), "\n"))
+	// Control characters from events and files (ESC, BEL, CR, bidi
+	// overrides) are shown as escape text wherever they ended up.
+	_, err := io.WriteString(out, safetext.Escape(string(bytes.TrimRight(w.buf.Bytes(), "\n"))))
 	if err == nil {
 		_, err = out.Write([]byte("\n"))
 	}

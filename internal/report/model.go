@@ -52,11 +52,18 @@ type Document struct {
 	Recommendations []Recommendation    `json:"recommendations"`
 	// STS is the plan to move the workload off long-lived keys; nil for a
 	// root-account key or an unknown owner.
-	STS         *STSPlan     `json:"sts_migration,omitempty"`
-	Chart       Chart        `json:"chart"`
-	Evidence    *Evidence    `json:"evidence,omitempty"`
-	Caveats     []string     `json:"caveats"`
-	Diagnostics []Diagnostic `json:"diagnostics"`
+	STS   *STSPlan `json:"sts_migration,omitempty"`
+	Chart Chart    `json:"chart"`
+	// Cost is the attacker's spend (online, when eradicate's cost code
+	// found the attacker's instances); nil otherwise.
+	Cost     *Cost     `json:"cost,omitempty"`
+	Evidence *Evidence `json:"evidence,omitempty"`
+	// Incident is the responder's activity after containment and the
+	// attacker's attempts the fence refused, left out of the evidence (from
+	// the audit); nil without an incident record.
+	Incident    *audit.IncidentSummary `json:"incident,omitempty"`
+	Caveats     []string               `json:"caveats"`
+	Diagnostics []Diagnostic           `json:"diagnostics"`
 }
 
 // Summary is the top of the report.
@@ -83,20 +90,40 @@ type Summary struct {
 	FirstSuspiciousBasis string    `json:"first_suspicious_basis,omitempty"`
 	// ContainedAt is the first successful containment outcome in the
 	// journal (network ACL, deny policy, disable, rotation's disable).
-	ContainedAt     time.Time `json:"contained_at,omitzero"`
-	ContainedBy     string    `json:"contained_by,omitempty"` // the action, e.g. "contain set-network-acl"
-	TimeToContain   string    `json:"time_to_contain,omitempty"`
-	TimeToContainS  int64     `json:"time_to_contain_seconds,omitempty"`
-	AttackerIPs     []string  `json:"attacker_ips"`
-	WindowSince     time.Time `json:"window_since,omitzero"`
-	WindowUntil     time.Time `json:"window_until,omitzero"`
-	LeakTime        time.Time `json:"leak_time,omitzero"`
-	Events          int       `json:"events"`
-	LiveCheckedAt   time.Time `json:"live_checked_at,omitzero"`
-	NetworkACL      string    `json:"network_acl,omitempty"` // human summary of the key's ACL now
-	DenyPolicy      string    `json:"deny_policy,omitempty"` // attached | not attached | ""
-	OpenRiskCount   int       `json:"open_risk_count"`
-	HighestRiskRank string    `json:"highest_risk,omitempty"`
+	ContainedAt    time.Time `json:"contained_at,omitzero"`
+	ContainedBy    string    `json:"contained_by,omitempty"` // the action, e.g. "contain set-network-acl"
+	TimeToContain  string    `json:"time_to_contain,omitempty"`
+	TimeToContainS int64     `json:"time_to_contain_seconds,omitempty"`
+	AttackerIPs    []string  `json:"attacker_ips"`
+	WindowSince    time.Time `json:"window_since,omitzero"`
+	WindowUntil    time.Time `json:"window_until,omitzero"`
+	LeakTime       time.Time `json:"leak_time,omitzero"`
+	Events         int       `json:"events"`
+	LiveCheckedAt  time.Time `json:"live_checked_at,omitzero"`
+	NetworkACL     string    `json:"network_acl,omitempty"` // human summary of the key's ACL now
+	// EffectiveNetworkPolicy is the network policy that applies to the key
+	// now (account and key level, and which wins); "" when not read.
+	EffectiveNetworkPolicy string `json:"effective_network_policy,omitempty"`
+	DenyPolicy             string `json:"deny_policy,omitempty"` // attached | not attached | ""
+	OpenRiskCount          int    `json:"open_risk_count"`
+	HighestRiskRank        string `json:"highest_risk,omitempty"`
+	// LeakRecords are Security Center's AccessKey leak records of the key
+	// (online only; none when the key has no record or SAS was not read).
+	LeakRecords []LeakRecord `json:"leak_records,omitempty"`
+}
+
+// LeakRecord is one Security Center AccessKey leak record of the key.
+type LeakRecord struct {
+	ID             int64     `json:"id"`
+	Status         string    `json:"status"` // pending | handled
+	URL            string    `json:"url,omitempty"`
+	Source         string    `json:"source,omitempty"`
+	FoundAt        time.Time `json:"found_at,omitzero"`
+	HandledAt      time.Time `json:"handled_at,omitzero"`
+	SecretValidity string    `json:"secret_validity,omitempty"` // valid | invalid | unconfirmed
+	// Line is the one-line form ("found leaked at <url> on <date> ...;
+	// pending in Security Center"), as audit prints it.
+	Line string `json:"line"`
 }
 
 // Timeline entry kinds.
@@ -229,6 +256,27 @@ type Action struct {
 	Operator  string    `json:"operator,omitempty"`
 	Run       string    `json:"run"`
 	Journal   string    `json:"journal,omitempty"`
+	// EvidenceEventID and Evidence name the event of the key that called
+	// for an eradication action (the attacker's call that created or
+	// changed the target), when the audit has it.
+	EvidenceEventID string `json:"evidence_event_id,omitempty"`
+	Evidence        string `json:"evidence,omitempty"`
+}
+
+// Cost is what the attacker's resources cost, from the bills (eradicate's
+// cost code: BSS QueryInstanceBill over the incident's billing cycles).
+type Cost struct {
+	// SoFar is the "spend caused by the attacker so far"; PerHour the
+	// "spend per hour if nothing is stopped" (instances still running).
+	SoFar     float64  `json:"spend_so_far"`
+	PerHour   float64  `json:"spend_per_hour_if_not_stopped"`
+	Currency  string   `json:"currency,omitempty"`
+	Cycles    []string `json:"billing_cycles"`
+	Instances int      `json:"instances_billed"`
+	// Planned counts the attacker's instances eradicate found.
+	Planned int `json:"instances_found"`
+	// Warning says why the cost is missing or partial ("" complete).
+	Warning string `json:"warning,omitempty"`
 }
 
 // Risk levels, most urgent first.

@@ -31,7 +31,7 @@ func (b *builder) chart() {
 		b.doc.Chart = c
 		return
 	}
-	first, last := b.events[0].Event.Time.UTC(), b.events[len(b.events)-1].Event.Time.UTC()
+	first, last := b.events[0].Time.UTC(), b.events[len(b.events)-1].Time.UTC()
 	span := last.Sub(first)
 	var size time.Duration
 	switch {
@@ -64,11 +64,11 @@ func (b *builder) chart() {
 		idx[c.Series[i].Class] = i
 	}
 	for _, e := range b.events {
-		cl, ok := class[e.Event.SourceIP]
+		cl, ok := class[e.SourceIP]
 		if !ok {
 			cl = ClassUntrustedNew
 		}
-		i := int(e.Event.Time.UTC().Sub(c.Start) / size)
+		i := int(e.Time.UTC().Sub(c.Start) / size)
 		if i < 0 || i >= n {
 			continue
 		}

@@ -1,0 +1,146 @@
+package report
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/akresp/akresp/internal/journal"
+)
+
+func eradJournal(at time.Time) []journal.Record {
+	return []journal.Record{
+		{Kind: journal.KindOutcome, Time: at, Command: "eradicate", Action: "delete-login-profile", Target: "svc-backup",
+			Result: journal.ResultOK, RequestID: "REQ-ER1", ActionID: "e1", RunID: "run-e"},
+		{Kind: journal.KindOutcome, Time: at.Add(time.Second), Command: "eradicate", Action: "set-key-status", Target: "LTAI5tSVCBACKUP00000001",
+			Result: journal.ResultOK, RequestID: "REQ-ER2", ActionID: "e2", RunID: "run-e"},
+	}
+}
+
+// Eradicate's actions are shown, each linked to the attacker's event that
+// created its target.
+func TestEradicationActionsLinkEvidence(t *testing.T) {
+	in := fxInput()
+	in.Journal = append(in.Journal, eradJournal(fxLeak.Add(6*time.Hour))...)
+	d := mustBuild(t, in)
+	got := map[string]Action{}
+	for _, a := range d.Actions {
+		if a.Command == "eradicate" {
+			got[a.Target] = a
+		}
+	}
+	if a := got["svc-backup"]; a.EvidenceEventID != "atk-03" || !strings.Contains(a.Evidence, "Ram CreateUser from "+fxAttacker) {
+		t.Errorf("login profile removal of svc-backup: evidence %q %q, want atk-03 (CreateUser)", a.EvidenceEventID, a.Evidence)
+	}
+	if a := got["LTAI5tSVCBACKUP00000001"]; a.EvidenceEventID != "atk-04" {
+		t.Errorf("key disable: evidence %q, want atk-04 (CreateAccessKey)", a.EvidenceEventID)
+	}
+	var md bytes.Buffer
+	if err := RenderMarkdown(&md, d, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "called for by Ram CreateUser from "+fxAttacker) || !strings.Contains(md.String(), "`atk-03`") {
+		t.Error("markdown actions must name the evidence event of each eradication action")
+	}
+}
+
+func TestCostSection(t *testing.T) {
+	in := fxInput()
+	in.Cost = &Cost{SoFar: 123.45, PerHour: 6.5, Currency: "CNY", Cycles: []string{"2026-03"}, Instances: 2, Planned: 2}
+	d := mustBuild(t, in)
+	var md, html bytes.Buffer
+	if err := RenderMarkdown(&md, d, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderHTML(&html, d, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"markdown": md.String(), "html": html.String()} {
+		for _, want := range []string{"Spend caused by the attacker so far", "123.45 CNY", "Spend per hour if nothing is stopped", "6.50 CNY"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+	}
+	for _, r := range d.Risks {
+		if r.ID == "resource-charges" && !strings.Contains(r.Detail, "123.45 CNY") {
+			t.Errorf("the resource-charges risk must state the spend: %s", r.Detail)
+		}
+	}
+	// Without billing permission: the warning, no figures.
+	in.Cost = &Cost{Cycles: []string{}, Planned: 2, Warning: "cost not shown: no permission to read bills"}
+	md.Reset()
+	if err := RenderMarkdown(&md, mustBuild(t, in), RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "no permission to read bills") || strings.Contains(md.String(), "Spend caused") {
+		t.Errorf("no billing permission: want the warning and no figures:\n%s", md.String())
+	}
+}
+
+// Next steps suggest eradicate only when planning it found work.
+func TestEradicateSuggestedOnlyWhenItWouldAct(t *testing.T) {
+	cmdOf := func(d *Document, id string) string {
+		for _, r := range d.Risks {
+			if r.ID == id {
+				return r.Command
+			}
+		}
+		t.Fatalf("risk %s missing", id)
+		return ""
+	}
+	in := fxInput()
+	in.Eradicate = &EradicatePlan{Changes: 3}
+	want := "akresp eradicate " + fxKey + " --yes"
+	d := mustBuild(t, in)
+	if got := cmdOf(d, "resource-charges"); got != want {
+		t.Errorf("resource-charges: %q, want %q", got, want)
+	}
+	in.Eradicate = &EradicatePlan{Changes: 0}
+	if got := cmdOf(mustBuild(t, in), "resource-charges"); got != "" {
+		t.Errorf("eradicate plans nothing: no command, got %q", got)
+	}
+	in.Eradicate = nil
+	if got := cmdOf(mustBuild(t, in), "resource-charges"); got != "" {
+		t.Errorf("eradicate not planned (offline): no command, got %q", got)
+	}
+	// After the key is deleted: created identities point at eradicate.
+	in = fxInput()
+	in.Live.KeyStatus = "Deleted"
+	in.Eradicate = &EradicatePlan{Changes: 2}
+	d = mustBuild(t, in)
+	if got := cmdOf(d, "created-user-active"); got != want {
+		t.Errorf("created user after delete: %q, want %q", got, want)
+	}
+	for _, r := range d.Recommendations {
+		if r.ID == "remove-persistence" && (r.Command != want || strings.Contains(r.Detail, "RAM console")) {
+			t.Errorf("remove-persistence after delete: %q %q", r.Command, r.Detail)
+		}
+	}
+}
+
+func TestLeakRecordInSummary(t *testing.T) {
+	in := fxInput()
+	line := "found leaked at https://github.com/acme/x/blob/1/.env on 2026-03-09 (GitHub); pending in Security Center"
+	in.Live.LeakRecords = []LeakRecord{{ID: 7, Status: "pending", URL: "https://github.com/acme/x/blob/1/.env", Line: line}}
+	d := mustBuild(t, in)
+	if len(d.Summary.LeakRecords) != 1 || d.Summary.LeakRecords[0].Line != line {
+		t.Fatalf("summary leak records: %+v", d.Summary.LeakRecords)
+	}
+	var md, html bytes.Buffer
+	_ = RenderMarkdown(&md, d, RenderOptions{})
+	_ = RenderHTML(&html, d, RenderOptions{})
+	if !strings.Contains(md.String(), "Leak record (Security Center)") || !strings.Contains(md.String(), "found leaked at https://github.com/acme/x/blob/1/.env on 2026-03-09") {
+		t.Error("markdown summary lacks the leak record")
+	}
+	if !strings.Contains(html.String(), "<td>"+line+"</td>") {
+		t.Error("html summary lacks the leak record")
+	}
+	// Not contained per an incident record: no resolve command.
+	for _, r := range d.Recommendations {
+		if r.ID == "resolve-leak-record" && r.Command != "" {
+			t.Errorf("no incident record shows the key contained: leaks resolve would be refused, got %q", r.Command)
+		}
+	}
+}
