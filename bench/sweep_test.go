@@ -20,9 +20,10 @@ import (
 )
 
 const (
-	sweepUsers   = 1000
-	sweepLatency = 20 * time.Millisecond
-	quotaScale   = 10 // real quotas scaled ten-fold, on the lab and in the client
+	sweepUsers    = 1000
+	sweepUsers10k = 10_000
+	sweepLatency  = 20 * time.Millisecond
+	quotaScale    = 10 // real quotas scaled ten-fold, on the lab and in the client
 )
 
 // benchParallelisms are the --parallelism values measured: the default
@@ -118,6 +119,17 @@ func labQuota(action string) float64 {
 	return 100
 }
 
+// BenchmarkSweep10k is BenchmarkSweep with 10,000 users at the default
+// parallelism (32): the lab's per-user lookups are indexed, so it measures
+// akresp at scale rather than the emulator (issue 12).
+func BenchmarkSweep10k(b *testing.B) {
+	for _, mode := range []string{audit.ReportNever, audit.ReportAlways} {
+		b.Run(fmt.Sprintf("report=%s/parallelism=%d", mode, audit.DefaultSweepParallelism), func(b *testing.B) {
+			benchSweepUsers(b, sweepUsers10k, mode, audit.DefaultSweepParallelism)
+		})
+	}
+}
+
 // BenchmarkSweep sweeps 1,000 users with two keys each on the lab with
 // 20 ms latency and quotas scaled ten-fold. It reports the wall time over
 // the floor the quotas set (the busiest API's calls / its quota; 1.00 is
@@ -132,8 +144,10 @@ func BenchmarkSweep(b *testing.B) {
 	}
 }
 
-func benchSweep(b *testing.B, mode string, par int) {
-	sc, err := lab.ParseScenario(sweepScenario(sweepUsers))
+func benchSweep(b *testing.B, mode string, par int) { benchSweepUsers(b, sweepUsers, mode, par) }
+
+func benchSweepUsers(b *testing.B, users int, mode string, par int) {
+	sc, err := lab.ParseScenario(sweepScenario(users))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,7 +176,7 @@ func benchSweep(b *testing.B, mode string, par int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(r.Keys) != 2*sweepUsers+1 || r.Summary.Diagnostics > 1 {
+		if len(r.Keys) != 2*users+1 || r.Summary.Diagnostics > 1 {
 			b.Fatalf("%d keys, diagnostics %+v", len(r.Keys), r.Diagnostics)
 		}
 		floor = 0

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
+
+	openapi "github.com/alibabacloud-go/darabonba-openapi/v2/client"
 )
 
 // ActionTrail 2020-07-06. The v3.1.0 SDK has no context-aware methods, so
@@ -24,10 +27,26 @@ const lookupMaxPageSize = 50
 const atTime = "2006-01-02T15:04:05Z"
 
 // LookupEvents streams ActionTrail events matching q to page, one page of
-// raw event objects at a time, following NextToken with otherwise
-// identical parameters. An error returned by page stops the lookup and is
-// returned unchanged. LookupEvents is limited to 2 requests/s by default.
+// raw event objects at a time, from the ActionTrail endpoint of the
+// configured region (LookupEventsIn with Region()). ActionTrail is
+// regional: other regions' events need LookupEventsIn.
 func (c *Clients) LookupEvents(ctx context.Context, q LookupQuery, page func(events []json.RawMessage) error) error {
+	return c.LookupEventsIn(ctx, c.s.Region, q, page)
+}
+
+// LookupEventsIn streams the ActionTrail events of one region (and the
+// global services' events every region holds) matching q to page, one
+// page of raw event objects at a time, following NextToken with otherwise
+// identical parameters. An error returned by page stops the lookup and is
+// returned unchanged.
+//
+// Every request is one the service accepts: StartTime and EndTime are sent
+// together (a missing end is now, a missing start the service's default of
+// 7 days before the end), and a window longer than the documented 30-day
+// maximum is read as consecutive windows of at most 30 days, newest first
+// (BACKWARD) or oldest first (FORWARD). LookupEvents is limited to 2
+// requests/s per account; every region shares that one limiter.
+func (c *Clients) LookupEventsIn(ctx context.Context, region string, q LookupQuery, page func(events []json.RawMessage) error) error {
 	api := atAPI("LookupEvents")
 	target := q.AttributeValue
 	switch {
@@ -39,10 +58,16 @@ func (c *Clients) LookupEvents(ctx context.Context, q LookupQuery, page func(eve
 		return refuse(api, target, "lookup attribute needs both a key and a value (got key %q)", q.AttributeKey)
 	case !q.Start.IsZero() && !q.End.IsZero() && q.End.Before(q.Start):
 		return refuse(api, target, "end %s is before start %s", q.End.UTC().Format(atTime), q.Start.UTC().Format(atTime))
+	case !regionRE.MatchString(region):
+		return refuse(api, target, "region %q: want lower-case letters, digits and dashes like %q", region, DefaultRegion)
 	}
 	dir := strings.ToUpper(q.Direction)
 	if dir != "" && dir != "BACKWARD" && dir != "FORWARD" {
 		return refuse(api, target, "direction %q: want BACKWARD or FORWARD", q.Direction)
+	}
+	client, err := c.actionTrailIn(region)
+	if err != nil {
+		return err
 	}
 	size := q.PageSize
 	if size == 0 {
@@ -52,16 +77,72 @@ func (c *Clients) LookupEvents(ctx context.Context, q LookupQuery, page func(eve
 	if dir != "" {
 		base["Direction"] = dir
 	}
-	if !q.Start.IsZero() {
-		base["StartTime"] = q.Start.UTC().Format(atTime)
-	}
-	if !q.End.IsZero() {
-		base["EndTime"] = q.End.UTC().Format(atTime)
-	}
 	if q.AttributeKey != "" {
 		base["LookupAttribute.1.Key"] = q.AttributeKey
 		base["LookupAttribute.1.Value"] = q.AttributeValue
 	}
+	if q.Start.IsZero() && q.End.IsZero() {
+		return c.lookupWindow(ctx, client, api, target, base, page)
+	}
+	for _, w := range lookupWindows(q.Start, q.End, time.Now(), dir == "FORWARD") {
+		query := make(map[string]string, len(base)+2)
+		for k, v := range base {
+			query[k] = v
+		}
+		query["StartTime"] = w[0].UTC().Format(atTime)
+		query["EndTime"] = w[1].UTC().Format(atTime)
+		if err := c.lookupWindow(ctx, client, api, target, query, page); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// LookupMaxWindow is the longest StartTime..EndTime range one LookupEvents
+// request may ask for ("The maximum time range is 30 days", ActionTrail API
+// reference, LookupEvents, doc-detail/185722).
+const LookupMaxWindow = 30 * 24 * time.Hour
+
+// lookupDefaultSpan is the service's default window (7 days).
+const lookupDefaultSpan = 7 * 24 * time.Hour
+
+// lookupWindows splits start..end (zero end = now, zero start = end-7d)
+// into windows of at most LookupMaxWindow at whole seconds, each
+// [from, to] inclusive and disjoint, in reading order: FORWARD from the
+// start, BACKWARD (newest first) from the end, so the first window is full.
+func lookupWindows(start, end, now time.Time, forward bool) [][2]time.Time {
+	if end.IsZero() {
+		end = now
+	}
+	if start.IsZero() {
+		start = end.Add(-lookupDefaultSpan)
+	}
+	start, end = start.UTC().Truncate(time.Second), end.UTC().Truncate(time.Second)
+	var out [][2]time.Time
+	if forward {
+		for from := start; !from.After(end); {
+			to := from.Add(LookupMaxWindow)
+			if to.After(end) {
+				to = end
+			}
+			out = append(out, [2]time.Time{from, to})
+			from = to.Add(time.Second)
+		}
+		return out
+	}
+	for to := end; !to.Before(start); {
+		from := to.Add(-LookupMaxWindow)
+		if from.Before(start) {
+			from = start
+		}
+		out = append(out, [2]time.Time{from, to})
+		to = from.Add(-time.Second)
+	}
+	return out
+}
+
+// lookupWindow pages one LookupEvents query to the end.
+func (c *Clients) lookupWindow(ctx context.Context, client *openapi.Client, api apiSpec, target string, base map[string]string, page func([]json.RawMessage) error) error {
 	seen := map[string]bool{}
 	token := ""
 	for n := 0; n < maxPages; n++ {
@@ -78,7 +159,7 @@ func (c *Clients) LookupEvents(ctx context.Context, q LookupQuery, page func(eve
 			NextToken string            `json:"NextToken"`
 			Events    []json.RawMessage `json:"Events"`
 		}
-		if err := c.atCall(ctx, api, target, query, &out); err != nil {
+		if err := c.rpc(ctx, client, api, actionTrailVersion, target, query, &out); err != nil {
 			return err
 		}
 		if len(out.Events) > 0 {

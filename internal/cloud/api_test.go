@@ -292,7 +292,7 @@ func TestLookupEventsPaging(t *testing.T) {
 	c := newTestClients(t, testConfig(f.addr()))
 	q := LookupQuery{
 		AttributeKey: "EventAccessKeyId", AttributeValue: leakedKey,
-		Start: ts("2026-10-01T00:00:00+08:00"), End: ts("2026-10-31T00:00:00Z"), PageSize: 20, Direction: "forward",
+		Start: ts("2026-10-01T08:00:00+08:00"), End: ts("2026-10-31T00:00:00Z"), PageSize: 20, Direction: "forward",
 	}
 	var got []json.RawMessage
 	var pages int
@@ -316,7 +316,7 @@ func TestLookupEventsPaging(t *testing.T) {
 	}
 	want := map[string]string{
 		"LookupAttribute.1.Key": "EventAccessKeyId", "LookupAttribute.1.Value": leakedKey,
-		"StartTime": "2026-09-30T16:00:00Z", "EndTime": "2026-10-31T00:00:00Z", "MaxResults": "20", "Direction": "FORWARD",
+		"StartTime": "2026-10-01T00:00:00Z", "EndTime": "2026-10-31T00:00:00Z", "MaxResults": "20", "Direction": "FORWARD",
 	}
 	for i, cl := range calls {
 		for k, v := range want {

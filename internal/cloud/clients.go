@@ -43,6 +43,9 @@ type Clients struct {
 	cred credentials.Credential
 	doer dara.HttpClient
 
+	// regional holds the per-region ActionTrail clients (regions.go).
+	regional regionalAT
+	ecs      regionalECS // per-region ECS clients (ecs.go)
 	// generic holds CallRPC's per-product clients, built on first use.
 	generic map[string]*openapi.Client
 	limits  *limiters
@@ -80,7 +83,7 @@ func New(ctx context.Context, cfg Config) (*Clients, error) {
 		limits:     newLimiters(s),
 		logger:     s.Logger,
 		sleep:      sleepCtx,
-		reportPoll: time.Second,
+		reportPoll: 250 * time.Millisecond,
 		reportMax:  30,
 	}
 	// Each SDK Init mutates its Config, so every client gets its own.

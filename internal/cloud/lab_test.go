@@ -149,7 +149,7 @@ func TestLabRAMAndIMSReads(t *testing.T) {
 				t.Errorf("alice row = %+v", r)
 			}
 		}
-		if r.User == "<root_account>" {
+		if r.User == "<root>" {
 			sawRoot = true
 		}
 	}

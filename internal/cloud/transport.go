@@ -196,9 +196,12 @@ func scrubHeaders(h http.Header) map[string]string {
 	return out
 }
 
-// throttleTimeLeft reads "…,TimeLeft:<n>,…" from x-ratelimit-user-api or
-// x-ratelimit-user (alibaba-cloud-api.md §19; unit assumed milliseconds).
+// throttleTimeLeft reads "…,TimeLeft:<n>,…" from x-ratelimit-user-api and
+// x-ratelimit-user (alibaba-cloud-api.md §19; unit assumed milliseconds)
+// and returns the larger, as the Tea SDK's throttling back-off does: both
+// limits must have reset before a retry can pass.
 func throttleTimeLeft(h http.Header) time.Duration {
+	var left time.Duration
 	for _, name := range []string{"x-ratelimit-user-api", "x-ratelimit-user"} {
 		for part := range strings.SplitSeq(h.Get(name), ",") {
 			k, v, ok := strings.Cut(strings.TrimSpace(part), ":")
@@ -206,9 +209,9 @@ func throttleTimeLeft(h http.Header) time.Duration {
 				continue
 			}
 			if n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64); err == nil && n > 0 {
-				return time.Duration(n) * time.Millisecond
+				left = max(left, time.Duration(n)*time.Millisecond)
 			}
 		}
 	}
-	return 0
+	return left
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net"
 	"net/http"
 	"regexp"
 	"sort"
@@ -30,6 +32,7 @@ var reTrailName = regexp.MustCompile(`^[a-z][a-z0-9_-]{5,35}$`)
 func actionTrailRoutes() map[string]route {
 	return map[string]route{
 		"LookupEvents":                  {handler: atLookupEvents},
+		"DescribeRegions":               {handler: atDescribeRegions},
 		"GetAccessKeyLastUsedInfo":      {handler: atLastUsedInfo},
 		"GetAccessKeyLastUsedProducts":  {handler: atLastUsedProducts},
 		"GetAccessKeyLastUsedEvents":    {handler: atLastUsedList("Events")},
@@ -128,11 +131,8 @@ var lookupKeys = map[string]func(e *Event, v string) bool{
 	},
 }
 
-func parseLookupTime(c *call, name string, def time.Time) (time.Time, *apiError) {
+func parseLookupTime(c *call, name string) (time.Time, *apiError) {
 	v := c.param(name)
-	if v == "" {
-		return def, nil
-	}
 	t, err := parseSignTime(v)
 	if err != nil {
 		return time.Time{}, atInvalid("Specified parameter %s %q is not a UTC time like 2006-01-02T15:04:05Z.", name, v)
@@ -140,45 +140,107 @@ func parseLookupTime(c *call, name string, def time.Time) (time.Time, *apiError)
 	return t.UTC(), nil
 }
 
-func atLookupEvents(c *call) (jobj, *apiError) {
-	end, aerr := parseLookupTime(c, "EndTime", c.now)
-	if aerr != nil {
-		return nil, aerr
+// maxLookupAttributes and maxLookupRange are LookupEvents' documented
+// limits: "You can specify one or two lookup conditions at a time" and
+// "The maximum time range is 30 days" (ActionTrail API reference,
+// api-actiontrail-2020-07-06-lookupevents and doc-detail/185722).
+const (
+	maxLookupAttributes = 2
+	maxLookupRange      = 30 * 24 * time.Hour
+)
+
+// lookupAttribute is one LookupAttribute.N condition.
+type lookupAttribute struct {
+	key, value string
+	match      func(e *Event, v string) bool
+}
+
+// lookupWindow reads StartTime and EndTime: both or neither (then the last
+// 7 days), start not after end, at most maxLookupRange apart.
+func lookupWindow(c *call) (start, end time.Time, aerr *apiError) {
+	hasStart, hasEnd := c.param("StartTime") != "", c.param("EndTime") != ""
+	switch {
+	case hasStart != hasEnd:
+		return start, end, atInvalid("Specify both StartTime and EndTime, or neither (got only %s).", map[bool]string{true: "StartTime", false: "EndTime"}[hasStart])
+	case !hasStart:
+		return c.now.Add(-defaultLookback), c.now, nil
 	}
-	start, aerr := parseLookupTime(c, "StartTime", end.Add(-defaultLookback))
-	if aerr != nil {
-		return nil, aerr
+	if start, aerr = parseLookupTime(c, "StartTime"); aerr != nil {
+		return
+	}
+	if end, aerr = parseLookupTime(c, "EndTime"); aerr != nil {
+		return
 	}
 	if start.After(end) {
-		return nil, atInvalid("StartTime %s is after EndTime %s.", fmtTime(start), fmtTime(end))
+		return start, end, atInvalid("StartTime %s is after EndTime %s.", fmtTime(start), fmtTime(end))
 	}
-	var attrKey, attrValue string
+	if end.Sub(start) > maxLookupRange {
+		return start, end, atInvalid("The time range from StartTime %s to EndTime %s is longer than the maximum of 30 days.", fmtTime(start), fmtTime(end))
+	}
+	return start, end, nil
+}
+
+// lookupAttributes reads LookupAttribute.1 and .2 (both must match).
+func lookupAttributes(c *call) ([]lookupAttribute, *apiError) {
 	for k := range c.params {
-		if !strings.HasPrefix(k, "LookupAttribute.") {
+		rest, ok := strings.CutPrefix(k, "LookupAttribute.")
+		if !ok {
 			continue
 		}
-		rest := strings.TrimPrefix(k, "LookupAttribute.")
 		n, field, ok := strings.Cut(rest, ".")
 		if !ok || (field != "Key" && field != "Value") {
 			return nil, atInvalid("Specified parameter %s is not valid.", k)
 		}
-		if n != "1" {
-			return nil, atInvalid("At most one LookupAttribute is allowed per query (got %s).", k)
+		if i, err := strconv.Atoi(n); err != nil || i < 1 || i > maxLookupAttributes {
+			return nil, atInvalid("At most %d LookupAttribute conditions are allowed per query (got %s).", maxLookupAttributes, k)
 		}
 	}
-	attrKey, attrValue = c.param("LookupAttribute.1.Key"), c.param("LookupAttribute.1.Value")
-	var match func(e *Event, v string) bool
-	if attrKey != "" {
-		var ok bool
-		if match, ok = lookupKeys[attrKey]; !ok {
-			return nil, atInvalid("LookupAttribute key %q is not supported; use EventAccessKeyId, EventName, ServiceName, User, EventId, ResourceType, ResourceName or EventRW.", attrKey)
+	var attrs []lookupAttribute
+	for i := 1; i <= maxLookupAttributes; i++ {
+		key, value := c.param(fmt.Sprintf("LookupAttribute.%d.Key", i)), c.param(fmt.Sprintf("LookupAttribute.%d.Value", i))
+		if key == "" && value == "" {
+			continue
 		}
+		if key == "" || value == "" {
+			return nil, atInvalid("LookupAttribute.%d needs both a Key and a Value.", i)
+		}
+		match, ok := lookupKeys[key]
+		if !ok {
+			return nil, atInvalid("LookupAttribute key %q is not supported; use EventAccessKeyId, EventName, ServiceName, User, EventId, ResourceType, ResourceName or EventRW.", key)
+		}
+		attrs = append(attrs, lookupAttribute{key: key, value: value, match: match})
+	}
+	return attrs, nil
+}
+
+// inRegion reports whether LookupEvents at region's endpoint returns e:
+// the region's own events and every global service's events. An event
+// without acsRegion belongs to the lab's default region.
+func inRegion(e *Event, region string) bool {
+	if e.IsGlobal {
+		return true
+	}
+	r := e.AcsRegion
+	if r == "" {
+		r = DefaultRegion
+	}
+	return r == region
+}
+
+func atLookupEvents(c *call) (jobj, *apiError) {
+	start, end, aerr := lookupWindow(c)
+	if aerr != nil {
+		return nil, aerr
+	}
+	attrs, aerr := lookupAttributes(c)
+	if aerr != nil {
+		return nil, aerr
 	}
 	maxResults := 20
 	if v := c.param("MaxResults"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 50 {
-			return nil, atInvalid("Specified parameter MaxResults %q is not an integer in 1..50.", v)
+			return nil, atInvalid("Specified parameter MaxResults %q is not an integer in 0..50.", v)
 		}
 		if n > 0 {
 			maxResults = n
@@ -191,7 +253,26 @@ func atLookupEvents(c *call) (jobj, *apiError) {
 	if dir != "BACKWARD" && dir != "FORWARD" {
 		return nil, atInvalid("Specified parameter Direction %q is not valid; use BACKWARD or FORWARD.", dir)
 	}
-	binding := []string{"LookupEvents", c.param("StartTime"), c.param("EndTime"), attrKey, attrValue, dir}
+	region := c.endpointRegion()
+	binding := []string{"LookupEvents", region, c.param("StartTime"), c.param("EndTime"), dir}
+	keyID := ""
+	for _, a := range attrs {
+		binding = append(binding, a.key, a.value)
+		if a.key == "EventAccessKeyId" {
+			keyID = a.value
+		}
+	}
+	match := func(e *Event) bool {
+		if !inRegion(e, region) {
+			return false
+		}
+		for _, a := range attrs {
+			if !a.match(e, a.value) {
+				return false
+			}
+		}
+		return true
+	}
 
 	// History older than 90 days (by the lab clock) is gone.
 	floor := c.now.Add(-eventRetention)
@@ -200,8 +281,8 @@ func atLookupEvents(c *call) (jobj, *apiError) {
 	}
 	evs := c.w.Events
 	var cand candidates
-	if attrKey == "EventAccessKeyId" {
-		pos := c.s.idx.keyEvents(evs, attrValue)
+	if keyID != "" {
+		pos := c.s.idx.keyEvents(evs, keyID)
 		lo := sort.Search(len(pos), func(i int) bool { return !evs[pos[i]].Time.Before(start) })
 		hi := sort.Search(len(pos), func(i int) bool { return evs[pos[i]].Time.After(end) })
 		cand = candidates{pos: pos[lo:max(lo, hi)], list: true}
@@ -223,7 +304,7 @@ func atLookupEvents(c *call) (jobj, *apiError) {
 		tsStr, id, ok2 := strings.Cut(cursor, "/")
 		ts, err := strconv.ParseInt(tsStr, 10, 64)
 		if !ok || !ok2 || err != nil {
-			return nil, atInvalid("Specified parameter NextToken is not valid for this query (it must be replayed with the same StartTime, EndTime, LookupAttribute and Direction).")
+			return nil, atInvalid("Specified parameter NextToken is not valid for this query (it must be replayed at the same endpoint with the same StartTime, EndTime, LookupAttribute and Direction).")
 		}
 		ct := time.Unix(ts, 0).UTC()
 		j := sort.Search(cand.n(), func(k int) bool { return !evs[cand.at(k)].Time.Before(ct) })
@@ -255,7 +336,7 @@ func atLookupEvents(c *call) (jobj, *apiError) {
 	next := ""
 	for ; i >= 0 && i < cand.n(); i += step {
 		e := &evs[cand.at(i)]
-		if match != nil && !match(e, attrValue) {
+		if !match(e) {
 			continue
 		}
 		if len(out) == maxResults {
@@ -609,4 +690,47 @@ func atSetLogging(on bool) func(c *call) (jobj, *apiError) {
 		}
 		return jobj{}, nil
 	}
+}
+
+// --- regions ---------------------------------------------------------------
+
+// DefaultRegion is the region of an endpoint whose Host names none (the
+// lab's own address): LookupEvents there answers this region's events,
+// as the real service answers the region of the endpoint it was sent to.
+const DefaultRegion = "cn-hangzhou"
+
+var reHostRegion = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z0-9]+)+$`)
+
+// hostRegion returns the region named by a regional endpoint host
+// ("actiontrail.us-west-1.aliyuncs.com[:port]"), or "".
+func hostRegion(host string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	labels := strings.Split(strings.ToLower(strings.TrimSuffix(host, ".")), ".")
+	if len(labels) != 4 || labels[2] != "aliyuncs" || labels[3] != "com" || !reHostRegion.MatchString(labels[1]) {
+		return ""
+	}
+	return labels[1]
+}
+
+// endpointRegion is the region of the endpoint the call was sent to: the
+// Host header's region, else DefaultRegion. Parameters (RegionId) do not
+// change it: the classic SDK sends RegionId with every call, and the real
+// service answers for the endpoint's region regardless.
+func (c *call) endpointRegion() string {
+	if r := hostRegion(c.host); r != "" {
+		return r
+	}
+	return DefaultRegion
+}
+
+// atDescribeRegions lists the lab's regions (labRegions, shared with ECS
+// DescribeRegions; the real list is longer).
+func atDescribeRegions(c *call) (jobj, *apiError) {
+	list := make([]jobj, 0, len(labRegions))
+	for _, r := range labRegions {
+		list = append(list, jobj{"RegionId": r, "LocalName": r, "RegionEndpoint": "actiontrail." + r + ".aliyuncs.com"})
+	}
+	return jobj{"Regions": jobj{"Region": list}}, nil
 }

@@ -94,6 +94,8 @@ func TestLookupEventsReturnsRecordedCalls(t *testing.T) {
 		{"by user", &actiontrail.LookupEventsRequest{LookupAttribute: lookupAttr("User", "alice"), MaxResults: tea.String("50")}, 6},
 		{"by resource name", &actiontrail.LookupEventsRequest{LookupAttribute: lookupAttr("ResourceName", "alice"), MaxResults: tea.String("50")}, 5},
 		{"by read/write", &actiontrail.LookupEventsRequest{LookupAttribute: lookupAttr("EventRW", "Write")}, 0},
+		{"by user and access key", &actiontrail.LookupEventsRequest{LookupAttribute: append(lookupAttr("User", "alice"), lookupAttr("EventAccessKeyId", alice.id)...), MaxResults: tea.String("50")}, 6},
+		{"by user and read/write (both must match)", &actiontrail.LookupEventsRequest{LookupAttribute: append(lookupAttr("User", "alice"), lookupAttr("EventRW", "Write")...)}, 0},
 		{"window before the calls", &actiontrail.LookupEventsRequest{StartTime: tea.String(fmtTime(start.Add(-time.Hour))), EndTime: tea.String(fmtTime(start.Add(-time.Second)))}, 0},
 	}
 	for _, tt := range tests {
@@ -126,9 +128,13 @@ func TestLookupEventsValidation(t *testing.T) {
 	if token == "" {
 		t.Fatal("no NextToken although more events exist")
 	}
-	two := []*actiontrail.LookupEventsRequestLookupAttribute{
+	three := []*actiontrail.LookupEventsRequestLookupAttribute{
 		{Key: tea.String("EventName"), Value: tea.String("a")},
 		{Key: tea.String("User"), Value: tea.String("b")},
+		{Key: tea.String("EventRW"), Value: tea.String("Read")},
+	}
+	day := func(d int) *string {
+		return tea.String(fmtTime(time.Now().UTC().Add(time.Duration(d) * 24 * time.Hour)))
 	}
 	bad := []struct {
 		name string
@@ -136,12 +142,16 @@ func TestLookupEventsValidation(t *testing.T) {
 	}{
 		{"token with other params", &actiontrail.LookupEventsRequest{MaxResults: tea.String("1"), NextToken: tea.String(token), Direction: tea.String("FORWARD")}},
 		{"garbage token", &actiontrail.LookupEventsRequest{NextToken: tea.String("%%%")}},
-		{"two attributes", &actiontrail.LookupEventsRequest{LookupAttribute: two}},
+		{"three attributes", &actiontrail.LookupEventsRequest{LookupAttribute: three}},
+		{"StartTime only", &actiontrail.LookupEventsRequest{StartTime: day(-1)}},
+		{"EndTime only", &actiontrail.LookupEventsRequest{EndTime: day(0)}},
+		{"range over 30 days", &actiontrail.LookupEventsRequest{StartTime: day(-31), EndTime: day(0)}},
+		{"attribute without value", &actiontrail.LookupEventsRequest{LookupAttribute: []*actiontrail.LookupEventsRequestLookupAttribute{{Key: tea.String("EventName")}}}},
 		{"unknown attribute", &actiontrail.LookupEventsRequest{LookupAttribute: lookupAttr("Colour", "red")}},
 		{"MaxResults too big", &actiontrail.LookupEventsRequest{MaxResults: tea.String("51")}},
 		{"MaxResults not a number", &actiontrail.LookupEventsRequest{MaxResults: tea.String("ten")}},
 		{"bad direction", &actiontrail.LookupEventsRequest{Direction: tea.String("SIDEWAYS")}},
-		{"bad time", &actiontrail.LookupEventsRequest{StartTime: tea.String("last tuesday")}},
+		{"bad time", &actiontrail.LookupEventsRequest{StartTime: tea.String("last tuesday"), EndTime: day(0)}},
 		{"start after end", &actiontrail.LookupEventsRequest{StartTime: tea.String("2024-01-02T00:00:00Z"), EndTime: tea.String("2024-01-01T00:00:00Z")}},
 	}
 	for _, tt := range bad {
@@ -168,7 +178,8 @@ func TestLookupEventsRetentionAndLargeHistory(t *testing.T) {
 	f := newFixture(t, Options{World: w, Clock: func() time.Time { return now }})
 	at := f.actiontrail(f.root)
 	resp, err := at.LookupEvents(&actiontrail.LookupEventsRequest{
-		LookupAttribute: lookupAttr("EventAccessKeyId", key), StartTime: tea.String(fmtTime(now.Add(-200 * 24 * time.Hour))),
+		LookupAttribute: lookupAttr("EventAccessKeyId", key), StartTime: tea.String(fmtTime(now.Add(-100 * 24 * time.Hour))),
+		EndTime:   tea.String(fmtTime(now.Add(-75 * 24 * time.Hour))),
 		Direction: tea.String("FORWARD"), MaxResults: tea.String("1"),
 	})
 	mustOK(t, err)

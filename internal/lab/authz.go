@@ -223,6 +223,9 @@ func (s *Server) authorize(c *call, rt route) *apiError {
 		SecureTransport: false,
 		CurrentTime:     c.now,
 	}
+	if rt.ramAction != "" {
+		req.Action = rt.ramAction
+	}
 	if rt.resource != nil {
 		req.Resource = rt.resource(c)
 	}

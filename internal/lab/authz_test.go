@@ -240,3 +240,121 @@ func FuzzParseAKPolicy(f *testing.F) {
 		}
 	})
 }
+
+// Mutation-testing survivors of authz.go, pinned: the denial names the
+// level of the policy that refused (key or account), a RAM user's calls
+// are recorded with the user's principal id, and an IPv4-mapped IPv6 CIDR
+// entry admits the IPv4 addresses it maps.
+func TestACLDenialNamesItsLevelAndCallerIdentity(t *testing.T) {
+	f := newFixture(t, Options{})
+	u := f.addUser("fenced", "AdministratorAccess")
+	upn := "fenced@" + defaultAccountAlias + ".onaliyun.com"
+	call := func() error {
+		_, err := f.rpc(u, "2019-08-15", "GetUser", map[string]string{"UserPrincipalName": upn}, "127.0.0.66")
+		return err
+	}
+	f.srv.Update(func(w *World) {
+		pol, aerr := parseAKPolicy(`{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","IPList":["127.0.0.10"]}]}`)
+		if aerr != nil {
+			t.Fatal(aerr)
+		}
+		w.AccessKeys[u.id].Policy = pol
+	})
+	se := wantCode(t, call(), "Forbidden.AccessKeyPolicy", http.StatusForbidden)
+	if msg := tea.StringValue(se.Message); !strings.Contains(msg, "AccessKey-level") || strings.Contains(msg, "account-level") {
+		t.Errorf("a key-level denial says %q, want it to name the AccessKey-level policy", msg)
+	}
+	f.srv.Update(func(w *World) {
+		w.AccessKeys[u.id].Policy = nil
+		pol, _ := parseAKPolicy(`{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","IPList":["127.0.0.10"]}]}`)
+		w.AccountACL = pol
+	})
+	se = wantCode(t, call(), "Forbidden.AccessKeyPolicy", http.StatusForbidden)
+	if msg := tea.StringValue(se.Message); !strings.Contains(msg, "account-level") {
+		t.Errorf("an account-level denial says %q, want it to name the account-level policy", msg)
+	}
+	var userID string
+	f.srv.Update(func(w *World) { userID = w.Users["fenced"].UserID })
+	found := false
+	for _, e := range f.srv.Events() {
+		if e.UserIdentity.AccessKeyID == u.id {
+			found = true
+			if e.UserIdentity.Type != "ram-user" || e.UserIdentity.UserName != "fenced" || e.UserIdentity.PrincipalID != userID || userID == "" {
+				t.Errorf("event of the RAM user's key has identity %+v, want ram-user fenced with principal id %q", e.UserIdentity, userID)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the refused calls of the key were not recorded")
+	}
+}
+
+func TestACLAdmitsIPv4MappedCIDR(t *testing.T) {
+	pol := &AKPolicy{Status: "Active", Statements: []AKStatement{{Type: "ClassicWhiteList", IPList: []string{"::ffff:10.0.0.0/104"}}}}
+	for ip, want := range map[string]bool{"10.1.2.3": true, "10.255.255.255": true, "11.0.0.1": false, "9.255.255.255": false} {
+		if got := aclAdmits(pol, netip.MustParseAddr(ip)); got != want {
+			t.Errorf("::ffff:10.0.0.0/104 admits %s = %v, want %v (it is 10.0.0.0/8)", ip, got, want)
+		}
+	}
+}
+
+// The AccessDenied detail names the kind of policy that decided: a
+// session policy, or the account's identity-based policies.
+func TestAccessDeniedDetailPolicyType(t *testing.T) {
+	p := &principal{kind: "ram-user", owner: "alice", acct: defaultAccountID}
+	req := AuthzRequest{Action: "ram:CreateUser", Resource: "*"}
+	for _, tt := range []struct {
+		dec      Decision
+		wantType string
+		wantNP   string
+	}{
+		{Decision{Effect: EffectExplicitDeny, Policy: &NamedDocument{Name: "s", Type: "Session"}}, "SessionPolicy", "ExplicitDeny"},
+		{Decision{Effect: EffectExplicitDeny, Policy: &NamedDocument{Name: "deny", Type: "Custom"}}, "AccountLevelIdentityBasedPolicy", "ExplicitDeny"},
+		{Decision{Effect: EffectImplicitDeny}, "AccountLevelIdentityBasedPolicy", "ImplicitDeny"},
+	} {
+		d := accessDeniedDetail(p, req, tt.dec)
+		if d["PolicyType"] != tt.wantType || d["NoPermissionType"] != tt.wantNP || d["AuthPrincipalDisplayName"] != "alice" {
+			t.Errorf("detail for %+v = %v, want PolicyType %s, NoPermissionType %s", tt.dec, d, tt.wantType, tt.wantNP)
+		}
+	}
+}
+
+// A key operation's resource is the key's owner, else the calling RAM
+// user; a call by root on no user names "*".
+func TestRAMResourceOfKeyOperations(t *testing.T) {
+	w := NewWorld(Account{ID: defaultAccountID, Alias: defaultAccountAlias})
+	w.AccessKeys["LTAI5tBOBKEY000000000000"] = &AccessKey{ID: "LTAI5tBOBKEY000000000000", Owner: "bob", Status: "Active"}
+	w.AccessKeys["LTAI5tROOTKEY00000000000"] = &AccessKey{ID: "LTAI5tROOTKEY00000000000", Status: "Active"}
+	alice := &principal{kind: "ram-user", owner: "alice", acct: defaultAccountID}
+	root := &principal{kind: "root-account", acct: defaultAccountID}
+	for _, tt := range []struct {
+		name   string
+		action string
+		params map[string]string
+		caller *principal
+		want   string
+	}{
+		{"key of bob, by alice", "UpdateAccessKey", map[string]string{"UserAccessKeyId": "LTAI5tBOBKEY000000000000"}, alice, userARN(defaultAccountID, "bob")},
+		{"root's key, by alice", "UpdateAccessKey", map[string]string{"UserAccessKeyId": "LTAI5tROOTKEY00000000000"}, alice, userARN(defaultAccountID, "alice")},
+		{"unknown key, by alice", "UpdateAccessKey", map[string]string{"UserAccessKeyId": "LTAI5tNOSUCHKEY000000000"}, alice, userARN(defaultAccountID, "alice")},
+		{"own keys, by alice", "ListAccessKeys", map[string]string{}, alice, userARN(defaultAccountID, "alice")},
+		{"own keys, by root", "ListAccessKeys", map[string]string{}, root, "*"},
+		{"no principal", "ListAccessKeys", map[string]string{}, nil, "*"},
+	} {
+		c := &call{w: w, action: tt.action, params: tt.params, principal: tt.caller}
+		if got := ramResource(c); got != tt.want {
+			t.Errorf("%s: resource %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+// A header listed in SignedHeaders but absent from the request signs as an
+// empty value (step 6 of the V3 recipe), never a crash.
+func TestV3SignedButAbsentHeader(t *testing.T) {
+	f := newFixture(t, Options{})
+	rq := rawV3{version: "2015-05-01", action: "ListUsers",
+		signed: []string{"host", "x-acs-action", "x-acs-content-sha256", "x-acs-date", "x-acs-extra", "x-acs-signature-nonce", "x-acs-version"}}
+	if st, body, _ := f.sendV3(f.root, rq); st != http.StatusOK {
+		t.Fatalf("request signing an absent header = %d %v, want 200", st, body)
+	}
+}

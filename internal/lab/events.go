@@ -42,23 +42,29 @@ type EventSpec struct {
 
 // ServiceInfo describes how ActionTrail names an API version's service.
 type ServiceInfo struct {
-	Name    string // serviceName in events
-	Host    string // eventSource host pattern; %s is the region
-	Product string // RAM action prefix (ram, ecs, rds, dysms, actiontrail, sts)
-	Global  bool
+	Name string // serviceName in events
+	Host string // endpoint host pattern (HostId of errors); %s is the region
+	// EventHost is the eventSource/AcsHost pattern of the service's events
+	// when it differs from Host: IMS events name ims-share.aliyuncs.com
+	// (ActionTrail user guide, "IMS" sample events).
+	EventHost string
+	Product   string // RAM action prefix (ram, ecs, rds, dysms, actiontrail, sts)
+	Global    bool
 }
 
 // Services maps API version to service facts. RAM and IMS both authorise
 // with the "ram:" action prefix.
 var Services = map[string]ServiceInfo{
 	"2015-05-01": {Name: "Ram", Host: "ram.aliyuncs.com", Product: "ram", Global: true},
-	"2019-08-15": {Name: "Ims", Host: "ims.aliyuncs.com", Product: "ram", Global: true},
+	"2019-08-15": {Name: "Ims", Host: "ims.aliyuncs.com", EventHost: "ims-share.aliyuncs.com", Product: "ram", Global: true},
 	"2020-07-06": {Name: "Actiontrail", Host: "actiontrail.%s.aliyuncs.com", Product: "actiontrail"},
 	"2015-04-01": {Name: "Sts", Host: "sts.aliyuncs.com", Product: "sts", Global: true},
 	"2014-05-26": {Name: "Ecs", Host: "ecs.%s.aliyuncs.com", Product: "ecs"},
 	"2014-08-15": {Name: "Rds", Host: "rds.aliyuncs.com", Product: "rds"},
 	"2017-05-25": {Name: "Dysms", Host: "dysmsapi.aliyuncs.com", Product: "dysms", Global: true},
 	"2016-01-20": {Name: "Kms", Host: "kms.%s.aliyuncs.com", Product: "kms"},
+	"2018-12-03": {Name: "Sas", Host: "tds.aliyuncs.com", Product: "yundun-aegis", Global: true},
+	"2017-12-14": {Name: "BssOpenApi", Host: "business.aliyuncs.com", Product: "bssapi", Global: true},
 }
 
 // ActionRW classifies an API name as Read or Write the way ActionTrail does
@@ -79,9 +85,10 @@ func NewRequestID() string {
 	return strings.ToUpper(fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]))
 }
 
-// NewEventID returns a lower-case UUID-shaped event id.
+// NewEventID returns an upper-case UUID-shaped event id. Events of API
+// calls use their request id instead (NewEvent).
 func NewEventID() string {
-	return strings.ToLower(NewRequestID())
+	return NewRequestID()
 }
 
 // secretParams are wire parameters that are never written to an event.
@@ -125,6 +132,9 @@ func (w *World) NewEvent(spec EventSpec) Event {
 		region = "cn-hangzhou"
 	}
 	host := svc.Host
+	if svc.EventHost != "" {
+		host = svc.EventHost
+	}
 	if strings.Contains(host, "%s") {
 		host = fmt.Sprintf(host, region)
 	}
@@ -151,7 +161,7 @@ func (w *World) NewEvent(spec EventSpec) Event {
 	params["RegionId"] = region
 
 	ev := Event{
-		EventID:            NewEventID(),
+		EventID:            reqID, // the real service's eventId is the call's request id (upper case)
 		EventVersion:       1,
 		EventName:          spec.Action,
 		EventType:          evType,

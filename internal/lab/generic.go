@@ -8,9 +8,12 @@ import "strconv"
 // is recorded; the lab keeps no state for these products. A few actions get
 // a plausible body so clients that read it keep working.
 
-var labRegions = []string{"cn-hangzhou", "cn-shanghai", "cn-beijing", "cn-shenzhen", "ap-southeast-1", "us-west-1", "eu-central-1"}
+var labRegions = []string{"cn-hangzhou", "cn-shanghai", "cn-beijing", "cn-shenzhen", "cn-hongkong", "ap-southeast-1", "ap-northeast-1", "us-west-1", "us-east-1", "eu-central-1", "eu-west-1"}
 
 func genericHandler(c *call) (jobj, *apiError) {
+	if r, aerr, ok := ecsRoute(c); ok { // stateful ECS and BSS (ecs.go, bss.go)
+		return r, aerr
+	}
 	switch c.version + "/" + c.action {
 	case "2014-05-26/RunInstances":
 		amount, aerr := c.intParam("Amount", 1, 1, 100)

@@ -145,7 +145,9 @@ func imsGetUser(c *call) (jobj, *apiError) {
 			return nil, aerr
 		}
 	}
-	return jobj{"User": imsUserObj(c.w, u)}, nil
+	o := imsUserObj(c.w, u)
+	delete(o, "Status") // the IMS GetUser model has no Status (ListUsers has)
+	return jobj{"User": o}, nil
 }
 
 func imsListUsers(c *call) (jobj, *apiError) {
@@ -170,7 +172,9 @@ func imsListUsers(c *call) (jobj, *apiError) {
 	}
 	list := make([]jobj, 0, len(page))
 	for _, n := range page {
-		list = append(list, imsUserObj(c.w, c.w.Users[n]))
+		o := imsUserObj(c.w, c.w.Users[n])
+		delete(o, "UserName") // the IMS ListUsers model has no UserName (GetUser has)
+		list = append(list, o)
 	}
 	return pagedResult("Users", "User", list, next), nil
 }
@@ -520,13 +524,28 @@ func removesAKPolicy(pol *AKPolicy) bool {
 
 // --- credential report ---------------------------------------------------
 
-// credentialReport is the last generated report (kept until the next
-// GenerateCredentialReport; its lifetime in the real service is unknown).
+// credentialReport is a generated report. As documented (RAM "Generate
+// and download user credential reports"): GenerateCredentialReport answers
+// STARTED when it starts a report, INPROGRESS while it is being built and
+// COMPLETED once it is ready, and a new report is produced at most every 4
+// hours: within 4 hours of the last one Generate answers COMPLETED and
+// GetCredentialReport keeps returning that report. The lab builds the rows
+// when generation starts and finishes it credentialReportBuild later (real
+// time, so a pinned lab clock cannot stall it).
 type credentialReport struct {
-	generated time.Time
+	generated time.Time // lab clock at the start of generation
+	started   time.Time // real time, for the build delay
 	header    []string
 	rows      [][]string
 }
+
+const (
+	credentialReportEvery = 4 * time.Hour
+	credentialReportBuild = 150 * time.Millisecond
+)
+
+// ready reports whether the report has been built.
+func (r *credentialReport) ready() bool { return time.Since(r.started) >= credentialReportBuild }
 
 var credentialReportHeader = func() []string {
 	h := []string{"user", "user_creation_time", "user_last_logon", "password_exist", "password_active",
@@ -544,28 +563,33 @@ func reportBool(b bool) string {
 	return "FALSE"
 }
 
+// reportNone is the value of a cell that does not apply or of a time that
+// never happened ("-", as documented; older material shows "N/A").
+const reportNone = "-"
+
 func reportTime(t time.Time) string {
 	if t.IsZero() {
-		return "N/A"
+		return reportNone
 	}
 	return fmtTime(t)
 }
 
 // buildCredentialReport renders one row per identity: the root account
-// (named <root_account>) first, then users by name. Columns follow section
-// 16 (a third-party parser's header; the official text is unknown).
+// (named <root>, as documented) first, then users by name. Columns follow
+// section 16 (a third-party parser's header; the official text is
+// unknown).
 func buildCredentialReport(c *call) *credentialReport {
-	rep := &credentialReport{generated: c.now, header: credentialReportHeader}
+	rep := &credentialReport{generated: c.now, started: time.Now(), header: credentialReportHeader}
 	keyCols := func(owner string) []string {
 		var cols []string
 		keys := keysOf(c.w, owner)
 		for i := 0; i < 5; i++ {
 			if i >= len(keys) {
-				cols = append(cols, "FALSE", "N/A", "N/A", "N/A")
+				cols = append(cols, "FALSE", reportNone, reportNone, reportNone)
 				continue
 			}
 			k := keys[i]
-			used := "N/A"
+			used := reportNone
 			if e := lastUsed(c.w, &c.s.idx, k.ID, time.Time{}); e != nil {
 				used = e.EventTime
 			}
@@ -573,16 +597,16 @@ func buildCredentialReport(c *call) *credentialReport {
 		}
 		return cols
 	}
-	root := []string{"<root_account>", "N/A", "N/A", "TRUE", "TRUE", "N/A", "N/A", "N/A"}
+	root := []string{"<root>", reportNone, reportNone, "TRUE", "TRUE", reportNone, reportNone, reportNone}
 	rep.rows = append(rep.rows, append(root, keyCols("")...))
 	for _, n := range sortedUserNames(c.w) {
 		u := c.w.Users[n]
 		lp := c.w.Logins[n]
 		row := []string{upn(c.w, n), fmtTime(u.CreateDate), reportTime(u.LastLoginDate)}
 		if lp != nil {
-			row = append(row, "TRUE", reportBool(lp.Status != "Inactive"), reportTime(lp.UpdateDate), "N/A")
+			row = append(row, "TRUE", reportBool(lp.Status != "Inactive"), reportTime(lp.UpdateDate), reportNone)
 		} else {
-			row = append(row, "FALSE", "FALSE", "N/A", "N/A")
+			row = append(row, "FALSE", "FALSE", reportNone, reportNone)
 		}
 		row = append(row, reportBool(c.w.MFADevices[n] != nil))
 		rep.rows = append(rep.rows, append(row, keyCols(n)...))
@@ -591,13 +615,26 @@ func buildCredentialReport(c *call) *credentialReport {
 }
 
 func imsGenerateCredentialReport(c *call) (jobj, *apiError) {
-	c.s.report = buildCredentialReport(c)
-	return jobj{"State": "COMPLETED"}, nil
+	if p := c.s.pendingReport; p != nil {
+		if !p.ready() {
+			return jobj{"State": "INPROGRESS"}, nil
+		}
+		c.s.report, c.s.pendingReport = p, nil
+		return jobj{"State": "COMPLETED"}, nil
+	}
+	if r := c.s.report; r != nil && c.now.Sub(r.generated) < credentialReportEvery {
+		return jobj{"State": "COMPLETED"}, nil
+	}
+	c.s.pendingReport = buildCredentialReport(c)
+	return jobj{"State": "STARTED"}, nil
 }
 
 // GetCredentialReport pages rows; every page is a self-contained CSV with
 // the header line (guess: the real paging layout is undocumented).
 func imsGetCredentialReport(c *call) (jobj, *apiError) {
+	if p := c.s.pendingReport; p != nil && p.ready() {
+		c.s.report, c.s.pendingReport = p, nil
+	}
 	rep := c.s.report
 	if rep == nil {
 		return nil, errNotExist("EntityNotExist.CredentialReport", "The credential report does not exist; call GenerateCredentialReport first.")
@@ -759,6 +796,7 @@ func imsRestoreAccessKeyFromRecycleBin(c *call) (jobj, *apiError) {
 	k := cloneKey(&r.Key)
 	k.UpdateDate = c.now
 	c.w.AccessKeys[k.ID] = k
+	c.w.keysChanged()
 	delete(c.w.RecycleBin, k.ID)
 	return jobj{}, nil
 }

@@ -30,7 +30,7 @@ func TestIMSUsersAndKeys(t *testing.T) {
 			body, err := f.ims(f.root, "GetUser", tt.query)
 			mustOK(t, err)
 			u, _ := body["User"].(map[string]any)
-			if u["UserPrincipalName"] != upnOf("kim") || u["UserName"] != "kim" || u["Status"] != "active" {
+			if _, hasStatus := u["Status"]; u["UserPrincipalName"] != upnOf("kim") || u["UserName"] != "kim" || hasStatus {
 				t.Fatalf("GetUser = %v", body)
 			}
 		})
@@ -136,10 +136,24 @@ func TestCredentialReport(t *testing.T) {
 	}
 	_, err := f.ims(f.root, "GetCredentialReport", nil)
 	wantCode(t, err, "EntityNotExist.CredentialReport", http.StatusNotFound)
-	gen, err := f.ims(f.root, "GenerateCredentialReport", nil)
-	mustOK(t, err)
-	if gen["State"] != "COMPLETED" {
-		t.Fatalf("GenerateCredentialReport = %v", gen)
+	// STARTED, then INPROGRESS while it is built, then COMPLETED.
+	states := []string{}
+	for i := 0; i < 100; i++ {
+		gen, err := f.ims(f.root, "GenerateCredentialReport", nil)
+		mustOK(t, err)
+		st, _ := gen["State"].(string)
+		if len(states) == 0 || states[len(states)-1] != st {
+			states = append(states, st)
+		}
+		if st == "COMPLETED" {
+			break
+		}
+		if st == "INPROGRESS" {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if strings.Join(states, ">") != "STARTED>INPROGRESS>COMPLETED" {
+		t.Fatalf("GenerateCredentialReport states = %v, want STARTED>INPROGRESS>COMPLETED", states)
 	}
 	var rows [][]string
 	token := ""
@@ -174,8 +188,25 @@ func TestCredentialReport(t *testing.T) {
 			t.Fatal("report paging does not end")
 		}
 	}
-	if len(rows) != 4 || rows[0][0] != "<root_account>" || rows[1][0] != upnOf("amy") || rows[1][8] != "TRUE" || rows[1][12] != "FALSE" {
+	if len(rows) != 4 || rows[0][0] != "<root>" || rows[1][0] != upnOf("amy") || rows[1][8] != "TRUE" || rows[1][12] != "FALSE" {
 		t.Fatalf("report rows = %v", rows)
+	}
+	// A user who never signed in shows "-" (not "N/A").
+	if rows[1][2] != "-" || rows[1][11] != "-" {
+		t.Fatalf("never-used cells = %q, %q, want -", rows[1][2], rows[1][11])
+	}
+	// A new report at most every 4 hours: another user appears only in a
+	// report generated 4 hours later.
+	f.addUser("dan")
+	gen, err := f.ims(f.root, "GenerateCredentialReport", nil)
+	mustOK(t, err)
+	if gen["State"] != "COMPLETED" {
+		t.Fatalf("GenerateCredentialReport within 4 hours = %v, want COMPLETED (the last report)", gen)
+	}
+	again, err := f.ims(f.root, "GetCredentialReport", nil)
+	mustOK(t, err)
+	if raw, _ := base64.StdEncoding.DecodeString(again["Content"].(string)); strings.Contains(string(raw), upnOf("dan")) {
+		t.Fatal("a report was regenerated within 4 hours")
 	}
 	_, err = f.ims(f.root, "GetCredentialReport", map[string]string{"NextToken": "bogus"})
 	wantCode(t, err, "InvalidParameter.NextToken", http.StatusBadRequest)

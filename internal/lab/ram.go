@@ -213,6 +213,7 @@ func createKey(c *call, owner string) (*AccessKey, *apiError) {
 		UpdateDate: c.now,
 	}
 	c.w.AccessKeys[k.ID] = k
+	c.w.keysChanged()
 	return k, nil
 }
 
@@ -229,6 +230,7 @@ func parseKeyStatus(c *call) (string, *apiError) {
 
 func recycleKey(c *call, k *AccessKey) {
 	delete(c.w.AccessKeys, k.ID)
+	c.w.keysChanged()
 	c.w.RecycleBin[k.ID] = &RecycledKey{Key: *k, RecycleDate: c.now, DeleteDate: c.now.Add(recycleRetention)}
 }
 

@@ -55,6 +55,11 @@ type Scenario struct {
 	AccountNetworkPolicy *ScenarioNetworkPolicy `json:"account_network_policy,omitempty"`
 	Events               []ScenarioEvent        `json:"events,omitempty"`
 	Traffic              []ScenarioTraffic      `json:"traffic,omitempty"`
+	// Leaks are Security Center AccessKey leak records (sas.go).
+	Leaks []ScenarioLeak `json:"leaks,omitempty"`
+	// ECSInstances and SecurityGroups exist at the start (scenario_ecs.go).
+	ECSInstances   []ScenarioInstance      `json:"ecs_instances,omitempty"`
+	SecurityGroups []ScenarioSecurityGroup `json:"security_groups,omitempty"`
 }
 
 // ScenarioAccount is the emulated account.
@@ -939,6 +944,7 @@ func (s *Scenario) validate() (*scZones, error) {
 	}
 
 	s.validateHistory(&p, zones, users, keys, checkTime)
+	s.scValidateLeaks(&p, checkTime)
 	if err := p.err(); err != nil {
 		return nil, err
 	}
@@ -1628,12 +1634,16 @@ func (s *Scenario) Build(now time.Time) (*World, *ScenarioInfo, error) {
 		w.AccountACL = scNetworkPolicy(s.AccountNetworkPolicy)
 	}
 
+	s.scBuildLeaks(w, clk, &p)
 	events, evProblems := s.generateEvents(w, clk, zones)
 	p.list = append(p.list, evProblems...)
 	if err := p.err(); err != nil {
 		return nil, nil, err
 	}
 	w.Events = events
+	if err := s.buildECS(w, clk, now); err != nil {
+		return nil, nil, err
+	}
 
 	info := &ScenarioInfo{
 		Name:        s.Name,

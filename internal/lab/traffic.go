@@ -222,9 +222,7 @@ func (s *Scenario) generateEvents(w *World, clk *scClock, zones *scZones) ([]Eve
 				pe.spec.Response["RequestId"] = pe.spec.RequestID
 			}
 		}
-		ev := w.NewEvent(pe.spec)
-		ev.EventID = scUUID(pe.rng, false)
-		events = append(events, ev)
+		events = append(events, w.NewEvent(pe.spec)) // eventId = requestId, as ActionTrail writes it
 	}
 	return events, nil
 }
@@ -283,8 +281,8 @@ func scPick(r *rand.Rand, weights []float64, total float64) int {
 	return 0
 }
 
-// scUUID returns a UUID-shaped id from r: upper-case for request ids,
-// lower-case for event ids (the shapes NewRequestID and NewEventID use).
+// scUUID returns a UUID-shaped id from r, upper-case when upper (the shape
+// NewRequestID uses; events take their request id as eventId).
 func scUUID(r *rand.Rand, upper bool) string {
 	a, b := r.Uint64(), r.Uint64()
 	s := fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", a>>32, (a>>16)&0xffff, a&0xffff, b>>48, b&0xffffffffffff)

@@ -25,10 +25,15 @@ type World struct {
 	RecycleBin  map[string]*RecycledKey  `json:"recycle_bin"`           // deleted access keys by ID
 	AccountACL  *AKPolicy                `json:"account_acl,omitempty"` // account-level AccessKey network policy
 	STSTokens   map[string]*STSToken     `json:"-"`                     // by temporary AccessKey ID (STS.*)
+	Leaks       []*Leak                  `json:"leaks,omitempty"`       // Security Center AccessKey leak records (sas.go)
+	ECS         *ECS                     `json:"ecs,omitempty"`         // ECS instances and security groups (ecs.go); nil until used
 
 	// Events is the recorded ActionTrail history, oldest first. Scenario
 	// history and every call the server answers are appended here.
 	Events []Event `json:"-"`
+
+	// keyIdx indexes AccessKeys by owner (world.go keysOf); nil = rebuild.
+	keyIdx *ownerKeys
 }
 
 // Account is the Alibaba Cloud account the lab emulates.
