@@ -69,6 +69,9 @@ call --as "$USER_" --from "$OFFICE" ecs DescribeInstances RegionId=cn-hangzhou
 call --as "$USER_" --from "$OFFICE" ram CreateUser UserName=mallory
 call --as "$USER_" --from "$OFFICE" ecs DeleteInstance InstanceId=i-bp1prodweb01zxcv9lm
 
+say "The audit tells the attacker's refused retries and your own tests apart from the evidence:"
+run audit "$KEY" | sed -n '/^INCIDENT/,/^SERVICES/p' | sed '$d'
+
 step "4. Rotate: give the application a new key, then retire the leaked one"
 run rotate "$KEY" --secret-file "$work/new-key.json" --yes
 say "The application switches to the new key (from the office):"
@@ -76,13 +79,17 @@ call --key-file "$work/new-key.json" --from "$OFFICE" ecs DescribeInstances Regi
 say "The old key has been quiet since; finish the rotation (a drill, so no 24 h wait):"
 run rotate "$KEY" --quiet-for 0s --observe 0s --yes
 
-step "5. Report: what happened, what was done, what is still open"
+step "5. Eradicate: remove the attacker's foothold and stop the spend"
+say "The plan: '$CREATED' (the user the attacker created) loses its console login,"
+say "policies and keys; the GPU instances it launched are stopped; the port it opened is closed."
+run eradicate "$KEY" --yes 2>/dev/null | sed -n -e '/$ akresp eradicate/p' -e '/spend/p' -e '/^Result/,/^  ok  stop-instance/p' -e '/^Journal/,$p'
+say "(one line per stopped instance above is cut; every action is in the journal)"
+
+step "6. Report: what happened, what was done, what is still open"
 mkdir -p "$OUT"
 run report "$KEY" -o markdown --out "$OUT" >/dev/null
 run report "$KEY" -o html --out "$OUT" >/dev/null
 ls -1 "$OUT"
-say "Still open: '$CREATED', the user the attacker created, and its key. Next:"
-say "  akresp disable <its key>   and   akresp contain <its key> --deny-public"
 
 step "Done"
 say "Reports: $OUT/ (open the .html in a browser). The lab stops now."

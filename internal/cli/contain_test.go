@@ -61,6 +61,16 @@ func TestNewCmdContainParse(t *testing.T) {
 		{name: "trusted without audit", args: leakKey + " --trusted-from-audit --no-audit", wantErr: "--no-audit", wantCode: ExitUsage},
 		{name: "undo with flags", args: leakKey + " --undo --allow-ip 1.2.3.4", wantErr: "take no containment flags", wantCode: ExitUsage},
 		{name: "status and undo", args: leakKey + " --status --undo", wantErr: "status", wantCode: ExitUsage},
+		{name: "undo all acl-only", args: leakKey + " --undo --all --acl-only", check: func(t *testing.T, o *ContainOptions) {
+			if !o.Undo || !o.UndoAll || !o.ACLOnly {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{name: "all without undo", args: leakKey + " --all", wantErr: "only apply to --undo", wantCode: ExitUsage},
+		{name: "replace with undo", args: leakKey + " --undo --replace", wantErr: "no containment flags", wantCode: ExitUsage},
+		{name: "replace without acl", args: leakKey + " --replace", wantErr: "--replace replaces", wantCode: ExitUsage},
+		{name: "open split allow list", args: leakKey + " --allow-ip 0.0.0.0/1,128.0.0.0/1", wantErr: "covers all of IPv4", wantCode: ExitUsage},
+		{name: "open v6 allow list", args: leakKey + " --allow-ip 203.0.113.7 --allow-ip ::/1,8000::/1", wantErr: "covers all of IPv6", wantCode: ExitUsage},
 		{name: "bad policy name", args: leakKey + " --policy-name bad_name!", wantErr: "--policy-name", wantCode: ExitUsage},
 		{name: "bad deny action", args: leakKey + " --deny-action notanaction", wantErr: "--deny-action", wantCode: ExitUsage},
 		{name: "lookback too long", args: leakKey + " --lookback 2400h", wantErr: "--lookback", wantCode: ExitUsage},
@@ -226,7 +236,12 @@ func TestRunContainLab(t *testing.T) {
 	}
 
 	// --undo restores the state (bar the Inactive ACL Alibaba cannot delete).
+	// Without --force the deny policy stays on the Active key (exit 4).
 	r = run(Settings{Yes: true}, false, func(o *ContainOptions) { o.Undo = true })
+	if r.code != ExitSafetyRail || !strings.Contains(r.err.Error(), "undo-deny-active-key") {
+		t.Fatalf("undo on an Active key: exit %d %v", r.code, r.err)
+	}
+	r = run(Settings{Yes: true}, false, func(o *ContainOptions) { o.Undo, o.Force = true, true })
 	if r.code != ExitOK || !strings.Contains(r.out, "restored") {
 		t.Fatalf("undo: exit %d %v\n%s", r.code, r.err, r.out)
 	}
@@ -262,7 +277,7 @@ func TestEvidenceFromAudit(t *testing.T) {
 	r := &audit.Result{
 		Key: audit.KeyFacts{OwnerType: "ram-user"},
 		Sources: []audit.IPSummary{
-			{IP: "203.0.113.9", LastSeen: t0, Count: 7, Flagged: true},
+			{IP: "203.0.113.9", FirstSeen: t0.Add(-30 * time.Minute), LastSeen: t0, Count: 7, Flagged: true},
 			{IP: "10.0.0.5", LastSeen: t0, Count: 3, Internal: true},
 			{IP: "ecs.aliyuncs.com", LastSeen: t0, Count: 1},
 			{IP: "198.51.100.4", FirstSeen: t0.Add(-time.Hour), LastSeen: t0, Count: 40},
@@ -274,13 +289,39 @@ func TestEvidenceFromAudit(t *testing.T) {
 	want := &respond.Evidence{
 		OwnerType: "ram-user",
 		Callers: []respond.Caller{
-			{IP: netip.MustParseAddr("203.0.113.9"), LastSeen: t0, Count: 7, Flagged: true},
+			{IP: netip.MustParseAddr("203.0.113.9"), FirstSeen: t0.Add(-30 * time.Minute), LastSeen: t0, Count: 7, Flagged: true},
 			{IP: netip.MustParseAddr("198.51.100.4"), FirstSeen: t0.Add(-time.Hour), LastSeen: t0, Count: 40},
 		},
 		SuggestedTrusted: []netip.Prefix{netip.MustParsePrefix("198.51.100.4/32")},
 		Created:          []respond.CreatedIdentity{{Kind: "access_key", Name: "LTAI5tNEWKEY000000000001", User: "svc", EventName: "CreateAccessKey", EventTime: t0}},
+		Verdict:          "suspected_leak",
+		Onset:            t0.Add(-30 * time.Minute), // the flagged source's first sighting
 	}
 	if d := cmp.Diff(want, ev, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); d != "" {
 		t.Errorf("evidence (-want +got):\n%s", d)
+	}
+}
+
+func TestAuditOnset(t *testing.T) {
+	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
+	flagged := []audit.IPSummary{{IP: "127.0.0.66", FirstSeen: t0, Flagged: true}, {IP: "127.0.0.10", FirstSeen: t0.Add(-48 * time.Hour)}}
+	tests := []struct {
+		name string
+		r    audit.Result
+		want time.Time
+	}{
+		{"onset basis", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged,
+			Window: audit.Window{BaselineBasis: "onset", BaselineEnd: t0.Add(-time.Minute)}}, t0.Add(-time.Minute)},
+		{"leak time basis", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged,
+			Window: audit.Window{BaselineBasis: "leak_time", BaselineEnd: t0.Add(-time.Hour)}}, t0.Add(-time.Hour)},
+		{"history basis: first flagged sighting", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged,
+			Window: audit.Window{BaselineBasis: "history", BaselineEnd: t0.Add(-24 * time.Hour)}}, t0},
+		{"in use: no onset", audit.Result{Verdict: audit.Verdict{Status: audit.StatusInUse}, Sources: flagged,
+			Window: audit.Window{BaselineBasis: "onset", BaselineEnd: t0}}, time.Time{}},
+	}
+	for _, tt := range tests {
+		if got := auditOnset(&tt.r); !got.Equal(tt.want) {
+			t.Errorf("%s: onset %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

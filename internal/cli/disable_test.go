@@ -3,11 +3,14 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
 )
@@ -115,5 +118,47 @@ func TestRunDisableLab(t *testing.T) {
 	}
 	if r := run(info.Credentials["admin"].AccessKeyID, Settings{Yes: true}, func(o *DisableOptions) { o.Force = true }); r.code != ExitSafetyRail || !strings.Contains(r.err.Error(), "self-key") {
 		t.Errorf("self key: exit %d %v", r.code, r.err)
+	}
+}
+
+// disable decides "in use" from legitimate sources only: a key used in the
+// last 24h only from a source the incident flagged (journaled evidence
+// under --state-dir) is shown as such and can be disabled.
+func TestRunDisableAttackerOnlyUse(t *testing.T) {
+	srv, info, c := leakLab(t)
+	dir := t.TempDir()
+	bot := info.Credentials["idle-bot"]
+	attacker := info.Notes["attacker_ip"]
+	ac, err := cloud.New(context.Background(), cloud.Config{Endpoint: "http://" + srv.Addr(), MaxAttempts: 1, LocalAddr: attacker,
+		Credential: &cloud.StaticCredential{AccessKeyID: bot.AccessKeyID, AccessKeySecret: redact.Secret(bot.AccessKeySecret)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Refused by RAM or not, the call is a use of the key.
+	if _, err := ac.ListUsers(context.Background()); err != nil && !errors.Is(err, cloud.ErrNoPermission) {
+		t.Fatal(err)
+	}
+	run := func() containRun {
+		t.Helper()
+		ios, _, out, errOut := TestStreams()
+		s := Settings{StateDir: dir, TZ: time.UTC, Output: FormatTable, DryRun: true}
+		o := &DisableOptions{IO: ios, Now: time.Now, KeyID: bot.AccessKeyID, QuietPeriod: 24 * time.Hour, Observe: 7 * 24 * time.Hour,
+			Settings: func() (*Settings, error) { return &s, nil },
+			Backend:  func(context.Context) (respond.DisableCloud, error) { return c, nil }}
+		err := runDisable(context.Background(), o)
+		return containRun{out.String(), errOut.String(), exitCode(err, true), err}
+	}
+	// Nothing says the source is the attacker: in use.
+	if r := run(); r.code != ExitSafetyRail || !strings.Contains(r.err.Error(), "key-in-use") {
+		t.Fatalf("without evidence: exit %d %v\n%s", r.code, r.err, r.out)
+	}
+	// The audit flagged it.
+	if err := incident.AppendEvidence(dir, bot.AccessKeyID, "audit", incident.Evidence{Verdict: "suspected_leak",
+		Flagged: []netip.Addr{netip.MustParseAddr(attacker)}}, time.Now); err != nil {
+		t.Fatal(err)
+	}
+	r := run()
+	if r.code != ExitOK || !strings.Contains(r.out, "used in the last 24h0m0s only from flagged sources: "+attacker) || !strings.Contains(r.out, "Last legitimate use:") {
+		t.Fatalf("attacker-only use: exit %d %v\n%s", r.code, r.err, r.out)
 	}
 }

@@ -29,7 +29,7 @@ var exitCodeTable = []struct {
 	{ExitRuntime, "runtime or API error (the message names the API, the key or user, the cloud error code and request ID); also a partial apply (see the journal)"},
 	{ExitUsage, "usage error: bad flag or argument, bad AK ID, bad CIDR, contradictory flags, invalid policy document, or no terminal to confirm on without --yes"},
 	{ExitFindings, "the command worked and found what --fail-on asks about (e.g. the weekly `audit --idle` cron)"},
-	{ExitSafetyRail, "refused by a safety rail, e.g. disabling a key used in the last hour without --force, or state drifted since the plan"},
+	{ExitSafetyRail, "refused by a safety rail, e.g. disabling a key in legitimate use without --force, an ACL wider than the account-level policy, undoing the deny policy of a key that is still active, or state drifted since the plan"},
 }
 
 // exitCode maps an error to the process exit code. It is the only place

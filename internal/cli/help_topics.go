@@ -67,6 +67,7 @@ func environmentHelp() string {
 	}
 	fmt.Fprintf(&b, "  %-36s %s\n", "AKRESP_DEBUG=http", "log every API call at debug level (with --log-level debug); credentials are scrubbed")
 	fmt.Fprintf(&b, "  %-36s %s\n", "XDG_STATE_HOME", "default --state-dir is $XDG_STATE_HOME/akresp")
+	fmt.Fprintf(&b, "  %-36s %s\n", "AKRESP_LOCK_DIR", "per-user key locks shared by every --state-dir (default $XDG_RUNTIME_DIR/akresp/locks, else <tmp>/akresp-<uid>/locks)")
 	b.WriteString("\nCredentials (the credentials-go default chain, tried in this order: environment,\nOIDC, aliyun CLI profile, credentials file, ECS instance role, credentials URI):\n\n")
 	for _, e := range credentialEnv {
 		fmt.Fprintf(&b, "  %-36s %s\n", e.name, e.meaning)

@@ -306,7 +306,7 @@ func readLabInfo(f *Factory, path string) (*LabInfo, error) {
 	if path == "-" {
 		r = f.IO.In
 	} else {
-		fh, err := os.Open(path)
+		fh, err := openInputFile(path) // refuses FIFOs and devices
 		if err != nil {
 			return nil, NewUsageError(fmt.Errorf("lab info %s: %w", path, err))
 		}
@@ -458,7 +458,7 @@ func runLabCall(ctx context.Context, f *Factory, o *LabCallOptions) error {
 		}
 		cred = cloud.StaticCredential{AccessKeyID: c.AccessKeyID, AccessKeySecret: redact.Secret(c.AccessKeySecret)}
 	} else {
-		b, err := os.ReadFile(o.KeyFile)
+		b, err := readInputFile(o.KeyFile) // refuses FIFOs and devices
 		if err != nil {
 			return NewUsageError(fmt.Errorf("--key-file: %w", err))
 		}

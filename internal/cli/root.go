@@ -87,9 +87,12 @@ stderr. See 'akresp help exit-codes' and 'akresp help environment'.`,
 		newCmdRotate(f, nil),
 		newCmdContain(f, nil),
 		newCmdDisable(f, nil),
+		newCmdEradicate(f, nil),
 		newCmdAudit(f, nil),
 		newCmdReport(f, nil),
 		newCmdLab(f),
+		newCmdLeaks(f, nil),
+		newCmdScan(f, nil),
 		// Commands owned elsewhere are registered here, one line each:
 		//   newCmdAudit(f, nil), newCmdContain(f, nil), ...
 	)

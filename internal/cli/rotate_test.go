@@ -36,6 +36,17 @@ func TestNewCmdRotateParse(t *testing.T) {
 				t.Errorf("%+v", o)
 			}
 		}},
+		{name: "flags given are marked", args: rotKey + " --wait --quiet-for 10s --no-inherit-acl", check: func(t *testing.T, o *RotateOptions) {
+			if !o.QuietForSet || o.ObserveSet || !o.NoInheritACL {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{name: "flags not given are not", args: rotKey + " --wait", check: func(t *testing.T, o *RotateOptions) {
+			if o.QuietForSet || o.ObserveSet || o.NoInheritACL {
+				t.Errorf("%+v", o)
+			}
+		}},
+		{name: "no-inherit-acl with status", args: rotKey + " --status --no-inherit-acl", wantErr: "--no-inherit-acl only applies", wantCode: ExitUsage},
 		{name: "bad key", args: "not-a-key", wantErr: "an AccessKey ID is LTAI followed by 20 letters or digits", wantCode: ExitUsage},
 		{name: "two exits", args: rotKey + " --secret-file a --secret-stdout", wantErr: "exactly one exit", wantCode: ExitUsage},
 		{name: "exit with status", args: rotKey + " --status --exec cat", wantErr: "only apply when creating", wantCode: ExitUsage},

@@ -27,6 +27,11 @@ var update = flag.Bool("update", false, "rewrite golden files and the expected o
 const scriptNow = "2026-03-14T09:26:53Z"
 
 func TestMain(m *testing.M) {
+	// In-process tests use fixed key IDs: keep the per-user key lock away
+	// from other test binaries (scripts get their own AKRESP_LOCK_DIR).
+	if os.Getenv("AKRESP_LOCK_DIR") == "" {
+		os.Setenv("AKRESP_LOCK_DIR", filepath.Join(os.TempDir(), fmt.Sprintf("akresp-cli-test-locks-%d", os.Getpid())))
+	}
 	testscript.Main(m, map[string]func(){
 		"akresp": func() { os.Exit(scriptMain()) },
 	})
@@ -119,6 +124,7 @@ func scriptSetup(env *testscript.Env, plan, scenario string) error {
 	for k, v := range map[string]string{
 		"HOME":                                env.WorkDir,
 		"AKRESP_STATE_DIR":                    filepath.Join(env.WorkDir, "state"),
+		"AKRESP_LOCK_DIR":                     filepath.Join(env.WorkDir, "locks"),
 		"AKRESP_ENDPOINT":                     "http://" + srv.Addr(),
 		"AKRESP_TEST_NOW":                     scriptNow,
 		"AKRESP_TEST_EXITFILE":                filepath.Join(env.WorkDir, ".akresp-exit"),

@@ -980,12 +980,12 @@ func (m *Machine) awaitCutOver(ctx context.Context) (bool, error) {
 			if _, err := m.journal(); err != nil {
 				return false, err
 			}
-			last := "never"
+			quiet := fmt.Sprintf("no legitimate use of the old key within --quiet-for %s", m.o.QuietFor)
 			if t := ev.lastActivity(); !t.IsZero() {
-				last = t.Format(time.RFC3339)
+				quiet = fmt.Sprintf("old key quiet since %s (--quiet-for %s)", t.Format(time.RFC3339), m.o.QuietFor)
 			}
-			note := fmt.Sprintf("new key %s in use (last used %s); old key quiet since %s (--quiet-for %s)",
-				m.st.NewKeyID, ev.New.LastUsed.Format(time.RFC3339), last, m.o.QuietFor)
+			note := fmt.Sprintf("new key %s in use (last used %s); %s",
+				m.st.NewKeyID, ev.New.LastUsed.Format(time.RFC3339), quiet)
 			if len(ev.Attackers) > 0 {
 				note += "; not counted: " + AttackerSummary(ev.Attackers)
 			}
