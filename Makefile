@@ -9,7 +9,7 @@ FUZZTIME ?= 20s
 # Never let credentials-go probe the ECS metadata address from tests.
 export ALIBABA_CLOUD_ECS_METADATA_DISABLED := true
 
-.PHONY: build test test-short demo lab fuzz bench golden vet tidy-check clean
+.PHONY: build test test-short demo lab fuzz bench golden vet tidy-check clean mutate
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/akresp
@@ -35,6 +35,14 @@ fuzz:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Mutation testing (go-gremlins, installed on first use, never a module
+# dependency) over policy, the lab's authentication, the audit rules,
+# respond and rotate; slow, so not part of test. MUTATE_TARGETS picks some:
+# make mutate MUTATE_TARGETS="policy lab-auth". Score: docs/mutation.md.
+MUTATE_TARGETS ?=
+mutate:
+	./scripts/mutate.sh $(MUTATE_TARGETS)
 
 # Rewrite golden files (only the packages that have them take -update).
 GOLDEN_PKGS := ./internal/audit ./internal/cli ./internal/policy ./internal/report

@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -12,71 +10,6 @@ import (
 
 	"github.com/akresp/akresp/internal/lab"
 )
-
-// incidentOutcome is what the builtin:leak incident produced that must not
-// depend on faults: the audit's conclusions, the idle sweep's
-// classification and the lab's final state.
-type incidentOutcome struct {
-	Audit string
-	Sweep string
-	State string
-}
-
-// auditGist keeps the audit JSON's conclusions: verdict, findings (rule and
-// severity), source IPs with their counts, services, created identities.
-func auditGist(t *testing.T, out string) string {
-	t.Helper()
-	var a struct {
-		Window struct {
-			Events int `json:"events"`
-		} `json:"window"`
-		Sources []struct {
-			IP      string `json:"ip"`
-			Count   int    `json:"count"`
-			Flagged bool   `json:"flagged"`
-		} `json:"source_ips"`
-		Findings []struct {
-			ID       string `json:"id"`
-			Severity string `json:"severity"`
-		} `json:"findings"`
-		Verdict json.RawMessage `json:"verdict"`
-		Created []struct {
-			Kind string `json:"kind"`
-			Name string `json:"name"`
-		} `json:"created_identities"`
-	}
-	if err := json.Unmarshal([]byte(out), &a); err != nil {
-		t.Fatalf("audit -o json printed no JSON: %v\n%s", err, out)
-	}
-	if len(a.Findings) == 0 {
-		t.Fatalf("audit of the leaked key found nothing:\n%s", out)
-	}
-	b, _ := json.MarshalIndent(a, "", " ")
-	return string(b)
-}
-
-// sweepGist keeps each key's classes and severity from audit --idle.
-func sweepGist(t *testing.T, out string) string {
-	t.Helper()
-	var s struct {
-		Keys []struct {
-			User     string   `json:"user"`
-			ID       string   `json:"access_key_id"`
-			Slot     string   `json:"slot"`
-			Classes  []string `json:"classes"`
-			Severity string   `json:"severity"`
-		} `json:"keys"`
-		Summary json.RawMessage `json:"summary"`
-	}
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		t.Fatalf("audit --idle -o json printed no JSON: %v\n%s", err, out)
-	}
-	sort.Slice(s.Keys, func(i, j int) bool {
-		return s.Keys[i].User+s.Keys[i].ID+s.Keys[i].Slot < s.Keys[j].User+s.Keys[j].ID+s.Keys[j].Slot
-	})
-	b, _ := json.MarshalIndent(s, "", " ")
-	return string(b)
-}
 
 // untilDone runs a command as a user would on a bad day: when it fails it
 // must exit 1 and say how to resume, and running it again is the resume.
@@ -122,15 +55,26 @@ func assertResumable(t *testing.T, r result) {
 
 // runIncident walks the builtin:leak incident: audit, idle sweep, contain
 // to the office, disable the key the attacker created, rotate (create and
-// hand over, the application switches, then cut-over, disable and verify).
-func runIncident(t *testing.T, l *inprocLab, faulty bool) incidentOutcome {
+// hand over, the application switches, then cut-over, disable and verify),
+// checking each step against what the scenario and the SPEC define.
+func runIncident(t *testing.T, l *inprocLab, faulty bool) {
 	t.Helper()
 	key := l.note(t, "leaked_key_id")
-	var o incidentOutcome
-	o.Audit = auditGist(t, untilDone(t, l, faulty, "audit", key, "-o", "json").stdout)
-	o.Sweep = sweepGist(t, untilDone(t, l, faulty, "audit", "--idle", "-o", "json").stdout)
+	before := labState(t, l)
+	history := l.srv.Events()
+	ar := untilDone(t, l, faulty, "audit", key, "-o", "json")
+	assertLeakAudit(t, l, history, ar.stdout)
+	assertLeakSweep(t, l, untilDone(t, l, faulty, "audit", "--idle", "-o", "json").stdout)
+	if got := labState(t, l); !cmp.Equal(before, got) {
+		t.Fatalf("the audits changed the lab (-before +after):\n%s", cmp.Diff(before, got))
+	}
 	untilDone(t, l, faulty, "contain", key, "--allow-ip", l.note(t, "office_cidr"), "--yes")
-	untilDone(t, l, faulty, "disable", l.note(t, "created_key_id"), "--yes")
+	assertContained(t, l, before)
+	created := l.note(t, "created_key_id")
+	untilDone(t, l, faulty, "disable", created, "--yes")
+	if k := l.srv.Snapshot().AccessKeys[created]; k == nil || k.Status != "Inactive" {
+		t.Errorf("disable %s left %+v, want the key Inactive", created, k)
+	}
 	secret := filepath.Join(l.dir, "new-key.json")
 	untilDone(t, l, faulty, "rotate", key, "--secret-file", secret, "--yes")
 	useKey(t, l, readNewKey(t, secret), l.note(t, "office_ip"))
@@ -139,42 +83,29 @@ func runIncident(t *testing.T, l *inprocLab, faulty bool) incidentOutcome {
 	if !strings.Contains(st.stdout, `"verified"`) {
 		t.Fatalf("rotation did not reach verified:\n%s", st)
 	}
-	o.State = normalState(t, l)
-	return o
+	// The expected end: before, contained, the attacker's key disabled,
+	// the leaked key rotated with its ACL carried to the new key.
+	want := cloneState(t, before)
+	sub(t, want, "access_keys", created)["status"] = "Inactive"
+	assertRotated(t, l, want, secret, []string{l.note(t, "office_cidr")}, 0)
+	if st := labState(t, l); len(denyAttachments(st)) != 1 {
+		t.Errorf("after the rotation the deny policy attachments are %v, want the one contain made", denyAttachments(st))
+	}
 }
 
 // A fault-injected run (15% of answers a 503 or a dropped connection,
-// half of Alibaba's per-API quotas so throttling really happens, 20ms latency) of the builtin:leak incident
-// ends in the same lab state, with the same findings, as a clean run; no
-// side effect is applied twice (the state would show a second policy
-// version or a second new key).
-func TestLeakIncidentCleanVsFaulty(t *testing.T) {
+// half of Alibaba's per-API quotas so throttling really happens, 20ms
+// latency) of the builtin:leak incident finds what the scenario holds and
+// ends in the state the SPEC defines (runIncident); no side effect is
+// applied twice (a second policy version or a second new key fail the
+// state checks).
+func TestLeakIncidentFaulty(t *testing.T) {
 	t.Parallel()
-	clean := startInproc(t, "builtin:leak", lab.Options{})
 	faulty := startInproc(t, "builtin:leak", lab.Options{FaultRate: 0.15, FaultSeed: 7, QuotaScale: 0.5, Latency: 20 * time.Millisecond})
-
-	want := runIncident(t, clean, false)
-	got := runIncident(t, faulty, true)
-	if d := cmp.Diff(want, got); d != "" {
-		t.Errorf("faulty run differs from the clean run (-clean +faulty):\n%s", d)
-	}
+	runIncident(t, faulty, true)
 	st := faulty.srv.Stats()
 	if st.Faults == 0 || st.Throttled == 0 {
 		t.Errorf("the faulty lab injected nothing: %+v", st)
 	}
 	t.Logf("faulty lab: %d requests, %d faults, %d throttled", st.Requests, st.Faults, st.Throttled)
-	// One deny policy with exactly one version, one new key for app-prod.
-	w := faulty.srv.Snapshot()
-	if p := w.Policies["akresp-deny-high-risk"]; p == nil || len(p.Versions) != 1 {
-		t.Errorf("deny policy versions = %+v, want exactly one", p)
-	}
-	n := 0
-	for id, k := range w.AccessKeys {
-		if k.Owner == faulty.note(t, "leaked_user") && id != faulty.note(t, "leaked_key_id") {
-			n++
-		}
-	}
-	if n != 1 {
-		t.Errorf("app-prod has %d new keys, want 1", n)
-	}
 }

@@ -87,6 +87,7 @@ func (l *inprocLab) env(t *testing.T, principal string) []string {
 		"HOME=" + filepath.Join(l.dir, "home"),
 		"AKRESP_ENDPOINT=http://" + l.srv.Addr(),
 		"AKRESP_STATE_DIR=" + l.stateDir(),
+		"AKRESP_LOCK_DIR=" + filepath.Join(l.dir, "locks"), // labs share the scenario's key IDs; the per-user key lock must not
 		"AKRESP_TZ=UTC",
 		"NO_COLOR=1",
 		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + c.AccessKeyID,

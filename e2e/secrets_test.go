@@ -48,7 +48,7 @@ func TestNoSecretLeaves(t *testing.T) {
 	useKey(t, l, newKey, l.note(t, "office_ip"))
 	do(0, "rotate", key, "--quiet-for", "0s", "--observe", "0s", "--yes", "-o", "json")
 	do(0, "rotate", key, "--status")
-	do(0, "contain", key, "--undo", "--yes")
+	do(0, "contain", key, "--undo", "--all", "--force", "--yes")
 	for _, format := range []string{"markdown", "html", "json"} {
 		do(0, "report", key, "-o", format, "--out", reportDir)
 	}

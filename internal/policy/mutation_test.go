@@ -82,3 +82,41 @@ func TestSemanticallyEqualResources(t *testing.T) {
 		t.Errorf("Resource and NotResource of the same list compare equal: %v %v", eq, err)
 	}
 }
+
+// Survivors of the 2026-12-04 gremlins run (docs/mutation.md), pinned.
+func TestPolicySurvivorsPinned(t *testing.T) {
+	// An LTAI prefix glued to a 30-character run (34 in all) is a secret's
+	// shape: refused without being echoed.
+	if _, err := ParseAccessKeyID("LTAI" + strings.Repeat("a1", 15)); err == nil || !strings.Contains(err.Error(), "looks like an AccessKey secret") {
+		t.Errorf("LTAI + 30 letters and digits: %v, want the secret-shape refusal", err)
+	}
+	// Values up to 40 bytes are echoed whole, longer ones cut with "…".
+	v40 := "LTAI-" + strings.Repeat("bbbb-", 7)
+	if _, err := ParseAccessKeyID(v40); err == nil || !strings.Contains(err.Error(), `"`+v40+`"`) {
+		t.Errorf("a 40-byte bad ID is not echoed whole: %v", err)
+	}
+	v41 := v40 + "c"
+	if _, err := ParseAccessKeyID(v41); err == nil || strings.Contains(err.Error(), v41) || !strings.Contains(err.Error(), "…") {
+		t.Errorf("a 41-byte bad ID is not cut at 40: %v", err)
+	}
+	// "sts." alone has the STS prefix in the wrong case.
+	if _, err := ParseAccessKeyID("sts."); err == nil || !strings.Contains(err.Error(), "upper-case STS.") {
+		t.Errorf(`ParseAccessKeyID("sts.") = %v, want the upper-case STS. message`, err)
+	}
+	// An ACL entry written as an address or as its /32 is the same entry,
+	// however the ACL was built.
+	mk := func(entry string) ACL {
+		return ACL{Version: ACLVersion, Status: ACLStatusActive, Statements: []ACLStatement{{Type: ACLTypeClassic, IPList: []string{entry}}}}
+	}
+	if !mk("127.0.0.10").Equivalent(mk("127.0.0.10/32")) {
+		t.Error("127.0.0.10 and 127.0.0.10/32 are not equivalent")
+	}
+	if mk("127.0.0.10").Equivalent(mk("127.0.0.11")) {
+		t.Error("127.0.0.10 and 127.0.0.11 are equivalent")
+	}
+	// A JSON syntax error is located at its line and column.
+	_, err := ParsePolicy("{\n  \"Version\": \"1\",\n  \"Statement\": [}\n}")
+	if err == nil || !strings.Contains(err.Error(), "line 3, column 17") {
+		t.Errorf("syntax error location: %v, want line 3, column 17", err)
+	}
+}
