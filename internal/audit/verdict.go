@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"github.com/akresp/akresp/internal/policy"
 	"strings"
 	"time"
 )
@@ -28,6 +29,14 @@ var postureRules = map[string]bool{"CTX-01": true}
 
 func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
 	v := Verdict{Severity: r.MaxSeverity(), Reasons: []string{}, SuggestedTrustedCIDRs: e.suggestTrusted(bl), NextSteps: []NextStep{}}
+	// A "trusted" list that admits every IPv4 or IPv6 address (for example
+	// --trusted-cidr 0.0.0.0/0, or its halves) fences nothing in: it is
+	// never suggested as a fence (contain would refuse it anyway).
+	openList := ""
+	if c := policy.ListCoverage(v.SuggestedTrustedCIDRs); c.Open() {
+		openList = fmt.Sprintf("the trusted sources %s cover %s, so they are not suggested as a network ACL: such a fence admits every attacker address", strings.Join(v.SuggestedTrustedCIDRs, ","), c)
+		v.SuggestedTrustedCIDRs = []string{}
+	}
 	suspectIP := map[string]bool{}
 	for _, ip := range e.ipList {
 		if ip.n > 0 && !ip.internal && (ip.isNew || ip.untrusted) {
@@ -167,6 +176,9 @@ func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
 	}
 	if strings.EqualFold(facts.Status, "Inactive") {
 		v.Reasons = append(v.Reasons, "the key is already disabled (Inactive)")
+	}
+	if openList != "" {
+		v.Reasons = append(v.Reasons, openList)
 	}
 	return v
 }

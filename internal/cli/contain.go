@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
@@ -431,6 +433,10 @@ func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*r
 		// name), not all of them (docs/audit.md "Regions").
 		Regions: []string{audit.RegionsUsed},
 	})
+	var unknown *cloud.UnknownKeyError
+	if errors.As(err, &unknown) {
+		return nil, unknown // the same answer as every other command
+	}
 	if err != nil {
 		return nil, fmt.Errorf("contain %s: audit the key's recent events (use --no-audit to skip): %w", redact.MaskKeyID(o.KeyID), err)
 	}

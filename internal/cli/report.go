@@ -327,7 +327,17 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	if err != nil {
 		return fmt.Errorf("report %s: read journals: %w", redact.MaskKeyID(o.KeyID), err)
 	}
+	head, err := journal.Head(s.StateDir, o.KeyID)
+	if err != nil {
+		return fmt.Errorf("report %s: verify the journal chain: %w", o.KeyID, err)
+	}
 	rot, err := rotate.LoadState(s.StateDir, o.KeyID)
+	var tampered *state.IntegrityError
+	if errors.As(err, &tampered) {
+		// A rotation state that fails its check is not evidence: stop
+		// (exit 4) rather than report from it.
+		return fmt.Errorf("report %s: %w", o.KeyID, err)
+	}
 	if err != nil {
 		diags = append(diags, report.Diagnostic{Level: "warning", Source: "rotation state", Summary: "the rotation state could not be read", Detail: err.Error()})
 		rot = nil
@@ -359,7 +369,7 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	if o.Version != "" {
 		gen += " " + o.Version
 	}
-	rin := report.Input{Audit: r, Events: events, Journal: recs, JournalWarnings: warns, Rotation: rot, Live: live,
+	rin := report.Input{Audit: r, Events: events, Journal: recs, JournalWarnings: warns, JournalHead: head, Rotation: rot, Live: live,
 		Now: now, Generator: gen, Diagnostics: diags, Incident: rec, Cost: cost, Eradicate: erad}
 	doc, err := report.Build(rin)
 	if err != nil {

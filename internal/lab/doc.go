@@ -167,14 +167,12 @@
 //   - OSS delivery object names are documented in docs/trail-formats.md
 //     (ActionTrail FAQ "storage path of an event delivered to an OSS
 //     bucket"); the lab delivers nothing to OSS.
-//   - The classic Go SDK (github.com/aliyun/alibaba-cloud-sdk-go) is not
-//     among the modules this build may use (it is not in the served list),
-//     so no test drives the lab with it. TestClassicSDKStyleV1GetAndPost
-//     sends what that SDK sends (V1 with every parameter and the Signature
-//     in the query string over GET; POST with the API parameters in a form
-//     body, signed together; RegionId and Format=JSON; x-sdk-* headers),
-//     signed by an implementation of the published recipe written in the
-//     test, not by sign.go.
+//   - The classic Go SDK (github.com/aliyun/alibaba-cloud-sdk-go v1.63.107,
+//     a test-only dependency) drives the lab in TestClassicGoSDK: RPC with
+//     the V1 signature in the query string, GET and POST, and a wrong
+//     secret refused. TestClassicSDKStyleV1GetAndPost also sends what that
+//     SDK sends, signed by an implementation of the published recipe
+//     written in the test, not by sign.go.
 //   - Security Center (SAS 2018-12-03, sas.go) serves the three AccessKey
 //     leak APIs over leak records from the scenario ("leaks"). Guesses:
 //     its zone-less "YYYY-MM-DD HH:mm:ss" times are rendered in UTC+8; an

@@ -57,6 +57,9 @@ type Input struct {
 	// JournalWarnings its warnings.
 	Journal         []journal.Record
 	JournalWarnings []string
+	// JournalHead is the verified hash-chain head over the key's journals
+	// (journal.Head): the incident record the report rests on; "" none.
+	JournalHead string
 	// Rotation is the key's rotation state (rotate.LoadState); nil when
 	// the key was never rotated.
 	Rotation *rotate.State
@@ -642,6 +645,7 @@ func (b *builder) summary() {
 	s.WindowSince, s.WindowUntil, s.LeakTime, s.Events = r.Window.Since, r.Window.Until, r.Window.LeakTime, r.Window.Events
 	status, basis := b.keyStatus()
 	s.KeyStatus = status
+	s.JournalHead = b.in.JournalHead
 
 	if l := b.in.Live; l != nil {
 		s.LiveCheckedAt = l.CheckedAt.UTC()

@@ -196,6 +196,9 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 	if ev := doc.Evidence; ev != nil {
 		rows = append(rows, []string{"Evidence", fmt.Sprintf("%s (%d events), SHA-256 %s", code(ev.File), ev.Events, code(ev.SHA256))})
 	}
+	if s.JournalHead != "" {
+		rows = append(rows, []string{"Journal chain head", code(s.JournalHead) + " (akresp's journals of the key, verified)"})
+	}
 	w.table([]string{"", ""}, rows)
 	if len(s.Reasons) > 0 {
 		w.ln("Why:")

@@ -100,7 +100,11 @@ type Summary struct {
 	LeakTime       time.Time `json:"leak_time,omitzero"`
 	Events         int       `json:"events"`
 	LiveCheckedAt  time.Time `json:"live_checked_at,omitzero"`
-	NetworkACL     string    `json:"network_acl,omitempty"` // human summary of the key's ACL now
+	// JournalHead is the SHA-256 hash-chain head over akresp's journals of
+	// the key, verified when the report was made: quote it to show that the
+	// actions listed are the journal's, unedited.
+	JournalHead string `json:"journal_chain_head,omitempty"`
+	NetworkACL  string `json:"network_acl,omitempty"` // human summary of the key's ACL now
 	// EffectiveNetworkPolicy is the network policy that applies to the key
 	// now (account and key level, and which wins); "" when not read.
 	EffectiveNetworkPolicy string `json:"effective_network_policy,omitempty"`
