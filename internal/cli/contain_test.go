@@ -81,27 +81,8 @@ func TestNewCmdContainParse(t *testing.T) {
 // leakLab starts the builtin:leak lab and returns admin clients for it.
 func leakLab(t *testing.T) (*lab.Server, *lab.ScenarioInfo, *cloud.Clients) {
 	t.Helper()
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	sc, err := lab.LoadScenario("builtin:leak")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, info, err := sc.Build(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.New(lab.Options{World: w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	admin := info.Credentials["admin"]
-	c, err := cloud.New(context.Background(), cloud.Config{Endpoint: "http://" + srv.Addr(), MaxAttempts: 1, RateScale: 1000,
-		Credential: &cloud.StaticCredential{AccessKeyID: admin.AccessKeyID, AccessKeySecret: redact.Secret(admin.AccessKeySecret)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, info, c
+	srv, info := serveScenario(t, "builtin:leak")
+	return srv, info, adminClients(t, srv, info, "")
 }
 
 type containRun struct {

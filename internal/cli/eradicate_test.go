@@ -17,27 +17,10 @@ import (
 // akresp commands against it (as the responder, admin).
 func eradicateLab(t *testing.T) (*lab.Server, *lab.ScenarioInfo, func(args ...string) (int, string, string)) {
 	t.Helper()
-	clearAkrespEnv(t)
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	sc, err := lab.LoadScenario("builtin:leak")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, info, err := sc.Build(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.New(lab.Options{World: w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, info := serveScenario(t, "builtin:leak")
+	asLabAdmin(t, info)
 	admin := info.Credentials["admin"]
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
 	stateDir := filepath.Join(t.TempDir(), "state")
-	t.Setenv("AKRESP_LOCK_DIR", filepath.Join(t.TempDir(), "locks"))
 	endpoint := "http://" + srv.Addr()
 	run := func(args ...string) (int, string, string) {
 		t.Helper()

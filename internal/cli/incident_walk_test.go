@@ -12,7 +12,6 @@ import (
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
-	"github.com/akresp/akresp/internal/lab"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/report"
 )
@@ -31,27 +30,10 @@ func TestIncidentWalkSuggestedCommandsRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("walks a whole incident on the lab")
 	}
-	clearAkrespEnv(t)
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	sc, err := lab.LoadScenario("builtin:leak")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, info, err := sc.Build(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.New(lab.Options{World: w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	srv, info := serveScenario(t, "builtin:leak")
+	asLabAdmin(t, info)
 	admin := info.Credentials["admin"]
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
 	stateDir := filepath.Join(t.TempDir(), "state")
-	t.Setenv("AKRESP_LOCK_DIR", filepath.Join(t.TempDir(), "locks"))
 	key, office, attacker := info.Notes["leaked_key_id"], info.Notes["office_ip"], info.Notes["attacker_ip"]
 	endpoint := "http://" + srv.Addr()
 

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/lab"
@@ -26,26 +25,8 @@ type leakCLI struct {
 
 func newLeakCLI(t *testing.T) *leakCLI {
 	t.Helper()
-	clearAkrespEnv(t)
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	sc, err := lab.LoadScenario("builtin:leak")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, info, err := sc.Build(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.New(lab.Options{World: w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	admin := info.Credentials["admin"]
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
-	t.Setenv("AKRESP_LOCK_DIR", filepath.Join(t.TempDir(), "locks"))
+	srv, info := serveScenario(t, "builtin:leak")
+	asLabAdmin(t, info)
 	return &leakCLI{t: t, srv: srv, info: info, stateDir: filepath.Join(t.TempDir(), "state"), endpoint: "http://" + srv.Addr()}
 }
 

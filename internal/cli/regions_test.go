@@ -14,7 +14,6 @@ import (
 
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/lab"
-	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/report"
 )
 
@@ -23,27 +22,8 @@ import (
 // responder's region is cn-hangzhou.
 func regionalLab(t *testing.T) (*lab.ScenarioInfo, *cloud.Clients) {
 	t.Helper()
-	t.Setenv("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")
-	sc, err := lab.LoadScenario("../../testdata/scenarios/regional.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, info, err := sc.Build(time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := lab.New(lab.Options{World: w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	admin := info.Credentials["admin"]
-	c, err := cloud.New(context.Background(), cloud.Config{Endpoint: "http://" + srv.Addr(), Region: "cn-hangzhou", MaxAttempts: 1, RateScale: 1000,
-		Credential: &cloud.StaticCredential{AccessKeyID: admin.AccessKeyID, AccessKeySecret: redact.Secret(admin.AccessKeySecret)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return info, c
+	srv, info := serveScenario(t, "../../testdata/scenarios/regional.json")
+	return info, adminClients(t, srv, info, "cn-hangzhou")
 }
 
 // report reads every region, as audit does: the evidence holds the
