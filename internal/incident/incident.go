@@ -397,7 +397,7 @@ func fenceActive(doc string) bool {
 	if doc == "" {
 		return false
 	}
-	acl, err := policy.ParseNetworkACL(doc)
+	acl, err := policy.ReadNetworkACL(doc)
 	return err == nil && acl.Status == policy.ACLStatusActive && len(acl.Statements) > 0
 }
 
@@ -406,7 +406,7 @@ func fenceActive(doc string) bool {
 // is the only public entry. An entry covering every address is left out:
 // it trusts nobody in particular.
 func aclPrefixes(doc string) []netip.Prefix {
-	acl, err := policy.ParseNetworkACL(doc)
+	acl, err := policy.ReadNetworkACL(doc)
 	if err != nil || acl.Status != policy.ACLStatusActive {
 		return nil
 	}

@@ -302,12 +302,23 @@ var (
 // distinct entries; at most MaxACLEntries entries in all. Key names are
 // matched exactly. The result has normalised entries and Version 1. Errors
 // wrap ErrInvalidACL.
-func ParseNetworkACL(doc string) (ACL, error) {
+func ParseNetworkACL(doc string) (ACL, error) { return parseNetworkACL(doc, true) }
+
+// ReadNetworkACL is ParseNetworkACL for a document read back from the
+// cloud (GetAccessKeyPolicy, GetAccessKeyPolicyForAccount, a journal of
+// what was read): keys it does not know are ignored rather than refused,
+// so a document the API extends still reads as what its known keys say
+// instead of failing to parse (which callers would have to treat as "no
+// policy", i.e. allow all). Unknown statement Types are still refused: a
+// statement akresp cannot evaluate is never guessed at.
+func ReadNetworkACL(doc string) (ACL, error) { return parseNetworkACL(doc, false) }
+
+func parseNetworkACL(doc string, strict bool) (ACL, error) {
 	top, err := decodeObject([]byte(doc), "network ACL")
 	if err != nil {
 		return ACL{}, aclErr(err.Error())
 	}
-	if err := onlyKeys(top, aclTopKeys); err != nil {
+	if err := onlyKeys(top, aclTopKeys); err != nil && strict {
 		return ACL{}, aclErr("network ACL has " + err.Error())
 	}
 	acl := ACL{Version: ACLVersion}
@@ -335,7 +346,7 @@ func ParseNetworkACL(doc string) (ACL, error) {
 	}
 	acl.Statements = []ACLStatement{}
 	for i, raw := range raws {
-		st, err := parseACLStatement(raw)
+		st, err := parseACLStatement(raw, strict)
 		if err != nil {
 			return ACL{}, aclErr(fmt.Sprintf("statement %d: %v", i+1, err))
 		}
@@ -347,12 +358,12 @@ func ParseNetworkACL(doc string) (ACL, error) {
 	return acl, nil
 }
 
-func parseACLStatement(raw json.RawMessage) (ACLStatement, error) {
+func parseACLStatement(raw json.RawMessage, strict bool) (ACLStatement, error) {
 	obj, err := decodeObject(raw, "statement")
 	if err != nil {
 		return ACLStatement{}, err
 	}
-	if err := onlyKeys(obj, aclStatementKeys); err != nil {
+	if err := onlyKeys(obj, aclStatementKeys); err != nil && strict {
 		return ACLStatement{}, err
 	}
 	var st ACLStatement

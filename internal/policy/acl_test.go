@@ -285,3 +285,24 @@ func BenchmarkACLAllows(b *testing.B) {
 		}
 	}
 }
+
+// A document read back from the cloud may carry keys this version does not
+// know: ReadNetworkACL reads what the known keys say (never "unparsable",
+// which callers would treat as no policy, i.e. allow all), while
+// ParseNetworkACL, for documents a person wrote, still refuses them.
+func TestReadNetworkACLToleratesUnknownKeys(t *testing.T) {
+	doc := `{"Version":"1","Status":"Active","PolicyId":"p-1","Statements":[{"Type":"ClassicWhiteList","Value":"","IPList":["10.0.0.0/8"],"Description":"office"}]}`
+	if _, err := ParseNetworkACL(doc); err == nil {
+		t.Fatal("ParseNetworkACL accepted unknown keys")
+	}
+	acl, err := ReadNetworkACL(doc)
+	if err != nil {
+		t.Fatalf("ReadNetworkACL: %v", err)
+	}
+	if !acl.Allows(netip.MustParseAddr("10.1.2.3")) || acl.Allows(netip.MustParseAddr("203.0.113.9")) {
+		t.Errorf("ReadNetworkACL read %+v: want only 10.0.0.0/8 allowed", acl)
+	}
+	if _, err := ReadNetworkACL(`{"Status":"Active","Statements":[{"Type":"FutureList","Value":"","IPList":["1.2.3.4"]}]}`); err == nil {
+		t.Error("ReadNetworkACL accepted a statement Type it cannot evaluate")
+	}
+}

@@ -324,7 +324,7 @@ func (b *builder) acl() (policy.ACL, bool) {
 	if strings.TrimSpace(l.ACL) == "" {
 		return policy.ACLInactive(), true
 	}
-	a, err := policy.ParseNetworkACL(l.ACL)
+	a, err := policy.ReadNetworkACL(l.ACL)
 	if err != nil {
 		return policy.ACL{}, false
 	}
@@ -747,7 +747,7 @@ func describeACL(doc string) string {
 	if strings.TrimSpace(doc) == "" {
 		return "none (every source allowed)"
 	}
-	a, err := policy.ParseNetworkACL(doc)
+	a, err := policy.ReadNetworkACL(doc)
 	if err != nil {
 		return "unreadable document"
 	}

@@ -59,7 +59,7 @@ func aclAllows(doc string, ip netip.Addr) bool {
 	if doc == "" {
 		return true
 	}
-	acl, err := policy.ParseNetworkACL(doc)
+	acl, err := policy.ReadNetworkACL(doc)
 	if err != nil {
 		return true
 	}
@@ -148,8 +148,8 @@ func aclEquivalent(a, b string) bool {
 	if a == b {
 		return true
 	}
-	x, err1 := policy.ParseNetworkACL(a)
-	y, err2 := policy.ParseNetworkACL(b)
+	x, err1 := policy.ReadNetworkACL(a)
+	y, err2 := policy.ReadNetworkACL(b)
 	if err1 != nil || err2 != nil {
 		return false
 	}
@@ -257,7 +257,7 @@ func EffectivePolicy(keyDoc, accountDoc string, accountErr error) EffectiveACL {
 	if e.Source == ACLSourceKey && aclActive(accountDoc) {
 		e.Summary += " (replaces the account-level policy " + describeACL(accountDoc) + ")"
 	}
-	acl, err := policy.ParseNetworkACL(e.Document)
+	acl, err := policy.ReadNetworkACL(e.Document)
 	if err != nil {
 		e.PublicOpen, e.PublicReason = true, "the policy does not parse: "+err.Error()
 		return e
@@ -270,7 +270,7 @@ func EffectivePolicy(keyDoc, accountDoc string, accountErr error) EffectiveACL {
 // checkAllowList refuses an ACL whose public allow list covers a whole
 // address family (exit 2 through the caller's InputError).
 func checkAllowList(doc string) error {
-	acl, err := policy.ParseNetworkACL(doc)
+	acl, err := policy.ReadNetworkACL(doc)
 	if err != nil {
 		return err
 	}
@@ -290,8 +290,8 @@ func aclWidens(doc, base string) []string {
 	if !aclActive(base) {
 		return nil
 	}
-	a, err1 := policy.ParseNetworkACL(doc)
-	b, err2 := policy.ParseNetworkACL(base)
+	a, err1 := policy.ReadNetworkACL(doc)
+	b, err2 := policy.ReadNetworkACL(base)
 	if err1 != nil || err2 != nil {
 		return nil
 	}
@@ -316,7 +316,7 @@ type ACLRemoval struct {
 // kept and extended per VPC. kept lists old sources the request did not
 // name.
 func mergeACL(old string, req ACLRequest) (doc string, kept []string, err error) {
-	o, err := policy.ParseNetworkACL(old)
+	o, err := policy.ReadNetworkACL(old)
 	if err != nil {
 		return "", nil, err
 	}
@@ -424,8 +424,8 @@ func mergeACL(old string, req ACLRequest) (doc string, kept []string, err error)
 // each with the recent legitimate callers inside it (public entries only:
 // the audit's callers are public sources).
 func aclRemovals(old, target string, callers []Caller, now time.Time) []ACLRemoval {
-	o, err1 := policy.ParseNetworkACL(old)
-	t, err2 := policy.ParseNetworkACL(target)
+	o, err1 := policy.ReadNetworkACL(old)
+	t, err2 := policy.ReadNetworkACL(target)
 	if err1 != nil || err2 != nil || !aclActive(old) {
 		return nil
 	}

@@ -17,7 +17,7 @@ func noACL(doc string) bool {
 	if doc == "" {
 		return true
 	}
-	a, err := policy.ParseNetworkACL(doc)
+	a, err := policy.ReadNetworkACL(doc)
 	return err == nil && a.Status == policy.ACLStatusInactive && len(a.Statements) == 0
 }
 
@@ -27,7 +27,7 @@ func ACLSummary(doc string) string {
 	if noACL(doc) {
 		return "none"
 	}
-	a, err := policy.ParseNetworkACL(doc)
+	a, err := policy.ReadNetworkACL(doc)
 	if err != nil {
 		return "a document akresp cannot read (" + err.Error() + ")"
 	}
@@ -56,8 +56,8 @@ func sameACL(a, b string) bool {
 	if noACL(a) || noACL(b) {
 		return noACL(a) && noACL(b)
 	}
-	pa, erra := policy.ParseNetworkACL(a)
-	pb, errb := policy.ParseNetworkACL(b)
+	pa, erra := policy.ReadNetworkACL(a)
+	pb, errb := policy.ReadNetworkACL(b)
 	if erra != nil || errb != nil {
 		return strings.TrimSpace(a) == strings.TrimSpace(b)
 	}
@@ -70,7 +70,7 @@ func (st *State) fence() *policy.ACL {
 	if st == nil || st.ACL == nil || noACL(st.ACL.Policy) {
 		return nil
 	}
-	a, err := policy.ParseNetworkACL(st.ACL.Policy)
+	a, err := policy.ReadNetworkACL(st.ACL.Policy)
 	if err != nil || a.Status != policy.ACLStatusActive {
 		return nil
 	}

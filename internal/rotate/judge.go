@@ -29,7 +29,7 @@ func (m *Machine) judge() (judge, []string) {
 	}
 	j := judge{rec: rec, fence: m.st.fence()}
 	if j.fence == nil && rec != nil && rec.FenceACL != "" {
-		if a, err := policy.ParseNetworkACL(rec.FenceACL); err == nil && a.Status == policy.ACLStatusActive {
+		if a, err := policy.ReadNetworkACL(rec.FenceACL); err == nil && a.Status == policy.ACLStatusActive {
 			j.fence = &a
 		}
 	}
