@@ -297,3 +297,17 @@ func secretOf(p *string) redact.Secret { return redact.Secret(str(p)) }
 
 // secretFrom wraps a decoded secret string.
 func secretFrom(s string) redact.Secret { return redact.Secret(s) }
+
+// write runs one call whose answer matters only for its request ID (a
+// RAM/IMS/ECS write), through c.call's retries and error mapping, and
+// returns that ID ("" when the answer has no body).
+func (c *Clients) write(ctx context.Context, api apiSpec, target string, do func(context.Context) (*string, error)) (string, error) {
+	var rid *string
+	if err := c.call(ctx, api, target, func(ctx context.Context) (err error) {
+		rid, err = do(ctx)
+		return err
+	}); err != nil {
+		return "", err
+	}
+	return str(rid), nil
+}

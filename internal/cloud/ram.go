@@ -182,20 +182,15 @@ func (c *Clients) UpdateAccessKeyStatus(ctx context.Context, userName, keyID, st
 	if status != "Active" && status != "Inactive" {
 		return "", refuse(api, keyID, "status %q: want Active or Inactive", status)
 	}
-	var resp *ram.UpdateAccessKeyResponse
-	err := c.call(ctx, api, keyID, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().UpdateAccessKeyWithContext(ctx, &ram.UpdateAccessKeyRequest{
+	return c.write(ctx, api, keyID, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().UpdateAccessKeyWithContext(ctx, &ram.UpdateAccessKeyRequest{
 			UserName: optString(userName), UserAccessKeyId: dara.String(keyID), Status: dara.String(status),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // DeleteAccessKey deletes a key (IMS keeps it in the recycle bin for a
@@ -206,20 +201,15 @@ func (c *Clients) DeleteAccessKey(ctx context.Context, userName, keyID string) (
 	if keyID == "" {
 		return "", refuse(api, userName, "access key id is empty")
 	}
-	var resp *ram.DeleteAccessKeyResponse
-	err := c.call(ctx, api, keyID, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().DeleteAccessKeyWithContext(ctx, &ram.DeleteAccessKeyRequest{
+	return c.write(ctx, api, keyID, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().DeleteAccessKeyWithContext(ctx, &ram.DeleteAccessKeyRequest{
 			UserName: optString(userName), UserAccessKeyId: dara.String(keyID),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // GetAccessKeyLastUsed returns when RAM last saw the key; the zero time
@@ -288,20 +278,15 @@ func (c *Clients) UpdateLoginProfileMFA(ctx context.Context, userName string, mf
 	if userName == "" {
 		return "", refuse(api, "", "user name is empty")
 	}
-	var resp *ram.UpdateLoginProfileResponse
-	err := c.call(ctx, api, userName, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().UpdateLoginProfileWithContext(ctx, &ram.UpdateLoginProfileRequest{
+	return c.write(ctx, api, userName, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().UpdateLoginProfileWithContext(ctx, &ram.UpdateLoginProfileRequest{
 			UserName: dara.String(userName), MFABindRequired: dara.Bool(mfaBindRequired),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // GetUserMFAInfo reports the user's MFA device; no device is Enabled=false
@@ -516,20 +501,15 @@ func (c *Clients) CreatePolicy(ctx context.Context, name, document, description 
 	case document == "":
 		return "", refuse(api, name, "policy document is empty")
 	}
-	var resp *ram.CreatePolicyResponse
-	err := c.call(ctx, api, name, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().CreatePolicyWithContext(ctx, &ram.CreatePolicyRequest{
+	return c.write(ctx, api, name, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().CreatePolicyWithContext(ctx, &ram.CreatePolicyRequest{
 			PolicyName: dara.String(name), PolicyDocument: dara.String(document), Description: optString(description),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // CreatePolicyVersion adds a version (optionally making it the default).
@@ -578,20 +558,15 @@ func (c *Clients) DeletePolicyVersion(ctx context.Context, name, versionID strin
 	case versionID == "":
 		return "", refuse(api, name, "version id is empty")
 	}
-	var resp *ram.DeletePolicyVersionResponse
-	err := c.call(ctx, api, name, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().DeletePolicyVersionWithContext(ctx, &ram.DeletePolicyVersionRequest{
+	return c.write(ctx, api, name, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().DeletePolicyVersionWithContext(ctx, &ram.DeletePolicyVersionRequest{
 			PolicyName: dara.String(name), VersionId: dara.String(versionID),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // DeletePolicy deletes a custom policy. It does not cascade: a policy that
@@ -602,18 +577,13 @@ func (c *Clients) DeletePolicy(ctx context.Context, name string) (string, error)
 	if name == "" {
 		return "", refuse(api, "", "policy name is empty")
 	}
-	var resp *ram.DeletePolicyResponse
-	err := c.call(ctx, api, name, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().DeletePolicyWithContext(ctx, &ram.DeletePolicyRequest{PolicyName: dara.String(name)}, runtime())
-		return err
+	return c.write(ctx, api, name, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().DeletePolicyWithContext(ctx, &ram.DeletePolicyRequest{PolicyName: dara.String(name)}, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // AttachPolicyToUser attaches a policy at account scope. Attaching twice
@@ -626,20 +596,15 @@ func (c *Clients) AttachPolicyToUser(ctx context.Context, policyType, policyName
 	if userName == "" {
 		return "", refuse(api, policyName, "user name is empty")
 	}
-	var resp *ram.AttachPolicyToUserResponse
-	err := c.call(ctx, api, userName, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().AttachPolicyToUserWithContext(ctx, &ram.AttachPolicyToUserRequest{
+	return c.write(ctx, api, userName, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().AttachPolicyToUserWithContext(ctx, &ram.AttachPolicyToUserRequest{
 			PolicyType: dara.String(policyType), PolicyName: dara.String(policyName), UserName: dara.String(userName),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // DetachPolicyFromUser detaches a policy. Detaching one that is not
@@ -652,18 +617,13 @@ func (c *Clients) DetachPolicyFromUser(ctx context.Context, policyType, policyNa
 	if userName == "" {
 		return "", refuse(api, policyName, "user name is empty")
 	}
-	var resp *ram.DetachPolicyFromUserResponse
-	err := c.call(ctx, api, userName, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().DetachPolicyFromUserWithContext(ctx, &ram.DetachPolicyFromUserRequest{
+	return c.write(ctx, api, userName, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().DetachPolicyFromUserWithContext(ctx, &ram.DetachPolicyFromUserRequest{
 			PolicyType: dara.String(policyType), PolicyName: dara.String(policyName), UserName: dara.String(userName),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }

@@ -17,18 +17,13 @@ func (c *Clients) DeleteLoginProfile(ctx context.Context, userName string) (stri
 	if userName == "" {
 		return "", refuse(api, "", "user name is empty")
 	}
-	var resp *ram.DeleteLoginProfileResponse
-	err := c.call(ctx, api, userName, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().DeleteLoginProfileWithContext(ctx, &ram.DeleteLoginProfileRequest{UserName: dara.String(userName)}, runtime())
-		return err
+	return c.write(ctx, api, userName, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().DeleteLoginProfileWithContext(ctx, &ram.DeleteLoginProfileRequest{UserName: dara.String(userName)}, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // RemoveUserFromGroup removes a user from a group.
@@ -37,18 +32,13 @@ func (c *Clients) RemoveUserFromGroup(ctx context.Context, userName, groupName s
 	if userName == "" || groupName == "" {
 		return "", refuse(api, userName, "user and group names are required")
 	}
-	var resp *ram.RemoveUserFromGroupResponse
-	err := c.call(ctx, api, userName, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().RemoveUserFromGroupWithContext(ctx, &ram.RemoveUserFromGroupRequest{UserName: dara.String(userName), GroupName: dara.String(groupName)}, runtime())
-		return err
+	return c.write(ctx, api, userName, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().RemoveUserFromGroupWithContext(ctx, &ram.RemoveUserFromGroupRequest{UserName: dara.String(userName), GroupName: dara.String(groupName)}, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // AddUserToGroup adds a user to a group.
@@ -57,18 +47,13 @@ func (c *Clients) AddUserToGroup(ctx context.Context, userName, groupName string
 	if userName == "" || groupName == "" {
 		return "", refuse(api, userName, "user and group names are required")
 	}
-	var resp *ram.AddUserToGroupResponse
-	err := c.call(ctx, api, userName, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().AddUserToGroupWithContext(ctx, &ram.AddUserToGroupRequest{UserName: dara.String(userName), GroupName: dara.String(groupName)}, runtime())
-		return err
+	return c.write(ctx, api, userName, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().AddUserToGroupWithContext(ctx, &ram.AddUserToGroupRequest{UserName: dara.String(userName), GroupName: dara.String(groupName)}, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
 
 // DeleteUser deletes a RAM user. RAM refuses while the user still has
@@ -78,16 +63,11 @@ func (c *Clients) DeleteUser(ctx context.Context, userName string) (string, erro
 	if userName == "" {
 		return "", refuse(api, "", "user name is empty")
 	}
-	var resp *ram.DeleteUserResponse
-	err := c.call(ctx, api, userName, func(ctx context.Context) (err error) {
-		resp, err = c.ramClient().DeleteUserWithContext(ctx, &ram.DeleteUserRequest{UserName: dara.String(userName)}, runtime())
-		return err
+	return c.write(ctx, api, userName, func(ctx context.Context) (*string, error) {
+		resp, err := c.ramClient().DeleteUserWithContext(ctx, &ram.DeleteUserRequest{UserName: dara.String(userName)}, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	if resp.Body == nil {
-		return "", nil
-	}
-	return str(resp.Body.RequestId), nil
 }
