@@ -257,6 +257,11 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		if f := &eng.opts.Facts; (f.OwnerType == "" || f.OwnerType == "unknown") && eventOwnerType != "" {
 			f.OwnerType = eventOwnerType
 		}
+		// A key akresp deleted (rotate --delete, disable --delete) is gone
+		// from IMS: say so rather than leave its status blank.
+		if f := &eng.opts.Facts; f.Status == "" && opts.Incident != nil && !opts.Incident.DeletedAt.IsZero() {
+			f.Status = "Deleted"
+		}
 		addProblems(eng, pageProblems, 0)
 	}
 

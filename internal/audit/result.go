@@ -107,7 +107,7 @@ type KeyFacts struct {
 	Owner           string    `json:"owner,omitempty"`
 	OwnerType       string    `json:"owner_type,omitempty"` // ram-user | root-account | unknown
 	AccountID       string    `json:"account_id,omitempty"`
-	Status          string    `json:"status,omitempty"` // Active | Inactive
+	Status          string    `json:"status,omitempty"` // Active | Inactive | Deleted (by akresp, per the incident record)
 	Created         time.Time `json:"created,omitzero"`
 	AgeDays         int       `json:"age_days,omitempty"`
 	LastUsed        time.Time `json:"last_used,omitzero"`
