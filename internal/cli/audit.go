@@ -321,26 +321,56 @@ func parseWhen(flag, v string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", v); err == nil {
 		return t.UTC(), nil
 	}
-	bad := UsageErrorf("--%s %q: want a duration back from now (30d, 2w, 12h) or an RFC 3339 time such as 2026-11-20T03:00:00Z", flag, v)
-	var d time.Duration
-	switch {
-	case strings.HasSuffix(v, "d") || strings.HasSuffix(v, "w"):
-		n, err := strconv.Atoi(v[:len(v)-1])
-		if err != nil || n < 0 || n > 100000 {
-			return time.Time{}, bad
-		}
-		d = time.Duration(n) * 24 * time.Hour
-		if strings.HasSuffix(v, "w") {
-			d *= 7
-		}
-	default:
-		var err error
-		if d, err = time.ParseDuration(v); err != nil || d < 0 {
-			return time.Time{}, bad
-		}
+	d, err := parseDuration(v)
+	if err != nil || d < 0 {
+		return time.Time{}, UsageErrorf("--%s %q: want a duration back from now (30d, 2w, 12h) or an RFC 3339 time such as 2026-11-20T03:00:00Z", flag, v)
 	}
 	return now.Add(-d).UTC(), nil
 }
+
+// parseDuration reads a duration in the forms every akresp flag takes:
+// whole days or weeks ("30d", "2w") or a Go duration ("12h", "90m",
+// "1h30m", "-1s"; the flags' own checks refuse what they cannot use).
+func parseDuration(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if strings.HasSuffix(v, "d") || strings.HasSuffix(v, "w") {
+		n, err := strconv.Atoi(v[:len(v)-1])
+		if err != nil || n < -100000 || n > 100000 {
+			return 0, fmt.Errorf("want whole days or weeks (30d, 2w) or a duration such as 12h or 90m")
+		}
+		d := time.Duration(n) * 24 * time.Hour
+		if strings.HasSuffix(v, "w") {
+			d *= 7
+		}
+		return d, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("want whole days or weeks (30d, 2w) or a duration such as 12h or 90m")
+	}
+	return d, nil
+}
+
+// durationFlag is a time.Duration flag that also takes days and weeks, so
+// --lookback 30d works like --since 30d.
+type durationFlag struct{ p *time.Duration }
+
+// newDurationFlag sets *p to def and returns the flag value writing it.
+func newDurationFlag(p *time.Duration, def time.Duration) *durationFlag {
+	*p = def
+	return &durationFlag{p}
+}
+
+func (f *durationFlag) Set(v string) error {
+	d, err := parseDuration(v)
+	if err != nil {
+		return err
+	}
+	*f.p = d
+	return nil
+}
+func (f *durationFlag) String() string { return f.p.String() }
+func (f *durationFlag) Type() string   { return "duration" }
 
 func runAudit(ctx context.Context, o *AuditOptions) error {
 	s, err := o.Settings()

@@ -161,7 +161,7 @@ an undo whose journaled "before" is wider than what the previous run set.`,
 	fl.BoolVar(&opts.DenyPublic, "deny-public", false, "block every public source (only --allow-vpc sources remain)")
 	fl.BoolVar(&opts.TrustedFromAudit, "trusted-from-audit", false, "allow the source IPs that used the key before --leak-time and were not flagged")
 	fl.StringVar(&opts.LeakTime, "leak-time", "", "when the key leaked (RFC 3339); splits trusted history from suspect use")
-	fl.DurationVar(&opts.Lookback, "lookback", 7*24*time.Hour, "how far back to read the key's events for callers and created identities (max 90 days)")
+	fl.Var(newDurationFlag(&opts.Lookback, 7*24*time.Hour), "lookback", "how far back to read the key's events for callers and created identities (max 90 days)")
 	fl.BoolVar(&opts.NoAudit, "no-audit", false, "skip reading the key's events: no caller replay, no created identities")
 	fl.StringVar(&opts.User, "user", "", "the key's owner if you know it: RAM user `NAME` or NAME@ALIAS.onaliyun.com (its UserPrincipalName: one lookup round fewer); IMS must confirm it")
 	fl.StringVar(&opts.PolicyName, "policy-name", respond.DefaultPolicyName, "name of the deny-high-risk custom policy")

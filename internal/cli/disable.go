@@ -87,8 +87,8 @@ disable never touches the key akresp itself runs with.`,
 	fl := cmd.Flags()
 	fl.BoolVar(&opts.Enable, "enable", false, "re-activate the key (rollback)")
 	fl.BoolVar(&opts.Delete, "delete", false, "delete the key; it must already be disabled")
-	fl.DurationVar(&opts.QuietPeriod, "quiet-period", respond.DefaultQuietPeriod, "refuse to disable a key used more recently than this")
-	fl.DurationVar(&opts.Observe, "observe", respond.DefaultObserve, "refuse to delete a key disabled more recently than this")
+	fl.Var(newDurationFlag(&opts.QuietPeriod, respond.DefaultQuietPeriod), "quiet-period", "refuse to disable a key used more recently than this")
+	fl.Var(newDurationFlag(&opts.Observe, respond.DefaultObserve), "observe", "refuse to delete a key disabled more recently than this")
 	fl.BoolVar(&opts.Force, "force", false, "proceed past the quiet-period and observe-period rails")
 	setOutputFormats(cmd, FormatTable, FormatJSON)
 	return cmd

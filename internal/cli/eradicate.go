@@ -122,9 +122,9 @@ and names what is not (deleted logins, keys, users, released instances).
 		},
 	}
 	fl := cmd.Flags()
-	fl.DurationVar(&opts.Observe, "observe", respond.DefaultEradicateObserve, "how long the attacker's keys stay disabled (instances stopped) before a re-run deletes (releases) them")
+	fl.Var(newDurationFlag(&opts.Observe, respond.DefaultEradicateObserve), "observe", "how long the attacker's keys stay disabled (instances stopped) before a re-run deletes (releases) them")
 	fl.BoolVar(&opts.Release, "release", false, "release the attacker's instances stopped for at least --observe (cannot be undone)")
-	fl.DurationVar(&opts.Lookback, "lookback", 7*24*time.Hour, "how far back to read events when the incident has no onset (max 90 days)")
+	fl.Var(newDurationFlag(&opts.Lookback, 7*24*time.Hour), "lookback", "how far back to read events when the incident has no onset (max 90 days)")
 	fl.BoolVar(&opts.Undo, "undo", false, "restore what eradicate changed and can be reverted")
 	fl.BoolVar(&opts.Status, "status", false, "show what is still to do and change nothing")
 	fl.BoolVar(&opts.NoCost, "no-cost", false, "do not read bills")

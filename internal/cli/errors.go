@@ -53,7 +53,7 @@ func (e *UsageError) ExitCode() int { return ExitUsage }
 func (e *UsageError) Hint() string { return e.HintMsg }
 
 // SafetyRailError reports an action refused because it looks dangerous,
-// e.g. disabling a key that was used in the last hour. Rule names the rail,
+// e.g. disabling a key used within the quiet period (24h by default). Rule names the rail,
 // Detail says what was observed, Override names the flag that proceeds
 // anyway ("" when nothing does). Exit code 4.
 type SafetyRailError struct {

@@ -117,7 +117,7 @@ connection.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Addr, "addr", "127.0.0.1:0", "listen address (loopback only; port 0 picks a free one)")
 	fl.StringVar(&opts.Scenario, "scenario", "builtin:leak", "scenario: builtin:leak, builtin:empty or a scenario JSON file (see docs/scenario.md)")
-	fl.DurationVar(&opts.Latency, "latency", 0, "delay added to every answer, e.g. 20ms")
+	fl.Var(newDurationFlag(&opts.Latency, 0), "latency", "delay added to every answer, e.g. 20ms")
 	fl.Float64Var(&opts.FaultRate, "fault-rate", 0, "fraction of requests (0..1) answered with a 503 or a dropped connection")
 	fl.Int64Var(&opts.FaultSeed, "fault-seed", 1, "seed of the fault sequence")
 	fl.Float64Var(&opts.QuotaScale, "quota-scale", 0, "enforce Alibaba's per-API quotas times this factor (0 = no throttling)")
