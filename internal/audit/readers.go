@@ -69,8 +69,9 @@ func (e *NotRegularError) Error() string {
 	return fmt.Sprintf("%s is a %s, not a regular file or directory: akresp reads only files (pass - to read standard input)", e.Path, e.Type)
 }
 
-// fileType names the type of a non-regular file.
-func fileType(m fs.FileMode) string {
+// FileType names the type of a non-regular file ("FIFO", "character
+// device", ...) for messages.
+func FileType(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:
 		return "FIFO"
@@ -247,7 +248,7 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 		}
 		if !fi.IsDir() {
 			if !fi.Mode().IsRegular() {
-				return nil, 0, nil, &NotRegularError{Path: root, Type: fileType(fi.Mode())}
+				return nil, 0, nil, &NotRegularError{Path: root, Type: FileType(fi.Mode())}
 			}
 			add(root)
 			continue
@@ -284,11 +285,11 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 					probs = append(probs, Problem{File: p, Msg: "symbolic link to a directory; not followed (name the directory itself)"})
 					return nil
 				case !st.Mode().IsRegular():
-					probs = append(probs, Problem{File: p, Msg: "symbolic link to a " + fileType(st.Mode()) + ", not a regular file; not read"})
+					probs = append(probs, Problem{File: p, Msg: "symbolic link to a " + FileType(st.Mode()) + ", not a regular file; not read"})
 					return nil
 				}
 			} else if !d.Type().IsRegular() {
-				probs = append(probs, Problem{File: p, Msg: "a " + fileType(d.Type()) + ", not a regular file; not read"})
+				probs = append(probs, Problem{File: p, Msg: "a " + FileType(d.Type()) + ", not a regular file; not read"})
 				return nil
 			}
 			if !readableExt(d.Name()) {
@@ -1379,7 +1380,7 @@ func openRegular(path string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, errors.New("a " + fileType(fi.Mode()) + ", not a regular file; not read")
+		return nil, errors.New("a " + FileType(fi.Mode()) + ", not a regular file; not read")
 	}
 	return f, nil
 }

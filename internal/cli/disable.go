@@ -177,17 +177,10 @@ func runDisable(ctx context.Context, o *DisableOptions) error {
 		return err
 	}
 	mask := redact.MaskKeyID(o.KeyID)
-	ok, err := RequireConfirmation(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
-		Verb: mode + " " + mask, Prompt: fmt.Sprintf("%s %s at %s?", strings.ToUpper(mode[:1])+mode[1:], mask, p.Operator.Endpoint)})
-	if err != nil {
+	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
+		Verb: mode + " " + mask, Prompt: fmt.Sprintf("%s %s at %s?", strings.ToUpper(mode[:1])+mode[1:], mask, p.Operator.Endpoint)},
+		func() error { view.dryRun(); return nil }); !proceed {
 		return err
-	}
-	if !ok {
-		if s.DryRun {
-			view.dryRun()
-			return nil
-		}
-		return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("%s %s: not confirmed; nothing changed", mode, mask)}
 	}
 	hard, stop := secondInterrupt(ctx)
 	defer stop()

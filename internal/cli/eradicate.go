@@ -193,17 +193,10 @@ func runEradicate(ctx context.Context, o *EradicateOptions) error {
 	if o.Undo {
 		verb = "undo the eradication for " + mask
 	}
-	ok, err := RequireConfirmation(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
-		Verb: verb, Prompt: fmt.Sprintf("Apply %d change(s) at %s?", p.Changes(), p.Operator.Endpoint)})
-	if err != nil {
+	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
+		Verb: verb, Prompt: fmt.Sprintf("Apply %d change(s) at %s?", p.Changes(), p.Operator.Endpoint)},
+		func() error { view.dryRun(); return nil }); !proceed {
 		return err
-	}
-	if !ok {
-		if s.DryRun {
-			view.dryRun()
-			return nil
-		}
-		return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("%s: not confirmed; nothing changed", verb)}
 	}
 	hard, stop := secondInterrupt(ctx)
 	defer stop()

@@ -460,3 +460,20 @@ func RequireConfirmation(o ConfirmOptions) (bool, error) {
 	}
 	return o.Prompter.Confirm(o.Prompt)
 }
+
+// ConfirmPlan is RequireConfirmation for a mutating command that has shown
+// its plan. proceed is true when the plan should be applied; otherwise the
+// run ends with err: dryRun's result on --dry-run (it shows what would have
+// happened; nil for nothing more to show), else "not confirmed" (exit 1).
+func ConfirmPlan(o ConfirmOptions, dryRun func() error) (proceed bool, err error) {
+	ok, err := RequireConfirmation(o)
+	switch {
+	case err != nil:
+		return false, err
+	case ok:
+		return true, nil
+	case o.DryRun && dryRun != nil:
+		return false, dryRun()
+	}
+	return false, &ExitError{Code: ExitRuntime, Err: fmt.Errorf("%s: not confirmed; nothing changed", o.Verb)}
+}

@@ -100,25 +100,10 @@ func (in *EventInputs) validatePaths() error {
 			if err != nil || fi.IsDir() || fi.Mode().IsRegular() {
 				continue
 			}
-			return NewUsageError(fmt.Errorf("--%s %w", group.flag, &audit.NotRegularError{Path: p, Type: fileTypeName(fi.Mode())}))
+			return NewUsageError(fmt.Errorf("--%s %w", group.flag, &audit.NotRegularError{Path: p, Type: audit.FileType(fi.Mode())}))
 		}
 	}
 	return nil
-}
-
-// fileTypeName names the type of a file that is not regular.
-func fileTypeName(m os.FileMode) string {
-	switch {
-	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeCharDevice != 0:
-		return "character device"
-	case m&os.ModeDevice != 0:
-		return "block device"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	}
-	return "non-regular file"
 }
 
 // validateWindow parses the window, leak time and trusted CIDRs.
@@ -215,7 +200,7 @@ func openInputFile(path string) (*os.File, error) {
 	}
 	if !fi.Mode().IsRegular() && !fi.IsDir() { // a directory fails on read, as before
 		f.Close()
-		return nil, NewUsageError(&audit.NotRegularError{Path: path, Type: fileTypeName(fi.Mode())})
+		return nil, NewUsageError(&audit.NotRegularError{Path: path, Type: audit.FileType(fi.Mode())})
 	}
 	return f, nil
 }

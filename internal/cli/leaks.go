@@ -312,20 +312,16 @@ func runLeaksResolve(ctx context.Context, o *LeaksResolveOptions) error {
 			fmt.Fprintf(o.IO.Out, "  record %d, found %s at %s\n", r.ID, r.FoundAt.UTC().Format(time.RFC3339), r.URL)
 		}
 	}
-	ok, err := RequireConfirmation(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
-		Verb: "leaks resolve " + o.KeyID, Prompt: fmt.Sprintf("Mark %d leak record(s) of %s handled?", len(p.Pending), o.KeyID)})
-	if err != nil {
-		return err
-	}
-	if !ok {
-		if s.DryRun {
+	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
+		Verb: "leaks resolve " + o.KeyID, Prompt: fmt.Sprintf("Mark %d leak record(s) of %s handled?", len(p.Pending), o.KeyID)},
+		func() error {
 			res.Outcome = "dry-run"
 			for _, r := range p.Pending {
 				res.Records = append(res.Records, leaks.ResolveResult{ID: r.ID, Result: "planned"})
 			}
 			return emit()
-		}
-		return &ExitError{Code: ExitRuntime, Err: fmt.Errorf("leaks resolve %s: not confirmed; nothing changed", o.KeyID)}
+		}); !proceed {
+		return err
 	}
 	operator := ""
 	if id, err := c.GetCallerIdentity(ctx); err == nil {

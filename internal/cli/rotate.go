@@ -262,13 +262,9 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 		fmt.Fprintln(o.IO.ErrOut, "dry run: nothing changed")
 		return printRotateReport(o.IO, s, rep)
 	}
-	ok, err := RequireConfirmation(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
-		Verb: "rotate " + o.KeyID, Prompt: "Proceed?"})
-	if err != nil {
+	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
+		Verb: "rotate " + o.KeyID, Prompt: "Proceed?"}, nil); !proceed {
 		return err
-	}
-	if !ok {
-		return &ExitError{Code: ExitRuntime, Err: errors.New("rotate " + o.KeyID + ": not confirmed; nothing changed")}
 	}
 	var rep *rotate.Report
 	switch {
