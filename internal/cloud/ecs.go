@@ -204,15 +204,13 @@ func (c *Clients) StopInstancesIn(ctx context.Context, region string, ids []stri
 	if stopCharging {
 		req.StoppedMode = dara.String("StopCharging")
 	}
-	var resp *ecs.StopInstancesResponse
-	err = c.call(ctx, api, strings.Join(ids, ","), func(ctx context.Context) (err error) {
-		resp, err = client.StopInstancesWithContext(ctx, req, runtime())
-		return err
+	return c.write(ctx, api, strings.Join(ids, ","), func(ctx context.Context) (*string, error) {
+		resp, err := client.StopInstancesWithContext(ctx, req, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return requestIDOf(resp.Body), nil
 }
 
 // StartInstancesIn starts stopped instances (StartInstances).
@@ -226,17 +224,15 @@ func (c *Clients) StartInstancesIn(ctx context.Context, region string, ids []str
 	if err != nil {
 		return "", err
 	}
-	var resp *ecs.StartInstancesResponse
-	err = c.call(ctx, api, strings.Join(ids, ","), func(ctx context.Context) (err error) {
-		resp, err = client.StartInstancesWithContext(ctx, &ecs.StartInstancesRequest{
+	return c.write(ctx, api, strings.Join(ids, ","), func(ctx context.Context) (*string, error) {
+		resp, err := client.StartInstancesWithContext(ctx, &ecs.StartInstancesRequest{
 			RegionId: dara.String(region), InstanceId: ptrs(ids), BatchOptimization: dara.String("SuccessFirst"),
 		}, runtime())
-		return err
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return requestIDOf(resp.Body), nil
 }
 
 // DeleteInstancesIn releases stopped pay-as-you-go instances
@@ -252,15 +248,13 @@ func (c *Clients) DeleteInstancesIn(ctx context.Context, region string, ids []st
 	if err != nil {
 		return "", err
 	}
-	var resp *ecs.DeleteInstancesResponse
-	err = c.call(ctx, api, strings.Join(ids, ","), func(ctx context.Context) (err error) {
-		resp, err = client.DeleteInstancesWithContext(ctx, &ecs.DeleteInstancesRequest{RegionId: dara.String(region), InstanceId: ptrs(ids)}, runtime())
-		return err
+	return c.write(ctx, api, strings.Join(ids, ","), func(ctx context.Context) (*string, error) {
+		resp, err := client.DeleteInstancesWithContext(ctx, &ecs.DeleteInstancesRequest{RegionId: dara.String(region), InstanceId: ptrs(ids)}, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return requestIDOf(resp.Body), nil
 }
 
 // SecurityGroupRules lists a security group's ingress rules
@@ -324,15 +318,13 @@ func (c *Clients) AuthorizeSecurityGroupRule(ctx context.Context, region, groupI
 	setRule(&req.Priority, r.Priority)
 	setRule(&req.NicType, r.NicType)
 	setRule(&req.Description, r.Description)
-	var resp *ecs.AuthorizeSecurityGroupResponse
-	err = c.call(ctx, api, groupID, func(ctx context.Context) (err error) {
-		resp, err = client.AuthorizeSecurityGroupWithContext(ctx, req, runtime())
-		return err
+	return c.write(ctx, api, groupID, func(ctx context.Context) (*string, error) {
+		resp, err := client.AuthorizeSecurityGroupWithContext(ctx, req, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return requestIDOf(resp.Body), nil
 }
 
 // RevokeSecurityGroupRule removes an ingress rule (RevokeSecurityGroup,
@@ -348,35 +340,17 @@ func (c *Clients) RevokeSecurityGroupRule(ctx context.Context, region, groupID s
 	setRule(&req.SourceCidrIp, r.SourceCidrIP)
 	setRule(&req.Policy, r.Policy)
 	setRule(&req.NicType, r.NicType)
-	var resp *ecs.RevokeSecurityGroupResponse
-	err = c.call(ctx, api, groupID, func(ctx context.Context) (err error) {
-		resp, err = client.RevokeSecurityGroupWithContext(ctx, req, runtime())
-		return err
+	return c.write(ctx, api, groupID, func(ctx context.Context) (*string, error) {
+		resp, err := client.RevokeSecurityGroupWithContext(ctx, req, runtime())
+		if err != nil || resp.Body == nil {
+			return nil, err
+		}
+		return resp.Body.RequestId, nil
 	})
-	if err != nil {
-		return "", err
-	}
-	return requestIDOf(resp.Body), nil
 }
 
 func setRule(dst **string, v string) {
 	if v != "" {
 		*dst = dara.String(v)
 	}
-}
-
-// requestIDOf reads RequestId from a typed response body.
-func requestIDOf(body any) string {
-	if body == nil {
-		return ""
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		return ""
-	}
-	var v struct {
-		RequestID string `json:"RequestId"`
-	}
-	_ = json.Unmarshal(b, &v)
-	return v.RequestID
 }
