@@ -48,15 +48,16 @@ func newCredential(s settings) (credentials.Credential, error) {
 			return nil, fmt.Errorf("cloud config: default credential chain: %w", err)
 		}
 	}
-	return &lockedCredential{inner: cred}, nil
+	return &lockedCredential{inner: cred, profile: s.Profile}, nil
 }
 
 // lockedCredential serialises a credentials-go Credential. The CLI-profile,
 // profile and default-chain providers initialise lazily without locking,
 // and akresp fans calls out over goroutines.
 type lockedCredential struct {
-	mu    sync.Mutex
-	inner credentials.Credential
+	mu      sync.Mutex
+	inner   credentials.Credential
+	profile string // the --profile it resolves, for CredentialsError
 }
 
 var _ credentials.Credential = (*lockedCredential)(nil)
@@ -64,15 +65,16 @@ var _ credentials.Credential = (*lockedCredential)(nil)
 // String keeps the wrapped provider (which holds secrets) out of fmt.
 func (l *lockedCredential) String() string { return "cloud.credential([REDACTED])" }
 
-// GetCredential implements credentials.Credential; failures are marked as
-// credentialError so the retry loop neither retries nor misreads them as
-// network trouble.
+// GetCredential implements credentials.Credential; failures become a
+// CredentialsError so the retry loop neither retries nor misreads them as
+// network trouble, and the user reads the three ways to give credentials
+// instead of credentials-go's chain text.
 func (l *lockedCredential) GetCredential() (*credentials.CredentialModel, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	m, err := l.inner.GetCredential()
 	if err != nil {
-		return nil, &credentialError{err: err}
+		return nil, &CredentialsError{Profile: l.profile, Cause: err}
 	}
 	return m, nil
 }

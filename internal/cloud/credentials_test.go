@@ -48,8 +48,21 @@ func TestCredentialKeyID(t *testing.T) {
 				if !errors.As(err, &ae) || !errors.Is(err, tt.wantErr) {
 					t.Fatalf("err = %v, want %v", err, tt.wantErr)
 				}
-				if !strings.Contains(ae.Hint(), "--profile") {
-					t.Errorf("hint = %q", ae.Hint())
+				// The three ways, in akresp's words, not credentials-go's
+				// chain text (its file paths and typos).
+				for _, way := range []string{"ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET", "--profile", "akresp lab env"} {
+					if !strings.Contains(ae.Hint(), way) {
+						t.Errorf("hint lacks %q: %q", way, ae.Hint())
+					}
+				}
+				var ce *CredentialsError
+				if !errors.As(err, &ce) || ce.Profile != tt.cfg.Profile {
+					t.Errorf("not a CredentialsError for profile %q: %#v", tt.cfg.Profile, err)
+				}
+				for _, raw := range []string{"Can not open", "unable to get credentials", "providers in the chain", dir} {
+					if strings.Contains(err.Error(), raw) {
+						t.Errorf("message quotes credentials-go (%q): %v", raw, err)
+					}
 				}
 				return
 			}

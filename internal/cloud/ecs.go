@@ -32,6 +32,8 @@ type Instance struct {
 	Created        time.Time
 	SecurityGroups []string
 	Tags           map[string]string
+	// InternetMaxBandwidthOut is the outbound public bandwidth (Mbit/s).
+	InternetMaxBandwidthOut int
 }
 
 // SecurityGroupRule is one rule of a security group (the fields
@@ -165,6 +167,9 @@ func (c *Clients) DescribeInstancesIn(ctx context.Context, region string, ids []
 		}
 		if i.Region == "" {
 			i.Region = region
+		}
+		if in.InternetMaxBandwidthOut != nil {
+			i.InternetMaxBandwidthOut = int(*in.InternetMaxBandwidthOut)
 		}
 		if in.SecurityGroupIds != nil {
 			for _, g := range in.SecurityGroupIds.SecurityGroupId {

@@ -13,8 +13,6 @@ import (
 	"syscall"
 
 	"github.com/alibabacloud-go/tea/tea"
-
-	"github.com/akresp/akresp/internal/redact"
 )
 
 // Sentinels for errors.Is on an *APIError. Each names a class of failure;
@@ -79,7 +77,8 @@ type APIError struct {
 	class error
 }
 
-// Error renders "api target: Code: message (request ID)", masking AK IDs.
+// Error renders "api target failed: Code: message (request ID)", AK IDs in
+// full.
 func (e *APIError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.API)
@@ -87,7 +86,7 @@ func (e *APIError) Error() string {
 		b.WriteByte(' ')
 		b.WriteString(displayTarget(e.Target))
 	}
-	b.WriteString(": ")
+	b.WriteString(" failed: ")
 	switch {
 	case e.Code != "" && e.Message != "":
 		b.WriteString(e.Code + ": " + e.Message)
@@ -153,7 +152,10 @@ func (e *APIError) Hint() string {
 	case ErrThrottled:
 		return fmt.Sprintf("throttled after %d attempts; retry later or lower --parallelism", max(e.Attempts, 1))
 	case ErrInvalidCredentials:
+		var ce *CredentialsError
 		switch {
+		case errors.As(e.Err, &ce):
+			return ce.Hint()
 		case e.Code == "InvalidAccessKeyId.Inactive" || e.Code == "Forbidden.AccessKeyDisabled":
 			return "the AccessKey akresp runs with is disabled; pick another identity with --profile"
 		case strings.HasPrefix(e.Code, "InvalidSecurityToken.Expired"):
@@ -198,19 +200,10 @@ func permissionFor(api string) string {
 	return api
 }
 
-// displayTarget masks AccessKey IDs (LTAI…, STS.…) and leaves names alone.
-func displayTarget(t string) string {
-	if looksLikeKeyID(t) {
-		return redact.MaskKeyID(t)
-	}
-	return t
-}
-
-// looksLikeKeyID is a display heuristic only (validation lives in
-// internal/policy).
-func looksLikeKeyID(s string) bool {
-	return len(s) >= 16 && (strings.HasPrefix(s, "LTAI") || strings.HasPrefix(s, "STS."))
-}
+// displayTarget shows the target as the user gave it: an AccessKey ID is
+// not a secret, and the person at the terminal typed it (issue 15). Only
+// secrets are ever withheld, and none reach an APIError.
+func displayTarget(t string) string { return t }
 
 // classify maps a code (preferred), HTTP status and transport error to a
 // sentinel. Codes are compared exactly or by dotted prefix, never by
@@ -310,13 +303,38 @@ func notSent(err error) bool {
 	return errors.As(err, &dns)
 }
 
-// credentialError marks a failure to resolve credentials locally (profile
-// missing, default chain empty). It deliberately does not implement tea's
-// BaseError, so the SDK passes it through unchanged.
-type credentialError struct{ err error }
+// CredentialsError says that no credentials could be resolved locally:
+// nothing in the environment, no aliyun CLI or credentials-file profile,
+// or the --profile named is missing or incomplete. It deliberately does
+// not implement tea's BaseError, so the SDK passes it through unchanged.
+// Its message never quotes credentials-go's own text (file paths, chain
+// internals); Cause keeps that for --log-level debug.
+type CredentialsError struct {
+	Profile string // the --profile asked for; "" for the default chain
+	Cause   error
+}
 
-func (e *credentialError) Error() string { return "resolve credentials: " + e.err.Error() }
-func (e *credentialError) Unwrap() error { return e.err }
+// CredentialsHint names the three ways to give akresp credentials.
+const CredentialsHint = "give akresp credentials one of three ways: " +
+	"export ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET; " +
+	"or --profile NAME (a profile of the aliyun CLI, ~/.aliyun/config.json, or of ~/.alibabacloud/credentials); " +
+	`or, on the lab, eval "$(akresp lab env --info lab.json)"`
+
+func (e *CredentialsError) Error() string {
+	if e.Profile != "" {
+		return fmt.Sprintf("no credentials: profile %q is not in the aliyun CLI config or ~/.alibabacloud/credentials, or has no usable key", e.Profile)
+	}
+	return "no credentials found (none in the environment, the aliyun CLI config or ~/.alibabacloud/credentials)"
+}
+
+// Unwrap returns credentials-go's own error.
+func (e *CredentialsError) Unwrap() error { return e.Cause }
+
+// Hint names the three ways to provide credentials.
+func (e *CredentialsError) Hint() string { return CredentialsHint }
+
+// ExitCode: a runtime error (exit 1).
+func (e *CredentialsError) ExitCode() int { return 1 }
 
 // localError marks an argument refused before any call was made.
 type localError struct{ msg string }

@@ -90,22 +90,23 @@ func TestAPIErrorMessage(t *testing.T) {
 		{
 			name: "cloud error on a key",
 			err:  &APIError{API: "ram:UpdateAccessKey", Target: leakedKey, Code: "NoPermission", HTTPStatus: 403, RequestID: "1F2E3D4C-0000", Message: "You are not authorized to do this action.", Attempts: 1},
-			want: "ram:UpdateAccessKey LTAI5t…0000: NoPermission: You are not authorized to do this action. (request 1F2E3D4C-0000)",
+			// An AK ID is not a secret: shown in full, as the user typed it.
+			want: "ram:UpdateAccessKey " + leakedKey + " failed: NoPermission: You are not authorized to do this action. (request 1F2E3D4C-0000)",
 		},
 		{
 			name: "user target is not masked",
 			err:  &APIError{API: "ram:GetUser", Target: "alice", Code: "EntityNotExist.User", Message: "The user does not exist.", RequestID: "R1"},
-			want: "ram:GetUser alice: EntityNotExist.User: The user does not exist. (request R1)",
+			want: "ram:GetUser alice failed: EntityNotExist.User: The user does not exist. (request R1)",
 		},
 		{
 			name: "network error after retries",
 			err:  &APIError{API: "sts:GetCallerIdentity", Message: "dial tcp 127.0.0.1:1: connect: connection refused", Attempts: 5},
-			want: "sts:GetCallerIdentity: dial tcp 127.0.0.1:1: connect: connection refused (after 5 attempts)",
+			want: "sts:GetCallerIdentity failed: dial tcp 127.0.0.1:1: connect: connection refused (after 5 attempts)",
 		},
 		{
 			name: "status only",
 			err:  &APIError{API: "ims:GetUser", HTTPStatus: 502, Message: "HTTP 502 with a body that is not JSON"},
-			want: "ims:GetUser: HTTP 502 with a body that is not JSON (HTTP 502)",
+			want: "ims:GetUser failed: HTTP 502 with a body that is not JSON (HTTP 502)",
 		},
 	}
 	for _, tt := range tests {

@@ -87,7 +87,7 @@ func defaultRate(service, action string) float64 {
 		}
 	case "ActionTrail":
 		switch {
-		case action == "LookupEvents":
+		case action == "LookupEvents", action == "LookupInsightEvents": // the latter's quota is unpublished (trails.go)
 			return 2
 		case strings.HasPrefix(action, "GetAccessKeyLastUsed"):
 			return 50

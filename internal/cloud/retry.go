@@ -151,7 +151,7 @@ func (c *Clients) newAPIError(api apiSpec, target string, err error, a *attempt,
 	e := &APIError{API: api.name(), Target: target, Attempts: n, HTTPStatus: a.status, RequestID: a.requestID}
 	var (
 		se   *tea.SDKError
-		ce   *credentialError
+		ce   *CredentialsError
 		le   *localError
 		synt *json.SyntaxError
 	)

@@ -39,6 +39,22 @@ func (c *Clients) GetCallerIdentity(ctx context.Context) (CallerIdentity, error)
 	}, nil
 }
 
+// IdentityTypeName maps STS GetCallerIdentity's IdentityType (RAMUser,
+// AssumedRoleUser, Account) to the identity_type of akresp's JSON output,
+// which follows ActionTrail's userIdentity.type: ram-user, assumed-role,
+// root-account (docs/json.md). Anything else is returned as-is.
+func IdentityTypeName(sts string) string {
+	switch sts {
+	case "RAMUser":
+		return "ram-user"
+	case "AssumedRoleUser":
+		return "assumed-role"
+	case "Account":
+		return "root-account"
+	}
+	return sts
+}
+
 var sessionNameRE = regexp.MustCompile(`^[\w.@-]{2,64}$`)
 
 // AssumeRole returns temporary credentials for roleArn. duration 0 means

@@ -30,7 +30,7 @@ const (
 var reTrailName = regexp.MustCompile(`^[a-z][a-z0-9_-]{5,35}$`)
 
 func actionTrailRoutes() map[string]route {
-	return map[string]route{
+	m := map[string]route{
 		"LookupEvents":                  {handler: atLookupEvents},
 		"DescribeRegions":               {handler: atDescribeRegions},
 		"GetAccessKeyLastUsedInfo":      {handler: atLastUsedInfo},
@@ -46,6 +46,8 @@ func actionTrailRoutes() map[string]route {
 		"StartLogging":                  {handler: atSetLogging(true)},
 		"StopLogging":                   {handler: atSetLogging(false)},
 	}
+	insightRoutes(m) // insights.go
+	return m
 }
 
 func atInvalid(format string, args ...any) *apiError {

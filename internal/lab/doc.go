@@ -94,6 +94,43 @@
 // 2017-12-14, RAM action bssapi:QueryInstanceBill) answers, per billing
 // cycle, price x billed hours per instance, with no billing delay.
 //
+// ECS footholds (ecs_eradicate.go, scenario_ecs.go): SSH key pairs
+// (ImportKeyPair, CreateKeyPair, DescribeKeyPairs by KeyPairName,
+// DeleteKeyPairs with a JSON array of names), Cloud Assistant commands
+// (CreateCommand, DescribeCommands by CommandId, DeleteCommand) and an
+// instance's outbound bandwidth (RunInstances and
+// ModifyInstanceNetworkSpec InternetMaxBandwidthOut, reported by
+// DescribeInstances) are resources with state, created by the scenario's
+// key_pairs / commands / ecs_instances[].internet_max_bandwidth_out and
+// by replaying those events. Sources: the ECS API reference pages
+// DeleteKeyPairs (names as a JSON array of up to 100;
+// InvalidKeyPairNames.ValueNotSupported; "a key pair bound to instances
+// cannot be deleted"), DeleteCommand (404 InvalidCmdId.NotFound, 403
+// InvalidStatus.CmdIdInUse while it runs) and ModifyInstanceNetworkSpec
+// (0-100 Mbit/s pay-as-you-go, 0-200 subscription; a downgrade of a
+// subscription instance is a refund order). Differences: key pairs are
+// never bound to instances, so the bound refusal (its code is not
+// documented) does not occur; DeleteKeyPairs of an unknown name succeeds
+// (the reference does not say); commands never run, so
+// InvalidStatus.CmdIdInUse does not occur; KeyPair.AlreadyExist and
+// InvalidCommandType.NotSupported are the lab's guesses at codes the
+// reference does not list; ModifyInstanceNetworkSpec creates no order and
+// changes no bill; CreateKeyPair's PrivateKeyBody is a placeholder and
+// never reaches an event (like CreateVirtualMFADevice's Base32StringSeed
+// and QRCodePNG).
+//
+// RAM virtual MFA devices (ram_mfa.go): CreateVirtualMFADevice,
+// BindMFADevice, UnbindMFADevice, DeleteVirtualMFADevice and
+// ListVirtualMFADevices (RAM 2015-05-01, alibabacloud-go/ram-20150501
+// models; the Go SDK v2.2.1 has no ListVirtualMFADevices client method, so
+// akresp reads a user's binding with GetUserMFAInfo). Differences: the
+// authentication codes are checked for six digits, not against the seed;
+// DeleteVirtualMFADevice of a bound device answers
+// DeleteConflict.VirtualMFADevice.User and a second binding
+// EntityAlreadyExists.User.MFADevice, codes the reference does not list
+// (guesses after RAM's DeleteConflict.* and EntityAlreadyExists.*
+// families); the seed is random text, not a usable TOTP secret.
+//
 // Regional ActionTrail (actiontrail.go). LookupEvents answers the region of
 // the endpoint it was sent to, taken from the Host header
 // ("actiontrail.<region>.aliyuncs.com"): that region's events plus the
@@ -182,4 +219,44 @@
 //     RAM actions follow the reference: yundun-aegis for the two reads,
 //     yundun-sas:ModifyAccessKeyLeakDeal for the write. The detail's Code
 //     (the leaked snippet) is served with the secret masked.
+//
+// Trails and Insights (trails.go, insights.go; issue 18). A scenario's
+// "trails" replace the default trail (all regions, all events, delivered
+// to SLS); builtin:leak's one trail delivers all regions' events to an OSS
+// bucket only. "insights" lists the Insights types on at the start (none
+// by default). Sources: API reference pages api-actiontrail-2020-07-06-
+// enableinsight, -getinsighttypes, -getinsightselectors,
+// -putinsightselectors and -lookupinsightevents, and the user guide's
+// "Insights event structure" (read 2026). Differences and guesses:
+//   - The real Insights model is not published. The lab's: for AkInsight
+//     (object: AccessKey ID), IpInsight (source IP) and ApiErrorRateInsight
+//     (failed calls per AccessKey), a sliding 10-minute window over the
+//     events recorded from the second the type was enabled (the whole history for
+//     types a scenario enables) fires once when it holds at least 30
+//     events and at least 5 times the object's baseline, its average per
+//     10 minutes over the 7 days before; the next event of that object can
+//     only start after the window. Read and write calls both count (the
+//     real AkInsight is said to analyse write events). Each successful
+//     StopLogging, DeleteTrail or UpdateTrail is a TrailConcealmentInsight.
+//     ApiCallRateInsight, PolicyChangeInsight and PasswordChangeInsight can
+//     be enabled but produce nothing.
+//   - Insights events are computed when asked for: there is no delay, the
+//     state is always "Start" (no "End" event), ids are a hash of type,
+//     object and window start, eventTime is the call that crossed the
+//     threshold, sharedEventId the window's first event, and events are not
+//     filtered by the endpoint's region.
+//   - LookupInsightEvents answers "Events" (the pages read do not show the
+//     list's name; akresp also accepts "InsightEvents"), newest first,
+//     MaxResults 1-50 (default 20), at most 93 days back; its
+//     LookupAttribute keys are those of the FAQ "How to set LookupAttribute
+//     when calling LookupInsightEvents"; ServiceName and EventName match
+//     nothing (Insights events carry neither).
+//   - EnableInsight without InsightType enables every type, DisableInsight
+//     likewise (the absent parameter is not described); an unknown type is
+//     400 InsightTypeNotAvailable as documented.
+//   - RAM: only EnableInsight (and DisableInsight, by the same rule) is
+//     authorised, as actiontrail:<Action>; the other pages list no
+//     authorisation, so the lab checks none.
+//   - GetInsightTypes answers every type with "Enable" or "Disable" (the
+//     page's example shows "Enable" values only).
 package lab

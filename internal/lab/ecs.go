@@ -25,6 +25,10 @@ import (
 type ECS struct {
 	Instances      map[string]*ECSInstance      `json:"instances"`       // by instance ID
 	SecurityGroups map[string]*ECSSecurityGroup `json:"security_groups"` // by security group ID
+	// KeyPairs are SSH key pairs by region and name ("region/name");
+	// Commands are Cloud Assistant commands by ID (ecs_eradicate.go).
+	KeyPairs map[string]*ECSKeyPair `json:"key_pairs,omitempty"`
+	Commands map[string]*ECSCommand `json:"commands,omitempty"`
 }
 
 // Instance statuses. Released instances stay in the world (status
@@ -50,6 +54,9 @@ type ECSInstance struct {
 	CreatorKey     string            `json:"creator_key,omitempty"`
 	SecurityGroups []string          `json:"security_groups,omitempty"`
 	Tags           map[string]string `json:"tags,omitempty"`
+	// InternetMaxBandwidthOut is the outbound public bandwidth in Mbit/s
+	// (RunInstances / ModifyInstanceNetworkSpec).
+	InternetMaxBandwidthOut int `json:"internet_max_bandwidth_out,omitempty"`
 	// Billed are the periods the instance was billed for (running, or
 	// stopped in KeepCharging mode); an open period has a zero End.
 	Billed []ECSPeriod `json:"billed,omitempty"`
@@ -128,7 +135,8 @@ func (in *ECSInstance) BilledHours(from, to time.Time) float64 {
 }
 
 func newECS() *ECS {
-	return &ECS{Instances: map[string]*ECSInstance{}, SecurityGroups: map[string]*ECSSecurityGroup{}}
+	return &ECS{Instances: map[string]*ECSInstance{}, SecurityGroups: map[string]*ECSSecurityGroup{},
+		KeyPairs: map[string]*ECSKeyPair{}, Commands: map[string]*ECSCommand{}}
 }
 
 func cloneECS(e *ECS) *ECS {
@@ -147,6 +155,14 @@ func cloneECS(e *ECS) *ECS {
 		g := *v
 		g.Rules = slices.Clone(v.Rules)
 		c.SecurityGroups[k] = &g
+	}
+	for k, v := range e.KeyPairs {
+		kp := *v
+		c.KeyPairs[k] = &kp
+	}
+	for k, v := range e.Commands {
+		cmd := *v
+		c.Commands[k] = &cmd
 	}
 	return c
 }
@@ -289,9 +305,11 @@ func replayECS(e *ECS, evs []Event) {
 			if sg := p("SecurityGroupId"); sg != "" {
 				sgs = []string{sg}
 			}
+			bw, _ := strconv.Atoi(p("InternetMaxBandwidthOut"))
 			for _, id := range ids {
 				if _, ok := e.Instances[id]; !ok {
-					e.addInstance(id, region, p("InstanceType"), p("InstanceName"), p("InstanceChargeType"), ev.UserIdentity.AccessKeyID, sgs, at)
+					in := e.addInstance(id, region, p("InstanceType"), p("InstanceName"), p("InstanceChargeType"), ev.UserIdentity.AccessKeyID, sgs, at)
+					in.InternetMaxBandwidthOut = bw
 				}
 			}
 		case "StopInstance", "StopInstances", "StartInstance", "StartInstances", "DeleteInstance", "DeleteInstances", "RebootInstance":
@@ -313,6 +331,8 @@ func replayECS(e *ECS, evs []Event) {
 					in.release(at)
 				}
 			}
+		case "ImportKeyPair", "CreateKeyPair", "DeleteKeyPairs", "CreateCommand", "DeleteCommand", "ModifyInstanceNetworkSpec":
+			replayECSFootholds(e, ev, region, p)
 		case "CreateSecurityGroup":
 			id, _ := ev.ResponseElements["SecurityGroupId"].(string)
 			if id != "" {
@@ -389,6 +409,10 @@ func ecsRoute(c *call) (jobj, *apiError, bool) {
 	case "2014-05-26/AuthorizeSecurityGroup", "2014-05-26/RevokeSecurityGroup":
 		r, e := ecsSecurityGroupRule(c)
 		return r, e, true
+	case "2014-05-26/ImportKeyPair", "2014-05-26/CreateKeyPair", "2014-05-26/DescribeKeyPairs", "2014-05-26/DeleteKeyPairs",
+		"2014-05-26/CreateCommand", "2014-05-26/DescribeCommands", "2014-05-26/DeleteCommand", "2014-05-26/ModifyInstanceNetworkSpec":
+		r, e := ecsFootholdRoute(c)
+		return r, e, true
 	case "2017-12-14/QueryInstanceBill":
 		r, e := bssQueryInstanceBill(c)
 		return r, e, true
@@ -425,6 +449,10 @@ func ecsRunInstances(c *call) (jobj, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
+	bw, aerr := c.intParam("InternetMaxBandwidthOut", 0, 0, 100)
+	if aerr != nil {
+		return nil, aerr
+	}
 	e := ecsOf(c.w)
 	var sgs []string
 	if sg := c.param("SecurityGroupId"); sg != "" {
@@ -433,7 +461,8 @@ func ecsRunInstances(c *call) (jobj, *apiError) {
 	ids := make([]string, amount)
 	for i := range ids {
 		ids[i] = "i-" + randomString(lowerAlnum, 20)
-		e.addInstance(ids[i], region, typ, c.param("InstanceName"), c.param("InstanceChargeType"), c.principal.keyID, sgs, c.now)
+		in := e.addInstance(ids[i], region, typ, c.param("InstanceName"), c.param("InstanceChargeType"), c.principal.keyID, sgs, c.now)
+		in.InternetMaxBandwidthOut = bw
 	}
 	return jobj{"InstanceIdSets": jobj{"InstanceIdSet": ids}, "OrderId": randomID(15),
 		"TradePrice": math.Round(ECSPrice(typ)*float64(amount)*100) / 100}, nil
@@ -476,7 +505,8 @@ func ecsInstanceJSON(in *ECSInstance) jobj {
 	return jobj{"InstanceId": in.ID, "RegionId": in.Region, "InstanceName": in.Name, "InstanceType": in.InstanceType,
 		"Status": in.Status, "InstanceChargeType": in.ChargeType, "StoppedMode": mode,
 		"CreationTime":     in.Created.UTC().Format("2006-01-02T15:04Z"),
-		"SecurityGroupIds": jobj{"SecurityGroupId": sgs}, "Tags": jobj{"Tag": tags}}
+		"SecurityGroupIds": jobj{"SecurityGroupId": sgs}, "Tags": jobj{"Tag": tags},
+		"InternetMaxBandwidthOut": in.InternetMaxBandwidthOut}
 }
 
 func ecsDescribeInstances(c *call) (jobj, *apiError) {

@@ -60,6 +60,14 @@ type Scenario struct {
 	// ECSInstances and SecurityGroups exist at the start (scenario_ecs.go).
 	ECSInstances   []ScenarioInstance      `json:"ecs_instances,omitempty"`
 	SecurityGroups []ScenarioSecurityGroup `json:"security_groups,omitempty"`
+	// KeyPairs and Commands (SSH key pairs, Cloud Assistant commands)
+	// exist at the start (scenario_ecs.go).
+	KeyPairs []ScenarioKeyPair `json:"key_pairs,omitempty"`
+	Commands []ScenarioCommand `json:"commands,omitempty"`
+	// Trails replace the default trail; Insights lists the Insights types
+	// enabled at the start (trails.go).
+	Trails   []ScenarioTrail `json:"trails,omitempty"`
+	Insights []string        `json:"insights,omitempty"`
 }
 
 // ScenarioAccount is the emulated account.
@@ -1635,6 +1643,7 @@ func (s *Scenario) Build(now time.Time) (*World, *ScenarioInfo, error) {
 	}
 
 	s.scBuildLeaks(w, clk, &p)
+	s.scBuildTrails(w, &p)
 	events, evProblems := s.generateEvents(w, clk, zones)
 	p.list = append(p.list, evProblems...)
 	if err := p.err(); err != nil {

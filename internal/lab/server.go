@@ -105,6 +105,7 @@ type Server struct {
 	// pendingReport is the credential report being generated (ims.go).
 	pendingReport *credentialReport
 	trails        map[string]*trail
+	insights      *insightState // insights.go; nil until first used
 
 	ctl        sync.Mutex // guards the knobs and the stats
 	latency    time.Duration
@@ -182,7 +183,7 @@ func New(opts Options) (*Server, error) {
 		quotaScale: opts.QuotaScale,
 		limiters:   map[string]*rate.Limiter{},
 		stats:      Stats{ByAction: map[string]int64{}},
-		trails:     defaultTrails(),
+		trails:     seedTrails(opts.World), // trails.go
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -461,7 +462,8 @@ func (s *Server) record(c *call, resp map[string]any, aerr *apiError) {
 }
 
 // secretResponseKeys never reach an event's responseElements.
-var secretResponseKeys = map[string]bool{"AccessKeySecret": true, "SecurityToken": true, "Password": true}
+var secretResponseKeys = map[string]bool{"AccessKeySecret": true, "SecurityToken": true, "Password": true,
+	"PrivateKeyBody": true, "Base32StringSeed": true, "QRCodePNG": true}
 
 func scrubResponse(m map[string]any) map[string]any {
 	out := make(map[string]any, len(m))

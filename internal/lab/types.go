@@ -27,6 +27,10 @@ type World struct {
 	STSTokens   map[string]*STSToken     `json:"-"`                     // by temporary AccessKey ID (STS.*)
 	Leaks       []*Leak                  `json:"leaks,omitempty"`       // Security Center AccessKey leak records (sas.go)
 	ECS         *ECS                     `json:"ecs,omitempty"`         // ECS instances and security groups (ecs.go); nil until used
+	// Trails and InsightTypes seed the server's trails and enabled
+	// Insights types (trails.go, insights.go); the server keeps them.
+	Trails       []*TrailSeed `json:"-"`
+	InsightTypes []string     `json:"-"`
 
 	// Events is the recorded ActionTrail history, oldest first. Scenario
 	// history and every call the server answers are appended here.
@@ -34,6 +38,9 @@ type World struct {
 
 	// keyIdx indexes AccessKeys by owner (world.go keysOf); nil = rebuild.
 	keyIdx *ownerKeys
+	// VirtualMFADevices are virtual MFA devices created and not bound to a
+	// user (ram_mfa.go), by serial number.
+	VirtualMFADevices map[string]*MFADevice `json:"virtual_mfa_devices,omitempty"`
 }
 
 // Account is the Alibaba Cloud account the lab emulates.

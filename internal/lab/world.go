@@ -316,6 +316,13 @@ func cloneWorld(w *World) *World {
 		m := *v
 		c.MFADevices[k] = &m
 	}
+	for k, v := range w.VirtualMFADevices {
+		if c.VirtualMFADevices == nil {
+			c.VirtualMFADevices = map[string]*MFADevice{}
+		}
+		m := *v
+		c.VirtualMFADevices[k] = &m
+	}
 	for k, v := range w.RecycleBin {
 		r := *v
 		r.Key = *cloneKey(&v.Key)
