@@ -26,11 +26,13 @@
 // events into a Result (facts, window, sources, services, resources,
 // findings with evidence, created identities, verdict with next steps and
 // suggested trusted CIDRs) keeping aggregates, not events, so memory does
-// not grow with the input. The rules are those of
-// /work/shared/reference/detection-catalogue.md; docs/rules.md lists them.
+// not grow with the input. docs/rules.md lists the rules (ID, severity,
+// what they look for).
 //
-// Renderers (render.go): the Result as a table, markdown or JSON, for
-// `akresp audit` and the incident report.
+// Renderers (render.go): RenderText and RenderMarkdown, a plain sectioned
+// text and a markdown document of a Result, for programs that embed the
+// package. `akresp audit` renders its table, markdown and CSV in
+// internal/cli (audit.go), coloured through the CLI's one palette.
 //
 // Investigate (investigate.go) audits one key: its facts (owner, status,
 // age, last use from IMS, RAM, STS and ActionTrail's GetAccessKeyLastUsed*)

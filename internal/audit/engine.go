@@ -319,6 +319,8 @@ type Engine struct {
 	done           bool
 	result         *Result
 	createdDropped int
+	rt             routineState // routine.go: kept evidence budget
+	more           *moreState   // rules_more_events.go
 }
 
 // NewEngine returns an engine for one audit.
@@ -422,37 +424,37 @@ type evSample struct {
 	detail string
 }
 
-// sampleSet keeps the k earliest and the k latest of the samples offered.
+// sampleSet keeps the k earliest and the k latest of the samples offered,
+// as one ascending list of at most 2k: while fewer than 2k are kept, every
+// sample offered is both among the earliest and the latest k; beyond that
+// the one in the middle leaves. A set offered one or two samples (most
+// (source, API) pairs of a key with thousands of sources) holds each once,
+// not once as an earliest and again as a latest.
 type sampleSet struct {
-	n     int
-	first []evSample // ascending
-	last  []evSample // ascending
+	n    int
+	kept []evSample // ascending (cmpSample)
 }
 
 func (s *sampleSet) wants(k int, r *evRef) bool {
-	return len(s.first) < k || r.less(&s.first[len(s.first)-1].evRef) ||
-		len(s.last) < k || s.last[0].evRef.less(r)
+	return len(s.kept) < 2*k || r.less(&s.kept[k-1].evRef) || s.kept[k].evRef.less(r)
 }
 
 func (s *sampleSet) add(k int, x evSample) {
-	if len(s.first) < k || x.less(&s.first[len(s.first)-1].evRef) {
-		i, _ := slices.BinarySearchFunc(s.first, x, cmpSample)
-		if len(s.first) < k {
-			s.first = slices.Insert(s.first, i, x)
-		} else {
-			copy(s.first[i+1:], s.first[i:len(s.first)-1])
-			s.first[i] = x
-		}
+	i, _ := slices.BinarySearchFunc(s.kept, x, cmpSample)
+	if len(s.kept) < 2*k {
+		s.kept = slices.Insert(s.kept, i, x)
+		return
 	}
-	if len(s.last) < k || s.last[0].evRef.less(&x.evRef) {
-		i, _ := slices.BinarySearchFunc(s.last, x, cmpSample)
-		if len(s.last) < k {
-			s.last = slices.Insert(s.last, i, x)
-		} else {
-			// Drop the smallest, insert at i-1.
-			copy(s.last[0:i-1], s.last[1:i])
-			s.last[i-1] = x
-		}
+	// Full: x joins the earliest or the latest k and the sample in the
+	// middle (the latest of the earliest, or the earliest of the latest)
+	// leaves; an x that falls in the middle itself is not kept.
+	switch {
+	case i < k:
+		copy(s.kept[i+1:k], s.kept[i:k-1])
+		s.kept[i] = x
+	case i > k:
+		copy(s.kept[k:i-1], s.kept[k+1:i])
+		s.kept[i-1] = x
 	}
 }
 
@@ -468,25 +470,28 @@ func (s *sampleSet) offer(k int, x evSample) {
 // merge folds other into s.
 func (s *sampleSet) merge(k int, o *sampleSet) {
 	s.n += o.n
-	for _, x := range o.first {
-		if s.wants(k, &x.evRef) {
-			s.add(k, x)
-		}
-	}
-	for _, x := range o.last {
-		if s.wants(k, &x.evRef) {
-			s.add(k, x)
+	m := len(o.kept)
+	for i, x := range o.kept {
+		// A sample that is both among o's earliest and its latest k is
+		// offered twice, as when sets kept the two lists apart.
+		for range 1 + b2i(i >= m-k && i < k) {
+			if s.wants(k, &x.evRef) {
+				s.add(k, x)
+			}
 		}
 	}
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 // all returns the kept samples, ascending, without duplicates.
 func (s *sampleSet) all() []evSample {
-	out := make([]evSample, 0, len(s.first)+len(s.last))
-	out = append(out, s.first...)
-	out = append(out, s.last...)
-	slices.SortFunc(out, cmpSample)
-	return slices.Compact(out)
+	return slices.Compact(slices.Clone(s.kept))
 }
 
 func cmpSample(a, b evSample) int {
@@ -533,6 +538,7 @@ type ipAgg struct {
 	sens      Severity // highest non-routine table rule severity matched
 	hasSens   bool
 	afterLeak sampleSet
+	kept      keptRefs // routine.go: earliest events, complete up to evidenceCap
 	// Caches of the last hour and minute touched (events of one file come
 	// in time order).
 	lastH    int32
@@ -587,6 +593,10 @@ type hourBucket struct {
 	q                [4]struct{ n, fails int32 } // quarter hours
 	sms              int32                       // SMS send calls
 	first            evRef
+	// ips are the sources active in the hour (ipList indices, each once:
+	// one per ipHours entry of the hour), so that listing an hour's
+	// sources costs what the hour holds, not every (source, hour).
+	ips []uint32
 	// Local time at the start of the hour in the business-hours zone:
 	// weekday and minute of the day.
 	localDay time.Weekday
@@ -721,6 +731,7 @@ type matchAcc struct {
 	amounts  map[int32]int // COST-01 instances per hour
 	gpu      bool
 	samples  sampleSet
+	rt       matchRoutine // routine.go: per-day counts, targets, kept evidence
 }
 
 type createdRec struct {
@@ -778,6 +789,7 @@ func (e *Engine) Add(ev *Event) {
 	if e.opts.KeyID != "" && ev.AccessKeyID != e.opts.KeyID {
 		e.filtered++
 		e.indexPrincipal(ev, ua)
+		e.observeOtherSTS(ev, ua)
 		return
 	}
 	t := ev.Time.UnixNano()
@@ -854,6 +866,7 @@ func (e *Engine) Add(ev *Event) {
 		ip.samples.add(ipSampleK, evSample{evRef: ref})
 	}
 	ip.samples.n++
+	e.keepSource(ip, &ref)
 	if e.hasLeak && t >= e.leak {
 		ip.afterLeak.offer(ipSampleK, evSample{evRef: ref})
 	}
@@ -914,6 +927,7 @@ func (e *Engine) Add(ev *Event) {
 		if ih == nil {
 			ih = &ipHour{first: ref}
 			e.ipHours[ipHourKey{ip.idx, h}] = ih
+			hb.ips = append(hb.ips, ip.idx)
 		}
 		if ip.lastIH != nil {
 			ip.cellsHint = len(ip.lastIH.cells)
@@ -991,6 +1005,7 @@ func (e *Engine) Add(ev *Event) {
 	for _, rule := range nm.rules {
 		e.match(rule, ev, ip, nm, cell, hb, ih, off, &ref)
 	}
+	e.observeMore(ev, ip, nm, &ref) // rules_more_events.go
 
 	// Key-wide context rules.
 	if ev.UserType == "root-account" && ev.AccessKeyID != "" && (ev.Type == "" || ev.Type == "ApiCall") {

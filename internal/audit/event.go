@@ -50,12 +50,12 @@ type Resource struct{ Type, Name string }
 
 // Origin locates the record an Event was read from.
 type Origin struct {
-	Kind string // OriginLookup, OriginTrail, OriginOSSLog or OriginSLSLog
-	File string // path of the file; "" for LookupEvents
+	Kind string `json:"kind"`           // OriginLookup, OriginTrail, OriginOSSLog or OriginSLSLog
+	File string `json:"file,omitempty"` // path of the file; "" for LookupEvents
 	// Pos is the record's position in File: the line number for line
 	// formats, the ordinal of the element (from 1) for JSON arrays, the
 	// index in the page (from 0) for LookupEvents.
-	Pos int64
+	Pos int64 `json:"pos"`
 }
 
 // Origin kinds.

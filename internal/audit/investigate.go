@@ -14,7 +14,7 @@ import (
 
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/incident"
-	"github.com/akresp/akresp/internal/redact"
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // Limits of the online collection.
@@ -66,8 +66,9 @@ type InvestigateOptions struct {
 	// OfflineEvent, when set, sees every event read from the offline inputs
 	// that reaches the engine (after de-duplication), in delivery order and
 	// from one goroutine, so callers that keep events (the report's chart
-	// and evidence) need not read the files a second time. The event must
-	// not be retained by pointer beyond the call.
+	// and evidence) need not read the files a second time. The event (its
+	// maps and slices included) must not be retained beyond the call: the
+	// readers reuse its storage (ReadOptions.ReuseEvents); copy strings.
 	OfflineEvent func(*Event)
 	// ReadWorkers is passed to the offline readers (0 = GOMAXPROCS).
 	ReadWorkers int
@@ -104,17 +105,17 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	keyID := strings.TrimSpace(eo.KeyID)
 	eo.KeyID = keyID
 	offline := len(opts.Trails)+len(opts.OSSLogs)+len(opts.SLSLogs) > 0
-	masked := redact.MaskKeyID(keyID)
+	shown := safetext.Line(keyID)
 
 	switch {
 	case opts.Online && c == nil:
-		return nil, fmt.Errorf("audit %s: online audit needs cloud clients", masked)
+		return nil, fmt.Errorf("audit %s: online audit needs cloud clients", shown)
 	case opts.Online && keyID == "":
 		return nil, errors.New("audit: an online audit needs the AccessKey ID")
 	case !opts.Online && !offline:
-		return nil, fmt.Errorf("audit %s: nothing to read: no online lookup and no --trail, --oss-log or --sls-log input", masked)
+		return nil, fmt.Errorf("audit %s: nothing to read: no online lookup and no --trail, --oss-log or --sls-log input", shown)
 	case !opts.Since.IsZero() && !opts.Until.IsZero() && opts.Until.Before(opts.Since):
-		return nil, fmt.Errorf("audit %s: --until %s is before --since %s", masked, opts.Until.UTC().Format(time.RFC3339), opts.Since.UTC().Format(time.RFC3339))
+		return nil, fmt.Errorf("audit %s: --until %s is before --since %s", shown, opts.Until.UTC().Format(time.RFC3339), opts.Since.UTC().Format(time.RFC3339))
 	}
 
 	// The online query window.
@@ -128,7 +129,7 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		}
 		// A minute of slack: "--since 90d" computed a moment before Now.
 		if lookSince.Before(now.Add(-LookupRetention - time.Minute)) {
-			return nil, fmt.Errorf("audit %s: --since %s is %d days ago: %w", masked, lookSince.UTC().Format(time.RFC3339), int(now.Sub(lookSince)/(24*time.Hour)), ErrWindowTooLong)
+			return nil, fmt.Errorf("audit %s: --since %s is %d days ago: %w", shown, lookSince.UTC().Format(time.RFC3339), int(now.Sub(lookSince)/(24*time.Hour)), ErrWindowTooLong)
 		}
 		if lookSince.Before(now.Add(-LookupRetention)) {
 			lookSince = now.Add(-LookupRetention)
@@ -236,18 +237,18 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		if err != nil {
 			var pe *ProblemError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("audit %s: LookupEvents returned an unreadable event (strict): %w", masked, err)
+				return nil, fmt.Errorf("audit %s: LookupEvents returned an unreadable event (strict): %w", shown, err)
 			}
 			if cerr := ctx.Err(); cerr != nil {
-				return nil, fmt.Errorf("audit %s: %w", masked, cerr)
+				return nil, fmt.Errorf("audit %s: %w", shown, cerr)
 			}
 			return nil, fmt.Errorf("audit %s: read the key's events from ActionTrail (LookupEvents %s to %s): %w",
-				masked, lookSince.UTC().Format(time.RFC3339), lookUntil.UTC().Format(time.RFC3339), err)
+				shown, lookSince.UTC().Format(time.RFC3339), lookUntil.UTC().Format(time.RFC3339), err)
 		}
 		ff := facts
 		awaitFacts()
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("audit %s: %w", masked, err)
+			return nil, fmt.Errorf("audit %s: %w", shown, err)
 		}
 		if err := ff.unknownKey(n, opts.Incident); err != nil {
 			return nil, err
@@ -265,7 +266,7 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		addProblems(eng, pageProblems, 0)
 	}
 
-	ro := ReadOptions{Strict: opts.Strict, KeyID: keyID, Since: opts.Since, Workers: opts.ReadWorkers}
+	ro := ReadOptions{Strict: opts.Strict, KeyID: keyID, Since: opts.Since, Workers: opts.ReadWorkers, ReuseEvents: true}
 	if !opts.Until.IsZero() {
 		// The readers' Until is exclusive, the engine's inclusive.
 		ro.Until = opts.Until.Add(time.Nanosecond)
@@ -304,9 +305,9 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		if err != nil {
 			var pe *ProblemError
 			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("audit %s: %s input (strict): %w", masked, in.name, err)
+				return nil, fmt.Errorf("audit %s: %s input (strict): %w", shown, in.name, err)
 			}
-			return nil, fmt.Errorf("audit %s: read %s files: %w", masked, in.name, err)
+			return nil, fmt.Errorf("audit %s: read %s files: %w", shown, in.name, err)
 		}
 		readFiltered += st.Filtered
 		addProblems(eng, probs, st.Skipped-int64(len(probs)))
@@ -335,9 +336,12 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	if opts.Online && eo.Until.IsZero() {
 		r.Window.Until = maxTime(r.Window.Until, lookUntil.UTC())
 	}
+	// Machine output carries whole seconds (docs/json.md).
+	r.Window.Since, r.Window.Until = r.Window.Since.Truncate(time.Second), r.Window.Until.Truncate(time.Second)
 	r.Resources = mergeResources(r.Resources, extraResources)
 	r.Incident = filter.summary()
 	finishSteps(ctx, c, opts.Online, r, opts.Incident)
+	addInsightFindings(ctx, c, opts.Online, r) // insights.go
 	return r, nil
 }
 

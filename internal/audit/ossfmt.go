@@ -22,7 +22,7 @@ func ReadOSSLogs(ctx context.Context, paths []string, opts ReadOptions, sink Sin
 }
 
 func readOSSFile(r *fileReader, src *source) error {
-	p := &ossParser{in: newInterner()}
+	p := &ossParser{in: r.ws.interner()}
 	src.skipBOM()
 	c, ok := src.skipSpace()
 	if !ok {

@@ -587,6 +587,23 @@ type eventParser struct {
 	services map[string]string // raw serviceName -> canonical
 	kv       []kvPair          // request parameters of the event in hand
 	tb       timeBound
+	// spare is an emptied Params map to fill for the next event that has
+	// request parameters (see reset).
+	spare map[string]string
+}
+
+// reset clears ev for a new event read from origin. A Params map ev still
+// holds is emptied and kept for the next event's parameters: the readers
+// hand the parser only Events that no sink holds (a fresh or dropped
+// slot, or a delivered one under ReadOptions.ReuseEvents), so a busy key's
+// events do not each build a map from nothing.
+func (p *eventParser) reset(ev *Event, origin Origin) {
+	if m := ev.Params; m != nil && p.spare == nil {
+		clear(m)
+		p.spare = m
+	}
+	*ev = Event{Source: origin}
+	p.kv = p.kv[:0]
 }
 
 func newEventParser() *eventParser {
@@ -614,8 +631,7 @@ type parseState struct {
 
 // parse decodes one event object into ev (which it resets first).
 func (p *eventParser) parse(ev *Event, raw []byte, origin Origin) error {
-	*ev = Event{Source: origin}
-	p.kv = p.kv[:0]
+	p.reset(ev, origin)
 	var st parseState
 	s := scanner{b: raw}
 	if c := s.peek(); c != '{' {
@@ -637,8 +653,7 @@ func (p *eventParser) parse(ev *Event, raw []byte, origin Origin) error {
 // many bytes it took. It fails when data holds less than a whole object;
 // callers then find the object's end and use parse.
 func (p *eventParser) parsePrefix(ev *Event, data []byte, origin Origin) (int, error) {
-	*ev = Event{Source: origin}
-	p.kv = p.kv[:0]
+	p.reset(ev, origin)
 	var st parseState
 	s := scanner{b: data}
 	if err := p.object(&s, ev, &st); err != nil {
@@ -1151,7 +1166,11 @@ func (p *eventParser) finish(ev *Event, st *parseState) error {
 		ev.ID, st.idPending = string(st.idRaw), false
 	}
 	if len(p.kv) > 0 {
-		ev.Params = make(map[string]string, len(p.kv))
+		if p.spare != nil {
+			ev.Params, p.spare = p.spare, nil
+		} else {
+			ev.Params = make(map[string]string, len(p.kv))
+		}
 		for _, kv := range p.kv {
 			ev.Params[kv.k] = kv.v
 		}

@@ -51,6 +51,11 @@ type ReadOptions struct {
 	// problems); nil means os.Stdin. Only "-" may be a pipe: every other
 	// path must be a regular file or a directory (see NotRegularError).
 	Stdin io.Reader
+	// ReuseEvents says the Sink keeps neither the *Event nor its maps and
+	// slices once it returns (strings may be kept: they are immutable), so
+	// the readers may parse later events into the same storage. Without
+	// it every Event handed to the Sink is fresh and belongs to the Sink.
+	ReuseEvents bool
 }
 
 // StdinName is the file name events and problems read from "-" carry.
@@ -145,7 +150,8 @@ func (s *Stats) add(o Stats) {
 }
 
 // Sink receives events. It is called from one goroutine at a time. The
-// Event belongs to the sink: the readers never touch it again.
+// Event belongs to the sink: the readers never touch it again (unless
+// ReadOptions.ReuseEvents says the sink does not keep it).
 type Sink func(*Event) error
 
 // ReadTrails reads ActionTrail events from files and directories
@@ -368,6 +374,12 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 
 	ctx, cancel := context.WithCancel(ctx)
 	out := make(chan message, 4*workers)
+	// free returns delivered batches to the workers (ReuseEvents): what
+	// is in flight is then bounded by the channels, not by the files.
+	var free chan []Event
+	if opts.ReuseEvents {
+		free = make(chan []Event, 6*workers)
+	}
 	next := make(chan *fileJob)
 	var wg sync.WaitGroup
 	defer wg.Wait() // runs after cancel: deferred calls run last-in first-out
@@ -384,8 +396,9 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 	})
 	for range workers {
 		wg.Go(func() {
+			ws := &workerState{}
 			for job := range next {
-				runJob(ctx, job, &opts, kind, fn, out)
+				runJob(ctx, job, &opts, kind, fn, out, free, ws)
 			}
 		})
 	}
@@ -412,6 +425,12 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 				return finish(err)
 			}
 		}
+		if free != nil && m.batch != nil {
+			select {
+			case free <- m.batch[:0]:
+			default:
+			}
+		}
 		if m.done != nil {
 			done = append(done, m.done)
 			if m.done.err != nil {
@@ -423,8 +442,8 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 }
 
 // runJob reads one file and reports it done on out (unless ctx ended).
-func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, fn fileFunc, out chan<- message) {
-	r := &fileReader{ctx: ctx, opts: opts, job: job, kind: kind, key: []byte(opts.KeyID), out: out}
+func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, fn fileFunc, out chan<- message, free chan []Event, ws *workerState) {
+	r := &fileReader{ctx: ctx, opts: opts, job: job, kind: kind, key: []byte(opts.KeyID), out: out, free: free, ws: ws}
 	defer func() {
 		select {
 		case out <- message{done: job}:
@@ -450,7 +469,7 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		in = f
 	}
 	job.stats.Files++
-	src, err := newSource(in, opts.MaxLineBytes)
+	src, err := ws.newSource(in, opts.MaxLineBytes)
 	src.ctx = ctx
 	if err == nil {
 		err = fn(r, src)
@@ -508,6 +527,8 @@ type fileReader struct {
 	// (skipping the pass that finds its end); see splitter.array.
 	prefix func(ev *Event, data []byte, o Origin) (int, error)
 	out    chan<- message
+	free   chan []Event // delivered batches to reuse (ReuseEvents), or nil
+	ws     *workerState // the reading goroutine's reusable state
 	batch  []Event
 	fatal  error
 	nprobs int
@@ -536,7 +557,12 @@ func (r *fileReader) recordKeyed(raw []byte, unit string, pos int64, hasKey bool
 // slot returns the next free Event of the batch.
 func (r *fileReader) slot() *Event {
 	if r.batch == nil {
-		r.batch = make([]Event, 0, batchSize)
+		select {
+		case b := <-r.free:
+			r.batch = b
+		default:
+			r.batch = make([]Event, 0, batchSize)
+		}
 	}
 	r.batch = r.batch[:len(r.batch)+1]
 	return &r.batch[len(r.batch)-1]
@@ -642,20 +668,6 @@ const (
 	readChunk  = 64 << 10
 	windowSize = 4 * readChunk
 )
-
-func newSource(f io.Reader, max int) (*source, error) {
-	cr := &countReader{r: f}
-	br := bufio.NewReaderSize(cr, readChunk)
-	s := &source{raw: cr, br: br, r: br, max: max, buf: make([]byte, min(windowSize, max+readChunk))}
-	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
-		if err != nil {
-			return s, &stopError{unit: "byte offset", pos: 0, msg: "gzip: " + gzipErrText(err)}
-		}
-		s.r, s.gz = zr, true
-	}
-	return s, nil
-}
 
 // stored is how many bytes were read from the file.
 func (s *source) stored() int64 { return s.raw.n }
@@ -944,13 +956,36 @@ type splitter struct {
 	// key ID at or after keyFrom, or -1 when the input up to keyFrom
 	// holds none after the last one found (see keyAhead).
 	keyAt, keyFrom int64
+	// lastLen is the length of the previous array element (0 before the
+	// first): an element is parsed in place under a key filter only when
+	// the next occurrence of the key lies within about that many bytes,
+	// that is probably inside the element.
+	lastLen int
 }
 
 // keyNear bounds how far ahead of an array element the next occurrence of
 // the audited key ID may be for the element to be parsed in place: the
 // element is likely to contain it. Farther, the element is first scanned
-// for its end and parsed only if its bytes hold the ID.
+// for its end and parsed only if its bytes hold the ID. Within keyNear the
+// bound is tightened to the previous element's length (plus an eighth):
+// in an account where the key makes one event in seven, its next
+// occurrence is nearly always within 16 KiB, but usually in a later
+// element, and parsing every element in place only to drop it cost more
+// than finding its end.
 const keyNear = 16 << 10
+
+// nearKey reports whether an array element starting at stream offset start
+// probably holds the key ID found at keyAt.
+func (sp *splitter) nearKey(keyAt, start int64) bool {
+	if keyAt < 0 {
+		return false
+	}
+	d := keyAt + int64(len(sp.r.key)) - start
+	if sp.lastLen > 0 {
+		return d <= int64(sp.lastLen+sp.lastLen/8)
+	}
+	return d < keyNear
+}
 
 // prefixAhead is how much input the fast path of splitter.array wants
 // buffered ahead of an element before parsing it in place.
@@ -978,7 +1013,7 @@ func (sp *splitter) keyAhead() int64 {
 }
 
 func readTrailFile(r *fileReader, src *source) error {
-	p := newEventParser()
+	p := r.ws.eventParser()
 	r.parse = p.parse
 	r.prefix = p.parsePrefix
 	return splitJSON(r, src)
@@ -1102,12 +1137,13 @@ func (sp *splitter) array() error {
 			if len(sp.r.key) > 0 {
 				keyAt = sp.keyAhead()
 			}
-			if len(sp.r.key) == 0 || keyAt >= 0 && keyAt-(s.off+int64(s.pos)) < keyNear {
+			if len(sp.r.key) == 0 || sp.nearKey(keyAt, s.off+int64(s.pos)) {
 				ev := sp.r.slot()
 				o := Origin{Kind: sp.r.kind, File: sp.r.job.path, Pos: sp.n}
 				if n, err := sp.r.prefix(ev, s.buf[s.pos:s.end], o); err == nil && n <= s.max {
 					start := s.off + int64(s.pos)
 					s.pos += n
+					sp.lastLen = n
 					if len(sp.r.key) > 0 && keyAt+int64(len(sp.r.key)) > start+int64(n) {
 						sp.r.batch = sp.r.batch[:len(sp.r.batch)-1]
 						sp.r.job.stats.Filtered++
@@ -1134,6 +1170,7 @@ func (sp *splitter) array() error {
 			}
 			continue
 		}
+		sp.lastLen = s.pos - s.keep
 		if err := sp.r.recordKeyed(s.buf[s.keep:s.pos], "event", sp.n, sp.holdsKey()); err != nil {
 			return err
 		}

@@ -47,6 +47,7 @@ func RenderText(w io.Writer, r *Result, tz *time.Location, width int) error {
 	p.window(r)
 	p.activity(r)
 	p.findings(r)
+	p.list("ROUTINE (context, not evidence)", routineLines(r)) // routine.go
 	p.verdict(r)
 	p.created(r)
 	p.list("CAVEATS", r.Caveats)
@@ -270,6 +271,9 @@ func (p *textPrinter) verdict(r *Result) {
 	for _, s := range v.Reasons {
 		p.line("  - %s", clean(s))
 	}
+	if v.MoreFindings > 0 {
+		p.line("  - and %d more findings", v.MoreFindings)
+	}
 	if len(v.SuggestedTrustedCIDRs) > 0 {
 		p.line("  Suggested trusted CIDRs: %s", strings.Join(v.SuggestedTrustedCIDRs, ", "))
 	}
@@ -430,6 +434,9 @@ func RenderMarkdown(w io.Writer, r *Result, tz *time.Location) error {
 	for _, s := range v.Reasons {
 		fmt.Fprintf(&b, "- %s\n", md(s))
 	}
+	if v.MoreFindings > 0 {
+		fmt.Fprintf(&b, "- and %d more findings\n", v.MoreFindings)
+	}
 	if len(v.Reasons) > 0 {
 		b.WriteByte('\n')
 	}
@@ -482,6 +489,13 @@ func RenderMarkdown(w io.Writer, r *Result, tz *time.Location) error {
 		{"Times in", zoneName(tz)},
 	}))
 
+	if rl := routineLines(r); len(rl) > 0 { // routine.go
+		b.WriteString("## Routine (context, not evidence)\n\n")
+		for _, l := range rl {
+			b.WriteString("- " + md(l) + "\n")
+		}
+		b.WriteString("\n")
+	}
 	fmt.Fprintf(&b, "## Findings (%d)\n\n", len(r.Findings))
 	if len(r.Findings) == 0 {
 		b.WriteString("None.\n\n")

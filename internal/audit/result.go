@@ -11,7 +11,7 @@ import (
 
 // SchemaVersion names the JSON schema of Result. Field names under it are
 // stable: runbooks branch on them. A breaking change bumps the version.
-const SchemaVersion = "akresp.audit/v1"
+const SchemaVersion = "akresp.audit/v2"
 
 // Severity ranks findings: Info < Low < Medium < High < Critical.
 type Severity int
@@ -93,6 +93,9 @@ type Result struct {
 	Caveats       []string          `json:"caveats"`
 	Diagnostics   []Diagnostic      `json:"diagnostics,omitempty"`
 	Created       []CreatedIdentity `json:"created_identities"`
+	// Routine lists the sensitive operations the key performs as routine
+	// (routine.go): context, not evidence.
+	Routine []RoutineActivity `json:"routine"`
 	// Incident is what the incident record (akresp's journals of the key)
 	// took out of the evidence: own calls, the responder's activity after
 	// containment and the attacker's refused attempts. nil without a record.
@@ -104,8 +107,8 @@ type Result struct {
 // fills only AccessKeyID when the caller gave none.
 type KeyFacts struct {
 	AccessKeyID     string    `json:"access_key_id"`
-	Owner           string    `json:"owner,omitempty"`
-	OwnerType       string    `json:"owner_type,omitempty"` // ram-user | root-account | unknown
+	Owner           string    `json:"user_name,omitempty"`
+	OwnerType       string    `json:"identity_type,omitempty"` // ram-user | root-account | unknown
 	AccountID       string    `json:"account_id,omitempty"`
 	Status          string    `json:"status,omitempty"` // Active | Inactive | Deleted (by akresp, per the incident record)
 	Created         time.Time `json:"created,omitzero"`
@@ -211,6 +214,13 @@ type Finding struct {
 	// Escalated says why the severity was raised one level above the rule's
 	// own (a context hit on the same key within an hour), "" if it was not.
 	Escalated string `json:"escalated,omitempty"`
+	// RoutineCount counts matching events that are the key's routine (see
+	// Result.Routine) or come from sources that are not flagged: they are
+	// not in Count and not cited as evidence.
+	RoutineCount int `json:"routine_count"`
+	// EvidenceOmitted is how many of the Count events Evidence does not
+	// list (it lists flagged sources first, up to 500 events).
+	EvidenceOmitted int `json:"evidence_omitted,omitempty"`
 }
 
 // EvidenceRef points at one event behind a finding.
@@ -233,6 +243,9 @@ type Verdict struct {
 	Severity Severity `json:"severity"`
 	Summary  string   `json:"summary"`
 	Reasons  []string `json:"reasons"`
+	// MoreFindings counts the findings behind the verdict that Reasons
+	// leaves out (it lists the first five).
+	MoreFindings int `json:"more_findings,omitempty"`
 	// SuggestedTrustedCIDRs are the sources that used the key before the
 	// suspicious activity (or before LeakTime) and were never flagged, one
 	// /32 (/128) each, plus any --trusted-cidr given.
@@ -274,7 +287,7 @@ type CreatedIdentity struct {
 	// User is the RAM user concerned (the owner of a new key or login
 	// profile, the principal a policy was attached to); "" when the key acted
 	// on its own user and the event does not name it.
-	User string `json:"user,omitempty"`
+	User string `json:"user_name,omitempty"`
 	// PrincipalType is User, Group or Role for policy attachments.
 	PrincipalType string      `json:"principal_type,omitempty"`
 	Action        string      `json:"action"` // the API that did it, e.g. CreateAccessKey
@@ -311,6 +324,7 @@ func (e *Engine) Result() *Result {
 	}
 	e.done = true
 	e.classifySources()
+	e.judgeRoutine()
 	bl := e.computeBaseline()
 	e.judgeSources(&bl)
 	src := e.bySource()
@@ -335,6 +349,7 @@ func (e *Engine) Result() *Result {
 		ci.Event = e.evidenceRef(c.ref)
 		r.Created = append(r.Created, ci)
 	}
+	r.Routine = e.routineActivities()
 	r.Findings = e.finalise(&bl, src)
 	r.Verdict = e.verdict(r, &bl)
 	r.Caveats = e.caveats(r, &bl)

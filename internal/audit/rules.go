@@ -35,6 +35,7 @@ func Rules() []RuleInfo {
 }
 
 var ruleByID = func() map[string]*RuleInfo {
+	ruleInfos = withMoreRuleInfos(ruleInfos) // rules_more.go
 	m := map[string]*RuleInfo{}
 	for i := range ruleInfos {
 		m[ruleInfos[i].ID] = &ruleInfos[i]
@@ -56,6 +57,12 @@ type findingBuilder struct {
 	subjects []string
 	moreSubj int
 	notes    []string // appended to Why
+	// routineN counts matching events from routine activity or sources
+	// that are not flagged: not evidence (Finding.RoutineCount).
+	routineN int
+	// cited is evidence kept complete (up to evidenceCap), next to the
+	// bounded samples.
+	cited []evSample
 }
 
 func newBuilder(id string, sev Severity) *findingBuilder {
@@ -107,6 +114,13 @@ func (b *findingBuilder) evidence(x evSample) {
 	b.hours[hourOf(x.t)] = struct{}{}
 }
 
+// cite adds complete evidence without counting it.
+func (b *findingBuilder) cite(x evSample) {
+	b.cited = append(b.cited, x)
+	b.span(x.t, x.t)
+	b.hours[hourOf(x.t)] = struct{}{}
+}
+
 func (b *findingBuilder) note(s string) {
 	if !slices.Contains(b.notes, s) {
 		b.notes = append(b.notes, s)
@@ -116,9 +130,10 @@ func (b *findingBuilder) note(s string) {
 // finalise runs every rule over the aggregates and returns the findings,
 // escalated, filtered by MinSeverity and sorted.
 func (e *Engine) finalise(bl *baselineInfo, src map[uint32][]minuteEntry) []Finding {
+	e.rt.roaming = e.roamingSources(bl)
 	var bs []*findingBuilder
 	add := func(b *findingBuilder) {
-		if b != nil && (b.n > 0 || b.samples.n > 0) {
+		if b != nil && (b.n > 0 || b.samples.n > 0 || len(b.cited) > 0) {
 			bs = append(bs, b)
 		}
 	}
@@ -135,6 +150,9 @@ func (e *Engine) finalise(bl *baselineInfo, src map[uint32][]minuteEntry) []Find
 		add(b)
 	}
 	for _, b := range e.anomalyFindings(bl) {
+		add(b)
+	}
+	for _, b := range e.moreFindings(bl) { // rules_more_findings.go
 		add(b)
 	}
 	add(e.useAfterLeak())
@@ -184,7 +202,9 @@ func (e *Engine) escalate(bs []*findingBuilder) map[*findingBuilder]string {
 			}
 		case "CTX-03":
 			for ip := range b.ips {
-				ctxIPs[ip] = true
+				if v := e.ips[ip]; v == nil || !e.rt.roaming[v] {
+					ctxIPs[ip] = true
+				}
 			}
 		}
 	}
@@ -263,9 +283,39 @@ func (e *Engine) toFinding(b *findingBuilder) Finding {
 	for _, x := range ips {
 		f.IPs = append(f.IPs, x.ip)
 	}
-	for _, s := range b.samples.all() {
-		f.Evidence = append(f.Evidence, e.evidenceRef(s))
+	f.RoutineCount = b.routineN
+	// Evidence: events from flagged sources first, each part in time
+	// order, up to evidenceCap.
+	all := append(b.samples.all(), b.cited...)
+	type item struct {
+		s       evSample
+		flagged bool
 	}
+	items := make([]item, 0, len(all))
+	for _, s := range all {
+		items = append(items, item{s, e.sourceFlagged(s.ip)})
+	}
+	slices.SortFunc(items, func(a, b item) int {
+		if a.flagged != b.flagged {
+			if a.flagged {
+				return -1
+			}
+			return 1
+		}
+		return cmpSample(a.s, b.s)
+	})
+	seen := map[evRef]bool{}
+	for _, it := range items {
+		if seen[it.s.evRef] {
+			continue
+		}
+		seen[it.s.evRef] = true
+		if len(f.Evidence) == evidenceCap {
+			continue
+		}
+		f.Evidence = append(f.Evidence, e.evidenceRef(it.s))
+	}
+	f.EvidenceOmitted = max(0, f.Count-len(f.Evidence))
 	return f
 }
 
@@ -305,11 +355,13 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 	ramBaseline := e.serviceReadBefore(bl.end, "Ram") || e.serviceReadBefore(bl.end, "Ims")
 	smsBaseline := e.hasSMS && e.smsFirst < bl.end
 	smsBurstHours, smsCeiling := e.smsBursts(bl)
+	routineN := map[string]int{}
 	for _, k := range keys {
 		acc := e.matches[k]
 		rule, ip := acc.rule, acc.ip
 		sev := acc.sev
-		if rule.routine && e.routine(acc, bl) {
+		if rule.routine && (e.routine(acc, bl) || e.rt.roaming[ip]) {
+			routineN[rule.id] += acc.n
 			continue
 		}
 		switch rule.id {
@@ -348,7 +400,30 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 			case !smsBaseline || ip.isNew || ip.untrusted:
 				sev = High
 			default:
-				continue // the key sends SMS as usual, at a usual rate
+				routineN[rule.id] += acc.n // the key sends SMS as usual, at a usual rate
+				continue
+			}
+		}
+		// Routine days are counted, not cited; departing days are judged
+		// like any other activity (routine.go).
+		n, daySev := 0, Info
+		var cited []evSample
+		for _, bk := range acc.rt.days {
+			if acc.rt.routine && !bk.departs {
+				routineN[rule.id] += int(bk.n)
+				continue
+			}
+			n += int(bk.n)
+			daySev = max(daySev, bk.sev)
+			cited = append(cited, bk.kept.refs...)
+		}
+		if n == 0 {
+			continue
+		}
+		if acc.rt.routine {
+			sev = min(sev, max(daySev, Low))
+			if rule.id == "COST-01" && acc.gpu {
+				sev = Critical
 			}
 		}
 		b := builders[rule.id]
@@ -357,13 +432,17 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 			builders[rule.id] = b
 		}
 		b.sev = max(b.sev, sev)
-		b.n += acc.n
-		b.span(acc.first, acc.last)
-		b.ips[ip.text] += acc.n
-		for h := range acc.hours {
-			b.hours[h] = struct{}{}
+		b.n += n
+		b.ips[ip.text] += n
+		if !acc.rt.routine {
+			b.span(acc.first, acc.last)
+			for h := range acc.hours {
+				b.hours[h] = struct{}{}
+			}
 		}
-		b.samples.merge(sampleK, &acc.samples)
+		for _, x := range cited {
+			b.cite(x)
+		}
 		for _, s := range acc.subjects {
 			b.subject(s)
 		}
@@ -380,6 +459,11 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 			if sev == Critical {
 				b.note(fmt.Sprintf("Send rate reached %d per hour or more.", smsCeiling))
 			}
+		}
+	}
+	for id, n := range routineN {
+		if b := builders[id]; b != nil {
+			b.routineN += n
 		}
 	}
 	out := make([]*findingBuilder, 0, len(builders))

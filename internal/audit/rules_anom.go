@@ -131,11 +131,60 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	}
 	slices.Sort(hs)
 
+	// Per hour, the share of sources that are not flagged: when it stays
+	// within burstRoutineFactor x the busiest hour before the baseline end,
+	// it is the key's routine and only the flagged sources' calls are
+	// judged (and cited).
+	type split struct {
+		n, writes int32
+		first     evRef
+		has       bool
+		ips       map[string]int
+	}
+	flaggedIn := map[int32]*split{}
+	var maxCalls, maxWrites int32
+	for h, hb := range e.hours {
+		if int64(h+1)*hourNs <= bl.end {
+			maxCalls, maxWrites = max(maxCalls, hb.n), max(maxWrites, hb.writes)
+		}
+	}
+	for k, ih := range e.ipHours {
+		if k.h < firstDetect || !e.ipList[k.ip].flagged {
+			continue
+		}
+		sp := flaggedIn[k.h]
+		if sp == nil {
+			sp = &split{ips: map[string]int{}}
+			flaggedIn[k.h] = sp
+		}
+		sp.n += ih.n
+		sp.writes += ih.writes
+		sp.ips[e.ipList[k.ip].text] += int(ih.n)
+		if !sp.has || ih.first.less(&sp.first) {
+			sp.first, sp.has = ih.first, true
+		}
+	}
 	rate := func(id string, sev Severity, get func(*hourBucket) int32, st robustStats, floor, ceiling int, what string) *findingBuilder {
 		b := newBuilder(id, sev)
 		for _, h := range hs {
 			hb := e.hours[h]
 			x := get(hb)
+			sp := flaggedIn[h]
+			var fx int32
+			if sp != nil {
+				fx = sp.n
+				if id == "ANOM-02" {
+					fx = sp.writes
+				}
+			}
+			busiest := maxCalls
+			if id == "ANOM-02" {
+				busiest = maxWrites
+			}
+			routine := int32(0)
+			if other := x - fx; float64(other) <= burstRoutineFactor*float64(busiest) {
+				routine, x = other, fx
+			}
 			var hit bool
 			var why string
 			if bl.cold {
@@ -147,9 +196,18 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 				continue
 			}
 			b.n += int(x)
-			e.hourIPs(b, h)
+			b.routineN += int(routine)
 			b.hours[h] = struct{}{}
-			b.evidence(evSample{evRef: hb.first, detail: fmt.Sprintf("%d %s in the hour from %s; %s", x, what, fmtUTC(int64(h)*hourNs), why)})
+			first := hb.first
+			if routine > 0 && sp != nil {
+				first = sp.first
+				for ip, n := range sp.ips {
+					b.ips[ip] += n
+				}
+			} else {
+				e.hourIPs(b, h)
+			}
+			b.evidence(evSample{evRef: first, detail: fmt.Sprintf("%d %s in the hour from %s; %s", x, what, fmtUTC(int64(h)*hourNs), why)})
 		}
 		return b
 	}
@@ -215,10 +273,12 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 
 // hourIPs lists the sources of an hour in a finding.
 func (e *Engine) hourIPs(b *findingBuilder, h int32) {
-	for k, ih := range e.ipHours {
-		if k.h == h {
-			b.ips[e.ipList[k.ip].text] += int(ih.n)
-		}
+	hb := e.hours[h]
+	if hb == nil {
+		return
+	}
+	for _, ip := range hb.ips {
+		b.ips[e.ipList[ip].text] += int(e.ipHours[ipHourKey{ip, h}].n)
 	}
 }
 

@@ -32,7 +32,7 @@ func (e *Engine) contextFindings(bl *baselineInfo, src map[uint32][]minuteEntry)
 	return []*findingBuilder{
 		e.keyWide("CTX-01", Critical, &e.root),
 		e.offHoursFinding(bl),
-		e.unexpectedSources(),
+		e.unexpectedSources(bl),
 		e.concurrentSources(src),
 		e.scannerVerification(),
 		e.keyWide("CTX-06", Critical, &e.protection),
@@ -81,6 +81,7 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 			}
 		}
 	}
+	habit := e.habitualOff(bl)
 	b := newBuilder("CTX-02", Low)
 	for k, ih := range e.ipHours {
 		if !ih.hasOff {
@@ -89,11 +90,17 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 		if total > 0 && how[hourOfWeek(e.hours[k.h])]*100 >= total {
 			continue
 		}
+		ip := e.ipList[k.ip]
+		// A source that works off hours habitually (a nightly job, a
+		// server) is not off its hours.
+		if habit[k.ip] && !ip.flagged {
+			continue
+		}
 		sev := Low
 		if ih.offWrites > 0 {
 			sev = Medium
 		}
-		if ih.offSens >= High {
+		if ih.offSens >= High && ip.flagged {
 			sev = High
 		}
 		b.sev = max(b.sev, sev)
@@ -112,14 +119,29 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 // outside --trusted-cidr. Host names, "Internal" and private/shared
 // addresses seen with a vpcId are skipped; loopback and private addresses
 // without a vpcId are judged like any other.
-func (e *Engine) unexpectedSources() *findingBuilder {
+func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 	b := newBuilder("CTX-03", Medium)
 	hoursOf := map[uint32][]int32{}
 	for k := range e.ipHours {
 		hoursOf[k.ip] = append(hoursOf[k.ip], k.h)
 	}
+	// New sources that only repeat the key's known reads with a known tool
+	// (users on the move) are counted separately next to a real suspect.
+	roaming := e.rt.roaming
+	suspects := 0
+	for _, ip := range e.ipList {
+		if ip.n > 0 && !ip.internal && (ip.isNew || ip.untrusted) && !roaming[ip] {
+			suspects++
+		}
+	}
+	var roamers []string
 	for _, ip := range e.sortedSources() {
 		if ip.internal || !(ip.isNew || ip.untrusted) {
+			continue
+		}
+		if suspects > 0 && roaming[ip] {
+			b.routineN += ip.n
+			roamers = append(roamers, ip.text)
 			continue
 		}
 		if ip.hasSens {
@@ -134,6 +156,9 @@ func (e *Engine) unexpectedSources() *findingBuilder {
 		for _, s := range ip.samples.all() {
 			b.evidence(s)
 		}
+		for _, s := range ip.kept.refs {
+			b.cite(s)
+		}
 		b.span(ip.first.t, ip.last)
 		var why []string
 		if ip.isNew {
@@ -142,7 +167,13 @@ func (e *Engine) unexpectedSources() *findingBuilder {
 		if ip.untrusted {
 			why = append(why, "outside --trusted-cidr")
 		}
+		if roaming[ip] {
+			why = append(why, "only known reads with a known tool")
+		}
 		b.note(fmt.Sprintf("%s: %s.", ip.text, joinAnd(why)))
+	}
+	if len(roamers) > 0 {
+		b.note(fmt.Sprintf("Also new, but only repeating the key's known reads with a known tool (not cited): %s.", listSome(roamers, 5)))
 	}
 	return b
 }
@@ -155,7 +186,7 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 	b := newBuilder("CTX-04", High)
 	any := false
 	for _, ip := range e.ipList {
-		any = any || (ip.n > 0 && !ip.internal && (ip.isNew || ip.untrusted))
+		any = any || (ip.n > 0 && !ip.internal && (ip.isNew || ip.untrusted) && !e.rt.roaming[ip])
 	}
 	if !any {
 		return b // concurrency among known sources is not flagged
@@ -190,7 +221,7 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 			if count[ip.idx] == 0 {
 				pos[ip.idx] = len(members)
 				members = append(members, ip)
-				if ip.isNew || ip.untrusted {
+				if (ip.isNew || ip.untrusted) && !e.rt.roaming[ip] {
 					suspects++
 				}
 			}
@@ -214,6 +245,10 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 					if evidencedHour[ip.idx] == h+1 {
 						continue
 					}
+					if !ip.flagged || e.rt.roaming[ip] {
+						b.subject(ip.text)
+						continue
+					}
 					evidencedHour[ip.idx] = h + 1
 					b.subject(ip.text)
 					ih := e.ipHours[ipHourKey{ip.idx, h}]
@@ -225,8 +260,12 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 					}
 				}
 				for _, c := range cells[max(i, countedUntil):j] {
-					b.n += int(c.c.n)
 					b.ips[c.ip.text] += int(c.c.n)
+					if !c.ip.flagged || e.rt.roaming[c.ip] {
+						b.routineN += int(c.c.n) // a known source's own use: named, not cited
+						continue
+					}
+					b.n += int(c.c.n)
 				}
 				countedUntil = j
 			}
@@ -237,7 +276,7 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 			members[pos[ip.idx]] = last
 			pos[last.idx] = pos[ip.idx]
 			members = members[:len(members)-1]
-			if ip.isNew || ip.untrusted {
+			if (ip.isNew || ip.untrusted) && !e.rt.roaming[ip] {
 				suspects--
 			}
 		}
@@ -459,6 +498,13 @@ func (e *Engine) useAfterLeak() *findingBuilder {
 		b.subject(ip.text)
 		for _, s := range ip.afterLeak.all() {
 			b.evidence(s)
+		}
+		if b == bad {
+			for _, s := range ip.kept.refs {
+				if s.t >= e.leak {
+					b.cite(s)
+				}
+			}
 		}
 	}
 	if bad.n > 0 {

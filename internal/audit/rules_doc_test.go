@@ -28,10 +28,12 @@ internal/audit/rules_info.go; edit that file, not this one. -->
 ` + "`akresp audit <AK-ID>`" + ` runs these rules over the events of one AccessKey (ActionTrail
 LookupEvents, trail files, OSS access logs, SLS operation logs). Rule ids follow the detection
 catalogue (` + "`shared/reference/detection-catalogue.md`" + `). Each finding carries the rule id, a
-severity, a title naming what was touched, a count of matching events, the source IPs, bounded
-evidence (the earliest and latest 20 events, with event id, request id, time, API, source, error
-and the parameters that matter, never a secret), the ATT&CK techniques and why it matters. One
-finding per rule: all its evidence is folded in.
+severity, a title naming what was touched, a count of matching events, the source IPs, evidence
+(events from flagged sources first, complete up to 500 events with ` + "`evidence_omitted`" + ` counting the
+rest; event id, request id, time, API, source, error and the parameters that matter, never a
+secret), ` + "`routine_count`" + ` (matching events that are the key's routine or come from sources that are
+not flagged: counted, never cited), the ATT&CK techniques and why it matters. One finding per
+rule: all its evidence is folded in. See "Routine vs new" below the rules.
 
 ## Evidence never includes akresp itself
 
@@ -116,6 +118,7 @@ func renderRulesDoc() []byte {
 		fmt.Fprintf(&b, "- Why it matters: %s\n", r.Why)
 		fmt.Fprintf(&b, "- ATT&CK: %s\n", strings.Join(r.Attack, ", "))
 	}
+	b.WriteString(routineDocSection + corpusDocSection()) // corpus_test.go
 	return b.Bytes()
 }
 

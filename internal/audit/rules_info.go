@@ -11,7 +11,7 @@ var ruleInfos = []RuleInfo{
 		Attack: []string{"T1078.004"}},
 	{ID: "CTX-02", Title: "Calls outside business hours", Severity: Low, SeverityText: "low; medium if a call in an off-hours minute wrote; high if it was a sensitive write (a high or critical table rule)",
 		Logic:      "Minutes of activity whose local time (--tz) falls outside --business-hours, unless the key is habitually used at that hour of the week (the hour-of-week bucket holds at least 1 % of its calls in a warm baseline).",
-		Parameters: "--business-hours (default Mon-Fri 09:00-19:00), --tz (default Asia/Shanghai); habit threshold 1 %.",
+		Parameters: "--business-hours (default Mon-Fri 09:00-19:00), --bh-tz (default Asia/Shanghai); habit threshold 1 %.",
 		Why:        "Attackers act when the owners sleep; a key used at 3 a.m. for the first time deserves a look.",
 		Attack:     []string{"T1078.004"}},
 	{ID: "CTX-03", Title: "Unexpected source IP", Severity: Medium, SeverityText: "medium; high when the source made a sensitive write (a high or critical table rule)",

@@ -139,6 +139,7 @@ var deleteRules = map[string]*tableRule{}
 var ruleIndex = map[nameKey][]*tableRule{}
 
 func init() {
+	tableRules = append(tableRules, moreTableRules...) // rules_more.go
 	for _, r := range tableRules {
 		r.onset = !r.routine && !r.noOnset && r.sev >= High
 		for _, a := range r.apis {
@@ -218,10 +219,8 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 	if subject != "" {
 		acc.addSubject(clip(subject))
 	}
-	if acc.samples.wants(sampleK, ref) {
-		acc.samples.add(sampleK, evSample{evRef: *ref, detail: paramDetail(ev, rule.params)})
-	}
 	acc.samples.n++
+	e.recordRoutine(acc, ev, rule, nm, hb, ref, sev, subject)
 
 	switch rule.id {
 	case "COST-01":
@@ -252,14 +251,10 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 			e.hasSMS, e.smsFirst = true, ref.t
 		}
 	}
-	if rule.onset {
-		e.markOnset(ip, ref.t, sev)
-	}
-	if !rule.routine && sev >= High {
-		ip.sens, ip.hasSens = max(ip.sens, sev), true
-		if off {
-			ih.offSens = max(ih.offSens, sev)
-		}
+	// Onset and ip.sens come from judgeRoutine (routine.go): a routine
+	// operation starts no incident.
+	if !rule.routine && sev >= High && off {
+		ih.offSens = max(ih.offSens, sev)
 	}
 	e.recordCreated(rule, ev, ref)
 }

@@ -135,6 +135,11 @@ func TestContextRules(t *testing.T) {
 			office(work, "Ecs", "DescribeInstances"), tev(work.Add(2*time.Minute), officeB, "Ecs", "DescribeInstances"),
 			intruder(work.Add(4*time.Minute), "Ecs", "DescribeInstances"))},
 		{name: "two far sources in five minutes", rule: "CTX-04", want: High, extra: one(
+			office(work, "Ecs", "DescribeInstances"), tev(work.Add(3*time.Minute), "198.51.100.7", "Ecs", "DescribeInstances", withUA(attackerUA)))},
+		// A new source that only repeats the key's known reads with its
+		// known tool is an office user on the move (routine.go), not a
+		// second party.
+		{name: "two far sources, one roaming", rule: "CTX-04", want: absent, extra: one(
 			office(work, "Ecs", "DescribeInstances"), tev(work.Add(3*time.Minute), "198.51.100.7", "Ecs", "DescribeInstances"))},
 		{name: "two near sources", rule: "CTX-04", want: absent, extra: one(
 			office(work, "Ecs", "DescribeInstances"), intruder(work.Add(3*time.Minute), "Ecs", "DescribeInstances"))},

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud/slsq"
-	"github.com/akresp/akresp/internal/redact"
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // The SLS push-down audit (docs/sls.md). The key's events stay in Simple
@@ -292,23 +292,23 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 	now := eo.Now
 	keyID := strings.TrimSpace(eo.KeyID)
 	eo.KeyID = keyID
-	masked := redact.MaskKeyID(keyID)
+	shown := safetext.Line(keyID)
 	switch {
 	case q == nil:
-		return nil, nil, fmt.Errorf("audit %s: the SLS audit needs an SLS client", masked)
+		return nil, nil, fmt.Errorf("audit %s: the SLS audit needs an SLS client", shown)
 	case !slsKeyIDRe.MatchString(keyID):
-		return nil, nil, fmt.Errorf("audit: AccessKey ID %q cannot be searched in SLS (want letters, digits and dots)", masked)
+		return nil, nil, fmt.Errorf("audit: AccessKey ID %q cannot be searched in SLS (want letters, digits and dots)", shown)
 	case io.Online && c == nil:
-		return nil, nil, fmt.Errorf("audit %s: reading the key's facts needs cloud clients", masked)
+		return nil, nil, fmt.Errorf("audit %s: reading the key's facts needs cloud clients", shown)
 	case !io.Since.IsZero() && !io.Until.IsZero() && !io.Until.After(io.Since):
-		return nil, nil, fmt.Errorf("audit %s: --until %s is not after --since %s", masked, io.Until.UTC().Format(time.RFC3339), io.Since.UTC().Format(time.RFC3339))
+		return nil, nil, fmt.Errorf("audit %s: --until %s is not after --since %s", shown, io.Until.UTC().Format(time.RFC3339), io.Since.UTC().Format(time.RFC3339))
 	}
 	topic := opts.Topic
 	if topic == "" {
 		topic = DefaultSLSTopic
 	}
 	if !slsKeyIDRe.MatchString(strings.ReplaceAll(topic, "_", ".")) {
-		return nil, nil, fmt.Errorf("audit %s: SLS topic %q: want letters, digits and _", masked, topic)
+		return nil, nil, fmt.Errorf("audit %s: SLS topic %q: want letters, digits and _", shown, topic)
 	}
 	progress := io.Progress
 	if progress == nil {
@@ -334,7 +334,7 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 		ff = f
 		f.run(ctx)
 		if err := ctx.Err(); err != nil {
-			return nil, nil, fmt.Errorf("audit %s: %w", masked, err)
+			return nil, nil, fmt.Errorf("audit %s: %w", shown, err)
 		}
 		eo.Facts = mergeFacts(eo.Facts, f.facts)
 		diags = append(diags, f.diags...)
@@ -355,11 +355,11 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 	progress("reading the logstore index")
 	index, err := q.IndexKeys(ctx, opts.Target)
 	if err != nil {
-		return nil, nil, fmt.Errorf("audit %s: read the index of %s: %w", masked, opts.Target, err)
+		return nil, nil, fmt.Errorf("audit %s: read the index of %s: %w", shown, opts.Target, err)
 	}
 	for _, need := range []string{"userIdentity.accessKeyId", "eventRW", "errorCode", "eventName"} {
 		if !index[need] {
-			return nil, nil, fmt.Errorf("audit %s: logstore %s does not index event.%s, which the push-down search needs; is it an ActionTrail logstore (topic %s)?", masked, opts.Target, need, topic)
+			return nil, nil, fmt.Errorf("audit %s: logstore %s does not index event.%s, which the push-down search needs; is it an ActionTrail logstore (topic %s)?", shown, opts.Target, need, topic)
 		}
 	}
 	plan := slsPlan{sel: `__topic__: ` + topic + ` and event.userIdentity.accessKeyId: ` + keyID, index: index}
@@ -368,7 +368,7 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 		progress("SLS " + name + ": " + purpose)
 		r, err := q.Query(ctx, slsq.Request{Target: opts.Target, Window: win, Query: query, RowCap: rowCap}, merge)
 		if err != nil {
-			return r, fmt.Errorf("audit %s: SLS query %s (%s): %w", masked, name, purpose, err)
+			return r, fmt.Errorf("audit %s: SLS query %s (%s): %w", shown, name, purpose, err)
 		}
 		if !r.Complete {
 			return r, &SLSIncompleteError{Target: opts.Target.String(), Query: name, Missing: joinWindows(r.Missing)}
@@ -382,7 +382,7 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 		progress("SLS " + name + ": " + purpose)
 		r, err := q.Page(ctx, slsq.Request{Target: opts.Target, Window: win, Query: query})
 		if err != nil {
-			return r, fmt.Errorf("audit %s: SLS query %s (%s): %w", masked, name, purpose, err)
+			return r, fmt.Errorf("audit %s: SLS query %s (%s): %w", shown, name, purpose, err)
 		}
 		if !r.Complete {
 			return r, &SLSIncompleteError{Target: opts.Target.String(), Query: name, Missing: joinWindows(r.Missing)}
@@ -433,7 +433,7 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 			o.Pos = int64(i)
 			ev, err := ParseEvent(b, o)
 			if err != nil {
-				return fmt.Errorf("audit %s: SLS returned an unreadable event: %w", masked, err)
+				return fmt.Errorf("audit %s: SLS returned an unreadable event: %w", shown, err)
 			}
 			if ev.ID != "" {
 				if seen[ev.ID] {
@@ -478,13 +478,13 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 			}
 		})
 		if err != nil {
-			return nil, nil, fmt.Errorf("audit %s: SLS query E4 returned an unreadable group: %w", masked, err)
+			return nil, nil, fmt.Errorf("audit %s: SLS query E4 returned an unreadable group: %w", shown, err)
 		}
 		fed += int64(n)
 		rep.GroupedEvents += n
 	}
 	if fed != rep.Events {
-		return nil, nil, fmt.Errorf("audit %s: SLS counted %d events of the key (Q5) but the evidence queries returned %d; the answer is inconsistent, so no findings are reported", masked, rep.Events, fed)
+		return nil, nil, fmt.Errorf("audit %s: SLS counted %d events of the key (Q5) but the evidence queries returned %d; the answer is inconsistent, so no findings are reported", shown, rep.Events, fed)
 	}
 
 	rep.Elapsed = time.Since(started)

@@ -17,7 +17,7 @@ func ReadSLSLogs(ctx context.Context, paths []string, opts ReadOptions, sink Sin
 }
 
 func readSLSFile(r *fileReader, src *source) error {
-	p := &slsParser{in: newInterner()}
+	p := &slsParser{in: r.ws.interner()}
 	r.parse = p.parse
 	return splitJSON(r, src)
 }

@@ -16,7 +16,7 @@ import (
 
 // SweepSchemaVersion names the JSON schema of SweepResult. Field names
 // under it are stable: the weekly cron parses them.
-const SweepSchemaVersion = "akresp.sweep/v1"
+const SweepSchemaVersion = "akresp.sweep/v2"
 
 // Key classes of the sweep.
 const (
@@ -99,7 +99,7 @@ type SweepResult struct {
 
 // KeyStatus is one AccessKey of the account.
 type KeyStatus struct {
-	User string `json:"user"` // RAM user name, or RootUser
+	User string `json:"user_name"` // RAM user name, or RootUser
 	// AccessKeyID is "" for a root-account key known only from the
 	// credential report (the report names slots, not IDs).
 	AccessKeyID string    `json:"access_key_id"`
@@ -119,7 +119,7 @@ type KeyStatus struct {
 // UserStatus is one RAM user (and the root account when its keys were
 // seen).
 type UserStatus struct {
-	User         string    `json:"user"`
+	User         string    `json:"user_name"`
 	ConsoleLogin bool      `json:"console_login"`
 	MFA          bool      `json:"mfa"`
 	LastLogin    time.Time `json:"last_login,omitzero"`
@@ -208,7 +208,7 @@ func Sweep(ctx context.Context, c SweepCloud, opts SweepOptions) (*SweepResult, 
 
 	res := &SweepResult{
 		SchemaVersion: SweepSchemaVersion,
-		GeneratedAt:   opts.Now.UTC(),
+		GeneratedAt:   opts.Now.UTC().Truncate(time.Second),
 		Source:        "per_user",
 		IdleDays:      opts.IdleDays,
 		MaxAgeDays:    opts.MaxAgeDays,

@@ -103,7 +103,7 @@ func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
 		v.Summary += "."
 		for i, f := range triggers {
 			if i == 5 {
-				v.Reasons = append(v.Reasons, fmt.Sprintf("and %d more findings", len(triggers)-5))
+				v.MoreFindings = len(triggers) - 5
 				break
 			}
 			v.Reasons = append(v.Reasons, reasonLine(f))
