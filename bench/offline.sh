@@ -8,12 +8,19 @@
 #   single key  every event is the audited key's (gentrail -single): a busy
 #               key's office traffic plus an attack burst, so all 1,000,000
 #               events are parsed and go through every rule
-# next to jq counting events by source IP over the account files.
+#   delivery    the OSS delivery shape (gentrail -busy -files 10000 -per
+#               100): 1,000,000 events in 10,000 small gzip files, the
+#               audited key busy (~15% of events, ~7,600 sources, tens of
+#               thousands of resources, thousands of created identities)
+# next to jq counting events by source IP over the account files, and jq
+# and DuckDB (read_json, bench/duckcount) counting the busy key's events by
+# source IP over the delivery files.
 #
 #   bench/offline.sh [EVENTS] [FILES]      (defaults 1000000 and 100)
 #
 # BENCH_DIR=DIR keeps (and reuses) the generated files; NO_JQ=1 skips the
-# jq comparison (about two minutes).
+# jq comparisons (minutes each), NO_DUCKDB=1 the DuckDB one (its first
+# build compiles the cgo bindings), NO_DELIVERY=1 the delivery case.
 #
 # Prints events/s and peak RSS (GNU time -v, or /proc when it is missing).
 # Needs no credentials and no network.
@@ -43,17 +50,25 @@ gen() {
 }
 gen "$WORK/trails"
 gen "$WORK/single" -single
+if [ -z "${NO_DELIVERY:-}" ] && [ ! -f "$WORK/delivery/.done" ]; then
+	rm -rf "$WORK/delivery"
+	echo "generating the delivery shape (10,000 files of 100 events) under $WORK/delivery" >&2
+	"$WORK/gentrail" -busy -files 10000 -per 100 -out "$WORK/delivery" -leaked "$KEY"
+	touch "$WORK/delivery/.done"
+fi
 
-# run LABEL CMD... : time CMD, print wall seconds and peak RSS (MB).
+# run LABEL CMD... : time CMD, print wall seconds, events/s (of EVENTS,
+# default N), CPU seconds and peak RSS (MB).
 run() {
-	local label=$1
+	local label=$1 events=${EVENTS:-$N}
 	shift
-	local start end secs rss
+	local start end secs rss cpu
 	if [ -x /usr/bin/time ]; then
 		start=$(date +%s.%N)
 		/usr/bin/time -v -o "$WORK/time.txt" "$@" >"$WORK/$label.out"
 		end=$(date +%s.%N)
 		rss=$(awk -F: '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$WORK/time.txt")
+		cpu=$(awk -F: '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$WORK/time.txt")
 	else
 		start=$(date +%s.%N)
 		"$@" >"$WORK/$label.out" &
@@ -66,9 +81,10 @@ run() {
 		wait "$pid"
 		end=$(date +%s.%N)
 		rss=$((peak / 1024))
+		cpu=n/a
 	fi
 	secs=$(echo "$end - $start" | bc -l)
-	printf '%-34s %8.2f s %12.0f events/s %6s MB peak RSS\n' "$label" "$secs" "$(echo "$N / $secs" | bc -l)" "$rss"
+	printf '%-40s %8.2f s %12.0f events/s %8s s CPU %6s MB peak RSS\n' "$label" "$secs" "$(echo "$events / $secs" | bc -l)" "$cpu" "$rss"
 }
 
 # summary FILE: what the audit saw.
@@ -90,6 +106,13 @@ summary "$WORK/akresp audit --trail (account).out"
 run "akresp audit --trail (single key)" "$WORK/akresp" audit "$KEY" --trail "$WORK/single" -o json
 summary "$WORK/akresp audit --trail (single key).out"
 
+if [ -z "${NO_DELIVERY:-}" ]; then
+	# The OSS delivery shape: 10,000 small files, the audited key busy.
+	EVENTS=1000000 run "akresp audit --trail (delivery)" "$WORK/akresp" audit "$KEY" --trail "$WORK/delivery" -o json
+	summary "$WORK/akresp audit --trail (delivery).out"
+fi
+
+echo "load: $(uptime)" >&2
 if [ -n "${NO_JQ:-}" ]; then
 	:
 elif ! command -v jq >/dev/null; then
@@ -101,5 +124,19 @@ if [ -z "${NO_JQ:-}" ] && command -v jq >/dev/null; then
 	export -f jqcount
 	export WORK
 	run "jq count by source IP" bash -c jqcount
+	if [ -z "${NO_DELIVERY:-}" ]; then
+		# The same question akresp answers for the busy key, per file.
+		jqkey() { for f in "$WORK"/delivery/*.gz; do gzip -dc "$f" | jq -r --arg k "$KEY" '.[] | select(.userIdentity.accessKeyId == $k) | .sourceIpAddress'; done | sort | uniq -c | sort -rn; }
+		export -f jqkey
+		export KEY
+		EVENTS=1000000 run "jq key's events by source IP (delivery)" bash -c jqkey
+	fi
+fi
+if [ -z "${NO_DUCKDB:-}" ] && [ -z "${NO_DELIVERY:-}" ]; then
+	if go build -o "$WORK/duckcount" ./bench/duckcount; then
+		EVENTS=1000000 run "duckdb read_json by source IP (delivery)" "$WORK/duckcount" -key "$KEY" "$WORK/delivery/*.json.gz"
+	else
+		echo "could not build bench/duckcount (duckdb-go needs cgo and a C compiler); skipping DuckDB" >&2
+	fi
 fi
 echo "work directory: $WORK (set BENCH_DIR to reuse the generated files)" >&2

@@ -18,6 +18,18 @@
 //
 //	go run ./bench/gentrail -n 1000000 -files 100 -out /tmp/trails
 //	go run ./bench/gentrail -n 1000000 -files 100 -single -out /tmp/single
+//
+// With -busy the account layout is that of a real OSS delivery audited for
+// a busy key: the -leaked key is an automation key doing about 15% of all
+// events, from ~7,600 distinct source addresses (three offices plus a fleet
+// of hosts), touching tens of thousands of ECS instances (referenced
+// resources) and creating thousands of RAM users and AccessKeys; about one
+// of its events in 400 is an attacker's (foreign IPs, enumeration and
+// persistence). -per sets the events per file (N = files x per): ActionTrail
+// writes one small file per region every few minutes, so a month is
+// thousands of files of about a hundred events.
+//
+//	go run ./bench/gentrail -busy -files 10000 -per 100 -out /tmp/delivery
 package main
 
 import (
@@ -44,8 +56,16 @@ func main() {
 		start  = flag.String("start", "2026-01-01T00:00:00Z", "time of the first event (RFC 3339)")
 		span   = flag.Duration("span", 30*24*time.Hour, "time the events cover")
 		single = flag.Bool("single", false, "every event is the leaked key's: a busy key's office traffic plus an attack burst")
+		busy   = flag.Bool("busy", false, "account layout with the leaked key busy: ~15% of events, ~7,600 sources, tens of thousands of resources, thousands of created identities")
+		per    = flag.Int("per", 0, "events per file (sets -n to files x per)")
 	)
 	flag.Parse()
+	if *per > 0 {
+		*n = *files * *per
+	}
+	if *single && *busy {
+		fail(fmt.Errorf("-single and -busy exclude each other"))
+	}
 	t0, err := time.Parse(time.RFC3339, *start)
 	if err != nil {
 		fail(fmt.Errorf("-start: %w", err))
@@ -59,6 +79,7 @@ func main() {
 		g.burstFrom = t0.UTC().Add(*span * 8 / 10)
 		g.burstTo = g.burstFrom.Add(2 * time.Hour)
 	}
+	g.busy = *busy
 	if err := g.write(*out, *n, *files, t0.UTC(), *span); err != nil {
 		fail(err)
 	}
@@ -97,7 +118,21 @@ type gen struct {
 	single             bool
 	office             user
 	burstFrom, burstTo time.Time
+
+	// -busy: the leaked key is an automation key doing busyPercent% of
+	// the events from fleet (plus office) addresses; created counts the
+	// identities it created so far.
+	busy    bool
+	fleet   []string
+	created int
 }
+
+const (
+	busyPercent   = 15
+	fleetSize     = 7600  // distinct sources of the busy key (plus its 3 offices)
+	instancePool  = 60000 // ECS instances the busy key touches (~38,000 distinct in 150,000 events)
+	busyCreateMil = 25    // per mille of the busy key's events creating a user or AccessKey
+)
 
 func newGen(seed uint64, leakedKey string) *gen {
 	g := &gen{r: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
@@ -251,7 +286,13 @@ func (g *gen) event(t time.Time) event {
 	var svc, ver, name, host string
 	var global bool
 	var params map[string]any
+	if g.busy && g.r.IntN(100) < busyPercent {
+		return g.busyEvent(t)
+	}
 	hostile := g.r.IntN(2000) == 0 // the leaked key: rare, foreign, hostile
+	if g.busy {
+		hostile = false // the busy key's attacker events come from busyEvent
+	}
 	if g.single {
 		hostile = !t.Before(g.burstFrom) && t.Before(g.burstTo) && g.r.IntN(4) == 0
 	}
@@ -283,6 +324,11 @@ func (g *gen) event(t time.Time) event {
 		svc, ver, name, host, global = a.service, a.version, a.name, a.host, a.global
 		params = a.params(g)
 	}
+	return g.finish(t, u, u.ips[g.r.IntN(len(u.ips))], svc, ver, name, host, global, params)
+}
+
+// finish builds the event of user u calling svc/name from ip with params.
+func (g *gen) finish(t time.Time, u user, ip, svc, ver, name, host string, global bool, params map[string]any) event {
 	region := g.regions[g.r.IntN(len(g.regions))]
 	if global {
 		region = "cn-hangzhou"
@@ -307,7 +353,7 @@ func (g *gen) event(t time.Time) event {
 	ev := event{
 		EventID: g.uuid(), EventVersion: 1, EventName: name, EventType: "ApiCall", EventCategory: "Management",
 		EventRW: rw, EventSource: host, EventTime: t.Format("2006-01-02T15:04:05Z"), ServiceName: svc, APIVersion: ver,
-		AcsRegion: region, RequestID: reqID, SourceIPAddress: u.ips[g.r.IntN(len(u.ips))], UserAgent: u.agent,
+		AcsRegion: region, RequestID: reqID, SourceIPAddress: ip, UserAgent: u.agent,
 		RequestParameters: params, IsGlobal: global, RecipientAccountID: account,
 		UserIdentity: identity{Type: u.kind, PrincipalID: u.id, AccountID: account, AccessKeyID: u.key, UserName: u.name},
 	}
@@ -318,9 +364,18 @@ func (g *gen) event(t time.Time) event {
 		ev.ResponseElements = map[string]any{"RequestId": reqID}
 		switch name {
 		case "CreateAccessKey":
-			ev.ResponseElements["AccessKey"] = map[string]any{"AccessKeyId": "LTAI5tBACKDOORbench0001", "Status": "Active", "CreateDate": ev.EventTime}
+			kid := "LTAI5tBACKDOORbench0001"
+			if un, _ := params["UserName"].(string); un != "backup-admin" {
+				kid = fmt.Sprintf("LTAI5tPROV%014d", g.created)
+			}
+			ev.ResponseElements["AccessKey"] = map[string]any{"AccessKeyId": kid, "Status": "Active", "CreateDate": ev.EventTime}
 		case "CreateUser":
-			ev.ResponseElements["User"] = map[string]any{"UserName": "backup-admin", "UserId": "2999000000009999", "CreateDate": ev.EventTime}
+			un, _ := params["UserName"].(string)
+			uid := "2999000000009999"
+			if un != "backup-admin" {
+				uid = fmt.Sprintf("29990%011d", g.created)
+			}
+			ev.ResponseElements["User"] = map[string]any{"UserName": un, "UserId": uid, "CreateDate": ev.EventTime}
 		case "RunInstances":
 			ev.ResponseElements["InstanceIdSets"] = map[string]any{"InstanceIdSet": []string{"i-bp1" + fmt.Sprintf("%017x", g.r.Uint64()&0xffffffffffffff)}}
 		}
@@ -342,6 +397,67 @@ func (g *gen) event(t time.Time) event {
 		ev.AdditionalEventData = map[string]any{"loginAccount": u.name + "@example.onaliyun.com", "isMFAChecked": "true"}
 	}
 	return ev
+}
+
+// busyEvent is an event of the busy key (-busy): an automation key
+// provisioning tenants (creating RAM users and their AccessKeys), managing
+// a large ECS fleet and reading the usual APIs, from three offices and
+// fleetSize hosts; one event in 400 is an attacker's.
+func (g *gen) busyEvent(t time.Time) event {
+	if g.fleet == nil {
+		prefixes := []string{"47.96", "39.104", "120.55", "8.136"}
+		for i := range fleetSize {
+			g.fleet = append(g.fleet, fmt.Sprintf("%s.%d.%d", prefixes[i%4], i/4/250, 1+i/4%250))
+		}
+	}
+	u := g.office
+	if g.r.IntN(400) == 0 {
+		u = g.leaked
+		a := leakedActions[g.r.IntN(len(leakedActions))]
+		params := map[string]any{}
+		switch a.name {
+		case "CreateUser", "CreateAccessKey":
+			params["UserName"] = "backup-admin"
+		case "AttachPolicyToUser":
+			params["UserName"], params["PolicyName"], params["PolicyType"] = "backup-admin", "AdministratorAccess", "System"
+		}
+		return g.finish(t, u, u.ips[g.r.IntN(len(u.ips))], a.service, a.version, a.name, a.host, !strings.Contains(a.host, "%s"), params)
+	}
+	ip := u.ips[g.r.IntN(len(u.ips))]
+	if g.r.IntN(10) < 7 {
+		ip = g.fleet[g.r.IntN(len(g.fleet))]
+	}
+	switch w := g.r.IntN(1000); {
+	case w < busyCreateMil:
+		// Provisioning: a new tenant user, then its AccessKey.
+		g.created++
+		name := "CreateUser"
+		if g.created%2 == 0 {
+			name = "CreateAccessKey"
+		}
+		un := fmt.Sprintf("tenant-%06d", (g.created+1)/2)
+		return g.finish(t, u, ip, "Ram", "2015-05-01", name, "ram.aliyuncs.com", true, map[string]any{"UserName": un})
+	case w < 450:
+		// Fleet management: one instance of a large pool per call.
+		inst := fmt.Sprintf("i-bp1%017x", uint64(g.r.IntN(instancePool))*0x9e3779b97f4a7c15&0xffffffffffffff)
+		name := "DescribeInstanceAttribute"
+		switch g.r.IntN(20) {
+		case 0:
+			name = "StartInstance"
+		case 1:
+			name = "StopInstance"
+		}
+		return g.finish(t, u, ip, "Ecs", "2014-05-26", name, "ecs.%s.aliyuncs.com", false, map[string]any{"InstanceId": inst})
+	}
+	w := g.r.IntN(g.total)
+	var a action
+	for _, a = range g.actions {
+		if w < a.weight {
+			break
+		}
+		w -= a.weight
+	}
+	return g.finish(t, u, ip, a.service, a.version, a.name, a.host, a.global, a.params(g))
 }
 
 // write spreads n events over files gzip files, in time order.
