@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/rotate"
 )
 
@@ -24,8 +25,8 @@ func (b *builder) rec(r Recommendation) { b.doc.Recommendations = append(b.doc.R
 func (b *builder) resourceCalls() []string {
 	type k struct{ svc, name, region string }
 	counts := map[k]int{}
-	for _, ev := range b.events {
-		if ev.ErrorCode != "" || ev.RW == "Read" {
+	for ev, n := range b.apiUses {
+		if ev.Failed || ev.RW == "Read" {
 			continue
 		}
 		switch ev.Service {
@@ -40,7 +41,7 @@ func (b *builder) resourceCalls() []string {
 			}
 		}
 		if cost || creates {
-			counts[k{ev.Service, ev.Name, ev.Region}]++
+			counts[k{ev.Service, ev.Name, ev.Region}] += n
 		}
 	}
 	var out []string
@@ -59,12 +60,12 @@ func (b *builder) resourceCalls() []string {
 // destruction category.
 func (b *builder) destructiveCalls() []string {
 	counts := map[string]int{}
-	for _, ev := range b.events {
-		if ev.ErrorCode != "" {
+	for ev, n := range b.apiUses {
+		if ev.Failed {
 			continue
 		}
 		if slices.Contains(audit.SensitiveCategories(ev.Service, ev.Name), audit.CategoryDest) {
-			counts[ev.Service+" "+ev.Name]++
+			counts[ev.Service+" "+ev.Name] += n
 		}
 	}
 	var out []string
@@ -122,6 +123,17 @@ func (b *builder) risks() {
 	for _, c := range b.doc.Created {
 		switch c.State {
 		case "active":
+			if c.Kind == audit.KindUser && b.strippedByEradicate(c.Name) {
+				// eradicate took its console login, policies and groups
+				// and disabled its keys; the user is deleted by a re-run
+				// after the observation period.
+				b.risk(Risk{ID: "created-user-stripped", Level: RiskMedium,
+					Title: fmt.Sprintf("%s %s created by the key is stripped, awaiting deletion", kindLabel(c.Kind), c.Name),
+					Detail: fmt.Sprintf("akresp eradicate removed its console login, policies and groups and disabled its AccessKeys (journal). "+
+						"Re-run `akresp eradicate %s` after the --observe period (default 24h) to delete its keys and then the user.", b.keyID),
+					Command: "akresp eradicate " + b.keyID})
+				continue
+			}
 			b.risk(Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-active", Level: RiskHigh,
 				Title:   fmt.Sprintf("%s %s created by the key is still active", kindLabel(c.Kind), c.Name),
 				Detail:  fmt.Sprintf("Created by %s from %s at %s. Now: %s.", c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State)) + b.createdAfterDeleteNote(c),
@@ -170,7 +182,12 @@ func (b *builder) risks() {
 			r.Detail += " akresp eradicate stops the attacker's instances and removes what it opened (plan first with --dry-run)."
 		}
 		if c := b.doc.Cost; c != nil && (c.Instances > 0 || c.Warning == "") {
-			r.Detail += fmt.Sprintf(" Spend caused by the attacker so far: %.2f %s; per hour if nothing is stopped: %.2f %s.", c.SoFar, cmp.Or(c.Currency, "CNY"), c.PerHour, cmp.Or(c.Currency, "CNY"))
+			r.Detail += fmt.Sprintf(" Spend caused by the attacker so far: %.2f %s; ", c.SoFar, cmp.Or(c.Currency, "CNY"))
+			if c.PerHour > 0 {
+				r.Detail += fmt.Sprintf("per hour if nothing is stopped: %.2f %s.", c.PerHour, cmp.Or(c.Currency, "CNY"))
+			} else {
+				r.Detail += "none of the attacker's instances is running, so nothing more accrues per hour."
+			}
 		}
 		b.risk(r)
 	}
@@ -237,6 +254,25 @@ func (b *builder) keyCommand(cmd string) string {
 		return ""
 	}
 	return cmd
+}
+
+// strippedByEradicate reports whether eradicate's journal holds an ok
+// outcome that took something from user (console login, a policy, a group)
+// and none that deleted it.
+func (b *builder) strippedByEradicate(user string) bool {
+	stripped := false
+	for _, a := range b.doc.Actions {
+		if a.Command != "eradicate" || a.Target != user || a.Result != "ok" {
+			continue
+		}
+		switch a.Action {
+		case "delete-user":
+			return false
+		case "delete-login-profile", "user-policy", "group-member", "mfa-device":
+			stripped = true
+		}
+	}
+	return stripped
 }
 
 // containCreatedCommand is what to run about one active created identity:
@@ -363,7 +399,7 @@ func (b *builder) recommendations() {
 		b.rec(Recommendation{ID: "keep-trails", Title: "Keep events longer than 90 days",
 			Detail: "This report read ActionTrail's event history, which keeps 90 days. Create a trail that delivers to OSS or Simple Log Service so a later investigation still has the events."})
 	}
-	if b.doc.Evidence != nil || len(b.events) > 0 {
+	if b.doc.Evidence != nil || b.nEvents > 0 {
 		b.rec(Recommendation{ID: "preserve-evidence", Title: "Preserve the evidence",
 			Detail: "Store the evidence file and its SHA-256 with the incident ticket; the checksum shows it was not changed afterwards."})
 	}
@@ -400,7 +436,7 @@ func (b *builder) stsPlan() *STSPlan {
     }
   ]
 }`
-	p.TrustAccount = fmt.Sprintf(`{
+	p.TrustAccount = policy.DocText(fmt.Sprintf(`{
   "Version": "1",
   "Statement": [
     {
@@ -409,8 +445,8 @@ func (b *builder) stsPlan() *STSPlan {
       "Principal": { "RAM": ["acs:ram::%s:root"] }
     }
   ]
-}`, acct)
-	p.AssumePolicy = fmt.Sprintf(`{
+}`, acct))
+	p.AssumePolicy = policy.DocText(fmt.Sprintf(`{
   "Version": "1",
   "Statement": [
     {
@@ -419,7 +455,7 @@ func (b *builder) stsPlan() *STSPlan {
       "Resource": "%s"
     }
   ]
-}`, arn)
+}`, arn))
 	p.Credentials = STSCredCfg{
 		ECSRAMRole: fmt.Sprintf(`credentials.NewCredential(new(credentials.Config).SetType("ecs_ram_role").SetRoleName(%q))`, role),
 		RAMRoleArn: fmt.Sprintf(`credentials.NewCredential(new(credentials.Config).SetType("ram_role_arn").SetRoleArn(%q).SetRoleSessionName(%q).SetAccessKeyId(<assume-only key id>).SetAccessKeySecret(<from your secret store>))`, arn, role),

@@ -53,6 +53,10 @@ type Input struct {
 	// akresp itself are ignored. nil: those parts fall back to the audit's
 	// summaries.
 	Events []Event
+	// Collected, when set, holds the events instead of Events: Build and
+	// WriteUsedEvidence stream them from it (sorted runs merged from its
+	// scratch file), so the report's memory does not grow with them.
+	Collected *Collector
 	// Journal is every journal record of the key (journal.ReadKey), and
 	// JournalWarnings its warnings.
 	Journal         []journal.Record
@@ -177,10 +181,12 @@ func Build(in Input) (*Document, error) {
 		return nil, errors.New("report: no report time")
 	}
 	b := &builder{in: in, r: r, keyID: keyID}
-	b.events = b.keyEvents()
+	if err := b.scan(); err != nil {
+		return nil, fmt.Errorf("report: read the events: %w", err)
+	}
 	doc := &Document{
 		SchemaVersion:   SchemaVersion,
-		GeneratedAt:     in.Now.UTC(),
+		GeneratedAt:     in.Now.UTC().Truncate(time.Second),
 		Generator:       in.Generator,
 		Mode:            "offline",
 		Timeline:        []TimelineEntry{},
@@ -219,10 +225,16 @@ func Build(in Input) (*Document, error) {
 	b.actions()
 	b.summary()
 	b.timeline()
-	b.chart()
+	if err := b.chart(); err != nil {
+		return nil, fmt.Errorf("report: read the events: %w", err)
+	}
 	b.risks()
 	b.recommendations()
 	b.diagnostics()
+	if b.apiUsesDropped > 0 {
+		doc.Diagnostics = append(doc.Diagnostics, Diagnostic{Level: "warning", Source: "report",
+			Summary: fmt.Sprintf("%d calls of more than %d distinct APIs are left out of the resource-creation and destruction counts", b.apiUsesDropped, 2*maxAPIUses)})
+	}
 	doc.Summary.OpenRiskCount = len(doc.Risks)
 	if len(doc.Risks) > 0 {
 		doc.Summary.HighestRiskRank = doc.Risks[0].Level
@@ -231,11 +243,19 @@ func Build(in Input) (*Document, error) {
 }
 
 type builder struct {
-	in     Input
-	r      *audit.Result
-	keyID  string
-	doc    *Document
-	events []Event
+	in    Input
+	r     *audit.Result
+	keyID string
+	doc   *Document
+
+	// Aggregates of the events used (scan): bounded by the distinct APIs,
+	// regions and sources, not by the events.
+	nEvents        int
+	firstEv        time.Time
+	lastEv         time.Time
+	sens           map[audit.Category]*sensAgg
+	apiUses        map[apiUse]int
+	apiUsesDropped int
 
 	// Derived from the journal.
 	containedAt   time.Time
@@ -247,50 +267,154 @@ type builder struct {
 	pending       []journal.Record
 }
 
-// keyEvents keeps the events the audit analysed: the key's, inside the
-// window, not akresp's own; sorted by time, de-duplicated by event ID.
-func (b *builder) keyEvents() []Event {
+// eachEvent yields the events the audit analysed, in time order (then
+// event ID): the key's, inside the window, not akresp's own, not the
+// responder's or refused by the fence (incident record); an event repeated
+// with the same ID and time (the same record in two files) once. The
+// events come from in.Collected (streamed) or in.Events (sorted copy).
+func (b *builder) eachEvent(yield func(*Event) bool) error {
 	self := cmp.Or(b.in.SelfUserAgent, audit.DefaultSelfUserAgent)
 	w := b.r.Window
-	seen := map[string]bool{}
-	var out []Event
-	for _, ev := range b.in.Events {
+	var lastID string
+	var lastT time.Time
+	keep := func(ev *Event) bool {
 		switch {
 		case ev.AccessKeyID != "" && ev.AccessKeyID != b.keyID,
 			!w.Since.IsZero() && ev.Time.Before(w.Since),
 			!w.Until.IsZero() && ev.Time.After(w.Until),
 			self != "" && strings.Contains(ev.UserAgent, self):
-			continue
+			return true
 		}
 		if ev.ID != "" {
-			if seen[ev.ID] {
-				continue
+			if ev.ID == lastID && ev.Time.Equal(lastT) {
+				return true
 			}
-			seen[ev.ID] = true
+			lastID, lastT = ev.ID, ev.Time
 		}
 		if rec := b.in.Incident; rec != nil && (ev.AccessKeyID == "" || ev.AccessKeyID == b.keyID) {
 			ip, _ := netip.ParseAddr(strings.TrimSpace(ev.SourceIP))
 			if rec.Classify(incident.Call{Time: ev.Time, SourceIP: ip, ErrorCode: ev.ErrorCode, RequestID: ev.RequestID}) != incident.Ordinary {
-				continue // the responder's or akresp's own, or refused by the fence: not evidence
+				return true // the responder's or akresp's own, or refused by the fence: not evidence
 			}
 		}
-		out = append(out, ev)
+		return yield(ev)
 	}
-	slices.SortStableFunc(out, func(a, c Event) int {
-		return cmp.Or(a.Time.Compare(c.Time), strings.Compare(a.ID, c.ID))
-	})
-	return out
+	if c := b.in.Collected; c != nil {
+		return c.Each(keep)
+	}
+	evs := slices.Clone(b.in.Events)
+	slices.SortStableFunc(evs, cmpEventV)
+	return sliceSeq(evs)(keep)
 }
 
 // UsedEvents returns the events of in that Build uses and the evidence
 // file holds: the key's, inside the audit window, not akresp's own, in
-// time order.
+// time order. It holds them all in memory (tests, small inputs); the
+// report streams them (WriteUsedEvidence).
 func UsedEvents(in Input) []Event {
 	if in.Audit == nil {
 		return nil
 	}
 	b := &builder{in: in, r: in.Audit, keyID: in.Audit.Key.AccessKeyID}
-	return b.keyEvents()
+	var out []Event
+	_ = b.eachEvent(func(e *Event) bool { out = append(out, *e); return true })
+	return out
+}
+
+// apiUse is one kind of call in the digest of the events: resource
+// creation and destruction are counted from it.
+type apiUse struct {
+	Service, Name, Region, RW string
+	Failed                    bool
+}
+
+// Bounds of the per-event aggregates (hostile inputs: a new API name or
+// source address in every event).
+const (
+	maxAPIUses      = 1 << 14 // distinct (service, API, region, rw, failed); beyond, the region is folded, then calls dropped
+	maxCategoryIPs  = 1000    // source addresses listed per sensitive category
+	maxCategoryAPIs = 1000    // APIs listed per sensitive category
+)
+
+// sensAgg accumulates one sensitive category.
+type sensAgg struct {
+	sc   SensitiveCategory
+	apis map[[2]string]*APICount
+	ips  map[string]bool
+}
+
+// scan reads the events once and keeps their aggregates: the count, the
+// first and last time, the sensitive categories and the API digest.
+func (b *builder) scan() error {
+	b.sens = map[audit.Category]*sensAgg{}
+	b.apiUses = map[apiUse]int{}
+	return b.eachEvent(func(ev *Event) bool {
+		if b.nEvents == 0 {
+			b.firstEv = ev.Time.UTC()
+		}
+		b.lastEv = ev.Time.UTC()
+		b.nEvents++
+		failed := ev.ErrorCode != ""
+		u := apiUse{Service: ev.Service, Name: ev.Name, Region: ev.Region, RW: ev.RW, Failed: failed}
+		if _, ok := b.apiUses[u]; !ok && len(b.apiUses) >= maxAPIUses {
+			u.Region = ""
+			if _, ok := b.apiUses[u]; !ok && len(b.apiUses) >= 2*maxAPIUses {
+				b.apiUsesDropped++
+				u = apiUse{}
+			}
+		}
+		if u != (apiUse{}) {
+			b.apiUses[u]++
+		}
+		for _, c := range audit.SensitiveCategories(ev.Service, ev.Name) {
+			a := b.sensGet(c, "events")
+			a.sc.Count++
+			if failed {
+				a.sc.Errors++
+			}
+			if a.sc.First.IsZero() || ev.Time.Before(a.sc.First) {
+				a.sc.First = ev.Time
+			}
+			if ev.Time.After(a.sc.Last) {
+				a.sc.Last = ev.Time
+			}
+			k := [2]string{ev.Service, ev.Name}
+			ac := a.apis[k]
+			if ac == nil && len(a.apis) < maxCategoryAPIs {
+				ac = &APICount{Service: ev.Service, Name: ev.Name}
+				a.apis[k] = ac
+			}
+			if ac != nil {
+				ac.Count++
+				if failed {
+					ac.Errors++
+				}
+			} else {
+				a.sc.APIsTruncated = true
+			}
+			if ev.SourceIP != "" && !a.ips[ev.SourceIP] {
+				if len(a.ips) < maxCategoryIPs {
+					a.ips[ev.SourceIP] = true
+				} else {
+					a.sc.IPsTruncated = true
+				}
+			}
+			if len(a.sc.Examples) < maxCategoryExamples {
+				a.sc.Examples = append(a.sc.Examples, brief(ev))
+			}
+		}
+		return true
+	})
+}
+
+func (b *builder) sensGet(c audit.Category, basis string) *sensAgg {
+	a := b.sens[c]
+	if a == nil {
+		a = &sensAgg{sc: SensitiveCategory{Category: string(c), Label: categoryLabels[c], Basis: basis, APIs: []APICount{}, IPs: []string{}},
+			apis: map[[2]string]*APICount{}, ips: map[string]bool{}}
+		b.sens[c] = a
+	}
+	return a
 }
 
 func classOf(s audit.IPSummary) string {
@@ -425,59 +549,12 @@ var categoryLabels = map[audit.Category]string{
 const maxCategoryExamples = 5
 
 func (b *builder) sensitive() {
-	type agg struct {
-		sc   SensitiveCategory
-		apis map[[2]string]*APICount
-		ips  map[string]bool
-	}
-	aggs := map[audit.Category]*agg{}
-	get := func(c audit.Category, basis string) *agg {
-		a := aggs[c]
-		if a == nil {
-			a = &agg{sc: SensitiveCategory{Category: string(c), Label: categoryLabels[c], Basis: basis, APIs: []APICount{}, IPs: []string{}},
-				apis: map[[2]string]*APICount{}, ips: map[string]bool{}}
-			aggs[c] = a
-		}
-		return a
-	}
-	if len(b.events) > 0 {
-		for _, ev := range b.events {
-			for _, c := range audit.SensitiveCategories(ev.Service, ev.Name) {
-				a := get(c, "events")
-				a.sc.Count++
-				failed := ev.ErrorCode != ""
-				if failed {
-					a.sc.Errors++
-				}
-				if a.sc.First.IsZero() || ev.Time.Before(a.sc.First) {
-					a.sc.First = ev.Time
-				}
-				if ev.Time.After(a.sc.Last) {
-					a.sc.Last = ev.Time
-				}
-				k := [2]string{ev.Service, ev.Name}
-				ac := a.apis[k]
-				if ac == nil {
-					ac = &APICount{Service: ev.Service, Name: ev.Name}
-					a.apis[k] = ac
-				}
-				ac.Count++
-				if failed {
-					ac.Errors++
-				}
-				if ev.SourceIP != "" {
-					a.ips[ev.SourceIP] = true
-				}
-				if len(a.sc.Examples) < maxCategoryExamples {
-					a.sc.Examples = append(a.sc.Examples, brief(ev))
-				}
-			}
-		}
-	} else {
+	if b.nEvents == 0 {
+		b.sens = map[audit.Category]*sensAgg{}
 		for _, s := range b.r.Services {
 			for _, act := range s.Actions {
 				for _, c := range audit.SensitiveCategories(s.Service, act.Name) {
-					a := get(c, "summary")
+					a := b.sensGet(c, "summary")
 					a.sc.Count += act.Count
 					a.sc.Errors += act.Errors
 					a.apis[[2]string{s.Service, act.Name}] = &APICount{Service: s.Service, Name: act.Name, Count: act.Count, Errors: act.Errors}
@@ -486,7 +563,7 @@ func (b *builder) sensitive() {
 		}
 	}
 	for _, c := range categoryOrder {
-		a := aggs[c]
+		a := b.sens[c]
 		if a == nil {
 			continue
 		}
@@ -504,7 +581,7 @@ func (b *builder) sensitive() {
 	}
 }
 
-func brief(ev Event) EventBrief {
+func brief(ev *Event) EventBrief {
 	return EventBrief{Time: ev.Time, EventID: ev.ID, Name: ev.Name, Service: ev.Service, SourceIP: ev.SourceIP,
 		ErrorCode: ev.ErrorCode, Region: ev.Region}
 }
@@ -638,7 +715,7 @@ func (b *builder) summary() {
 	s.AccessKeyID = b.keyID
 	s.Owner, s.OwnerType, s.AccountID = r.Key.Owner, r.Key.OwnerType, r.Key.AccountID
 	s.Verdict, s.Severity, s.VerdictSummary = r.Verdict.Status, r.Verdict.Severity, r.Verdict.Summary
-	s.Reasons = slices.Clone(r.Verdict.Reasons)
+	s.Reasons, s.MoreFindings = slices.Clone(r.Verdict.Reasons), r.Verdict.MoreFindings
 	if s.Reasons == nil {
 		s.Reasons = []string{}
 	}
@@ -648,7 +725,7 @@ func (b *builder) summary() {
 	s.JournalHead = b.in.JournalHead
 
 	if l := b.in.Live; l != nil {
-		s.LiveCheckedAt = l.CheckedAt.UTC()
+		s.LiveCheckedAt = l.CheckedAt.UTC().Truncate(time.Second)
 		if l.ACLKnown {
 			s.NetworkACL = describeACL(l.ACL)
 		}
@@ -885,11 +962,31 @@ func (b *builder) timeline() {
 	})
 }
 
+// journaledEvidence reads eradicate's evidence notes: run, action kind and
+// target -> the IDs of the events that called for the action.
+func journaledEvidence(recs []journal.Record) map[string][]string {
+	out := map[string][]string{}
+	for _, r := range recs {
+		if r.Kind != journal.KindNote || r.Action != "evidence" || r.Command != incident.CmdEradicate {
+			continue
+		}
+		var doc struct {
+			EventIDs []string `json:"event_ids"`
+			Action   string   `json:"action"`
+		}
+		if json.Unmarshal(r.After, &doc) == nil && len(doc.EventIDs) > 0 {
+			out[r.RunID+"\x00"+doc.Action+"\x00"+r.Target] = doc.EventIDs
+		}
+	}
+	return out
+}
+
 // linkEradications names, for each eradicate / eradicate-undo action, the
 // attacker's event that called for it: the audit's event that created the
 // target identity, else the first suspicious event whose detail names the
 // target (an instance, a security group).
 func (b *builder) linkEradications() {
+	journaled := journaledEvidence(b.in.Journal)
 	for i := range b.doc.Actions {
 		a := &b.doc.Actions[i]
 		if (a.Command != incident.CmdEradicate && a.Command != incident.CmdEradicateUndo) || a.Target == "" {
@@ -915,6 +1012,13 @@ func (b *builder) linkEradications() {
 					}
 				}
 			}
+		}
+		// eradicate journals the events that called for each action (an
+		// "evidence" note): they win over the audit's guess.
+		if ids := journaled[a.Run+"\x00"+a.Action+"\x00"+a.Target]; len(ids) > 0 && (ref == nil || !slices.Contains(ids, ref.EventID)) {
+			a.EvidenceEventID = ids[0]
+			a.Evidence = "event(s) " + strings.Join(ids, ", ") + " journaled with the action"
+			continue
 		}
 		if ref == nil {
 			continue

@@ -326,12 +326,12 @@ func TestSTSPlan(t *testing.T) {
 	if diff := cmp.Diff([]string{"System:AliyunECSFullAccess"}, p.Policies); diff != "" {
 		t.Errorf("policies must be the user's, without akresp's deny policy: %s", diff)
 	}
-	for _, doc := range []string{p.TrustECS, p.TrustAccount, p.AssumePolicy} {
+	for _, doc := range []string{string(p.TrustECS), string(p.TrustAccount), string(p.AssumePolicy)} {
 		if !jsonValid(doc) {
 			t.Errorf("not JSON: %s", doc)
 		}
 	}
-	if !strings.Contains(p.TrustECS, "ecs.aliyuncs.com") || !strings.Contains(p.TrustAccount, "acs:ram::1234567890123456:root") {
+	if !strings.Contains(string(p.TrustECS), "ecs.aliyuncs.com") || !strings.Contains(string(p.TrustAccount), "acs:ram::1234567890123456:root") {
 		t.Error("trust policies must name the ECS service and the account")
 	}
 

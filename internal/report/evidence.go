@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -72,14 +73,32 @@ func EvidenceFileNames(keyID string) (events, checksum string) {
 	return events, events + ".sha256"
 }
 
-func originText(o audit.Origin) string {
+// originBase is the origin of an event without its position: "unknown",
+// "<kind>" or "<kind>:<file>" (few distinct values: kept interned).
+func originBase(o audit.Origin) string {
 	if o.Kind == "" {
 		return "unknown"
 	}
 	if o.File == "" {
 		return o.Kind
 	}
-	return o.Kind + ":" + o.File + "#" + strconv.FormatInt(o.Pos, 10)
+	return o.Kind + ":" + o.File
+}
+
+// eventSeq yields events in the order the evidence holds them, until
+// yield returns false; the Event is valid during the call only.
+type eventSeq func(yield func(*Event) bool) error
+
+// sliceSeq yields events in the order given.
+func sliceSeq(events []Event) eventSeq {
+	return func(yield func(*Event) bool) error {
+		for i := range events {
+			if !yield(&events[i]) {
+				return nil
+			}
+		}
+		return nil
+	}
 }
 
 // EncodeEvidence renders events as JSON lines, in the order given, with
@@ -87,21 +106,26 @@ func originText(o audit.Origin) string {
 // events were saved raw and normalised.
 func EncodeEvidence(events []Event) (data []byte, raw, normalised int, err error) {
 	var buf bytes.Buffer
-	raw, normalised, err = encodeEvidence(&buf, events)
+	_, raw, normalised, err = encodeEvidence(&buf, sliceSeq(events))
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	return buf.Bytes(), raw, normalised, nil
 }
 
-// encodeEvidence writes the evidence lines of events to w one record at a
-// time, so that memory does not grow with the evidence (a large offline
-// trail gives an evidence file of hundreds of MB). Each event's body was
-// scrubbed and encoded when it was kept (Collector.Add).
-func encodeEvidence(w io.Writer, events []Event) (raw, normalised int, err error) {
+// encodeEvidence writes the evidence lines of the events to w one record
+// at a time, so that memory does not grow with the evidence (a large
+// offline trail gives an evidence file of hundreds of MB). Each event's
+// body was scrubbed and encoded when it was kept (Collector.Add).
+func encodeEvidence(w io.Writer, events eventSeq) (n, raw, normalised int, err error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
-	for i, e := range events {
-		rec := EvidenceRecord{Seq: i + 1, Time: e.Time.UTC(), EventID: e.ID, Origin: e.body.origin, Form: FormNormalised}
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false)
+	var werr error
+	err = events(func(e *Event) bool {
+		n++
+		rec := EvidenceRecord{Seq: n, Time: e.Time.UTC(), EventID: e.ID, Origin: e.body.originText(), Form: FormNormalised}
 		if e.body.raw {
 			rec.Form = FormRaw
 			raw++
@@ -110,22 +134,28 @@ func encodeEvidence(w io.Writer, events []Event) (raw, normalised int, err error
 		}
 		body, berr := e.body.bytes()
 		if berr != nil {
-			return 0, 0, fmt.Errorf("evidence: read event %d (%s): %w", i+1, e.ID, berr)
+			werr = fmt.Errorf("evidence: read event %d (%s): %w", n, e.ID, berr)
+			return false
 		}
 		rec.Event = body
-		line, merr := marshalNoEscape(rec)
-		if merr != nil {
-			return 0, 0, fmt.Errorf("evidence: encode record %d: %w", i+1, merr)
+		line.Reset()
+		if merr := enc.Encode(rec); merr != nil { // one line, newline-terminated
+			werr = fmt.Errorf("evidence: encode record %d: %w", n, merr)
+			return false
 		}
-		bw.Write(line)
-		if err := bw.WriteByte('\n'); err != nil {
-			return 0, 0, fmt.Errorf("evidence: %w", err)
+		if _, err := bw.Write(line.Bytes()); err != nil {
+			werr = fmt.Errorf("evidence: %w", err)
+			return false
 		}
+		return true
+	})
+	if err = cmp.Or(werr, err); err != nil {
+		return 0, 0, 0, err
 	}
 	if err := bw.Flush(); err != nil {
-		return 0, 0, fmt.Errorf("evidence: %w", err)
+		return 0, 0, 0, fmt.Errorf("evidence: %w", err)
 	}
-	return raw, normalised, nil
+	return n, raw, normalised, nil
 }
 
 // WriteEvidence writes <dir>/<keyID>-evidence.jsonl (the events, one per
@@ -135,6 +165,21 @@ func encodeEvidence(w io.Writer, events []Event) (raw, normalised int, err error
 // is streamed to its file and hashed on the way: memory does not grow
 // with its size.
 func WriteEvidence(dir, keyID string, events []Event) (*Evidence, error) {
+	return writeEvidence(dir, keyID, sliceSeq(events))
+}
+
+// WriteUsedEvidence writes the evidence of the events Build uses (see
+// UsedEvents) like WriteEvidence, streaming them from in.Collected (or
+// in.Events): the events are never all in memory at once.
+func WriteUsedEvidence(dir string, in Input) (*Evidence, error) {
+	if in.Audit == nil {
+		return nil, errors.New("evidence: no audit result")
+	}
+	b := &builder{in: in, r: in.Audit, keyID: in.Audit.Key.AccessKeyID}
+	return writeEvidence(dir, b.keyID, b.eachEvent)
+}
+
+func writeEvidence(dir, keyID string, events eventSeq) (*Evidence, error) {
 	if keyID == "" || strings.ContainsAny(keyID, `/\`) {
 		return nil, fmt.Errorf("evidence: bad key id %q", keyID)
 	}
@@ -148,7 +193,7 @@ func WriteEvidence(dir, keyID string, events []Event) (*Evidence, error) {
 	}
 	defer pf.Cleanup()
 	h := sha256.New()
-	raw, norm, err := encodeEvidence(io.MultiWriter(pf, h), events)
+	n, raw, norm, err := encodeEvidence(io.MultiWriter(pf, h), events)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +204,7 @@ func WriteEvidence(dir, keyID string, events []Event) (*Evidence, error) {
 	if err := state.WriteFileAtomic(filepath.Join(dir, sumName), []byte(hexSum+"  "+name+"\n")); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
-	return &Evidence{File: name, SHA256File: sumName, SHA256: hexSum, Events: len(events), Raw: raw, Normalised: norm}, nil
+	return &Evidence{File: name, SHA256File: sumName, SHA256: hexSum, Events: n, Raw: raw, Normalised: norm}, nil
 }
 
 // secretKey reports whether a JSON field name holds a credential.

@@ -206,6 +206,9 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 		for _, r := range s.Reasons {
 			w.ln("- " + md(r))
 		}
+		if s.MoreFindings > 0 {
+			w.ln(fmt.Sprintf("- and %d more findings", s.MoreFindings))
+		}
 		w.ln("")
 	}
 
@@ -365,7 +368,11 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 		cur := cmp.Or(c.Currency, "CNY")
 		if c.Instances > 0 || c.Warning == "" {
 			w.p("- Spend caused by the attacker so far: **%.2f %s** (%d of %d instances in the bills %s)\n", c.SoFar, md(cur), c.Instances, c.Planned, md(strings.Join(c.Cycles, ", ")))
-			w.p("- Spend per hour if nothing is stopped: **%.2f %s**\n", c.PerHour, md(cur))
+			if c.PerHour > 0 {
+				w.p("- Spend per hour if nothing is stopped: **%.2f %s**\n", c.PerHour, md(cur))
+			} else {
+				w.ln("- Spend per hour from now: none (none of the attacker's instances is running)")
+			}
 		}
 		if c.Warning != "" {
 			w.p("- %s\n", md(c.Warning))
@@ -437,13 +444,13 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 		w.ln("")
 		w.ln("Trust policy for a workload on ECS (`trust-policy.json`):")
 		w.ln("")
-		w.ln(block("json", p.TrustECS))
+		w.ln(block("json", string(p.TrustECS)))
 		w.ln("Trust policy for a workload elsewhere in the account:")
 		w.ln("")
-		w.ln(block("json", p.TrustAccount))
+		w.ln(block("json", string(p.TrustAccount)))
 		w.ln("Policy that lets the workload's remaining identity assume the role:")
 		w.ln("")
-		w.ln(block("json", p.AssumePolicy))
+		w.ln(block("json", string(p.AssumePolicy)))
 		w.ln("credentials-go (ECS RAM role, then RAM role ARN):")
 		w.ln("")
 		w.ln(block("go", p.Credentials.ECSRAMRole+"\n"+p.Credentials.RAMRoleArn))

@@ -5,11 +5,12 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/policy"
 )
 
 // SchemaVersion names the JSON schema of Document. Field names under it are
 // stable; a breaking change bumps the version.
-const SchemaVersion = "akresp.report/v1"
+const SchemaVersion = "akresp.report/v2"
 
 // Key states (Summary.State).
 const (
@@ -69,8 +70,8 @@ type Document struct {
 // Summary is the top of the report.
 type Summary struct {
 	AccessKeyID string `json:"access_key_id"`
-	Owner       string `json:"owner,omitempty"`
-	OwnerType   string `json:"owner_type,omitempty"` // ram-user | root-account | unknown
+	Owner       string `json:"user_name,omitempty"`
+	OwnerType   string `json:"identity_type,omitempty"` // ram-user | root-account | unknown
 	AccountID   string `json:"account_id,omitempty"`
 	// KeyStatus is the key's status now (live) or as the audit saw it:
 	// Active | Inactive | Deleted | "" (unknown).
@@ -79,6 +80,9 @@ type Summary struct {
 	Severity       audit.Severity `json:"severity"`
 	VerdictSummary string         `json:"verdict_summary"`
 	Reasons        []string       `json:"reasons"`
+	// MoreFindings counts the findings behind the verdict Reasons leaves
+	// out.
+	MoreFindings int `json:"more_findings,omitempty"`
 	// State is open | partially_contained | contained | disabled | rotated
 	// | deleted; StateDetail says what it rests on.
 	State       string `json:"state"`
@@ -104,7 +108,7 @@ type Summary struct {
 	// the key, verified when the report was made: quote it to show that the
 	// actions listed are the journal's, unedited.
 	JournalHead string `json:"journal_chain_head,omitempty"`
-	NetworkACL  string `json:"network_acl,omitempty"` // human summary of the key's ACL now
+	NetworkACL  string `json:"network_acl_summary,omitempty"` // human summary of the key's ACL now
 	// EffectiveNetworkPolicy is the network policy that applies to the key
 	// now (account and key level, and which wins); "" when not read.
 	EffectiveNetworkPolicy string `json:"effective_network_policy,omitempty"`
@@ -197,6 +201,11 @@ type SensitiveCategory struct {
 	IPs      []string     `json:"ips"`
 	Basis    string       `json:"basis"` // "events" (counted from the events) or "summary" (the audit's top APIs only)
 	Examples []EventBrief `json:"examples,omitempty"`
+
+	// APIsTruncated and IPsTruncated say the lists stop at their bound
+	// (1,000 APIs, 1,000 addresses); Count still counts every event.
+	APIsTruncated bool `json:"apis_truncated,omitempty"`
+	IPsTruncated  bool `json:"ips_truncated,omitempty"`
 }
 
 // APICount is how often one API of a category was called.
@@ -235,7 +244,7 @@ type Finding struct {
 type CreatedIdentity struct {
 	Kind          string    `json:"kind"` // user | access_key | login_profile | role | policy_attachment
 	Name          string    `json:"name"`
-	User          string    `json:"user,omitempty"`
+	User          string    `json:"user_name,omitempty"`
 	PrincipalType string    `json:"principal_type,omitempty"`
 	Action        string    `json:"action"`
 	CreatedAt     time.Time `json:"created_at"`
@@ -311,7 +320,7 @@ type Recommendation struct {
 
 // STSPlan moves the workload from the AccessKey to STS tokens of a RAM role.
 type STSPlan struct {
-	User     string   `json:"user"`
+	User     string   `json:"user_name"`
 	RoleName string   `json:"role_name"`
 	RoleArn  string   `json:"role_arn"`
 	Policies []string `json:"policies"` // the user's policies to attach to the role ("Type:Name")
@@ -319,13 +328,13 @@ type STSPlan struct {
 	// assumes the role: an instance RAM role); TrustAccount the one for a
 	// workload elsewhere in the account (a RAM user or role calls
 	// sts:AssumeRole).
-	TrustECS     string `json:"trust_policy_ecs"`
-	TrustAccount string `json:"trust_policy_account"`
+	TrustECS     policy.DocText `json:"trust_policy_ecs"`
+	TrustAccount policy.DocText `json:"trust_policy_account"`
 	// AssumePolicy grants sts:AssumeRole on the role to the identity the
 	// workload keeps (when it is not on ECS).
-	AssumePolicy string     `json:"assume_role_policy"`
-	Steps        []STSStep  `json:"steps"`
-	Credentials  STSCredCfg `json:"credentials_go"`
+	AssumePolicy policy.DocText `json:"assume_role_policy"`
+	Steps        []STSStep      `json:"steps"`
+	Credentials  STSCredCfg     `json:"credentials_go"`
 }
 
 // STSStep is one step of the migration.

@@ -20,18 +20,18 @@ const maxBuckets = 400
 
 // chart counts the key's calls per time bucket and source IP class. The
 // bucket is hourly for up to 72 hours of events, daily for up to 180 days,
-// weekly beyond.
-func (b *builder) chart() {
+// weekly beyond. It reads the events a second time (scan gave their span).
+func (b *builder) chart() error {
 	c := Chart{Basis: "none", Buckets: []time.Time{}, Series: []ChartSeries{}}
 	for _, cl := range Classes {
 		c.Series = append(c.Series, ChartSeries{Class: cl, Label: ClassLabel(cl), Counts: []int{}})
 	}
-	if len(b.events) == 0 {
+	if b.nEvents == 0 {
 		c.Bucket = BucketDay
 		b.doc.Chart = c
-		return
+		return nil
 	}
-	first, last := b.events[0].Time.UTC(), b.events[len(b.events)-1].Time.UTC()
+	first, last := b.firstEv, b.lastEv
 	span := last.Sub(first)
 	var size time.Duration
 	switch {
@@ -63,21 +63,23 @@ func (b *builder) chart() {
 		c.Series[i].Counts = make([]int, n)
 		idx[c.Series[i].Class] = i
 	}
-	for _, e := range b.events {
+	err := b.eachEvent(func(e *Event) bool {
 		cl, ok := class[e.SourceIP]
 		if !ok {
 			cl = ClassUntrustedNew
 		}
 		i := int(e.Time.UTC().Sub(c.Start) / size)
 		if i < 0 || i >= n {
-			continue
+			return true
 		}
 		s := &c.Series[idx[cl]]
 		s.Counts[i]++
 		s.Total++
-	}
+		return true
+	})
 	c.Basis = "events"
 	b.doc.Chart = c
+	return err
 }
 
 // Colours of the IP classes (colour-blind safe: blue, orange, vermilion
