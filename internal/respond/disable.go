@@ -139,7 +139,7 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read key status: %w", cmd, o.KeyID, err)
 	}
-	p.ObservedAt = o.Now()
+	p.ObservedAt = o.Now().UTC().Truncate(time.Second)
 	ks := cur.(keyState)
 	p.Key.Status = ks.Status
 	if ks.Status == StatusDeleted {

@@ -6,8 +6,12 @@
 // status and undoes a containment from its journal.
 //
 // It owns the plan/apply/journal/undo machinery of `akresp contain`,
-// `akresp disable` and `akresp eradicate` (erad_*.go: one file per action
-// kind, each with its observe/set/verify and its undo rebuild). It talks to the cloud only through the small interfaces
+// `akresp disable` and `akresp eradicate`. Every action kind is one file
+// (kind_*.go for contain's and disable's, erad_*.go for eradicate's) with
+// its state, its resource (observe / set = apply / equal = verify /
+// reversible) and its undo rebuild, registered by journal name in kind.go;
+// a command is the list of kinds it plans (containKinds for contain;
+// PlanEradicate's footprint for eradicate). It talks to the cloud only through the small interfaces
 // in interfaces.go, which *cloud.Clients satisfies, and reports through the
 // View interface so that no printing happens here.
 //

@@ -67,11 +67,11 @@ func planRemoveFromGroup(c EradicateCloud, user, group string, member bool) *Act
 }
 
 func init() {
-	eradicateKinds[KindGroupMember] = func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
+	registerEradicateKind(KindGroupMember, func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
 		var x, y groupState
 		if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
 			return nil, nil, nil, err
 		}
 		return &groupResource{c: c, user: x.User, group: x.Group}, x, y, nil
-	}
+	})
 }

@@ -106,7 +106,7 @@ func planReleaseInstance(c EradicateCloud, cur instanceState) *Action {
 }
 
 func init() {
-	reb := func(release bool) eradicateKind {
+	reb := func(release bool) func(EradicateCloud, []byte, []byte) (resource, any, any, error) {
 		return func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
 			var x, y instanceState
 			if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
@@ -115,6 +115,6 @@ func init() {
 			return &instanceResource{c: c, id: x.ID, region: x.Region, release: release}, x, y, nil
 		}
 	}
-	eradicateKinds[KindInstanceState] = reb(false)
-	eradicateKinds[KindReleaseInstance] = reb(true)
+	registerEradicateKind(KindInstanceState, reb(false))
+	registerEradicateKind(KindReleaseInstance, reb(true))
 }

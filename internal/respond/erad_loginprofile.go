@@ -65,11 +65,11 @@ func planDeleteLogin(ctx context.Context, c EradicateCloud, user string) (*Actio
 }
 
 func init() {
-	eradicateKinds[KindDeleteLoginProfile] = func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
+	registerEradicateKind(KindDeleteLoginProfile, func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
 		var x, y loginState
 		if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
 			return nil, nil, nil, err
 		}
 		return &loginResource{c: c, user: x.User}, x, y, nil
-	}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,7 +96,7 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 	}
 	p := &Plan{Command: CmdEradicate, Key: KeyInfo{AccessKeyID: o.KeyID},
 		Operator:   OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint()},
-		ObservedAt: o.Now().UTC()}
+		ObservedAt: o.Now().UTC().Truncate(time.Second)}
 	if len(ev.Flagged) == 0 {
 		p.Notes = append(p.Notes, "no source is flagged as the attacker (run akresp audit or contain first): nothing is attributed to an attacker")
 	}
@@ -113,17 +114,44 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s: user %s: %w", o.KeyID, u, err)
 		}
-		p.Actions = append(p.Actions, acts...)
+		for _, a := range acts {
+			a.Evidence = slices.Clone(f.userEvents[u])
+			p.Actions = append(p.Actions, a)
+		}
+		p.Notes = append(p.Notes, notes...)
+	}
+	// ---- RAM roles and policies the attacker created ----
+	for _, r := range f.roles {
+		acts, notes, err := planCreatedRole(ctx, c, r.name, []string{eventID(r.event)})
+		if err != nil {
+			return nil, fmt.Errorf("eradicate %s: role %s: %w", o.KeyID, r.name, err)
+		}
+		for _, a := range acts {
+			addAction(p, a, r.event)
+		}
+		p.Notes = append(p.Notes, notes...)
+	}
+	for _, pol := range f.policies {
+		acts, notes, err := planCreatedPolicy(ctx, c, pol.name)
+		if err != nil {
+			return nil, fmt.Errorf("eradicate %s: policy %s: %w", o.KeyID, pol.name, err)
+		}
+		for _, a := range acts {
+			addAction(p, a, pol.event)
+		}
 		p.Notes = append(p.Notes, notes...)
 	}
 	// ---- changes to users the attacker did not create ----
 	for _, m := range f.modified {
-		a, err := m.plan(ctx, c)
+		a, note, err := m.plan(ctx, c)
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s: %s: %w", o.KeyID, m.what, err)
 		}
+		if note != "" {
+			p.Notes = append(p.Notes, note)
+		}
 		if a != nil {
-			p.Actions = append(p.Actions, a)
+			addAction(p, a, m.event)
 		}
 	}
 	// ---- ECS instances ----
@@ -138,13 +166,13 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		case cur.Status == "Stopped" && o.Release:
 			since := journaledAt(recs, KindInstanceState, in.id, `"Stopped"`)
 			if since.IsZero() || o.Now().Sub(since) < o.Observe {
-				p.Actions = append(p.Actions, planStopInstance(c, cur)) // no-op: already stopped
+				addAction(p, planStopInstance(c, cur), in.event) // no-op: already stopped
 				p.Notes = append(p.Notes, fmt.Sprintf("instance %s: released after it has been stopped for %s (%s)", in.id, o.Observe, waitText(since, o.Observe, o.Now())))
 				continue
 			}
-			p.Actions = append(p.Actions, planReleaseInstance(c, cur))
+			addAction(p, planReleaseInstance(c, cur), in.event)
 		default:
-			p.Actions = append(p.Actions, planStopInstance(c, cur))
+			addAction(p, planStopInstance(c, cur), in.event)
 		}
 		p.Instances = append(p.Instances, PlanInstance{ID: in.id, Region: in.region, Type: cur.Type, Status: cur.Status, Created: in.event.Time, Event: in.event})
 	}
@@ -155,7 +183,30 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s: security group %s: %w", o.KeyID, r.group, err)
 		}
-		p.Actions = append(p.Actions, planRevokeRule(c, cur.(sgRuleState)))
+		addAction(p, planRevokeRule(c, cur.(sgRuleState)), r.event)
+	}
+	// ---- SSH key pairs and Cloud Assistant commands ----
+	for _, k := range f.keyPairs {
+		a, err := planDeleteKeyPair(ctx, c, k.region, k.name)
+		if err != nil {
+			return nil, fmt.Errorf("eradicate %s: key pair %s: %w", o.KeyID, k.name, err)
+		}
+		if a == nil {
+			p.Notes = append(p.Notes, fmt.Sprintf("key pair %s (%s, imported by the attacker) no longer exists", k.name, k.region))
+			continue
+		}
+		addAction(p, a, k.event)
+	}
+	for _, cmd := range f.commands {
+		a, err := planDeleteCommand(ctx, c, cmd.region, cmd.name, cmd.label)
+		if err != nil {
+			return nil, fmt.Errorf("eradicate %s: Cloud Assistant command %s: %w", o.KeyID, cmd.name, err)
+		}
+		if a == nil {
+			p.Notes = append(p.Notes, fmt.Sprintf("Cloud Assistant command %s (%s, created by the attacker) no longer exists", cmd.name, cmd.region))
+			continue
+		}
+		addAction(p, a, cmd.event)
 	}
 	if len(ev.Flagged) > 0 {
 		pe := &PlanEvidence{FlaggedIPs: []string{}, SuggestedTrusted: []string{}}
@@ -202,6 +253,12 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 	for _, g := range groups {
 		acts = append(acts, planRemoveFromGroup(c, user, g.GroupName, true))
 	}
+	// Every MFA device on a user the attacker created is the attacker's.
+	if m, err := planRemoveMFA(ctx, c, user, ""); err != nil {
+		return nil, nil, err
+	} else if m != nil {
+		acts = append(acts, m)
+	}
 	keys, err := c.ListAccessKeys(ctx, user)
 	if err != nil {
 		return nil, nil, err
@@ -240,6 +297,32 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 		acts = append(acts, del)
 	}
 	return acts, notes, nil
+}
+
+// eventID names an event in evidence records: its ID, else its name and
+// time.
+func eventID(e EventRef) string {
+	if e.ID != "" {
+		return e.ID
+	}
+	return e.Name + "@" + e.Time.UTC().Format(time.RFC3339)
+}
+
+// addAction adds a to the plan with the events that called for it; an
+// action already planned (the same detach called for by a created role
+// and a created policy) gains the events instead.
+func addAction(p *Plan, a *Action, evs ...EventRef) *Action {
+	if have := p.Action(a.ID); have != nil {
+		a = have
+	} else {
+		p.Actions = append(p.Actions, a)
+	}
+	for _, e := range evs {
+		if id := eventID(e); !slices.Contains(a.Evidence, id) {
+			a.Evidence = append(a.Evidence, id)
+		}
+	}
+	return a
 }
 
 // journaledAt is when an ok outcome of kind on target first set a state
@@ -291,14 +374,30 @@ type ruleRef struct {
 type modification struct {
 	what  string
 	event EventRef
-	plan  func(ctx context.Context, c EradicateCloud) (*Action, error)
+	// plan observes the resource and returns the action that reverts the
+	// change, or a note where there is nothing (left) to do or akresp
+	// leaves it to a person.
+	plan func(ctx context.Context, c EradicateCloud) (*Action, string, error)
+}
+
+// createdRef is a resource the attacker created (role, policy, key pair,
+// Cloud Assistant command), with the event that did.
+type createdRef struct {
+	name, region, label string
+	event               EventRef
 }
 
 type footprint struct {
-	createdUsers  []string
+	createdUsers []string
+	// userEvents are the IDs of the attacker's events on each user.
+	userEvents    map[string][]string
 	modified      []modification
 	instances     []instanceRef
 	rules         []ruleRef
+	roles         []createdRef
+	policies      []createdRef
+	keyPairs      []createdRef
+	commands      []createdRef
 	kept          []string
 	unrecoverable []Unrecoverable
 }
@@ -321,125 +420,282 @@ func collectFootprint(ev *EradicateEvidence) footprint {
 			}
 		}
 	}
-	created := map[string]bool{}
-	seenInst := map[string]bool{}
+	// Legitimate writes to the resources of the newer kinds (roles,
+	// policies, key pairs, commands, bandwidth) with their time: only a
+	// legitimate write after the attacker's keeps those.
+	type legitWrite struct {
+		at time.Time
+		by string
+	}
+	legitW := map[string][]legitWrite{}
 	for _, e := range evs {
-		if e.ErrorCode != "" || !ev.flagged(e.SourceIP) || isRead(e.Name) {
+		if e.ErrorCode != "" || ev.flagged(e.SourceIP) || isRead(e.Name) {
 			continue
 		}
-		p := e.Params
-		keep := func(res, what string) bool {
-			if by, ok := legit[res]; ok {
-				f.kept = append(f.kept, fmt.Sprintf("kept: %s also used by %s", what, by))
+		for _, r := range touchedFootholds(e) {
+			legitW[r] = append(legitW[r], legitWrite{e.Time, e.SourceIP + " (" + e.Name + ")"})
+		}
+	}
+	keepAfter := func(res, what string, t time.Time) bool {
+		for _, w := range legitW[res] {
+			if !w.at.Before(t) {
+				f.kept = append(f.kept, fmt.Sprintf("kept: %s also changed by %s after the attacker", what, w.by))
 				return true
 			}
-			return false
 		}
-		switch e.Name {
-		case "CreateUser":
-			u := p["UserName"]
-			if u != "" && !created[u] && !keep("user:"+u, "user "+u) {
-				created[u] = true
-				f.createdUsers = append(f.createdUsers, u)
-			}
-		case "CreateAccessKey":
-			u := p["UserName"]
-			id := nestedString(e.Response, "AccessKey", "AccessKeyId")
-			if u == "" || created[u] || id == "" || keep("user:"+u, "AccessKey "+id+" of "+u) {
+		return false
+	}
+	f.userEvents = map[string][]string{}
+	created := map[string]bool{}
+	createdRole := map[string]bool{}
+	createdPolicy := map[string]bool{}
+	seenInst := map[string]bool{}
+	seenMod := map[string]bool{}
+	attackerVersions := map[string]map[string]bool{} // policy -> versions the attacker created
+	// Two passes: what the attacker created first, then what it changed,
+	// so that a change in the same second as the creation (ActionTrail
+	// times are in seconds) is still seen as a change to its own resource.
+	creation := func(name string) bool { return name == "CreateUser" || name == "CreateRole" || name == "CreatePolicy" }
+	for pass := 0; pass < 2; pass++ {
+		for _, e := range evs {
+			if e.ErrorCode != "" || !ev.flagged(e.SourceIP) || isRead(e.Name) {
 				continue
 			}
-			m := modification{what: "AccessKey " + id + " created for existing user " + u, event: e}
-			m.plan = func(ctx context.Context, c EradicateCloud) (*Action, error) {
-				r := &keyResource{c: c, keyID: id, user: u}
-				cur, err := r.observe(ctx)
-				if err != nil {
-					return nil, err
-				}
-				if cur.(keyState).Status == StatusDeleted {
-					return nil, nil
-				}
-				return newAction("disable-key:"+id, r, cur, keyState{KeyID: id, User: u, Status: "Inactive"}, "disable AccessKey "+id+" the attacker created for "+u), nil
+			p := e.Params
+			if u := p["UserName"]; u != "" && pass == 0 {
+				f.userEvents[u] = append(f.userEvents[u], eventID(e))
 			}
-			f.modified = append(f.modified, m)
-		case "CreateLoginProfile":
-			u := p["UserName"]
-			if u == "" || created[u] || keep("user:"+u, "console login of "+u) {
-				continue
-			}
-			f.modified = append(f.modified, modification{what: "console login created for " + u, event: e,
-				plan: func(ctx context.Context, c EradicateCloud) (*Action, error) { return planDeleteLogin(ctx, c, u) }})
-		case "UpdateLoginProfile":
-			u := p["UserName"]
-			if u != "" && !created[u] {
-				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "console password of " + u + " was changed: reset it by hand (the old one cannot be restored)", Event: e})
-			}
-		case "AttachPolicyToUser":
-			u, pol, typ := p["UserName"], p["PolicyName"], p["PolicyType"]
-			if u == "" || created[u] || pol == "" || keep("user:"+u, "policy "+pol+" on "+u) {
-				continue
-			}
-			f.modified = append(f.modified, modification{what: pol + " attached to " + u, event: e,
-				plan: func(ctx context.Context, c EradicateCloud) (*Action, error) {
-					r := &userPolicyResource{c: c, user: u, ptype: typ, pname: pol}
-					cur, err := r.observe(ctx)
-					if err != nil {
-						return nil, err
-					}
-					return planDetachPolicy(c, u, typ, pol, cur.(userPolicyState).Attached), nil
-				}})
-		case "AddUserToGroup":
-			u, g := p["UserName"], p["GroupName"]
-			if u == "" || created[u] || g == "" || keep("user:"+u, u+" in group "+g) {
-				continue
-			}
-			f.modified = append(f.modified, modification{what: u + " added to " + g, event: e,
-				plan: func(ctx context.Context, c EradicateCloud) (*Action, error) {
-					r := &groupResource{c: c, user: u, group: g}
-					cur, err := r.observe(ctx)
-					if err != nil {
-						return nil, err
-					}
-					return planRemoveFromGroup(c, u, g, cur.(groupState).Member), nil
-				}})
-		case "UnbindMFADevice", "DeleteVirtualMFADevice":
-			f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "MFA device of " + orDash(p["UserName"]) + " was unbound: bind a new one by hand", Event: e})
-		case "RunInstances", "CreateInstance", "RunCommand":
-			if e.Name == "RunCommand" {
+			if creation(e.Name) != (pass == 0) {
 				continue
 			}
 			region := e.Region
 			if r := p["RegionId"]; r != "" {
 				region = r
 			}
-			for _, id := range createdInstances(e) {
-				if seenInst[id] || keep("instance:"+id, "instance "+id) {
+			keep := func(res, what string) bool {
+				if by, ok := legit[res]; ok {
+					f.kept = append(f.kept, fmt.Sprintf("kept: %s also used by %s", what, by))
+					return true
+				}
+				return false
+			}
+			switch e.Name {
+			case "CreateUser":
+				u := p["UserName"]
+				if u != "" && !created[u] && !keep("user:"+u, "user "+u) {
+					created[u] = true
+					f.createdUsers = append(f.createdUsers, u)
+				}
+			case "CreateAccessKey":
+				u := p["UserName"]
+				id := nestedString(e.Response, "AccessKey", "AccessKeyId")
+				if u == "" || created[u] || id == "" || keep("user:"+u, "AccessKey "+id+" of "+u) {
 					continue
 				}
-				seenInst[id] = true
-				f.instances = append(f.instances, instanceRef{id: id, region: region, event: e})
+				m := modification{what: "AccessKey " + id + " created for existing user " + u, event: e}
+				m.plan = func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+					r := &keyResource{c: c, keyID: id, user: u}
+					cur, err := r.observe(ctx)
+					if err != nil {
+						return nil, "", err
+					}
+					if cur.(keyState).Status == StatusDeleted {
+						return nil, "", nil
+					}
+					return newAction("disable-key:"+id, r, cur, keyState{KeyID: id, User: u, Status: "Inactive"}, "disable AccessKey "+id+" the attacker created for "+u), "", nil
+				}
+				f.modified = append(f.modified, m)
+			case "CreateLoginProfile":
+				u := p["UserName"]
+				if u == "" || created[u] || keep("user:"+u, "console login of "+u) {
+					continue
+				}
+				f.modified = append(f.modified, modification{what: "console login created for " + u, event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						a, err := planDeleteLogin(ctx, c, u)
+						return a, "", err
+					}})
+			case "UpdateLoginProfile":
+				u := p["UserName"]
+				if u != "" && !created[u] {
+					f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "console password of " + u + " was changed: reset it by hand (the old one cannot be restored)", Event: e})
+				}
+			case "AttachPolicyToUser":
+				u, pol, typ := p["UserName"], p["PolicyName"], p["PolicyType"]
+				if u == "" || created[u] || pol == "" || keep("user:"+u, "policy "+pol+" on "+u) {
+					continue
+				}
+				f.modified = append(f.modified, modification{what: pol + " attached to " + u, event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						r := &userPolicyResource{c: c, user: u, ptype: typ, pname: pol}
+						cur, err := r.observe(ctx)
+						if err != nil {
+							return nil, "", err
+						}
+						return planDetachPolicy(c, u, typ, pol, cur.(userPolicyState).Attached), "", nil
+					}})
+			case "AddUserToGroup":
+				u, g := p["UserName"], p["GroupName"]
+				if u == "" || created[u] || g == "" || keep("user:"+u, u+" in group "+g) {
+					continue
+				}
+				f.modified = append(f.modified, modification{what: u + " added to " + g, event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						r := &groupResource{c: c, user: u, group: g}
+						cur, err := r.observe(ctx)
+						if err != nil {
+							return nil, "", err
+						}
+						return planRemoveFromGroup(c, u, g, cur.(groupState).Member), "", nil
+					}})
+			case "UnbindMFADevice", "DeleteVirtualMFADevice":
+				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "MFA device of " + orDash(p["UserName"]) + " was unbound: bind a new one by hand", Event: e})
+			case "RunInstances", "CreateInstance", "RunCommand":
+				if e.Name == "RunCommand" {
+					continue
+				}
+				region := e.Region
+				if r := p["RegionId"]; r != "" {
+					region = r
+				}
+				for _, id := range createdInstances(e) {
+					if seenInst[id] || keep("instance:"+id, "instance "+id) {
+						continue
+					}
+					seenInst[id] = true
+					f.instances = append(f.instances, instanceRef{id: id, region: region, event: e})
+				}
+			case "AuthorizeSecurityGroup":
+				g := p["SecurityGroupId"]
+				region := e.Region
+				if r := p["RegionId"]; r != "" {
+					region = r
+				}
+				rule := cloud.SecurityGroupRule{IPProtocol: strings.ToLower(p["IpProtocol"]), PortRange: p["PortRange"], SourceCidrIP: p["SourceCidrIp"],
+					Policy: strings.ToLower(p["Policy"]), NicType: p["NicType"]}
+				if g == "" || rule.PortRange == "" || keep("rule:"+g+":"+rule.IPProtocol+":"+rule.PortRange+":"+rule.SourceCidrIP, "rule "+rule.PortRange+" on "+g) {
+					continue
+				}
+				f.rules = append(f.rules, ruleRef{group: g, region: region, rule: rule, event: e})
+			case "CreateRole":
+				r := p["RoleName"]
+				if r != "" && !createdRole[r] && !keepAfter("role:"+r, "role "+r, e.Time) {
+					createdRole[r] = true
+					f.roles = append(f.roles, createdRef{name: r, event: e})
+				}
+			case "UpdateRole":
+				r, doc := p["RoleName"], p["NewAssumeRolePolicyDocument"]
+				if r == "" || doc == "" || createdRole[r] || seenMod["trust:"+r] || keepAfter("role:"+r, "trust policy of role "+r, e.Time) {
+					continue
+				}
+				seenMod["trust:"+r] = true
+				prev, ok := previousTrust(evs, ev, r, e.Time)
+				if !ok {
+					f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "trust policy of role " + r + " was changed (now trusts " + trustPrincipals(doc) + "); the document before is not in the evidence: review the role by hand", Event: e})
+					continue
+				}
+				f.modified = append(f.modified, modification{what: "trust policy of role " + r + " changed", event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						a, err := planRevertTrust(ctx, c, r, prev)
+						if errors.Is(err, cloud.ErrNotFound) {
+							return nil, "role " + r + " no longer exists: its trust policy needs no revert", nil
+						}
+						return a, "", err
+					}})
+			case "AttachPolicyToRole":
+				r, pol, typ := p["RoleName"], p["PolicyName"], p["PolicyType"]
+				if r == "" || pol == "" || createdRole[r] || keepAfter("role:"+r, "policy "+pol+" on role "+r, e.Time) {
+					continue
+				}
+				f.modified = append(f.modified, modification{what: pol + " attached to role " + r, event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						res := &principalPolicyResource{c: c, key: principalPolicyState{PrincipalType: "Role", Principal: r, PolicyType: typ, Policy: pol}}
+						cur, err := res.observe(ctx)
+						if err != nil {
+							return nil, "", err
+						}
+						return planDetachPrincipalPolicy(c, "Role", r, typ, pol, cur.(principalPolicyState).Attached), "", nil
+					}})
+			case "CreatePolicy":
+				n := p["PolicyName"]
+				if n != "" && !createdPolicy[n] && !keepAfter("policy:"+n, "policy "+n, e.Time) {
+					createdPolicy[n] = true
+					f.policies = append(f.policies, createdRef{name: n, event: e})
+				}
+			case "CreatePolicyVersion", "SetDefaultPolicyVersion":
+				n := p["PolicyName"]
+				v := p["VersionId"]
+				if e.Name == "CreatePolicyVersion" {
+					v = nestedString(e.Response, "PolicyVersion", "VersionId")
+					if v != "" {
+						if attackerVersions[n] == nil {
+							attackerVersions[n] = map[string]bool{}
+						}
+						attackerVersions[n][v] = true
+					}
+					if !strings.EqualFold(p["SetAsDefault"], "true") {
+						continue
+					}
+				}
+				if n == "" || v == "" || createdPolicy[n] || seenMod["default:"+n] || keepAfter("policy:"+n, "default version of policy "+n, e.Time) {
+					continue
+				}
+				seenMod["default:"+n] = true
+				prev := previousDefault(evs, ev, n, e.Time)
+				versions := attackerVersions[n]
+				f.modified = append(f.modified, modification{what: "default version of policy " + n + " set to " + v, event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						return planRevertDefault(ctx, c, n, v, prev, versions)
+					}})
+			case "BindMFADevice":
+				u, serial := p["UserName"], p["SerialNumber"]
+				if u == "" || created[u] || seenMod["mfa:"+u] || keepAfter("mfa:"+u, "MFA device of "+u, e.Time) {
+					continue
+				}
+				seenMod["mfa:"+u] = true
+				f.modified = append(f.modified, modification{what: "MFA device " + serial + " bound to " + u, event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						a, err := planRemoveMFA(ctx, c, u, serial)
+						if a != nil && a.Noop {
+							return nil, "", err
+						}
+						return a, "", err
+					}})
+			case "ImportKeyPair", "CreateKeyPair":
+				n := p["KeyPairName"]
+				if n != "" && !seenMod["kp:"+region+"/"+n] && !keepAfter("keypair:"+region+"/"+n, "key pair "+n, e.Time) {
+					seenMod["kp:"+region+"/"+n] = true
+					f.keyPairs = append(f.keyPairs, createdRef{name: n, region: region, event: e})
+				}
+			case "CreateCommand":
+				id, _ := e.Response["CommandId"].(string)
+				if id != "" && !seenMod["cmd:"+id] && !keepAfter("command:"+id, "Cloud Assistant command "+id, e.Time) {
+					seenMod["cmd:"+id] = true
+					f.commands = append(f.commands, createdRef{name: id, region: region, label: p["Name"], event: e})
+				}
+			case "ModifyInstanceNetworkSpec":
+				id, raw := p["InstanceId"], p["InternetMaxBandwidthOut"]
+				raised, err := strconv.Atoi(raw)
+				if id == "" || err != nil || seenInst[id] || seenMod["bw:"+id] || keepAfter("bandwidth:"+id, "bandwidth of instance "+id, e.Time) {
+					continue // an instance the attacker created is stopped instead
+				}
+				seenMod["bw:"+id] = true
+				prev := previousBandwidth(evs, ev, id, e.Time)
+				f.modified = append(f.modified, modification{what: "bandwidth of instance " + id + " raised to " + raw + " Mbit/s", event: e,
+					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
+						return planRevertBandwidth(ctx, c, region, id, raised, prev)
+					}})
+			case "DeleteInstance", "DeleteInstances":
+				for _, id := range paramInstanceIDs(p) {
+					f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "instance " + id + " was released (its disks too, unless snapshots exist)", Event: e})
+				}
+			case "DeleteSnapshot":
+				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "snapshot " + orDash(p["SnapshotId"]) + " was deleted", Event: e})
+			case "DeleteTrail":
+				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "trail " + orDash(p["Name"]) + " was deleted: its delivery gap cannot be filled", Event: e})
+			case "StopLogging":
+				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "logging of trail " + orDash(p["Name"]) + " was stopped: events of that gap are lost", Event: e})
 			}
-		case "AuthorizeSecurityGroup":
-			g := p["SecurityGroupId"]
-			region := e.Region
-			if r := p["RegionId"]; r != "" {
-				region = r
-			}
-			rule := cloud.SecurityGroupRule{IPProtocol: strings.ToLower(p["IpProtocol"]), PortRange: p["PortRange"], SourceCidrIP: p["SourceCidrIp"],
-				Policy: strings.ToLower(p["Policy"]), NicType: p["NicType"]}
-			if g == "" || rule.PortRange == "" || keep("rule:"+g+":"+rule.IPProtocol+":"+rule.PortRange+":"+rule.SourceCidrIP, "rule "+rule.PortRange+" on "+g) {
-				continue
-			}
-			f.rules = append(f.rules, ruleRef{group: g, region: region, rule: rule, event: e})
-		case "DeleteInstance", "DeleteInstances":
-			for _, id := range paramInstanceIDs(p) {
-				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "instance " + id + " was released (its disks too, unless snapshots exist)", Event: e})
-			}
-		case "DeleteSnapshot":
-			f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "snapshot " + orDash(p["SnapshotId"]) + " was deleted", Event: e})
-		case "DeleteTrail":
-			f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "trail " + orDash(p["Name"]) + " was deleted: its delivery gap cannot be filled", Event: e})
-		case "StopLogging":
-			f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "logging of trail " + orDash(p["Name"]) + " was stopped: events of that gap are lost", Event: e})
 		}
 	}
 	return f
@@ -452,6 +708,101 @@ func isRead(name string) bool {
 		}
 	}
 	return false
+}
+
+// touchedFootholds names the resources of the newer kinds an event
+// writes to ("role:NAME", "policy:NAME", "keypair:REGION/NAME",
+// "command:ID", "bandwidth:INSTANCE").
+func touchedFootholds(e EventRef) []string {
+	p := e.Params
+	var out []string
+	if r := p["RoleName"]; r != "" {
+		out = append(out, "role:"+r)
+	}
+	if n := p["PolicyName"]; n != "" && strings.Contains(e.Name, "Policy") && !strings.Contains(e.Name, "PolicyTo") && !strings.Contains(e.Name, "PolicyFrom") {
+		out = append(out, "policy:"+n)
+	}
+	region := e.Region
+	if r := p["RegionId"]; r != "" {
+		region = r
+	}
+	if n := p["KeyPairName"]; n != "" {
+		out = append(out, "keypair:"+region+"/"+n)
+	}
+	if id := p["CommandId"]; id != "" {
+		out = append(out, "command:"+id)
+	}
+	if u := p["UserName"]; u != "" && strings.Contains(e.Name, "MFADevice") {
+		out = append(out, "mfa:"+u)
+	}
+	if e.Name == "ModifyInstanceNetworkSpec" && p["InstanceId"] != "" {
+		out = append(out, "bandwidth:"+p["InstanceId"])
+	}
+	return out
+}
+
+// previousTrust is the trust policy a role had before t: the document of
+// the last successful CreateRole or UpdateRole of it before t from a
+// source that is not the attacker's.
+func previousTrust(evs []EventRef, ev *EradicateEvidence, role string, t time.Time) (string, bool) {
+	doc, ok := "", false
+	for _, e := range evs {
+		if !e.Time.Before(t) || e.ErrorCode != "" || ev.flagged(e.SourceIP) || e.Params["RoleName"] != role {
+			continue
+		}
+		switch {
+		case e.Name == "CreateRole" && e.Params["AssumeRolePolicyDocument"] != "":
+			doc, ok = e.Params["AssumeRolePolicyDocument"], true
+		case e.Name == "UpdateRole" && e.Params["NewAssumeRolePolicyDocument"] != "":
+			doc, ok = e.Params["NewAssumeRolePolicyDocument"], true
+		}
+	}
+	return doc, ok
+}
+
+// previousDefault is the default version a policy had before t per the
+// evidence ("" = not in it).
+func previousDefault(evs []EventRef, ev *EradicateEvidence, policy string, t time.Time) string {
+	v := ""
+	for _, e := range evs {
+		if !e.Time.Before(t) || e.ErrorCode != "" || ev.flagged(e.SourceIP) || e.Params["PolicyName"] != policy {
+			continue
+		}
+		switch e.Name {
+		case "CreatePolicy":
+			v = "v1"
+		case "SetDefaultPolicyVersion":
+			v = e.Params["VersionId"]
+		case "CreatePolicyVersion":
+			if strings.EqualFold(e.Params["SetAsDefault"], "true") {
+				if id := nestedString(e.Response, "PolicyVersion", "VersionId"); id != "" {
+					v = id
+				}
+			}
+		}
+	}
+	return v
+}
+
+// previousBandwidth is an instance's outbound bandwidth before t per the
+// evidence (-1 = not in it).
+func previousBandwidth(evs []EventRef, ev *EradicateEvidence, id string, t time.Time) int {
+	bw := -1
+	for _, e := range evs {
+		if !e.Time.Before(t) || e.ErrorCode != "" || ev.flagged(e.SourceIP) {
+			continue
+		}
+		switch {
+		case e.Name == "ModifyInstanceNetworkSpec" && e.Params["InstanceId"] == id,
+			slices.Contains(createdInstances(e), id):
+			if n, err := strconv.Atoi(e.Params["InternetMaxBandwidthOut"]); err == nil {
+				bw = n
+			} else if e.Name != "ModifyInstanceNetworkSpec" {
+				bw = 0 // RunInstances without it: 0 Mbit/s
+			}
+		}
+	}
+	return bw
 }
 
 // touched names the resources an event writes to ("user:NAME",

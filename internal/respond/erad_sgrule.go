@@ -70,11 +70,11 @@ func planRevokeRule(c EradicateCloud, cur sgRuleState) *Action {
 }
 
 func init() {
-	eradicateKinds[KindSecurityGroupRule] = func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
+	registerEradicateKind(KindSecurityGroupRule, func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
 		var x, y sgRuleState
 		if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
 			return nil, nil, nil, err
 		}
 		return &sgRuleResource{c: c, group: x.Group, region: x.Region, rule: x.Rule}, x, y, nil
-	}
+	})
 }

@@ -3,31 +3,13 @@ package respond
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/journal"
 )
-
-func init() {
-	// AccessKey status and deletion (actions.go's keyResource) as
-	// eradicate journals them.
-	eradicateKinds[KindKeyStatus] = func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
-		var x, y keyState
-		if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
-			return nil, nil, nil, err
-		}
-		return &keyResource{c: c, keyID: x.KeyID, user: x.User}, x, y, nil
-	}
-	eradicateKinds[KindDeleteKey] = func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
-		var x, y keyState
-		if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
-			return nil, nil, nil, err
-		}
-		return &keyResource{c: c, del: c, keyID: x.KeyID, user: x.User, delete: true}, x, y, nil
-	}
-}
 
 // eradicateUndoComplete marks, in an eradicate-undo journal, that every
 // reversible eradicate change before it is reverted.
@@ -45,8 +27,8 @@ func PlanEradicateUndo(ctx context.Context, c EradicateCloud, keyID, stateDir st
 		return nil, fmt.Errorf("eradicate %s --undo: who am I (sts:GetCallerIdentity): %w", keyID, err)
 	}
 	p := &Plan{Command: CmdEradicateUndo, Key: KeyInfo{AccessKeyID: keyID},
-		Operator:   OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint()},
-		ObservedAt: now().UTC()}
+		Operator:   OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: cloud.IdentityTypeName(ident.IdentityType), Endpoint: c.Endpoint()},
+		ObservedAt: now().UTC().Truncate(time.Second)}
 	recs, _, err := journal.ReadKey(stateDir, keyID)
 	if err != nil {
 		return nil, fmt.Errorf("eradicate %s --undo: read the journal: %w", keyID, err)
@@ -74,19 +56,62 @@ func PlanEradicateUndo(ctx context.Context, c EradicateCloud, keyID, stateDir st
 	if len(order) == 0 {
 		p.Notes = append(p.Notes, "the journal has no eradicate change to undo")
 	}
+	// Principals and policies eradicate deleted: their attachments and
+	// memberships cannot be restored either.
+	deleted := map[string]string{}
+	for _, ch := range order {
+		switch ch.kind {
+		case KindDeleteUser:
+			deleted["user:"+ch.target] = "user " + ch.target
+		case KindDeleteRole:
+			deleted["role:"+ch.target] = "role " + ch.target
+		case KindDeletePolicy:
+			deleted["policy:"+ch.target] = "policy " + ch.target
+		}
+	}
+	gone := func(ch *change) string {
+		var st struct {
+			User          string `json:"user"`
+			PrincipalType string `json:"principal_type"`
+			Principal     string `json:"principal"`
+			Policy        string `json:"policy"`
+		}
+		if json.Unmarshal(ch.before, &st) != nil {
+			return ""
+		}
+		switch ch.kind {
+		case KindUserPolicy, KindGroupMember:
+			if d, ok := deleted["user:"+st.User]; ok {
+				return d
+			}
+		case KindPrincipalPolicy:
+			if d, ok := deleted[strings.ToLower(st.PrincipalType)+":"+st.Principal]; ok {
+				return d
+			}
+		}
+		if ch.kind == KindUserPolicy || ch.kind == KindPrincipalPolicy {
+			if d, ok := deleted["policy:"+st.Policy]; ok {
+				return d
+			}
+		}
+		return ""
+	}
 	for i := len(order) - 1; i >= 0; i-- {
 		ch := order[i]
-		kind, ok := eradicateKinds[ch.kind]
-		if !ok {
+		if _, ok := kindRegistry[ch.kind]; !ok {
 			p.Notes = append(p.Notes, fmt.Sprintf("cannot undo %s (%s): unknown action kind", ch.id, ch.kind))
 			continue
 		}
-		res, before, after, err := kind(c, ch.before, ch.after)
+		res, before, after, err := rebuild(c, ch.kind, ch.before, ch.after)
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s --undo: journal record of %s: %w", keyID, ch.id, err)
 		}
 		if !res.reversible() {
 			p.Notes = append(p.Notes, fmt.Sprintf("cannot be undone: %s %s (%s -> %s)%s", ch.kind, ch.target, res.text(before), res.text(after), irreversibleWhy(ch.kind)))
+			continue
+		}
+		if d := gone(ch); d != "" {
+			p.Notes = append(p.Notes, fmt.Sprintf("cannot be undone: %s %s: %s was deleted, which is not reversible", ch.kind, ch.id, d))
 			continue
 		}
 		if ch.kind == KindKeyStatus {
@@ -120,6 +145,16 @@ func irreversibleWhy(kind string) string {
 		return ": a deleted user cannot be restored"
 	case KindReleaseInstance:
 		return ": a released instance and its disks are gone"
+	case KindDeleteRole:
+		return ": a deleted role cannot be restored; create it again by hand if it was needed"
+	case KindDeletePolicy:
+		return ": a deleted policy and its versions cannot be restored"
+	case KindMFADevice:
+		return ": the device's seed is gone; the user binds a new device"
+	case KindDeleteKeyPair:
+		return ": the key pair is gone (import the public key again if it was needed)"
+	case KindDeleteCommand:
+		return ": the command is gone"
 	}
 	return ""
 }

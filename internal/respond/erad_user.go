@@ -60,11 +60,11 @@ func planDeleteUser(c EradicateCloud, user string) *Action {
 }
 
 func init() {
-	eradicateKinds[KindDeleteUser] = func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
+	registerEradicateKind(KindDeleteUser, func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
 		var x, y userState
 		if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
 			return nil, nil, nil, err
 		}
 		return &userResource{c: c, user: x.User}, x, y, nil
-	}
+	})
 }

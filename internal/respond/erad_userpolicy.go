@@ -77,11 +77,11 @@ func planDetachPolicy(c EradicateCloud, user, ptype, pname string, attached bool
 }
 
 func init() {
-	eradicateKinds[KindUserPolicy] = func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
+	registerEradicateKind(KindUserPolicy, func(c EradicateCloud, b, a []byte) (resource, any, any, error) {
 		var x, y userPolicyState
 		if err := errors.Join(json.Unmarshal(b, &x), json.Unmarshal(a, &y)); err != nil {
 			return nil, nil, nil, err
 		}
 		return &userPolicyResource{c: c, user: x.User, ptype: x.PolicyType, pname: x.Policy}, x, y, nil
-	}
+	})
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/netip"
 	"time"
+
+	"github.com/akresp/akresp/internal/policy"
 )
 
 // Commands recorded in the journal.
@@ -26,15 +28,15 @@ const (
 
 // KeyInfo is what the lookups found about the key being handled.
 type KeyInfo struct {
-	AccessKeyID       string    `json:"access_key_id"`
-	OwnerType         string    `json:"owner_type"`      // ram-user | root-account
-	Owner             string    `json:"owner,omitempty"` // RAM user name; "" for root
-	UserPrincipalName string    `json:"user_principal_name,omitempty"`
-	UserID            string    `json:"user_id,omitempty"`
-	Status            string    `json:"status"` // Active | Inactive
-	Created           time.Time `json:"created,omitzero"`
-	ACL               string    `json:"network_acl,omitempty"` // current key-level ACL document, "" = none
-	AttachedPolicies  []string  `json:"attached_policies,omitempty"`
+	AccessKeyID       string         `json:"access_key_id"`
+	OwnerType         string         `json:"identity_type"`       // ram-user | root-account
+	Owner             string         `json:"user_name,omitempty"` // RAM user name; "" for root
+	UserPrincipalName string         `json:"user_principal_name,omitempty"`
+	UserID            string         `json:"user_id,omitempty"`
+	Status            string         `json:"status"` // Active | Inactive
+	Created           time.Time      `json:"created,omitzero"`
+	ACL               policy.DocText `json:"network_acl,omitempty"` // current key-level ACL document, "" = none
+	AttachedPolicies  []string       `json:"attached_policies,omitempty"`
 }
 
 // OperatorInfo is who akresp runs as (sts:GetCallerIdentity) and where its
@@ -60,7 +62,7 @@ type Caller struct {
 type CreatedIdentity struct {
 	Kind      string    `json:"kind"` // user | access_key | login_profile | role | policy_attachment
 	Name      string    `json:"name"`
-	User      string    `json:"user,omitempty"`
+	User      string    `json:"user_name,omitempty"`
 	EventName string    `json:"event_name,omitempty"`
 	EventTime time.Time `json:"event_time,omitzero"`
 	// Current is the identity's state now ("exists", "Active", "Inactive",

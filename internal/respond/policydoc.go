@@ -201,12 +201,12 @@ const aclPrecedence = "an Active AccessKey-level policy has the higher priority 
 // EffectiveACL is the AccessKey network policy that applies to a key, with
 // both levels it was decided from.
 type EffectiveACL struct {
-	KeyLevel     string `json:"key_level,omitempty"`           // the key's own document, "" = none
-	AccountLevel string `json:"account_level,omitempty"`       // the account's document, "" = none
-	AccountError string `json:"account_level_error,omitempty"` // the account level could not be read
-	Source       string `json:"source"`                        // key | account | none | unknown
-	Document     string `json:"document,omitempty"`            // the policy that applies
-	Summary      string `json:"summary"`
+	KeyLevel     policy.DocText `json:"key_level,omitempty"`           // the key's own document, "" = none
+	AccountLevel policy.DocText `json:"account_level,omitempty"`       // the account's document, "" = none
+	AccountError string         `json:"account_level_error,omitempty"` // the account level could not be read
+	Source       string         `json:"source"`                        // key | account | none | unknown
+	Document     policy.DocText `json:"document,omitempty"`            // the policy that applies
+	Summary      string         `json:"summary"`
 	// PublicOpen: every attacker address still passes for public-endpoint
 	// calls (no policy, a VPC-only policy, or an allow list covering all
 	// of IPv4 or IPv6).
@@ -229,17 +229,17 @@ func aclActive(doc string) bool {
 // level could not be read). Other packages (report, rotate) call it to
 // show the same answer as contain --status.
 func EffectivePolicy(keyDoc, accountDoc string, accountErr error) EffectiveACL {
-	e := EffectiveACL{KeyLevel: keyDoc, AccountLevel: accountDoc, Precedence: aclPrecedence}
+	e := EffectiveACL{KeyLevel: policy.DocText(keyDoc), AccountLevel: policy.DocText(accountDoc), Precedence: aclPrecedence}
 	if accountErr != nil {
 		e.AccountLevel, e.AccountError = "", accountErr.Error()
 	}
 	switch {
 	case aclActive(keyDoc):
-		e.Source, e.Document = ACLSourceKey, keyDoc
+		e.Source, e.Document = ACLSourceKey, policy.DocText(keyDoc)
 	case accountErr != nil:
 		e.Source = ACLSourceUnknown
 	case aclActive(accountDoc):
-		e.Source, e.Document = ACLSourceAccount, accountDoc
+		e.Source, e.Document = ACLSourceAccount, policy.DocText(accountDoc)
 	default:
 		e.Source = ACLSourceNone
 	}
@@ -253,11 +253,11 @@ func EffectivePolicy(keyDoc, accountDoc string, accountErr error) EffectiveACL {
 		e.PublicOpen, e.PublicReason = true, "no network policy: every public address is allowed"
 		return e
 	}
-	e.Summary = e.Source + "-level: " + describeACL(e.Document)
+	e.Summary = e.Source + "-level: " + describeACL(string(e.Document))
 	if e.Source == ACLSourceKey && aclActive(accountDoc) {
 		e.Summary += " (replaces the account-level policy " + describeACL(accountDoc) + ")"
 	}
-	acl, err := policy.ReadNetworkACL(e.Document)
+	acl, err := policy.ReadNetworkACL(string(e.Document))
 	if err != nil {
 		e.PublicOpen, e.PublicReason = true, "the policy does not parse: "+err.Error()
 		return e

@@ -58,6 +58,7 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 		return nil, fmt.Errorf("%s %s: %w", p.Command, p.Key.AccessKeyID, err)
 	}
 	reconcileNotes(o.StateDir, p, j)
+	evidenceNotes(p, j)
 
 	// Each action is verified the moment it is over, while the actions that
 	// depend on it run: the last action's re-read is the only one after
@@ -127,6 +128,24 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 	}
 	return sum, nil
 }
+
+// evidenceNotes journals, for each action of an eradication, the events
+// that called for it (the report links each action to them).
+func evidenceNotes(p *Plan, j *journal.Journal) {
+	for _, a := range p.Actions {
+		if len(a.Evidence) == 0 || a.Noop {
+			continue
+		}
+		b, _ := json.Marshal(map[string]any{"event_ids": a.Evidence, "action": a.Kind})
+		_ = j.Append(journal.Record{Kind: journal.KindNote, Action: EvidenceNote, ActionID: a.ID, Target: a.Target, PlanHash: p.Hash,
+			Operator: p.Operator.Arn, Endpoint: p.Operator.Endpoint, After: b, Message: a.Kind + ": called for by " + strings.Join(a.Evidence, ", ")})
+	}
+}
+
+// EvidenceNote is the journal's Action of an evidence record: After holds
+// {"event_ids": [...], "action": kind}, the events that called for the
+// action ActionID (of that kind, on Target).
+const EvidenceNote = "evidence"
 
 // reconcileNotes records, in the new journal, the intents of earlier runs
 // that never got an outcome (the process died mid-call): this run re-reads

@@ -12,6 +12,7 @@ import (
 
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/journal"
+	"github.com/akresp/akresp/internal/policy"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -248,7 +249,7 @@ func PlanUndo(ctx context.Context, c ContainCloud, o UndoOptions) (*Plan, error)
 		return nil, fmt.Errorf("contain %s --undo: who am I (sts:GetCallerIdentity): %w", o.KeyID, err)
 	}
 	p := &Plan{Command: CmdContainUndo, Key: KeyInfo{AccessKeyID: o.KeyID}, Forced: o.Force,
-		Operator: OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint()}}
+		Operator: OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: cloud.IdentityTypeName(ident.IdentityType), Endpoint: c.Endpoint()}}
 	runs := containRuns(recs)
 	undoRuns := runs
 	if !o.All && len(runs) > 0 {
@@ -264,7 +265,7 @@ func PlanUndo(ctx context.Context, c ContainCloud, o UndoOptions) (*Plan, error)
 			msg = fmt.Sprintf("the contain run(s) to undo did not change the network ACL of %s", o.KeyID)
 		}
 		p.Notes = append(p.Notes, msg)
-		p.ObservedAt = o.Now()
+		p.ObservedAt = o.Now().UTC().Truncate(time.Second)
 		p.seal()
 		return p, nil
 	}
@@ -360,7 +361,7 @@ func PlanUndo(ctx context.Context, c ContainCloud, o UndoOptions) (*Plan, error)
 		p.Notes = append(p.Notes, fmt.Sprintf("key %s no longer exists: its network ACL went with it, nothing to restore", l.ch.target))
 		return true
 	})
-	p.ObservedAt = o.Now()
+	p.ObservedAt = o.Now().UTC().Truncate(time.Second)
 	// The key's owner and status decide whether the deny policy may go.
 	if u, err := c.GetUserByAccessKey(ctx, o.KeyID); err == nil {
 		owner = u.UserName
@@ -481,13 +482,13 @@ func prevRecs(recs []journal.Record, run string) []journal.Record {
 
 // ContainStatus is the current containment state of a key.
 type ContainStatus struct {
-	KeyID       string `json:"key_id"`
-	OwnerType   string `json:"owner_type"`
-	Owner       string `json:"owner,omitempty"`
-	KeyStatus   string `json:"key_status"`
-	ACL         string `json:"network_acl,omitempty"`
-	ACLSummary  string `json:"network_acl_summary"`
-	ACLEnforced bool   `json:"network_acl_enforced"` // the effective policy restricts public sources
+	KeyID       string         `json:"access_key_id"`
+	OwnerType   string         `json:"identity_type"`
+	Owner       string         `json:"user_name,omitempty"`
+	KeyStatus   string         `json:"key_status"`
+	ACL         policy.DocText `json:"network_acl,omitempty"`
+	ACLSummary  string         `json:"network_acl_summary"`
+	ACLEnforced bool           `json:"network_acl_enforced"` // the effective policy restricts public sources
 	// Effective is the network policy that applies (key or account level).
 	Effective      EffectiveACL `json:"effective_network_acl"`
 	PolicyName     string       `json:"deny_policy"`
@@ -568,7 +569,7 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 			if err != nil {
 				return fmt.Errorf("contain %s --status: read network ACL: %w", keyID, err)
 			}
-			st.ACL = doc
+			st.ACL = policy.DocText(doc)
 			return nil
 		})
 	}
@@ -585,8 +586,8 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	st.ACLSummary = describeACL(st.ACL)
-	st.Effective = EffectivePolicy(st.ACL, acctDoc, acctErr)
+	st.ACLSummary = describeACL(string(st.ACL))
+	st.Effective = EffectivePolicy(string(st.ACL), acctDoc, acctErr)
 	if !aclKnown {
 		st.ACLSummary = "unknown (only the root account can read a root key's network ACL)"
 		st.Effective.Source, st.Effective.PublicOpen = ACLSourceUnknown, true

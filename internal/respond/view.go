@@ -71,7 +71,7 @@ type Check struct {
 // Summary is the end of a mutating run.
 type Summary struct {
 	Command     string             `json:"command"`
-	KeyID       string             `json:"key_id"`
+	KeyID       string             `json:"access_key_id"`
 	State       string             `json:"state"` // contained | partially_contained | not_contained | Active | Inactive | Deleted
 	NoChange    bool               `json:"no_change"`
 	Changed     int                `json:"changed"`

@@ -1,0 +1,182 @@
+package respond
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"golang.org/x/sync/errgroup"
+)
+
+// containCreatedKind is contain's --contain-created over the identities
+// the key created (from the audit): the deny policy on users it created
+// (KindAttachPolicy) and disabling keys it created (KindKeyStatus). Without
+// the flag it only reports their current state.
+type containCreatedKind struct {
+	created  []CreatedIdentity
+	attached map[string]bool // created user -> our policy attached
+}
+
+func (k *containCreatedKind) prepare(*containScan) error { return nil }
+
+func (k *containCreatedKind) lookup(round int, s *containScan, g *errgroup.Group, gctx context.Context) error {
+	if round != 2 {
+		return nil
+	}
+	if err := s.awaitEvidence(); err != nil {
+		return err
+	}
+	k.created = slices.Clone(s.ev.Created)
+	k.attached = map[string]bool{}
+	for i := range k.created {
+		g.Go(func() error {
+			cur := currentState(gctx, s.c, k.created[i])
+			var attached, known bool
+			if s.o.ContainCreated && k.created[i].Kind == "user" && cur == "exists" {
+				if ps, err := s.c.ListPoliciesForUser(gctx, k.created[i].Name); err == nil {
+					attached, known = hasCustomPolicy(ps, s.o.PolicyName), true
+				} else {
+					cur = "unknown: " + err.Error()
+				}
+			}
+			s.mu.Lock()
+			k.created[i].Current = cur
+			if known {
+				k.attached[k.created[i].Name] = attached
+			}
+			s.mu.Unlock()
+			return nil
+		})
+	}
+	return nil
+}
+
+func (k *containCreatedKind) observed(s *containScan) {
+	p := s.p
+	p.Created = k.created
+	for _, id := range k.created {
+		if strings.HasPrefix(id.Current, "unknown: ") {
+			p.Diagnostics = append(p.Diagnostics, Diagnostic{Severity: "warning", Target: id.Kind + " " + id.Name,
+				Summary: "could not read the current state of an identity the key created", Detail: strings.TrimPrefix(id.Current, "unknown: ")})
+		}
+	}
+}
+
+func (k *containCreatedKind) plan(s *containScan) error {
+	p := s.p
+	switch {
+	case s.o.ContainCreated:
+		k.addActions(s)
+	case len(p.Created) > 0:
+		if n := containable(p); n > 0 {
+			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies), %d of them still active; --contain-created adds actions for them", len(p.Created), n))
+		} else {
+			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies); none is left to contain (deleted, disabled or the owner itself)", len(p.Created)))
+		}
+	}
+	return nil
+}
+
+// addActions adds the deny policy on users the key created, and disabling
+// keys it created.
+func (k *containCreatedKind) addActions(s *containScan) {
+	p := s.p
+	seen := map[string]bool{}
+	for _, id := range p.Created {
+		switch id.Kind {
+		case "user":
+			if id.Current != "exists" || id.Name == p.Key.Owner || seen["u"+id.Name] {
+				continue
+			}
+			seen["u"+id.Name] = true
+			if p.Action("deny-policy") == nil {
+				p.Notes = append(p.Notes, "created user "+id.Name+": no deny policy in this plan to attach")
+				continue
+			}
+			p.Actions = append(p.Actions, planAttachDeny(s.c, s.o.PolicyName, id.Name, k.attached[id.Name],
+				fmt.Sprintf("attach %s to created user %s", s.o.PolicyName, id.Name)))
+		case "access_key":
+			if !strings.EqualFold(id.Current, "Active") || id.Name == p.Key.AccessKeyID || seen["k"+id.Name] {
+				continue
+			}
+			seen["k"+id.Name] = true
+			p.Actions = append(p.Actions, planDisableKey(s.c, keyState{KeyID: id.Name, User: id.User, Status: "Active"},
+				fmt.Sprintf("disable created key %s of %s", id.Name, id.User)))
+		}
+	}
+}
+
+// currentState describes an identity the key created, as it is now.
+func currentState(ctx context.Context, c ContainCloud, id CreatedIdentity) string {
+	switch id.Kind {
+	case "user":
+		if _, err := c.GetUser(ctx, id.Name); err != nil {
+			if errors.Is(err, cloud.ErrNotFound) {
+				return "deleted"
+			}
+			return "unknown: " + err.Error()
+		}
+		return "exists"
+	case "access_key":
+		ks, err := c.ListAccessKeys(ctx, id.User)
+		if err != nil {
+			if errors.Is(err, cloud.ErrNotFound) {
+				return "deleted"
+			}
+			return "unknown: " + err.Error()
+		}
+		for _, k := range ks {
+			if k.AccessKeyID == id.Name {
+				return k.Status
+			}
+		}
+		return "deleted"
+	case "login_profile":
+		user := id.User
+		if user == "" {
+			user = id.Name
+		}
+		lp, ok, err := c.GetLoginProfile(ctx, user)
+		switch {
+		case err != nil:
+			return "unknown: " + err.Error()
+		case !ok:
+			return "deleted"
+		case lp.MFABindRequired:
+			return "exists (MFA required)"
+		}
+		return "exists"
+	case "policy_attachment":
+		if id.User == "" {
+			return "see event"
+		}
+		ps, err := c.ListPoliciesForUser(ctx, id.User)
+		if err != nil {
+			return "unknown: " + err.Error()
+		}
+		if slices.ContainsFunc(ps, func(p cloud.AttachedPolicy) bool { return strings.EqualFold(p.PolicyName, id.Name) }) {
+			return "attached"
+		}
+		return "detached"
+	}
+	return "not checked"
+}
+
+// containable counts the identities the key created that --contain-created
+// would still act on: users that exist (other than the owner) and Active
+// keys (other than the leaked one).
+func containable(p *Plan) int {
+	n := 0
+	for _, id := range p.Created {
+		switch {
+		case id.Kind == "user" && id.Current == "exists" && id.Name != p.Key.Owner:
+			n++
+		case id.Kind == "access_key" && strings.EqualFold(id.Current, "Active") && id.Name != p.Key.AccessKeyID:
+			n++
+		}
+	}
+	return n
+}
