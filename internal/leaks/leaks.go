@@ -48,12 +48,12 @@ const (
 // KeyState is a key's live state. Exists is false only when the cloud
 // confirmed the key does not exist; Problem says what could not be read.
 type KeyState struct {
-	KeyID       string    `json:"key_id"`
+	KeyID       string    `json:"access_key_id"`
 	Exists      bool      `json:"exists"`
-	Status      string    `json:"status,omitempty"` // Active | Inactive | "" unknown
-	Owner       string    `json:"owner,omitempty"`  // RAM user name, "root" for an account key
+	Status      string    `json:"status,omitempty"`    // Active | Inactive | "" unknown
+	Owner       string    `json:"user_name,omitempty"` // RAM user name, "root" for an account key
 	LastUsed    time.Time `json:"last_used,omitzero"`
-	LastService string    `json:"last_service,omitempty"`
+	LastService string    `json:"last_used_service,omitempty"`
 	Problem     string    `json:"problem,omitempty"`
 }
 
@@ -121,7 +121,7 @@ func incidentState(r *incident.Record) IncidentState {
 // Row is one leak record joined with its key's state and next step.
 type Row struct {
 	ID             int64         `json:"id"`
-	KeyID          string        `json:"key_id"`
+	KeyID          string        `json:"access_key_id"`
 	Status         string        `json:"status"` // pending | handled
 	FoundAt        time.Time     `json:"found_at,omitzero"`
 	Source         string        `json:"source,omitempty"`

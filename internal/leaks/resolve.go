@@ -24,7 +24,9 @@ var ErrNoRecord = errors.New("no Security Center leak record")
 
 // Refusal is why a record may not be marked handled yet (a safety rail).
 type Refusal struct {
-	Rule, Detail, Override string
+	Rule     string `json:"rule"`
+	Detail   string `json:"detail"`
+	Override string `json:"override"`
 }
 
 // ResolvePlan says which records `leaks resolve` would mark handled, how,

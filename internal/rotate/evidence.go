@@ -22,7 +22,7 @@ var disabledKeyCodes = map[string]bool{
 
 // KeyUsage is the last-used fact of one key.
 type KeyUsage struct {
-	KeyID    string    `json:"key_id"`
+	KeyID    string    `json:"access_key_id"`
 	Status   string    `json:"status,omitempty"`
 	Known    bool      `json:"known"` // false: neither ActionTrail nor RAM answered
 	LastUsed time.Time `json:"last_used,omitzero"`

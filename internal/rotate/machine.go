@@ -18,7 +18,7 @@ import (
 )
 
 // ReportSchema versions the JSON output of `akresp rotate`.
-const ReportSchema = "akresp.rotate/v1"
+const ReportSchema = "akresp.rotate/v2"
 
 // Defaults.
 const (
@@ -99,12 +99,12 @@ type ActionResult struct {
 // Report is the result of a run or a status query (`-o json`).
 type Report struct {
 	SchemaVersion string          `json:"schema_version"`
-	KeyID         string          `json:"key_id"`
-	User          string          `json:"user,omitempty"`
+	KeyID         string          `json:"access_key_id"`
+	User          string          `json:"user_name,omitempty"`
 	Root          bool            `json:"root_account_key"`
 	Step          Step            `json:"step"`
 	Complete      bool            `json:"complete"`
-	NewKeyID      string          `json:"new_key_id,omitempty"`
+	NewKeyID      string          `json:"new_access_key_id,omitempty"`
 	NewKeyDeleted bool            `json:"new_key_deleted,omitempty"`
 	Handover      *HandoverRecord `json:"handover,omitempty"`
 	// ACL is the containment the new key inherited from the old one.
@@ -145,12 +145,12 @@ type Machine struct {
 // LiveKey is one key as the cloud shows it now.
 type LiveKey struct {
 	Role     string    `json:"role"` // old | new
-	KeyID    string    `json:"key_id"`
+	KeyID    string    `json:"access_key_id"`
 	Status   string    `json:"status"` // Active | Inactive | absent
 	LastUsed time.Time `json:"last_used,omitzero"`
 	Known    bool      `json:"last_used_known"`
 	Service  string    `json:"last_used_service,omitempty"`
-	ACL      string    `json:"network_acl,omitempty"` // summary of the key's network ACL
+	ACL      string    `json:"network_acl_summary,omitempty"` // summary of the key's network ACL
 }
 
 // New validates o and returns a Machine.

@@ -69,10 +69,10 @@ type Verifier interface {
 
 // KeyInfo is a key's state read with the responder's own credentials.
 type KeyInfo struct {
-	Owner       string    `json:"owner,omitempty"`
+	Owner       string    `json:"user_name,omitempty"`
 	Status      string    `json:"status,omitempty"` // Active | Inactive | deleted | "" unknown
 	LastUsed    time.Time `json:"last_used,omitzero"`
-	LastService string    `json:"last_service,omitempty"`
+	LastService string    `json:"last_used_service,omitempty"`
 	Problem     string    `json:"problem,omitempty"`
 }
 
@@ -91,7 +91,7 @@ type Location struct {
 
 // Finding is one distinct ID + secret pair.
 type Finding struct {
-	KeyID      string     `json:"key_id"`
+	KeyID      string     `json:"access_key_id"`
 	SecretHash string     `json:"secret_hash"` // first 12 hex digits of SHA-256 of the secret
 	Status     string     `json:"status"`
 	Identity   *Identity  `json:"identity,omitempty"`
@@ -103,7 +103,7 @@ type Finding struct {
 
 // Ignored is a pair the known-false-positive filter dropped.
 type Ignored struct {
-	KeyID    string   `json:"key_id"`
+	KeyID    string   `json:"access_key_id"`
 	Reason   string   `json:"reason"`
 	Location Location `json:"location"`
 }
