@@ -44,7 +44,7 @@ func TestHonestErrors(t *testing.T) {
 			// reporting's key only works from the office; akresp calls from 127.0.0.1.
 			setup: func(t *testing.T, l *inprocLab) []string { return l.env(t, "reporting") },
 			args:  func(l *inprocLab) []string { return []string{"audit", l.info.Notes["leaked_key_id"]} },
-			want:  []string{"actiontrail:LookupEvents", "LTAI5t…0001", "Forbidden.AccessKeyPolicy", "127.0.0.1", "hint:", "network policy"},
+			want:  []string{"actiontrail:LookupEvents", "LTAI5tAPPPRODLEAKED00001", "Forbidden.AccessKeyPolicy", "127.0.0.1", "hint:", "network policy"},
 		},
 		{
 			name: "wrong secret",
@@ -52,7 +52,7 @@ func TestHonestErrors(t *testing.T) {
 				return append(l.env(t, "admin"), "ALIBABA_CLOUD_ACCESS_KEY_SECRET=notTheSecretOfThisKey0000000")
 			},
 			args: func(l *inprocLab) []string { return []string{"audit", l.info.Notes["leaked_key_id"]} },
-			want: []string{"actiontrail:LookupEvents", "LTAI5t…0001", "SignatureDoesNotMatch", "hint:", "credentials"},
+			want: []string{"actiontrail:LookupEvents", "LTAI5tAPPPRODLEAKED00001", "SignatureDoesNotMatch", "hint:", "credentials"},
 		},
 		{
 			name: "unknown caller key",
@@ -96,7 +96,7 @@ func TestHonestErrors(t *testing.T) {
 			args: func(l *inprocLab) []string {
 				return []string{"audit", l.info.Notes["leaked_key_id"], "--regions", "cn-hangzhou"}
 			},
-			want: []string{"actiontrail:LookupEvents", "LTAI5t…0001", "Throttling.User", "after 5 attempts", "hint:", "retry later"},
+			want: []string{"actiontrail:LookupEvents", "LTAI5tAPPPRODLEAKED00001", "Throttling.User", "after 5 attempts", "hint:", "retry later"},
 		},
 	}
 	for _, tt := range tests {

@@ -393,7 +393,7 @@ func assertLeakSweep(t *testing.T, l *inprocLab, out string) {
 	t.Helper()
 	var s struct {
 		Keys []struct {
-			User    string   `json:"user"`
+			User    string   `json:"user_name"`
 			ID      string   `json:"access_key_id"`
 			Classes []string `json:"classes"`
 		} `json:"keys"`

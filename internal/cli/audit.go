@@ -22,7 +22,6 @@ import (
 	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/leaks"
 	"github.com/akresp/akresp/internal/policy"
-	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/safetext"
 )
 
@@ -182,7 +181,7 @@ func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
 	}
 	if o.Idle {
 		if o.KeyID != "" {
-			return UsageErrorf("audit --idle sweeps every key: drop the AccessKey ID %s, or drop --idle", redact.MaskKeyID(o.KeyID))
+			return UsageErrorf("audit --idle sweeps every key: drop the AccessKey ID %s, or drop --idle", safetext.Line(o.KeyID))
 		}
 		for _, name := range []string{"since", "until", "trail", "oss-log", "sls-log", "sls", "sls-endpoint", "sls-topic", "strict", "online", "offline", "leak-time", "trusted-cidr", "business-hours", "bh-tz", "min-severity"} {
 			if cmd.Flags().Changed(name) {
@@ -641,7 +640,7 @@ func (o *AuditOptions) spinner(output string, in *audit.InvestigateOptions) func
 		progressbar.OptionSetWriter(safetext.Raw(o.IO.ErrOut)), // its own \r and erase codes
 		progressbar.OptionSpinnerType(14),
 		progressbar.OptionClearOnFinish(),
-		progressbar.OptionSetDescription("auditing "+redact.MaskKeyID(o.KeyID)),
+		progressbar.OptionSetDescription("auditing "+safetext.Line(o.KeyID)),
 		progressbar.OptionThrottle(100*time.Millisecond),
 	)
 	var mu sync.Mutex
@@ -814,9 +813,12 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if po.Now != nil {
 		now = po.Now()
 	}
-	var b strings.Builder
+	// Text written to b is escaped as it goes in; tables and the palette's
+	// colour codes go in raw (b.Raw), already escaped.
+	var b styledText
+	pal := po.IO.Palette()
 	cell := func(v any) string { return formatCell(v, tty, po.TZ, now) }
-	section := func(title string) { b.WriteString("\n" + title + "\n") }
+	section := func(title string) { b.WriteString("\n"); b.Raw(pal.Bold(safetext.Escape(title)) + "\n") }
 	pairs := func(lines []kv) {
 		width := 0
 		for _, l := range lines {
@@ -828,6 +830,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	}
 	table := func(cols []string, rows [][]any) error {
 		t := NewTable(po, cols...)
+		t.SetIndent("  ")
 		for _, row := range rows {
 			t.AddRow(row...)
 		}
@@ -835,15 +838,13 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		if err := t.Render(&tb); err != nil {
 			return err
 		}
-		for line := range strings.Lines(tb.String()) {
-			b.WriteString("  " + line)
-		}
+		b.Raw(tb.String())
 		return nil
 	}
 
 	v := r.Verdict
-	fmt.Fprintf(&b, "VERDICT: %s (%s)\n", statusLabel[v.Status], v.Severity)
-	b.WriteString("  " + v.Summary + "\n")
+	b.Raw(pal.Verdict(v.Status, "VERDICT: "+statusLabel[v.Status]) + " (" + pal.Severity(v.Severity.String()) + ")\n")
+	b.WriteString("  " + localTimes(v.Summary, tty, po.TZ, now) + "\n")
 	for _, reason := range v.Reasons {
 		b.WriteString("  - " + reason + "\n")
 	}
@@ -875,7 +876,8 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		}
 		b.WriteString("\n  Evidence (earliest first, up to 3 per finding):\n")
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "  %s %s: %s\n", f.ID, f.Severity, oneLine(f.Why))
+			b.Raw("  " + safetext.Escape(f.ID) + " " + pal.Severity(f.Severity.String()) + ": ")
+			b.WriteString(oneLine(f.Why) + "\n")
 			for i, e := range f.Evidence {
 				if i == 3 {
 					fmt.Fprintf(&b, "      ... %d more in -o json\n", len(f.Evidence)-3)
@@ -1000,7 +1002,13 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 			b.WriteString(line + "\n")
 		}
 	}
-	_, err := io.WriteString(w, b.String())
+	// Prose lines (reasons, evidence, caveats) wrap like the tables: to
+	// the terminal, or to 100 columns when piped; nothing is cut.
+	width := pipedWidth
+	if tty {
+		width = po.IO.TerminalWidth()
+	}
+	_, err := io.WriteString(safetext.Raw(w), wrapLines(b.String(), width))
 	return err
 }
 

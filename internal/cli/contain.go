@@ -21,15 +21,15 @@ import (
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/policy"
-	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
+	"github.com/akresp/akresp/internal/safetext"
 	"github.com/akresp/akresp/internal/state"
 )
 
 // Schema versions of contain's JSON output.
 const (
-	containSchema       = "akresp.contain/v1"
-	containStatusSchema = "akresp.contain-status/v1"
+	containSchema       = "akresp.contain/v2"
+	containStatusSchema = "akresp.contain-status/v2"
 )
 
 // ContainCloud is what `akresp contain` needs from the cloud: respond's
@@ -194,7 +194,7 @@ func validateContain(o *ContainOptions) error {
 	}
 	o.KeyID = id
 	if policy.IsSTS(id) {
-		return UsageErrorf("contain %s: STS tokens cannot be contained one by one; deny the role they came from and wait for the token to expire", redact.MaskKeyID(id))
+		return UsageErrorf("contain %s: STS tokens cannot be contained one by one; deny the role they came from and wait for the token to expire", safetext.Line(id))
 	}
 	if o.LeakTime != "" {
 		t, err := time.Parse(time.RFC3339, o.LeakTime)
@@ -246,7 +246,7 @@ func validateContain(o *ContainOptions) error {
 	}
 	acl := respond.ACLRequest{AllowIPs: o.AllowIPs, AllowVPCs: o.AllowVPCs, DenyPublic: o.DenyPublic}
 	if err := respond.ValidateACL(acl); err != nil {
-		return NewUsageError(fmt.Errorf("contain %s: %w", redact.MaskKeyID(o.KeyID), err))
+		return NewUsageError(fmt.Errorf("contain %s: %w", safetext.Line(o.KeyID), err))
 	}
 	if len(o.DenyActions) > 0 {
 		if _, err := policy.DenyHighRisk(policy.DenyOptions{Add: o.DenyActions}); err != nil {
@@ -297,7 +297,7 @@ func runContain(ctx context.Context, o *ContainOptions) error {
 	if err != nil {
 		return err
 	}
-	mask := redact.MaskKeyID(o.KeyID)
+	keyID := safetext.Line(o.KeyID)
 	if o.Status {
 		st, err := respond.Status(ctx, c, s.StateDir, o.KeyID, o.PolicyName)
 		if err != nil {
@@ -346,12 +346,12 @@ func runContain(ctx context.Context, o *ContainOptions) error {
 		_, err := respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now})
 		return err
 	}
-	verb := "contain " + mask
+	verb := "contain " + keyID
 	if o.Undo {
-		verb = "undo the containment of " + mask
+		verb = "undo the containment of " + keyID
 	}
 	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
-		Verb: verb, Prompt: fmt.Sprintf("Apply %d change(s) to %s at %s?", p.Changes(), mask, p.Operator.Endpoint)},
+		Verb: verb, Prompt: fmt.Sprintf("Apply %d change(s) to %s at %s?", p.Changes(), keyID, p.Operator.Endpoint)},
 		func() error { view.dryRun(); return nil }); !proceed {
 		return err
 	}
@@ -431,7 +431,7 @@ func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*r
 		return nil, unknown // the same answer as every other command
 	}
 	if err != nil {
-		return nil, fmt.Errorf("contain %s: audit the key's recent events (use --no-audit to skip): %w", redact.MaskKeyID(o.KeyID), err)
+		return nil, fmt.Errorf("contain %s: audit the key's recent events (use --no-audit to skip): %w", safetext.Line(o.KeyID), err)
 	}
 	return evidenceFromAudit(r), nil
 }
@@ -508,7 +508,7 @@ type respondView struct {
 }
 
 // respondDoc is the JSON output of contain and disable (schema
-// akresp.contain/v1, akresp.disable/v1).
+// akresp.contain/v2, akresp.disable/v2).
 type respondDoc struct {
 	SchemaVersion string               `json:"schema_version"`
 	DryRun        bool                 `json:"dry_run"`
@@ -538,7 +538,7 @@ func (v *respondView) Plan(p *respond.Plan) {
 	if v.json {
 		return
 	}
-	writePlan(v.io.Out, p)
+	writePlan(v.io.Out, p, v.io.Palette())
 }
 
 func (v *respondView) ActionStarted(a *respond.Action) {
@@ -631,8 +631,14 @@ func orNone(s string) string {
 	return s
 }
 
-// writePlan renders a plan for people.
-func writePlan(w io.Writer, p *respond.Plan) {
+// writePlan renders a plan for people, coloured like terraform's plan
+// when pal is on: changes yellow, irreversible steps and what goes away
+// red, what a step leaves in place green. Text is escaped as it goes into
+// st; only the palette's codes are raw.
+func writePlan(out io.Writer, p *respond.Plan, pal Palette) {
+	var st styledText
+	w := &st
+	defer func() { _ = writeStyled(out, &st) }()
 	k := p.Key
 	fmt.Fprintf(w, "Plan: %s %s (plan %s)\n", p.Command, k.AccessKeyID, p.Hash)
 	owner := k.Owner
@@ -645,13 +651,13 @@ func writePlan(w io.Writer, p *respond.Plan) {
 	if p.Command == respond.CmdContain {
 		acl := "none"
 		if k.ACL != "" {
-			acl = k.ACL
+			acl = string(k.ACL)
 		}
 		fmt.Fprintf(w, "Current network ACL: %s\n", acl)
 		if e := p.Effective; e != nil {
 			fmt.Fprintf(w, "Effective network policy: %s\n", e.Summary)
 			if e.AccountLevel != "" || e.AccountError != "" {
-				fmt.Fprintf(w, "  account level: %s\n", orText(e.AccountLevel, "unreadable: "+e.AccountError))
+				fmt.Fprintf(w, "  account level: %s\n", orText(string(e.AccountLevel), "unreadable: "+e.AccountError))
 				fmt.Fprintf(w, "  precedence: %s\n", e.Precedence)
 			}
 		}
@@ -667,21 +673,25 @@ func writePlan(w io.Writer, p *respond.Plan) {
 		fmt.Fprintln(w, "No actions.")
 	}
 	for i, a := range p.Actions {
-		tag := "change"
+		tag := pal.Change("[change]")
 		switch {
 		case a.Noop:
-			tag = "no change"
+			tag = pal.Dim("[no change]")
 		case !a.Reversible:
-			tag = "IRREVERSIBLE"
+			tag = pal.Remove("[IRREVERSIBLE]")
 		}
-		fmt.Fprintf(w, "%d. [%s] %s\n", i+1, tag, a.Summary)
+		fmt.Fprintf(w, "%d. ", i+1)
+		st.Raw(tag)
+		fmt.Fprintf(w, " %s\n", a.Summary)
 		if a.Noop {
 			fmt.Fprintf(w, "     already: %s\n", a.AfterText)
 		} else {
-			fmt.Fprintf(w, "     now:     %s\n     will be: %s\n", a.BeforeText, a.AfterText)
+			st.Raw("     " + pal.Remove("now:") + "     " + pal.Remove(safetext.Escape(a.BeforeText)) + "\n")
+			st.Raw("     " + pal.Add("will be:") + " " + pal.Add(safetext.Escape(a.AfterText)) + "\n")
 		}
 		for _, x := range a.Warnings {
-			fmt.Fprintf(w, "     warning: %s\n", x)
+			st.Raw("     " + pal.Warn("warning:") + " ")
+			fmt.Fprintf(w, "%s\n", x)
 		}
 	}
 	if b := p.Blast; b != nil && len(b.Callers) > 0 {
@@ -693,11 +703,15 @@ func writePlan(w io.Writer, p *respond.Plan) {
 			if c.CutOff {
 				verdict = "CUT OFF"
 			}
+			// Padded before colouring, so the columns stay aligned.
+			verdict = pal.Verdict(verdict, fmt.Sprintf("%-12s", verdict))
 			flag := ""
 			if c.Flagged {
 				flag = " [flagged by audit]"
 			}
-			fmt.Fprintf(w, "  %-15s %-12s last seen %s, %d call(s)%s\n", c.IP, verdict, c.LastSeen.UTC().Format(time.RFC3339), c.Count, flag)
+			fmt.Fprintf(w, "  %-15s ", c.IP)
+			st.Raw(verdict)
+			fmt.Fprintf(w, " last seen %s, %d call(s)%s\n", c.LastSeen.UTC().Format(time.RFC3339), c.Count, flag)
 		}
 	}
 	if len(p.Removals) > 0 {
@@ -711,7 +725,8 @@ func writePlan(w io.Writer, p *respond.Plan) {
 				}
 				who = "loses access: " + strings.Join(ips, ", ")
 			}
-			fmt.Fprintf(w, "  - %s %s: %s\n", r.Scope, r.Entry, who)
+			st.Raw("  " + pal.Remove("- "+safetext.Escape(r.Scope+" "+r.Entry)))
+			fmt.Fprintf(w, ": %s\n", who)
 		}
 	}
 	if len(p.Created) > 0 {
@@ -732,7 +747,8 @@ func writePlan(w io.Writer, p *respond.Plan) {
 		if p.Forced && r.Override != "" {
 			state = "overridden by --force"
 		}
-		fmt.Fprintf(w, "Safety rail %s (%s): %s\n", r.Rule, state, r.Detail)
+		st.Raw(pal.Error(safetext.Escape("Safety rail " + r.Rule + " (" + state + ")")))
+		fmt.Fprintf(w, ": %s\n", r.Detail)
 	}
 }
 
@@ -759,7 +775,7 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 	fmt.Fprintf(w, "Key:          %s (owner %s, %s)\n", st.KeyID, orNone(owner), st.KeyStatus)
 	fmt.Fprintf(w, "State:        %s\n", st.State)
 	fmt.Fprintf(w, "Network ACL:  %s (key level)\n", st.ACLSummary)
-	acct := describeDoc(st.Effective.AccountLevel)
+	acct := describeDoc(string(st.Effective.AccountLevel))
 	if st.Effective.AccountError != "" {
 		acct = "unreadable: " + st.Effective.AccountError
 	}

@@ -12,13 +12,13 @@ import (
 
 	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/policy"
-	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
+	"github.com/akresp/akresp/internal/safetext"
 	"github.com/akresp/akresp/internal/state"
 )
 
 // disableSchema is the schema version of disable's JSON output.
-const disableSchema = "akresp.disable/v1"
+const disableSchema = "akresp.disable/v2"
 
 // DisableOptions holds the dependencies and flags of `akresp disable`.
 type DisableOptions struct {
@@ -101,7 +101,7 @@ func validateDisable(o *DisableOptions) error {
 	}
 	o.KeyID = id
 	if policy.IsSTS(id) {
-		return UsageErrorf("disable %s: STS tokens cannot be disabled; they expire on their own (deny the role to stop them sooner)", redact.MaskKeyID(id))
+		return UsageErrorf("disable %s: STS tokens cannot be disabled; they expire on their own (deny the role to stop them sooner)", safetext.Line(id))
 	}
 	if o.Enable && o.Delete {
 		return UsageErrorf("--enable and --delete contradict each other; pick one")
@@ -176,9 +176,9 @@ func runDisable(ctx context.Context, o *DisableOptions) error {
 		_, err := respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now})
 		return err
 	}
-	mask := redact.MaskKeyID(o.KeyID)
+	keyID := safetext.Line(o.KeyID)
 	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
-		Verb: mode + " " + mask, Prompt: fmt.Sprintf("%s %s at %s?", strings.ToUpper(mode[:1])+mode[1:], mask, p.Operator.Endpoint)},
+		Verb: mode + " " + keyID, Prompt: fmt.Sprintf("%s %s at %s?", strings.ToUpper(mode[:1])+mode[1:], keyID, p.Operator.Endpoint)},
 		func() error { view.dryRun(); return nil }); !proceed {
 		return err
 	}

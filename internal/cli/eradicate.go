@@ -17,13 +17,13 @@ import (
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/policy"
-	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
+	"github.com/akresp/akresp/internal/safetext"
 	"github.com/akresp/akresp/internal/state"
 )
 
 // eradicateSchema is the JSON schema of eradicate's output.
-const eradicateSchema = "akresp.eradicate/v1"
+const eradicateSchema = "akresp.eradicate/v2"
 
 // EradicateCloud is what `akresp eradicate` needs: respond's interfaces,
 // the audit's event reads and the regional ActionTrail lookups.
@@ -141,7 +141,7 @@ func runEradicate(ctx context.Context, o *EradicateOptions) error {
 	if err != nil {
 		return err
 	}
-	mask := redact.MaskKeyID(o.KeyID)
+	keyID := safetext.Line(o.KeyID)
 	if !s.DryRun && !o.Status {
 		lock, err := state.LockKey(s.StateDir, o.KeyID, "eradicate", o.Now())
 		if err != nil {
@@ -189,9 +189,9 @@ func runEradicate(ctx context.Context, o *EradicateOptions) error {
 		_, err := respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now})
 		return err
 	}
-	verb := "eradicate the attacker's changes made with " + mask
+	verb := "eradicate the attacker's changes made with " + keyID
 	if o.Undo {
-		verb = "undo the eradication for " + mask
+		verb = "undo the eradication for " + keyID
 	}
 	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
 		Verb: verb, Prompt: fmt.Sprintf("Apply %d change(s) at %s?", p.Changes(), p.Operator.Endpoint)},
@@ -339,6 +339,10 @@ func writeEradicateExtras(w io.Writer, p *respond.Plan) {
 	if c := p.Cost; c != nil && c.Warning == "" || c != nil && c.Instances > 0 {
 		fmt.Fprintf(w, "\nCost of the attacker's instances (bills %s):\n", strings.Join(c.Cycles, ", "))
 		fmt.Fprintf(w, "  spend caused by the attacker so far: %.2f %s\n", c.SoFar, c.Currency)
-		fmt.Fprintf(w, "  spend per hour if nothing is stopped: %.2f %s\n", c.PerHour, c.Currency)
+		if c.PerHour > 0 {
+			fmt.Fprintf(w, "  spend per hour if nothing is stopped: %.2f %s\n", c.PerHour, c.Currency)
+		} else {
+			fmt.Fprintln(w, "  spend per hour from now: none (none of the attacker's instances is running)")
+		}
 	}
 }

@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/respond"
 )
 
 // Exit codes: the SPEC's five, defined here and nowhere else. A new code
@@ -26,10 +30,22 @@ var exitCodeTable = []struct {
 	Meaning string
 }{
 	{ExitOK, "success"},
-	{ExitRuntime, "runtime or API error (the message names the API, the key or user, the cloud error code and request ID); also a partial apply (see the journal)"},
-	{ExitUsage, "usage error: bad flag or argument, bad AK ID, bad CIDR, contradictory flags, invalid policy document, or no terminal to confirm on without --yes"},
+	{ExitRuntime, "runtime or API error (the message names the API, the key or user, the cloud error code and request ID); no credentials found; a lab that is not running; also a partial apply (see the journal)"},
+	{ExitUsage, "usage error: bad flag or argument, bad AK ID, bad CIDR, contradictory flags, invalid policy document, or no terminal to confirm on without --yes or --dry-run"},
 	{ExitFindings, "the command worked and found what --fail-on asks about (e.g. the weekly `audit --idle` cron)"},
-	{ExitSafetyRail, "refused by a safety rail, e.g. disabling a key in legitimate use without --force, an ACL wider than the account-level policy, undoing the deny policy of a key that is still active, or state drifted since the plan"},
+	{ExitSafetyRail, "refused by a safety rail, e.g. disabling a key used legitimately within --quiet-period (default " + shortDuration(respond.DefaultQuietPeriod) + ") without --force, an ACL wider than the account-level policy, undoing the deny policy of a key that is still active, or state drifted since the plan"},
+}
+
+// shortDuration writes 24h0m0s as 24h and 1m30s as 1m30s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // exitCode maps an error to the process exit code. It is the only place
@@ -78,6 +94,18 @@ func reportError(ctx context.Context, w io.Writer, cmd *cobra.Command, err error
 		if len(sugg) > 0 {
 			hint = "did you mean " + strings.Join(sugg, " or ") + "?"
 		}
+	}
+	var ce *cloud.CredentialsError
+	if errors.As(err, &ce) {
+		// What failed is that there are no credentials, whichever call
+		// first needed them: the wrapping context (region, API, window)
+		// would only bury it.
+		msg = ce.Error()
+		var ae *cloud.APIError
+		if errors.As(err, &ae) && cmd != nil {
+			msg += fmt.Sprintf("; '%s' needs them to call %s", cmd.CommandPath(), ae.API)
+		}
+		hint = ce.Hint()
 	}
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		msg = fmt.Sprintf("interrupted: %v", context.Cause(ctx))

@@ -42,6 +42,7 @@ type Factory struct {
 	Prompter Prompter
 	Version  string
 
+	jq       *jqRun // --jq: stdout buffered for the filter (jq.go)
 	mu       sync.Mutex
 	resolved *Settings
 	logger   *slog.Logger
@@ -129,6 +130,8 @@ type Settings struct {
 	// always UTC.
 	TZ      *time.Location
 	Timeout time.Duration
+	// JQ is the --jq expression ("" = none), checked to compile (jq.go).
+	JQ string
 }
 
 // Output formats.
@@ -194,6 +197,17 @@ var settingSpecs = []settingSpec{
 	{flag: "output", short: "o", typ: "format", usage: "output format: table|json|csv|markdown (each command lists the ones it supports)",
 		// Checked against the running command's own list in resolveOutput.
 		set: func(s *Settings, v string) error { s.Output = v; return nil }},
+	{flag: "jq", typ: "expression", usage: "filter JSON output with a jq expression, e.g. '.verdict.status' (implies -o json; strings print raw)",
+		set: func(s *Settings, v string) error {
+			if v == "" {
+				return nil
+			}
+			if _, err := compileJQ(v); err != nil {
+				return err
+			}
+			s.JQ = v
+			return nil
+		}},
 	{flag: "state-dir", env: "AKRESP_STATE_DIR", typ: "dir", usage: "directory for journals, rotation state and evidence (default $XDG_STATE_HOME/akresp or ~/.local/state/akresp)",
 		set: func(s *Settings, v string) error {
 			if v == "" {
@@ -306,6 +320,13 @@ func resolveSettings(cmd *cobra.Command) (*Settings, error) {
 		if err := sp.set(s, v); err != nil {
 			return nil, settingErr(source, sp.flag, v, err)
 		}
+	}
+	if s.JQ != "" {
+		out, err := checkJQOutput(cmd, s.Output)
+		if err != nil {
+			return nil, err
+		}
+		s.Output = out
 	}
 	out, err := resolveOutput(cmd, s.Output)
 	if err != nil {
@@ -456,7 +477,10 @@ func RequireConfirmation(o ConfirmOptions) (bool, error) {
 	case o.Yes:
 		return true, nil
 	case o.IO == nil || !o.IO.CanPrompt() || o.Prompter == nil:
-		return false, UsageErrorf("refusing to %s without confirmation: no terminal; re-run with --yes to proceed or --dry-run to only see the plan", o.Verb)
+		return false, &UsageError{
+			Err:     fmt.Errorf("refusing to %s: no terminal to confirm on, and neither --yes nor --dry-run given", o.Verb),
+			HintMsg: "re-run with --yes to apply the plan shown above, or with --dry-run to only print the plan",
+		}
 	}
 	return o.Prompter.Confirm(o.Prompt)
 }

@@ -209,7 +209,7 @@ func TestRequireConfirmation(t *testing.T) {
 	}{
 		{name: "dry run stops after the plan", tty: true, dry: true, yes: true, want: false},
 		{name: "yes proceeds without a terminal", yes: true, want: true},
-		{name: "no terminal refuses", wantErr: "refusing to contain LTAI…0000 without confirmation: no terminal; re-run with --yes to proceed or --dry-run to only see the plan"},
+		{name: "no terminal refuses", wantErr: "refusing to contain LTAI…0000: no terminal to confirm on, and neither --yes nor --dry-run given"},
 		{name: "terminal yes", tty: true, answer: true, want: true, wantAsked: true},
 		{name: "terminal no", tty: true, answer: false, want: false, wantAsked: true},
 	}
@@ -224,6 +224,10 @@ func TestRequireConfirmation(t *testing.T) {
 				var ue *UsageError
 				if err == nil || err.Error() != tt.wantErr || !errors.As(err, &ue) {
 					t.Fatalf("err = %v, want usage error %q", err, tt.wantErr)
+				}
+				// The hint names the two ways on, not a generic --help.
+				if h := ue.Hint(); !strings.Contains(h, "--yes") || !strings.Contains(h, "--dry-run") {
+					t.Errorf("hint = %q, want --yes and --dry-run", h)
 				}
 				return
 			}

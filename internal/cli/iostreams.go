@@ -30,24 +30,32 @@ type IOStreams struct {
 	ErrOut io.Writer
 
 	stdinTTY, stdoutTTY, stderrTTY bool
-	colorEnabled                   bool
-	termWidth                      int // 0 = ask the terminal, or the default
+	// colorEnabled: colour is allowed (NO_COLOR unset, TERM not dumb, no
+	// --no-color). Each stream is coloured only when it is itself a
+	// terminal: Palette (stdout), ErrPalette (stderr).
+	colorEnabled bool
+	termWidth    int // 0 = ask the terminal, or the default
 }
 
 // SystemStreams returns the process's standard streams with TTY state read
-// from the file descriptors. Colour is on when stdout is a terminal and
-// NO_COLOR is unset or empty (https://no-color.org); --no-color turns it off
-// later.
-func SystemStreams() *IOStreams {
+// from the file descriptors. Colour is allowed when NO_COLOR is unset or
+// empty (https://no-color.org) and TERM is not "dumb"; --no-color turns it
+// off later. It is used on a stream only when that stream is a terminal.
+func SystemStreams() *IOStreams { return StreamsFor(os.Stdin, os.Stdout, os.Stderr) }
+
+// StreamsFor is SystemStreams over given files: each stream's TTY state
+// (and so its colour and width) is read from that stream's own descriptor.
+// Tests pass a pseudo-terminal.
+func StreamsFor(in, out, errOut *os.File) *IOStreams {
 	s := &IOStreams{
-		In:        os.Stdin,
-		Out:       safetext.NewWriter(os.Stdout),
-		ErrOut:    safetext.NewWriter(os.Stderr),
-		stdinTTY:  isTerminal(os.Stdin),
-		stdoutTTY: isTerminal(os.Stdout),
-		stderrTTY: isTerminal(os.Stderr),
+		In:        in,
+		Out:       safetext.NewWriter(out),
+		ErrOut:    safetext.NewWriter(errOut),
+		stdinTTY:  isTerminal(in),
+		stdoutTTY: isTerminal(out),
+		stderrTTY: isTerminal(errOut),
 	}
-	s.colorEnabled = s.stdoutTTY && os.Getenv("NO_COLOR") == "" && os.Getenv("TERM") != "dumb"
+	s.colorEnabled = colorAllowedByEnv(os.Getenv)
 	return s
 }
 
@@ -80,10 +88,19 @@ func (s *IOStreams) SetStdoutTTY(v bool) { s.stdoutTTY = v }
 // SetStderrTTY overrides the detected state (tests).
 func (s *IOStreams) SetStderrTTY(v bool) { s.stderrTTY = v }
 
-// ColorEnabled reports whether output may carry ANSI colour.
+// colorAllowedByEnv applies NO_COLOR (any non-empty value) and TERM=dumb.
+func colorAllowedByEnv(getenv func(string) string) bool {
+	return getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+// ColorEnabled reports whether colour is allowed at all (no NO_COLOR,
+// TERM=dumb or --no-color). Whether a given stream gets it also depends
+// on that stream being a terminal: see Palette and ErrPalette.
 func (s *IOStreams) ColorEnabled() bool { return s.colorEnabled }
 
-// SetColorEnabled turns colour on or off (--no-color, tests).
+func (s *IOStreams) colorAllowed() bool { return s.colorEnabled }
+
+// SetColorEnabled allows or forbids colour (--no-color, tests).
 func (s *IOStreams) SetColorEnabled(v bool) { s.colorEnabled = v }
 
 // CanPrompt reports whether akresp may ask a question: stdin and stdout

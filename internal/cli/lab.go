@@ -39,7 +39,19 @@ type LabInfo struct {
 	Notes         map[string]string        `json:"notes,omitempty"`
 	Knobs         LabKnobs                 `json:"knobs"`
 	Started       time.Time                `json:"started"`
+	// Status is "running" while the lab serves and "stopped" once it has
+	// exited: lab serve rewrites its --info-file on the way out rather
+	// than deleting it, so a stale 'eval "$(akresp lab env ...)"' is told
+	// the lab is gone instead of failing to connect.
+	Status    string     `json:"status"`
+	StoppedAt *time.Time `json:"stopped_at,omitempty"`
 }
+
+// Lab statuses in the info document.
+const (
+	LabRunning = "running"
+	LabStopped = "stopped"
+)
 
 // LabCredential is one lab principal's key pair.
 type LabCredential struct {
@@ -122,7 +134,7 @@ connection.`,
 	fl.Int64Var(&opts.FaultSeed, "fault-seed", 1, "seed of the fault sequence")
 	fl.Float64Var(&opts.QuotaScale, "quota-scale", 0, "enforce Alibaba's per-API quotas times this factor (0 = no throttling)")
 	fl.StringVar(&opts.ACLDenyCode, "acl-deny-code", "", "error code for calls refused by an AccessKey network policy (default Forbidden.AccessKeyPolicy)")
-	fl.StringVar(&opts.InfoFile, "info-file", "", "also write the lab description to this file (mode 0600), for scripts")
+	fl.StringVar(&opts.InfoFile, "info-file", "", "also write the lab description to this file (mode 0600), for scripts; on exit it is rewritten with \"status\": \"stopped\"")
 	return cmd
 }
 
@@ -192,13 +204,19 @@ func runLabServe(ctx context.Context, f *Factory, o *LabServeOptions) error {
 	}
 	doc = append(doc, '\n')
 	if o.InfoFile != "" {
-		if err := os.WriteFile(o.InfoFile+".tmp", doc, 0o600); err != nil {
-			return fmt.Errorf("lab: write --info-file: %w", err)
+		if err := writeLabInfoFile(o.InfoFile, doc); err != nil {
+			return err
 		}
-		if err := os.Rename(o.InfoFile+".tmp", o.InfoFile); err != nil {
-			return fmt.Errorf("lab: write --info-file: %w", err)
-		}
-		defer os.Remove(o.InfoFile)
+		defer func() {
+			// Say "stopped" rather than vanish (see LabInfo.Status).
+			stopped := f.Now().UTC()
+			li.Status, li.StoppedAt = LabStopped, &stopped
+			if b, err := json.MarshalIndent(li, "", "  "); err == nil {
+				if err := writeLabInfoFile(o.InfoFile, append(b, '\n')); err != nil {
+					fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", err)
+				}
+			}
+		}()
 	}
 	if _, err := f.IO.Out.Write(doc); err != nil {
 		return err
@@ -207,6 +225,18 @@ func runLabServe(ctx context.Context, f *Factory, o *LabServeOptions) error {
 	<-ctx.Done()
 	st := srv.Stats()
 	fmt.Fprintf(f.IO.ErrOut, "lab stopped after %d requests (%d throttled, %d denied, %d faults)\n", st.Requests, st.Throttled, st.Denied, st.Faults)
+	return nil
+}
+
+// writeLabInfoFile replaces path with doc atomically (mode 0600: the
+// document holds the lab's key pairs).
+func writeLabInfoFile(path string, doc []byte) error {
+	if err := os.WriteFile(path+".tmp", doc, 0o600); err != nil {
+		return fmt.Errorf("lab: write --info-file: %w", err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		return fmt.Errorf("lab: write --info-file: %w", err)
+	}
 	return nil
 }
 
@@ -223,7 +253,8 @@ func labInfo(addr string, o *LabServeOptions, info *lab.ScenarioInfo, now time.T
 		AttackerIP:    info.Notes["attacker_ip"],
 		OfficeIP:      info.Notes["office_ip"],
 		Knobs:         LabKnobs{Latency: o.Latency.String(), FaultRate: o.FaultRate, QuotaScale: o.QuotaScale},
-		Started:       now.UTC(),
+		Started:       now.UTC().Truncate(time.Second),
+		Status:        LabRunning,
 	}
 	for name, c := range info.Credentials {
 		li.Credentials[name] = LabCredential{AccessKeyID: c.AccessKeyID, AccessKeySecret: c.AccessKeySecret}
@@ -320,6 +351,13 @@ func readLabInfo(f *Factory, path string) (*LabInfo, error) {
 	if li.SchemaVersion != LabInfoSchema || li.Endpoint == "" {
 		return nil, UsageErrorf("lab info %s: schema %q, endpoint %q: not the JSON 'akresp lab serve' prints", path, li.SchemaVersion, li.Endpoint)
 	}
+	if li.Status == LabStopped {
+		at := "at an unknown time"
+		if li.StoppedAt != nil {
+			at = "at " + li.StoppedAt.UTC().Format(time.RFC3339)
+		}
+		return nil, &labStoppedError{path: path, at: at}
+	}
 	return &li, nil
 }
 
@@ -392,6 +430,9 @@ type LabCallOptions struct {
 	Product string
 	Action  string
 	Params  map[string]string
+	// Repeat makes the call this many times (drills: a burst of calls for
+	// watch and the lab's Insights; see docs/watch.md).
+	Repeat int
 }
 
 func newCmdLabCall(f *Factory) *cobra.Command {
@@ -430,6 +471,9 @@ as JSON on stdout; a refusal exits 1 with the cloud error code.`,
 					return UsageErrorf("--from %q: want a loopback address such as 127.0.0.66", opts.From)
 				}
 			}
+			if opts.Repeat < 1 || opts.Repeat > 1000 {
+				return UsageErrorf("--repeat %d: want 1 to 1000", opts.Repeat)
+			}
 			if (opts.As == "") == (opts.KeyFile == "") {
 				return UsageErrorf("give exactly one of --as PRINCIPAL or --key-file FILE")
 			}
@@ -442,6 +486,7 @@ as JSON on stdout; a refusal exits 1 with the cloud error code.`,
 	fl.StringVar(&opts.As, "as", "", "scenario principal to call as (e.g. app-prod)")
 	fl.StringVar(&opts.KeyFile, "key-file", "", "key pair file written by 'akresp rotate --secret-file'")
 	fl.StringVar(&opts.From, "from", "", "loopback source address to call from (e.g. 127.0.0.66)")
+	fl.IntVar(&opts.Repeat, "repeat", 1, "make the call this many times (1-1000), e.g. 200 for a watch drill; the last answer is printed")
 	return cmd
 }
 
@@ -483,23 +528,32 @@ func runLabCall(ctx context.Context, f *Factory, o *LabCallOptions) error {
 		Logger:      f.Logger(),
 		MaxAttempts: 2,
 		Timeout:     10 * time.Second,
+		// A drill burst plays an attacker, who keeps to no client-side
+		// quota; the lab still enforces its own (--quota-scale).
+		RateScale: float64(max(o.Repeat, 1)),
 	})
 	if err != nil {
 		return err
 	}
-	out, err := c.CallRPC(ctx, o.Product, o.Action, o.Params)
+	var out map[string]any
+	for i := 0; i < max(o.Repeat, 1); i++ {
+		if out, err = c.CallRPC(ctx, o.Product, o.Action, o.Params); err != nil {
+			break
+		}
+	}
 	from := o.From
 	if from == "" {
 		from = "127.0.0.1"
 	}
 	who := o.As
 	if who == "" {
-		who = redact.MaskKeyID(cred.AccessKeyID)
+		who = cred.AccessKeyID // an AK ID is not a secret: shown in full
 	}
 	if err != nil {
 		var ae *cloud.APIError
 		if errors.As(err, &ae) {
 			fmt.Fprintf(f.IO.ErrOut, "✗ %s %s as %s from %s: refused: %s (HTTP %d)\n", o.Product, o.Action, who, from, ae.Code, ae.HTTPStatus)
+			return &labCallError{err: err, hint: labCallHint(ae, o, from)}
 		}
 		return err
 	}
@@ -510,4 +564,51 @@ func runLabCall(ctx context.Context, f *Factory, o *LabCallOptions) error {
 	}
 	_, err = fmt.Fprintf(f.IO.Out, "%s\n", b)
 	return err
+}
+
+// labCallError carries a hint in the lab's terms: principals (--as), key
+// files (--key-file), loopback sources (--from) and the lab's own knobs;
+// never --profile, which lab call does not take.
+type labCallError struct {
+	err  error
+	hint string
+}
+
+func (e *labCallError) Error() string { return e.err.Error() }
+func (e *labCallError) Unwrap() error { return e.err }
+func (e *labCallError) Hint() string  { return e.hint }
+
+// labCallHint says what to try next on the lab after a refused call.
+func labCallHint(ae *cloud.APIError, o *LabCallOptions, from string) string {
+	as := "--as " + o.As
+	if o.As == "" {
+		as = "the key of --key-file"
+	}
+	switch {
+	case errors.Is(ae, cloud.ErrNetworkPolicy):
+		return fmt.Sprintf("the key's network ACL refuses %s (contain worked); call --from an address it allows, e.g. the office's", from)
+	case errors.Is(ae, cloud.ErrNoPermission):
+		return fmt.Sprintf("%s may not call %s:%s in this scenario (a deny policy, or no grant); call as another principal, e.g. --as admin", as, o.Product, o.Action)
+	case errors.Is(ae, cloud.ErrInvalidCredentials):
+		return fmt.Sprintf("the lab does not accept %s: the key was disabled or deleted (disable, rotate), or the lab was restarted with new keys; check 'akresp lab env --info %s --as NAME', or use --key-file with the rotated key", as, orText(o.Info, "lab.json"))
+	case errors.Is(ae, cloud.ErrThrottled):
+		return "the lab throttled the call (its quotas follow --quota-scale); wait a second and call again"
+	case errors.Is(ae, cloud.ErrTransient):
+		return fmt.Sprintf("no answer from the lab at the endpoint of %s: is 'akresp lab serve' still running (its --fault-rate may also inject failures)?", orText(o.Info, "--info"))
+	case errors.Is(ae, cloud.ErrInvalidParameter), errors.Is(ae, cloud.ErrNotFound):
+		return fmt.Sprintf("check the Name=Value parameters of %s %s (the lab answers as the real API does)", o.Product, o.Action)
+	}
+	return ""
+}
+
+// labStoppedError: the info file is that of a lab that has exited (exit
+// 1: nothing wrong with the command line, the lab is just not there).
+type labStoppedError struct{ path, at string }
+
+func (e *labStoppedError) Error() string {
+	return fmt.Sprintf("lab not running (stopped %s, per %s)", e.at, e.path)
+}
+
+func (e *labStoppedError) Hint() string {
+	return fmt.Sprintf("start it again with 'akresp lab serve --info-file %s' (it starts from the scenario afresh), then re-run this command", e.path)
 }

@@ -18,8 +18,8 @@ import (
 
 // Schema versions of the leaks JSON outputs.
 const (
-	leaksSchema        = "akresp.leaks/v1"
-	leaksResolveSchema = "akresp.leaks-resolve/v1"
+	leaksSchema        = "akresp.leaks/v2"
+	leaksResolveSchema = "akresp.leaks-resolve/v2"
 )
 
 // LeaksCloud is what `akresp leaks` needs of the cloud.
@@ -116,7 +116,7 @@ func validateLeaks(o *LeaksOptions) error {
 
 // leaksResult is the JSON document and the table of `akresp leaks`.
 type leaksResult struct {
-	Schema string      `json:"schema"`
+	Schema string      `json:"schema_version"`
 	Status string      `json:"status"`
 	Count  int         `json:"count"`
 	Leaks  []leaks.Row `json:"leaks"`
@@ -250,8 +250,8 @@ request, so each record is read back; one still pending fails the command.`,
 }
 
 type leaksResolveResult struct {
-	Schema   string                `json:"schema"`
-	KeyID    string                `json:"key_id"`
+	Schema   string                `json:"schema_version"`
+	KeyID    string                `json:"access_key_id"`
 	Outcome  string                `json:"outcome"` // resolved | already-handled | refused | dry-run | partial
 	Reason   string                `json:"reason,omitempty"`
 	DealType string                `json:"deal_type,omitempty"`
@@ -309,7 +309,8 @@ func runLeaksResolve(ctx context.Context, o *LeaksResolveOptions) error {
 		fmt.Fprintf(o.IO.Out, "Plan: mark %d Security Center leak record(s) of %s handled (%s) at %s: %s\n",
 			len(p.Pending), o.KeyID, p.DealType, c.Endpoint(), p.Reason)
 		for _, r := range p.Pending {
-			fmt.Fprintf(o.IO.Out, "  record %d, found %s at %s\n", r.ID, r.FoundAt.UTC().Format(time.RFC3339), r.URL)
+			// A change to each record (terraform's ~): yellow on a terminal.
+			writeColoredLine(o.IO.Out, o.IO.Palette().Change, fmt.Sprintf("  record %d, found %s at %s", r.ID, r.FoundAt.UTC().Format(time.RFC3339), r.URL))
 		}
 	}
 	if proceed, err := ConfirmPlan(ConfirmOptions{IO: o.IO, Prompter: o.Prompter, Yes: s.Yes, DryRun: s.DryRun,
@@ -343,7 +344,11 @@ func runLeaksResolve(ctx context.Context, o *LeaksResolveOptions) error {
 			if r.Error != "" {
 				line += ": " + r.Error
 			}
-			fmt.Fprintln(o.IO.Out, line)
+			colour := o.IO.Palette().OK
+			if r.Error != "" {
+				colour = o.IO.Palette().Error
+			}
+			writeColoredLine(o.IO.Out, colour, line)
 		}
 	}
 	if err := emit(); err != nil {

@@ -199,7 +199,7 @@ func newCmdPolicyGroups(f *Factory, runF func(context.Context, *PolicyGroupsOpti
 
 // groupList is the output of `policy groups`.
 type groupList struct {
-	SchemaVersion int          `json:"schema_version"`
+	SchemaVersion string       `json:"schema_version"`
 	Groups        []groupEntry `json:"groups"`
 }
 
@@ -223,7 +223,7 @@ func (l groupList) Rows() [][]any {
 }
 
 func runPolicyGroups(_ context.Context, o *PolicyGroupsOptions) error {
-	l := groupList{SchemaVersion: 1}
+	l := groupList{SchemaVersion: "akresp.policy-groups/v2"}
 	for _, g := range policy.DenyGroups() {
 		l.Groups = append(l.Groups, groupEntry{Name: g.Name, Default: g.Default, Description: g.Description, Actions: g.Actions})
 	}
@@ -400,7 +400,7 @@ Active ACL without a public allow list (VPC-only: public access stays open).`,
 
 // ValidationReport is the JSON output of `policy validate`.
 type ValidationReport struct {
-	SchemaVersion int    `json:"schema_version"`
+	SchemaVersion string `json:"schema_version"`
 	File          string `json:"file"`
 	Kind          string `json:"kind"` // ram-policy, network-acl or unknown
 	Valid         bool   `json:"valid"`
@@ -423,7 +423,7 @@ func runPolicyValidate(_ context.Context, o *PolicyValidateOptions) error {
 	if err != nil {
 		return err
 	}
-	rep := ValidationReport{SchemaVersion: 1, File: name, Kind: policy.KindUnknown.String()}
+	rep := ValidationReport{SchemaVersion: "akresp.policy-validate/v2", File: name, Kind: policy.KindUnknown.String()}
 	problem := checkDocument(string(data), o.MaxLength, &rep)
 	rep.Valid = problem == nil
 	if problem != nil {

@@ -21,7 +21,6 @@ import (
 	"github.com/akresp/akresp/internal/journal"
 	"github.com/akresp/akresp/internal/leaks"
 	"github.com/akresp/akresp/internal/policy"
-	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/report"
 	"github.com/akresp/akresp/internal/respond"
 	"github.com/akresp/akresp/internal/rotate"
@@ -32,8 +31,9 @@ import (
 // FormatHTML is report's self-contained HTML output.
 const FormatHTML = "html"
 
-// maxReportEvents bounds the events a report keeps in memory for its
-// chart, counts and evidence; beyond it the report says so.
+// maxReportEvents bounds the events a report keeps (in its scratch file:
+// memory does not grow with them) for its chart, counts and evidence;
+// beyond it the report says so.
 const maxReportEvents = 500_000
 
 // ReportCloud is what `akresp report` reads from the cloud: the audit's
@@ -233,9 +233,15 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		return err
 	}
 	if s.StateDir == "" {
-		return UsageErrorf("report %s: no state directory (no $XDG_STATE_HOME and no home directory); pass --state-dir", redact.MaskKeyID(o.KeyID))
+		return UsageErrorf("report %s: no state directory (no $XDG_STATE_HOME and no home directory); pass --state-dir", safetext.Line(o.KeyID))
 	}
 	now := o.Now().UTC()
+	if s.DryRun {
+		// --dry-run writes nothing anywhere: no report, no evidence, no
+		// scratch file, not even the state directory. It says what a run
+		// would write (the plan, on stdout) and stops.
+		return reportDryRun(o, s, now)
+	}
 	in := audit.InvestigateOptions{
 		Engine:  audit.Options{KeyID: o.KeyID, Now: now, LeakTime: o.leakTime, TrustedCIDRs: o.trusted},
 		Since:   o.since,
@@ -256,7 +262,7 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	if dir == "" {
 		kd, err := state.KeyDir(s.StateDir, o.KeyID)
 		if err != nil {
-			return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+			return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 		}
 		dir = filepath.Join(kd, "report-"+now.Format("20060102T150405Z"))
 	}
@@ -265,7 +271,7 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	// bounded like the audit's however many events the key has.
 	keep, err := report.NewCollector(dir)
 	if err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 	}
 	defer keep.Close()
 	var c ReportCloud
@@ -284,7 +290,7 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 			c = &regionalCapture{captureCloud: capt, rc: rc}
 		}
 	}
-	progress(o, "auditing "+redact.MaskKeyID(o.KeyID))
+	progress(o, "auditing "+safetext.Line(o.KeyID))
 	var ac audit.Cloud
 	if c != nil {
 		ac = c
@@ -306,10 +312,10 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		return unknown // the same answer as every other command
 	}
 	if err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 	}
 	if err := keep.Err(); err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 	}
 
 	var diags []report.Diagnostic
@@ -317,7 +323,6 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
 			Summary: fmt.Sprintf("more than %d events: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
 	}
-	events := keep.Events()
 	if offTruncated {
 		diags = append(diags, report.Diagnostic{Level: "warning", Source: "report",
 			Summary: fmt.Sprintf("more than %d events in the offline inputs: the chart, counts and evidence use the first %d", maxReportEvents, maxReportEvents)})
@@ -325,7 +330,7 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 
 	recs, warns, err := journal.ReadKey(s.StateDir, o.KeyID)
 	if err != nil {
-		return fmt.Errorf("report %s: read journals: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: read journals: %w", safetext.Line(o.KeyID), err)
 	}
 	head, err := journal.Head(s.StateDir, o.KeyID)
 	if err != nil {
@@ -369,16 +374,16 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	if o.Version != "" {
 		gen += " " + o.Version
 	}
-	rin := report.Input{Audit: r, Events: events, Journal: recs, JournalWarnings: warns, JournalHead: head, Rotation: rot, Live: live,
+	rin := report.Input{Audit: r, Collected: keep, Journal: recs, JournalWarnings: warns, JournalHead: head, Rotation: rot, Live: live,
 		Now: now, Generator: gen, Diagnostics: diags, Incident: rec, Cost: cost, Eradicate: erad}
 	doc, err := report.Build(rin)
 	if err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 	}
 
-	ev, err := report.WriteEvidence(dir, o.KeyID, report.UsedEvents(rin))
+	ev, err := report.WriteUsedEvidence(dir, rin)
 	if err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 	}
 	doc.Evidence = ev
 
@@ -394,11 +399,11 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		err = report.RenderMarkdown(&buf, doc, ro)
 	}
 	if err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 	}
 	path := filepath.Join(dir, o.KeyID+"-report."+ext)
 	if err := state.WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return fmt.Errorf("report %s: %w", redact.MaskKeyID(o.KeyID), err)
+		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
 	}
 	fmt.Fprintf(o.IO.ErrOut, "report:   %s\n", path)
 	fmt.Fprintf(o.IO.ErrOut, "evidence: %s (%d events)\n", filepath.Join(dir, ev.File), ev.Events)
@@ -406,7 +411,7 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	fmt.Fprintf(o.IO.ErrOut, "%s: %s; %d open risk(s)\n", o.KeyID, strings.ReplaceAll(doc.Summary.State, "_", " "), len(doc.Risks))
 	if s.Output == FormatJSON {
 		if _, err := o.IO.Out.Write(buf.Bytes()); err != nil {
-			return fmt.Errorf("report %s: write stdout: %w", redact.MaskKeyID(o.KeyID), err)
+			return fmt.Errorf("report %s: write stdout: %w", safetext.Line(o.KeyID), err)
 		}
 	}
 	return nil

@@ -29,6 +29,9 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	}
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	if jerr := finishJQ(ctx, f); jerr != nil && err == nil {
+		err = jerr
+	}
 	if err == nil {
 		return ExitOK
 	}
@@ -93,6 +96,8 @@ stderr. See 'akresp help exit-codes' and 'akresp help environment'.`,
 		newCmdLab(f),
 		newCmdLeaks(f, nil),
 		newCmdScan(f, nil),
+		newCmdPreflight(f, nil),
+		newCmdWatch(f, nil),
 		// Commands owned elsewhere are registered here, one line each:
 		//   newCmdAudit(f, nil), newCmdContain(f, nil), ...
 	)
@@ -122,6 +127,7 @@ func settingsHook(f *Factory, inv *invocation) func(*cobra.Command, []string) er
 			f.IO.SetColorEnabled(false)
 		}
 		f.setResolved(s)
+		startJQ(f, s)
 		return nil
 	}
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/akresp/akresp/internal/policy"
-	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/rotate"
+	"github.com/akresp/akresp/internal/safetext"
 )
 
 // RotateOptions holds the dependencies and flags of `akresp rotate`.
@@ -146,7 +146,7 @@ func validateRotate(o *RotateOptions) error {
 	}
 	o.KeyID = id
 	if policy.IsSTS(id) {
-		return UsageErrorf("rotate %s: STS credentials expire on their own and cannot be rotated; rotate the permanent key that assumed the role", redact.MaskKeyID(id))
+		return UsageErrorf("rotate %s: STS credentials expire on their own and cannot be rotated; rotate the permanent key that assumed the role", safetext.Line(id))
 	}
 	modes := 0
 	for _, b := range []bool{o.Status, o.Rollback, o.Delete} {
@@ -253,7 +253,12 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.ErrOut, plan)
+	// The plan goes to stdout like every command's, unless stdout carries
+	// the JSON report or the secret (planWriter).
+	pw, pal := planWriter(o.IO, s.Output == FormatJSON || o.SecretStdout)
+	if err := writeBulletPlan(pw, pal, plan); err != nil {
+		return err
+	}
 	if s.DryRun {
 		rep, err := m.Status(ctx)
 		if err != nil {

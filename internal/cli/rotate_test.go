@@ -112,7 +112,7 @@ func TestRunRotateLab(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("stdout is not one JSON document: %v\n%s", err, out)
 	}
-	if rep.SchemaVersion != "akresp.rotate/v1" || rep.Step != rotate.StepHandedOver || rep.NextCommand == "" {
+	if rep.SchemaVersion != rotate.ReportSchema || rep.Step != rotate.StepHandedOver || rep.NextCommand == "" {
 		t.Errorf("report %+v", rep)
 	}
 	if !strings.Contains(errOut, "acting as acs:ram::") || !strings.Contains(errOut, srv.Addr()) {

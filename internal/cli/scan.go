@@ -19,7 +19,7 @@ import (
 	"github.com/akresp/akresp/internal/scan"
 )
 
-const scanSchema = "akresp.scan/v1"
+const scanSchema = "akresp.scan/v2"
 
 // ScanOptions holds the dependencies and flags of `akresp scan`.
 type ScanOptions struct {
@@ -138,7 +138,7 @@ func validateScan(o *ScanOptions) error {
 
 // scanResult is the JSON document and table of `akresp scan`.
 type scanResult struct {
-	Schema   string         `json:"schema"`
+	Schema   string         `json:"schema_version"`
 	Path     string         `json:"path"`
 	Verified bool           `json:"verified"`
 	Findings []scan.Finding `json:"findings"`
@@ -308,7 +308,7 @@ func (v *stsVerifier) Verify(ctx context.Context, keyID string, secret redact.Se
 	}
 	id, err := c.GetCallerIdentity(ctx)
 	if err == nil {
-		return scan.Verdict{Status: scan.StatusValid, Identity: scan.Identity{AccountID: id.AccountID, IdentityType: id.IdentityType,
+		return scan.Verdict{Status: scan.StatusValid, Identity: scan.Identity{AccountID: id.AccountID, IdentityType: cloud.IdentityTypeName(id.IdentityType),
 			Arn: id.Arn, UserID: id.UserID}}
 	}
 	var ae *cloud.APIError

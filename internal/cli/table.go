@@ -1,42 +1,54 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mattn/go-runewidth"
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/renderer"
-	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/akresp/akresp/internal/safetext"
 )
 
 const (
-	columnGap     = 2  // spaces between columns
-	minColumnSize = 10 // a column is never truncated below this width
+	columnGap     = 2   // spaces between columns
+	minColumnSize = 12  // a column is never wrapped narrower than this
+	pipedWidth    = 100 // the width tables are wrapped to off a terminal
+	tableTimeTTY  = "2006-01-02 15:04"
 )
 
 // Table is the one table helper: upper-case headers, left-aligned columns
-// separated by two spaces, no borders. On a terminal, rows are fitted to
-// the terminal width (widest columns truncated with "…") and times are
-// local to --tz and relative; off a terminal nothing is truncated and times
-// are RFC 3339 UTC, so scripts can parse them.
+// separated by two spaces, no borders.
+//
+// On a terminal, rows fit the terminal's width: the widest text columns
+// (titles, lists) are word-wrapped onto continuation lines, times are short
+// ("2006-01-02 15:04", in --tz, the zone named in the column header), and
+// severity, verdict and outcome words are coloured (Palette).
+//
+// Piped (stdout not a terminal), the same layout is wrapped to 100 columns
+// and nothing is ever truncated; times are RFC 3339 UTC and there is no
+// colour. Scripts that parse should use -o json or -o csv, which never
+// wrap.
 type Table struct {
 	o       PrintOptions
 	columns []string
 	rows    [][]string
+	rigid   []bool // the column holds times or commands: never wrapped
+	indent  string // written before every line; counts against the width
 }
 
 // NewTable starts a table with the given column headers.
 func NewTable(o PrintOptions, columns ...string) *Table {
-	return &Table{o: o, columns: columns}
+	return &Table{o: o, columns: columns, rigid: make([]bool, len(columns))}
 }
+
+// SetIndent puts prefix (spaces) before every line of the table.
+func (t *Table) SetIndent(prefix string) { t.indent = prefix }
 
 func (t *Table) tty() bool { return t.o.IO != nil && t.o.IO.IsStdoutTTY() }
 
@@ -45,12 +57,44 @@ func (t *Table) AddRow(cells ...any) {
 	row := make([]string, len(t.columns))
 	for i := range row {
 		if i < len(cells) {
+			switch c := cells[i].(type) {
+			case time.Time, *time.Time:
+				t.rigid[i] = true
+			case string:
+				// A command to run is copied whole: never wrapped.
+				if strings.HasPrefix(c, "akresp ") {
+					t.rigid[i] = true
+				}
+			}
 			// Escaped before widths are measured, so columns stay aligned
 			// and no control character from the data reaches the screen.
-			row[i] = oneLine(safetext.Escape(formatCell(cells[i], t.tty(), t.o.TZ, t.now())))
+			row[i] = oneLine(safetext.Escape(tableCell(cells[i], t.tty(), t.o.TZ)))
 		}
 	}
 	t.rows = append(t.rows, row)
+}
+
+// tableCell is formatCell with the terminal's short times.
+func tableCell(v any, tty bool, tz *time.Location) string {
+	if !tty {
+		return formatCell(v, false, tz, time.Time{})
+	}
+	switch x := v.(type) {
+	case *time.Time:
+		if x == nil {
+			return "-"
+		}
+		return tableCell(*x, tty, tz)
+	case time.Time:
+		if x.IsZero() {
+			return "-"
+		}
+		if tz == nil {
+			tz = time.UTC
+		}
+		return x.In(tz).Format(tableTimeTTY)
+	}
+	return formatCell(v, tty, tz, time.Time{})
 }
 
 func (t *Table) now() time.Time {
@@ -60,106 +104,182 @@ func (t *Table) now() time.Time {
 	return time.Now()
 }
 
-// Render writes the table to w.
+// width is what the table is fitted to: the terminal's width, or 100
+// columns when piped.
+func (t *Table) width() int {
+	if t.tty() {
+		return t.o.IO.TerminalWidth()
+	}
+	return pipedWidth
+}
+
+// Render writes the table to w. The cells were escaped by AddRow; the
+// palette's codes are the only raw bytes, so the table goes out through
+// safetext.Raw.
 func (t *Table) Render(w io.Writer) error {
+	tty := t.tty()
 	headers := make([]string, len(t.columns))
 	for i, c := range t.columns {
 		headers[i] = strings.ToUpper(c)
-	}
-	rows := t.rows
-	if t.tty() {
-		headers, rows = fitWidth(headers, rows, t.o.IO.TerminalWidth())
-	}
-	var buf bytes.Buffer
-	tb := tablewriter.NewTable(&buf,
-		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
-			Borders: tw.BorderNone,
-			Symbols: tw.NewSymbols(tw.StyleNone),
-			Settings: tw.Settings{
-				Separators: tw.Separators{BetweenColumns: tw.Off, BetweenRows: tw.Off, ShowHeader: tw.Off},
-				Lines:      tw.Lines{ShowHeaderLine: tw.Off, ShowTop: tw.Off, ShowBottom: tw.Off},
-			},
-		})),
-		tablewriter.WithConfig(tablewriter.Config{
-			Header: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
-				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-			},
-			Row: tw.CellConfig{
-				Formatting: tw.CellFormatting{AutoFormat: tw.Off, AutoWrap: tw.WrapNone},
-				Alignment:  tw.CellAlignment{Global: tw.AlignLeft},
-			},
-		}),
-		tablewriter.WithPadding(tw.Padding{Left: "", Right: strings.Repeat(" ", columnGap), Overwrite: true}),
-		tablewriter.WithTrimSpace(tw.Off),
-	)
-	tb.Header(headers)
-	for _, r := range rows {
-		if err := tb.Append(r); err != nil {
-			return fmt.Errorf("render table: %w", err)
+		if tty && t.rigid[i] {
+			headers[i] += " (" + zoneAbbrev(t.o.TZ, t.now()) + ")"
 		}
 	}
-	if err := tb.Render(); err != nil {
-		return fmt.Errorf("render table: %w", err)
+	pal := Palette{}
+	if t.o.IO != nil {
+		pal = t.o.IO.Palette()
 	}
-	// Trailing padding is noise for diffs and terminals alike.
+	widths := fitColumns(headers, t.rows, t.rigid, t.width()-runewidth.StringWidth(t.indent), tty)
 	var out strings.Builder
-	for _, line := range strings.SplitAfter(buf.String(), "\n") {
-		if line == "" {
-			continue
+	writeRow := func(cells []string, header bool) {
+		wrapped := make([][]string, len(cells))
+		height := 1
+		for i, c := range cells {
+			wrapped[i] = wrapCell(c, widths[i])
+			height = max(height, len(wrapped[i]))
 		}
-		out.WriteString(strings.TrimRight(line, " \n") + "\n")
+		for ln := 0; ln < height; ln++ {
+			var line strings.Builder
+			line.WriteString(t.indent)
+			pending := 0 // padding owed before the next cell
+			for i := range cells {
+				text := ""
+				if ln < len(wrapped[i]) {
+					text = wrapped[i][ln]
+				}
+				if text == "" {
+					pending += widths[i] + columnGap
+					continue
+				}
+				line.WriteString(strings.Repeat(" ", pending))
+				styled := text
+				switch {
+				case header:
+					styled = pal.Bold(text)
+				case ln == 0 && coloredColumns[strings.ToLower(t.columns[i])]:
+					styled = pal.Word(text)
+				}
+				line.WriteString(styled)
+				pending = widths[i] - runewidth.StringWidth(text) + columnGap
+			}
+			out.WriteString(strings.TrimRight(line.String(), " ") + "\n")
+		}
 	}
-	_, err := io.WriteString(w, out.String())
+	writeRow(headers, true)
+	for _, r := range t.rows {
+		writeRow(r, false)
+	}
+	_, err := io.WriteString(safetext.Raw(w), out.String())
 	return err
 }
 
-// fitWidth truncates the widest columns until a row fits width.
-func fitWidth(headers []string, rows [][]string, width int) ([]string, [][]string) {
+// fitColumns returns each column's width: its widest cell, then the
+// widest text columns (a cell with a space in it: titles, lists) narrowed,
+// one character at a time, until a row fits width, never below
+// minColumnSize, the header or the column's longest word. Columns of single
+// tokens (IDs, names, addresses) are narrowed only when that is not enough,
+// and times and commands never: a line may overflow a very narrow terminal
+// rather than break a command that is copied and pasted.
+func fitColumns(headers []string, rows [][]string, rigid []bool, width int, breakWords bool) []int {
 	n := len(headers)
-	if n == 0 {
-		return headers, rows
-	}
 	widths := make([]int, n)
+	floor := make([]int, n)
+	text := make([]bool, n)
 	for i, h := range headers {
 		widths[i] = runewidth.StringWidth(h)
+		floor[i] = max(minColumnSize, widths[i])
 	}
 	for _, r := range rows {
 		for i, c := range r {
 			widths[i] = max(widths[i], runewidth.StringWidth(c))
-		}
-	}
-	total := func() int {
-		s := columnGap * (n - 1)
-		for _, w := range widths {
-			s += w
-		}
-		return s
-	}
-	for total() > width {
-		widest := 0
-		for i := range widths {
-			if widths[i] > widths[widest] {
-				widest = i
+			if !rigid[i] && strings.Contains(c, " ") {
+				text[i] = true
+			}
+			// Words are not broken: a text column keeps its longest word.
+			for _, word := range strings.Fields(c) {
+				floor[i] = max(floor[i], runewidth.StringWidth(word))
 			}
 		}
-		if widths[widest] <= minColumnSize {
+	}
+	total := columnGap * max(n-1, 0)
+	for _, w := range widths {
+		total += w
+	}
+	// First the text columns, down to their longest word; then, on a very
+	// narrow terminal (breakWords; never piped), any column but times and commands, down to
+	// minColumnSize (its words broken, never cut off).
+	for _, anyColumn := range []bool{false, true} {
+		if anyColumn && !breakWords {
 			break
 		}
-		widths[widest]--
-	}
-	trunc := func(row []string) []string {
-		out := make([]string, len(row))
-		for i, c := range row {
-			out[i] = runewidth.Truncate(c, widths[i], "…")
+		for total > width {
+			widest := -1
+			for i := range widths {
+				f := floor[i]
+				if anyColumn {
+					f = minColumnSize
+				}
+				if (text[i] || anyColumn && !rigid[i]) && widths[i] > f && (widest < 0 || widths[i] > widths[widest]) {
+					widest = i
+				}
+			}
+			if widest < 0 {
+				break
+			}
+			widths[widest]--
+			total--
 		}
-		return out
 	}
-	fitted := make([][]string, len(rows))
-	for i, r := range rows {
-		fitted[i] = trunc(r)
+	return widths
+}
+
+// wrapCell breaks s into lines of at most width display columns, at spaces
+// where it can and inside a word where it must; nothing is dropped.
+func wrapCell(s string, width int) []string {
+	if runewidth.StringWidth(s) <= width || width <= 0 {
+		return []string{s}
 	}
-	return trunc(headers), fitted
+	var lines []string
+	cur, curW := "", 0
+	flush := func() {
+		lines = append(lines, cur)
+		cur, curW = "", 0
+	}
+	for _, word := range strings.Split(s, " ") {
+		ww := runewidth.StringWidth(word)
+		if curW > 0 && curW+1+ww <= width {
+			cur += " " + word
+			curW += 1 + ww
+			continue
+		}
+		if curW > 0 {
+			flush()
+		}
+		for ww > width {
+			head := runewidth.Truncate(word, width, "")
+			if head == "" { // a character wider than the column
+				_, size := utf8.DecodeRuneInString(word)
+				head = word[:size]
+			}
+			lines = append(lines, head)
+			word = word[len(head):]
+			ww = runewidth.StringWidth(word)
+		}
+		cur, curW = word, ww
+	}
+	if cur != "" || len(lines) == 0 {
+		flush()
+	}
+	return lines
+}
+
+// zoneAbbrev names tz as a header suffix: "UTC", "CST", "+0530".
+func zoneAbbrev(tz *time.Location, now time.Time) string {
+	if tz == nil {
+		tz = time.UTC
+	}
+	name, _ := now.In(tz).Zone()
+	return name
 }
 
 // formatCell renders one cell. Times off a terminal (and in every machine
@@ -317,4 +437,24 @@ func lowerSnake(cols []string) []string {
 		out[i] = strings.ReplaceAll(strings.ToLower(strings.TrimSpace(c)), " ", "_")
 	}
 	return out
+}
+
+// rfc3339UTC matches the times akresp's own sentences carry ("last used
+// 2026-12-01T09:00:00Z").
+var rfc3339UTC = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z\b`)
+
+// localTimes rewrites the RFC 3339 UTC times in a sentence as formatCell
+// shows times: in --tz with a relative age on a terminal, unchanged off
+// one. The verdict line thus reads like the KEY section under it.
+func localTimes(s string, tty bool, tz *time.Location, now time.Time) string {
+	if !tty {
+		return s
+	}
+	return rfc3339UTC.ReplaceAllStringFunc(s, func(m string) string {
+		ts, err := time.Parse(time.RFC3339, m)
+		if err != nil {
+			return m
+		}
+		return formatCell(ts, true, tz, now)
+	})
 }

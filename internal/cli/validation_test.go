@@ -146,7 +146,7 @@ func TestFlagValidationMessages(t *testing.T) {
 		{name: "report: online with offline", args: []string{"report", key, "--online", "--offline"},
 			want: "--online and --offline contradict each other; pick one"},
 		{name: "audit: idle with a key", args: []string{"audit", "--idle", key},
-			want: "audit --idle sweeps every key: drop the AccessKey ID LTAI5t…0001, or drop --idle"},
+			want: "audit --idle sweeps every key: drop the AccessKey ID LTAI5tExampleKey00000001, or drop --idle"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

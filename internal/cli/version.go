@@ -21,7 +21,7 @@ var (
 
 // VersionInfo is the JSON shape of `akresp version -o json`.
 type VersionInfo struct {
-	SchemaVersion int    `json:"schema_version"`
+	SchemaVersion string `json:"schema_version"`
 	Version       string `json:"version"`
 	Commit        string `json:"commit"`
 	BuildDate     string `json:"build_date,omitempty"`
@@ -52,7 +52,7 @@ func currentVersion(v string) VersionInfo {
 		v = version
 	}
 	return VersionInfo{
-		SchemaVersion: 1,
+		SchemaVersion: "akresp.version/v2",
 		Version:       v,
 		Commit:        commit,
 		BuildDate:     date,

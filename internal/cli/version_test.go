@@ -40,7 +40,7 @@ func TestVersionParse(t *testing.T) {
 }
 
 func TestVersionRun(t *testing.T) {
-	info := VersionInfo{SchemaVersion: 1, Version: "v1.2.3", Commit: "abc1234", GoVersion: runtime.Version(), Platform: "linux/amd64"}
+	info := VersionInfo{SchemaVersion: "akresp.version/v2", Version: "v1.2.3", Commit: "abc1234", GoVersion: runtime.Version(), Platform: "linux/amd64"}
 	for _, format := range []string{"text", FormatJSON, FormatTable} {
 		ios, _, out, _ := TestStreams()
 		if err := runVersion(context.Background(), &VersionOptions{IO: ios, Output: format, Info: info, Printer: PrintOptions{IO: ios}}); err != nil {
