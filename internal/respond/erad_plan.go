@@ -65,6 +65,16 @@ type Unrecoverable struct {
 	Event EventRef `json:"event"`
 }
 
+// ByHand is something the attacker created that akresp does not remove
+// itself (a database, a bucket, an SMS signature, a virtual MFA device
+// never bound, ...), with the event that created it and where to remove
+// it, so that nothing the evidence names is silently left behind.
+type ByHand struct {
+	What  string   `json:"what"`
+	Where string   `json:"where"`
+	Event EventRef `json:"event"`
+}
+
 // EradicateOptions configure PlanEradicate.
 type EradicateOptions struct {
 	KeyID    string
@@ -94,8 +104,9 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 	if err != nil {
 		return nil, fmt.Errorf("eradicate %s: who am I (sts:GetCallerIdentity): %w", o.KeyID, err)
 	}
-	p := &Plan{Command: CmdEradicate, Key: KeyInfo{AccessKeyID: o.KeyID},
-		Operator:   OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint()},
+	// Eradicate does not look the key's owner up: its identity_type is unknown.
+	p := &Plan{Command: CmdEradicate, Key: KeyInfo{AccessKeyID: o.KeyID, OwnerType: "unknown"},
+		Operator:   OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: cloud.IdentityTypeName(ident.IdentityType), Endpoint: c.Endpoint()},
 		ObservedAt: o.Now().UTC().Truncate(time.Second)}
 	if len(ev.Flagged) == 0 {
 		p.Notes = append(p.Notes, "no source is flagged as the attacker (run akresp audit or contain first): nothing is attributed to an attacker")
@@ -107,6 +118,8 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 	f := collectFootprint(ev)
 	p.Kept = f.kept
 	p.Unrecoverable = f.unrecoverable
+	p.ByHand = f.byHand
+	p.ByHandOmitted = f.byHandOmitted
 
 	// ---- RAM users the attacker created ----
 	for _, u := range f.createdUsers {
@@ -400,7 +413,13 @@ type footprint struct {
 	commands      []createdRef
 	kept          []string
 	unrecoverable []Unrecoverable
+	byHand        []ByHand
+	byHandOmitted int
 }
+
+// maxByHand bounds the by-hand list (an attacker's PutObject per file
+// would make it endless); the rest is counted in Plan.ByHandOmitted.
+const maxByHand = 100
 
 // collectFootprint reads the attacker's successful writes (from flagged
 // sources) and what legitimate sources also touched.
@@ -452,6 +471,9 @@ func collectFootprint(ev *EradicateEvidence) footprint {
 	seenInst := map[string]bool{}
 	seenMod := map[string]bool{}
 	attackerVersions := map[string]map[string]bool{} // policy -> versions the attacker created
+	var mfaCreated []string                          // virtual MFA devices the attacker created, by serial
+	mfaEvent := map[string]EventRef{}
+	mfaBound := map[string]bool{}
 	// Two passes: what the attacker created first, then what it changed,
 	// so that a change in the same second as the creation (ActionTrail
 	// times are in seconds) is still seen as a change to its own resource.
@@ -647,7 +669,13 @@ func collectFootprint(ev *EradicateEvidence) footprint {
 					plan: func(ctx context.Context, c EradicateCloud) (*Action, string, error) {
 						return planRevertDefault(ctx, c, n, v, prev, versions)
 					}})
+			case "CreateVirtualMFADevice":
+				if serial := responseString(e.Response, "VirtualMFADevice", "SerialNumber"); serial != "" {
+					mfaCreated = append(mfaCreated, serial)
+					mfaEvent[serial] = e
+				}
 			case "BindMFADevice":
+				mfaBound[p["SerialNumber"]] = true
 				u, serial := p["UserName"], p["SerialNumber"]
 				if u == "" || created[u] || seenMod["mfa:"+u] || keepAfter("mfa:"+u, "MFA device of "+u, e.Time) {
 					continue
@@ -695,10 +723,105 @@ func collectFootprint(ev *EradicateEvidence) footprint {
 				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "trail " + orDash(p["Name"]) + " was deleted: its delivery gap cannot be filled", Event: e})
 			case "StopLogging":
 				f.unrecoverable = append(f.unrecoverable, Unrecoverable{What: "logging of trail " + orDash(p["Name"]) + " was stopped: events of that gap are lost", Event: e})
+			default:
+				if bh, ok := byHandStep(e); ok && !seenMod["byhand:"+bh.What] {
+					seenMod["byhand:"+bh.What] = true
+					if len(f.byHand) >= maxByHand {
+						f.byHandOmitted++
+						continue
+					}
+					f.byHand = append(f.byHand, bh)
+				}
 			}
 		}
 	}
+	for _, serial := range mfaCreated {
+		if !mfaBound[serial] {
+			f.byHand = append(f.byHand, ByHand{What: "virtual MFA device " + serial + " created and never bound",
+				Where: "RAM console > Identities > MFA devices, or DeleteVirtualMFADevice SerialNumber=" + serial, Event: mfaEvent[serial]})
+		}
+	}
 	return f
+}
+
+// byHandStep names a successful creating write of a service or resource
+// type eradicate does not remove itself (RDS, OSS, SMS and any other
+// Create/Run/Allocate/Purchase/Buy/Put/Add call outside RAM, STS and
+// ActionTrail), with the console to remove it in. Calls eradicate plans
+// for never reach it (their names have their own case).
+func byHandStep(e EventRef) (ByHand, bool) {
+	switch e.Service {
+	case "Ram", "Ims", "Sts", "Actiontrail":
+		return ByHand{}, false
+	}
+	creates := false
+	for _, pre := range []string{"Create", "Run", "Allocate", "Purchase", "Buy", "Put", "Add", "Import", "Copy", "Clone"} {
+		if strings.HasPrefix(e.Name, pre) {
+			creates = true
+			break
+		}
+	}
+	if !creates {
+		return ByHand{}, false
+	}
+	ids := identifying(e)
+	what := e.Service + " " + e.Name
+	if ids != "" {
+		what += " " + ids
+	}
+	if e.Region != "" {
+		what += " in " + e.Region
+	}
+	where := e.Service + " console: review it and delete or release what you did not create"
+	switch e.Service {
+	case "Rds":
+		where = "RDS console > Instances: release the instance (and its backups) once the investigation no longer needs it"
+	case "Oss":
+		where = "OSS console > Buckets: review the bucket's objects and access policy, then delete what you did not create"
+	case "Dysms":
+		where = "SMS console (Dysms): delete the signature or template, and review the sending records for fraud"
+	case "Ecs":
+		where = "ECS console: release the resource (disk, snapshot, image, EIP, ...) once the investigation no longer needs it"
+	}
+	return ByHand{What: what, Where: where, Event: e}, true
+}
+
+// identifying lists the parameters and response fields that name the
+// resource (names ending in Id, Name or Code), sorted, at most four.
+func identifying(e EventRef) string {
+	var parts []string
+	add := func(k, v string) {
+		if v == "" || len(v) > 128 || k == "RegionId" {
+			return
+		}
+		for _, suf := range []string{"Id", "Name", "Code"} {
+			if strings.HasSuffix(k, suf) {
+				parts = append(parts, k+"="+v)
+				return
+			}
+		}
+	}
+	for k, v := range e.Params {
+		add(k, v)
+	}
+	for k, v := range e.Response {
+		if str, ok := v.(string); ok && e.Params[k] == "" {
+			add(k, str)
+		}
+	}
+	slices.Sort(parts)
+	parts = slices.Compact(parts)
+	if len(parts) > 4 {
+		parts = parts[:4]
+	}
+	return strings.Join(parts, ", ")
+}
+
+// responseString reads response[obj][field] as a string.
+func responseString(resp map[string]any, obj, field string) string {
+	m, _ := resp[obj].(map[string]any)
+	s, _ := m[field].(string)
+	return s
 }
 
 func isRead(name string) bool {

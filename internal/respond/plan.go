@@ -160,6 +160,8 @@ type Plan struct {
 	// attacker created.
 	Kept          []string        `json:"kept,omitempty"`
 	Unrecoverable []Unrecoverable `json:"unrecoverable,omitempty"`
+	ByHand        []ByHand        `json:"by_hand,omitempty"`
+	ByHandOmitted int             `json:"by_hand_omitted,omitempty"`
 	Instances     []PlanInstance  `json:"instances,omitempty"`
 	Cost          *Cost           `json:"cost,omitempty"`
 	Hash          string          `json:"plan_hash"`
