@@ -393,9 +393,10 @@ func assertLeakSweep(t *testing.T, l *inprocLab, out string) {
 	t.Helper()
 	var s struct {
 		Keys []struct {
-			User    string   `json:"user_name"`
-			ID      string   `json:"access_key_id"`
-			Classes []string `json:"classes"`
+			IdentityType string   `json:"identity_type"`
+			User         *string  `json:"user_name"`
+			ID           string   `json:"access_key_id"`
+			Classes      []string `json:"classes"`
 		} `json:"keys"`
 		Summary struct {
 			Keys      int `json:"keys"`
@@ -407,12 +408,22 @@ func assertLeakSweep(t *testing.T, l *inprocLab, out string) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil {
 		t.Fatalf("audit --idle -o json printed no JSON: %v\n%s", err, out)
 	}
+	// The root account's key is identity_type root-account with no
+	// user_name (docs/json.md); every other key is a named RAM user's.
 	classes := map[string][]string{}
+	roots := 0
 	for _, k := range s.Keys {
 		classes[k.ID] = k.Classes
-		if k.User == "<root>" {
+		switch {
+		case k.IdentityType == "root-account" && k.User == nil:
+			roots++
 			classes[l.note(t, "root_key_id")] = k.Classes
+		case k.IdentityType != "ram-user" || k.User == nil || *k.User == "":
+			t.Errorf("sweep key %s: identity_type %q, user_name %v", k.ID, k.IdentityType, k.User)
 		}
+	}
+	if roots != 1 || strings.Contains(out, "<root") {
+		t.Errorf("sweep: %d root-account keys, want 1 and no \"<root>\" display name:\n%s", roots, out)
 	}
 	for note, class := range map[string]string{
 		"unused_key_id": "never_used", "idle_key_id": "idle", "unrotated_key_id": "unrotated", "root_key_id": "root_key",

@@ -345,14 +345,14 @@ func TestSweepLabIdleScenario(t *testing.T) {
 			// diagnostic) when a RAM user sweeps without the report.
 			var root *audit.KeyStatus
 			for i := range r.Keys {
-				if r.Keys[i].User == audit.RootUser {
+				if r.Keys[i].IsRoot() {
 					root = &r.Keys[i]
 				}
 			}
 			switch {
 			case mode == audit.ReportAlways && (root == nil || !slices.Contains(root.Classes, audit.ClassRootKeyUsed) || root.Severity != audit.Critical):
 				t.Errorf("root key %+v: want root_key_used, critical", root)
-			case mode == audit.ReportNever && (root != nil || !slices.ContainsFunc(r.Diagnostics, func(d audit.Diagnostic) bool { return d.Source == audit.RootUser })):
+			case mode == audit.ReportNever && (root != nil || !slices.ContainsFunc(r.Diagnostics, func(d audit.Diagnostic) bool { return d.Source == audit.RootLabel })):
 				t.Errorf("root key %+v without the report; diagnostics %+v", root, r.Diagnostics)
 			}
 			users := map[string]audit.UserStatus{}

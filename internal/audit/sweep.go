@@ -53,10 +53,18 @@ const (
 	// uses the credential report; larger accounts are swept per user (the
 	// report is generated and paged as one CSV).
 	CredentialReportMaxUsers = 5000
-	// RootUser names the root account in KeyStatus.User, as the
-	// credential report does ("<root>", RAM "Generate and download user
-	// credential reports"; isRootRow also reads the older "<root_account>").
-	RootUser = "<root>"
+	// RootLabel is how tables, CSV, markdown and diagnostics name the
+	// root account. In JSON a root-account key or user row has
+	// identity_type "root-account" and no user_name (docs/json.md); the
+	// credential report's own spelling ("<root>", isRootRow) is display
+	// text and never leaves the sweep.
+	RootLabel = "root account"
+)
+
+// The identity_type of a sweep row, in docs/json.md's words.
+var (
+	identityRAMUser = cloud.IdentityTypeName("RAMUser")
+	identityRoot    = cloud.IdentityTypeName("Account")
 )
 
 // SweepOptions configure Sweep.
@@ -99,7 +107,10 @@ type SweepResult struct {
 
 // KeyStatus is one AccessKey of the account.
 type KeyStatus struct {
-	User string `json:"user_name"` // RAM user name, or RootUser
+	// IdentityType is ram-user or root-account; User is the RAM user's
+	// name, "" for the root account.
+	IdentityType string `json:"identity_type"`
+	User         string `json:"user_name,omitempty"`
 	// AccessKeyID is "" for a root-account key known only from the
 	// credential report (the report names slots, not IDs).
 	AccessKeyID string    `json:"access_key_id"`
@@ -119,7 +130,8 @@ type KeyStatus struct {
 // UserStatus is one RAM user (and the root account when its keys were
 // seen).
 type UserStatus struct {
-	User         string    `json:"user_name"`
+	IdentityType string    `json:"identity_type"`       // ram-user | root-account
+	User         string    `json:"user_name,omitempty"` // "" for the root account
 	ConsoleLogin bool      `json:"console_login"`
 	MFA          bool      `json:"mfa"`
 	LastLogin    time.Time `json:"last_login,omitzero"`
@@ -509,7 +521,7 @@ func rotationRecs(recs []string, k *KeyStatus, o SweepOptions) []string {
 }
 
 func (r *SweepResult) addUser(su *sweepUser, o SweepOptions) {
-	us := UserStatus{User: su.name, ConsoleLogin: su.console, MFA: su.mfa, LastLogin: su.lastLogin, Findings: []string{}, Complete: su.complete}
+	us := UserStatus{IdentityType: identityRAMUser, User: su.name, ConsoleLogin: su.console, MFA: su.mfa, LastLogin: su.lastLogin, Findings: []string{}, Complete: su.complete}
 	for _, k := range su.keys {
 		us.Keys++
 		if strings.EqualFold(k.Status, "Active") {
@@ -517,7 +529,7 @@ func (r *SweepResult) addUser(su *sweepUser, o SweepOptions) {
 		}
 	}
 	for _, k := range su.keys {
-		ks := KeyStatus{User: su.name, AccessKeyID: k.AccessKeyID, Status: k.Status, LastUsed: su.lastUsed[k.AccessKeyID].UTC()}
+		ks := KeyStatus{IdentityType: identityRAMUser, User: su.name, AccessKeyID: k.AccessKeyID, Status: k.Status, LastUsed: su.lastUsed[k.AccessKeyID].UTC()}
 		if !k.CreateDate.IsZero() {
 			ks.Created = k.CreateDate.UTC()
 		}
@@ -543,7 +555,7 @@ func (r *SweepResult) addRoot(ctx context.Context, c SweepCloud, caller cloud.Ca
 	case known && caller.IdentityType == "Account":
 		list, err := c.ListAccessKeys(ctx, "")
 		if err != nil {
-			diag("error", RootUser, "could not list the root account's AccessKeys", err)
+			diag("error", RootLabel, "could not list the root account's AccessKeys", err)
 			return
 		}
 		var lastUsed map[string]time.Time
@@ -557,7 +569,7 @@ func (r *SweepResult) addRoot(ctx context.Context, c SweepCloud, caller cloud.Ca
 		for _, k := range rest {
 			info, err := c.AccessKeyLastUsedInfo(ctx, k.AccessKeyID)
 			if err != nil {
-				diag("error", RootUser, "could not read the last use of root key "+k.AccessKeyID, err)
+				diag("error", RootLabel, "could not read the last use of root key "+k.AccessKeyID, err)
 				continue
 			}
 			if lastUsed == nil {
@@ -568,7 +580,7 @@ func (r *SweepResult) addRoot(ctx context.Context, c SweepCloud, caller cloud.Ca
 			}
 		}
 		for _, k := range list {
-			ks := KeyStatus{User: RootUser, AccessKeyID: k.AccessKeyID, Status: k.Status, Created: k.CreateDate.UTC(), LastUsed: lastUsed[k.AccessKeyID].UTC()}
+			ks := KeyStatus{IdentityType: identityRoot, AccessKeyID: k.AccessKeyID, Status: k.Status, Created: k.CreateDate.UTC(), LastUsed: lastUsed[k.AccessKeyID].UTC()}
 			keys = append(keys, ks)
 		}
 	case row != nil:
@@ -580,10 +592,10 @@ func (r *SweepResult) addRoot(ctx context.Context, c SweepCloud, caller cloud.Ca
 			if s.Active {
 				status = "Active"
 			}
-			keys = append(keys, KeyStatus{User: RootUser, Slot: s.Slot, Status: status, Created: s.LastRotated.UTC(), LastUsed: s.LastUsed.UTC()})
+			keys = append(keys, KeyStatus{IdentityType: identityRoot, Slot: s.Slot, Status: status, Created: s.LastRotated.UTC(), LastUsed: s.LastUsed.UTC()})
 		}
 	default:
-		diag("warning", RootUser, "root-account keys were not checked: run the sweep as the root account or allow the credential report (ims:GenerateCredentialReport, ims:GetCredentialReport)", nil)
+		diag("warning", RootLabel, "root-account keys were not checked: run the sweep as the root account or allow the credential report (ims:GenerateCredentialReport, ims:GetCredentialReport)", nil)
 		return
 	}
 	active := 0
@@ -597,7 +609,7 @@ func (r *SweepResult) addRoot(ctx context.Context, c SweepCloud, caller cloud.Ca
 		r.Keys = append(r.Keys, k)
 	}
 	if len(keys) > 0 {
-		us := UserStatus{User: RootUser, Keys: len(keys), ActiveKeys: active, Findings: []string{}, Severity: High, Complete: true}
+		us := UserStatus{IdentityType: identityRoot, Keys: len(keys), ActiveKeys: active, Findings: []string{}, Severity: High, Complete: true}
 		if row != nil {
 			us.ConsoleLogin, us.MFA, us.LastLogin = true, row.MFAActive, row.LastLogon
 		}
@@ -640,7 +652,7 @@ func (r *SweepResult) finish() {
 		}
 	}
 	for _, u := range r.Users {
-		if u.User != RootUser {
+		if !u.IsRoot() {
 			s.Users++
 		}
 		if slices.Contains(u.Findings, UserConsoleWithoutMFA) {
@@ -676,7 +688,7 @@ func (r *SweepResult) Rows() [][]any {
 		} else {
 			used = "never"
 		}
-		rows = append(rows, []any{"key", k.User, id, k.Status, created, k.AgeDays, used, k.DaysUnused, strings.Join(k.Classes, " "), k.Severity, k.Recommendation})
+		rows = append(rows, []any{"key", k.Who(), id, k.Status, created, k.AgeDays, used, k.DaysUnused, strings.Join(k.Classes, " "), k.Severity, k.Recommendation})
 	}
 	for _, u := range r.Users {
 		if len(u.Findings) == 0 {
@@ -692,12 +704,31 @@ func (r *SweepResult) Rows() [][]any {
 		rec := ""
 		if slices.Contains(u.Findings, UserConsoleWithoutMFA) {
 			rec = "bind an MFA device to the user, or require one at the next console login"
-		} else if u.User == RootUser {
+		} else if u.IsRoot() {
 			rec = "delete the root-account keys; use RAM users' keys"
 		}
-		rows = append(rows, []any{"user", u.User, "", status, nil, nil, nil, nil, strings.Join(u.Findings, " "), u.Severity, rec})
+		rows = append(rows, []any{"user", u.Who(), "", status, nil, nil, nil, nil, strings.Join(u.Findings, " "), u.Severity, rec})
 	}
 	return rows
+}
+
+// IsRoot reports whether the key is the root account's.
+func (k KeyStatus) IsRoot() bool { return k.IdentityType == identityRoot }
+
+// Who names the key's owner for people: the RAM user, or RootLabel.
+func (k KeyStatus) Who() string { return who(k.IdentityType, k.User) }
+
+// IsRoot reports whether the row is the root account's.
+func (u UserStatus) IsRoot() bool { return u.IdentityType == identityRoot }
+
+// Who names the row for people: the RAM user, or RootLabel.
+func (u UserStatus) Who() string { return who(u.IdentityType, u.User) }
+
+func who(identityType, user string) string {
+	if identityType == identityRoot {
+		return RootLabel
+	}
+	return user
 }
 
 // isRootRow reports whether a credential-report user cell names the root

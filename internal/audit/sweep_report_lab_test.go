@@ -77,7 +77,7 @@ func TestSweepReportsNeverSignedInConsoleUser(t *testing.T) {
 	}
 	var root *audit.KeyStatus
 	for i := range r.Keys {
-		if r.Keys[i].User == audit.RootUser {
+		if r.Keys[i].IsRoot() {
 			root = &r.Keys[i]
 		}
 	}

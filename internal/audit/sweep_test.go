@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -133,7 +134,7 @@ func TestSweepPerUser(t *testing.T) {
 		if d.Source == "user broken" && d.Level == "error" {
 			brokenDiags++
 		}
-		if d.Source == RootUser {
+		if d.Source == RootLabel {
 			rootDiag++
 		}
 	}
@@ -151,7 +152,7 @@ func TestSweepPerUser(t *testing.T) {
 func TestSweepCredentialReport(t *testing.T) {
 	created := testNow.Add(-20 * 24 * time.Hour)
 	report := []cloud.CredentialReportRow{
-		{User: RootUser, Keys: []cloud.CredentialReportKey{{Slot: "access_key_1", Exist: true, Active: true, LastRotated: testNow.Add(-700 * 24 * time.Hour), LastUsed: testNow.Add(-2 * 24 * time.Hour)}}},
+		{User: "<root>", Keys: []cloud.CredentialReportKey{{Slot: "access_key_1", Exist: true, Active: true, LastRotated: testNow.Add(-700 * 24 * time.Hour), LastUsed: testNow.Add(-2 * 24 * time.Hour)}}},
 		{User: "ok@acct.onaliyun.com", PasswordExist: true, PasswordActive: true, MFAActive: true,
 			Keys: []cloud.CredentialReportKey{{Slot: "access_key_1", Exist: true, Active: true, LastRotated: created, LastUsed: testNow.Add(-time.Hour)}}},
 		{User: "twokeys@acct.onaliyun.com", PasswordExist: true, PasswordActive: false,
@@ -181,11 +182,11 @@ func TestSweepCredentialReport(t *testing.T) {
 	}
 	var root *KeyStatus
 	for i := range r.Keys {
-		if r.Keys[i].User == RootUser {
+		if r.Keys[i].IsRoot() {
 			root = &r.Keys[i]
 		}
 	}
-	if root == nil || root.Slot != "access_key_1" || root.AccessKeyID != "" || !slices.Contains(root.Classes, ClassRootKeyUsed) || r.Keys[0].User != RootUser {
+	if root == nil || root.Slot != "access_key_1" || root.AccessKeyID != "" || !slices.Contains(root.Classes, ClassRootKeyUsed) || !r.Keys[0].IsRoot() {
 		t.Errorf("root key %+v (first key %+v)", root, r.Keys[0])
 	}
 	for _, u := range r.Users {
@@ -227,8 +228,58 @@ func TestSweepRootCaller(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := r.Keys[0]
-	if k.User != RootUser || k.AccessKeyID != "LTAI5tROOT000000000001" || !slices.Equal(k.Classes, []string{ClassRootKey, ClassIdle, ClassUnrotated}) || k.Severity != High || r.AccountID != testAccount {
+	if !k.IsRoot() || k.User != "" || k.AccessKeyID != "LTAI5tROOT000000000001" || !slices.Equal(k.Classes, []string{ClassRootKey, ClassIdle, ClassUnrotated}) || k.Severity != High || r.AccountID != testAccount {
 		t.Errorf("root key %+v", k)
+	}
+
+	// In JSON the root account is an identity_type, not a user name;
+	// every RAM user's row says ram-user and names the user. People
+	// still read "root account" in the tabular forms.
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Keys, Users []map[string]any
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "<root") {
+		t.Errorf("the sweep JSON has the credential report's display name: %s", b)
+	}
+	for _, list := range [][]map[string]any{doc.Keys, doc.Users} {
+		roots := 0
+		for _, row := range list {
+			switch row["identity_type"] {
+			case "root-account":
+				roots++
+				if _, ok := row["user_name"]; ok {
+					t.Errorf("root-account row with a user_name: %v", row)
+				}
+			case "ram-user":
+				if name, _ := row["user_name"].(string); name == "" {
+					t.Errorf("ram-user row without a user_name: %v", row)
+				}
+			default:
+				t.Errorf("row with identity_type %v: %v", row["identity_type"], row)
+			}
+		}
+		if roots != 1 {
+			t.Errorf("%d root-account rows, want 1: %v", roots, list)
+		}
+	}
+	var keyRow, userRow []any
+	for _, row := range r.Rows() {
+		if row[2] == "LTAI5tROOT000000000001" {
+			keyRow = row
+		}
+		if row[0] == "user" && row[1] == RootLabel {
+			userRow = row
+		}
+	}
+	if keyRow == nil || keyRow[1] != RootLabel || userRow == nil {
+		t.Errorf("tabular rows of the root account: key %v, user %v (all %v)", keyRow, userRow, r.Rows())
 	}
 }
 
@@ -270,7 +321,7 @@ func TestSweepRootRowSpellings(t *testing.T) {
 			}
 			var root *KeyStatus
 			for i := range r.Keys {
-				if r.Keys[i].User == RootUser {
+				if r.Keys[i].IsRoot() {
 					root = &r.Keys[i]
 				}
 			}

@@ -28,7 +28,7 @@ import (
 
 // Schema versions of contain's JSON output.
 const (
-	containSchema       = "akresp.contain/v2"
+	containSchema       = "akresp.contain/v3"
 	containStatusSchema = "akresp.contain-status/v2"
 )
 
@@ -508,7 +508,7 @@ type respondView struct {
 }
 
 // respondDoc is the JSON output of contain and disable (schema
-// akresp.contain/v2, akresp.disable/v2).
+// akresp.contain/v3, akresp.disable/v3).
 type respondDoc struct {
 	SchemaVersion string               `json:"schema_version"`
 	DryRun        bool                 `json:"dry_run"`

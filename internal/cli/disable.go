@@ -18,7 +18,7 @@ import (
 )
 
 // disableSchema is the schema version of disable's JSON output.
-const disableSchema = "akresp.disable/v2"
+const disableSchema = "akresp.disable/v3"
 
 // DisableOptions holds the dependencies and flags of `akresp disable`.
 type DisableOptions struct {

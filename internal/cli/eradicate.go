@@ -23,7 +23,7 @@ import (
 )
 
 // eradicateSchema is the JSON schema of eradicate's output.
-const eradicateSchema = "akresp.eradicate/v2"
+const eradicateSchema = "akresp.eradicate/v3"
 
 // EradicateCloud is what `akresp eradicate` needs: respond's interfaces,
 // the audit's event reads and the regional ActionTrail lookups.
@@ -334,6 +334,15 @@ func writeEradicateExtras(w io.Writer, p *respond.Plan) {
 		fmt.Fprintln(w, "\nUnrecoverable (akresp cannot revert these):")
 		for _, u := range p.Unrecoverable {
 			fmt.Fprintf(w, "  %s: %s\n", u.What, u.Event)
+		}
+	}
+	if len(p.ByHand) > 0 {
+		fmt.Fprintln(w, "\nBy hand (the attacker created these; akresp does not remove them itself):")
+		for _, b := range p.ByHand {
+			fmt.Fprintf(w, "  %s: %s\n    where: %s\n", b.What, b.Event, b.Where)
+		}
+		if p.ByHandOmitted > 0 {
+			fmt.Fprintf(w, "  and %d more creating call(s) of the attacker: the evidence file of akresp report lists every event\n", p.ByHandOmitted)
 		}
 	}
 	if c := p.Cost; c != nil && c.Warning == "" || c != nil && c.Instances > 0 {

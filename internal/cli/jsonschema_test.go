@@ -18,7 +18,9 @@ import (
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/policy"
+	"github.com/akresp/akresp/internal/preflight"
 	"github.com/akresp/akresp/internal/report"
+	"github.com/akresp/akresp/internal/respond"
 	"github.com/akresp/akresp/internal/rotate"
 )
 
@@ -47,6 +49,7 @@ var jsonDocuments = []struct {
 	{"policy-groups", "akresp.policy-groups/v2", "akresp policy groups -o json", reflect.TypeFor[groupList]()},
 	{"policy-validate", "akresp.policy-validate/v2", "akresp policy validate -o json", reflect.TypeFor[ValidationReport]()},
 	{"version", "akresp.version/v2", "akresp version -o json", reflect.TypeFor[VersionInfo]()},
+	{"preflight", preflight.SchemaVersion, "akresp preflight -o json", reflect.TypeFor[preflight.Result]()},
 	{"lab", LabInfoSchema, "akresp lab serve -o json (and its --info file)", reflect.TypeFor[LabInfo]()},
 }
 
@@ -71,12 +74,28 @@ var (
 	textMarshalT = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
+// sameShape are types whose MarshalJSON writes their struct's own fields,
+// so their schema is their struct's, with these fields' schemas replaced:
+// respond.Action renames only the keys inside before and after (a state
+// object, null when there is none, never text); rotate.ACLInheritance
+// writes its document as an object.
+var sameShape = map[reflect.Type]map[string]any{
+	reflect.TypeFor[respond.Action](): {
+		"before": map[string]any{"type": []any{"object", "null"}},
+		"after":  map[string]any{"type": []any{"object", "null"}},
+	},
+	reflect.TypeFor[rotate.ACLInheritance](): {"policy": docTextSchema},
+}
+
+// docTextSchema is a policy document's schema (policy.DocText).
+var docTextSchema = map[string]any{"description": "a policy document (Alibaba Cloud's format) as an object; null for none", "type": []any{"object", "array", "string", "null"}}
+
 func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	switch t {
 	case timeType:
 		return map[string]any{"type": "string", "pattern": timePattern}
 	case docTextType:
-		return map[string]any{"description": "a policy document (Alibaba Cloud's format) as an object; null for none", "type": []any{"object", "array", "string", "null"}}
+		return docTextSchema
 	case rawType:
 		return map[string]any{}
 	}
@@ -84,7 +103,7 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		s := g.schema(t.Elem())
 		return map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
 	}
-	if t.Implements(marshalerT) || reflect.PointerTo(t).Implements(marshalerT) {
+	if (t.Implements(marshalerT) || reflect.PointerTo(t).Implements(marshalerT)) && sameShape[t] == nil {
 		// Custom JSON: severities and durations are strings, lists are
 		// arrays; anything else is left open.
 		switch t.Kind() {
@@ -162,6 +181,9 @@ func (g *schemaGen) object(t reflect.Type) map[string]any {
 				name = f.Name
 			}
 			props[name] = g.schema(f.Type)
+			if o, ok := sameShape[t][name]; ok {
+				props[name] = o
+			}
 			if !strings.Contains(opts, "omitempty") && !strings.Contains(opts, "omitzero") {
 				required = append(required, name)
 			}
@@ -303,6 +325,18 @@ func TestJSONVocabularyCatches(t *testing.T) {
 		`{"schema_version":1}`: "schema_version 1",
 		`{"schema_version":"akresp.x/v1","network_acl":"{\"Version\":\"1\"}"}`:    "JSON value inside a string",
 		`{"schema_version":"akresp.x/v1","reasons":["a","and 16 more findings"]}`: "display text",
+		// A plan action's states in the journal's names, or as text.
+		`{"schema_version":"akresp.x/v1","plan":{"actions":[{"before":{"key_id":"LTAI"}}]}}`:     `"key_id": the vocabulary's name is access_key_id`,
+		`{"schema_version":"akresp.x/v1","plan":{"actions":[{"after":{"user":"app-prod"}}]}}`:    `"user": the vocabulary's name is user_name`,
+		`{"schema_version":"akresp.x/v1","plan":{"actions":[{"before":"Active","after":null}]}}`: `.plan.actions[].before: text "Active" where the vocabulary has an object`,
+		// The sweep's root account as a made-up user name, not an identity_type.
+		`{"schema_version":"akresp.x/v1","keys":[{"user_name":"<root>","access_key_id":"LTAI"}]}`: `.keys[].user_name: display text "<root>" stands in for a value`,
+		`{"schema_version":"akresp.x/v1","keys":[{"identity_type":"Account"}]}`:                   `identity_type "Account" is not one of`,
+		// The report's policies as text.
+		`{"schema_version":"akresp.x/v1","summary":{"effective_network_policy":"none: neither"}}`: `.summary.effective_network_policy: text "none: neither" where the vocabulary has an object`,
+		`{"schema_version":"akresp.x/v1","summary":{"deny_policy":"attached"}}`:                   `.summary.deny_policy: text "attached" where the vocabulary has an object`,
+		`{"schema_version":"akresp.x/v1","summary":{"time_to_contain":"4h 30m"}}`:                 `.summary.time_to_contain: display text "4h 30m"`,
+		`{"schema_version":"akresp.x/v1","key":{"age_days":"12"}}`:                                `.key.age_days: the number "12" is a string`,
 	} {
 		p := strings.Join(checkJSONVocabulary([]byte(bad)), "\n")
 		if !strings.Contains(p, want) {

@@ -485,7 +485,7 @@ func effectiveACL(ctx context.Context, c accountACLReader, l *report.Live) {
 		return
 	}
 	if c == nil {
-		l.EffectiveACL = respond.EffectivePolicy(l.ACL, "", errors.New("not read")).Summary
+		l.EffectiveACL = networkPolicy(respond.EffectivePolicy(l.ACL, "", errors.New("not read")))
 		return
 	}
 	doc, err := c.GetAccessKeyPolicyForAccount(ctx)
@@ -495,7 +495,16 @@ func effectiveACL(ctx context.Context, c accountACLReader, l *report.Live) {
 	} else {
 		l.AccountACLKnown, l.AccountACL = true, doc
 	}
-	l.EffectiveACL = respond.EffectivePolicy(l.ACL, doc, err).Summary
+	l.EffectiveACL = networkPolicy(respond.EffectivePolicy(l.ACL, doc, err))
+}
+
+// networkPolicy is the report's form of an effective network policy: the
+// documents as objects, the summary for people.
+func networkPolicy(e respond.EffectiveACL) *report.NetworkPolicy {
+	return &report.NetworkPolicy{
+		Source: e.Source, Document: e.Document, KeyLevel: e.KeyLevel, AccountLevel: e.AccountLevel,
+		AccountLevelError: e.AccountError, PublicOpen: e.PublicOpen, PublicOpenReason: e.PublicReason, Summary: e.Summary,
+	}
 }
 
 func progress(o *ReportOptions, msg string) {

@@ -21,8 +21,9 @@ func (b *builder) rec(r Recommendation) { b.doc.Recommendations = append(b.doc.R
 // resourceCalls groups the key's successful calls that create or start
 // billable resources (the catalogue's cost category, plus Create*, Run*,
 // Allocate*, Purchase* and Buy* writes outside RAM/IMS/STS), by service,
-// API and region.
-func (b *builder) resourceCalls() []string {
+// API and region. When an attacker source is known, the key's own
+// sources' calls (the application's routine) are counted in own instead.
+func (b *builder) resourceCalls() (out []string, own int) {
 	type k struct{ svc, name, region string }
 	counts := map[k]int{}
 	for ev, n := range b.apiUses {
@@ -40,11 +41,14 @@ func (b *builder) resourceCalls() []string {
 				creates = true
 			}
 		}
-		if cost || creates {
+		switch {
+		case !cost && !creates:
+		case ev.Own && b.anyFlagged:
+			own += n
+		default:
 			counts[k{ev.Service, ev.Name, ev.Region}] += n
 		}
 	}
-	var out []string
 	for x, n := range counts {
 		s := fmt.Sprintf("%s %s x%d", x.svc, x.name, n)
 		if x.region != "" {
@@ -53,27 +57,38 @@ func (b *builder) resourceCalls() []string {
 		out = append(out, s)
 	}
 	slices.Sort(out)
-	return out
+	return out, own
 }
 
 // destructiveCalls lists the key's successful calls of the catalogue's
-// destruction category.
-func (b *builder) destructiveCalls() []string {
+// destruction category; like resourceCalls, the key's own sources' calls
+// are counted apart when an attacker source is known.
+func (b *builder) destructiveCalls() (out []string, own int) {
 	counts := map[string]int{}
 	for ev, n := range b.apiUses {
-		if ev.Failed {
+		if ev.Failed || !slices.Contains(audit.SensitiveCategories(ev.Service, ev.Name), audit.CategoryDest) {
 			continue
 		}
-		if slices.Contains(audit.SensitiveCategories(ev.Service, ev.Name), audit.CategoryDest) {
-			counts[ev.Service+" "+ev.Name] += n
+		if ev.Own && b.anyFlagged {
+			own += n
+			continue
 		}
+		counts[ev.Service+" "+ev.Name] += n
 	}
-	var out []string
 	for n, c := range counts {
 		out = append(out, fmt.Sprintf("%s x%d", n, c))
 	}
 	slices.Sort(out)
-	return out
+	return out, own
+}
+
+// ownCallsNote says how many calls of the key's own sources a count left
+// out, or "".
+func ownCallsNote(own int) string {
+	if own == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d such call(s) from the key's own trusted sources are left out.)", own)
 }
 
 func (b *builder) risks() {
@@ -173,10 +188,14 @@ func (b *builder) risks() {
 			Command: b.keyCommand("akresp contain " + id + " --require-mfa --yes")})
 	}
 
-	if calls := b.resourceCalls(); len(calls) > 0 {
+	if calls, own := b.resourceCalls(); len(calls) > 0 {
+		by := "The key"
+		if b.anyFlagged {
+			by = "The attacker's sources"
+		}
 		r := Risk{ID: "resource-charges", Level: RiskHigh, Title: "Resource-creating calls succeeded: check for charges",
-			Detail: "The key created or started billable resources: " + strings.Join(calls, "; ") +
-				". Find and release them in each region, and check the bill (Billing > Bills, or BSS QueryBill) for the incident window.",
+			Detail: by + " created or started billable resources: " + strings.Join(calls, "; ") +
+				"." + ownCallsNote(own) + " Find and release them in each region, and check the bill (Billing > Bills, or BSS QueryBill) for the incident window.",
 			Command: b.eradicateCommand()}
 		if r.Command != "" {
 			r.Detail += " akresp eradicate stops the attacker's instances and removes what it opened (plan first with --dry-run)."
@@ -191,9 +210,13 @@ func (b *builder) risks() {
 		}
 		b.risk(r)
 	}
-	if d := b.destructiveCalls(); len(d) > 0 {
+	if d, own := b.destructiveCalls(); len(d) > 0 {
+		by := "The key"
+		if b.anyFlagged {
+			by = "The attacker's sources"
+		}
 		b.risk(Risk{ID: "destructive-calls", Level: RiskHigh, Title: "Destructive calls succeeded",
-			Detail:  "The key deleted or stopped resources: " + strings.Join(d, "; ") + ". Restore from snapshots or backups and check the dependent services.",
+			Detail:  by + " deleted or stopped resources: " + strings.Join(d, "; ") + "." + ownCallsNote(own) + " Restore from snapshots or backups and check the dependent services.",
 			Command: b.eradicateCommand()})
 	}
 
@@ -373,7 +396,7 @@ func (b *builder) recommendations() {
 			Detail: "Bind an MFA device at the next console login, and review the account's password and MFA policy (RAM > Security settings).", Command: b.keyCommand("akresp contain " + id + " --require-mfa --yes")})
 	}
 	b.leakRecommendation()
-	if calls := b.resourceCalls(); len(calls) > 0 {
+	if calls, _ := b.resourceCalls(); len(calls) > 0 {
 		b.rec(Recommendation{ID: "check-charges", Title: "Check the bill for resources the attacker started",
 			Detail: "Look in every region the calls name (" + strings.Join(calls, "; ") + ") and release what you did not start; open a ticket with Alibaba Cloud support about fraudulent charges."})
 	}

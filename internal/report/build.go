@@ -116,8 +116,8 @@ type Live struct {
 	// Console is the owner's console access.
 	Console *Console
 	// EffectiveACL is the network policy that applies to the key (account
-	// and key level, and which wins); "" when it was not read.
-	EffectiveACL string
+	// and key level, and which wins); nil when it was not read.
+	EffectiveACL *NetworkPolicy
 	// AccountACLKnown says the account-level policy was read; AccountACL
 	// is its document ("" = none).
 	AccountACLKnown bool
@@ -256,6 +256,10 @@ type builder struct {
 	sens           map[audit.Category]*sensAgg
 	apiUses        map[apiUse]int
 	apiUsesDropped int
+	// anyFlagged: the audit or the incident record names an attacker
+	// source, so resource and destruction counts leave the key's own
+	// sources out.
+	anyFlagged bool
 
 	// Derived from the journal.
 	containedAt   time.Time
@@ -326,6 +330,10 @@ func UsedEvents(in Input) []Event {
 type apiUse struct {
 	Service, Name, Region, RW string
 	Failed                    bool
+	// Own is true for calls from a source that is the key's own (trusted
+	// or known, never flagged): the application's routine, not the
+	// attacker's doing.
+	Own bool
 }
 
 // Bounds of the per-event aggregates (hostile inputs: a new API name or
@@ -348,6 +356,17 @@ type sensAgg struct {
 func (b *builder) scan() error {
 	b.sens = map[audit.Category]*sensAgg{}
 	b.apiUses = map[apiUse]int{}
+	own := map[string]bool{}
+	for _, s := range b.r.Sources {
+		if s.Flagged {
+			b.anyFlagged = true
+		} else if classOf(s) == ClassTrusted || b.trustedNotFlagged(s.IP) {
+			own[s.IP] = true
+		}
+	}
+	if rec := b.in.Incident; rec != nil && len(rec.Flagged) > 0 {
+		b.anyFlagged = true
+	}
 	return b.eachEvent(func(ev *Event) bool {
 		if b.nEvents == 0 {
 			b.firstEv = ev.Time.UTC()
@@ -355,7 +374,8 @@ func (b *builder) scan() error {
 		b.lastEv = ev.Time.UTC()
 		b.nEvents++
 		failed := ev.ErrorCode != ""
-		u := apiUse{Service: ev.Service, Name: ev.Name, Region: ev.Region, RW: ev.RW, Failed: failed}
+		u := apiUse{Service: ev.Service, Name: ev.Name, Region: ev.Region, RW: ev.RW, Failed: failed,
+			Own: own[ev.SourceIP] || b.trustedNotFlagged(ev.SourceIP)}
 		if _, ok := b.apiUses[u]; !ok && len(b.apiUses) >= maxAPIUses {
 			u.Region = ""
 			if _, ok := b.apiUses[u]; !ok && len(b.apiUses) >= 2*maxAPIUses {
@@ -729,13 +749,13 @@ func (b *builder) summary() {
 		if l.ACLKnown {
 			s.NetworkACL = describeACL(l.ACL)
 		}
-		s.EffectiveNetworkPolicy = l.EffectiveACL
+		if l.EffectiveACL != nil {
+			p := *l.EffectiveACL
+			s.EffectiveNetworkPolicy = &p
+		}
 		s.LeakRecords = slices.Clone(l.LeakRecords)
 		if l.DenyPolicyAttached != nil {
-			s.DenyPolicy = "not attached"
-			if *l.DenyPolicyAttached {
-				s.DenyPolicy = "attached"
-			}
+			s.DenyPolicy = &DenyPolicyState{PolicyName: cmp.Or(l.DenyPolicyName, DefaultDenyPolicyName), Attached: *l.DenyPolicyAttached}
 		}
 	}
 

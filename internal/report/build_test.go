@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -371,5 +372,51 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(tc.in); got != tc.want {
 			t.Errorf("shellQuote(%q) = %s, want %s", tc.in, got, tc.want)
 		}
+	}
+}
+
+// The office's own snapshots (creates and deletes from a trusted source)
+// are the application's routine: the charges and destruction risks name
+// the attacker's calls and count the office's apart; without any flagged
+// source every call is the key's.
+func TestResourceRisksLeaveTheKeysOwnSourcesOut(t *testing.T) {
+	detail := func(d *Document, id string) string {
+		for _, r := range d.Risks {
+			if r.ID == id {
+				return r.Detail
+			}
+		}
+		return ""
+	}
+	in := fxInput()
+	for i := range 3 {
+		at := fxLeak.Add(-time.Duration(i+1) * 24 * time.Hour)
+		in.Events = append(in.Events, mustKeep([]RawEvent{
+			fxEvent(fmt.Sprintf("snap-%d", i), at, "Ecs", "CreateSnapshot", fxOffice, "", nil),
+			fxEvent(fmt.Sprintf("dels-%d", i), at.Add(time.Minute), "Ecs", "DeleteSnapshot", fxOffice, "", nil),
+		})...)
+	}
+	d := mustBuild(t, in)
+	charges := detail(d, "resource-charges")
+	if !strings.Contains(charges, "RunInstances x1") || strings.Contains(charges, "CreateSnapshot") {
+		t.Errorf("charges risk must name the attacker's RunInstances and not the office's snapshots: %q", charges)
+	}
+	if !strings.Contains(charges, "3 such call(s) from the key's own trusted sources are left out") {
+		t.Errorf("charges risk must count the office's calls apart: %q", charges)
+	}
+	if got := detail(d, "destructive-calls"); got != "" {
+		t.Errorf("the office's DeleteSnapshot raised a destruction risk: %q", got)
+	}
+
+	// No attacker known: every call is the key's.
+	for i := range in.Audit.Sources {
+		in.Audit.Sources[i].Flagged = false
+	}
+	d = mustBuild(t, in)
+	if charges := detail(d, "resource-charges"); !strings.Contains(charges, "CreateSnapshot x3") || !strings.HasPrefix(charges, "The key ") {
+		t.Errorf("without a flagged source the key's own creates count: %q", charges)
+	}
+	if got := detail(d, "destructive-calls"); !strings.Contains(got, "DeleteSnapshot x3") {
+		t.Errorf("without a flagged source the key's own deletes count: %q", got)
 	}
 }

@@ -128,11 +128,15 @@ func fxContainJournal(at time.Time) []journal.Record {
 
 func boolp(b bool) *bool { return &b }
 
+// fxACL is the key's network ACL in the fixture.
+const fxACL = `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","Value":"","IPList":["198.51.100.10/32"]}]}`
+
 func fxLive() *Live {
 	return &Live{
 		CheckedAt: fxNow, KeyStatus: "Active", ACLKnown: true,
-		ACL:            `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","Value":"","IPList":["198.51.100.10/32"]}]}`,
+		ACL:            fxACL,
 		DenyPolicyName: DefaultDenyPolicyName, DenyPolicyAttached: boolp(true),
+		EffectiveACL:     &NetworkPolicy{Source: "key", Document: fxACL, KeyLevel: fxACL, Summary: "key-level: Active: public 198.51.100.10/32"},
 		AttachedPolicies: []AttachedPolicy{{Name: "AliyunECSFullAccess", Type: "System"}, {Name: DefaultDenyPolicyName, Type: "Custom"}},
 		OtherKeysKnown:   true, OtherKeys: []OtherKey{{AccessKeyID: "LTAI5tOTHERKEY000000001", Status: "Active"}},
 		Console: &Console{HasLogin: true},

@@ -157,11 +157,11 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 	if s.NetworkACL != "" {
 		rows = append(rows, []string{"Network ACL now", md(s.NetworkACL)})
 	}
-	if s.EffectiveNetworkPolicy != "" {
-		rows = append(rows, []string{"Effective network policy", md(s.EffectiveNetworkPolicy)})
+	if s.EffectiveNetworkPolicy != nil {
+		rows = append(rows, []string{"Effective network policy", md(s.EffectiveNetworkPolicy.String())})
 	}
-	if s.DenyPolicy != "" {
-		rows = append(rows, []string{"Deny-high-risk policy now", md(s.DenyPolicy)})
+	if s.DenyPolicy != nil {
+		rows = append(rows, []string{"Deny-high-risk policy now", md(s.DenyPolicy.String())})
 	}
 	for _, l := range s.LeakRecords {
 		rows = append(rows, []string{"Leak record (Security Center)", md(l.Line)})

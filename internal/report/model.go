@@ -10,7 +10,7 @@ import (
 
 // SchemaVersion names the JSON schema of Document. Field names under it are
 // stable; a breaking change bumps the version.
-const SchemaVersion = "akresp.report/v2"
+const SchemaVersion = "akresp.report/v3"
 
 // Key states (Summary.State).
 const (
@@ -95,8 +95,8 @@ type Summary struct {
 	// ContainedAt is the first successful containment outcome in the
 	// journal (network ACL, deny policy, disable, rotation's disable).
 	ContainedAt    time.Time `json:"contained_at,omitzero"`
-	ContainedBy    string    `json:"contained_by,omitempty"` // the action, e.g. "contain set-network-acl"
-	TimeToContain  string    `json:"time_to_contain,omitempty"`
+	ContainedBy    string    `json:"contained_by,omitempty"`         // the action, e.g. "contain set-network-acl"
+	TimeToContain  string    `json:"time_to_contain_text,omitempty"` // for people: "4h 30m"
 	TimeToContainS int64     `json:"time_to_contain_seconds,omitempty"`
 	AttackerIPs    []string  `json:"attacker_ips"`
 	WindowSince    time.Time `json:"window_since,omitzero"`
@@ -110,14 +110,51 @@ type Summary struct {
 	JournalHead string `json:"journal_chain_head,omitempty"`
 	NetworkACL  string `json:"network_acl_summary,omitempty"` // human summary of the key's ACL now
 	// EffectiveNetworkPolicy is the network policy that applies to the key
-	// now (account and key level, and which wins); "" when not read.
-	EffectiveNetworkPolicy string `json:"effective_network_policy,omitempty"`
-	DenyPolicy             string `json:"deny_policy,omitempty"` // attached | not attached | ""
-	OpenRiskCount          int    `json:"open_risk_count"`
-	HighestRiskRank        string `json:"highest_risk,omitempty"`
+	// now (account and key level, and which wins); nil when not read.
+	EffectiveNetworkPolicy *NetworkPolicy `json:"effective_network_policy,omitempty"`
+	// DenyPolicy is whether the deny-high-risk policy is attached to the
+	// key's owner now; nil when the owner's policies were not read.
+	DenyPolicy      *DenyPolicyState `json:"deny_policy,omitempty"`
+	OpenRiskCount   int              `json:"open_risk_count"`
+	HighestRiskRank string           `json:"highest_risk,omitempty"`
 	// LeakRecords are Security Center's AccessKey leak records of the key
 	// (online only; none when the key has no record or SAS was not read).
 	LeakRecords []LeakRecord `json:"leak_records,omitempty"`
+}
+
+// NetworkPolicy is the AccessKey network policy that applies to a key,
+// decided from its key-level and account-level documents as contain
+// --status decides it (respond.EffectivePolicy). The documents are
+// objects in Alibaba Cloud's format, null when there is none.
+type NetworkPolicy struct {
+	Source            string         `json:"source"`   // key | account | none | unknown
+	Document          policy.DocText `json:"document"` // the policy that applies
+	KeyLevel          policy.DocText `json:"key_level"`
+	AccountLevel      policy.DocText `json:"account_level"`                 // null also when it could not be read
+	AccountLevelError string         `json:"account_level_error,omitempty"` // why it could not be read
+	// PublicOpen: every public address still passes (no policy, a
+	// VPC-only one, or an allow list covering all of IPv4 or IPv6).
+	PublicOpen       bool   `json:"public_open"`
+	PublicOpenReason string `json:"public_open_reason,omitempty"`
+	Summary          string `json:"summary"` // for people
+}
+
+// String is the summary (markdown, HTML).
+func (p *NetworkPolicy) String() string { return p.Summary }
+
+// DenyPolicyState is whether the deny-high-risk policy is attached to the
+// key's owner.
+type DenyPolicyState struct {
+	PolicyName string `json:"policy_name"`
+	Attached   bool   `json:"attached"`
+}
+
+// String is "attached" or "not attached" (markdown, HTML).
+func (d *DenyPolicyState) String() string {
+	if d.Attached {
+		return "attached"
+	}
+	return "not attached"
 }
 
 // LeakRecord is one Security Center AccessKey leak record of the key.

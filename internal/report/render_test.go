@@ -95,7 +95,7 @@ func TestRenderJSONRoundTrip(t *testing.T) {
 	// Policy documents come back as the same JSON, compacted.
 	sameDoc := cmp.Comparer(func(a, b policy.DocText) bool {
 		var x, y bytes.Buffer
-		return json.Compact(&x, []byte(a)) == nil && json.Compact(&y, []byte(b)) == nil && x.String() == y.String()
+		return a == b || json.Compact(&x, []byte(a)) == nil && json.Compact(&y, []byte(b)) == nil && x.String() == y.String()
 	})
 	if diff := cmp.Diff(doc, &back, sameDoc); diff != "" {
 		t.Errorf("JSON round trip (-built +decoded):\n%s", diff)

@@ -118,7 +118,7 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	p.Operator = OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: ident.IdentityType, Endpoint: c.Endpoint(), KeyID: selfKey}
+	p.Operator = OperatorInfo{AccountID: ident.AccountID, Arn: ident.Arn, IdentityType: cloud.IdentityTypeName(ident.IdentityType), Endpoint: c.Endpoint(), KeyID: selfKey}
 	switch {
 	case ownerErr == nil:
 		p.Key.OwnerType, p.Key.Owner, p.Key.UserID, p.Key.UserPrincipalName = OwnerRAMUser, owner.UserName, owner.UserID, owner.UserPrincipalName

@@ -69,7 +69,7 @@ type Transition struct {
 // DiscardedKey is a key deleted because its secret was lost before it was
 // handed over (a crash or a failed hand-over).
 type DiscardedKey struct {
-	KeyID  string    `json:"key_id"`
+	KeyID  string    `json:"access_key_id"`
 	Reason string    `json:"reason"`
 	At     time.Time `json:"at"`
 }
