@@ -210,6 +210,15 @@ func (b *builder) risks() {
 		}
 		b.risk(r)
 	}
+	if e := b.in.Eradicate; e != nil && len(e.ByHand) > 0 {
+		what := strings.Join(e.ByHand, "; ")
+		if e.ByHandOmitted > 0 {
+			what += fmt.Sprintf("; and %d more", e.ByHandOmitted)
+		}
+		b.risk(Risk{ID: "remove-by-hand", Level: RiskHigh, Title: fmt.Sprintf("%d resource(s) the attacker created must be removed by hand", len(e.ByHand)+e.ByHandOmitted),
+			Detail:  "akresp eradicate does not remove these itself: " + what + ". Its plan names the event and the console for each.",
+			Command: "akresp eradicate " + b.keyID + " --dry-run"})
+	}
 	if d, own := b.destructiveCalls(); len(d) > 0 {
 		by := "The key"
 		if b.anyFlagged {

@@ -164,6 +164,11 @@ type CreatedState struct {
 type EradicatePlan struct {
 	Changes       int // changes the plan would make
 	Unrecoverable int // changes it lists as unrecoverable
+	// ByHand names what the attacker created that eradicate does not
+	// remove itself ("Rds CreateDBInstance DBInstanceId=rm-1 in
+	// cn-hangzhou"); ByHandOmitted counts those beyond the list.
+	ByHand        []string
+	ByHandOmitted int
 }
 
 // Build assembles the report. It is pure and deterministic for the same

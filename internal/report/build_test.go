@@ -420,3 +420,21 @@ func TestResourceRisksLeaveTheKeysOwnSourcesOut(t *testing.T) {
 		t.Errorf("without a flagged source the key's own deletes count: %q", got)
 	}
 }
+
+// What eradicate leaves to the responder is an open risk naming each
+// resource, with the plan to read.
+func TestRiskRemoveByHand(t *testing.T) {
+	in := fxInput()
+	in.Eradicate = &EradicatePlan{ByHand: []string{"Rds CreateDBInstance DBInstanceId=rm-evil in cn-hangzhou"}, ByHandOmitted: 2}
+	d := mustBuild(t, in)
+	for _, r := range d.Risks {
+		if r.ID == "remove-by-hand" {
+			if !strings.Contains(r.Title, "3 resource(s)") || !strings.Contains(r.Detail, "rm-evil") || !strings.Contains(r.Detail, "and 2 more") ||
+				r.Command != "akresp eradicate "+fxKey+" --dry-run" {
+				t.Errorf("remove-by-hand risk = %+v", r)
+			}
+			return
+		}
+	}
+	t.Errorf("no remove-by-hand risk: %v", riskIDs(d))
+}
