@@ -7,6 +7,10 @@
 // one alert of a rule and key: the state remembers, per rule and key, the
 // last event an alert covered, so consecutive runs over overlapping windows
 // alert once.
+//
+// The trail is read with LookupEvents in every ActionTrail region
+// (regions.go), or from the SLS logstore it is delivered to by push-down
+// queries (sls.go); slsalerts.go writes the rules as SLS alert rules.
 package watch
 
 import (
@@ -66,6 +70,13 @@ type Options struct {
 	SelfUserAgent string
 	// Insights reads LookupInsightEvents too.
 	Insights bool
+	// Regions are the ActionTrail regions LookupEvents reads: nil or
+	// ["all"] = the configured region and every region DescribeRegions
+	// lists, else exactly the regions listed.
+	Regions []string
+	// SLS, when set, reads the trail from the SLS logstore it is delivered
+	// to, by push-down queries, instead of LookupEvents.
+	SLS *SLSSource
 }
 
 // Alert is one alert, printed as one JSON line or posted to a webhook.
@@ -127,12 +138,34 @@ func (s *State) init() {
 	s.SchemaVersion = StateSchema
 }
 
+// Result is one evaluation: the new alerts (oldest first), the state to
+// keep once they are delivered, and how the trail was read.
+type Result struct {
+	Alerts []Alert
+	State  *State
+	// Source is "actiontrail" (LookupEvents) or "sls" (push-down).
+	Source string
+	// Regions are the ActionTrail regions read (nil when the clients are
+	// not regional, or with --sls); Failed those that could not be.
+	Regions []string
+	Failed  []audit.RegionFailure
+	// LookupPages are the LookupEvents answers read (one request each);
+	// SLSCalls the GetLogs requests made.
+	LookupPages int
+	SLSCalls    int
+	// Diagnostics say what made this run less complete (a region that
+	// failed, DescribeRegions failing), one line each.
+	Diagnostics []string
+}
+
 // Run evaluates the rules over [now-window, now] and returns the new
-// alerts (oldest first) and the state to keep once they are delivered; st
-// itself is not changed. One LookupEvents query reads the window for
-// every key at once, so the cost is the window's events / 50 requests at
-// the client's LookupEvents quota (2/s), however many keys there are.
-func Run(ctx context.Context, c Cloud, st *State, o Options) ([]Alert, *State, error) {
+// alerts and the state to keep once they are delivered; st itself is not
+// changed. Without o.SLS it reads the window with one LookupEvents query
+// per ActionTrail region for every key at once (regions.go), so the cost
+// is the regions' events / 50 requests at the client's shared LookupEvents
+// quota (2/s), however many keys there are. With o.SLS it pushes the
+// filtering and counting down to the logstore (sls.go).
+func Run(ctx context.Context, c Cloud, st *State, o Options) (*Result, error) {
 	if o.Window <= 0 {
 		o.Window = DefaultWindow
 	}
@@ -148,48 +181,59 @@ func Run(ctx context.Context, c Cloud, st *State, o Options) ([]Alert, *State, e
 	now := o.Now.UTC().Truncate(time.Second)
 	from := now.Add(-o.Window)
 	next := clone(st)
-
-	var events []audit.Event
-	err := c.LookupEvents(ctx, cloud.LookupQuery{Start: from, End: now}, func(page []json.RawMessage) error {
-		for _, raw := range page {
-			ev, err := audit.ParseEvent(raw, audit.Origin{})
-			if err != nil || ev.AccessKeyID == "" || strings.Contains(ev.UserAgent, o.SelfUserAgent) {
-				continue
-			}
-			events = append(events, ev)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	sort.SliceStable(events, func(i, j int) bool { return events[i].Time.Before(events[j].Time) })
-	byKey := map[string][]audit.Event{}
-	var keys []string
-	for _, ev := range events {
-		if _, ok := byKey[ev.AccessKeyID]; !ok {
-			keys = append(keys, ev.AccessKeyID)
-		}
-		byKey[ev.AccessKeyID] = append(byKey[ev.AccessKeyID], ev)
-	}
-	sort.Strings(keys)
+	res := &Result{State: next}
 
 	var alerts []Alert
-	for _, k := range keys {
-		evs := byKey[k]
-		if a, ok := frequency(k, evs, st, next, o, now); ok {
-			alerts = append(alerts, a)
+	if o.SLS != nil {
+		res.Source = SourceSLS
+		a, err := runSLS(ctx, o.SLS, st, next, o, from, now, res)
+		if err != nil {
+			return nil, err
 		}
-		for _, r := range eventRules {
-			if a, ok := r.eval(k, evs, st, next, now, o.Window); ok {
-				alerts = append(alerts, a)
+		alerts = a
+	} else {
+		res.Source = SourceActionTrail
+		if c == nil {
+			return nil, fmt.Errorf("watch: no ActionTrail clients")
+		}
+		var events []audit.Event
+		err := readRegions(ctx, c, o.Regions, cloud.LookupQuery{Start: from, End: now}, res, func(page []json.RawMessage) error {
+			res.LookupPages++
+			for _, raw := range page {
+				ev, err := audit.ParseEvent(raw, audit.Origin{})
+				if err != nil || !counts(&ev, o) {
+					continue
+				}
+				events = append(events, ev)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		sortEvents(events)
+		byKey, keys := groupByKey(events)
+		// A run that missed a region does not feed the baselines: its
+		// counts are short.
+		quiet := len(res.Diagnostics) == 0
+		for _, k := range keys {
+			evs := byKey[k]
+			fresh := after(evs, st, RuleFrequency, k)
+			base, fires := frequencyDecide(k, len(fresh), st, next, o, quiet)
+			if fires {
+				alerts = append(alerts, frequencyAlert(k, summarize(fresh), base, next, o, now))
+			}
+			for _, r := range eventRules {
+				if a, ok := r.eval(k, evs, st, next, now, o.Window); ok {
+					alerts = append(alerts, a)
+				}
 			}
 		}
 	}
-	if o.Insights {
+	if o.Insights && c != nil {
 		ins, err := c.LookupInsightEvents(ctx, cloud.InsightQuery{Start: from, End: now})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, ie := range ins {
 			if _, seen := st.Insights[ie.EventID]; seen {
@@ -211,8 +255,51 @@ func Run(ctx context.Context, c Cloud, st *State, o Options) ([]Alert, *State, e
 		}
 	}
 	next.LastRun = now
-	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].First.Before(alerts[j].First) })
-	return alerts, next, nil
+	sort.SliceStable(alerts, func(i, j int) bool {
+		if !alerts[i].First.Equal(alerts[j].First) {
+			return alerts[i].First.Before(alerts[j].First)
+		}
+		return alerts[i].ID < alerts[j].ID
+	})
+	res.Alerts = alerts
+	return res, nil
+}
+
+// Sources of the trail.
+const (
+	SourceActionTrail = "actiontrail"
+	SourceSLS         = "sls"
+)
+
+// counts reports whether an event counts at all: it was made with an
+// AccessKey, and not by akresp itself.
+func counts(ev *audit.Event, o Options) bool {
+	return ev.AccessKeyID != "" && !strings.Contains(ev.UserAgent, o.SelfUserAgent)
+}
+
+// sortEvents orders events by time, then event ID, so that the events an
+// alert names do not depend on the order the pages came in.
+func sortEvents(evs []audit.Event) {
+	sort.SliceStable(evs, func(i, j int) bool {
+		if !evs[i].Time.Equal(evs[j].Time) {
+			return evs[i].Time.Before(evs[j].Time)
+		}
+		return evs[i].ID < evs[j].ID
+	})
+}
+
+// groupByKey splits sorted events by AccessKey, keys sorted.
+func groupByKey(events []audit.Event) (map[string][]audit.Event, []string) {
+	byKey := map[string][]audit.Event{}
+	var keys []string
+	for _, ev := range events {
+		if _, ok := byKey[ev.AccessKeyID]; !ok {
+			keys = append(keys, ev.AccessKeyID)
+		}
+		byKey[ev.AccessKeyID] = append(byKey[ev.AccessKeyID], ev)
+	}
+	sort.Strings(keys)
+	return byKey, keys
 }
 
 func clone(st *State) *State {
@@ -243,7 +330,10 @@ func after(evs []audit.Event, st *State, rule, key string) []audit.Event {
 	return evs[i:]
 }
 
-func frequency(key string, evs []audit.Event, st, next *State, o Options, now time.Time) (Alert, bool) {
+// frequencyDecide says whether n fresh calls of key make the frequency
+// rule fire, against the threshold and the key's own baseline; a quiet
+// count joins the baseline when feed is set.
+func frequencyDecide(key string, n int, st, next *State, o Options, feed bool) (*float64, bool) {
 	past := st.Counts[key]
 	var base *float64
 	if len(past) > 0 {
@@ -254,25 +344,28 @@ func frequency(key string, evs []audit.Event, st, next *State, o Options, now ti
 		b := float64(sum) / float64(len(past))
 		base = &b
 	}
-	fresh := after(evs, st, RuleFrequency, key)
-	n := len(fresh)
-	fires := n >= o.Threshold && (base == nil || float64(n) >= o.Factor*max(*base, 1))
-	if !fires {
+	fires := n > 0 && n >= o.Threshold && (base == nil || float64(n) >= o.Factor*max(*base, 1))
+	if !fires && feed {
 		// Only quiet windows make the baseline, and events an alert
 		// already covered are not the key's normal rate.
 		next.Counts[key] = appendCapped(past, n)
-		return Alert{}, false
 	}
-	next.Covered[RuleFrequency+"|"+key] = fresh[n-1].Time
-	why := fmt.Sprintf("%d calls in %s (threshold %d", n, o.Window, o.Threshold)
+	return base, fires
+}
+
+// frequencyAlert is the alert of a key whose fresh calls s fired the rule;
+// it marks them covered in the state.
+func frequencyAlert(key string, s summary, base *float64, next *State, o Options, now time.Time) Alert {
+	next.Covered[RuleFrequency+"|"+key] = s.last.Time
+	why := fmt.Sprintf("%d calls in %s (threshold %d", s.n, o.Window, o.Threshold)
 	if base != nil {
 		why += fmt.Sprintf(", baseline %.1f per window", *base)
 	}
 	why += ")"
-	a := newAlert(RuleFrequency, "high", key, fresh, now, o.Window)
+	a := alertOf(RuleFrequency, "high", key, s, now)
 	a.Summary = fmt.Sprintf("abnormal use frequency of AccessKey %s: %s", key, why)
 	a.Baseline, a.Threshold = base, o.Threshold
-	return a, true
+	return a
 }
 
 func appendCapped(s []int, n int) []int {
@@ -351,22 +444,41 @@ func names(evs []audit.Event) string {
 	return strings.Join(out, ", ")
 }
 
-func newAlert(rule, severity, key string, evs []audit.Event, now time.Time, window time.Duration) Alert {
-	first, last := evs[0], evs[len(evs)-1]
-	a := Alert{SchemaVersion: AlertSchema, Rule: rule, Severity: severity, AccessKeyID: key,
-		UserName: last.UserName, IdentityType: last.UserType, Count: len(evs),
-		First: first.Time.UTC(), Last: last.Time.UTC(), DetectedAt: now}
-	ips := map[string]bool{}
+// summary is what an alert says of the events it covers: their number,
+// the first and last (by time, then event ID), the first five event IDs
+// and the distinct source IPs (sorted).
+type summary struct {
+	n           int
+	first, last audit.Event
+	ids         []string
+	ips         []string
+}
+
+func summarize(evs []audit.Event) summary {
+	s := summary{n: len(evs), first: evs[0], last: evs[len(evs)-1]}
+	seen := map[string]bool{}
 	for _, ev := range evs {
-		if ev.SourceIP != "" && !ips[ev.SourceIP] {
-			ips[ev.SourceIP] = true
-			a.SourceIPs = append(a.SourceIPs, ev.SourceIP)
+		if ev.SourceIP != "" && !seen[ev.SourceIP] {
+			seen[ev.SourceIP] = true
+			s.ips = append(s.ips, ev.SourceIP)
 		}
-		if len(a.EventIDs) < 5 {
-			a.EventIDs = append(a.EventIDs, ev.ID)
+		if len(s.ids) < 5 {
+			s.ids = append(s.ids, ev.ID)
 		}
 	}
-	sort.Strings(a.SourceIPs)
+	sort.Strings(s.ips)
+	return s
+}
+
+func newAlert(rule, severity, key string, evs []audit.Event, now time.Time, window time.Duration) Alert {
+	return alertOf(rule, severity, key, summarize(evs), now)
+}
+
+func alertOf(rule, severity, key string, s summary, now time.Time) Alert {
+	a := Alert{SchemaVersion: AlertSchema, Rule: rule, Severity: severity, AccessKeyID: key,
+		UserName: s.last.UserName, IdentityType: s.last.UserType, Count: s.n,
+		First: s.first.Time.UTC(), Last: s.last.Time.UTC(), DetectedAt: now,
+		SourceIPs: s.ips, EventIDs: s.ids}
 	a.ID = rule + ":" + key + ":" + a.First.Format("20060102T150405Z")
 	a.Investigate = investigate(key, a.First, now)
 	return a

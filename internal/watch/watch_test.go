@@ -65,10 +65,11 @@ func TestRunDeduplicatesAndBaselines(t *testing.T) {
 	f.events = append(f.events, burst("LTAI5tSELF", 500, t0.Add(-10*time.Minute), "akresp/v1 (responder)")...)
 	f.events = append(f.events, ev(0, t0.Add(-5*time.Minute), "LTAI5tROOT", "root-account", "ListUsers", "cli"))
 	o := Options{Now: t0, Window: 30 * time.Minute, Threshold: 100}
-	alerts, st, err := Run(context.Background(), f, NewState(), o)
+	res, err := Run(context.Background(), f, NewState(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	alerts, st := res.Alerts, res.State
 	if len(alerts) != 2 || f.lookups != 1 {
 		t.Fatalf("alerts = %+v, lookups %d; want 2 alerts from 1 lookup", alerts, f.lookups)
 	}
@@ -84,16 +85,17 @@ func TestRunDeduplicatesAndBaselines(t *testing.T) {
 	}
 	// Five minutes later the window still holds the same events: nothing new.
 	o.Now = t0.Add(5 * time.Minute)
-	again, st2, err := Run(context.Background(), f, st, o)
-	if err != nil || len(again) != 0 {
-		t.Fatalf("second run: %+v %v", again, err)
+	res, err = Run(context.Background(), f, st, o)
+	if err != nil || len(res.Alerts) != 0 {
+		t.Fatalf("second run: %+v %v", res, err)
 	}
+	st2 := res.State
 	// A new burst after the covered one alerts again.
 	f.events = append(f.events, burst("LTAI5tLEAK", 120, t0.Add(6*time.Minute), "python")...)
 	o.Now = t0.Add(10 * time.Minute)
-	third, _, err := Run(context.Background(), f, st2, o)
-	if err != nil || len(third) != 1 || third[0].Count != 120 {
-		t.Fatalf("third run: %+v %v", third, err)
+	res, err = Run(context.Background(), f, st2, o)
+	if err != nil || len(res.Alerts) != 1 || res.Alerts[0].Count != 120 {
+		t.Fatalf("third run: %+v %v", res, err)
 	}
 
 	// A key that makes ~300 calls per window every run has that as its
@@ -101,8 +103,8 @@ func TestRunDeduplicatesAndBaselines(t *testing.T) {
 	busy := NewState()
 	busy.Counts["LTAI5tBUSY"] = []int{280, 320, 300}
 	g := &fakeCloud{events: burst("LTAI5tBUSY", 300, t0.Add(-20*time.Minute), "java")}
-	if a, _, _ := Run(context.Background(), g, busy, Options{Now: t0, Threshold: 100}); len(a) != 0 {
-		t.Fatalf("busy key alerted: %+v", a)
+	if r, err := Run(context.Background(), g, busy, Options{Now: t0, Threshold: 100}); err != nil || len(r.Alerts) != 0 {
+		t.Fatalf("busy key alerted: %+v %v", r, err)
 	}
 }
 
@@ -110,12 +112,16 @@ func TestRunDeduplicatesAndBaselines(t *testing.T) {
 func TestRunInsightsOnce(t *testing.T) {
 	f := &fakeCloud{insights: []cloud.InsightEvent{{EventID: "INS-1", Type: "AkInsight", Object: "LTAI5tLEAK", Time: t0.Add(-time.Minute), InsightCount: 40, Baseline: 0.5}}}
 	o := Options{Now: t0, Insights: true}
-	a, st, err := Run(context.Background(), f, NewState(), o)
-	if err != nil || len(a) != 1 || a[0].InsightEventID != "INS-1" || a[0].AccessKeyID != "LTAI5tLEAK" || !strings.HasPrefix(a[0].Investigate, "akresp audit LTAI5tLEAK") {
+	res, err := Run(context.Background(), f, NewState(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, st := res.Alerts, res.State
+	if len(a) != 1 || a[0].InsightEventID != "INS-1" || a[0].AccessKeyID != "LTAI5tLEAK" || !strings.HasPrefix(a[0].Investigate, "akresp audit LTAI5tLEAK") {
 		t.Fatalf("insight alert = %+v %v", a, err)
 	}
-	if a, _, _ := Run(context.Background(), f, st, o); len(a) != 0 {
-		t.Fatalf("insight alerted twice: %+v", a)
+	if r, err := Run(context.Background(), f, st, o); err != nil || len(r.Alerts) != 0 {
+		t.Fatalf("insight alerted twice: %+v %v", r, err)
 	}
 }
 

@@ -1,6 +1,9 @@
 // Package slsemu is the lab's Simple Log Service endpoint: an HTTP server
 // that the real aliyun-log-go-sdk talks to, answering GetLogs (the V2/V3
-// POST form), GetIndex and ListLogStore for ActionTrail logstores.
+// POST form), GetIndex and ListLogStore for ActionTrail logstores, and
+// CreateAlert/GetAlert (POST /jobs, GET /jobs/<name>; alerts.go), which
+// keep alert rules after checking that their queries run, but never
+// evaluate them on a schedule as SLS does.
 //
 // Requests are V1-signed by the SDK and the signature is checked from the
 // rules in shared/reference/sls-pushdown.md section 2.1 (HMAC-SHA1 over the

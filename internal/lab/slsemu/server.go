@@ -83,6 +83,9 @@ type Server struct {
 	stats struct {
 		requests, getLogs, incomplete, in, out, rawOut, processed atomic.Int64
 	}
+	// alerts are the alert rules created (alerts.go), by project/name;
+	// guarded by mu.
+	alerts map[string]json.RawMessage
 }
 
 // New starts a server on 127.0.0.1 with an ephemeral port.
@@ -215,6 +218,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			s.fail(w, &apiError{400, "InvalidParameter", fmt.Sprintf("the lab SLS endpoint does not implement %s %s", r.Method, r.URL.Path)})
 		}
+	case len(parts) >= 1 && parts[0] == "jobs":
+		s.serveJobs(w, r, project, parts, body)
 	default:
 		s.fail(w, &apiError{400, "InvalidParameter", fmt.Sprintf("the lab SLS endpoint does not implement %s %s", r.Method, r.URL.Path)})
 	}
