@@ -113,3 +113,19 @@ func TestExecHandoverOutputAndEmptyEnv(t *testing.T) {
 		t.Errorf("ChildEnv(nil) = %v, want %s", env, EnvNewKeyID)
 	}
 }
+
+// New fills the defaults it documents and keeps what the caller set.
+func TestNewDefaults(t *testing.T) {
+	fc := newFakeCloud(time.Now)
+	m, err := New(Options{KeyID: judgeKey, StateDir: t.TempDir(), Cloud: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.o.PollInterval != DefaultPollInterval || m.o.Now == nil || m.o.Sleep == nil || m.o.Logger == nil {
+		t.Errorf("defaults not filled: poll %s, now %v, sleep %v, logger %v", m.o.PollInterval, m.o.Now != nil, m.o.Sleep != nil, m.o.Logger != nil)
+	}
+	m, err = New(Options{KeyID: judgeKey, StateDir: t.TempDir(), Cloud: fc, PollInterval: 3 * time.Second})
+	if err != nil || m.o.PollInterval != 3*time.Second {
+		t.Errorf("--poll-interval 3s became %s (%v)", m.o.PollInterval, err)
+	}
+}
