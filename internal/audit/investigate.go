@@ -84,6 +84,10 @@ type InvestigateOptions struct {
 	// the onset, the new-source logic or the evidence; they are counted in
 	// Result.Incident. Its trusted CIDRs join Engine.FenceCIDRs.
 	Incident *incident.Record
+	// NoFollow turns off following the attacker (follow.go): the
+	// identities the key created or minted from a flagged source are then
+	// listed (Result.Created) but not audited.
+	NoFollow bool
 }
 
 // Investigate audits one AccessKey: its facts (owner, status, age, last
@@ -340,6 +344,28 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	r.Window.Since, r.Window.Until = r.Window.Since.Truncate(time.Second), r.Window.Until.Truncate(time.Second)
 	r.Resources = mergeResources(r.Resources, extraResources)
 	r.Incident = filter.summary()
+	if !opts.NoFollow {
+		// Follow what the attacker created: online by LookupEvents, offline
+		// by further passes over the trail files (only when there is
+		// something to follow).
+		fw := newFollower(eng.opts)
+		fw.account = r.Key.AccountID
+		fw.discover(eng, nil, keyID, r.Key.Owner, 1)
+		if len(fw.ids) > 0 {
+			progress(fmt.Sprintf("following %d identities the key created", len(fw.ids)))
+			if opts.Online {
+				if err := fw.followOnline(ctx, c, lookupRegionsOf(regionsRead), lookSince, lookUntil); err != nil {
+					return nil, fmt.Errorf("audit %s: follow the identities the key created: %w", shown, err)
+				}
+			}
+			if len(opts.Trails) > 0 {
+				if err := fw.followOffline(ctx, opts.Trails, ro, progress); err != nil {
+					return nil, fmt.Errorf("audit %s: follow the identities the key created through the trail files: %w", shown, err)
+				}
+			}
+		}
+		fw.results(eng, r)
+	}
 	finishSteps(ctx, c, opts.Online, r, opts.Incident)
 	addInsightFindings(ctx, c, opts.Online, r) // insights.go
 	return r, nil

@@ -56,6 +56,15 @@ type ReadOptions struct {
 	// the readers may parse later events into the same storage. Without
 	// it every Event handed to the Sink is fresh and belongs to the Sink.
 	ReuseEvents bool
+	// MatchAny, when set, drops unparsed (counted in Stats.Filtered) every
+	// record whose bytes contain none of these strings, like KeyID does
+	// for one; the audit's second pass over the trail files uses it for
+	// the identities it follows (follow.go). Empty strings are ignored.
+	MatchAny []string
+	// Match, when set, keeps only the parsed events it accepts (the others
+	// count in Stats.Filtered). It is called from the reading goroutines,
+	// concurrently: it must only read shared state.
+	Match func(*Event) bool
 }
 
 // StdinName is the file name events and problems read from "-" carry.
@@ -536,7 +545,16 @@ type fileReader struct {
 
 // record parses one record and keeps it if it passes the filters.
 func (r *fileReader) record(raw []byte, unit string, pos int64) error {
-	return r.recordKeyed(raw, unit, pos, len(r.key) == 0 || bytes.Contains(raw, r.key))
+	return r.recordKeyed(raw, unit, pos, (len(r.key) == 0 || bytes.Contains(raw, r.key)) && r.anyNeedle(raw))
+}
+
+// anyNeedle reports whether raw holds one of ReadOptions.MatchAny (true
+// when there are none).
+func (r *fileReader) anyNeedle(raw []byte) bool {
+	if len(r.opts.MatchAny) == 0 {
+		return true
+	}
+	return r.ws.matcher(r.opts.MatchAny).any(raw) // needles.go: one pass for all
 }
 
 // recordKeyed is record for a caller that already knows whether raw
@@ -573,7 +591,8 @@ func (r *fileReader) accept() error {
 	ev := &r.batch[len(r.batch)-1]
 	if (len(r.key) > 0 && ev.AccessKeyID != r.opts.KeyID) ||
 		(!r.opts.Since.IsZero() && ev.Time.Before(r.opts.Since)) ||
-		(!r.opts.Until.IsZero() && !ev.Time.Before(r.opts.Until)) {
+		(!r.opts.Until.IsZero() && !ev.Time.Before(r.opts.Until)) ||
+		(r.opts.Match != nil && !r.opts.Match(ev)) {
 		r.batch = r.batch[:len(r.batch)-1]
 		r.job.stats.Filtered++
 		return nil
@@ -588,6 +607,16 @@ func (r *fileReader) accept() error {
 // flush hands the current batch to the deliverer.
 func (r *fileReader) flush() error {
 	if len(r.batch) == 0 {
+		// A file none of whose events passed (every file of a follow
+		// pass but a few): its batch goes back to the pool, not to the
+		// collector (~100 KB per file).
+		if r.batch != nil && r.free != nil {
+			select {
+			case r.free <- r.batch:
+			default:
+			}
+		}
+		r.batch = nil
 		return nil
 	}
 	select {
@@ -1121,7 +1150,9 @@ func (sp *splitter) array() error {
 		sp.n++
 		s.keep = s.pos
 		s.overflowed = false
-		if sp.r.prefix != nil && c == '{' {
+		// (With MatchAny the element's end is found first and its bytes
+		// searched for the needles: most are then dropped unparsed.)
+		if sp.r.prefix != nil && c == '{' && len(sp.r.opts.MatchAny) == 0 {
 			// Fast path: parse in place. Anything unusual (the element
 			// runs past the buffer, or is malformed) goes the slow way.
 			// With a key filter, only elements the next occurrence of the
@@ -1171,7 +1202,7 @@ func (sp *splitter) array() error {
 			continue
 		}
 		sp.lastLen = s.pos - s.keep
-		if err := sp.r.recordKeyed(s.buf[s.keep:s.pos], "event", sp.n, sp.holdsKey()); err != nil {
+		if err := sp.r.recordKeyed(s.buf[s.keep:s.pos], "event", sp.n, sp.holdsKey() && sp.r.anyNeedle(s.buf[s.keep:s.pos])); err != nil {
 			return err
 		}
 	}

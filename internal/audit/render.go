@@ -32,7 +32,7 @@ const (
 
 // RenderText writes the sectioned plain-text report: KEY, WINDOW, ACTIVITY
 // (services, source IPs), FINDINGS, VERDICT and NEXT STEPS, CREATED
-// IDENTITIES, CAVEATS, DIAGNOSTICS. Times are shown in tz (nil = UTC).
+// IDENTITIES, FOLLOWED IDENTITIES, CAVEATS, DIAGNOSTICS. Times are shown in tz (nil = UTC).
 // width > 0 truncates the widest column of each table so that rows fit;
 // width <= 0 truncates nothing.
 func RenderText(w io.Writer, r *Result, tz *time.Location, width int) error {
@@ -50,6 +50,7 @@ func RenderText(w io.Writer, r *Result, tz *time.Location, width int) error {
 	p.list("ROUTINE (context, not evidence)", routineLines(r)) // routine.go
 	p.verdict(r)
 	p.created(r)
+	p.followed(r)
 	p.list("CAVEATS", r.Caveats)
 	if len(r.Diagnostics) > 0 {
 		var ds []string
@@ -302,6 +303,49 @@ func (p *textPrinter) created(r *Result) {
 	p.table([]string{"KIND", "NAME", "USER", "ACTION", "TIME", "SOURCE"}, rows, 1)
 }
 
+// followed prints FOLLOWED IDENTITIES: one row per identity, then its
+// chain and its findings (follow.go).
+func (p *textPrinter) followed(r *Result) {
+	if len(r.Followed) == 0 && r.FollowedOmitted == 0 {
+		return
+	}
+	p.heading(fmt.Sprintf("FOLLOWED IDENTITIES (%d)", len(r.Followed)))
+	var rows [][]string
+	for _, f := range r.Followed {
+		rows = append(rows, []string{f.Kind, f.Name, strconv.Itoa(f.Events), followedSources(f), p.time(f.FirstSeen), p.time(f.LastSeen), followedTop(f)})
+	}
+	p.table([]string{"KIND", "NAME", "EVENTS", "SOURCES", "FIRST", "LAST", "FINDINGS"}, rows, 3, 6)
+	for _, f := range r.Followed {
+		p.line("  %s %s: %s", f.Kind, clean(f.Name), clean(ViaText(f.Via)))
+		for _, x := range f.Findings {
+			if x.Severity < Medium {
+				continue
+			}
+			p.line("    %s %s: %s", x.Severity, x.ID, clean(x.Title))
+		}
+	}
+	if r.FollowedOmitted > 0 {
+		p.line("  (%d more identities not followed: at most %d are)", r.FollowedOmitted, MaxFollowed)
+	}
+}
+
+// followedSources lists a followed identity's sources, busiest first.
+func followedSources(f FollowedIdentity) string {
+	ips := make([]string, 0, len(f.Sources))
+	for _, s := range f.Sources {
+		ips = append(ips, s.IP)
+	}
+	return listSome(ips, 3)
+}
+
+// followedTop is the count of a followed identity's findings by severity.
+func followedTop(f FollowedIdentity) string {
+	if len(f.Findings) == 0 {
+		return "-"
+	}
+	return countBySeverity(f.Findings)
+}
+
 func (p *textPrinter) list(title string, items []string) {
 	if len(items) == 0 {
 		return
@@ -534,6 +578,29 @@ func RenderMarkdown(w io.Writer, r *Result, tz *time.Location) error {
 			rows = append(rows, []string{c.Kind, orDash(c.Name), strings.TrimSpace(c.User + " " + paren(c.PrincipalType)), c.Action, tm(c.Event.Time), c.Event.SourceIP})
 		}
 		mdTable(&b, []string{"Kind", "Name", "User", "Action", "Time", "Source"}, rows)
+	}
+
+	if len(r.Followed) > 0 || r.FollowedOmitted > 0 {
+		fmt.Fprintf(&b, "## Followed identities (%d)\n\n", len(r.Followed))
+		var rows [][]string
+		for _, f := range r.Followed {
+			rows = append(rows, []string{f.Kind, f.Name, ViaText(f.Via), strconv.Itoa(f.Events), followedSources(f), tm(f.FirstSeen), tm(f.LastSeen), followedTop(f)})
+		}
+		mdTable(&b, []string{"Kind", "Name", "Via", "Events", "Sources", "First", "Last", "Findings"}, rows)
+		for _, f := range r.Followed {
+			var rows [][]string
+			for _, x := range f.Findings {
+				rows = append(rows, []string{x.Severity.String(), x.ID, x.Title, strconv.Itoa(x.Count), listSome(x.IPs, 3), tm(x.First), tm(x.Last)})
+			}
+			if len(rows) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "### Followed %s %s\n\n", md(f.Kind), md(f.Name))
+			mdTable(&b, []string{"Severity", "ID", "Title", "Count", "Sources", "First", "Last"}, rows)
+		}
+		if r.FollowedOmitted > 0 {
+			fmt.Fprintf(&b, "%d more identities were not followed (at most %d are).\n\n", r.FollowedOmitted, MaxFollowed)
+		}
 	}
 
 	b.WriteString("## Activity\n\n")

@@ -93,6 +93,12 @@ type Result struct {
 	Caveats       []string          `json:"caveats"`
 	Diagnostics   []Diagnostic      `json:"diagnostics,omitempty"`
 	Created       []CreatedIdentity `json:"created_identities"`
+	// Followed are the identities the key created, took over or minted
+	// from a flagged source, audited in the same run (follow.go), with the
+	// chain that leads to each; FollowedOmitted counts those left out
+	// beyond MaxFollowed.
+	Followed        []FollowedIdentity `json:"followed_identities"`
+	FollowedOmitted int                `json:"followed_omitted,omitempty"`
 	// Routine lists the sensitive operations the key performs as routine
 	// (routine.go): context, not evidence.
 	Routine []RoutineActivity `json:"routine"`
@@ -334,6 +340,7 @@ func (e *Engine) Result() *Result {
 		Key:           e.opts.Facts,
 		Caveats:       []string{},
 		Created:       []CreatedIdentity{},
+		Followed:      []FollowedIdentity{},
 	}
 	if r.Key.AccessKeyID == "" {
 		r.Key.AccessKeyID = e.opts.KeyID
@@ -393,11 +400,13 @@ func (e *Engine) window(bl *baselineInfo) Window {
 		if o.File != "" {
 			s += ":" + o.File
 		}
-		if s != "" && !slices.Contains(w.Sources, s) {
+		if s != "" {
 			w.Sources = append(w.Sources, s)
 		}
 	}
+	// Sorted, then each once (linear in the files read, not quadratic).
 	slices.Sort(w.Sources)
+	w.Sources = slices.Compact(w.Sources)
 	return w
 }
 

@@ -55,8 +55,10 @@ type findingBuilder struct {
 	hours    map[int32]struct{}
 	samples  sampleSet
 	subjects []string
-	moreSubj int
-	notes    []string // appended to Why
+	// subjectSet indexes subjects (built on first use).
+	subjectSet map[string]struct{}
+	moreSubj   int
+	notes      []string // appended to Why
 	// routineN counts matching events from routine activity or sources
 	// that are not flagged: not evidence (Finding.RoutineCount).
 	routineN int
@@ -82,15 +84,43 @@ func (b *findingBuilder) span(first, last int64) {
 	b.last = max(b.last, last)
 }
 
+// subject names one more subject of the finding. Every distinct subject
+// is kept (up to maxBuilderSubjects), not only the maxSubjects a title
+// names: a rule that sorts its subjects (CTX-04, the window rules) then
+// names the same ones, and counts the same "and N more", whatever order
+// the events arrived in (files read in parallel interleave).
 func (b *findingBuilder) subject(s string) {
-	if s == "" || slices.Contains(b.subjects, s) {
+	if s == "" {
 		return
 	}
-	if len(b.subjects) < maxSubjects {
+	if b.subjectSet == nil {
+		b.subjectSet = map[string]struct{}{}
+		for _, x := range b.subjects {
+			b.subjectSet[x] = struct{}{}
+		}
+	}
+	if _, dup := b.subjectSet[s]; dup {
+		return
+	}
+	if len(b.subjects) < maxBuilderSubjects {
+		b.subjectSet[s] = struct{}{}
 		b.subjects = append(b.subjects, s)
 		return
 	}
 	b.moreSubj++
+}
+
+// maxBuilderSubjects bounds the distinct subjects a finding keeps; beyond
+// it they are only counted.
+const maxBuilderSubjects = 4096
+
+// titleSubjects are the subjects a title names (the first maxSubjects, in
+// the rule's order) and how many more it counts.
+func (b *findingBuilder) titleSubjects() ([]string, int) {
+	if len(b.subjects) <= maxSubjects {
+		return b.subjects, b.moreSubj
+	}
+	return b.subjects[:maxSubjects], b.moreSubj + len(b.subjects) - maxSubjects
 }
 
 // event adds one piece of evidence that is also one counted event.
@@ -258,10 +288,10 @@ func (e *Engine) toFinding(b *findingBuilder) Finding {
 	if f.Count == 0 {
 		f.Count = b.samples.n
 	}
-	if len(b.subjects) > 0 {
-		f.Title += ": " + strings.Join(b.subjects, ", ")
-		if b.moreSubj > 0 {
-			f.Title += fmt.Sprintf(" and %d more", b.moreSubj)
+	if named, more := b.titleSubjects(); len(named) > 0 {
+		f.Title += ": " + strings.Join(named, ", ")
+		if more > 0 {
+			f.Title += fmt.Sprintf(" and %d more", more)
 		}
 	}
 	if len(b.notes) > 0 {

@@ -450,6 +450,15 @@ func (e *Engine) stsOutside(bl *baselineInfo, m *moreState, by map[moreKind][]*m
 		}
 	}
 	reads := by[mkMetaRead]
+	// Instances whose metadata credentials the key read: a session named
+	// after one is that instance's role, even when the command did not
+	// name the role (it listed them).
+	metaInst := map[string]bool{}
+	for _, r := range reads {
+		for _, id := range r.inst {
+			metaInst[id] = true
+		}
+	}
 	// pivot is the earliest metadata read that could have yielded role's
 	// credentials.
 	pivot := func(role string) (*moreRec, bool) {
@@ -494,7 +503,7 @@ func (e *Engine) stsOutside(bl *baselineInfo, m *moreState, by map[moreKind][]*m
 		a := m.sts[k]
 		role, session := roleOf(a)
 		_, wasAssumed := assumed[k]
-		if !wasAssumed && !(role != "" && instRoles[role]) {
+		if !wasAssumed && !(role != "" && instRoles[role]) && !metaInst[session] {
 			continue
 		}
 		ips := make([]string, 0, len(a.srcs))

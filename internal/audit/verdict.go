@@ -2,9 +2,11 @@ package audit
 
 import (
 	"fmt"
-	"github.com/akresp/akresp/internal/policy"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/akresp/akresp/internal/policy"
 )
 
 // The verdict answers "disable, rotate or contain?":
@@ -28,7 +30,12 @@ import (
 var postureRules = map[string]bool{"CTX-01": true}
 
 func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
-	v := Verdict{Severity: r.MaxSeverity(), Reasons: []string{}, SuggestedTrustedCIDRs: e.suggestTrusted(bl), NextSteps: []NextStep{}}
+	return e.verdictWith(r, e.suggestTrusted(bl))
+}
+
+// verdictWith is verdict with the trusted sources already suggested.
+func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
+	v := Verdict{Severity: r.MaxSeverity(), Reasons: []string{}, SuggestedTrustedCIDRs: slices.Clone(suggested), NextSteps: []NextStep{}}
 	// A "trusted" list that admits every IPv4 or IPv6 address (for example
 	// --trusted-cidr 0.0.0.0/0, or its halves) fences nothing in: it is
 	// never suggested as a fence (contain would refuse it anyway).
@@ -181,6 +188,55 @@ func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
 		v.Reasons = append(v.Reasons, openList)
 	}
 	return v
+}
+
+// followTriggers are the followed identities' findings that make a leak
+// (high or critical, posture rules aside), each titled with its identity.
+func followTriggers(r *Result) []Finding {
+	var out []Finding
+	for _, id := range r.Followed {
+		for _, f := range id.Findings {
+			if postureRules[f.ID] || f.Severity < High {
+				continue
+			}
+			f.Title += " (followed " + id.Kind + " " + id.Name + ")"
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// followVerdict weighs the followed identities' findings (follow.go): a
+// high or critical finding over an identity the attacker created (its
+// console sign-in, its key's calls) makes the audited key a suspected leak
+// and raises the verdict's severity; the verdict names the chains. A
+// verdict that already says suspected leak keeps its summary, reasons and
+// next steps; either way the reasons gain one item per followed identity
+// with a high or critical finding, naming its chain.
+func (e *Engine) followVerdict(r *Result) {
+	trig := followTriggers(r)
+	if len(trig) == 0 {
+		return
+	}
+	if r.Verdict.Status != StatusSuspectedLeak {
+		// The original suggestion, before an open list was set aside.
+		suggested := r.Verdict.SuggestedTrustedCIDRs
+		cp := *r
+		cp.Findings = append(slices.Clone(r.Findings), trig...)
+		steps := r.Verdict.NextSteps
+		r.Verdict = e.verdictWith(&cp, suggested)
+		if len(r.Verdict.NextSteps) == 0 {
+			r.Verdict.NextSteps = steps
+		}
+	}
+	for _, f := range trig {
+		r.Verdict.Severity = max(r.Verdict.Severity, f.Severity)
+	}
+	for _, id := range r.Followed { // at most MaxFollowed
+		if id.MaxSeverity() >= High {
+			r.Verdict.Reasons = append(r.Verdict.Reasons, fmt.Sprintf("followed %s %s (%s): %s", id.Kind, id.Name, ViaText(id.Via), countBySeverity(id.Findings)))
+		}
+	}
 }
 
 // knownSources counts sources that are not flagged and not internal.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"regexp"
 	"runtime/debug"
 	"slices"
@@ -55,6 +56,9 @@ type AuditOptions struct {
 	bhTZ          *time.Location
 	MinSeverity   string
 	minSeverity   audit.Severity
+	// NoFollow: do not audit the identities the attacker created
+	// (offline, following reads the files again).
+	NoFollow bool
 
 	// Idle sweep.
 	Idle             bool
@@ -151,6 +155,7 @@ Asia/Shanghai).`,
 	fl.StringVar(&opts.BusinessHours, "business-hours", "", `working days and hours, e.g. "Mon-Fri 09:00-19:00" (the default) or "always"`)
 	fl.StringVar(&opts.BHTZ, "bh-tz", audit.DefaultTimeZone, "time zone of --business-hours")
 	fl.StringVar(&opts.MinSeverity, "min-severity", "info", "leave out findings below this severity")
+	fl.BoolVar(&opts.NoFollow, "no-follow", false, "do not audit the identities the attacker created with the key (users, keys, roles, STS sessions); offline, following reads the files once more per generation")
 	fl.BoolVar(&opts.Idle, "idle", false, "sweep every key of the account instead of auditing one")
 	fl.IntVar(&opts.IdleDays, "idle-days", audit.DefaultIdleDays, "a key unused for longer than this many days is idle")
 	fl.IntVar(&opts.MaxAgeDays, "max-age-days", audit.DefaultMaxKeyAgeDays, "an active key older than this many days is unrotated")
@@ -183,7 +188,7 @@ func validateAudit(cmd *cobra.Command, o *AuditOptions) error {
 		if o.KeyID != "" {
 			return UsageErrorf("audit --idle sweeps every key: drop the AccessKey ID %s, or drop --idle", safetext.Line(o.KeyID))
 		}
-		for _, name := range []string{"since", "until", "trail", "oss-log", "sls-log", "sls", "sls-endpoint", "sls-topic", "strict", "online", "offline", "leak-time", "trusted-cidr", "business-hours", "bh-tz", "min-severity"} {
+		for _, name := range []string{"since", "until", "trail", "oss-log", "sls-log", "sls", "sls-endpoint", "sls-topic", "strict", "online", "offline", "no-follow", "leak-time", "trusted-cidr", "business-hours", "bh-tz", "min-severity"} {
 			if cmd.Flags().Changed(name) {
 				return UsageErrorf("--%s applies to the audit of one key, not to --idle", name)
 			}
@@ -371,6 +376,10 @@ func (f *durationFlag) Set(v string) error {
 func (f *durationFlag) String() string { return f.p.String() }
 func (f *durationFlag) Type() string   { return "duration" }
 
+// offlineMemLimit is the soft memory limit of an audit that reads files
+// (runtime/debug.SetMemoryLimit), next to its GOGC=200.
+const offlineMemLimit = 256 << 20
+
 func runAudit(ctx context.Context, o *AuditOptions) error {
 	s, err := o.Settings()
 	if err != nil {
@@ -386,6 +395,14 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		// million events (bench/README.md). The process ends after the
 		// audit, so the setting stays local to it.
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
+		// ... but not past a soft limit: a busy key with thousands of
+		// sources keeps ~130 MB of aggregates (bench/README.md), which
+		// GOGC=200 alone would let grow to ~3x that between collections.
+		// Above offlineMemLimit the collector runs sooner (the runtime
+		// caps its CPU share); GOMEMLIMIT in the environment wins.
+		if os.Getenv("GOMEMLIMIT") == "" {
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(offlineMemLimit))
+		}
 	}
 	eo := audit.Options{
 		KeyID:         o.KeyID,
@@ -397,15 +414,16 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		MinSeverity:   o.minSeverity,
 	}
 	in := audit.InvestigateOptions{
-		Engine:  eo,
-		Since:   o.since,
-		Until:   o.until,
-		Online:  !o.offline(),
-		Trails:  o.Trails,
-		OSSLogs: o.OSSLogs,
-		SLSLogs: o.SLSLogs,
-		Strict:  o.Strict,
-		Regions: o.regions,
+		Engine:   eo,
+		Since:    o.since,
+		Until:    o.until,
+		Online:   !o.offline(),
+		Trails:   o.Trails,
+		OSSLogs:  o.OSSLogs,
+		SLSLogs:  o.SLSLogs,
+		Strict:   o.Strict,
+		Regions:  o.regions,
+		NoFollow: o.NoFollow,
 	}
 	in.Incident = loadIncident(o.IO.ErrOut, s.StateDir, o.KeyID)
 	var c audit.Cloud
@@ -907,6 +925,33 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		}
 	}
 
+	if len(r.Followed) > 0 || r.FollowedOmitted > 0 {
+		// What the attacker's identities did next (audit's follow.go); b
+		// escapes the event-derived names and chains as they go in.
+		section(fmt.Sprintf("FOLLOWED IDENTITIES (%d)", len(r.Followed)))
+		var rows [][]any
+		for _, f := range r.Followed {
+			rows = append(rows, []any{f.Kind, f.Name, f.Events, f.FirstSeen, followedIPs(f), followedSeverity(f)})
+		}
+		if err := table([]string{"kind", "name", "events", "first", "ips", "severity"}, rows); err != nil {
+			return err
+		}
+		b.WriteString("\n")
+		for _, f := range r.Followed {
+			b.WriteString("  " + oneLine(f.Kind+" "+f.Name+": "+audit.ViaText(f.Via)) + "\n")
+			for _, x := range f.Findings {
+				if x.Severity < audit.Medium {
+					continue
+				}
+				b.Raw("      " + pal.Severity(x.Severity.String()) + " ")
+				b.WriteString(oneLine(x.ID+" "+x.Title) + "\n")
+			}
+		}
+		if r.FollowedOmitted > 0 {
+			fmt.Fprintf(&b, "  ... %d more identities not followed (at most %d are)\n", r.FollowedOmitted, audit.MaxFollowed)
+		}
+	}
+
 	section(fmt.Sprintf("SOURCE IPS (%d)", len(r.Sources)))
 	if len(r.Sources) == 0 {
 		b.WriteString("  none\n")
@@ -1012,6 +1057,24 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	return err
 }
 
+// followedIPs lists a followed identity's source IPs, busiest first.
+func followedIPs(f audit.FollowedIdentity) string {
+	ips := make([]string, 0, len(f.Sources))
+	for _, s := range f.Sources {
+		ips = append(ips, s.IP)
+	}
+	return strings.Join(ips, " ")
+}
+
+// followedSeverity is the highest severity of a followed identity's
+// findings, "-" without any.
+func followedSeverity(f audit.FollowedIdentity) string {
+	if len(f.Findings) == 0 {
+		return "-"
+	}
+	return f.MaxSeverity().String()
+}
+
 func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	var b strings.Builder
 	cell := func(v any) string { return formatCell(v, false, time.UTC, time.Time{}) }
@@ -1110,6 +1173,28 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 		}
 		mdTable([]string{"kind", "name", "user", "action", "time", "source ip"}, rows)
 	}
+	if len(r.Followed) > 0 || r.FollowedOmitted > 0 {
+		fmt.Fprintf(&b, "\n## Followed identities (%d)\n\n", len(r.Followed))
+		rows = nil
+		for _, f := range r.Followed {
+			rows = append(rows, []any{f.Kind, f.Name, audit.ViaText(f.Via), f.Events, f.FirstSeen, f.LastSeen, followedIPs(f), followedSeverity(f)})
+		}
+		mdTable([]string{"kind", "name", "via", "events", "first", "last", "ips", "max severity"}, rows)
+		for _, f := range r.Followed {
+			if len(f.Findings) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "\n### Followed %s %s\n\n", mdEscape(f.Kind), mdEscape(f.Name))
+			rows = nil
+			for _, x := range f.Findings {
+				rows = append(rows, []any{x.Severity, x.ID, x.Title, x.Count, x.First, x.Last, strings.Join(x.IPs, " ")})
+			}
+			mdTable([]string{"severity", "id", "title", "count", "first", "last", "ips"}, rows)
+		}
+		if r.FollowedOmitted > 0 {
+			fmt.Fprintf(&b, "\n%d more identities were not followed (at most %d are).\n", r.FollowedOmitted, audit.MaxFollowed)
+		}
+	}
 	fmt.Fprintf(&b, "\n## Source IPs (%d)\n\n", len(r.Sources))
 	rows = nil
 	for _, s := range r.Sources {
@@ -1166,7 +1251,7 @@ func renderSweepTable(w io.Writer, r *audit.SweepResult, po PrintOptions) error 
 		if classes == "" {
 			classes = "ok"
 		}
-		t.AddRow(k.User, id, k.Status, k.AgeDays, used, classes, k.Severity, k.Recommendation)
+		t.AddRow(k.Who(), id, k.Status, k.AgeDays, used, classes, k.Severity, k.Recommendation)
 	}
 	if err := t.Render(&b); err != nil {
 		return err
@@ -1181,7 +1266,7 @@ func renderSweepTable(w io.Writer, r *audit.SweepResult, po PrintOptions) error 
 		if !u.Complete {
 			f += " (incomplete)"
 		}
-		t.AddRow(u.User, u.ConsoleLogin, u.MFA, u.LastLogin, u.Keys, u.ActiveKeys, f, u.Severity)
+		t.AddRow(u.Who(), u.ConsoleLogin, u.MFA, u.LastLogin, u.Keys, u.ActiveKeys, f, u.Severity)
 	}
 	if err := t.Render(&b); err != nil {
 		return err

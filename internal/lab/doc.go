@@ -259,4 +259,20 @@
 //     authorisation, so the lab checks none.
 //   - GetInsightTypes answers every type with "Enable" or "Disable" (the
 //     page's example shows "Enable" values only).
+//
+// Following the attacker (audit's follow.go) reads LookupEvents with one
+// LookupAttribute per request (the SDK comment's limit, alibaba-cloud-api.md
+// §13 "LookupAttribute keys"): EventAccessKeyId for a followed AccessKey or
+// STS session, User for a followed RAM user (the lab matches
+// userIdentity.userName exactly, console sign-ins included), and
+// ResourceName for a followed role, with its name and with its ARN. The lab
+// lists an AssumeRole call's RoleArn under referencedResources
+// "ACS::RAM::Role" (events.go), so ResourceName=<ARN> finds the sessions
+// minted for the role. Doubt: the real sample AssumeRole event (ActionTrail
+// user guide, doc-detail/289050 "a RAM user assumed a RAM role") shows
+// referencedResources with "ACS::RAM::AccessKey": ["STS.…"]; whether it
+// also names the role was not seen, so a real follow of a role may find only
+// the role's own management events (CreateRole, AttachPolicyToRole) and
+// miss its sessions. The sample also writes responseElements.credentials
+// in lower camel case (accessKeyId), which the audit reads case-insensitively.
 package lab

@@ -111,3 +111,18 @@ func TestApplyRechecksOnlyPlansOlderThanRecheckAfter(t *testing.T) {
 		t.Errorf("a plan older than RecheckAfter made %d calls, one exactly that old %d: the older one must re-read first", stale, fresh)
 	}
 }
+
+// A root key's status in the plan is that key's, not another root key's.
+func TestContainRootKeyStatusIsItsOwn(t *testing.T) {
+	f := newFake()
+	f.keys["LTAIrootrootrootroot0001"] = &fakeKey{status: "Inactive"}
+	f.keys["LTAIrootrootrootroot0002"] = &fakeKey{status: "Active"}
+	f.caller.IdentityType = "Account"
+	p, err := PlanContain(context.Background(), f, ContainOptions{KeyID: "LTAIrootrootrootroot0001", ACL: containOpts().ACL, Now: containOpts().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Key.Status != "Inactive" {
+		t.Errorf("plan key status %q, want the root key's own Inactive (the other root key is Active)", p.Key.Status)
+	}
+}

@@ -1,0 +1,309 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// trailRecord is e as an ActionTrail event (the trail files' schema).
+func trailRecord(e *Event) map[string]any {
+	typ := e.Type
+	if typ == "" {
+		typ = "ApiCall"
+	}
+	m := map[string]any{
+		"eventId": e.ID, "requestId": e.RequestID, "eventName": e.Name, "eventType": typ, "eventRW": e.RW,
+		"eventTime": e.Time.UTC().Format(time.RFC3339), "serviceName": e.Service, "acsRegion": e.Region,
+		"sourceIpAddress": e.SourceIP, "userAgent": e.UserAgent,
+		"userIdentity": map[string]any{"type": e.UserType, "accessKeyId": e.AccessKeyID, "userName": e.UserName,
+			"principalId": e.PrincipalID, "accountId": e.AccountID},
+	}
+	if len(e.Params) > 0 {
+		m["requestParameters"] = e.Params
+	}
+	if e.Response != nil {
+		m["responseElements"] = e.Response
+	}
+	if e.ErrorCode != "" {
+		m["errorCode"] = e.ErrorCode
+	}
+	if e.VpcID != "" {
+		m["vpcId"] = e.VpcID
+	}
+	return m
+}
+
+// writeTrail writes evs as a JSON-lines trail file.
+func writeTrail(t *testing.T, path string, evs []*Event) {
+	t.Helper()
+	var b strings.Builder
+	for _, e := range evs {
+		line, err := json.Marshal(trailRecord(e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(line)
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeTrailArray writes evs as a JSON-array trail file (an OSS delivery's
+// shape).
+func writeTrailArray(t *testing.T, path string, evs []*Event) {
+	t.Helper()
+	recs := make([]map[string]any, 0, len(evs))
+	for _, e := range evs {
+		recs = append(recs, trailRecord(e))
+	}
+	b, err := json.Marshal(recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const (
+	backdoorKey = "LTAI5tBackdoorKey0000001" // attackEvents' CreateAccessKey
+	proxyIP     = "203.0.113.200"
+	stsProxy    = "198.51.100.7"
+	stsSession  = "STS.NUattackerSession01"
+)
+
+// followIncident is leakScenario plus what the attacker's identities did
+// next, the office's own new user and another key's traffic:
+//
+//   - svc-backup (created with a login profile) signs in from proxyIP;
+//   - its key (backdoorKey) lists instances from proxyIP and creates the
+//     user "crossfire", who signs in too (a second generation);
+//   - the leaked key assumes a role (stsSession), used from stsProxy;
+//   - the office (not flagged) created "ops-intern" and its key, which
+//     the intern uses: not an attacker chain, not followed.
+func followIncident() []*Event {
+	evs := leakScenario()
+	at := leakStart.Add(20 * time.Minute)
+	signin := func(t time.Time, user, ip string) *Event {
+		return tev(t, ip, "AasSub", "ConsoleSignin", withKey(""), withUser(user), withUA("Mozilla/5.0"), func(e *Event) { e.Type = "ConsoleSignin" })
+	}
+	backdoor := func(t time.Time, name string, opts ...evOpt) *Event {
+		return tev(t, proxyIP, "Ecs", name, append([]evOpt{withKey(backdoorKey), withUser("svc-backup"), withUA(attackerUA)}, opts...)...)
+	}
+	evs = append(evs,
+		signin(at, "svc-backup", proxyIP),
+		backdoor(at.Add(time.Minute), "DescribeInstances"),
+		backdoor(at.Add(2*time.Minute), "DescribeInstances", withRegion("us-west-1")),
+		func() *Event {
+			e := backdoor(at.Add(3*time.Minute), "CreateUser", withParams("UserName", "crossfire"))
+			e.Service = "Ram"
+			return e
+		}(),
+		func() *Event {
+			e := backdoor(at.Add(3*time.Minute+10*time.Second), "CreateLoginProfile", withParams("UserName", "crossfire"))
+			e.Service = "Ram"
+			return e
+		}(),
+		signin(at.Add(30*time.Minute), "crossfire", proxyIP),
+		intruder(leakStart.Add(9*time.Minute), "Sts", "AssumeRole", withParams("RoleArn", "acs:ram::"+testAccount+":role/admin-role", "RoleSessionName", "x"),
+			withResp(map[string]any{"Credentials": map[string]any{"AccessKeyId": stsSession, "Expiration": "2025-03-11T12:00:00Z"}})),
+		tev(leakStart.Add(12*time.Minute), stsProxy, "Ecs", "DescribeInstances", withKey(stsSession), withUser("admin-role:x"), withUserType("assumed-role"), withUA(attackerUA)),
+		// Another key entirely.
+		tev(leakStart.Add(15*time.Minute), "127.0.0.77", "Ecs", "DescribeInstances", withKey("LTAI5tSomeOtherKey000001"), withUser("ci")),
+	)
+	// The office creates an intern's user and key during working hours,
+	// and the intern uses them.
+	day := time.Date(2025, 3, 10, 2, 30, 0, 0, time.UTC) // Monday 10:30 Shanghai, the day before
+	evs = append(evs,
+		office(day, "Ram", "CreateUser", withParams("UserName", "ops-intern")),
+		office(day.Add(time.Minute), "Ram", "CreateAccessKey", withParams("UserName", "ops-intern"),
+			withResp(map[string]any{"AccessKey": map[string]any{"AccessKeyId": "LTAI5tInternKey000000001"}})),
+		tev(day.Add(time.Hour), officeB, "Ecs", "DescribeInstances", withKey("LTAI5tInternKey000000001"), withUser("ops-intern")),
+		signin(day.Add(2*time.Hour), "ops-intern", officeB),
+	)
+	return evs
+}
+
+func offlineFollowAudit(t *testing.T, evs []*Event, noFollow bool) *Result {
+	t.Helper()
+	dir := t.TempDir()
+	half := len(evs) / 2
+	a, b := filepath.Join(dir, "a.jsonl"), filepath.Join(dir, "b.json")
+	writeTrail(t, a, evs[:half])
+	writeTrailArray(t, b, evs[half:]) // both shapes: lines, and an array read in place
+	r, err := Investigate(context.Background(), nil, InvestigateOptions{
+		Engine: Options{KeyID: testKey, Now: testNow, TZ: shanghai}, Trails: []string{a, b}, ReadWorkers: 1, NoFollow: noFollow,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func followedOf(r *Result, kind, name string) *FollowedIdentity {
+	for i := range r.Followed {
+		if r.Followed[i].Kind == kind && r.Followed[i].Name == name {
+			return &r.Followed[i]
+		}
+	}
+	return nil
+}
+
+// TestFollowOffline: from trail files alone, the audit follows the users,
+// keys and STS sessions the attacker made, to the second generation, with
+// their chains, events and findings; the office's own new user is not
+// followed; the key's own result is unchanged.
+func TestFollowOffline(t *testing.T) {
+	evs := followIncident()
+	r, plain := offlineFollowAudit(t, evs, false), offlineFollowAudit(t, evs, true)
+
+	var got []string
+	for _, f := range r.Followed {
+		got = append(got, f.Kind+" "+f.Name+": "+ViaText(f.Via))
+	}
+	want := []string{
+		"user svc-backup: key → CreateUser svc-backup → CreateLoginProfile → ConsoleSignin from " + proxyIP,
+		"access_key " + backdoorKey + ": key → CreateUser svc-backup → CreateAccessKey " + backdoorKey + " → DescribeInstances from " + proxyIP,
+		"sts_session " + stsSession + ": key → AssumeRole " + stsSession + " → DescribeInstances from " + stsProxy,
+		"user crossfire: key → CreateUser svc-backup → CreateAccessKey " + backdoorKey + " → CreateUser crossfire → CreateLoginProfile → ConsoleSignin from " + proxyIP,
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("followed:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	if followedOf(r, FollowUser, "ops-intern") != nil || followedOf(r, FollowAccessKey, "LTAI5tInternKey000000001") != nil {
+		t.Errorf("the office's own new user or key is followed as an attacker chain: %+v", r.Followed)
+	}
+
+	k := followedOf(r, FollowAccessKey, backdoorKey)
+	if k == nil || k.Events != 4 || k.UserName != "svc-backup" || !slices.Equal(k.Services, []string{"Ecs", "Ram"}) ||
+		len(k.Sources) != 1 || k.Sources[0].IP != proxyIP || k.FirstSeen.IsZero() || k.LastSeen.Before(k.FirstSeen) {
+		t.Fatalf("followed key %+v: want its 4 calls from %s", k, proxyIP)
+	}
+	if !slices.ContainsFunc(k.Findings, func(f Finding) bool { return f.ID == "PERS-05" && f.Severity == Critical }) ||
+		!slices.ContainsFunc(k.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
+		t.Errorf("followed key findings %v: want PERS-05 (in use) and PERS-01 (it created crossfire)", findingsOf(k))
+	}
+	if s := k.Via[1]; s.AccessKeyID != testKey || s.Event != "CreateAccessKey" || s.SourceIP != attacker || s.EventID == "" {
+		t.Errorf("key chain step %+v: want the leaked key's CreateAccessKey from %s", s, attacker)
+	}
+	c := followedOf(r, FollowUser, "crossfire")
+	if c == nil || c.Via[2].AccessKeyID != backdoorKey || c.Via[2].SourceIP != proxyIP || c.Events != 1 {
+		t.Errorf("second generation %+v: want crossfire made by %s from %s, one sign-in", c, backdoorKey, proxyIP)
+	}
+	s := followedOf(r, FollowSTSSession, stsSession)
+	if s == nil || s.RoleName != "admin-role" || !slices.ContainsFunc(s.Findings, func(f Finding) bool {
+		return f.ID == "CTX-07" && f.Severity >= High && slices.Equal(f.IPs, []string{stsProxy})
+	}) {
+		t.Errorf("STS session %+v: want CTX-07 from %s", s, stsProxy)
+	}
+
+	// The key's own audit is the same with or without following.
+	if r.Window.Events != plain.Window.Events || len(r.Findings) != len(plain.Findings) || len(r.Created) != len(plain.Created) ||
+		r.Verdict.Status != plain.Verdict.Status || r.Verdict.Severity != plain.Verdict.Severity {
+		t.Errorf("following changed the key's audit: events %d/%d, findings %d/%d, created %d/%d, verdict %s %s / %s %s",
+			r.Window.Events, plain.Window.Events, len(r.Findings), len(plain.Findings), len(r.Created), len(plain.Created),
+			r.Verdict.Status, r.Verdict.Severity, plain.Verdict.Status, plain.Verdict.Severity)
+	}
+	if len(plain.Followed) != 0 {
+		t.Errorf("NoFollow followed %+v", plain.Followed)
+	}
+}
+
+func findingsOf(f *FollowedIdentity) []string {
+	var out []string
+	for _, x := range f.Findings {
+		out = append(out, x.ID+"/"+x.Severity.String())
+	}
+	return out
+}
+
+// TestFollowOfficeOnly: a key whose only creations come from its known
+// sources follows nothing and reads the trail files once.
+func TestFollowOfficeOnly(t *testing.T) {
+	var evs []*Event
+	for _, e := range followIncident() {
+		if e.SourceIP != attacker && e.SourceIP != proxyIP && e.SourceIP != stsProxy {
+			evs = append(evs, e)
+		}
+	}
+	var passes []string
+	dir := t.TempDir()
+	path := filepath.Join(dir, "trail.jsonl")
+	writeTrail(t, path, evs)
+	r, err := Investigate(context.Background(), nil, InvestigateOptions{
+		Engine: Options{KeyID: testKey, Now: testNow, TZ: shanghai}, Trails: []string{path},
+		Progress: func(m string) { passes = append(passes, m) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Created) == 0 {
+		t.Fatalf("test bug: the office created nothing")
+	}
+	if len(r.Followed) != 0 || r.Followed == nil {
+		t.Errorf("followed %+v, want an empty list", r.Followed)
+	}
+	for _, p := range passes {
+		if strings.Contains(p, "following") {
+			t.Errorf("a follow pass ran with nothing to follow: %q", p)
+		}
+	}
+}
+
+// TestFollowVerdict: the followed identities' findings weigh on the
+// verdict: a key whose own findings stop at medium (a new source that
+// assumed a role) is critical once the session it minted is used from
+// outside, and the verdict names the chain.
+func TestFollowVerdict(t *testing.T) {
+	evSeq = 0
+	evs := officeWeek(leakStart.Add(-2 * time.Hour))
+	evs = append(evs,
+		intruder(leakStart, "Sts", "AssumeRole", withParams("RoleArn", "acs:ram::"+testAccount+":role/deployer", "RoleSessionName", "s1"),
+			withResp(map[string]any{"Credentials": map[string]any{"AccessKeyId": stsSession}})),
+		tev(leakStart.Add(10*time.Minute), stsProxy, "Ram", "CreateUser", withKey(stsSession), withUser("deployer:s1"), withUserType("assumed-role"),
+			withParams("UserName", "crossfire")),
+	)
+	r, plain := offlineFollowAudit(t, evs, false), offlineFollowAudit(t, evs, true)
+	if plain.Verdict.Severity >= Critical {
+		t.Fatalf("test bug: the key's own verdict is already %s %s (%v)", plain.Verdict.Status, plain.Verdict.Severity, ids(plain))
+	}
+	s := followedOf(r, FollowSTSSession, stsSession)
+	if s == nil || ViaText(s.Via) != "key → AssumeRole "+stsSession+" → CreateUser from "+stsProxy {
+		t.Fatalf("followed %+v: want the session via AssumeRole", r.Followed)
+	}
+	if r.Verdict.Status != StatusSuspectedLeak || r.Verdict.Severity != Critical {
+		t.Errorf("verdict %s %s (without following %s %s): the session's critical findings count",
+			r.Verdict.Status, r.Verdict.Severity, plain.Verdict.Status, plain.Verdict.Severity)
+	}
+	if !slices.ContainsFunc(r.Verdict.Reasons, func(s string) bool { return strings.Contains(s, "followed sts_session "+stsSession) }) {
+		t.Errorf("reasons %q do not name the session", r.Verdict.Reasons)
+	}
+}
+
+// TestFollowCap: at most MaxFollowed identities are followed; the rest
+// are counted and named in a diagnostic.
+func TestFollowCap(t *testing.T) {
+	evs := leakScenario()
+	for i := range MaxFollowed + 5 {
+		evs = append(evs, intruder(leakStart.Add(time.Duration(10+i)*time.Second), "Ram", "CreateUser", withParams("UserName", "bulk-"+strings.Repeat("x", i%3)+string(rune('a'+i%26))+string(rune('a'+i/26)))))
+	}
+	r := offlineFollowAudit(t, evs, false)
+	if len(r.Followed) != MaxFollowed || r.FollowedOmitted == 0 {
+		t.Errorf("followed %d, omitted %d; want %d and the rest counted", len(r.Followed), r.FollowedOmitted, MaxFollowed)
+	}
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool {
+		return d.Source == "follow" && strings.Contains(d.Summary, "were not followed")
+	}) {
+		t.Errorf("no diagnostic names the cap: %+v", r.Diagnostics)
+	}
+}

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/akresp/akresp/internal/audit"
+)
+
+// The audit's table and markdown show FOLLOWED IDENTITIES with each chain
+// and its findings, every attacker-chosen name escaped.
+func TestAuditRendersFollowedIdentities(t *testing.T) {
+	at := time.Date(2026, 12, 3, 19, 11, 0, 0, time.UTC)
+	evil := "cross\x1b[2Jfire|`x`"
+	r := &audit.Result{
+		SchemaVersion: audit.SchemaVersion,
+		Key:           audit.KeyFacts{AccessKeyID: "LTAI5tAPPPRODLEAKED00001"},
+		Verdict:       audit.Verdict{Status: audit.StatusSuspectedLeak, Severity: audit.Critical},
+		Followed: []audit.FollowedIdentity{{
+			Kind: audit.FollowUser, Name: evil, Events: 1, FirstSeen: at.Add(20 * time.Minute), LastSeen: at.Add(20 * time.Minute),
+			Sources: []audit.IPSummary{{IP: "203.0.113.200", Count: 1}},
+			Via: []audit.FollowStep{
+				{Kind: audit.StepCreate, AccessKeyID: "LTAI5tAPPPRODLEAKED00001", Event: "CreateUser", Target: evil, SourceIP: "127.0.0.66", Time: at},
+				{Kind: audit.StepCreate, AccessKeyID: "LTAI5tAPPPRODLEAKED00001", Event: "CreateLoginProfile", Target: evil, SourceIP: "127.0.0.66", Time: at.Add(time.Minute)},
+				{Kind: audit.StepUse, UserName: evil, Event: "ConsoleSignin", SourceIP: "203.0.113.200", Time: at.Add(20 * time.Minute)},
+			},
+			Findings: []audit.Finding{{ID: "PERS-05", Severity: audit.Critical, Title: "Newly created principal in use: user " + evil, Count: 1, IPs: []string{"203.0.113.200"}}},
+		}},
+		FollowedOmitted: 3,
+	}
+	ios, _, _, _ := TestStreams()
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return renderAuditTable(b, r, PrintOptions{IO: ios}) },
+		"markdown": func(b *bytes.Buffer) error { return renderAuditMarkdown(b, r, PrintOptions{IO: ios}) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if where, bad := rawControl(out); bad {
+			t.Errorf("%s: raw control character: %s", name, where)
+		}
+		flat := strings.Join(strings.Fields(out), " ")
+		for _, want := range []string{"CreateLoginProfile → ConsoleSignin from 203.0.113.200", "PERS-05", "3 more identities"} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%s output lacks %q:\n%s", name, want, out)
+			}
+		}
+		if !strings.Contains(strings.ToUpper(out), "FOLLOWED IDENTITIES (1)") {
+			t.Errorf("%s output has no FOLLOWED IDENTITIES section:\n%s", name, out)
+		}
+	}
+}
