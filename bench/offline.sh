@@ -21,6 +21,10 @@
 # BENCH_DIR=DIR keeps (and reuses) the generated files; NO_JQ=1 skips the
 # jq comparisons (minutes each), NO_DUCKDB=1 the DuckDB one (its first
 # build compiles the cgo bindings), NO_DELIVERY=1 the delivery case.
+# REPEAT=N runs each akresp case N times (the machine may be shared: report
+# the best and the worst); JQ_FILES=N runs jq over the first N delivery
+# files only (events/s is then of N x 100 events; all 10,000 take ~30 min).
+# Each line ends with the 1-minute load average when the run ended.
 #
 # Prints events/s and peak RSS (GNU time -v, or /proc when it is missing).
 # Needs no credentials and no network.
@@ -84,8 +88,9 @@ run() {
 		cpu=n/a
 	fi
 	secs=$(echo "$end - $start" | bc -l)
-	printf '%-40s %8.2f s %12.0f events/s %8s s CPU %6s MB peak RSS\n' "$label" "$secs" "$(echo "$events / $secs" | bc -l)" "$cpu" "$rss"
+	printf '%-40s %8.2f s %12.0f events/s %8s s CPU %6s MB peak RSS  load %s\n' "$label" "$secs" "$(echo "$events / $secs" | bc -l)" "$cpu" "$rss" "$(cut -d' ' -f1 /proc/loadavg)"
 }
+REPEAT=${REPEAT:-1}
 
 # summary FILE: what the audit saw.
 summary() {
@@ -100,15 +105,21 @@ PY
 
 # Account: every event is read, inflated and scanned; the audited key's
 # events go through every rule. (--trail alone: offline, no credentials.)
-run "akresp audit --trail (account)" "$WORK/akresp" audit "$KEY" --trail "$WORK/trails" -o json
+for _ in $(seq "$REPEAT"); do
+	run "akresp audit --trail (account)" "$WORK/akresp" audit "$KEY" --trail "$WORK/trails" -o json
+done
 summary "$WORK/akresp audit --trail (account).out"
 # Single busy key: every event is parsed and goes through every rule.
-run "akresp audit --trail (single key)" "$WORK/akresp" audit "$KEY" --trail "$WORK/single" -o json
+for _ in $(seq "$REPEAT"); do
+	run "akresp audit --trail (single key)" "$WORK/akresp" audit "$KEY" --trail "$WORK/single" -o json
+done
 summary "$WORK/akresp audit --trail (single key).out"
 
 if [ -z "${NO_DELIVERY:-}" ]; then
 	# The OSS delivery shape: 10,000 small files, the audited key busy.
-	EVENTS=1000000 run "akresp audit --trail (delivery)" "$WORK/akresp" audit "$KEY" --trail "$WORK/delivery" -o json
+	for _ in $(seq "$REPEAT"); do
+		EVENTS=1000000 run "akresp audit --trail (delivery)" "$WORK/akresp" audit "$KEY" --trail "$WORK/delivery" -o json
+	done
 	summary "$WORK/akresp audit --trail (delivery).out"
 fi
 
@@ -126,10 +137,11 @@ if [ -z "${NO_JQ:-}" ] && command -v jq >/dev/null; then
 	run "jq count by source IP" bash -c jqcount
 	if [ -z "${NO_DELIVERY:-}" ]; then
 		# The same question akresp answers for the busy key, per file.
-		jqkey() { for f in "$WORK"/delivery/*.gz; do gzip -dc "$f" | jq -r --arg k "$KEY" '.[] | select(.userIdentity.accessKeyId == $k) | .sourceIpAddress'; done | sort | uniq -c | sort -rn; }
+		JQ_FILES=${JQ_FILES:-10000}
+		jqkey() { for f in $(ls "$WORK"/delivery/*.gz | head -n "$JQ_FILES"); do gzip -dc "$f" | jq -r --arg k "$KEY" '.[] | select(.userIdentity.accessKeyId == $k) | .sourceIpAddress'; done | sort | uniq -c | sort -rn; }
 		export -f jqkey
-		export KEY
-		EVENTS=1000000 run "jq key's events by source IP (delivery)" bash -c jqkey
+		export KEY JQ_FILES
+		EVENTS=$((JQ_FILES * 100)) run "jq key's events by source IP (delivery, $JQ_FILES files)" bash -c jqkey
 	fi
 fi
 if [ -z "${NO_DUCKDB:-}" ] && [ -z "${NO_DELIVERY:-}" ]; then

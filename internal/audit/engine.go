@@ -442,6 +442,14 @@ func (s *sampleSet) wants(k int, r *evRef) bool {
 func (s *sampleSet) add(k int, x evSample) {
 	i, _ := slices.BinarySearchFunc(s.kept, x, cmpSample)
 	if len(s.kept) < 2*k {
+		if len(s.kept) == cap(s.kept) {
+			// Grow by doubling but never past 2k: thousands of sources x
+			// APIs hold sets like these, and append's growth would leave
+			// up to a third of each unused for good.
+			grown := make([]evSample, len(s.kept), min(2*k, max(1, 2*len(s.kept))))
+			copy(grown, s.kept)
+			s.kept = grown
+		}
 		s.kept = slices.Insert(s.kept, i, x)
 		return
 	}
@@ -1059,8 +1067,10 @@ func (e *Engine) cell(ip *ipAgg, ih *ipHour, min uint8) *minuteCell {
 	}
 	e.ncells++
 	if ih.cells == nil {
-		// Size for as many minutes as the source's previous hour had.
-		ih.cells = make([]minuteCell, 0, max(2, ip.cellsHint))
+		// Size for as many minutes as the source's previous hour had: for
+		// a source seen once an hour (most of a busy key's thousands),
+		// one.
+		ih.cells = make([]minuteCell, 0, max(1, ip.cellsHint))
 	}
 	ih.cells = append(ih.cells, minuteCell{min: min})
 	ip.lastCell = len(ih.cells) - 1

@@ -22,6 +22,19 @@ type workerState struct {
 	zr  *gzip.Reader
 	in  *interner
 	ep  *eventParser
+	// needles is the matcher of ReadOptions.MatchAny, built once per read
+	// (per worker) for the list it was built from (needlesOf).
+	needles   *needleSet
+	needlesOf []string
+}
+
+// matcher returns the needle matcher of list (ReadOptions.MatchAny),
+// building it on the first file of a read.
+func (ws *workerState) matcher(list []string) *needleSet {
+	if ws.needles == nil || len(ws.needlesOf) != len(list) || &ws.needlesOf[0] != &list[0] {
+		ws.needles, ws.needlesOf = newNeedleSet(list), list
+	}
+	return ws.needles
 }
 
 // newSource returns the worker's input window reset to read f (see

@@ -1,0 +1,111 @@
+package audit
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"testing"
+	"time"
+)
+
+// The OSS delivery shape of issue 14: 1,000,000 events in 10,000 gzip
+// files of 100, the audited key busy (~15% of the events, ~7,600 sources).
+// Generate it once and point AKRESP_BENCH_DELIVERY at it:
+//
+//	go run ./bench/gentrail -busy -files 10000 -per 100 -out /tmp/delivery
+//	AKRESP_BENCH_DELIVERY=/tmp/delivery go test ./internal/audit -run '^$' \
+//	    -bench Delivery -benchtime 1x -cpuprofile cpu.out -memprofile mem.out
+//
+// Without it the benchmarks skip.
+
+const deliveryKey = "LTAI5tLEAKEDbenchKEY0001"
+
+func deliveryDir(b *testing.B) string {
+	b.Helper()
+	d := os.Getenv("AKRESP_BENCH_DELIVERY")
+	if d == "" {
+		b.Skip("AKRESP_BENCH_DELIVERY not set (bench/gentrail -busy -files 10000 -per 100 output)")
+	}
+	return d
+}
+
+// BenchmarkDeliveryRead is the read path alone under the audit's options
+// (key filter, reused events): inflate, scan, parse the key's events.
+func BenchmarkDeliveryRead(b *testing.B) {
+	dir := deliveryDir(b)
+	var events, matched int64
+	b.ReportAllocs()
+	for b.Loop() {
+		st, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey, ReuseEvents: true}, func(*Event) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += st.Events + st.Filtered
+		matched += st.Events
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(float64(matched)/float64(b.N), "matched/op")
+}
+
+// BenchmarkDeliveryShape is the offline audit end to end (read, inflate,
+// parse, every rule, the result) of the busy key.
+func BenchmarkDeliveryShape(b *testing.B) {
+	dir := deliveryDir(b)
+	var events int64
+	b.ReportAllocs()
+	for b.Loop() {
+		start := time.Now()
+		r, err := Investigate(context.Background(), nil, InvestigateOptions{
+			Engine: Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+			Trails: []string{dir},
+			// AKRESP_BENCH_NOFOLLOW=1 leaves out the passes that follow
+			// created identities (follow.go), to time the key's own audit.
+			NoFollow: os.Getenv("AKRESP_BENCH_NOFOLLOW") != "",
+			// The stages' times show where the wall time goes (-v).
+			Progress: func(msg string) { b.Logf("%6.2fs %s", time.Since(start).Seconds(), msg) },
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += int64(r.Window.Events + r.Window.Filtered)
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkDeliveryAdd is the first pass alone: the read path feeding the
+// engine (no Result, no follow passes).
+func BenchmarkDeliveryAdd(b *testing.B) {
+	dir := deliveryDir(b)
+	var events int64
+	b.ReportAllocs()
+	for b.Loop() {
+		eng := NewEngine(Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+		st, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey, ReuseEvents: true}, func(ev *Event) error {
+			eng.Add(ev)
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += st.Events + st.Filtered
+		if p := os.Getenv("AKRESP_BENCH_HEAP"); p != "" {
+			// What the engine holds once every event is in (what Result
+			// starts from): a heap profile after a collection.
+			b.StopTimer()
+			runtime.GC()
+			f, err := os.Create(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pprof.WriteHeapProfile(f)
+			f.Close()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "liveMB")
+			b.StartTimer()
+		}
+		runtime.KeepAlive(eng)
+	}
+	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
