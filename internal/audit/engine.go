@@ -734,12 +734,15 @@ type matchAcc struct {
 	names    map[*nameAgg]struct{}
 	lastName *nameAgg
 	subjects []string
-	moreSubj int
-	regions  map[uint32]struct{}
-	amounts  map[int32]int // COST-01 instances per hour
-	gpu      bool
-	samples  sampleSet
-	rt       matchRoutine // routine.go: per-day counts, targets, kept evidence
+	// moreHashes are the hashes of distinct subjects beyond subjects (at
+	// most maxAccSubjectHashes); moreSubj counts the rest.
+	moreHashes []uint64
+	moreSubj   int
+	regions    map[uint32]struct{}
+	amounts    map[int32]int // COST-01 instances per hour
+	gpu        bool
+	samples    sampleSet
+	rt         matchRoutine // routine.go: per-day counts, targets, kept evidence
 }
 
 type createdRec struct {

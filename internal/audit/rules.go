@@ -3,6 +3,7 @@ package audit
 import (
 	"cmp"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -55,8 +56,10 @@ type findingBuilder struct {
 	hours    map[int32]struct{}
 	samples  sampleSet
 	subjects []string
-	// subjectSet indexes subjects (built on first use).
-	subjectSet map[string]struct{}
+	// subjectSet holds the hash of every distinct subject seen (built on
+	// first use, at most maxSubjectHashes); subjects keeps the first
+	// maxBuilderSubjects by name; moreSubj counts subjects beyond the set.
+	subjectSet map[uint64]struct{}
 	moreSubj   int
 	notes      []string // appended to Why
 	// routineN counts matching events from routine activity or sources
@@ -93,34 +96,57 @@ func (b *findingBuilder) subject(s string) {
 	if s == "" {
 		return
 	}
-	if b.subjectSet == nil {
-		b.subjectSet = map[string]struct{}{}
-		for _, x := range b.subjects {
-			b.subjectSet[x] = struct{}{}
-		}
-	}
-	if _, dup := b.subjectSet[s]; dup {
+	if !b.subjectHash(subjectKey(s)) {
 		return
 	}
 	if len(b.subjects) < maxBuilderSubjects {
-		b.subjectSet[s] = struct{}{}
 		b.subjects = append(b.subjects, s)
-		return
 	}
-	b.moreSubj++
 }
 
-// maxBuilderSubjects bounds the distinct subjects a finding keeps; beyond
-// it they are only counted.
-const maxBuilderSubjects = 4096
+// subjectHash records one subject by its hash and reports whether it is
+// new. Beyond maxSubjectHashes distinct subjects the rest are counted
+// without de-duplication (moreSubj): an attacker's new name per event
+// cannot make the set grow without bound.
+func (b *findingBuilder) subjectHash(h uint64) bool {
+	if b.subjectSet == nil {
+		b.subjectSet = map[uint64]struct{}{}
+	}
+	if _, dup := b.subjectSet[h]; dup {
+		return false
+	}
+	if len(b.subjectSet) >= maxSubjectHashes {
+		b.moreSubj++
+		return false
+	}
+	b.subjectSet[h] = struct{}{}
+	return true
+}
+
+// subjectKey is the hash subjects are de-duplicated by (the seed is per
+// process; 64 bits make a collision between a finding's subjects
+// negligible).
+func subjectKey(s string) uint64 { return maphash.String(subjectSeed, s) }
+
+var subjectSeed = maphash.MakeSeed()
+
+const (
+	// maxBuilderSubjects bounds the distinct subjects a finding keeps by
+	// name; beyond it they are only counted (by hash, exactly).
+	maxBuilderSubjects = 4096
+	// maxSubjectHashes bounds the distinct subjects counted exactly.
+	maxSubjectHashes = 1 << 17
+)
 
 // titleSubjects are the subjects a title names (the first maxSubjects, in
-// the rule's order) and how many more it counts.
+// the rule's order) and how many more it counts: every other distinct
+// subject, whether its name was kept or not.
 func (b *findingBuilder) titleSubjects() ([]string, int) {
-	if len(b.subjects) <= maxSubjects {
-		return b.subjects, b.moreSubj
+	shown := b.subjects
+	if len(shown) > maxSubjects {
+		shown = shown[:maxSubjects]
 	}
-	return b.subjects[:maxSubjects], b.moreSubj + len(b.subjects) - maxSubjects
+	return shown, len(b.subjectSet) - len(shown) + b.moreSubj
 }
 
 // event adds one piece of evidence that is also one counted event.
@@ -475,6 +501,9 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 		}
 		for _, s := range acc.subjects {
 			b.subject(s)
+		}
+		for _, h := range acc.moreHashes {
+			b.subjectHash(h)
 		}
 		b.moreSubj += acc.moreSubj
 		if acc.errs > 0 {

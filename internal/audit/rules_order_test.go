@@ -73,3 +73,35 @@ func TestSubjectsIndependentOfFileOrder(t *testing.T) {
 		t.Errorf("want CTX-04 and ENUM-02 each naming 8 of 12 sources and 4 more; findings:\n  %s", strings.Join(a, "\n  "))
 	}
 }
+
+// Past the subjects a finding keeps by name, each distinct subject is
+// still counted once: a source offered a thousand times is one.
+func TestSubjectCountDistinctBeyondCap(t *testing.T) {
+	var b findingBuilder
+	for round := range 3 {
+		for i := range maxBuilderSubjects + 1000 {
+			b.subject(fmt.Sprintf("198.51.%d.%d", i/256, i%256))
+		}
+		shown, more := b.titleSubjects()
+		if len(shown) != maxSubjects || more != maxBuilderSubjects+1000-maxSubjects {
+			t.Fatalf("round %d: %d shown and %d more, want %d and %d", round, len(shown), more, maxSubjects, maxBuilderSubjects+1000-maxSubjects)
+		}
+	}
+	var a matchAcc
+	for range 3 {
+		for i := range maxSubjects + 20 {
+			a.addSubject(fmt.Sprintf("i-%d", i))
+		}
+	}
+	var c findingBuilder
+	for _, s := range a.subjects {
+		c.subject(s)
+	}
+	for _, h := range a.moreHashes {
+		c.subjectHash(h)
+	}
+	c.moreSubj += a.moreSubj
+	if _, more := c.titleSubjects(); more != 20 {
+		t.Errorf("accumulator: %d more, want 20 (each distinct subject once)", more)
+	}
+}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -269,8 +270,22 @@ func (a *matchAcc) addSubject(s string) {
 		a.subjects = append(a.subjects, s)
 		return
 	}
-	a.moreSubj++
+	// Beyond the names a title shows, keep only hashes, distinct and
+	// bounded, so the finding counts each subject once.
+	h := subjectKey(s)
+	if slices.Contains(a.moreHashes, h) {
+		return
+	}
+	if len(a.moreHashes) >= maxAccSubjectHashes {
+		a.moreSubj++
+		return
+	}
+	a.moreHashes = append(a.moreHashes, h)
 }
+
+// maxAccSubjectHashes bounds the subjects one source's accumulator counts
+// exactly beyond the names it keeps.
+const maxAccSubjectHashes = 256
 
 // markOnset notes that ip did something that starts an incident.
 func (e *Engine) markOnset(ip *ipAgg, t int64, sev Severity) {

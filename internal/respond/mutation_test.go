@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/journal"
 )
 
@@ -124,5 +126,29 @@ func TestContainRootKeyStatusIsItsOwn(t *testing.T) {
 	}
 	if p.Key.Status != "Inactive" {
 		t.Errorf("plan key status %q, want the root key's own Inactive (the other root key is Active)", p.Key.Status)
+	}
+}
+
+// A key the AccessKey audit knows as the root account's, without an
+// account ID, is contained as a root key even when a RAM user runs akresp.
+func TestContainRootKeyFromLastUsedWithoutAccount(t *testing.T) {
+	f := newFake()
+	f.keys["LTAIrootrootrootroot0001"] = &fakeKey{status: "Active"}
+	f.lastUsed["LTAIrootrootrootroot0001"] = cloud.LastUsedInfo{Found: true, AccountType: OwnerRoot}
+	p, err := PlanContain(context.Background(), f, ContainOptions{KeyID: "LTAIrootrootrootroot0001", ACL: containOpts().ACL, Now: containOpts().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Key.OwnerType != OwnerRoot {
+		t.Errorf("owner type %q, want %s", p.Key.OwnerType, OwnerRoot)
+	}
+}
+
+// A caller last seen exactly RecentWindow ago is still recent.
+func TestBlastRadiusRecentWindowEdge(t *testing.T) {
+	now := time.Date(2026, 3, 1, 4, 0, 0, 0, time.UTC)
+	b := blastRadius([]Caller{{IP: netip.MustParseAddr("198.51.100.7"), LastSeen: now.Add(-RecentWindow)}}, "", now)
+	if b.Recent != 1 {
+		t.Errorf("recent = %d, want 1 for a caller seen exactly %s ago", b.Recent, RecentWindow)
 	}
 }
