@@ -29,7 +29,7 @@ import (
 // Schema versions of contain's JSON output.
 const (
 	containSchema       = "akresp.contain/v3"
-	containStatusSchema = "akresp.contain-status/v2"
+	containStatusSchema = "akresp.contain-status/v3"
 )
 
 // ContainCloud is what `akresp contain` needs from the cloud: respond's
@@ -789,10 +789,10 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 	fmt.Fprintf(w, "Precedence:   %s\n", st.Effective.Precedence)
 	if st.OwnerType == respond.OwnerRAMUser {
 		att := "not attached"
-		if st.PolicyAttached {
+		if st.DenyPolicy.Attached {
 			att = "attached"
 		}
-		fmt.Fprintf(w, "Deny policy:  %s %s\n", st.PolicyName, att)
+		fmt.Fprintf(w, "Deny policy:  %s %s\n", st.DenyPolicy.PolicyName, att)
 	}
 	if st.LastRun != "" {
 		fmt.Fprintf(w, "Last run:     %s\n", st.LastRun)

@@ -122,13 +122,15 @@ var dataKeyed = []*regexp.Regexp{
 
 // otherNames are second names for a concept the vocabulary names once.
 var otherNames = map[string]string{
-	"key_id":       "access_key_id",
-	"owner":        "user_name (and identity_type)",
-	"owner_type":   "identity_type",
-	"user":         "user_name",
-	"schema":       "schema_version",
-	"new_key_id":   "new_access_key_id",
-	"last_service": "last_used_service",
+	"key_id":                      "access_key_id",
+	"owner":                       "user_name (and identity_type)",
+	"owner_type":                  "identity_type",
+	"user":                        "user_name",
+	"schema":                      "schema_version",
+	"new_key_id":                  "new_access_key_id",
+	"last_service":                "last_used_service",
+	"effective_network_acl":       "effective_network_policy",
+	"effective_network_acl_after": "effective_network_policy_after",
 }
 
 // numericKey matches keys named for a count or a unit, whose values are
@@ -146,11 +148,10 @@ var placeholder = regexp.MustCompile(`^<[^<>]*>$`)
 // structured matches the keys whose value is a structure (a policy
 // document or a state object), never text. structuredExempt: a nested
 // cloud field of the same name (a security-group rule's "policy":
-// "accept") is not a key of ours, and contain --status's deny_policy is
-// its policy's name until that document's next version (docs/json.md).
+// "accept") is not a key of ours.
 var (
-	structured       = regexp.MustCompile(`\.(policy|document|key_level|account_level|network_acl|effective_network_acl|effective_network_policy|deny_policy|before|after|trust_policy_[a-z]+|assume_role_policy)$`)
-	structuredExempt = regexp.MustCompile(`\.rule\.policy$|^\.deny_policy$`)
+	structured       = regexp.MustCompile(`\.(policy|document|key_level|account_level|network_acl|effective_network_policy|effective_network_policy_after|deny_policy|before|after|trust_policy_[a-z]+|assume_role_policy)$`)
+	structuredExempt = regexp.MustCompile(`\.rule\.policy$`)
 )
 
 // policyDoc matches the fields that hold a RAM policy or network ACL

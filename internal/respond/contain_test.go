@@ -640,7 +640,7 @@ func TestStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, _ = Status(ctx, f, dir, leakedKey, "")
-	if st.State != StatePartiallyContained || !st.PolicyAttached || st.LastRun == "" {
+	if st.State != StatePartiallyContained || !st.DenyPolicy.Attached || st.LastRun == "" {
 		t.Errorf("policy only: %+v", st)
 	}
 	p, _ = PlanContain(ctx, f, containOpts())

@@ -138,8 +138,8 @@ type Plan struct {
 	Created    []CreatedIdentity `json:"created_identities,omitempty"`
 	// Effective is the network policy that applies to the key now (key
 	// and account level); EffectiveAfter what will apply after the plan.
-	Effective      *EffectiveACL `json:"effective_network_acl,omitempty"`
-	EffectiveAfter *EffectiveACL `json:"effective_network_acl_after,omitempty"`
+	Effective      *EffectiveACL `json:"effective_network_policy,omitempty"`
+	EffectiveAfter *EffectiveACL `json:"effective_network_policy_after,omitempty"`
 	// Removals are allow-list entries of the ACL in effect that a
 	// --replace run drops, with who loses access.
 	Removals []ACLRemoval `json:"acl_removals,omitempty"`

@@ -480,6 +480,13 @@ func prevRecs(recs []journal.Record, run string) []journal.Record {
 	return recs
 }
 
+// DenyPolicyState is the deny-high-risk policy and whether it is attached
+// to the key's owner (the report's deny_policy object).
+type DenyPolicyState struct {
+	PolicyName string `json:"policy_name"`
+	Attached   bool   `json:"attached"`
+}
+
 // ContainStatus is the current containment state of a key.
 type ContainStatus struct {
 	KeyID       string         `json:"access_key_id"`
@@ -490,14 +497,13 @@ type ContainStatus struct {
 	ACLSummary  string         `json:"network_acl_summary"`
 	ACLEnforced bool           `json:"network_acl_enforced"` // the effective policy restricts public sources
 	// Effective is the network policy that applies (key or account level).
-	Effective      EffectiveACL `json:"effective_network_acl"`
-	PolicyName     string       `json:"deny_policy"`
-	PolicyAttached bool         `json:"deny_policy_attached"`
-	State          string       `json:"state"`
-	LastRun        string       `json:"last_run,omitempty"`
-	LastRunAt      time.Time    `json:"last_run_at,omitzero"`
-	Pending        []string     `json:"pending,omitempty"`
-	Notes          []string     `json:"notes,omitempty"`
+	Effective  EffectiveACL    `json:"effective_network_policy"`
+	DenyPolicy DenyPolicyState `json:"deny_policy"`
+	State      string          `json:"state"`
+	LastRun    string          `json:"last_run,omitempty"`
+	LastRunAt  time.Time       `json:"last_run_at,omitzero"`
+	Pending    []string        `json:"pending,omitempty"`
+	Notes      []string        `json:"notes,omitempty"`
 }
 
 // Status reads a key's containment state: its network ACL, whether the deny
@@ -506,7 +512,7 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 	if policyName == "" {
 		policyName = DefaultPolicyName
 	}
-	st := &ContainStatus{KeyID: keyID, PolicyName: policyName}
+	st := &ContainStatus{KeyID: keyID, DenyPolicy: DenyPolicyState{PolicyName: policyName}}
 	recs, warns, err := journal.ReadKey(stateDir, keyID)
 	if err != nil {
 		// A journal that fails its integrity check is not "no last run".
@@ -579,7 +585,7 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 			if err != nil {
 				return fmt.Errorf("contain %s --status: list policies of %s: %w", keyID, st.Owner, err)
 			}
-			st.PolicyAttached = hasCustomPolicy(ps, policyName)
+			st.DenyPolicy.Attached = hasCustomPolicy(ps, policyName)
 			return nil
 		})
 	}
@@ -604,9 +610,9 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 		st.Notes = append(st.Notes, "could not read the account-level network policy: "+acctErr.Error())
 	}
 	switch {
-	case st.OwnerType == OwnerRoot && st.ACLEnforced, st.ACLEnforced && st.PolicyAttached:
+	case st.OwnerType == OwnerRoot && st.ACLEnforced, st.ACLEnforced && st.DenyPolicy.Attached:
 		st.State = StateContained
-	case st.ACLEnforced || st.PolicyAttached:
+	case st.ACLEnforced || st.DenyPolicy.Attached:
 		st.State = StatePartiallyContained
 	default:
 		st.State = StateNotContained
