@@ -624,6 +624,21 @@ func (v *respondView) flush() {
 	v.io.Out.Write(append(b, '\n'))
 }
 
+// createdStateText is CreatedIdentity.Current for people.
+func createdStateText(c respond.CreatedIdentity) string {
+	switch c.Current {
+	case "exists_mfa_required":
+		return "exists (MFA required)"
+	case "not_checked":
+		return "not checked"
+	case "unknown":
+		if c.CurrentError != "" {
+			return "unknown (" + c.CurrentError + ")"
+		}
+	}
+	return c.Current
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "(unknown)"
@@ -736,7 +751,7 @@ func writePlan(out io.Writer, p *respond.Plan, pal Palette) {
 			if c.User != "" && c.User != c.Name {
 				who += " (user " + c.User + ")"
 			}
-			fmt.Fprintf(w, "  %-17s %s via %s at %s: now %s\n", c.Kind, who, orNone(c.EventName), c.EventTime.UTC().Format(time.RFC3339), c.Current)
+			fmt.Fprintf(w, "  %-17s %s via %s at %s: now %s\n", c.Kind, who, orNone(c.EventName), c.EventTime.UTC().Format(time.RFC3339), createdStateText(c))
 		}
 	}
 	for _, n := range p.Notes {

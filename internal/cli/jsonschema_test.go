@@ -22,6 +22,7 @@ import (
 	"github.com/akresp/akresp/internal/report"
 	"github.com/akresp/akresp/internal/respond"
 	"github.com/akresp/akresp/internal/rotate"
+	"github.com/akresp/akresp/internal/watch"
 )
 
 var updateSchemas = flag.Bool("update-schemas", false, "rewrite docs/schema/*.json from the Go types of each -o json document")
@@ -50,6 +51,7 @@ var jsonDocuments = []struct {
 	{"policy-validate", "akresp.policy-validate/v2", "akresp policy validate -o json", reflect.TypeFor[ValidationReport]()},
 	{"version", "akresp.version/v2", "akresp version -o json", reflect.TypeFor[VersionInfo]()},
 	{"preflight", preflight.SchemaVersion, "akresp preflight -o json", reflect.TypeFor[preflight.Result]()},
+	{"watch-alert", watch.AlertSchema, "akresp watch: one alert, a JSON line on stdout or a webhook's body", reflect.TypeFor[watch.Alert]()},
 	{"lab", LabInfoSchema, "akresp lab serve -o json (and its --info file)", reflect.TypeFor[LabInfo]()},
 }
 

@@ -128,6 +128,7 @@ var otherNames = map[string]string{
 	"user":                        "user_name",
 	"schema":                      "schema_version",
 	"new_key_id":                  "new_access_key_id",
+	"from_key_id":                 "from_access_key_id",
 	"last_service":                "last_used_service",
 	"effective_network_acl":       "effective_network_policy",
 	"effective_network_acl_after": "effective_network_policy_after",

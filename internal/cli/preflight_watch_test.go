@@ -179,10 +179,18 @@ func TestWatchDrillLab(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("stdout has %d lines, want 2:\n%s", len(lines), out)
 	}
+	schema := compileSchema(t, "watch-alert")
 	for _, ln := range lines {
 		var a watch.Alert
 		if err := json.Unmarshal([]byte(ln), &a); err != nil || a.SchemaVersion != watch.AlertSchema {
 			t.Fatalf("line %q: %v", ln, err)
+		}
+		// Each line is a document of the JSON vocabulary (docs/json.md).
+		for _, p := range checkJSONVocabulary([]byte(ln)) {
+			t.Errorf("alert line %s: %s", ln, p)
+		}
+		if err := validateDoc(schema, []byte(ln)); err != nil {
+			t.Errorf("alert line %s: not valid against docs/schema/watch-alert.json: %v", ln, err)
 		}
 	}
 }

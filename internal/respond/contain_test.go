@@ -751,3 +751,52 @@ func railRules(p *Plan) []string {
 	}
 	return out
 }
+
+// An identity whose state cannot be read is "unknown" with the reason in
+// current_error (a machine field holds no display text), a warning names
+// it, and nothing is planned for it; the states read are the machine
+// values docs/json.md lists.
+func TestContainCreatedStateUnknown(t *testing.T) {
+	f := newFake()
+	f.addUser("svc-backup", "LTAIbackupbackupbackup01")
+	f.fail["GetUser"] = &cloud.APIError{API: "GetUser", Code: "Throttling.User", HTTPStatus: 400, RequestID: "REQ-T"}
+	opts := containOpts(func(o *ContainOptions) {
+		o.ContainCreated = true
+		o.Evidence = &Evidence{Created: []CreatedIdentity{
+			{Kind: "user", Name: "svc-backup"},
+			{Kind: "access_key", Name: "LTAIbackupbackupbackup01", User: "svc-backup"},
+			{Kind: "login_profile", Name: "app-prod"},
+			{Kind: "policy_attachment", Name: "AdministratorAccess"},
+		}}
+	})
+	p, err := PlanContain(context.Background(), f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]CreatedIdentity{}
+	for _, c := range p.Created {
+		got[c.Kind] = c
+	}
+	if u := got["user"]; u.Current != "unknown" || !strings.Contains(u.CurrentError, "Throttling.User") {
+		t.Errorf("user = %+v, want current unknown with the error", u)
+	}
+	if k := got["access_key"]; k.Current != "Active" || k.CurrentError != "" {
+		t.Errorf("access key = %+v", k)
+	}
+	if lp := got["login_profile"]; lp.Current != "exists" {
+		t.Errorf("login profile = %+v", lp)
+	}
+	if pa := got["policy_attachment"]; pa.Current != "not_checked" {
+		t.Errorf("policy attachment without a user = %+v", pa)
+	}
+	if slices.Contains(actionIDs(p), "attach:svc-backup") {
+		t.Errorf("planned for a user in an unknown state: %v", actionIDs(p))
+	}
+	warned := false
+	for _, d := range p.Diagnostics {
+		warned = warned || (d.Target == "user svc-backup" && strings.Contains(d.Detail, "Throttling.User"))
+	}
+	if !warned {
+		t.Errorf("no warning for the unknown user: %+v", p.Diagnostics)
+	}
+}

@@ -33,17 +33,20 @@ func (k *containCreatedKind) lookup(round int, s *containScan, g *errgroup.Group
 	k.attached = map[string]bool{}
 	for i := range k.created {
 		g.Go(func() error {
-			cur := currentState(gctx, s.c, k.created[i])
+			cur, rerr := currentState(gctx, s.c, k.created[i])
 			var attached, known bool
 			if s.o.ContainCreated && k.created[i].Kind == "user" && cur == "exists" {
 				if ps, err := s.c.ListPoliciesForUser(gctx, k.created[i].Name); err == nil {
 					attached, known = hasCustomPolicy(ps, s.o.PolicyName), true
 				} else {
-					cur = "unknown: " + err.Error()
+					cur, rerr = stateUnknown, err
 				}
 			}
 			s.mu.Lock()
 			k.created[i].Current = cur
+			if rerr != nil {
+				k.created[i].CurrentError = rerr.Error()
+			}
 			if known {
 				k.attached[k.created[i].Name] = attached
 			}
@@ -58,9 +61,9 @@ func (k *containCreatedKind) observed(s *containScan) {
 	p := s.p
 	p.Created = k.created
 	for _, id := range k.created {
-		if strings.HasPrefix(id.Current, "unknown: ") {
+		if id.Current == stateUnknown {
 			p.Diagnostics = append(p.Diagnostics, Diagnostic{Severity: "warning", Target: id.Kind + " " + id.Name,
-				Summary: "could not read the current state of an identity the key created", Detail: strings.TrimPrefix(id.Current, "unknown: ")})
+				Summary: "could not read the current state of an identity the key created", Detail: id.CurrentError})
 		}
 	}
 }
@@ -109,31 +112,36 @@ func (k *containCreatedKind) addActions(s *containScan) {
 	}
 }
 
-// currentState describes an identity the key created, as it is now.
-func currentState(ctx context.Context, c ContainCloud, id CreatedIdentity) string {
+// stateUnknown is CreatedIdentity.Current when the state could not be
+// read; CurrentError says why.
+const stateUnknown = "unknown"
+
+// currentState describes an identity the key created, as it is now, or
+// stateUnknown and the error that kept it from being read.
+func currentState(ctx context.Context, c ContainCloud, id CreatedIdentity) (string, error) {
 	switch id.Kind {
 	case "user":
 		if _, err := c.GetUser(ctx, id.Name); err != nil {
 			if errors.Is(err, cloud.ErrNotFound) {
-				return "deleted"
+				return "deleted", nil
 			}
-			return "unknown: " + err.Error()
+			return stateUnknown, err
 		}
-		return "exists"
+		return "exists", nil
 	case "access_key":
 		ks, err := c.ListAccessKeys(ctx, id.User)
 		if err != nil {
 			if errors.Is(err, cloud.ErrNotFound) {
-				return "deleted"
+				return "deleted", nil
 			}
-			return "unknown: " + err.Error()
+			return stateUnknown, err
 		}
 		for _, k := range ks {
 			if k.AccessKeyID == id.Name {
-				return k.Status
+				return k.Status, nil
 			}
 		}
-		return "deleted"
+		return "deleted", nil
 	case "login_profile":
 		user := id.User
 		if user == "" {
@@ -142,27 +150,27 @@ func currentState(ctx context.Context, c ContainCloud, id CreatedIdentity) strin
 		lp, ok, err := c.GetLoginProfile(ctx, user)
 		switch {
 		case err != nil:
-			return "unknown: " + err.Error()
+			return stateUnknown, err
 		case !ok:
-			return "deleted"
+			return "deleted", nil
 		case lp.MFABindRequired:
-			return "exists (MFA required)"
+			return "exists_mfa_required", nil
 		}
-		return "exists"
+		return "exists", nil
 	case "policy_attachment":
 		if id.User == "" {
-			return "see event"
+			return "not_checked", nil // the event names the holder
 		}
 		ps, err := c.ListPoliciesForUser(ctx, id.User)
 		if err != nil {
-			return "unknown: " + err.Error()
+			return stateUnknown, err
 		}
 		if slices.ContainsFunc(ps, func(p cloud.AttachedPolicy) bool { return strings.EqualFold(p.PolicyName, id.Name) }) {
-			return "attached"
+			return "attached", nil
 		}
-		return "detached"
+		return "detached", nil
 	}
-	return "not checked"
+	return "not_checked", nil
 }
 
 // containable counts the identities the key created that --contain-created

@@ -65,9 +65,13 @@ type CreatedIdentity struct {
 	User      string    `json:"user_name,omitempty"`
 	EventName string    `json:"event_name,omitempty"`
 	EventTime time.Time `json:"event_time,omitzero"`
-	// Current is the identity's state now ("exists", "Active", "Inactive",
-	// "deleted", "unknown: ..."), filled by the plan's lookups.
-	Current string `json:"current"`
+	// Current is the identity's state now: "exists",
+	// "exists_mfa_required" (a login profile), "Active" or "Inactive" (a
+	// key, as the cloud says), "attached", "detached", "deleted",
+	// "not_checked" or "unknown", filled by the plan's lookups;
+	// CurrentError says why it is "unknown".
+	Current      string `json:"current"`
+	CurrentError string `json:"current_error,omitempty"`
 }
 
 // Evidence is what the audit of the key contributes to a containment plan.

@@ -116,7 +116,7 @@ func (m *Machine) inheritACL(ctx context.Context, newKeyID string) error {
 		return nil
 	}
 	if _, err := m.mutate(ctx, ActionInheritACL, newKeyID, map[string]string{"policy": ""},
-		map[string]string{"policy": inh.Policy, "from_key_id": inh.FromKeyID},
+		map[string]string{"policy": inh.Policy, "from_access_key_id": inh.FromKeyID},
 		func(ctx context.Context) (string, error) {
 			return m.o.Cloud.SetAccessKeyPolicy(ctx, newKeyID, st.UserPrincipalName, inh.Policy)
 		}); err != nil {

@@ -10,7 +10,8 @@ import (
 // in the rotation's state file. In both, the old key's network ACL is an
 // object, never a string holding JSON, and a key is access_key_id
 // (docs/json.md). Decoding also takes what state files written before
-// held: the document as a string and a discarded key's key_id.
+// held: the document as a string, the ACL's from_key_id and a discarded
+// key's key_id.
 
 type aclInheritanceFields ACLInheritance
 
@@ -22,16 +23,22 @@ func (a ACLInheritance) MarshalJSON() ([]byte, error) {
 	}{aclInheritanceFields(a), policy.DocText(a.Policy)})
 }
 
-// UnmarshalJSON reads the ACL document as an object or a string.
+// UnmarshalJSON reads the ACL document as an object or a string, and the
+// key it came from as from_access_key_id or the from_key_id of earlier
+// state files.
 func (a *ACLInheritance) UnmarshalJSON(b []byte) error {
 	w := struct {
 		*aclInheritanceFields
 		Policy policy.DocText `json:"policy,omitempty"`
+		Legacy string         `json:"from_key_id"`
 	}{aclInheritanceFields: (*aclInheritanceFields)(a)}
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
 	a.Policy = string(w.Policy)
+	if a.FromKeyID == "" {
+		a.FromKeyID = w.Legacy
+	}
 	return nil
 }
 

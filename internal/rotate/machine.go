@@ -18,7 +18,7 @@ import (
 )
 
 // ReportSchema versions the JSON output of `akresp rotate`.
-const ReportSchema = "akresp.rotate/v3"
+const ReportSchema = "akresp.rotate/v4"
 
 // Defaults.
 const (

@@ -104,7 +104,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 // before its secret is handed over (the containment moves with the
 // rotation). Policy is the document ("" = the old key had none).
 type ACLInheritance struct {
-	FromKeyID  string    `json:"from_key_id"`
+	FromKeyID  string    `json:"from_access_key_id"`
 	Policy     string    `json:"policy,omitempty"`
 	ReadAt     time.Time `json:"read_at"`
 	OptedOut   bool      `json:"opted_out,omitempty"` // --no-inherit-acl
