@@ -28,6 +28,10 @@ import (
 const (
 	tableTime = "2006-01-02 15:04:05"
 	maxRows   = 50 // rows per activity table; the rest are counted
+	// maxReadFrom is how many inputs "Read from" names (a 90-day OSS
+	// delivery is tens of thousands of files); the rest are counted, and
+	// -o json lists every one.
+	maxReadFrom = 5
 )
 
 // RenderText writes the sectioned plain-text report: KEY, WINDOW, ACTIVITY
@@ -175,7 +179,7 @@ func (p *textPrinter) window(r *Result) {
 		{"Range", rng},
 		{"Leak time", leak},
 		{"Baseline", base},
-		{"Read from", strings.Join(w.Sources, ", ")},
+		{"Read from", listSome(w.Sources, maxReadFrom)},
 		{"Regions", w.Regions.Summary()},
 		{"Times in", zoneName(p.tz)},
 	})
@@ -528,7 +532,7 @@ func RenderMarkdown(w io.Writer, r *Result, tz *time.Location) error {
 		{"Until", ifTime(wd.Until, tm)},
 		{"Leak time", ifTime(wd.LeakTime, tm)},
 		{"Baseline", base},
-		{"Read from", strings.Join(wd.Sources, ", ")},
+		{"Read from", listSome(wd.Sources, maxReadFrom)},
 		{"Regions", wd.Regions.Summary()},
 		{"Times in", zoneName(tz)},
 	}))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -167,5 +168,34 @@ func TestNoSecrets(t *testing.T) {
 	}
 	if !bytes.Contains(all.Bytes(), []byte("LTAI5tNew")) {
 		t.Error("the created key id is missing")
+	}
+}
+
+// A 90-day OSS delivery is tens of thousands of files: the terminal and
+// markdown name the first few and count the rest; -o json keeps them all.
+func TestRenderReadFromCountsManyFiles(t *testing.T) {
+	r := goldenResult()
+	r.Window.Sources = nil
+	for i := range 10000 {
+		r.Window.Sources = append(r.Window.Sources, fmt.Sprintf("trail:AliyunLogs/ActionTrail/cn-hangzhou/2026/09/01/f%05d.json.gz", i))
+	}
+	var text, md bytes.Buffer
+	if err := RenderText(&text, r, time.UTC, 120); err != nil {
+		t.Fatal(err)
+	}
+	if err := RenderMarkdown(&md, r, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if !strings.Contains(out, "f00004.json.gz and 9995 more") || strings.Contains(out, "f00005.json.gz") {
+			t.Errorf("%s: Read from does not name 5 files and count 9,995:\n%.2000s", name, out)
+		}
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "f09999.json.gz") {
+		t.Error("-o json dropped a file read")
 	}
 }
