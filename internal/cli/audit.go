@@ -806,12 +806,23 @@ func keyFacts(r *audit.Result) []kv {
 	return lines
 }
 
+// maxReadFrom is how many inputs "Read from" names: a 90-day OSS delivery
+// is tens of thousands of files. -o json lists every one.
+const maxReadFrom = 5
+
+func readFrom(sources []string) string {
+	if len(sources) <= maxReadFrom {
+		return strings.Join(sources, ", ")
+	}
+	return fmt.Sprintf("%s and %d more (-o json lists every input)", strings.Join(sources[:maxReadFrom], ", "), len(sources)-maxReadFrom)
+}
+
 func windowFacts(r *audit.Result) []kv {
 	w := r.Window
 	lines := []kv{{"From", w.Since}, {"To", w.Until},
 		{"Events", fmt.Sprintf("%d analysed, %d of akresp's own left out, %d filtered (other keys or outside the window)", w.Events, w.Excluded, w.Filtered)}}
 	if len(w.Sources) > 0 {
-		lines = append(lines, kv{"Read from", strings.Join(w.Sources, ", ")})
+		lines = append(lines, kv{"Read from", readFrom(w.Sources)})
 	}
 	if !w.LeakTime.IsZero() {
 		lines = append(lines, kv{"Leak time", w.LeakTime})
