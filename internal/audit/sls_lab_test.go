@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +90,11 @@ func summariseFindings(r *audit.Result) []findingSum {
 // lab's SLS logstore gives the findings LookupEvents gives, also when SLS
 // answers Incomplete and a scan cap forces window splitting.
 func TestSLSEqualsOnline(t *testing.T) {
+	if os.Getenv("AKRESP_MUTATE_AUDIT_RULES") != "" {
+		// scripts/mutate.sh audit-rules: both sides run the same rules, so a
+		// mutant of a rule changes both alike; 13 of the package's 21 s.
+		t.Skip("compares two readers over the same rules")
+	}
 	env := startLab(t, "builtin:leak", lab.Options{})
 	leaked := env.info.Notes["leaked_key_id"]
 	admin := env.clients(t, "admin", cloud.Config{})
