@@ -442,7 +442,7 @@ func printRotateReport(ios *IOStreams, s *Settings, r *rotate.Report) error {
 			if k.Known {
 				last = tm(k.LastUsed)
 			}
-			line := fmt.Sprintf("    %s key %s\t%s, last used %s %s", k.Role, k.KeyID, k.Status, last, k.Service)
+			line := strings.TrimRight(fmt.Sprintf("    %s key %s\t%s, last used %s %s", k.Role, k.KeyID, k.Status, last, k.Service), " ")
 			if k.ACL != "" {
 				line += "\tnetwork ACL: " + k.ACL
 			}
@@ -465,9 +465,9 @@ func printRotateReport(ios *IOStreams, s *Settings, r *rotate.Report) error {
 		fmt.Fprintf(w, "  evidence (checked %s):\n", tm(ev.CheckedAt))
 		if len(r.Keys) == 0 {
 			if ev.New != nil {
-				fmt.Fprintf(w, "    new key %s\t%s, last used %s %s\n", ev.New.KeyID, ev.New.Status, used(*ev.New), ev.New.Service)
+				fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("    new key %s\t%s, last used %s %s", ev.New.KeyID, ev.New.Status, used(*ev.New), ev.New.Service), " "))
 			}
-			fmt.Fprintf(w, "    old key %s\t%s, last used %s %s\n", r.KeyID, ev.Old.Status, used(ev.Old), ev.Old.Service)
+			fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("    old key %s\t%s, last used %s %s", r.KeyID, ev.Old.Status, used(ev.Old), ev.Old.Service), " "))
 		}
 		if len(ev.OldCallers) > 0 {
 			fmt.Fprintf(w, "    legitimate callers of the old key since %s:\n", tm(ev.CallersSince))

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -286,8 +287,34 @@ func TestTwoKeyLimit(t *testing.T) {
 				}
 			} else if st := f.state(); st.Step != StepHandedOver {
 				t.Errorf("step %s", st.Step)
+			} else if !slices.Equal(st.KeysBefore, []string{oldKey}) {
+				// The keys before the create are what tells the new key
+				// apart after a crash: the deleted one is not among them.
+				t.Errorf("keys_before = %v, want only the old key %s", st.KeysBefore, oldKey)
 			}
 		})
+	}
+}
+
+// An old key that is already Inactive is rotated anyway, and the report
+// says so.
+func TestRotateInactiveOldKeyIsNoted(t *testing.T) {
+	f := newFixture(t)
+	f.cloud.keys[oldKey].Status = StatusInactive
+	rep, err := f.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, oldKey+" is already Inactive") }) {
+		t.Errorf("notes %q lack the Inactive old key", rep.Notes)
+	}
+	f2 := newFixture(t)
+	rep, err = f2.run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "already Inactive") }) {
+		t.Errorf("an Active old key noted as Inactive: %q", rep.Notes)
 	}
 }
 
