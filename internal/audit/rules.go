@@ -24,26 +24,6 @@ type RuleInfo struct {
 	Attack       []string
 }
 
-// Rules returns the documentation of every rule the engine implements, in
-// catalogue order.
-func Rules() []RuleInfo {
-	out := make([]RuleInfo, len(ruleInfos))
-	for i, r := range ruleInfos {
-		r.Attack = slices.Clone(r.Attack)
-		out[i] = r
-	}
-	return out
-}
-
-var ruleByID = func() map[string]*RuleInfo {
-	ruleInfos = withMoreRuleInfos(ruleInfos) // rules_more.go
-	m := map[string]*RuleInfo{}
-	for i := range ruleInfos {
-		m[ruleInfos[i].ID] = &ruleInfos[i]
-	}
-	return m
-}()
-
 // findingBuilder accumulates one rule's finding during finalisation.
 type findingBuilder struct {
 	id       string

@@ -8,6 +8,45 @@ import (
 	"time"
 )
 
+// anomRules are the ANOM rules, in catalogue order (see rules_catalogue.go).
+// Call-rate statistics and new APIs (ANOM), evaluated below.
+var anomRules = []ruleDef{
+	{
+		RuleInfo: RuleInfo{ID: "ANOM-01", Title: "Call-rate anomaly", Severity: Medium, SeverityText: "medium",
+			Logic:      "An hour after the baseline end whose call count has a modified z-score above 3.5 against the baseline's hourly counts and reaches max(20, 3 x median). Cold start: 100 calls in an hour.",
+			Parameters: "z 3.5, floor 20, --baseline-days (default 14), cold start < 72 h or < 50 events; see Call-rate statistics.",
+			Why:        "A key suddenly doing far more than it ever did is being used by someone, or something, new.",
+			Attack:     []string{"T1078.004"}},
+		routine: routineUnflagged,
+		eval:    (*Engine).anomalyFindings,
+	},
+	{
+		RuleInfo: RuleInfo{ID: "ANOM-02", Title: "Write-rate anomaly", Severity: High, SeverityText: "high",
+			Logic:      "As ANOM-01 on write calls, floor max(10, 3 x median). Cold start: 20 writes in an hour.",
+			Parameters: "z 3.5, floor 10.",
+			Why:        "A burst of changes is where damage happens.",
+			Attack:     []string{"T1078.004"}},
+		routine: routineUnflagged,
+		eval:    (*Engine).anomalyFindings,
+	},
+	{
+		RuleInfo: RuleInfo{ID: "ANOM-03", Title: "Failure-rate anomaly", Severity: Medium, SeverityText: "medium",
+			Logic:      "Every 15 minutes over the last 30: 10 or more failed calls and either a failure ratio of at least 50 % or a modified z-score above 3.5 against the baseline's half-hourly failures. Cold start: 10 failures in 30 minutes.",
+			Parameters: "10 failures, ratio 0.5, z 3.5.",
+			Why:        "A burst of refusals is someone trying what the key may not do.",
+			Attack:     []string{"T1069.003"}},
+		routine: routineUnflagged,
+		eval:    (*Engine).anomalyFindings,
+	},
+	{
+		RuleInfo: RuleInfo{ID: "ANOM-04", Title: "New API or service for the key", Severity: Low, SeverityText: "low; for APIs in the sensitive-action table, that category's severity minus one (enumeration low, persistence/privilege/execution/exfiltration/cost/evasion medium, destruction high)",
+			Logic:  "APIs (and services) the key first called at or after the baseline end.",
+			Why:    "Applications call the same APIs every day; an intruder calls new ones.",
+			Attack: []string{"T1078.004"}},
+		eval: (*Engine).newAPIs,
+	},
+}
+
 // Call-rate statistics (ANOM-01..03).
 //
 // The key's own history is the yardstick: the hourly counts of the

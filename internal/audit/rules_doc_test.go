@@ -183,9 +183,11 @@ func readDocRules(t *testing.T) (rows map[string]docRuleRow, order []string, sec
 // codeRuleSeverities reads, from the engine's source (the non-test
 // rules*.go files), every rule id the code can emit and, per place that
 // builds its finding, the severities given there: newBuilder("ID", Sev),
-// rate("ID", Sev, ...), keyWide("ID", Sev, ...) calls, and composite
-// literals with id: "ID" (the table and window rules) with every severity
-// named inside them.
+// rate("ID", Sev, ...), keyWide("ID", Sev, ...) calls, composite literals
+// with id: "ID" (the window rules) with every severity named inside them,
+// and the catalogue's table rules (a ruleDef literal with a table: the
+// severity it declares). A ruleDef without a table is documentation only:
+// the code that emits its rule is found by the other forms.
 func codeRuleSeverities(t *testing.T) map[string][]map[Severity]bool {
 	t.Helper()
 	sevs := map[string]Severity{"Info": Info, "Low": Low, "Medium": Medium, "High": High, "Critical": Critical}
@@ -197,8 +199,8 @@ func codeRuleSeverities(t *testing.T) map[string][]map[Severity]bool {
 	}
 	fset := token.NewFileSet()
 	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") || name == "rules_info.go" {
-			continue // rules_info.go is the documentation itself
+		if strings.HasSuffix(name, "_test.go") {
+			continue
 		}
 		f, err := parser.ParseFile(fset, name, nil, 0)
 		if err != nil {
@@ -228,6 +230,7 @@ func codeRuleSeverities(t *testing.T) map[string][]map[Severity]bool {
 				}
 			case *ast.CompositeLit:
 				var id string
+				table := false
 				for _, el := range x.Elts {
 					if kv, ok := el.(*ast.KeyValueExpr); ok {
 						if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "id" {
@@ -235,7 +238,13 @@ func codeRuleSeverities(t *testing.T) map[string][]map[Severity]bool {
 								id = s
 							}
 						}
+						if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "table" {
+							table = true
+						}
 					}
+				}
+				if table {
+					id = ruleDefID(x)
 				}
 				if id == "" {
 					return true
@@ -255,6 +264,31 @@ func codeRuleSeverities(t *testing.T) map[string][]map[Severity]bool {
 		})
 	}
 	return out
+}
+
+// ruleDefID is the ID of a ruleDef composite literal (its RuleInfo's).
+func ruleDefID(x *ast.CompositeLit) string {
+	for _, el := range x.Elts {
+		kv, ok := el.(*ast.KeyValueExpr)
+		if k, isID := kv.Key.(*ast.Ident); !ok || !isID || k.Name != "RuleInfo" {
+			continue
+		}
+		info, ok := kv.Value.(*ast.CompositeLit)
+		if !ok {
+			return ""
+		}
+		for _, el := range info.Elts {
+			if kv, ok := el.(*ast.KeyValueExpr); ok {
+				if k, ok := kv.Key.(*ast.Ident); ok && k.Name == "ID" {
+					if bl, ok := kv.Value.(*ast.BasicLit); ok && bl.Kind == token.STRING {
+						s, _ := strconv.Unquote(bl.Value)
+						return s
+					}
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // TestRulesDocMatchesCode compares docs/rules.md as written on disk with

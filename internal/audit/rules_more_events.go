@@ -6,13 +6,15 @@ import (
 	"strings"
 )
 
-// Per-event bookkeeping of the rules in rules_more.go that are not table
-// rules. The engine calls observeMore for each event of the key and
-// observeOtherSTS for each event of another STS key; both are O(1) for the
-// events they do not care about (a slice lookup by API). What they keep is
-// bounded: the rare API calls the sequence and window rules read (at most
-// maxMoreRecs), GetObject counts per hour and source with a few samples
-// each, and per STS key and source a count and a few samples.
+// Per-event bookkeeping of the sequence, window and hourly rules added for
+// issue 13 (CTX-07, EXEC-02, EXEC-04, PERS-08, EXFIL-01, EXFIL-03, COST-04,
+// DEST-07, EVADE-07; declared in their families' files, see
+// rules_catalogue.go). The engine calls observeMore for each event of the
+// key and observeOtherSTS for each event of another STS key; both are O(1)
+// for the events they do not care about (a slice lookup by API). What they
+// keep is bounded: the rare API calls the sequence and window rules read (at
+// most maxMoreRecs), GetObject counts per hour and source with a few
+// samples each, and per STS key and source a count and a few samples.
 
 // moreKind classifies an API for these rules.
 type moreKind uint8

@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// moreFindings evaluates the sequence, window and hourly rules of
-// rules_more.go over the bookkeeping of rules_more_events.go.
+// moreFindings evaluates the sequence, window and hourly rules added for
+// issue 13 over the bookkeeping of rules_more_events.go.
 func (e *Engine) moreFindings(bl *baselineInfo) []*findingBuilder {
 	m := e.more
 	if m == nil {

@@ -11,17 +11,18 @@ import (
 // matching event is evidence. check (optional) reads the parameters: it can
 // drop the event (ok=false), change the severity and name the subject
 // ("svc-backup") shown in the finding title. params are the request
-// parameters quoted in the evidence detail.
+// parameters quoted in the evidence detail. Each is declared in its rule's
+// ruleDef (rules_<family>.go), which gives it id, sev and routine.
 type tableRule struct {
-	id      string
+	id      string // the ruleDef's ID
 	apis    []ruleAPI
-	sev     Severity
+	sev     Severity // the ruleDef's Severity
 	params  []string
 	subject string // parameter naming the subject, if check does not
 	check   func(ev *Event) (ok bool, sev Severity, subject string)
-	// routine rules are read-like: evidence from a known, trusted source
-	// calling an API it already called before the baseline end is routine
-	// and dropped.
+	// routine rules are read-like (the ruleDef's routine is routineKnown):
+	// evidence from a known, trusted source calling an API it already
+	// called before the baseline end is routine and dropped.
 	routine bool
 	// onset rules mark the first suspicious activity of a source; the
 	// baseline ends there (see baseline.go). Derived: !routine && sev >= High,
@@ -51,111 +52,6 @@ func join(lists ...[]ruleAPI) []ruleAPI {
 
 // ramAPIs are RAM user/policy APIs: ActionTrail logs them under Ram or Ims.
 func ramAPIs(names string) []ruleAPI { return join(apis("Ram", names), apis("Ims", names)) }
-
-// tableRules are the table-driven rules. Their documentation (logic,
-// parameters, why) lives in ruleInfos (rules.go), which docs/rules.md is
-// generated from.
-var tableRules = []*tableRule{
-	{id: "ENUM-01", sev: Low, routine: true, apis: apis("Sts", "GetCallerIdentity")},
-	{id: "ENUM-04", sev: Medium, routine: true, apis: join(
-		apis("Ram", "ListUsers GetUser ListRoles GetRole ListGroups ListGroupsForUser ListUsersForGroup ListPolicies ListPoliciesForUser ListPoliciesForGroup ListPoliciesForRole GetPolicy GetPolicyVersion ListPolicyVersions ListEntitiesForPolicy ListAccessKeys GetAccessKeyLastUsed GetLoginProfile GetUserMFAInfo GetAccountAlias"),
-		apis("Ims", "ListUsers GetUser ListAccessKeys ListUserBasicInfos GetCredentialReport GenerateCredentialReport GetSecurityPreference GetPasswordPolicy ListSAMLProviders ListOIDCProviders ListApplications GetAccessKeyLastUsed")),
-		params: []string{"UserName"}},
-	{id: "ENUM-07", sev: High, routine: true, apis: join(apis("Ecs", "DescribeUserData DescribeInstanceRamRole"), apis("Kms", "ListSecrets")),
-		params: []string{"InstanceId", "RegionId"}, subject: "InstanceId"},
-	{id: "ENUM-08", sev: Low, routine: true, apis: join(
-		apis("Actiontrail", "DescribeTrails GetTrailStatus LookupEvents"),
-		apis("BssOpenApi", "QueryAccountBalance QueryBill QueryInstanceBill DescribeInstanceBill QueryAvailableInstances"),
-		apis("ResourceCenter", "SearchResources GetResourceCounts"),
-		apis("ResourceManager", "ListAccounts ListAccountsForParent GetResourceDirectory"))},
-
-	{id: "EXEC-01", sev: High, apis: apis("Ecs", "RunCommand InvokeCommand CreateCommand SendFile StartTerminalSession"),
-		params: []string{"InstanceId", "InstanceId.1", "Type", "CommandId", "Name"}, subject: "InstanceId"},
-
-	{id: "PERS-01", sev: High, apis: ramAPIs("CreateUser"), params: []string{"UserName", "DisplayName"}, subject: "UserName"},
-	{id: "PERS-02", sev: High, apis: ramAPIs("CreateLoginProfile UpdateLoginProfile ChangePassword"), params: []string{"UserName", "MFABindRequired", "PasswordResetRequired"},
-		check: checkLoginProfile},
-	{id: "PERS-03", sev: Critical, apis: ramAPIs("CreateAccessKey UpdateAccessKey RestoreAccessKeyFromRecycleBin"),
-		params: []string{"UserName", "UserPrincipalName", "UserAccessKeyId", "Status"}, check: checkAccessKeyIssued},
-	{id: "PERS-06", sev: Critical, apis: ramAPIs("CreateSAMLProvider UpdateSAMLProvider CreateOIDCProvider AddClientIdToOIDCProvider AddFingerprintToOIDCProvider SetUserSsoSettings CreateApplication CreateAppSecret"),
-		params: []string{"SAMLProviderName", "OIDCProviderName", "AppName", "AppId"}},
-	{id: "PERS-07", sev: High, apis: apis("Ecs", "ImportKeyPair CreateKeyPair AttachKeyPair ModifyInstanceVncPasswd ModifyInstanceAttribute"),
-		params: []string{"KeyPairName", "InstanceId", "InstanceIds"}, check: checkInstanceLogin},
-
-	{id: "PRIV-01", sev: High, apis: ramAPIs("AttachPolicyToUser AttachPolicyToGroup AttachPolicyToRole"),
-		params: []string{"PolicyName", "PolicyType", "UserName", "GroupName", "RoleName"}, check: checkPolicyAttach},
-	{id: "PRIV-02", sev: High, apis: ramAPIs("CreatePolicy CreatePolicyVersion SetDefaultPolicyVersion UpdatePolicyVersion"),
-		params: []string{"PolicyName", "VersionId", "SetAsDefault"}, check: checkPolicyRewrite},
-	{id: "PRIV-03", sev: High, apis: ramAPIs("CreateRole UpdateRole AttachPolicyToRole"),
-		params: []string{"RoleName", "PolicyName"}, check: checkRoleTrust},
-	{id: "PRIV-04", sev: Medium, routine: true, apis: apis("Sts", "AssumeRole AssumeRoleWithSAML AssumeRoleWithOIDC"),
-		params: []string{"RoleArn", "RoleSessionName"}, subject: "RoleArn"},
-	{id: "PRIV-05", sev: High, apis: apis("Ecs", "AttachInstanceRamRole"), params: []string{"RamRoleName", "InstanceIds"}, subject: "RamRoleName"},
-	{id: "PRIV-06", sev: Medium, apis: ramAPIs("AddUserToGroup"), params: []string{"UserName", "GroupName"}, subject: "GroupName"},
-	{id: "PRIV-07", sev: High, apis: ramAPIs("UnbindMFADevice DeleteVirtualMFADevice SetSecurityPreference SetPasswordPolicy"),
-		params: []string{"UserName", "SerialNumber"}},
-
-	{id: "EXFIL-02", sev: High, apis: apis("Oss", "PutBucketAcl PutObjectAcl PutBucketPolicy PutBucketReplication DeleteBucketPolicy"),
-		params: []string{"BucketName", "bucket", "ObjectName", "x-oss-acl", "acl"}, check: checkBucketExposure},
-	{id: "EXFIL-04", sev: High, apis: apis("Rds", "ModifySecurityIps AllocateInstancePublicConnection CreateAccount ResetAccountPassword GrantAccountPrivilege"),
-		params: []string{"DBInstanceId", "SecurityIps", "AccountName", "AccountPrivilege"}, subject: "DBInstanceId"},
-
-	{id: "COST-01", sev: High, apis: apis("Ecs", "RunInstances CreateInstance CreateAutoProvisioningGroup StartInstance StartInstances ModifyInstanceSpec"),
-		params: []string{"InstanceType", "Amount", "RegionId", "InstanceId", "ImageId"}, subject: "InstanceType"},
-	{id: "COST-03", sev: High, noOnset: true, apis: apis("Dysms", "SendSms SendBatchSms BatchSendMessageToGlobe SendMessageToGlobe AddSmsSign AddSmsTemplate CreateSmsSign CreateSmsTemplate"),
-		params: []string{"SignName", "TemplateCode"}, subject: "SignName"},
-
-	{id: "DEST-01", sev: Critical, apis: join(
-		apis("Ecs", "DeleteInstance DeleteInstances ReleaseDedicatedHost DeregisterManagedInstance ResetDisk ReplaceSystemDisk"),
-		apis("Eci", "DeleteContainerGroup DeleteContainerGroups")),
-		params: []string{"InstanceId", "InstanceId.1", "DiskId", "ContainerGroupId"}, subject: "InstanceId"},
-	{id: "DEST-02", sev: Critical, apis: join(
-		apis("Ecs", "DeleteSnapshot DeleteSnapshotGroup DeleteImage"),
-		apis("Rds", "DeleteBackup ModifyBackupPolicy")),
-		params: []string{"SnapshotId", "ImageId", "DBInstanceId", "BackupId", "BackupRetentionPeriod"}},
-	{id: "DEST-03", sev: Critical, apis: apis("Rds", "DeleteDBInstance DestroyDBInstance DeleteDatabase DeleteAccount"),
-		params: []string{"DBInstanceId", "DBName", "AccountName"}, subject: "DBInstanceId"},
-	{id: "DEST-04", sev: Critical, apis: apis("Oss", "DeleteBucket PutBucketLifecycle"), params: []string{"BucketName", "bucket"}, subject: "BucketName"},
-	{id: "DEST-05", sev: Critical, apis: apis("Kms", "DisableKey ScheduleKeyDeletion DeleteKeyMaterial DeleteSecret"), params: []string{"KeyId", "SecretName"}},
-	{id: "DEST-06", sev: High, apis: ramAPIs("DeleteAccessKey UpdateAccessKey DeleteUser UpdateLoginProfile"),
-		params: []string{"UserName", "UserAccessKeyId", "Status"}, check: checkLockOut},
-
-	{id: "EVADE-01", sev: Critical, apis: apis("Actiontrail", "StopLogging DeleteTrail"), params: []string{"Name"}, subject: "Name"},
-	{id: "EVADE-02", sev: High, apis: apis("Actiontrail", "UpdateTrail DeleteDataEventSelector DisableInsight"),
-		params: []string{"Name", "EventRW", "TrailRegion", "OssBucketName", "SlsProjectArn"}, subject: "Name"},
-	{id: "EVADE-03", sev: Critical, apis: apis("Sls", "DeleteLogStore DeleteProject ClearLogStoreStorage UpdateLogStore DeleteIndex DeleteConfig"),
-		params: []string{"ProjectName", "project", "logstore", "LogstoreName", "ttl"}},
-	{id: "EVADE-04", sev: High, apis: apis("Vpc", "DeactiveFlowLog DeleteFlowLog"), params: []string{"FlowLogId"}},
-	{id: "EVADE-05", sev: High, apis: apis("Ecs", "AuthorizeSecurityGroup AuthorizeSecurityGroupEgress ModifySecurityGroupPolicy"),
-		params: []string{"SecurityGroupId", "SourceCidrIp", "DestCidrIp", "PortRange", "IpProtocol"}, check: checkFirewallOpen},
-	{id: "EVADE-08", sev: High, apis: apis("Ims", "SetAccessKeyPolicy SetAccessKeyPolicyForAccount"),
-		params: []string{"UserAccessKeyId", "UserPrincipalName", "AccessKeyId"}},
-}
-
-// deleteRules catch every other Delete* write on RDS, OSS and SLS (the
-// issue asks for "Delete* on RDS/OSS/SLS"), filed under the family's rule.
-var deleteRules = map[string]*tableRule{}
-
-// ruleIndex maps (service, API) to the table rules matching it.
-var ruleIndex = map[nameKey][]*tableRule{}
-
-func init() {
-	tableRules = append(tableRules, moreTableRules...) // rules_more.go
-	for _, r := range tableRules {
-		r.onset = !r.routine && !r.noOnset && r.sev >= High
-		for _, a := range r.apis {
-			k := nameKey{a.service, a.name}
-			ruleIndex[k] = append(ruleIndex[k], r)
-		}
-	}
-	byID := map[string]*tableRule{}
-	for _, r := range tableRules {
-		byID[r.id] = r
-	}
-	deleteRules["Rds"] = byID["DEST-03"]
-	deleteRules["Oss"] = byID["DEST-04"]
-	deleteRules["Sls"] = byID["EVADE-03"]
-}
 
 // rulesFor returns the table rules of an API. OSS object deletions are
 // judged by rate (rule DEST-04's burst part), not one by one.
@@ -373,146 +269,6 @@ func actsOnOther(ev *Event) bool {
 	return u != "" && u != ev.UserName
 }
 
-func checkLoginProfile(ev *Event) (bool, Severity, string) {
-	if ev.Name == "ChangePassword" && !actsOnOther(ev) {
-		return false, 0, ""
-	}
-	return true, High, targetUser(ev)
-}
-
-func checkAccessKeyIssued(ev *Event) (bool, Severity, string) {
-	if ev.Name == "UpdateAccessKey" && !strings.EqualFold(ev.Params["Status"], "Active") {
-		return false, 0, ""
-	}
-	subj := targetUser(ev)
-	if id := createdKeyID(ev); id != "" {
-		if subj != "" {
-			subj += " " + id
-		} else {
-			subj = id
-		}
-	}
-	return true, Critical, subj
-}
-
-var adminPolicies = map[string]bool{"AdministratorAccess": true, "AliyunRAMFullAccess": true}
-
-func checkPolicyAttach(ev *Event) (bool, Severity, string) {
-	pol := ev.Params["PolicyName"]
-	sev := High
-	if adminPolicies[pol] {
-		sev = Critical
-	}
-	who := ev.Params["UserName"]
-	for _, k := range []string{"RoleName", "GroupName"} {
-		if v := ev.Params[k]; v != "" {
-			who = v
-		}
-	}
-	subj := pol
-	if who != "" {
-		subj = pol + " to " + who
-	}
-	return true, sev, subj
-}
-
-func checkPolicyRewrite(ev *Event) (bool, Severity, string) {
-	if ev.Name == "CreatePolicyVersion" {
-		if v, ok := ev.Params["SetAsDefault"]; ok && !strings.EqualFold(v, "true") {
-			return false, 0, ""
-		}
-	}
-	return true, High, ev.Params["PolicyName"]
-}
-
-// checkRoleTrust raises role changes whose trust policy names an account
-// other than the caller's own.
-func checkRoleTrust(ev *Event) (bool, Severity, string) {
-	doc := ev.Params["AssumeRolePolicyDocument"]
-	if doc == "" {
-		doc = ev.Params["NewAssumeRolePolicyDocument"]
-	}
-	if foreignAccount(doc, ev.AccountID) != "" {
-		return true, Critical, ev.Params["RoleName"] + " trusts account " + foreignAccount(doc, ev.AccountID)
-	}
-	return true, High, ev.Params["RoleName"]
-}
-
-// foreignAccount returns the first 16-digit account id in doc that is not
-// own ("" if none). Alibaba Cloud account ids are 16 digits.
-func foreignAccount(doc, own string) string {
-	run := 0
-	for i := 0; i <= len(doc); i++ {
-		if i < len(doc) && doc[i] >= '0' && doc[i] <= '9' {
-			run++
-			continue
-		}
-		if run == 16 {
-			if id := doc[i-16 : i]; id != own {
-				return id
-			}
-		}
-		run = 0
-	}
-	return ""
-}
-
-func checkInstanceLogin(ev *Event) (bool, Severity, string) {
-	if ev.Name == "ModifyInstanceAttribute" {
-		_, pw := ev.Params["Password"]
-		_, ud := ev.Params["UserData"]
-		if !pw && !ud {
-			return false, 0, ""
-		}
-	}
-	subj := ev.Params["KeyPairName"]
-	if subj == "" {
-		subj = ev.Params["InstanceId"]
-	}
-	return true, High, subj
-}
-
-func checkBucketExposure(ev *Event) (bool, Severity, string) {
-	if ev.Name == "PutBucketAcl" || ev.Name == "PutObjectAcl" {
-		acl := ""
-		for _, k := range []string{"x-oss-acl", "acl", "ACL", "Acl", "x-oss-object-acl"} {
-			if v := ev.Params[k]; v != "" {
-				acl = v
-			}
-		}
-		// An ACL the log shows as private is not an exposure; an unlogged
-		// one is judged conservatively.
-		if acl != "" && !strings.Contains(strings.ToLower(acl), "public") {
-			return false, 0, ""
-		}
-	}
-	b := ev.Params["BucketName"]
-	if b == "" {
-		b = ev.Params["bucket"]
-	}
-	return true, High, b
-}
-
-func checkLockOut(ev *Event) (bool, Severity, string) {
-	if !actsOnOther(ev) {
-		return false, 0, ""
-	}
-	if ev.Name == "UpdateAccessKey" && !strings.EqualFold(ev.Params["Status"], "Inactive") {
-		return false, 0, ""
-	}
-	return true, High, targetUser(ev)
-}
-
-func checkFirewallOpen(ev *Event) (bool, Severity, string) {
-	if ev.Name == "AuthorizeSecurityGroup" {
-		src := ev.Params["SourceCidrIp"]
-		if src != "" && src != "0.0.0.0/0" && src != "::/0" {
-			return false, 0, ""
-		}
-	}
-	return true, High, ev.Params["SecurityGroupId"]
-}
-
 // createdKeyID reads the new key id from a CreateAccessKey response
 // (responseElements.AccessKey.AccessKeyId). The secret next to it is never
 // read.
@@ -581,4 +337,72 @@ func (e *Engine) recordCreated(rule *tableRule, ev *Event, ref *evRef) {
 	}
 	c.Action = ev.Name
 	e.created = append(e.created, createdRec{CreatedIdentity: c, ref: evSample{evRef: *ref, detail: paramDetail(ev, rule.params)}})
+}
+
+// instanceIDs lists the instances an ECS call targets: InstanceId,
+// InstanceIds and InstanceId.N, each a single id, a JSON array or a
+// comma-separated list.
+func instanceIDs(ev *Event) []string {
+	var out []string
+	add := func(v string) {
+		for f := range strings.FieldsFuncSeq(v, func(r rune) bool {
+			return r == ',' || r == '[' || r == ']' || r == '"' || r == ' ' || r == '\t' || r == '\n'
+		}) {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	for k, v := range ev.Params {
+		if k == "InstanceId" || k == "InstanceIds" || strings.HasPrefix(k, "InstanceId.") {
+			add(v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func firstInstance(ev *Event) string {
+	ids := instanceIDs(ev)
+	switch len(ids) {
+	case 0:
+		return ""
+	case 1:
+		return ids[0]
+	}
+	return ids[0] + " +" + strconv.Itoa(len(ids)-1)
+}
+
+// bucketOf names the OSS bucket of an event: the bucket/BucketName
+// parameter, else an ACS::OSS::Bucket resource, else the bucket part of an
+// object resource ("bucket/key" or an acs:oss ARN).
+func bucketOf(ev *Event) string {
+	for _, k := range []string{"bucket", "BucketName", "bucketName"} {
+		if v := ev.Params[k]; v != "" {
+			return v
+		}
+	}
+	var obj string
+	for _, r := range ev.Resources {
+		t := strings.ToLower(r.Type)
+		switch {
+		case strings.Contains(t, "oss::bucket"):
+			return r.Name
+		case obj == "" && strings.Contains(t, "oss::object"):
+			obj = r.Name
+		}
+	}
+	if obj == "" {
+		return ""
+	}
+	if strings.HasPrefix(obj, "acs:oss:") {
+		// acs:oss:<region>:<account>:<bucket>/<key>
+		parts := strings.SplitN(obj, ":", 5)
+		if len(parts) < 5 {
+			return ""
+		}
+		obj = parts[4]
+	}
+	b, _, _ := strings.Cut(obj, "/")
+	return b
 }
