@@ -19,6 +19,7 @@ var anomRules = []ruleDef{
 			Attack:     []string{"T1078.004"}},
 		routine: routineUnflagged,
 		eval:    (*Engine).anomalyFindings,
+		tests:   []string{"TestANOM01AbsoluteFloor20", "TestANOM01FloorThreeTimesMedian", "TestAnomalyRules", "TestColdStartCeilings"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ANOM-02", Title: "Write-rate anomaly", Severity: High, SeverityText: "high",
@@ -28,6 +29,7 @@ var anomRules = []ruleDef{
 			Attack:     []string{"T1078.004"}},
 		routine: routineUnflagged,
 		eval:    (*Engine).anomalyFindings,
+		tests:   []string{"TestANOM02WriteFloors", "TestAnomalyRules", "TestColdStartCeilings"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ANOM-03", Title: "Failure-rate anomaly", Severity: Medium, SeverityText: "medium",
@@ -37,13 +39,15 @@ var anomRules = []ruleDef{
 			Attack:     []string{"T1069.003"}},
 		routine: routineUnflagged,
 		eval:    (*Engine).anomalyFindings,
+		tests:   []string{"TestANOM03FailureFloor10", "TestANOM03FailureRatioHalf", "TestAnomalyRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ANOM-04", Title: "New API or service for the key", Severity: Low, SeverityText: "low; for APIs in the sensitive-action table, that category's severity minus one (enumeration low, persistence/privilege/execution/exfiltration/cost/evasion medium, destruction high)",
 			Logic:  "APIs (and services) the key first called at or after the baseline end.",
 			Why:    "Applications call the same APIs every day; an intruder calls new ones.",
 			Attack: []string{"T1078.004"}},
-		eval: (*Engine).newAPIs,
+		eval:  (*Engine).newAPIs,
+		tests: []string{"TestAnomalyRules"},
 	},
 }
 

@@ -8,8 +8,8 @@ import (
 // The rule catalogue: one declaration per rule (ruleDef) holds everything
 // about it: its documentation (RuleInfo: findings take their title, why and
 // ATT&CK ids from it, and docs/rules.md is generated from it), how it
-// treats the key's routine, and its matching logic. The declarations live
-// in one file per family, in catalogue order:
+// treats the key's routine, its matching logic, and the tests that exercise
+// it. The declarations live in one file per family, in catalogue order:
 //
 //	rules_ctx.go    CTX-01..09    context of use (root key, hours, sources, agents)
 //	rules_enum.go   ENUM-01..08   enumeration and discovery
@@ -32,6 +32,11 @@ import (
 // rules_anom.go, rules_more_findings.go, follow.go); their declaration
 // names the *Engine method that builds their finding (eval). Either way the
 // engine stays a stream over aggregates: nothing here keeps events.
+//
+// TestRuleCatalogue checks the catalogue: every rule id the code can emit
+// has exactly one declaration, fully documented and implemented, with a
+// routine treatment that matches its code and tests that exist and mention
+// it.
 type ruleDef struct {
 	RuleInfo
 	// routine is how the rule treats the key's routine use.
@@ -45,6 +50,9 @@ type ruleDef struct {
 	// rule from the aggregates (e.g. (*Engine).offHoursFinding), nil for a
 	// table rule judged only event by event. Its body names the rule id.
 	eval any
+	// tests are the test functions of this package that exercise the
+	// rule: each exists and mentions the rule id (TestRuleCatalogue).
+	tests []string
 }
 
 // routineMode is how a rule treats the key's routine use.

@@ -14,13 +14,15 @@ var costRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Ecs", "RunInstances CreateInstance CreateAutoProvisioningGroup StartInstance StartInstances ModifyInstanceSpec"),
 			params: []string{"InstanceType", "Amount", "RegionId", "InstanceId", "ImageId"}, subject: "InstanceType"},
+		tests: []string{"TestLeakScenario", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "COST-02", Title: "Activity in an unused region", Severity: Medium, SeverityText: "medium; high when the key wrote in that region",
 			Logic:  "An acsRegion first used by the key at or after the baseline end.",
 			Why:    "Attackers launch resources in regions nobody watches.",
 			Attack: []string{"T1535"}},
-		eval: (*Engine).newRegions,
+		eval:  (*Engine).newRegions,
+		tests: []string{"TestAuditReadsEveryRegion", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "COST-03", Title: "SMS abuse", Severity: High, SeverityText: "high; critical when an hour reaches max(100, 5 x the baseline's busiest SMS hour) sends",
@@ -31,6 +33,7 @@ var costRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{noOnset: true, apis: apis("Dysms", "SendSms SendBatchSms BatchSendMessageToGlobe SendMessageToGlobe AddSmsSign AddSmsTemplate CreateSmsSign CreateSmsTemplate"),
 			params: []string{"SignName", "TemplateCode"}, subject: "SignName"},
+		tests: []string{"TestLeakScenario", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "COST-04", Title: "Balance check then spend", Severity: Medium, SeverityText: "medium",
@@ -40,5 +43,6 @@ var costRules = []ruleDef{
 			Attack:     []string{"T1526", "T1496.001"}},
 		routine: routineDays,
 		eval:    (*Engine).balanceThenSpend,
+		tests:   []string{"TestMoreCostAndDestructionRules", "TestMoreRoutine", "TestMoreRoutineDeparture"},
 	},
 }

@@ -10,7 +10,8 @@ var ctxRules = []ruleDef{
 			Logic:  "An ApiCall event whose userIdentity.type is root-account and that carries an accessKeyId. This rule describes the key, not an incident: the verdict does not count it as a sign of a leak on its own.",
 			Why:    "A root-account key can do anything in the account and cannot be limited by a RAM policy; Alibaba Cloud recommends having none.",
 			Attack: []string{"T1078.004"}},
-		eval: (*Engine).contextFindings,
+		eval:  (*Engine).contextFindings,
+		tests: []string{"TestContextRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-02", Title: "Calls outside business hours", Severity: Low, SeverityText: "low; medium if a call in an off-hours minute wrote; high if it was a sensitive write (a high or critical table rule)",
@@ -18,7 +19,8 @@ var ctxRules = []ruleDef{
 			Parameters: "--business-hours (default Mon-Fri 09:00-19:00), --bh-tz (default Asia/Shanghai); habit threshold 1 %.",
 			Why:        "Attackers act when the owners sleep; a key used at 3 a.m. for the first time deserves a look.",
 			Attack:     []string{"T1078.004"}},
-		eval: (*Engine).offHoursFinding,
+		eval:  (*Engine).offHoursFinding,
+		tests: []string{"TestContextRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-03", Title: "Unexpected source IP", Severity: Medium, SeverityText: "medium; high when the source made a sensitive write (a high or critical table rule)",
@@ -28,6 +30,7 @@ var ctxRules = []ruleDef{
 			Attack:     []string{"T1078.004"}},
 		routine: routineUnflagged,
 		eval:    (*Engine).unexpectedSources,
+		tests:   []string{"TestContextRules", "TestEscalation", "TestEvidenceCompleteForFlaggedSources", "TestLeakScenario", "TestVerdict"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-04", Title: "Concurrent use from several sources", Severity: High, SeverityText: "high",
@@ -37,6 +40,7 @@ var ctxRules = []ruleDef{
 			Attack:     []string{"T1078.004"}},
 		routine: routineUnflagged,
 		eval:    (*Engine).concurrentSources,
+		tests:   []string{"TestContextRules", "TestSubjectsIndependentOfFileOrder"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-05", Title: "Key verified by a secret scanner", Severity: Medium, SeverityText: "medium",
@@ -44,14 +48,16 @@ var ctxRules = []ruleDef{
 			Parameters: "Options.ScannerAgents.",
 			Why:        "Someone found the key (in a repository, an image, a log) and checked that it works; abuse usually follows within hours.",
 			Attack:     []string{"T1078.004", "T1552.001"}},
-		eval: (*Engine).scannerVerification,
+		eval:  (*Engine).scannerVerification,
+		tests: []string{"TestContextRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-06", Title: "Alibaba restrictive protection hit", Severity: Critical, SeverityText: "critical",
 			Logic:  "A failed call whose errorMessage says the request was refused for the risk of leakage of this AccessKey.",
 			Why:    "Alibaba Cloud already believes the key is leaked, and someone still tried a high-risk API with it.",
 			Attack: []string{"T1078.004"}},
-		eval: (*Engine).contextFindings,
+		eval:  (*Engine).contextFindings,
+		tests: []string{"TestContextRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-07", Title: "STS credentials used from outside", Severity: High,
@@ -62,14 +68,16 @@ var ctxRules = []ruleDef{
 			Parameters: "--trusted-cidr.",
 			Why:        "Temporary credentials of an instance or an assumed role used from somewhere else mean someone carried them out: they keep working after the leaked key is disabled, until they expire.",
 			Attack:     []string{"T1552.005", "T1550.001"}},
-		eval: (*Engine).stsOutside,
+		eval:  (*Engine).stsOutside,
+		tests: []string{"TestFollowInstanceRolePivot", "TestFollowLabRoleAndSession", "TestFollowOffline", "TestInstanceRolePivot", "TestMoreContextRules", "TestSTSKeyAuditedItself"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-08", Title: "New user agent for the key", Severity: Low, SeverityText: "low",
 			Logic:  "A user-agent family (the first product token, qualified by language for the SDK core, e.g. \"AlibabaCloud Go\", \"aliyun-cli\") first seen at or after the baseline end.",
 			Why:    "Applications keep their SDK; a new tool on an old key is often someone else's.",
 			Attack: []string{"T1078.004"}},
-		eval: (*Engine).newUserAgents,
+		eval:  (*Engine).newUserAgents,
+		tests: []string{"TestContextRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "CTX-09", Title: "Dormant key reused", Severity: Medium, SeverityText: "medium",
@@ -77,6 +85,7 @@ var ctxRules = []ruleDef{
 			Parameters: "gap 30 days (hour resolution).",
 			Why:        "Forgotten keys are the ones that leak; a sudden return after a month is suspicious.",
 			Attack:     []string{"T1078.004"}},
-		eval: (*Engine).dormantReuse,
+		eval:  (*Engine).dormantReuse,
+		tests: []string{"TestContextRules"},
 	},
 }

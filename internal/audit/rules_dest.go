@@ -16,6 +16,7 @@ var destRules = []ruleDef{
 			apis("Ecs", "DeleteInstance DeleteInstances ReleaseDedicatedHost DeregisterManagedInstance ResetDisk ReplaceSystemDisk"),
 			apis("Eci", "DeleteContainerGroup DeleteContainerGroups")),
 			params: []string{"InstanceId", "InstanceId.1", "DiskId", "ContainerGroupId"}, subject: "InstanceId"},
+		tests: []string{"TestLeakScenario", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "DEST-02", Title: "Recovery points destroyed", Severity: Critical, SeverityText: "critical",
@@ -27,6 +28,7 @@ var destRules = []ruleDef{
 			apis("Ecs", "DeleteSnapshot DeleteSnapshotGroup DeleteImage"),
 			apis("Rds", "DeleteBackup ModifyBackupPolicy")),
 			params: []string{"SnapshotId", "ImageId", "DBInstanceId", "BackupId", "BackupRetentionPeriod"}},
+		tests: []string{"TestRoutineBackupIsContext", "TestRoutineDepartures", "TestRoutineNeedsCadence", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "DEST-03", Title: "Database destroyed", Severity: Critical, SeverityText: "critical",
@@ -36,6 +38,7 @@ var destRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Rds", "DeleteDBInstance DestroyDBInstance DeleteDatabase DeleteAccount"),
 			params: []string{"DBInstanceId", "DBName", "AccountName"}, subject: "DBInstanceId"},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "DEST-04", Title: "Storage destroyed", Severity: Critical, SeverityText: "critical",
@@ -46,6 +49,7 @@ var destRules = []ruleDef{
 		routine: routineDays,
 		table:   &tableRule{apis: apis("Oss", "DeleteBucket PutBucketLifecycle"), params: []string{"BucketName", "bucket"}, subject: "BucketName"},
 		eval:    (*Engine).windowFindings,
+		tests:   []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "DEST-05", Title: "Key sabotage", Severity: Critical, SeverityText: "critical",
@@ -54,6 +58,7 @@ var destRules = []ruleDef{
 			Attack: []string{"T1485", "T1486"}},
 		routine: routineDays,
 		table:   &tableRule{apis: apis("Kms", "DisableKey ScheduleKeyDeletion DeleteKeyMaterial DeleteSecret"), params: []string{"KeyId", "SecretName"}},
+		tests:   []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "DEST-06", Title: "Owners locked out", Severity: High, SeverityText: "high",
@@ -63,6 +68,7 @@ var destRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("DeleteAccessKey UpdateAccessKey DeleteUser UpdateLoginProfile"),
 			params: []string{"UserName", "UserAccessKeyId", "Status"}, check: checkLockOut},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "DEST-07", Title: "Services stopped", Severity: Medium, SeverityText: "medium",
@@ -72,6 +78,7 @@ var destRules = []ruleDef{
 			Attack:     []string{"T1489"}},
 		routine: routineDays,
 		eval:    (*Engine).servicesStopped,
+		tests:   []string{"TestMoreCostAndDestructionRules"},
 	},
 }
 

@@ -11,6 +11,7 @@ var enumRules = []ruleDef{
 			Attack: []string{"T1033"}},
 		routine: routineKnown,
 		table:   &tableRule{apis: apis("Sts", "GetCallerIdentity")},
+		tests:   []string{"TestEnumerationRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-02", Title: "Region sweep", Severity: Medium, SeverityText: "medium",
@@ -20,6 +21,7 @@ var enumRules = []ruleDef{
 			Attack:     []string{"T1580"}},
 		routine: routineNovelty,
 		eval:    (*Engine).windowFindings,
+		tests:   []string{"TestEnumerationRules", "TestLeakScenario", "TestSubjectsIndependentOfFileOrder"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-03", Title: "Broad enumeration burst", Severity: Medium, SeverityText: "medium",
@@ -29,6 +31,7 @@ var enumRules = []ruleDef{
 			Attack:     []string{"T1580", "T1526"}},
 		routine: routineNovelty,
 		eval:    (*Engine).windowFindings,
+		tests:   []string{"TestEnumerationRules", "TestLeakScenario"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-04", Title: "Identity and permission enumeration", Severity: Medium, SeverityText: "medium",
@@ -40,6 +43,7 @@ var enumRules = []ruleDef{
 			apis("Ram", "ListUsers GetUser ListRoles GetRole ListGroups ListGroupsForUser ListUsersForGroup ListPolicies ListPoliciesForUser ListPoliciesForGroup ListPoliciesForRole GetPolicy GetPolicyVersion ListPolicyVersions ListEntitiesForPolicy ListAccessKeys GetAccessKeyLastUsed GetLoginProfile GetUserMFAInfo GetAccountAlias"),
 			apis("Ims", "ListUsers GetUser ListAccessKeys ListUserBasicInfos GetCredentialReport GenerateCredentialReport GetSecurityPreference GetPasswordPolicy ListSAMLProviders ListOIDCProviders ListApplications GetAccessKeyLastUsed")),
 			params: []string{"UserName"}},
+		tests: []string{"TestEnumerationRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-05", Title: "Permission probing", Severity: Medium, SeverityText: "medium; high with 10 or more failures in the window",
@@ -47,7 +51,8 @@ var enumRules = []ruleDef{
 			Parameters: "5 failures (10 for high), 5 minutes.",
 			Why:        "Trying API after API and collecting refusals is how a stolen key's permissions are mapped.",
 			Attack:     []string{"T1069.003", "T1087.004"}},
-		eval: (*Engine).windowFindings,
+		eval:  (*Engine).windowFindings,
+		tests: []string{"TestEnumerationRules", "TestLeakScenario"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-06", Title: "Storage discovery", Severity: Low, SeverityText: "low",
@@ -57,6 +62,7 @@ var enumRules = []ruleDef{
 		routine: routineKnown,
 		table: &tableRule{apis: apis("Oss", "ListBuckets GetService GetBucketInfo GetBucketStat GetBucketAcl GetBucketPolicy ListObjects ListObjectsV2 GetBucket GetBucketV2"),
 			params: []string{"BucketName", "bucket", "prefix"}, check: checkStorageDiscovery},
+		tests: []string{"TestMoreEnumerationRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-07", Title: "Credential-bearing metadata read", Severity: High, SeverityText: "high",
@@ -66,6 +72,7 @@ var enumRules = []ruleDef{
 		routine: routineKnown,
 		table: &tableRule{apis: join(apis("Ecs", "DescribeUserData DescribeInstanceRamRole"), apis("Kms", "ListSecrets")),
 			params: []string{"InstanceId", "RegionId"}, subject: "InstanceId"},
+		tests: []string{"TestEnumerationRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-08", Title: "Logging, billing and inventory recon", Severity: Low, SeverityText: "low",
@@ -78,6 +85,7 @@ var enumRules = []ruleDef{
 			apis("BssOpenApi", "QueryAccountBalance QueryBill QueryInstanceBill DescribeInstanceBill QueryAvailableInstances"),
 			apis("ResourceCenter", "SearchResources GetResourceCounts"),
 			apis("ResourceManager", "ListAccounts ListAccountsForParent GetResourceDirectory"))},
+		tests: []string{"TestEnumerationRules"},
 	},
 }
 

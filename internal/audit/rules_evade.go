@@ -13,6 +13,7 @@ var evadeRules = []ruleDef{
 			Attack: []string{"T1562.008"}},
 		routine: routineDays,
 		table:   &tableRule{apis: apis("Actiontrail", "StopLogging DeleteTrail"), params: []string{"Name"}, subject: "Name"},
+		tests:   []string{"TestLeakScenario", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EVADE-02", Title: "Audit trail weakened", Severity: High, SeverityText: "high",
@@ -22,6 +23,7 @@ var evadeRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Actiontrail", "UpdateTrail DeleteDataEventSelector DisableInsight"),
 			params: []string{"Name", "EventRW", "TrailRegion", "OssBucketName", "SlsProjectArn"}, subject: "Name"},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EVADE-03", Title: "Log storage tampered", Severity: Critical, SeverityText: "critical",
@@ -31,6 +33,7 @@ var evadeRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Sls", "DeleteLogStore DeleteProject ClearLogStoreStorage UpdateLogStore DeleteIndex DeleteConfig"),
 			params: []string{"ProjectName", "project", "logstore", "LogstoreName", "ttl"}},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EVADE-04", Title: "VPC flow log disabled", Severity: High, SeverityText: "high",
@@ -39,6 +42,7 @@ var evadeRules = []ruleDef{
 			Attack: []string{"T1562.008"}},
 		routine: routineDays,
 		table:   &tableRule{apis: apis("Vpc", "DeactiveFlowLog DeleteFlowLog"), params: []string{"FlowLogId"}},
+		tests:   []string{"TestFlowLogDisabled"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EVADE-05", Title: "Firewall opened", Severity: High, SeverityText: "high",
@@ -48,6 +52,7 @@ var evadeRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Ecs", "AuthorizeSecurityGroup AuthorizeSecurityGroupEgress ModifySecurityGroupPolicy"),
 			params: []string{"SecurityGroupId", "SourceCidrIp", "DestCidrIp", "PortRange", "IpProtocol"}, check: checkFirewallOpen},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EVADE-06", Title: "Security agent disabled", Severity: Critical, SeverityText: "critical",
@@ -57,6 +62,7 @@ var evadeRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: join(apis("Sas", "PauseClient"), apis("Yundun-sas", "PauseClient"), apis("Ecs", "RunCommand CreateCommand")),
 			params: []string{"Value", "Uuids", "InstanceId", "InstanceId.1", "InstanceIds", "CommandId", "Name"}, check: checkAgentDisabled},
+		tests: []string{"TestMoreEvasionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EVADE-07", Title: "Trace cleanup", Severity: Medium, SeverityText: "medium",
@@ -66,6 +72,7 @@ var evadeRules = []ruleDef{
 			Attack:     []string{"T1070"}},
 		routine: routineDays,
 		eval:    (*Engine).traceCleanup,
+		tests:   []string{"TestMoreEvasionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EVADE-08", Title: "AccessKey network ACL changed", Severity: High, SeverityText: "high",
@@ -75,6 +82,7 @@ var evadeRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Ims", "SetAccessKeyPolicy SetAccessKeyPolicyForAccount"),
 			params: []string{"UserAccessKeyId", "UserPrincipalName", "AccessKeyId"}},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 }
 

@@ -19,6 +19,7 @@ var execRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Ecs", "RunCommand InvokeCommand CreateCommand SendFile StartTerminalSession"),
 			params: []string{"InstanceId", "InstanceId.1", "Type", "CommandId", "Name"}, subject: "InstanceId"},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXEC-02", Title: "Command run then erased", Severity: High, SeverityText: "high",
@@ -28,6 +29,7 @@ var execRules = []ruleDef{
 			Attack:     []string{"T1651", "T1070"}},
 		routine: routineDays,
 		eval:    (*Engine).commandErased,
+		tests:   []string{"TestMoreExecutionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXEC-03", Title: "Instance-metadata credential theft", Severity: Critical, SeverityText: "critical",
@@ -37,6 +39,7 @@ var execRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Ecs", "RunCommand CreateCommand"),
 			params: []string{"InstanceId", "InstanceId.1", "InstanceIds", "CommandId", "Type", "Name"}, check: checkMetadataTheft},
+		tests: []string{"TestMoreExecutionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXEC-04", Title: "Batch command execution", Severity: High, SeverityText: "high",
@@ -46,6 +49,7 @@ var execRules = []ruleDef{
 			Attack:     []string{"T1651"}},
 		routine: routineDays,
 		eval:    (*Engine).batchCommands,
+		tests:   []string{"TestMoreExecutionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXEC-05", Title: "Serverless or container code launched", Severity: High, SeverityText: "high",
@@ -57,6 +61,7 @@ var execRules = []ruleDef{
 			apis("Fc", "CreateFunction CreateTrigger"),
 			apis("Eci", "CreateContainerGroup CreateContainerGroupFromTemplate BatchCreateContainerGroups")),
 			params: []string{"ServiceName", "FunctionName", "TriggerName", "Runtime", "ContainerGroupName", "RegionId"}, check: checkCodeLaunch},
+		tests: []string{"TestMoreExecutionRules"},
 	},
 }
 

@@ -15,6 +15,7 @@ var exfilRules = []ruleDef{
 			Attack:     []string{"T1530"}},
 		routine: routineUnflagged,
 		eval:    (*Engine).bulkDownload,
+		tests:   []string{"TestBulkDownloadFromOSSLog", "TestMoreExfiltrationRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXFIL-02", Title: "Bucket exposed or replicated", Severity: High, SeverityText: "high",
@@ -24,6 +25,7 @@ var exfilRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Oss", "PutBucketAcl PutObjectAcl PutBucketPolicy PutBucketReplication DeleteBucketPolicy"),
 			params: []string{"BucketName", "bucket", "ObjectName", "x-oss-acl", "acl"}, check: checkBucketExposure},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXFIL-03", Title: "Image, snapshot or backup leaves the account", Severity: High, SeverityText: "high",
@@ -33,6 +35,7 @@ var exfilRules = []ruleDef{
 			Attack:     []string{"T1537"}},
 		routine: routineDays,
 		eval:    (*Engine).dataLeaves,
+		tests:   []string{"TestMoreExfiltrationRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXFIL-04", Title: "Database exposed", Severity: High, SeverityText: "high",
@@ -42,6 +45,7 @@ var exfilRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Rds", "ModifySecurityIps AllocateInstancePublicConnection CreateAccount ResetAccountPassword GrantAccountPrivilege"),
 			params: []string{"DBInstanceId", "SecurityIps", "AccountName", "AccountPrivilege"}, subject: "DBInstanceId"},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "EXFIL-05", Title: "Secret read", Severity: High, SeverityText: "high",
@@ -51,6 +55,7 @@ var exfilRules = []ruleDef{
 		routine: routineKnown,
 		table: &tableRule{apis: apis("Kms", "GetSecretValue Decrypt"),
 			params: []string{"SecretName", "VersionStage", "KeyId"}, subject: "SecretName"},
+		tests: []string{"TestMoreExfiltrationRules"},
 	},
 }
 

@@ -9,6 +9,7 @@ var leakRules = []ruleDef{
 			Parameters: "--leak-time, --trusted-cidr.",
 			Why:        "Once a key is public, every call from an unknown place may be the attacker's.",
 			Attack:     []string{"T1078.004"}},
-		eval: (*Engine).useAfterLeak,
+		eval:  (*Engine).useAfterLeak,
+		tests: []string{"TestUseAfterLeak"},
 	},
 }

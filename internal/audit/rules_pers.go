@@ -14,6 +14,7 @@ var persRules = []ruleDef{
 			Attack: []string{"T1136.003"}},
 		routine: routineDays,
 		table:   &tableRule{apis: ramAPIs("CreateUser"), params: []string{"UserName", "DisplayName"}, subject: "UserName"},
+		tests:   []string{"TestEscalation", "TestFollowOffline", "TestLeakScenario", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-02", Title: "Console password set", Severity: High, SeverityText: "high",
@@ -23,6 +24,7 @@ var persRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("CreateLoginProfile UpdateLoginProfile ChangePassword"), params: []string{"UserName", "MFABindRequired", "PasswordResetRequired"},
 			check: checkLoginProfile},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-03", Title: "New AccessKey issued", Severity: Critical, SeverityText: "critical",
@@ -32,6 +34,7 @@ var persRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("CreateAccessKey UpdateAccessKey RestoreAccessKeyFromRecycleBin"),
 			params: []string{"UserName", "UserPrincipalName", "UserAccessKeyId", "Status"}, check: checkAccessKeyIssued},
+		tests: []string{"TestLeakScenario", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-04", Title: "Account takeover chain", Severity: Critical, SeverityText: "critical",
@@ -39,14 +42,16 @@ var persRules = []ruleDef{
 			Parameters: "30 minutes.",
 			Why:        "Create, give credentials, grant permissions: a complete back door built in minutes.",
 			Attack:     []string{"T1136.003", "T1098.003"}},
-		eval: (*Engine).chainFindings,
+		eval:  (*Engine).chainFindings,
+		tests: []string{"TestChainRules", "TestLeakScenario"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-05", Title: "Newly created principal in use", Severity: Critical, SeverityText: "critical",
 			Logic:  "Any event (console sign-in included) by a user or AccessKey this key created, after its creation. Needs the other principals' events in the input (a trail file, or a LookupEvents query without the key filter).",
 			Why:    "The back door is not just built, it is being used.",
 			Attack: []string{"T1078.004"}},
-		eval: (*Engine).chainFindings,
+		eval:  (*Engine).chainFindings,
+		tests: []string{"TestChainRules", "TestFollowLabLeak", "TestFollowOffline", "TestFollowRenderGolden", "TestLabLeakRoutineAware"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-06", Title: "Federation or OAuth back door", Severity: Critical, SeverityText: "critical",
@@ -56,6 +61,7 @@ var persRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("CreateSAMLProvider UpdateSAMLProvider CreateOIDCProvider AddClientIdToOIDCProvider AddFingerprintToOIDCProvider SetUserSsoSettings CreateApplication CreateAppSecret"),
 			params: []string{"SAMLProviderName", "OIDCProviderName", "AppName", "AppId"}},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-07", Title: "Instance login back door", Severity: High, SeverityText: "high",
@@ -65,6 +71,7 @@ var persRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Ecs", "ImportKeyPair CreateKeyPair AttachKeyPair ModifyInstanceVncPasswd ModifyInstanceAttribute"),
 			params: []string{"KeyPairName", "InstanceId", "InstanceIds"}, check: checkInstanceLogin},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-08", Title: "Network back door", Severity: Medium, SeverityText: "medium",
@@ -73,6 +80,7 @@ var persRules = []ruleDef{
 			Attack: []string{"T1133"}},
 		routine: routineDays,
 		eval:    (*Engine).networkBackDoor,
+		tests:   []string{"TestMorePersistenceRules"},
 	},
 }
 

@@ -13,6 +13,7 @@ var privRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("AttachPolicyToUser AttachPolicyToGroup AttachPolicyToRole"),
 			params: []string{"PolicyName", "PolicyType", "UserName", "GroupName", "RoleName"}, check: checkPolicyAttach},
+		tests: []string{"TestLeakScenario", "TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PRIV-02", Title: "Policy content rewritten", Severity: High, SeverityText: "high",
@@ -22,6 +23,7 @@ var privRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("CreatePolicy CreatePolicyVersion SetDefaultPolicyVersion UpdatePolicyVersion"),
 			params: []string{"PolicyName", "VersionId", "SetAsDefault"}, check: checkPolicyRewrite},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PRIV-03", Title: "Role created or trust changed", Severity: High, SeverityText: "high; critical when the trust policy names another account",
@@ -31,6 +33,7 @@ var privRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("CreateRole UpdateRole AttachPolicyToRole"),
 			params: []string{"RoleName", "PolicyName"}, check: checkRoleTrust},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PRIV-04", Title: "Role assumption pivot", Severity: Medium, SeverityText: "medium",
@@ -40,6 +43,7 @@ var privRules = []ruleDef{
 		routine: routineKnown,
 		table: &tableRule{apis: apis("Sts", "AssumeRole AssumeRoleWithSAML AssumeRoleWithOIDC"),
 			params: []string{"RoleArn", "RoleSessionName"}, subject: "RoleArn"},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PRIV-05", Title: "Role attached to instance", Severity: High, SeverityText: "high",
@@ -48,6 +52,7 @@ var privRules = []ruleDef{
 			Attack: []string{"T1098.003"}},
 		routine: routineDays,
 		table:   &tableRule{apis: apis("Ecs", "AttachInstanceRamRole"), params: []string{"RamRoleName", "InstanceIds"}, subject: "RamRoleName"},
+		tests:   []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PRIV-06", Title: "Group membership added", Severity: Medium, SeverityText: "medium",
@@ -56,6 +61,7 @@ var privRules = []ruleDef{
 			Attack: []string{"T1098.003"}},
 		routine: routineDays,
 		table:   &tableRule{apis: ramAPIs("AddUserToGroup"), params: []string{"UserName", "GroupName"}, subject: "GroupName"},
+		tests:   []string{"TestSensitiveActionRules"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PRIV-07", Title: "Authentication weakened", Severity: High, SeverityText: "high",
@@ -65,6 +71,7 @@ var privRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: ramAPIs("UnbindMFADevice DeleteVirtualMFADevice SetSecurityPreference SetPasswordPolicy"),
 			params: []string{"UserName", "SerialNumber"}},
+		tests: []string{"TestSensitiveActionRules"},
 	},
 }
 

@@ -316,6 +316,21 @@ func TestSensitiveActionRules(t *testing.T) {
 	})
 }
 
+// TestFlowLogDisabled: EVADE-04 fires on a VPC flow log deactivated or
+// deleted, and not on the flow-log calls that leave logging on.
+func TestFlowLogDisabled(t *testing.T) {
+	o := func(service, name string, kv ...string) func() []*Event {
+		return one(office(work, service, name, withParams(kv...)))
+	}
+	runRuleCases(t, []ruleCase{
+		{name: "flow log deactivated", rule: "EVADE-04", want: High, title: "VPC flow log disabled", ips: []string{officeA}, extra: o("Vpc", "DeactiveFlowLog", "FlowLogId", "fl-1")},
+		{name: "flow log deleted by a new source", rule: "EVADE-04", want: Critical, extra: one(intruder(work, "Vpc", "DeleteFlowLog", withParams("FlowLogId", "fl-1")))},
+		{name: "flow log created", rule: "EVADE-04", want: absent, extra: o("Vpc", "CreateFlowLog", "FlowLogId", "fl-1")},
+		{name: "flow log reactivated", rule: "EVADE-04", want: absent, extra: o("Vpc", "ActiveFlowLog", "FlowLogId", "fl-1")},
+		{name: "flow logs listed", rule: "EVADE-04", want: absent, extra: o("Vpc", "DescribeFlowLogs")},
+	})
+}
+
 func TestChainRules(t *testing.T) {
 	chain := func(gap time.Duration) func() []*Event {
 		return func() []*Event {
