@@ -211,6 +211,15 @@ func TestRuleCatalogue(t *testing.T) {
 		}
 	}
 
+	// docs/rules.md's "Adding or changing a rule" names every field of a
+	// declaration.
+	howTo := rulesDocHowTo()
+	for i := range reflect.TypeFor[ruleDef]().NumField() {
+		if f := reflect.TypeFor[ruleDef]().Field(i); !strings.Contains(howTo, "`"+f.Name+"`") {
+			t.Errorf("docs/rules.md's \"Adding or changing a rule\" does not explain ruleDef.%s", f.Name)
+		}
+	}
+
 	attackRE := regexp.MustCompile(`^T[0-9]{4}(\.[0-9]{3})?$`)
 	for _, d := range ruleCatalogue {
 		id := d.ID
