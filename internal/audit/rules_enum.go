@@ -76,7 +76,7 @@ var enumRules = []ruleDef{
 	},
 	{
 		RuleInfo: RuleInfo{ID: "ENUM-08", Title: "Logging, billing and inventory recon", Severity: Low, SeverityText: "low",
-			Logic:  "ActionTrail DescribeTrails/GetTrailStatus/LookupEvents, BSS balance and bill queries, Resource Center SearchResources/GetResourceCounts, Resource Directory ListAccounts. Routine for known sources as ENUM-01.",
+			Logic:  "ActionTrail DescribeTrails/GetTrailStatus/LookupEvents, BSS balance and bill queries (QueryAccountBalance, QueryBill, QueryInstanceBill, DescribeInstanceBill) and QueryAvailableInstances, Resource Center SearchResources/GetResourceCounts, Resource Directory ListAccounts, ListAccountsForParent and GetResourceDirectory. Routine for known sources as ENUM-01.",
 			Why:    "Checking what is logged and how much money the account has precedes evasion and cost abuse.",
 			Attack: []string{"T1526"}},
 		routine: routineKnown,
