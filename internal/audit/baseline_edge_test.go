@@ -1,0 +1,85 @@
+package audit
+
+import (
+	"testing"
+	"time"
+)
+
+// "Before the baseline end" is strictly before: the onset here is the
+// intruder's CreateUser at exactly work, and what a known source first did
+// at that very instant is not part of its routine. The SMS burst ceiling
+// is max(100, 5 x the busiest baseline hour), an hour counting only when it
+// ended by the baseline end.
+func TestBaselineEndIsExclusive(t *testing.T) {
+	// A week of office reads without RAM or SMS, so that those start at the
+	// onset.
+	history := func() []*Event {
+		evSeq = 0
+		var out []*Event
+		for _, e := range officeWeek(leakStart.Add(-2 * time.Hour)) {
+			if e.Service != "Ram" && e.Service != "Dysms" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	onset := intruder(work, "Ram", "CreateUser", withParams("UserName", "x"))
+	cites := func(f *Finding, ip string, at time.Time) bool {
+		for _, e := range f.Evidence {
+			if e.SourceIP == ip && e.Time.Equal(at) {
+				return true
+			}
+		}
+		return false
+	}
+
+	t.Run("first RAM read at the onset", func(t *testing.T) {
+		evs := append(history(), onset, office(work, "Ram", "ListUsers"))
+		r := runEngine(baseOptions(), evs)
+		if w := r.Window.BaselineEnd; !w.Equal(work) {
+			t.Fatalf("baseline end %v, want the onset %v", w, work)
+		}
+		f := findFinding(r, "ENUM-04")
+		if f == nil || !cites(f, officeA, work) {
+			t.Fatalf("ENUM-04 = %+v, want it citing the office's first ListUsers at the onset", f)
+		}
+	})
+	t.Run("first SMS at the onset", func(t *testing.T) {
+		evs := append(history(), onset, office(work, "Dysms", "SendSms"))
+		r := runEngine(baseOptions(), evs)
+		f := findFinding(r, "COST-03")
+		if f == nil || f.Severity != High || !cites(f, officeA, work) {
+			t.Fatalf("COST-03 = %+v, want high citing the office's first SendSms at the onset", f)
+		}
+	})
+	sms := func(from time.Time, n int) []*Event {
+		return repeat(n, func(i int) *Event { return office(from.Add(time.Duration(i)*5*time.Second), "Dysms", "SendSms") })
+	}
+	baselineSMS := func() []*Event { return sms(leakStart.Add(-30*time.Hour), 30) } // busiest baseline hour: 30, ceiling 150
+	t.Run("the onset's own hour is not baseline", func(t *testing.T) {
+		// The onset at work+30m; 160 sends in the rest of that hour.
+		on := intruder(work.Add(30*time.Minute), "Ram", "CreateUser", withParams("UserName", "x"))
+		evs := append(append(history(), baselineSMS()...), on)
+		evs = append(evs, sms(work.Add(31*time.Minute), 160)...)
+		r := runEngine(baseOptions(), evs)
+		f := findFinding(r, "COST-03")
+		if f == nil || f.Severity != Critical {
+			t.Fatalf("COST-03 = %+v, want a critical burst (160 >= 150)", f)
+		}
+	})
+	t.Run("an hour ending at the onset is baseline", func(t *testing.T) {
+		// 160 sends in the hour before the onset at work+1h make the
+		// ceiling 800; 200 sends after it are no burst.
+		on := intruder(work.Add(time.Hour), "Ram", "CreateUser", withParams("UserName", "x"))
+		evs := append(append(history(), baselineSMS()...), sms(work, 160)...)
+		evs = append(evs, on)
+		evs = append(evs, sms(work.Add(time.Hour+time.Minute), 200)...)
+		r := runEngine(baseOptions(), evs)
+		if w := r.Window.BaselineEnd; !w.Equal(work.Add(time.Hour)) {
+			t.Fatalf("baseline end %v, want %v", w, work.Add(time.Hour))
+		}
+		if f := findFinding(r, "COST-03"); f != nil && f.Severity == Critical {
+			t.Fatalf("COST-03 = %s %s, want no burst under the ceiling of 800", f.Severity, f.Why)
+		}
+	})
+}
