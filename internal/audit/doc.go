@@ -1,8 +1,7 @@
 // Package audit owns the audit of AccessKeys: the normalised event model
 // (Event), every reader of ActionTrail events and data-plane logs, the
-// findings engine (rules, baseline, verdict), the renderers of its results,
-// the online investigation of one key (Investigate) and the idle-key sweep of
-// a whole account (Sweep).
+// findings engine (rules, baseline, verdict), the online investigation of
+// one key (Investigate) and the idle-key sweep of a whole account (Sweep).
 //
 // Readers (event.go, parse.go, readers.go, ossfmt.go, slsfmt.go):
 //
@@ -29,10 +28,11 @@
 // not grow with the input. docs/rules.md lists the rules (ID, severity,
 // what they look for).
 //
-// Renderers (render.go): RenderText and RenderMarkdown, a plain sectioned
-// text and a markdown document of a Result, for programs that embed the
-// package. `akresp audit` renders its table, markdown and CSV in
-// internal/cli (audit.go), coloured through the CLI's one palette.
+// Rendering: the package does not render results for people. `akresp
+// audit` renders a Result as its table, markdown and CSV in internal/cli
+// (audit.go), coloured through the CLI's one palette and escaped there; -o
+// json is the Result itself. A Result keeps event text as the events
+// carried it (control characters included), so every renderer escapes.
 //
 // Investigate (investigate.go) audits one key: its facts (owner, status,
 // age, last use from IMS, RAM, STS and ActionTrail's GetAccessKeyLastUsed*)
@@ -48,9 +48,9 @@
 // It talks to the cloud only through the small interfaces in interfaces.go
 // (*cloud.Clients satisfies them; tests use fakes and the lab). It may
 // import internal/cloud (for those interfaces and its plain types),
-// internal/redact, internal/cloud/slsq (sls.go), klauspost/compress (the
-// readers' gzip) and tablewriter with go-runewidth (render.go only). It
-// must not import internal/cli, cobra or any other printing package, the
+// internal/redact, internal/safetext (key IDs quoted in errors),
+// internal/cloud/slsq (sls.go) and klauspost/compress (the readers' gzip).
+// It must not import internal/cli, cobra or any other printing package, the
 // Alibaba Cloud SDKs or credentials-go (those stay in internal/cloud, which
 // feeds LookupEvents pages in as raw JSON), internal/respond,
 // internal/report or internal/lab.

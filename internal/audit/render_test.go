@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,83 +71,40 @@ func goldenResult() *Result {
 	return e.Result()
 }
 
-func TestRenderGolden(t *testing.T) {
+// TestResultJSONGolden: the Result of the leak scenario, every part
+// filled, encoded as JSON (the document -o json prints). The people's
+// renderings of a Result are internal/cli's (audit_render_*_test.go).
+func TestResultJSONGolden(t *testing.T) {
 	r := goldenResult()
-	cases := []struct {
-		name   string
-		render func(*bytes.Buffer) error
-	}{
-		{"leak.txt", func(b *bytes.Buffer) error { return RenderText(b, r, shanghai, 0) }},
-		{"leak-120.txt", func(b *bytes.Buffer) error { return RenderText(b, r, shanghai, 120) }},
-		{"leak.md", func(b *bytes.Buffer) error { return RenderMarkdown(b, r, shanghai) }},
-		{"leak.json", func(b *bytes.Buffer) error {
-			enc := json.NewEncoder(b)
-			enc.SetIndent("", "  ")
-			return enc.Encode(r)
-		}},
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var b bytes.Buffer
-			if err := tc.render(&b); err != nil {
-				t.Fatal(err)
-			}
-			golden(t, tc.name, b.Bytes())
-		})
-	}
+	golden(t, "leak.json", b.Bytes())
 }
 
-func TestRenderTextFitsWidth(t *testing.T) {
-	r := goldenResult()
-	for _, width := range []int{100, 120, 160} {
-		var b bytes.Buffer
-		if err := RenderText(&b, r, time.UTC, width); err != nil {
-			t.Fatal(err)
-		}
-		inTable := false
-		for _, line := range strings.Split(b.String(), "\n") {
-			// Table rows are the lines between a column header and the next
-			// blank line; free text (reasons, steps) is not cut.
-			switch {
-			case strings.HasPrefix(line, "  SEVERITY") || strings.HasPrefix(line, "  SERVICE") || strings.HasPrefix(line, "  SOURCE"):
-				inTable = true
-			case line == "":
-				inTable = false
-			}
-			if inTable && len([]rune(line)) > width {
-				t.Errorf("width %d: table line of %d columns: %q", width, len([]rune(line)), line)
-			}
-		}
-	}
-}
-
-func TestRenderEmpty(t *testing.T) {
+// TestEmptyResult: with no events the verdict is idle (info), there are
+// no findings, and the next step is to disable the unused key.
+func TestEmptyResult(t *testing.T) {
 	r := NewEngine(Options{KeyID: testKey, Now: testNow}).Result()
-	var text, md bytes.Buffer
-	if err := RenderText(&text, r, nil, 80); err != nil {
-		t.Fatal(err)
+	if r.Verdict.Status != StatusIdle || r.Verdict.Severity != Info || len(r.Findings) != 0 {
+		t.Errorf("verdict %s (%s), %d findings; want idle (info), none", r.Verdict.Status, r.Verdict.Severity, len(r.Findings))
 	}
-	if err := RenderMarkdown(&md, r, nil); err != nil {
-		t.Fatal(err)
+	var cmds []string
+	for _, s := range r.Verdict.NextSteps {
+		cmds = append(cmds, s.Command)
 	}
-	for _, want := range []string{"FINDINGS (0)", "VERDICT: IDLE (info)", "akresp disable " + testKey} {
-		if !strings.Contains(text.String(), want) {
-			t.Errorf("text lacks %q:\n%s", want, text.String())
-		}
-	}
-	if !strings.Contains(md.String(), "**Verdict: idle (info).**") {
-		t.Errorf("markdown lacks the verdict:\n%s", md.String())
-	}
-	if err := RenderText(&text, nil, nil, 0); err == nil {
-		t.Error("RenderText(nil) succeeded")
-	}
-	if err := RenderMarkdown(&md, nil, nil); err == nil {
-		t.Error("RenderMarkdown(nil) succeeded")
+	if !slices.Contains(cmds, "akresp disable "+testKey) {
+		t.Errorf("next steps %q lack akresp disable %s", cmds, testKey)
 	}
 }
 
 // TestNoSecrets: an event whose response carries a secret (as STS and old
-// CreateAccessKey samples do) never lets it into the result or a render.
+// CreateAccessKey samples do) never lets it into the result. (The CLI's
+// renderers, which print only the Result, are checked in
+// internal/cli TestAuditRenderKeepsSecretsOut.)
 func TestNoSecrets(t *testing.T) {
 	const secret = "SuperSecretValue0123456789abcd"
 	evSeq = 0
@@ -159,43 +117,36 @@ func TestNoSecrets(t *testing.T) {
 		intruder(work, "Ram", "CreateLoginProfile", withParams("UserName", "svc", "Password", secret)),
 	)
 	r := runEngine(baseOptions(), evs)
-	var all bytes.Buffer
-	_ = json.NewEncoder(&all).Encode(r)
-	_ = RenderText(&all, r, nil, 0)
-	_ = RenderMarkdown(&all, r, nil)
-	if bytes.Contains(all.Bytes(), []byte(secret)) {
-		t.Fatal("a secret reached the result or its renderings")
+	all, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !bytes.Contains(all.Bytes(), []byte("LTAI5tNew")) {
+	if bytes.Contains(all, []byte(secret)) {
+		t.Fatal("a secret reached the result")
+	}
+	if !bytes.Contains(all, []byte("LTAI5tNew")) {
 		t.Error("the created key id is missing")
 	}
 }
 
-// A 90-day OSS delivery is tens of thousands of files: the terminal and
-// markdown name the first few and count the rest; -o json keeps them all.
-func TestRenderReadFromCountsManyFiles(t *testing.T) {
+// A 90-day OSS delivery is tens of thousands of files: the Result (and so
+// -o json) keeps every input read; the terminal and markdown name the
+// first few and count the rest (internal/cli TestWindowFactsCountsManyInputs).
+func TestResultKeepsEveryInputRead(t *testing.T) {
 	r := goldenResult()
 	r.Window.Sources = nil
 	for i := range 10000 {
 		r.Window.Sources = append(r.Window.Sources, fmt.Sprintf("trail:AliyunLogs/ActionTrail/cn-hangzhou/2026/09/01/f%05d.json.gz", i))
 	}
-	var text, md bytes.Buffer
-	if err := RenderText(&text, r, time.UTC, 120); err != nil {
-		t.Fatal(err)
-	}
-	if err := RenderMarkdown(&md, r, time.UTC); err != nil {
-		t.Fatal(err)
-	}
-	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
-		if !strings.Contains(out, "f00004.json.gz and 9995 more") || strings.Contains(out, "f00005.json.gz") {
-			t.Errorf("%s: Read from does not name 5 files and count 9,995:\n%.2000s", name, out)
-		}
-	}
 	b, err := json.Marshal(r)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), "f09999.json.gz") {
-		t.Error("-o json dropped a file read")
+	var back Result
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Window.Sources) != 10000 || !strings.HasSuffix(back.Window.Sources[9999], "f09999.json.gz") {
+		t.Errorf("-o json keeps %d of the 10000 inputs read", len(back.Window.Sources))
 	}
 }

@@ -512,12 +512,3 @@ func (e *Engine) sourceFlagged(sid uint32) bool {
 	ip := e.ips[e.strs.str(sid)]
 	return ip != nil && ip.flagged
 }
-
-// routineLines describes Result.Routine for the text and Markdown reports.
-func routineLines(r *Result) []string {
-	out := make([]string, 0, len(r.Routine))
-	for _, a := range r.Routine {
-		out = append(out, a.String())
-	}
-	return out
-}

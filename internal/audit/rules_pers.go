@@ -51,7 +51,7 @@ var persRules = []ruleDef{
 			Why:    "The back door is not just built, it is being used.",
 			Attack: []string{"T1078.004"}},
 		eval:  (*Engine).chainFindings,
-		tests: []string{"TestChainRules", "TestFollowLabLeak", "TestFollowOffline", "TestFollowRenderGolden", "TestLabLeakRoutineAware"},
+		tests: []string{"TestChainRules", "TestFollowLabLeak", "TestFollowOffline", "TestFollowedIdentitiesForResponders", "TestLabLeakRoutineAware"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "PERS-06", Title: "Federation or OAuth back door", Severity: Critical, SeverityText: "critical",

@@ -824,6 +824,11 @@ func windowFacts(r *audit.Result) []kv {
 	if len(w.Sources) > 0 {
 		lines = append(lines, kv{"Read from", readFrom(w.Sources)})
 	}
+	if w.Regions != nil {
+		// Which regions an online audit read, and which failed: events
+		// in a failed region are missing from everything below.
+		lines = append(lines, kv{"Regions", w.Regions.Summary()})
+	}
 	if !w.LeakTime.IsZero() {
 		lines = append(lines, kv{"Leak time", w.LeakTime})
 	}
@@ -857,6 +862,20 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 			fmt.Fprintf(&b, "  %-*s  %s\n", width, l.k+":", oneLine(cell(l.v)))
 		}
 	}
+	// Prose lines (reasons, evidence, caveats) wrap like the tables: to
+	// the terminal, or to 100 columns when piped; nothing is cut. Tables
+	// are fitted by Table itself and go out as they are: wrapping their
+	// lines again would split a row (a piped table with two time columns
+	// can be wider than 100) across lines that no longer line up.
+	width := pipedWidth
+	if tty {
+		width = po.IO.TerminalWidth()
+	}
+	var out strings.Builder
+	flush := func() {
+		out.WriteString(wrapLines(b.String(), width))
+		b = styledText{}
+	}
 	table := func(cols []string, rows [][]any) error {
 		t := NewTable(po, cols...)
 		t.SetIndent("  ")
@@ -867,7 +886,8 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		if err := t.Render(&tb); err != nil {
 			return err
 		}
-		b.Raw(tb.String())
+		flush()
+		out.WriteString(tb.String())
 		return nil
 	}
 
@@ -876,6 +896,9 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	b.WriteString("  " + localTimes(v.Summary, tty, po.TZ, now) + "\n")
 	for _, reason := range v.Reasons {
 		b.WriteString("  - " + reason + "\n")
+	}
+	if m := moreFindings(v); m != "" {
+		b.WriteString("  - " + m + "\n")
 	}
 	if len(v.SuggestedTrustedCIDRs) > 0 {
 		b.WriteString("  Suggested trusted CIDRs: " + strings.Join(v.SuggestedTrustedCIDRs, ", ") + "\n")
@@ -891,6 +914,14 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	pairs(keyFacts(r))
 	section("WINDOW")
 	pairs(windowFacts(r))
+	if len(r.Routine) > 0 {
+		// The key's routine sensitive operations (a nightly backup job):
+		// context for the findings, not evidence.
+		section(fmt.Sprintf("ROUTINE (%d; context, not evidence)", len(r.Routine)))
+		for _, a := range r.Routine {
+			b.WriteString("  - " + oneLine(a.String()) + "\n")
+		}
+	}
 
 	section(fmt.Sprintf("FINDINGS (%d)", len(r.Findings)))
 	if len(r.Findings) == 0 {
@@ -906,7 +937,11 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		b.WriteString("\n  Evidence (earliest first, up to 3 per finding):\n")
 		for _, f := range r.Findings {
 			b.Raw("  " + safetext.Escape(f.ID) + " " + pal.Severity(f.Severity.String()) + ": ")
-			b.WriteString(oneLine(f.Why) + "\n")
+			why := f.Why
+			if f.Escalated != "" {
+				why += " Severity raised one level: " + f.Escalated + "."
+			}
+			b.WriteString(oneLine(why) + "\n")
 			for i, e := range f.Evidence {
 				if i == 3 {
 					fmt.Fprintf(&b, "      ... %d more in -o json\n", len(f.Evidence)-3)
@@ -929,7 +964,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		section("CREATED BY THE KEY")
 		var rows [][]any
 		for _, c := range r.Created {
-			rows = append(rows, []any{c.Kind, c.Name, c.User, c.Action, c.Event.Time, c.Event.SourceIP})
+			rows = append(rows, []any{c.Kind, c.Name, createdFor(c), c.Action, c.Event.Time, c.Event.SourceIP})
 		}
 		if err := table([]string{"kind", "name", "user", "action", "time", "source ip"}, rows); err != nil {
 			return err
@@ -1058,13 +1093,8 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 			b.WriteString(line + "\n")
 		}
 	}
-	// Prose lines (reasons, evidence, caveats) wrap like the tables: to
-	// the terminal, or to 100 columns when piped; nothing is cut.
-	width := pipedWidth
-	if tty {
-		width = po.IO.TerminalWidth()
-	}
-	_, err := io.WriteString(safetext.Raw(w), wrapLines(b.String(), width))
+	flush()
+	_, err := io.WriteString(safetext.Raw(w), out.String())
 	return err
 }
 
@@ -1086,13 +1116,53 @@ func followedSeverity(f audit.FollowedIdentity) string {
 	return f.MaxSeverity().String()
 }
 
+// moreFindings is the verdict's line for the findings its reasons leave
+// out, "" when there are none.
+func moreFindings(v audit.Verdict) string {
+	if v.MoreFindings <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("and %d more findings (listed under FINDINGS)", v.MoreFindings)
+}
+
+// createdFor is the principal a created identity or grant concerns, with
+// its type when it is not a user (a policy attached to a role or group).
+func createdFor(c audit.CreatedIdentity) string {
+	if c.PrincipalType != "" && c.PrincipalType != "User" && c.User != "" {
+		return strings.ToLower(c.PrincipalType) + " " + c.User
+	}
+	return c.User
+}
+
+// mdText escapes text for the audit's markdown: mdEscape (control
+// characters, | and `, inline HTML, line breaks), plus what would turn an
+// attacker-chosen name into emphasis, strikethrough, a link or an image,
+// so the document shows the name as the event carried it.
+func mdText(s string) string { return mdMarkup.Replace(mdEscape(s)) }
+
+var mdMarkup = strings.NewReplacer("*", `\*`, "_", `\_`, "~", `\~`, "](", `\](`)
+
+// codeSpan quotes s as markdown inline code, with a fence longer than any
+// backtick run inside it; control characters are escaped.
+func codeSpan(s string) string {
+	s = safetext.Line(s)
+	fence := "`"
+	for strings.Contains(s, fence) {
+		fence += "`"
+	}
+	if strings.HasPrefix(s, "`") || strings.HasSuffix(s, "`") {
+		s = " " + s + " "
+	}
+	return fence + s + fence
+}
+
 func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	var b strings.Builder
 	cell := func(v any) string { return formatCell(v, false, time.UTC, time.Time{}) }
 	mdTable := func(cols []string, rows [][]any) {
 		b.WriteString("|")
 		for _, c := range cols {
-			b.WriteString(" " + mdEscape(c) + " |")
+			b.WriteString(" " + mdText(c) + " |")
 		}
 		b.WriteString("\n|" + strings.Repeat(" --- |", len(cols)) + "\n")
 		for _, row := range rows {
@@ -1102,16 +1172,19 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 				if i < len(row) {
 					v = cell(row[i])
 				}
-				b.WriteString(" " + mdEscape(v) + " |")
+				b.WriteString(" " + mdText(v) + " |")
 			}
 			b.WriteString("\n")
 		}
 	}
 	v := r.Verdict
-	fmt.Fprintf(&b, "# AccessKey audit: %s\n\n", r.Key.AccessKeyID)
-	fmt.Fprintf(&b, "## Verdict: %s (%s)\n\n%s\n\n", statusLabel[v.Status], v.Severity, v.Summary)
+	fmt.Fprintf(&b, "# AccessKey audit: %s\n\n", mdText(r.Key.AccessKeyID))
+	fmt.Fprintf(&b, "## Verdict: %s (%s)\n\n%s\n\n", statusLabel[v.Status], v.Severity, mdText(v.Summary))
 	for _, reason := range v.Reasons {
-		b.WriteString("- " + mdEscape(reason) + "\n")
+		b.WriteString("- " + mdText(reason) + "\n")
+	}
+	if m := moreFindings(v); m != "" {
+		b.WriteString("- " + mdText(m) + "\n")
 	}
 	if len(v.SuggestedTrustedCIDRs) > 0 {
 		b.WriteString("\nSuggested trusted CIDRs: `" + strings.Join(v.SuggestedTrustedCIDRs, ", ") + "`\n")
@@ -1119,7 +1192,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(v.NextSteps) > 0 {
 		b.WriteString("\n### Next steps\n\n")
 		for _, s := range v.NextSteps {
-			fmt.Fprintf(&b, "- `%s`: %s\n", s.Command, s.Why)
+			fmt.Fprintf(&b, "- %s: %s\n", codeSpan(s.Command), mdText(s.Why))
 		}
 	}
 	b.WriteString("\n## Key\n\n")
@@ -1134,6 +1207,12 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 		rows = append(rows, []any{l.k, l.v})
 	}
 	mdTable([]string{"fact", "value"}, rows)
+	if len(r.Routine) > 0 {
+		fmt.Fprintf(&b, "\n## Routine (%d; context, not evidence)\n\n", len(r.Routine))
+		for _, a := range r.Routine {
+			b.WriteString("- " + mdText(a.String()) + "\n")
+		}
+	}
 	fmt.Fprintf(&b, "\n## Findings (%d)\n\n", len(r.Findings))
 	if len(r.Findings) == 0 {
 		b.WriteString("None.\n")
@@ -1144,12 +1223,21 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 		}
 		mdTable([]string{"severity", "id", "title", "count", "first", "last", "ips"}, rows)
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "\n### %s %s\n\n%s\n\n", f.ID, mdEscape(f.Title), mdEscape(f.Why))
+			fmt.Fprintf(&b, "\n### %s %s\n\n%s\n\n", f.ID, mdText(f.Title), mdText(f.Why))
+			if f.Escalated != "" {
+				fmt.Fprintf(&b, "Severity raised one level: %s.\n\n", mdText(f.Escalated))
+			}
+			if len(f.Attack) > 0 {
+				fmt.Fprintf(&b, "ATT&CK: %s\n\n", mdText(strings.Join(f.Attack, ", ")))
+			}
 			rows = nil
 			for _, e := range f.Evidence {
 				rows = append(rows, []any{e.Time, e.Service + ":" + e.Name, e.SourceIP, e.ErrorCode, e.Detail, e.EventID})
 			}
 			mdTable([]string{"time", "call", "source ip", "error", "detail", "event id"}, rows)
+			if len(f.Evidence) < f.Count {
+				fmt.Fprintf(&b, "\n%d events, %d shown.\n", f.Count, len(f.Evidence))
+			}
 		}
 	}
 	if inc := r.Incident; inc != nil {
@@ -1180,7 +1268,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 		b.WriteString("\n## Created by the key\n\n")
 		rows = nil
 		for _, c := range r.Created {
-			rows = append(rows, []any{c.Kind, c.Name, c.User, c.Action, c.Event.Time, c.Event.SourceIP})
+			rows = append(rows, []any{c.Kind, c.Name, createdFor(c), c.Action, c.Event.Time, c.Event.SourceIP})
 		}
 		mdTable([]string{"kind", "name", "user", "action", "time", "source ip"}, rows)
 	}
@@ -1195,7 +1283,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 			if len(f.Findings) == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "\n### Followed %s %s\n\n", mdEscape(f.Kind), mdEscape(f.Name))
+			fmt.Fprintf(&b, "\n### Followed %s %s\n\n", mdText(f.Kind), mdText(f.Name))
 			rows = nil
 			for _, x := range f.Findings {
 				rows = append(rows, []any{x.Severity, x.ID, x.Title, x.Count, x.First, x.Last, strings.Join(x.IPs, " ")})
@@ -1215,13 +1303,35 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	fmt.Fprintf(&b, "\n## Services (%d)\n\n", len(r.Services))
 	rows = nil
 	for _, s := range r.Services {
-		rows = append(rows, []any{s.Service, s.Count, s.Writes, s.Errors})
+		var acts []string
+		for i, a := range s.Actions {
+			if i == 5 {
+				break
+			}
+			acts = append(acts, fmt.Sprintf("%s×%d", a.Name, a.Count))
+		}
+		rows = append(rows, []any{s.Service, s.Count, s.Writes, s.Errors, strings.Join(acts, " ")})
 	}
-	mdTable([]string{"service", "events", "writes", "errors"}, rows)
+	mdTable([]string{"service", "events", "writes", "errors", "top actions"}, rows)
+	if len(r.Resources) > 0 {
+		// The resources the key touched, as the table shows them.
+		fmt.Fprintf(&b, "\n## Resources (%d)\n\n", len(r.Resources))
+		rows = nil
+		for i, x := range r.Resources {
+			if i == 20 {
+				break
+			}
+			rows = append(rows, []any{x.Type, x.Name, x.Count, x.LastSeen})
+		}
+		mdTable([]string{"type", "name", "events", "last"}, rows)
+		if len(r.Resources) > 20 {
+			fmt.Fprintf(&b, "\n%d more in -o json.\n", len(r.Resources)-20)
+		}
+	}
 	if len(r.Caveats) > 0 {
 		b.WriteString("\n## Caveats\n\n")
 		for _, c := range r.Caveats {
-			b.WriteString("- " + mdEscape(c) + "\n")
+			b.WriteString("- " + mdText(c) + "\n")
 		}
 	}
 	if len(r.Diagnostics) > 0 {
