@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,12 +35,18 @@ func TestPolicyResourceText(t *testing.T) {
 
 // failingJournal accepts intents and refuses outcomes: the disk filled up
 // between the call and its record.
-type failingJournal struct{ recs []journal.Record }
+// Apply journals from its workers at once, as the real journal allows.
+type failingJournal struct {
+	mu   sync.Mutex
+	recs []journal.Record
+}
 
 func (j *failingJournal) Append(r journal.Record) error {
 	if r.Kind == journal.KindOutcome {
 		return errors.New("journal: no space left on device")
 	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	j.recs = append(j.recs, r)
 	return nil
 }
@@ -102,11 +110,11 @@ func TestApplyRechecksOnlyPlansOlderThanRecheckAfter(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n := 0
-		f.hook = func(string) { n++ }
+		var n atomic.Int64
+		f.hook = func(string) { n.Add(1) }
 		now := func() time.Time { return p.ObservedAt.Add(age) }
 		Apply(context.Background(), p, ApplyOptions{Journal: &failingJournal{}, Now: now, RecheckAfter: time.Minute})
-		return n
+		return int(n.Load())
 	}
 	fresh, stale := calls(time.Minute), calls(time.Minute+time.Nanosecond)
 	if stale <= fresh {

@@ -369,7 +369,9 @@ func TestVerifyFailureIsPartial(t *testing.T) {
 	// The apply goes through; every re-read of the ACL fails.
 	f.hook = func(m string) {
 		if m == "SetAccessKeyPolicy" {
+			f.mu.Lock() // the hook runs outside the fake's lock
 			f.fail["GetAccessKeyPolicy"] = errors.New("connection reset")
+			f.mu.Unlock()
 		}
 	}
 	sum, err := Execute(context.Background(), p, ExecOptions{StateDir: dir, Now: o.Now, Retry: "akresp contain " + leakedKey + " --yes"})
