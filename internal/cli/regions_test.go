@@ -98,7 +98,11 @@ func TestReportReadsEveryRegion(t *testing.T) {
 // RunInstances in eu-central-1 (its latest RunInstances, so its last-used
 // record names that region) counts beside its global GetCallerIdentity.
 // us-west-1, where the attacker only made calls it repeated later
-// elsewhere, is the documented blind spot of "used" (docs/audit.md).
+// elsewhere, is the documented blind spot of "used" (docs/audit.md). The
+// application works every day, so its cn-hangzhou calls follow the leak
+// whatever the weekday (with a weekday routine, a leak on a Saturday left
+// the attacker's us-west-1 call the key's latest, and the test depended on
+// the day it ran).
 func TestContainEvidenceReadsUsedRegions(t *testing.T) {
 	info, c := regionalLab(t)
 	key := info.Notes["leaked_key_id"]
