@@ -326,6 +326,12 @@ routine, and its events are judged like any other, when
   first seen after the routine was established (its fifth active day), when the group's targets are
   stable (no more than a third of its active days, at least 2).
 
+A departing day is judged by what happened on it, not by what the routine does: for COST-01, a GPU
+instance type or the hour's fifth instance launched that day makes it critical; a CPU type launched
+on a departing day of a GPU job's routine is high. Volume is counted in matching calls, not in
+instances: a job that launches one instance a night and one night launches six in a single call
+(` + "`Amount=6`" + `) does not depart by volume, and that night stays routine (a known limit).
+
 Sources outside ` + "`--trusted-cidr`" + ` and scanner sources are never routine. Read-like rules (ENUM-01,
 ENUM-04, ENUM-07, ENUM-08, PRIV-04) keep their per-address test: routine for a known, trusted
 source calling APIs the key used before the baseline end. The judgement runs before the baseline is

@@ -1,5 +1,9 @@
 package audit
 
+// cost01Burst is COST-01's critical volume: instances launched in one
+// clock hour.
+const cost01Burst = 5
+
 // costRules are the COST rules, in catalogue order (see rules_catalogue.go).
 // Cost abuse (COST). COST-01 and COST-03 add baseline conditions in
 // tableFindings (rules.go); COST-02 is rules_context.go's newRegions,
@@ -14,7 +18,7 @@ var costRules = []ruleDef{
 		routine: routineDays,
 		table: &tableRule{apis: apis("Ecs", "RunInstances CreateInstance CreateAutoProvisioningGroup StartInstance StartInstances ModifyInstanceSpec"),
 			params: []string{"InstanceType", "Amount", "RegionId", "InstanceId", "ImageId"}, subject: "InstanceType"},
-		tests: []string{"TestLeakScenario", "TestSensitiveActionRules"},
+		tests: []string{"TestLeakScenario", "TestSensitiveActionRules", "TestRoutineComputeDepartures"},
 	},
 	{
 		RuleInfo: RuleInfo{ID: "COST-02", Title: "Activity in an unused region", Severity: Medium, SeverityText: "medium; high when the key wrote in that region",

@@ -117,10 +117,11 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 		acc.addSubject(clip(subject))
 	}
 	acc.samples.n++
-	e.recordRoutine(acc, ev, rule, nm, hb, ref, sev, subject)
-
-	switch rule.id {
-	case "COST-01":
+	// daySev is what this event makes of its day when a routine group
+	// departs on it: a departing day is judged like any other activity, so
+	// a GPU launch, or the hour's fifth instance, makes it critical.
+	daySev := sev
+	if rule.id == "COST-01" {
 		amount := 1
 		if s := ev.Params["Amount"]; s != "" {
 			if v, err := strconv.Atoi(s); err == nil && v > 0 {
@@ -133,13 +134,21 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 		}
 		if ev.ErrorCode == "" {
 			acc.amounts[hourOf(ref.t)] += amount
+			if acc.amounts[hourOf(ref.t)] >= cost01Burst {
+				daySev = Critical
+			}
 		}
 		if ev.Region != "" {
 			acc.regions[e.strs.id(ev.Region)] = struct{}{}
 		}
 		if isGPUInstanceType(ev.Params["InstanceType"]) {
 			acc.gpu = true
+			daySev = Critical
 		}
+	}
+	e.recordRoutine(acc, ev, rule, nm, hb, ref, daySev, subject)
+
+	switch rule.id {
 	case "COST-03":
 		if isSMSSend(ev.Name) {
 			hb.sms++
