@@ -14,7 +14,10 @@
 #   MUTATE_TIMEOUT_COEFFICIENT (default 30), MUTATE_OUT (default bench/out/mutate),
 #   MUTATE_AUDIT_FILES (audit-rules: the rules*.go files to mutate, default
 #   all; the audit package's tests take ~30 s a run, so all 450 mutants take
-#   hours: MUTATE_AUDIT_FILES=rules_anom.go measures the thresholds alone).
+#   hours: MUTATE_AUDIT_FILES=rules_anom.go measures the thresholds alone),
+#   MUTATE_FILES (respond, rotate, policy: the package's files to mutate,
+#   default all; e.g. MUTATE_FILES="plan.go undo.go" to finish a run cut
+#   short).
 # gremlins is a tool, never a module dependency: go.mod does not change.
 # --test-cpu is deliberately not used: gremlins 0.6.0 passes it to go test
 # as the single argument "-cpu 1", go test then fails to start, and every
@@ -81,9 +84,14 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 for t in "${targets[@]}"; do
 	case $t in
-	policy) run policy internal/policy ;;
-	respond) run respond internal/respond ;;
-	rotate) run rotate internal/rotate ;;
+	policy | respond | rotate)
+		ex=()
+		if [ -n "${MUTATE_FILES:-}" ]; then
+			# shellcheck disable=SC2086 # a list of file names
+			mapfile -t ex < <(excludes_except "internal/$t" $MUTATE_FILES)
+		fi
+		run "$t" "internal/$t" "${ex[@]}"
+		;;
 	lab-auth)
 		mapfile -t ex < <(excludes_except internal/lab sign.go authz.go)
 		run lab-auth internal/lab "${ex[@]}"
