@@ -1134,14 +1134,6 @@ func createdFor(c audit.CreatedIdentity) string {
 	return c.User
 }
 
-// mdText escapes text for the audit's markdown: mdEscape (control
-// characters, | and `, inline HTML, line breaks), plus what would turn an
-// attacker-chosen name into emphasis, strikethrough, a link or an image,
-// so the document shows the name as the event carried it.
-func mdText(s string) string { return mdMarkup.Replace(mdEscape(s)) }
-
-var mdMarkup = strings.NewReplacer("*", `\*`, "_", `\_`, "~", `\~`, "](", `\](`)
-
 // codeSpan quotes s as markdown inline code, with a fence longer than any
 // backtick run inside it; control characters are escaped.
 func codeSpan(s string) string {
@@ -1162,7 +1154,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	mdTable := func(cols []string, rows [][]any) {
 		b.WriteString("|")
 		for _, c := range cols {
-			b.WriteString(" " + mdText(c) + " |")
+			b.WriteString(" " + mdEscape(c) + " |")
 		}
 		b.WriteString("\n|" + strings.Repeat(" --- |", len(cols)) + "\n")
 		for _, row := range rows {
@@ -1172,19 +1164,19 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 				if i < len(row) {
 					v = cell(row[i])
 				}
-				b.WriteString(" " + mdText(v) + " |")
+				b.WriteString(" " + mdEscape(v) + " |")
 			}
 			b.WriteString("\n")
 		}
 	}
 	v := r.Verdict
-	fmt.Fprintf(&b, "# AccessKey audit: %s\n\n", mdText(r.Key.AccessKeyID))
-	fmt.Fprintf(&b, "## Verdict: %s (%s)\n\n%s\n\n", statusLabel[v.Status], v.Severity, mdText(v.Summary))
+	fmt.Fprintf(&b, "# AccessKey audit: %s\n\n", mdEscape(r.Key.AccessKeyID))
+	fmt.Fprintf(&b, "## Verdict: %s (%s)\n\n%s\n\n", statusLabel[v.Status], v.Severity, mdEscape(v.Summary))
 	for _, reason := range v.Reasons {
-		b.WriteString("- " + mdText(reason) + "\n")
+		b.WriteString("- " + mdEscape(reason) + "\n")
 	}
 	if m := moreFindings(v); m != "" {
-		b.WriteString("- " + mdText(m) + "\n")
+		b.WriteString("- " + mdEscape(m) + "\n")
 	}
 	if len(v.SuggestedTrustedCIDRs) > 0 {
 		b.WriteString("\nSuggested trusted CIDRs: `" + strings.Join(v.SuggestedTrustedCIDRs, ", ") + "`\n")
@@ -1192,7 +1184,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(v.NextSteps) > 0 {
 		b.WriteString("\n### Next steps\n\n")
 		for _, s := range v.NextSteps {
-			fmt.Fprintf(&b, "- %s: %s\n", codeSpan(s.Command), mdText(s.Why))
+			fmt.Fprintf(&b, "- %s: %s\n", codeSpan(s.Command), mdEscape(s.Why))
 		}
 	}
 	b.WriteString("\n## Key\n\n")
@@ -1210,7 +1202,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Routine) > 0 {
 		fmt.Fprintf(&b, "\n## Routine (%d; context, not evidence)\n\n", len(r.Routine))
 		for _, a := range r.Routine {
-			b.WriteString("- " + mdText(a.String()) + "\n")
+			b.WriteString("- " + mdEscape(a.String()) + "\n")
 		}
 	}
 	fmt.Fprintf(&b, "\n## Findings (%d)\n\n", len(r.Findings))
@@ -1223,12 +1215,12 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 		}
 		mdTable([]string{"severity", "id", "title", "count", "first", "last", "ips"}, rows)
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "\n### %s %s\n\n%s\n\n", f.ID, mdText(f.Title), mdText(f.Why))
+			fmt.Fprintf(&b, "\n### %s %s\n\n%s\n\n", f.ID, mdEscape(f.Title), mdEscape(f.Why))
 			if f.Escalated != "" {
-				fmt.Fprintf(&b, "Severity raised one level: %s.\n\n", mdText(f.Escalated))
+				fmt.Fprintf(&b, "Severity raised one level: %s.\n\n", mdEscape(f.Escalated))
 			}
 			if len(f.Attack) > 0 {
-				fmt.Fprintf(&b, "ATT&CK: %s\n\n", mdText(strings.Join(f.Attack, ", ")))
+				fmt.Fprintf(&b, "ATT&CK: %s\n\n", mdEscape(strings.Join(f.Attack, ", ")))
 			}
 			rows = nil
 			for _, e := range f.Evidence {
@@ -1283,7 +1275,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 			if len(f.Findings) == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, "\n### Followed %s %s\n\n", mdText(f.Kind), mdText(f.Name))
+			fmt.Fprintf(&b, "\n### Followed %s %s\n\n", mdEscape(f.Kind), mdEscape(f.Name))
 			rows = nil
 			for _, x := range f.Findings {
 				rows = append(rows, []any{x.Severity, x.ID, x.Title, x.Count, x.First, x.Last, strings.Join(x.IPs, " ")})
@@ -1331,7 +1323,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Caveats) > 0 {
 		b.WriteString("\n## Caveats\n\n")
 		for _, c := range r.Caveats {
-			b.WriteString("- " + mdText(c) + "\n")
+			b.WriteString("- " + mdEscape(c) + "\n")
 		}
 	}
 	if len(r.Diagnostics) > 0 {

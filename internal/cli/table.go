@@ -426,8 +426,11 @@ func mdEscape(s string) string {
 	return mdReplacer.Replace(safetext.Escape(s))
 }
 
+// mdReplacer escapes what would change a cell's meaning in markdown: the
+// table's own pipes, code and HTML, and the markup an event field could use
+// to style or link text in a report ("*", "_", "~", "](").
 var mdReplacer = strings.NewReplacer(`\`, `\\`, "|", `\|`, "`", "\\`", "<", "&lt;", ">", "&gt;",
-	"\r\n", "<br>", "\n", "<br>", "\t", " ")
+	"\r\n", "<br>", "\n", "<br>", "\t", " ", "*", `\*`, "_", `\_`, "~", `\~`, "](", `\](`)
 
 // lowerSnake turns column titles into CSV header names: "Last used" ->
 // "last_used".
