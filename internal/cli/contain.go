@@ -710,7 +710,11 @@ func writePlan(out io.Writer, p *respond.Plan, pal Palette) {
 		}
 	}
 	if b := p.Blast; b != nil && len(b.Callers) > 0 {
-		fmt.Fprintf(w, "\nRecent callers replayed against the new ACL (%d cut off; %d of %d legitimate callers of the last 24h):\n", b.CutOff, b.RecentCutOff, b.Recent)
+		recent := fmt.Sprintf("%d of %d legitimate callers of the last 24h", b.RecentCutOff, b.Recent)
+		if b.Recent == 0 {
+			recent = "no legitimate caller in the last 24h"
+		}
+		fmt.Fprintf(w, "\nRecent callers replayed against the new ACL (%d cut off; %s):\n", b.CutOff, recent)
 		callers := append([]respond.CallerImpact(nil), b.Callers...)
 		sort.SliceStable(callers, func(i, j int) bool { return callers[i].CutOff && !callers[j].CutOff })
 		for _, c := range callers {

@@ -1,0 +1,29 @@
+package cli
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/akresp/akresp/internal/respond"
+)
+
+// The plan's replay line counts the legitimate callers of the last 24h,
+// and says so plainly when there were none (not "0 of 0").
+func TestWritePlanBlastLine(t *testing.T) {
+	attacker := respond.CallerImpact{Caller: respond.Caller{IP: netip.MustParseAddr("203.0.113.9"), Count: 3, Flagged: true}, CutOff: true}
+	office := respond.CallerImpact{Caller: respond.Caller{IP: netip.MustParseAddr("198.51.100.7"), Count: 40}}
+	for _, tc := range []struct {
+		blast respond.BlastRadius
+		want  string
+	}{
+		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker}, CutOff: 1}, "(1 cut off; no legitimate caller in the last 24h)"},
+		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker, office}, CutOff: 1, Recent: 1}, "(1 cut off; 0 of 1 legitimate callers of the last 24h)"},
+	} {
+		var b strings.Builder
+		writePlan(&b, &respond.Plan{Command: respond.CmdContain, Blast: &tc.blast}, Palette{})
+		if !strings.Contains(b.String(), "Recent callers replayed against the new ACL "+tc.want+":") {
+			t.Errorf("plan does not say %q:\n%s", tc.want, b.String())
+		}
+	}
+}
