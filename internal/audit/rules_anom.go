@@ -127,22 +127,39 @@ func (st robustStats) anomalous(x float64) (bool, string) {
 	}
 }
 
-// poissonTail is P(X >= x) for X ~ Poisson(lambda).
+// poissonTail is P(X >= x) for X ~ Poisson(lambda). The terms are summed
+// away from the mode, where they only shrink, until they no longer count:
+// upward from x when x is above the rate, otherwise downward from x-1 for
+// P(X < x), whose complement is the tail (a sum that starts far below a
+// large rate would otherwise stop before the mode and call a drop rare).
 func poissonTail(x, lambda float64) float64 {
 	k0 := math.Ceil(x)
 	if k0 <= 0 {
 		return 1
 	}
-	sum := 0.0
-	for k := k0; k < k0+1000; k++ {
+	pmf := func(k float64) float64 {
 		lg, _ := math.Lgamma(k + 1)
-		term := math.Exp(k*math.Log(lambda) - lambda - lg)
+		return math.Exp(k*math.Log(lambda) - lambda - lg)
+	}
+	sum := 0.0
+	if k0 > lambda {
+		for k := k0; ; k++ {
+			term := pmf(k)
+			sum += term
+			if term <= sum*1e-12 {
+				break
+			}
+		}
+		return math.Min(sum, 1)
+	}
+	for k := k0 - 1; k >= 0; k-- {
+		term := pmf(k)
 		sum += term
-		if term < sum*1e-12 {
+		if term <= sum*1e-12 {
 			break
 		}
 	}
-	return math.Min(sum, 1)
+	return math.Max(1-sum, 0)
 }
 
 func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {

@@ -75,7 +75,7 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 	if !bl.cold {
 		for h, hb := range e.hours {
 			start := int64(h) * int64(time.Hour)
-			if start >= bl.statStart-int64(time.Hour) && start+int64(time.Hour) <= bl.end {
+			if start+int64(time.Hour) > bl.statStart && start+int64(time.Hour) <= bl.end { // the hours that overlap the baseline and ended by its end
 				how[hourOfWeek(hb)] += int(hb.n)
 				total += int(hb.n)
 			}
