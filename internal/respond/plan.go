@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/akresp/akresp/internal/policy"
@@ -266,7 +267,7 @@ type PartialError struct {
 }
 
 func (e *PartialError) Error() string {
-	msg := fmt.Sprintf("%s %s: %d action(s) failed: %s", e.Command, e.KeyID, len(e.Failed), joinSemi(e.Failed))
+	msg := fmt.Sprintf("%s %s: %d action(s) failed: %s", e.Command, e.KeyID, len(e.Failed), strings.Join(e.Failed, "; "))
 	if e.Retry != "" {
 		msg += "; retry with: " + e.Retry
 	}
@@ -286,14 +287,3 @@ func (e *InputError) Error() string { return e.Msg }
 
 // ExitCode makes an input problem a usage error.
 func (e *InputError) ExitCode() int { return 2 }
-
-func joinSemi(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += "; "
-		}
-		out += x
-	}
-	return out
-}
