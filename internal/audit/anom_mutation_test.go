@@ -304,3 +304,43 @@ func TestANOM04NewServiceNote(t *testing.T) {
 		t.Errorf("why %q evidence %+v, want a new API of a known service and no service note", f.Why, f.Evidence)
 	}
 }
+
+// ANOM-03's hour is the half hour's own (quarter / 4): the office's
+// failure burst off hours is raised one level for the CTX-02 hit of the
+// same hour, and one in business hours, with CTX-02 hours away, is not.
+func TestANOM03HourJoinsEscalation(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		at    time.Time // the burst's start
+		want  Severity
+		raise bool
+	}{
+		{"off hours, 23:00 Shanghai", thLeak.Add(11 * time.Hour), High, true},
+		{"business hours, 14:00 Shanghai", thLeak.Add(2 * time.Hour), Medium, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			evSeq = 0
+			// The office reads in business hours (10:00-17:00 Shanghai) of
+			// the baseline: a known source, not one that works nights.
+			evs := thBaseline(func(i int) hourSpec {
+				if local := (i + 12) % 24; local >= 10 && local < 17 {
+					return hourSpec{reads: 5}
+				}
+				return hourSpec{}
+			})
+			evs = append(evs, spreadFrom(officeA, c.at, 20*time.Minute, 30, "DescribeInstances", withErr("NoPermission"))...)
+			// A lone off-hours read twelve hours from the business-hours
+			// burst (off-hours for both cases: 02:00 Shanghai).
+			evs = append(evs, tev(thLeak.Add(14*time.Hour), officeA, "Ecs", "DescribeRegions"))
+			opts := Options{KeyID: testKey, Now: thLeak.Add(20 * time.Hour), TZ: shanghai, LeakTime: thLeak, BaselineDays: thBaselineDays}
+			r := runEngine(opts, evs)
+			f := mustFinding(t, r, "ANOM-03")
+			if f.Severity != c.want || (f.Escalated != "") != c.raise {
+				t.Errorf("ANOM-03 %s (escalated %q), want %s, raised %v", f.Severity, f.Escalated, c.want, c.raise)
+			}
+			if c.raise && !strings.Contains(f.Escalated, "CTX-02") {
+				t.Errorf("raised because %q, want the CTX-02 hit", f.Escalated)
+			}
+		})
+	}
+}

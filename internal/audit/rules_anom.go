@@ -323,7 +323,6 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 				}
 			}
 		}
-		fb.hours[int32(q.q/4)] = struct{}{}
 		e.hourIPs(fb, int32(q.q/4))
 		fb.evidence(evSample{evRef: q.hb.first, detail: fmt.Sprintf("%d failures of %d calls in the 30 minutes from %s; %s", fl, n, fmtUTC(q.q*int64(15*time.Minute)), why)})
 	}
