@@ -338,15 +338,15 @@ func addAction(p *Plan, a *Action, evs ...EventRef) *Action {
 	return a
 }
 
-// journaledAt is when an ok outcome of kind on target first set a state
+// journaledAt is when an ok outcome of kind on target last set a state
 // whose JSON contains want (zero when the journal has none).
-func journaledAt(recs []journal.Record, kind, target, want string) time.Time {
+func journaledAt(recs []journal.Record, kind, target, want string) (at time.Time) {
 	for _, r := range recs {
-		if r.Kind == journal.KindOutcome && r.Result == journal.ResultOK && r.Action == kind && r.Target == target && strings.Contains(string(r.After), want) {
-			return r.Time
+		if r.Kind == journal.KindOutcome && r.Result == journal.ResultOK && r.Action == kind && r.Target == target && strings.Contains(string(r.After), want) && r.Time.After(at) {
+			at = r.Time
 		}
 	}
-	return time.Time{}
+	return at
 }
 
 func waitText(since time.Time, observe time.Duration, now time.Time) string {
@@ -427,24 +427,23 @@ func collectFootprint(ev *EradicateEvidence) footprint {
 	var f footprint
 	evs := slices.Clone(ev.Events)
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Time.Before(evs[j].Time) })
-	// Resources a legitimate (non-flagged) source wrote to.
-	legit := map[string]string{}
+	// Legitimate (non-flagged) writes with their time: only a legitimate
+	// write at or after the attacker's keeps what the attacker did (the
+	// office created a user last month: the attacker's key and policy on
+	// it still go). legit holds users, legitW the newer kinds (roles,
+	// policies, key pairs, commands, bandwidth).
+	type legitWrite struct {
+		at time.Time
+		by string
+	}
+	legit := map[string][]legitWrite{}
 	for _, e := range evs {
 		if e.ErrorCode != "" || ev.flagged(e.SourceIP) || isRead(e.Name) {
 			continue
 		}
 		for _, r := range touched(e) {
-			if _, ok := legit[r]; !ok {
-				legit[r] = e.SourceIP + " (" + e.Name + ")"
-			}
+			legit[r] = append(legit[r], legitWrite{e.Time, e.SourceIP + " (" + e.Name + ")"})
 		}
-	}
-	// Legitimate writes to the resources of the newer kinds (roles,
-	// policies, key pairs, commands, bandwidth) with their time: only a
-	// legitimate write after the attacker's keeps those.
-	type legitWrite struct {
-		at time.Time
-		by string
 	}
 	legitW := map[string][]legitWrite{}
 	for _, e := range evs {
@@ -495,9 +494,11 @@ func collectFootprint(ev *EradicateEvidence) footprint {
 				region = r
 			}
 			keep := func(res, what string) bool {
-				if by, ok := legit[res]; ok {
-					f.kept = append(f.kept, fmt.Sprintf("kept: %s also used by %s", what, by))
-					return true
+				for _, w := range legit[res] {
+					if !w.at.Before(e.Time) {
+						f.kept = append(f.kept, fmt.Sprintf("kept: %s also used by %s", what, w.by))
+						return true
+					}
 				}
 				return false
 			}
