@@ -1200,7 +1200,7 @@ func TestContainCreatedIdentitiesCurrentState(t *testing.T) {
 	}
 	// backdoor, backdoor2 and backdoor's Active key; not the owner, not
 	// the leaked key, not a login profile that exists.
-	note := "the key created or changed 16 identit(ies), 3 of them still active; --contain-created adds actions for them"
+	note := "the key created or changed 16 identities, 3 of them still active; --contain-created adds actions for them"
 	if !slices.Contains(p.Notes, note) {
 		t.Errorf("notes %q, want %q", p.Notes, note)
 	}
@@ -1229,7 +1229,7 @@ func TestContainCreatedIdentitiesCurrentState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	note = "the key created or changed 4 identit(ies); none is left to contain (deleted, disabled or the owner itself)"
+	note = "the key created or changed 4 identities; none is left to contain (deleted, disabled or the owner itself)"
 	if !slices.Contains(p.Notes, note) {
 		t.Errorf("notes %q, want %q", p.Notes, note)
 	}

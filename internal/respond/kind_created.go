@@ -75,9 +75,9 @@ func (k *containCreatedKind) plan(s *containScan) error {
 		k.addActions(s)
 	case len(p.Created) > 0:
 		if n := containable(p); n > 0 {
-			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies), %d of them still active; --contain-created adds actions for them", len(p.Created), n))
+			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %s, %d of them still active; --contain-created adds actions for them", identities(len(p.Created)), n))
 		} else {
-			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %d identit(ies); none is left to contain (deleted, disabled or the owner itself)", len(p.Created)))
+			p.Notes = append(p.Notes, fmt.Sprintf("the key created or changed %s; none is left to contain (deleted, disabled or the owner itself)", identities(len(p.Created))))
 		}
 	}
 	return nil
@@ -187,4 +187,12 @@ func containable(p *Plan) int {
 		}
 	}
 	return n
+}
+
+// identities is "1 identity" or "N identities".
+func identities(n int) string {
+	if n == 1 {
+		return "1 identity"
+	}
+	return fmt.Sprintf("%d identities", n)
 }
