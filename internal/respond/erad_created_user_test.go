@@ -1384,3 +1384,22 @@ func TestEradicateEarlierLegitimateWriteKeepsNothing(t *testing.T) {
 		t.Errorf("kept %q, want [%q]", p.Kept, want)
 	}
 }
+
+// Eradicate deletes a created user's keys, then the user, and re-reads
+// every action at the end: a key whose user is gone is deleted, not a
+// failed re-read (the lab test failed about one run in four on it).
+func TestKeyOfDeletedUserReadsDeleted(t *testing.T) {
+	f := newFake()
+	r := &keyResource{c: f, keyID: "LTAI5tGONEKEY0000000001", user: "gone-user", delete: true}
+	got, err := r.observe(context.Background())
+	if err != nil {
+		t.Fatalf("observe: %v, want the key read as deleted", err)
+	}
+	if s := got.(keyState).Status; s != StatusDeleted {
+		t.Errorf("status %q, want %q", s, StatusDeleted)
+	}
+	f.fail["ListAccessKeys"] = cuServerError("ram:ListAccessKeys")
+	if _, err := r.observe(context.Background()); err == nil {
+		t.Error("a server error reads as a state, want it returned")
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/akresp/akresp/internal/cloud"
 )
 
 // KindKeyStatus activates or deactivates an AccessKey (UpdateAccessKey);
@@ -45,6 +47,11 @@ func (r *keyResource) target() string   { return r.keyID }
 func (r *keyResource) reversible() bool { return !r.delete }
 func (r *keyResource) observe(ctx context.Context) (any, error) {
 	ks, err := r.c.ListAccessKeys(ctx, r.user)
+	if errors.Is(err, cloud.ErrNotFound) {
+		// The user is gone (a created user deleted after its keys): so is
+		// every key it had.
+		return keyState{KeyID: r.keyID, User: r.user, Status: StatusDeleted}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
