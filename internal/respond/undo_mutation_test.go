@@ -1,0 +1,169 @@
+package respond
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/akresp/akresp/internal/journal"
+)
+
+// Undo restores the "before" its run's own plan showed: a journal whose
+// intents disagree with the run's plan note was changed after it was
+// written (here rewritten with a valid chain, as someone holding the
+// journal key could), and undo refuses it naming the action and the run.
+// The same journal copied unchanged plans the undo.
+func TestUndoRefusesIntentsThatDisagreeWithThePlan(t *testing.T) {
+	ctx := context.Background()
+	src := t.TempDir()
+	f := newFake()
+	opts := containOpts()
+	p, err := PlanContain(ctx, f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(ctx, p, ExecOptions{StateDir: src, Now: opts.Now}); err != nil {
+		t.Fatal(err)
+	}
+	recs := journalRecs(t, src)
+	// copyJournal rewrites the records into a new state directory, the
+	// plan note's "before" of every action replaced when tamper is set.
+	copyJournal := func(tamper bool) string {
+		dir := t.TempDir()
+		j, err := journal.Open(dir, leakedKey, CmdContain, opts.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tampered := false
+		for _, r := range recs {
+			if tamper && r.Kind == journal.KindNote && r.Action == "plan" {
+				var doc map[string]any
+				if err := json.Unmarshal(r.After, &doc); err != nil {
+					t.Fatal(err)
+				}
+				for _, a := range doc["actions"].([]any) {
+					a.(map[string]any)["Before"] = "something else"
+					tampered = true
+				}
+				r.After, _ = json.Marshal(doc)
+			}
+			r.File, r.Line = "", 0
+			if err := j.Append(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if tamper && !tampered {
+			t.Fatal("test bug: no plan note with actions in the journal")
+		}
+		return dir
+	}
+	if _, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: copyJournal(false), Now: opts.Now}); err != nil {
+		t.Fatalf("undo of the copied journal: %v", err)
+	}
+	_, err = PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: copyJournal(true), Now: opts.Now})
+	var re *RailError
+	if !errors.As(err, &re) || re.Rule != "journal-inconsistent" {
+		t.Fatalf("undo of a journal whose plan note disagrees: %v, want the journal-inconsistent rail", err)
+	}
+}
+
+// Undo with nothing journaled says so (at the caller's clock); after two
+// contain runs, the second changing only the MFA requirement, undo reverts
+// the last run and says the earlier one stays, --acl-only says the last run
+// did not change the ACL, and the fence akresp last set is the first run's.
+func TestUndoNotesAcrossRuns(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	now := func() time.Time { return t0.Add(90 * time.Minute) }
+	empty := t.TempDir()
+	p, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: empty, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "the journal under " + empty + " holds no containment of " + leakedKey + " to undo"; !slices.Equal(p.Notes, []string{want}) {
+		t.Errorf("notes %q, want [%q]", p.Notes, want)
+	}
+	if !p.ObservedAt.Equal(now()) {
+		t.Errorf("observed at %v, want the caller's clock %v", p.ObservedAt, now())
+	}
+	p, err = PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: empty, Now: now, ACLOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "the journal under " + empty + " holds no containment of " + leakedKey + " to undo"; !slices.Equal(p.Notes, []string{want}) {
+		t.Errorf("--acl-only notes %q, want [%q]", p.Notes, want)
+	}
+
+	dir := t.TempDir()
+	var runs []string
+	later := clock()
+	second := containOpts(func(o *ContainOptions) {
+		o.RequireMFA = true
+		o.Now = func() time.Time { return later().Add(time.Hour) }
+	})
+	for _, o := range []ContainOptions{containOpts(), second} {
+		p, err := PlanContain(ctx, f, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: o.Now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := journalRecs(t, dir)
+	one := t.TempDir() // the first run alone: no earlier run to mention
+	{
+		o := containOpts()
+		p, err := PlanContain(ctx, newFake(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Execute(ctx, p, ExecOptions{StateDir: one, Now: o.Now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range recs {
+		if r.Kind == journal.KindIntent && !slices.Contains(runs, r.RunID) {
+			runs = append(runs, r.RunID)
+		}
+	}
+	if len(runs) != 2 {
+		t.Fatalf("contain runs with changes %q, want 2", runs)
+	}
+	doc, run, ok := journaledFence(recs)
+	if !ok || run != runs[0] || !aclEquivalent(doc, `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","IPList":["127.0.0.10/32"]}]}`) {
+		t.Errorf("journaled fence %q of run %q (%v), want the office ACL of the first run %q", doc, run, ok, runs[0])
+	}
+	p, err = PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	notes := strings.Join(p.Notes, "\n")
+	for _, want := range []string{"restoring the state before the last contain run (" + runs[1], "1 earlier contain run(s) stay in place; --undo again, or --undo --all, reverts them too"} {
+		if !strings.Contains(notes, want) {
+			t.Errorf("notes %q, want %q", p.Notes, want)
+		}
+	}
+	if ids := actionIDs(p); len(ids) != 1 {
+		t.Errorf("undo actions %q, want only the MFA requirement of the last run", ids)
+	}
+	if p1, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: one, Now: now}); err != nil {
+		t.Fatal(err)
+	} else if n := strings.Join(p1.Notes, "\n"); strings.Contains(n, "earlier contain run") {
+		t.Errorf("one run: notes %q, want no earlier run mentioned", p1.Notes)
+	}
+	p, err = PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: now, ACLOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "the contain run(s) to undo did not change the network ACL of " + leakedKey; !slices.Equal(p.Notes, []string{want}) {
+		t.Errorf("--acl-only notes %q, want [%q]", p.Notes, want)
+	}
+}
