@@ -167,3 +167,44 @@ func TestUndoNotesAcrossRuns(t *testing.T) {
 		t.Errorf("--acl-only notes %q, want [%q]", p.Notes, want)
 	}
 }
+
+// Undo restores a "before" narrower than what the run before it set (the
+// ACL was narrowed by hand between the runs) without the widening rail:
+// only a wider one needs --force.
+func TestUndoNarrowerBeforeIsNoWidening(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	dir := t.TempDir()
+	wide := ACLRequest{AllowIPs: []string{"127.0.0.0/24"}}
+	first := containOpts(func(o *ContainOptions) { o.ACL = wide })
+	p, err := PlanContain(ctx, f, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: first.Now}); err != nil {
+		t.Fatal(err)
+	}
+	f.keys[leakedKey].acl = `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","IPList":["127.0.0.10/32"]}]}`
+	later := clock()
+	second := containOpts(func(o *ContainOptions) {
+		o.ACL, o.Replace = wide, true
+		o.Now = func() time.Time { return later().Add(time.Hour) }
+	})
+	p, err = PlanContain(ctx, f, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: second.Now}); err != nil {
+		t.Fatal(err)
+	}
+	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: second.Now, ACLOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rules := railRules(up); slices.Contains(rules, "undo-widens-fence") {
+		t.Errorf("rails %q: restoring 127.0.0.10/32 after a /24 is no widening", rules)
+	}
+	if ids := actionIDs(up); !slices.Equal(ids, []string{"undo-network-acl"}) {
+		t.Errorf("undo actions %q, want the ACL's", ids)
+	}
+}
