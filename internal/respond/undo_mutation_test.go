@@ -208,3 +208,32 @@ func TestUndoNarrowerBeforeIsNoWidening(t *testing.T) {
 		t.Errorf("undo actions %q, want the ACL's", ids)
 	}
 }
+
+// After the key was deleted (rotate --delete), undo still plans: the ACL
+// went with the key and is not restored, the key's owner comes from the
+// journal's attach of the deny policy, and the detach is planned for it.
+func TestUndoAfterTheKeyWasDeleted(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	dir := t.TempDir()
+	o := containOpts()
+	p, err := PlanContain(ctx, f, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: o.Now}); err != nil {
+		t.Fatal(err)
+	}
+	delete(f.keys, leakedKey)
+	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: o.Now})
+	if err != nil {
+		t.Fatalf("undo after the key was deleted: %v", err)
+	}
+	if up.Key.Owner != "app-prod" {
+		t.Errorf("owner %q, want app-prod (the journal's attach target)", up.Key.Owner)
+	}
+	ids := actionIDs(up)
+	if slices.Contains(ids, "undo-network-acl") || !slices.Contains(ids, "undo-attach:app-prod") {
+		t.Errorf("undo actions %q, want the detach from app-prod and no ACL", ids)
+	}
+}
