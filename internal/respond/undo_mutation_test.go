@@ -237,3 +237,41 @@ func TestUndoAfterTheKeyWasDeleted(t *testing.T) {
 		t.Errorf("undo actions %q, want the detach from app-prod and no ACL", ids)
 	}
 }
+
+// --status names the last contain or undo run: after an undo it is the
+// undo's run, not the contain it reverted.
+func TestStatusLastRunIsTheUndo(t *testing.T) {
+	ctx := context.Background()
+	f := newFake()
+	dir := t.TempDir()
+	o := containOpts()
+	p, err := PlanContain(ctx, f, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: o.Now}); err != nil {
+		t.Fatal(err)
+	}
+	later := clock()
+	at := func() time.Time { return later().Add(time.Hour) }
+	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: at, ACLOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(ctx, up, ExecOptions{StateDir: dir, Now: at}); err != nil {
+		t.Fatal(err)
+	}
+	var undoRun string
+	for _, r := range journalRecs(t, dir) {
+		if r.Command == CmdContainUndo {
+			undoRun = r.RunID
+		}
+	}
+	st, err := Status(ctx, f, dir, leakedKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if undoRun == "" || st.LastRun != undoRun {
+		t.Errorf("last run %q, want the undo's %q", st.LastRun, undoRun)
+	}
+}
