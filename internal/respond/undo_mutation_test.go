@@ -22,13 +22,7 @@ func TestUndoRefusesIntentsThatDisagreeWithThePlan(t *testing.T) {
 	src := t.TempDir()
 	f := newFake()
 	opts := containOpts()
-	p, err := PlanContain(ctx, f, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Execute(ctx, p, ExecOptions{StateDir: src, Now: opts.Now}); err != nil {
-		t.Fatal(err)
-	}
+	containAndApply(t, f, src, opts)
 	recs := journalRecs(t, src)
 	// copyJournal rewrites the records into a new state directory, the
 	// plan note's "before" of every action replaced when tamper is set.
@@ -67,7 +61,7 @@ func TestUndoRefusesIntentsThatDisagreeWithThePlan(t *testing.T) {
 	if _, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: copyJournal(false), Now: opts.Now}); err != nil {
 		t.Fatalf("undo of the copied journal: %v", err)
 	}
-	_, err = PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: copyJournal(true), Now: opts.Now})
+	_, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: copyJournal(true), Now: opts.Now})
 	var re *RailError
 	if !errors.As(err, &re) || re.Rule != "journal-inconsistent" {
 		t.Fatalf("undo of a journal whose plan note disagrees: %v, want the journal-inconsistent rail", err)
@@ -109,13 +103,7 @@ func TestUndoNotesAcrossRuns(t *testing.T) {
 		o.Now = func() time.Time { return later().Add(time.Hour) }
 	})
 	for _, o := range []ContainOptions{containOpts(), second} {
-		p, err := PlanContain(ctx, f, o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: o.Now}); err != nil {
-			t.Fatal(err)
-		}
+		containAndApply(t, f, dir, o)
 	}
 	recs := journalRecs(t, dir)
 	one := t.TempDir() // the first run alone: no earlier run to mention
@@ -177,26 +165,14 @@ func TestUndoNarrowerBeforeIsNoWidening(t *testing.T) {
 	dir := t.TempDir()
 	wide := ACLRequest{AllowIPs: []string{"127.0.0.0/24"}}
 	first := containOpts(func(o *ContainOptions) { o.ACL = wide })
-	p, err := PlanContain(ctx, f, first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: first.Now}); err != nil {
-		t.Fatal(err)
-	}
+	containAndApply(t, f, dir, first)
 	f.keys[leakedKey].acl = `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","IPList":["127.0.0.10/32"]}]}`
 	later := clock()
 	second := containOpts(func(o *ContainOptions) {
 		o.ACL, o.Replace = wide, true
 		o.Now = func() time.Time { return later().Add(time.Hour) }
 	})
-	p, err = PlanContain(ctx, f, second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: second.Now}); err != nil {
-		t.Fatal(err)
-	}
+	containAndApply(t, f, dir, second)
 	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: second.Now, ACLOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -217,13 +193,7 @@ func TestUndoAfterTheKeyWasDeleted(t *testing.T) {
 	f := newFake()
 	dir := t.TempDir()
 	o := containOpts()
-	p, err := PlanContain(ctx, f, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: o.Now}); err != nil {
-		t.Fatal(err)
-	}
+	containAndApply(t, f, dir, o)
 	delete(f.keys, leakedKey)
 	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: o.Now})
 	if err != nil {
@@ -245,13 +215,7 @@ func TestStatusLastRunIsTheUndo(t *testing.T) {
 	f := newFake()
 	dir := t.TempDir()
 	o := containOpts()
-	p, err := PlanContain(ctx, f, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Execute(ctx, p, ExecOptions{StateDir: dir, Now: o.Now}); err != nil {
-		t.Fatal(err)
-	}
+	containAndApply(t, f, dir, o)
 	later := clock()
 	at := func() time.Time { return later().Add(time.Hour) }
 	up, err := PlanUndo(ctx, f, UndoOptions{KeyID: leakedKey, StateDir: dir, Now: at, ACLOnly: true})
@@ -273,5 +237,17 @@ func TestStatusLastRunIsTheUndo(t *testing.T) {
 	}
 	if undoRun == "" || st.LastRun != undoRun {
 		t.Errorf("last run %q, want the undo's %q", st.LastRun, undoRun)
+	}
+}
+
+// containAndApply plans contain with o on c and applies it, journaling into dir.
+func containAndApply(t *testing.T, c ContainCloud, dir string, o ContainOptions) {
+	t.Helper()
+	p, err := PlanContain(context.Background(), c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Execute(context.Background(), p, ExecOptions{StateDir: dir, Now: o.Now}); err != nil {
+		t.Fatal(err)
 	}
 }
