@@ -19,7 +19,8 @@ import (
 // source (a user, its login profile, a new AccessKey, a role) and the STS
 // sessions it minted (AssumeRole) are audited in the same run: their events
 // are collected (online: LookupEvents by EventAccessKeyId, User or
-// ResourceName; offline: further passes over the --trail files), each
+// ResourceName; offline: further passes over the --trail files that name
+// them, trailindex.go), each
 // identity gets an Engine of its own that runs the same rules, and what a
 // followed identity creates in turn is followed too, to a fixpoint bounded
 // by MaxFollowed identities and maxFollowPasses offline passes.
@@ -148,6 +149,9 @@ type follower struct {
 	// minted are the sessions of followed roles seen during a pass, added
 	// after it (the offline readers match events concurrently with it).
 	minted []mintRec
+	// filesRead counts the trail files the offline passes read (with the
+	// first pass's index; tests).
+	filesRead int
 }
 
 type mintRec struct {
@@ -448,6 +452,17 @@ func (f *follower) discoverFrom(pass int) {
 	}
 }
 
+// count is the number of identities read in pass.
+func (f *follower) count(pass int) int {
+	n := 0
+	for _, x := range f.ids {
+		if x.pass == pass {
+			n++
+		}
+	}
+	return n
+}
+
 // pending reports whether identities wait for pass.
 func (f *follower) pending(pass int) bool {
 	return slices.ContainsFunc(f.ids, func(x *followed) bool { return x.pass == pass })
@@ -511,16 +526,54 @@ func (f *follower) followOnline(ctx context.Context, c Cloud, regions []string, 
 	return nil
 }
 
+// noted is what the trail index (trailindex.go) notes for the records the
+// identities of pass act in (route) or mint sessions of (mintedFor).
+func (f *follower) noted(ix *TrailIndex, pass int) []uint64 {
+	var hs []uint64
+	for _, x := range f.ids {
+		if x.pass != pass {
+			continue
+		}
+		switch x.Kind {
+		case FollowAccessKey, FollowSTSSession:
+			hs = append(hs, ix.hashString(idKey, x.Name))
+		case FollowUser:
+			hs = append(hs, ix.hashString(idUser, x.Name))
+		case FollowRole:
+			hs = append(hs, ix.hashString(idRole, strings.ToLower(x.Name)))
+		case FollowInstanceRole:
+			hs = append(hs, ix.hashString(idSession, x.Name))
+		}
+	}
+	return hs
+}
+
 // followOffline reads the trail files again, once per generation of
-// followed identities, keeping only their events.
+// followed identities, keeping only their events. With an index of the
+// first pass (ro.Index), a pass reads only the files that name one of its
+// identities.
 func (f *follower) followOffline(ctx context.Context, trails []string, ro ReadOptions, progress func(string)) error {
+	ix := ro.Index
+	ro.Index = nil
+	stdinNoted := false
 	for pass := 1; pass <= maxFollowPasses && f.pending(pass); pass++ {
 		o := ro
 		o.KeyID, o.MatchAny, o.Match = "", f.needles(pass), f.wants(pass)
+		files, of := trails, "the trail files"
+		if ix != nil {
+			read, skipped, stdin := ix.Select(f.noted(ix, pass))
+			stdinNoted = stdinNoted || stdin
+			files, of = read, fmt.Sprintf("%d of %d trail files", len(read), len(read)+skipped)
+			f.filesRead += len(read)
+		}
 		// Role sessions are found by the role's name in userName or in
 		// an AssumeRole's RoleArn: the needle is the name itself.
-		progress(fmt.Sprintf("following %d identities through the trail files (pass %d)", len(o.MatchAny), pass+1))
-		_, _, err := ReadTrails(ctx, trails, o, func(ev *Event) error {
+		progress(fmt.Sprintf("following %d identities through %s (pass %d)", f.count(pass), of, pass+1))
+		if len(files) == 0 {
+			f.discoverFrom(pass)
+			continue
+		}
+		_, _, err := ReadTrails(ctx, files, o, func(ev *Event) error {
 			f.feed(ev, pass)
 			return nil
 		})
@@ -533,6 +586,10 @@ func (f *follower) followOffline(ctx context.Context, trails []string, ro ReadOp
 			return nil
 		}
 		f.discoverFrom(pass)
+	}
+	if stdinNoted {
+		f.diags = append(f.diags, Diagnostic{Level: "warning", Source: "follow:trail",
+			Summary: "standard input names identities the key created, but it cannot be read a second time: their events in it are not in their audit (save the input to a file and pass the file)"})
 	}
 	if f.pending(maxFollowPasses + 1) {
 		n := 0

@@ -291,21 +291,30 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		return nil
 	}
 	var readFiltered int64
+	// The trail files' note of who their records name lets the follow
+	// passes read only the files they need (trailindex.go).
+	var trailIndex *TrailIndex
+	if !opts.NoFollow && len(opts.Trails) > 0 && !noTrailIndex {
+		trailIndex = NewTrailIndex()
+	}
 	inputs := []struct {
 		name  string
 		paths []string
 		read  func(context.Context, []string, ReadOptions, Sink) (Stats, []Problem, error)
+		index *TrailIndex
 	}{
-		{"trail", opts.Trails, ReadTrails},
-		{"OSS access log", opts.OSSLogs, ReadOSSLogs},
-		{"SLS operation log", opts.SLSLogs, ReadSLSLogs},
+		{"trail", opts.Trails, ReadTrails, trailIndex},
+		{"OSS access log", opts.OSSLogs, ReadOSSLogs, nil},
+		{"SLS operation log", opts.SLSLogs, ReadSLSLogs, nil},
 	}
 	for _, in := range inputs {
 		if len(in.paths) == 0 {
 			continue
 		}
 		progress(fmt.Sprintf("reading %s files", in.name))
-		st, probs, err := in.read(ctx, in.paths, ro, sink)
+		o := ro
+		o.Index = in.index
+		st, probs, err := in.read(ctx, in.paths, o, sink)
 		if err != nil {
 			var pe *ProblemError
 			if errors.As(err, &pe) {
@@ -359,7 +368,9 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 				}
 			}
 			if len(opts.Trails) > 0 {
-				if err := fw.followOffline(ctx, opts.Trails, ro, progress); err != nil {
+				o := ro
+				o.Index = trailIndex
+				if err := fw.followOffline(ctx, opts.Trails, o, progress); err != nil {
 					return nil, fmt.Errorf("audit %s: follow the identities the key created through the trail files: %w", shown, err)
 				}
 			}
@@ -370,6 +381,10 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	addInsightFindings(ctx, c, opts.Online, r) // insights.go
 	return r, nil
 }
+
+// noTrailIndex makes the follow passes read every trail file again, as
+// before the index (tests compare the two).
+var noTrailIndex bool
 
 func minTime(a, b time.Time) time.Time {
 	if a.IsZero() || b.Before(a) {

@@ -26,6 +26,8 @@ type workerState struct {
 	// (per worker) for the list it was built from (needlesOf).
 	needles   *needleSet
 	needlesOf []string
+	// notes is the current file's identity note (ReadOptions.Index).
+	notes idNotes
 }
 
 // matcher returns the needle matcher of list (ReadOptions.MatchAny),

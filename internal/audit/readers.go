@@ -58,13 +58,17 @@ type ReadOptions struct {
 	ReuseEvents bool
 	// MatchAny, when set, drops unparsed (counted in Stats.Filtered) every
 	// record whose bytes contain none of these strings, like KeyID does
-	// for one; the audit's second pass over the trail files uses it for
+	// for one; the audit's follow passes over the trail files use it for
 	// the identities it follows (follow.go). Empty strings are ignored.
 	MatchAny []string
 	// Match, when set, keeps only the parsed events it accepts (the others
 	// count in Stats.Filtered). It is called from the reading goroutines,
 	// concurrently: it must only read shared state.
 	Match func(*Event) bool
+	// Index, when set, notes per file the identities its records name
+	// (trailindex.go), so that a later pass can read only the files that
+	// name the identities it looks for. Trail files only.
+	Index *TrailIndex
 }
 
 // StdinName is the file name events and problems read from "-" carry.
@@ -460,6 +464,12 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		}
 	}()
 	var in io.Reader
+	var size int64
+	var mod time.Time
+	if opts.Index != nil {
+		ws.notes.reset(opts.Index)
+		r.notes = &ws.notes
+	}
 	if job.path == "-" {
 		job.path = StdinName
 		var stdin io.Reader = os.Stdin
@@ -468,14 +478,14 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		}
 		in = &ctxReader{ctx: ctx, r: stdin}
 	} else {
-		f, err := openRegular(job.path)
+		f, fi, err := openRegular(job.path)
 		if err != nil {
 			r.problem("", 0, err.Error())
 			job.err = r.fatal
 			return
 		}
 		defer f.Close()
-		in = f
+		in, size, mod = f, fi.Size(), fi.ModTime()
 	}
 	job.stats.Files++
 	src, err := ws.newSource(in, opts.MaxLineBytes)
@@ -487,6 +497,9 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		}
 	}
 	job.stats.Bytes += src.stored()
+	if r.notes != nil && ctx.Err() == nil {
+		opts.Index.put(r.notes.done(job.index, job.path, size, mod))
+	}
 	switch {
 	case ctx.Err() != nil:
 		// Interrupted (or the read stops for another file's error): no
@@ -541,11 +554,16 @@ type fileReader struct {
 	batch  []Event
 	fatal  error
 	nprobs int
+	notes  *idNotes // ReadOptions.Index: this file's note, else nil
 }
 
 // record parses one record and keeps it if it passes the filters.
 func (r *fileReader) record(raw []byte, unit string, pos int64) error {
-	return r.recordKeyed(raw, unit, pos, (len(r.key) == 0 || bytes.Contains(raw, r.key)) && r.anyNeedle(raw))
+	hasKey := (len(r.key) == 0 || bytes.Contains(raw, r.key)) && r.anyNeedle(raw)
+	if !hasKey && r.notes != nil {
+		r.notes.record(raw)
+	}
+	return r.recordKeyed(raw, unit, pos, hasKey)
 }
 
 // anyNeedle reports whether raw holds one of ReadOptions.MatchAny (true
@@ -558,7 +576,8 @@ func (r *fileReader) anyNeedle(raw []byte) bool {
 }
 
 // recordKeyed is record for a caller that already knows whether raw
-// holds the key ID (hasKey; always true without a key filter).
+// holds the key ID (hasKey; always true without a key filter) and has
+// noted an unparsed record's identities (ReadOptions.Index).
 func (r *fileReader) recordKeyed(raw []byte, unit string, pos int64, hasKey bool) error {
 	if !hasKey {
 		r.job.stats.Filtered++
@@ -589,6 +608,9 @@ func (r *fileReader) slot() *Event {
 // accept applies the filters to the event in the last slot.
 func (r *fileReader) accept() error {
 	ev := &r.batch[len(r.batch)-1]
+	if r.notes != nil {
+		r.notes.event(ev)
+	}
 	if (len(r.key) > 0 && ev.AccessKeyID != r.opts.KeyID) ||
 		(!r.opts.Since.IsZero() && ev.Time.Before(r.opts.Since)) ||
 		(!r.opts.Until.IsZero() && !ev.Time.Before(r.opts.Until)) ||
@@ -677,6 +699,11 @@ type source struct {
 	off        int64 // stream offset of buf[0]
 	nl         int   // newlines in buf[:nl] are counted in lines
 	lines      int64
+	// notes, when set, takes the identities of every string scanValue
+	// passes (ReadOptions.Index: the array elements found by scanning);
+	// esc reports that the last string scanned held a backslash.
+	notes *idNotes
+	esc   bool
 }
 
 type countReader struct {
@@ -866,6 +893,7 @@ func (s *source) scanString() error {
 		seg := s.buf[s.pos:s.end]
 		q := bytes.IndexByte(seg, '"')
 		if q < 0 {
+			s.esc = s.esc || bytes.IndexByte(seg, '\\') >= 0
 			// Keep a trailing backslash: it escapes the next byte.
 			if n := len(seg); n > 0 && seg[n-1] == '\\' && !escapedAt(seg, n-1) {
 				s.pos = s.end - 1
@@ -882,6 +910,7 @@ func (s *source) scanString() error {
 			s.pos += q + 1
 			return nil
 		}
+		s.esc = true
 		// An escape comes first: skip it and look again.
 		if bs+1 >= len(seg) {
 			s.pos += bs
@@ -915,6 +944,7 @@ const maxSplitDepth = 512
 // full validation.
 func (s *source) scanValue() error {
 	var stack []byte
+	var nt noteState // with s.notes: the key just seen
 	for {
 		if s.pos >= s.end {
 			if !s.fill() {
@@ -925,10 +955,24 @@ func (s *source) scanValue() error {
 		c := s.buf[s.pos]
 		switch c {
 		case '"':
+			start := s.off + int64(s.pos)
+			s.esc = false
 			if err := s.scanString(); err != nil {
 				return err
 			}
+			// Only a key's value, an escaped string or a name ending as
+			// the noted keys do (d, e, n) can matter: the test inline
+			// keeps the other ~80 strings of a record cheap.
+			if s.notes != nil && (nt.want || s.esc || s.pos-int(start-s.off) >= 2+len(keyRoleArn) && notedTail[s.buf[s.pos-2]]) && start >= s.off+int64(s.keep) {
+				nt = s.notes.token(s.buf[start-s.off+1:s.pos-1], s.esc, nt)
+			} else {
+				nt = noteState{}
+			}
 		case '{', '[':
+			if nt.want {
+				s.notes.all = true // an object where a name is expected
+			}
+			nt = noteState{}
 			if len(stack) >= maxSplitDepth {
 				return fmt.Errorf("nesting deeper than %d levels", maxSplitDepth)
 			}
@@ -944,7 +988,11 @@ func (s *source) scanValue() error {
 			}
 			stack = stack[:len(stack)-1]
 			s.pos++
+			nt = noteState{}
 		default:
+			if nt.kind != 0 {
+				nt = s.notes.between(c, nt)
+			}
 			if len(stack) == 0 {
 				// A bare scalar: it ends at a delimiter.
 				for {
@@ -1120,6 +1168,10 @@ func (sp *splitter) skipLine() {
 // array reads a JSON array whose elements are records.
 func (sp *splitter) array() error {
 	s := sp.src
+	// Elements found by scanning are noted as they are scanned; those
+	// parsed in place, by their event (fileReader.accept).
+	s.notes = sp.r.notes
+	defer func() { s.notes = nil }()
 	s.pos++ // '['
 	for first := true; ; first = false {
 		s.keep = s.pos
@@ -1176,6 +1228,9 @@ func (sp *splitter) array() error {
 					s.pos += n
 					sp.lastLen = n
 					if len(sp.r.key) > 0 && keyAt+int64(len(sp.r.key)) > start+int64(n) {
+						if sp.r.notes != nil {
+							sp.r.notes.event(ev)
+						}
 						sp.r.batch = sp.r.batch[:len(sp.r.batch)-1]
 						sp.r.job.stats.Filtered++
 						continue
@@ -1436,21 +1491,21 @@ func (sp *splitter) elements(arr []byte, line int64) error {
 // file. The open does not block on a FIFO (O_NONBLOCK), and the type is
 // checked on the opened file, so a path swapped after the walk is refused
 // too.
-func openRegular(path string) (*os.File, error) {
+func openRegular(path string) (*os.File, os.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, errors.New("cannot open: " + unwrapPathErr(err))
+		return nil, nil, errors.New("cannot open: " + unwrapPathErr(err))
 	}
 	fi, err := f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, errors.New("cannot open: " + unwrapPathErr(err))
+		return nil, nil, errors.New("cannot open: " + unwrapPathErr(err))
 	}
 	if !fi.Mode().IsRegular() {
 		f.Close()
-		return nil, errors.New("a " + FileType(fi.Mode()) + ", not a regular file; not read")
+		return nil, nil, errors.New("a " + FileType(fi.Mode()) + ", not a regular file; not read")
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 // ctxReader reads r in a goroutine so that a read blocked on a pipe

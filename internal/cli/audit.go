@@ -57,7 +57,7 @@ type AuditOptions struct {
 	MinSeverity   string
 	minSeverity   audit.Severity
 	// NoFollow: do not audit the identities the attacker created
-	// (offline, following reads the files again).
+	// (offline, following reads again the files that name them).
 	NoFollow bool
 
 	// Idle sweep.
@@ -155,7 +155,7 @@ Asia/Shanghai).`,
 	fl.StringVar(&opts.BusinessHours, "business-hours", "", `working days and hours, e.g. "Mon-Fri 09:00-19:00" (the default) or "always"`)
 	fl.StringVar(&opts.BHTZ, "bh-tz", audit.DefaultTimeZone, "time zone of --business-hours")
 	fl.StringVar(&opts.MinSeverity, "min-severity", "info", "leave out findings below this severity")
-	fl.BoolVar(&opts.NoFollow, "no-follow", false, "do not audit the identities the attacker created with the key (users, keys, roles, STS sessions); offline, following reads the files once more per generation")
+	fl.BoolVar(&opts.NoFollow, "no-follow", false, "do not audit the identities the attacker created with the key (users, keys, roles, STS sessions); offline, following reads again the trail files that name them, once per generation")
 	fl.BoolVar(&opts.Idle, "idle", false, "sweep every key of the account instead of auditing one")
 	fl.IntVar(&opts.IdleDays, "idle-days", audit.DefaultIdleDays, "a key unused for longer than this many days is idle")
 	fl.IntVar(&opts.MaxAgeDays, "max-age-days", audit.DefaultMaxKeyAgeDays, "an active key older than this many days is unrotated")

@@ -1,0 +1,464 @@
+package audit
+
+import (
+	"bytes"
+	"hash/maphash"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Which trail files name whom (issue 13/14: the follow pass).
+//
+// The audit's first pass reads every trail file for the audited key; the
+// identities it then follows (follow.go) are read by further passes. On an
+// OSS delivery of 10,000 small files each further pass inflated all 1.45 GB
+// again, to find events of a few identities in a handful of files: twice
+// the cost of the audit itself. So the first pass also notes, per file, the
+// identity values its records carry (a TrailIndex), and a follow pass reads
+// only the files that name an identity it follows.
+//
+// The note is a superset of what the follow pass matches on (follower.route
+// and follower.mintedFor): for every record, parsed or not, the value of
+// every key named accessKeyId, userName or RoleArn (also as the last part
+// of a flattened key, "userIdentity.accessKeyId"), at any depth, is hashed
+// (a userName's role and session parts too, a RoleArn's role name). A file
+// whose records hide such a value where the note cannot see it (a non-string
+// value, an escaped key name, JSON text inside a string that names one of
+// these keys, more than maxIndexedIDs distinct values) is marked to be read
+// whatever the pass looks for. A file that changed since the first pass
+// (size or modification time) is read again too; standard input cannot be.
+
+// maxIndexedIDs bounds the distinct values noted per file; a file with more
+// is read by every follow pass.
+const maxIndexedIDs = 4096
+
+// Kinds of noted values, hashed with the value so that a user name equal to
+// some key ID does not select the key's files.
+const (
+	idKey     = 'k' // userIdentity.accessKeyId
+	idUser    = 'u' // userIdentity.userName
+	idRole    = 'r' // lower-cased role name: a userName's part before ':', a RoleArn's after "role/"
+	idSession = 's' // a userName's part after ':' (an instance role's session names the instance)
+	idArn     = 'a' // a RoleArn value, noted as the idRole it names (never hashed itself)
+)
+
+// TrailIndex is what the first pass over the trail files noted per file
+// (ReadOptions.Index). Safe for concurrent use by the readers.
+type TrailIndex struct {
+	seed  maphash.Seed
+	mu    sync.Mutex
+	files []indexedFile
+}
+
+type indexedFile struct {
+	order int // the file's place in the read (fileJob.index)
+	path  string
+	size  int64
+	mod   time.Time
+	all   bool     // read by every pass
+	ids   []uint64 // sorted, distinct
+}
+
+// NewTrailIndex returns an empty index.
+func NewTrailIndex() *TrailIndex { return &TrailIndex{seed: maphash.MakeSeed()} }
+
+// hash is the note of one value of a kind.
+func (ix *TrailIndex) hash(kind byte, v []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(ix.seed)
+	h.WriteByte(kind)
+	h.Write(v)
+	return h.Sum64()
+}
+
+// hashString is hash for a string value (no copy).
+func (ix *TrailIndex) hashString(kind byte, v string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(ix.seed)
+	h.WriteByte(kind)
+	h.WriteString(v)
+	return h.Sum64()
+}
+
+// put records a file read in full (or as far as the readers read it: a
+// later pass stops at the same place).
+func (ix *TrailIndex) put(f indexedFile) {
+	ix.mu.Lock()
+	ix.files = append(ix.files, f)
+	ix.mu.Unlock()
+}
+
+// Select returns the files a pass looking for the values hs must read, in
+// the order of the first pass: those that name one of hs, those marked to be
+// read always, and those changed since (or no longer there: the read then
+// reports them). stdin reports that standard input named one of hs (it
+// cannot be read again); skipped counts the files left out.
+func (ix *TrailIndex) Select(hs []uint64) (read []string, skipped int, stdin bool) {
+	ix.mu.Lock()
+	files := slices.Clone(ix.files)
+	ix.mu.Unlock()
+	slices.SortFunc(files, func(a, b indexedFile) int { return a.order - b.order })
+	for _, f := range files {
+		named := f.all || slices.ContainsFunc(hs, func(h uint64) bool {
+			_, ok := slices.BinarySearch(f.ids, h)
+			return ok
+		})
+		if f.path == StdinName {
+			stdin = stdin || named
+			continue
+		}
+		if !named {
+			fi, err := os.Stat(f.path)
+			named = err != nil || fi.Size() != f.size || !fi.ModTime().Equal(f.mod)
+		}
+		if named {
+			read = append(read, f.path)
+		} else {
+			skipped++
+		}
+	}
+	return read, skipped, stdin
+}
+
+// idNotes collects one file's noted values (one per reading goroutine,
+// reset per file).
+type idNotes struct {
+	ix   *TrailIndex
+	set  map[uint64]struct{}
+	all  bool
+	lbuf []byte // lower-casing scratch
+	// seen holds the values noted of each kind (idKey, idUser) as they
+	// were in the text: a file's records repeat a few identities, and a
+	// look-up is cheaper than hashing again.
+	seen [2]map[string]struct{}
+}
+
+func (n *idNotes) reset(ix *TrailIndex) {
+	n.ix, n.all = ix, false
+	for i := range n.seen {
+		if n.seen[i] == nil || len(n.seen[i]) > 1024 {
+			n.seen[i] = map[string]struct{}{}
+		}
+		clear(n.seen[i])
+	}
+	if n.set == nil {
+		n.set = map[uint64]struct{}{}
+	}
+	clear(n.set)
+}
+
+func (n *idNotes) add(h uint64) {
+	if n.all {
+		return
+	}
+	n.set[h] = struct{}{}
+	if len(n.set) > maxIndexedIDs {
+		n.all = true
+		clear(n.set)
+	}
+}
+
+// done returns the file's note.
+func (n *idNotes) done(order int, path string, size int64, mod time.Time) indexedFile {
+	f := indexedFile{order: order, path: path, size: size, mod: mod, all: n.all}
+	if !n.all {
+		f.ids = make([]uint64, 0, len(n.set))
+		for h := range n.set {
+			f.ids = append(f.ids, h)
+		}
+		slices.Sort(f.ids)
+	}
+	return f
+}
+
+// event notes a parsed event's values.
+func (n *idNotes) event(ev *Event) {
+	if ev.AccessKeyID != "" {
+		n.add(n.ix.hashString(idKey, ev.AccessKeyID))
+	}
+	if ev.UserName != "" {
+		n.user([]byte(ev.UserName))
+	}
+	if arn := ev.Params["RoleArn"]; arn != "" {
+		n.roleArn(arn)
+	}
+}
+
+// user notes a userName, and its role and session parts (follower.route).
+func (n *idNotes) user(v []byte) {
+	n.add(n.ix.hash(idUser, v))
+	if i := bytes.IndexByte(v, ':'); i >= 0 {
+		if i > 0 {
+			n.add(n.ix.hash(idRole, n.lower(v[:i])))
+		}
+		if i+1 < len(v) {
+			n.add(n.ix.hash(idSession, v[i+1:]))
+		}
+	}
+}
+
+// roleArn notes the role an AssumeRole's RoleArn names (follower.mintedFor).
+func (n *idNotes) roleArn(arn string) {
+	if r := roleFromArn(arn); r != "" {
+		n.add(n.ix.hashString(idRole, r))
+	}
+}
+
+// lower is strings.ToLower of v, into scratch for ASCII.
+func (n *idNotes) lower(v []byte) []byte {
+	for _, c := range v {
+		if c >= utf8.RuneSelf {
+			return []byte(strings.ToLower(string(v)))
+		}
+	}
+	n.lbuf = n.lbuf[:0]
+	for _, c := range v {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		n.lbuf = append(n.lbuf, c)
+	}
+	return n.lbuf
+}
+
+// Keys whose values are noted (exactly, or after a '.': flattened keys).
+var (
+	keyAccessKeyID = []byte("accessKeyId")
+	keyUserName    = []byte("userName")
+	keyRoleArn     = []byte("RoleArn")
+)
+
+// notedTail marks the last bytes of the noted key names.
+var notedTail = [256]bool{'d': true, 'e': true, 'n': true}
+
+func noteKind(k []byte) byte {
+	var name []byte
+	var kind byte
+	switch {
+	case len(k) < len(keyRoleArn):
+		return 0
+	case k[len(k)-1] == 'd':
+		name, kind = keyAccessKeyID, idKey
+	case k[len(k)-1] == 'e':
+		name, kind = keyUserName, idUser
+	case k[len(k)-1] == 'n':
+		name, kind = keyRoleArn, idArn
+	default:
+		return 0
+	}
+	switch {
+	case len(k) == len(name) && string(k) == string(name),
+		len(k) > len(name) && k[len(k)-len(name)-1] == '.' && string(k[len(k)-len(name):]) == string(name):
+		return kind
+	}
+	return 0
+}
+
+// record notes the values of a record that was not parsed. The record is
+// taken as it is: one that is not JSON is never an event in any pass.
+//
+// Without a backslash in the record every quote delimits a string, so an
+// occurrence of "userName" (or ."userName", flattened) followed by ':' is
+// a key: three searches find them. A record with a backslash (an escaped
+// key, JSON text inside a string) is walked string by string (walk).
+func (n *idNotes) record(raw []byte) {
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		n.walk(raw)
+		return
+	}
+	n.find(raw, keyAccessKeyID, idKey)
+	n.find(raw, keyUserName, idUser)
+	n.find(raw, keyRoleArn, idArn)
+}
+
+// find notes the values of the keys name (kind) in raw, which holds no
+// backslash.
+func (n *idNotes) find(raw, name []byte, kind byte) {
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], name)
+		if j < 0 {
+			return
+		}
+		j += i
+		i = j + len(name)
+		if j == 0 || raw[j-1] != '"' && raw[j-1] != '.' || i >= len(raw) || raw[i] != '"' {
+			continue // part of a longer name or value
+		}
+		k := skipJSONSpace(raw, i+1)
+		if k >= len(raw) || raw[k] != ':' {
+			continue // a value equal to the name
+		}
+		k = skipJSONSpace(raw, k+1)
+		switch {
+		case k >= len(raw):
+			return
+		case raw[k] == 'n':
+			continue // null: absent
+		case raw[k] != '"':
+			n.all = true // a number or object where a name is expected
+			return
+		}
+		e := bytes.IndexByte(raw[k+1:], '"')
+		if e < 0 {
+			n.all = true
+			return
+		}
+		n.value(kind, raw[k+1:k+1+e], false)
+		i = k + 2 + e
+	}
+}
+
+func skipJSONSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// value notes the value tok of a key of kind (esc: tok holds escapes).
+func (n *idNotes) value(kind byte, tok []byte, esc bool) {
+	v := tok
+	if esc || !utf8.Valid(tok) {
+		v = []byte(decodeString(tok, false))
+	}
+	switch kind {
+	case idKey, idUser:
+		i := 0
+		if kind == idUser {
+			i = 1
+		}
+		if _, dup := n.seen[i][string(v)]; dup || n.all {
+			return
+		}
+		n.seen[i][string(v)] = struct{}{}
+		if kind == idKey {
+			n.add(n.ix.hash(idKey, v))
+		} else {
+			n.user(v)
+		}
+	case idArn:
+		n.roleArn(string(v))
+	}
+}
+
+// walk is record for any record: it walks the record's strings, and a
+// string followed by ':' is a key.
+func (n *idNotes) walk(raw []byte) {
+	want := byte(0) // the kind of the string value expected next
+	for i := 0; ; {
+		q := bytes.IndexByte(raw[i:], '"')
+		if q < 0 {
+			return
+		}
+		start := i + q + 1
+		end, esc := stringEnd(raw, start)
+		if end < 0 {
+			n.all = true // an unterminated string: leave the file to the readers
+			return
+		}
+		tok := raw[start:end]
+		i = end + 1
+		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+			i++
+		}
+		if i < len(raw) && raw[i] == ':' {
+			// A key.
+			name := tok
+			if esc || !utf8.Valid(tok) {
+				name = []byte(decodeString(tok, false))
+			}
+			want = noteKind(name)
+			i++
+			for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+				i++
+			}
+			if want != 0 && i < len(raw) && raw[i] != '"' && raw[i] != 'n' {
+				n.all = true // a number or object where a name is expected: the parser's text of it is not noted
+				want = 0
+			}
+			continue
+		}
+		// A value.
+		if want != 0 {
+			n.value(want, tok, esc)
+			want = 0
+			continue
+		}
+		if esc {
+			// JSON text inside a string (SLS exports: "event",
+			// "userIdentity", "requestParameterJson") is parsed in turn: one
+			// that names a noted key hides its value from this walk.
+			d := []byte(decodeString(tok, false))
+			if bytes.Contains(d, keyAccessKeyID) || bytes.Contains(d, keyUserName) || bytes.Contains(d, keyRoleArn) {
+				n.all = true
+			}
+		}
+	}
+}
+
+// stringEnd returns the index of the quote that ends the string whose
+// content starts at raw[start], or -1, and whether it holds an escape.
+func stringEnd(raw []byte, start int) (int, bool) {
+	for j := start; ; {
+		k := bytes.IndexByte(raw[j:], '"')
+		if k < 0 {
+			return -1, false
+		}
+		j += k
+		if escapedAt(raw[start:j], j-start) {
+			j++
+			continue
+		}
+		return j, bytes.IndexByte(raw[start:j], '\\') >= 0
+	}
+}
+
+// noteState is what scanValue remembers between the strings of a record
+// it notes: the kind of the key just seen (a name string awaiting its
+// ':'), or (want) that its value comes next.
+type noteState struct {
+	kind byte
+	want bool
+}
+
+// token notes one string the scanner passed (its content, esc: holding a
+// backslash) and returns the state for the bytes after it.
+func (n *idNotes) token(tok []byte, esc bool, st noteState) noteState {
+	if st.want {
+		n.value(st.kind, tok, esc)
+		return noteState{}
+	}
+	if esc {
+		// The names hold no character JSON must escape: unless \u
+		// escapes spell one, they appear in the raw text as they are.
+		d := tok
+		if bytes.Contains(tok, []byte(`\u`)) {
+			d = []byte(decodeString(tok, false))
+		}
+		if bytes.Contains(d, keyAccessKeyID) || bytes.Contains(d, keyUserName) || bytes.Contains(d, keyRoleArn) {
+			n.all = true // an escaped key name, or JSON text naming one
+			return noteState{kind: noteKind(d)}
+		}
+		return noteState{}
+	}
+	return noteState{kind: noteKind(tok)}
+}
+
+// between handles a byte outside strings after a noted key's name: ':'
+// makes the next string its value; spaces keep waiting; null drops it;
+// anything else is a value the note cannot see.
+func (n *idNotes) between(c byte, st noteState) noteState {
+	switch {
+	case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+		return st
+	case c == ':' && !st.want:
+		return noteState{kind: st.kind, want: true}
+	case st.want && c != 'n':
+		n.all = true // a number or literal where a name is expected
+	}
+	return noteState{}
+}
