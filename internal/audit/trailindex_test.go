@@ -432,3 +432,41 @@ func TestFollowIndexEveryKind(t *testing.T) {
 		t.Errorf("the follow passes read %d files of %d in all (%q)", read, len(evs), lines)
 	}
 }
+
+// TestFollowIndexStdin: standard input cannot be read a second time; when
+// it names a followed identity, the audit says so instead of reporting the
+// identity idle without a word.
+func TestFollowIndexStdin(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "trail.json")
+	writeTrailArray(t, p, followIncident())
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	saved := os.Stdin
+	os.Stdin = f
+	defer func() { os.Stdin = saved }()
+	r, err := Investigate(context.Background(), nil, InvestigateOptions{
+		Engine: Options{KeyID: testKey, Now: testNow, TZ: shanghai}, Trails: []string{"-"}, ReadWorkers: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if followedOf(r, FollowUser, "svc-backup") == nil {
+		t.Fatalf("the attacker's user was not followed from standard input: %+v", r.Followed)
+	}
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool {
+		return d.Level == "warning" && strings.Contains(d.Summary, "standard input") && strings.Contains(d.Summary, "cannot be read a second time")
+	}) {
+		t.Fatalf("no warning that standard input was not read again: %+v", r.Diagnostics)
+	}
+	// From the file, the same identities have their events and no such warning.
+	full := offlineFollowAudit(t, followIncident(), false)
+	if u := followedOf(full, FollowUser, "svc-backup"); u == nil || u.Events == 0 {
+		t.Fatalf("from a file the user has no events: %+v", u)
+	}
+	if slices.ContainsFunc(full.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, "standard input") }) {
+		t.Fatalf("a warning about standard input without it: %+v", full.Diagnostics)
+	}
+}
