@@ -149,9 +149,6 @@ type follower struct {
 	// minted are the sessions of followed roles seen during a pass, added
 	// after it (the offline readers match events concurrently with it).
 	minted []mintRec
-	// filesRead counts the trail files the offline passes read (with the
-	// first pass's index; tests).
-	filesRead int
 }
 
 type mintRec struct {
@@ -564,7 +561,6 @@ func (f *follower) followOffline(ctx context.Context, trails []string, ro ReadOp
 			read, skipped, stdin := ix.Select(f.noted(ix, pass))
 			stdinNoted = stdinNoted || stdin
 			files, of = read, fmt.Sprintf("%d of %d trail files", len(read), len(read)+skipped)
-			f.filesRead += len(read)
 		}
 		// Role sessions are found by the role's name in userName or in
 		// an AssumeRole's RoleArn: the needle is the name itself.
