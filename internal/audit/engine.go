@@ -315,7 +315,7 @@ type Engine struct {
 	smsFirst       int64 // earliest Dysms send/sign/template event
 	hasSMS         bool
 	diags          []Diagnostic
-	limitsHit      map[string]bool
+	limitsHit      map[string]int // limit key -> index in diags + 1
 	done           bool
 	result         *Result
 	createdDropped int
@@ -345,7 +345,7 @@ func NewEngine(opts Options) *Engine {
 		otherUsers: map[string]*principalAgg{},
 		otherKeys:  map[string]*principalAgg{},
 		origins:    map[Origin]uint32{},
-		limitsHit:  map[string]bool{},
+		limitsHit:  map[string]int{},
 	}
 	e.strs.init()
 	if !o.Since.IsZero() {
@@ -1081,11 +1081,11 @@ func (e *Engine) cell(ip *ipAgg, ih *ipHour, min uint8) *minuteCell {
 }
 
 func (e *Engine) limit(key, msg string) {
-	if e.limitsHit[key] {
+	if e.limitsHit[key] > 0 {
 		return
 	}
-	e.limitsHit[key] = true
 	e.diags = append(e.diags, Diagnostic{Level: "warning", Source: "engine", Summary: msg})
+	e.limitsHit[key] = len(e.diags)
 }
 
 func (e *Engine) userAgent(s string) *uaInfo {

@@ -361,6 +361,9 @@ func (e *Engine) Result() *Result {
 	r.Verdict = e.verdict(r, &bl)
 	r.Caveats = e.caveats(r, &bl)
 	r.Diagnostics = slices.Clone(e.diags)
+	if i := e.limitsHit["created"]; i > 0 && e.createdDropped > 0 {
+		r.Diagnostics[i-1].Summary = fmt.Sprintf("the key created more identities than are listed: %d listed in created_identities, %d more not listed (engine limit)", maxCreated, e.createdDropped)
+	}
 	e.result = r
 	return r
 }

@@ -627,8 +627,8 @@ func TestTWOnsetIsTheFirstSuspiciousEvent(t *testing.T) {
 	}
 }
 
-// created_identities is bounded at 5,000 entries; the 5,001st is dropped
-// with a warning that the list is truncated, and exactly 5,000 are all
+// created_identities is bounded at 5,000 entries; the ones beyond are
+// dropped with a warning that counts them, and exactly 5,000 are all
 // listed without one.
 func TestTWCreatedListBound(t *testing.T) {
 	users := func(n int) []*Event {
@@ -638,7 +638,7 @@ func TestTWCreatedListBound(t *testing.T) {
 	}
 	truncated := func(r *Result) bool {
 		for _, d := range r.Diagnostics {
-			if strings.Contains(d.Summary, "identities created; the list is truncated") {
+			if strings.Contains(d.Summary, "the key created more identities than are listed") {
 				return true
 			}
 		}
@@ -651,6 +651,12 @@ func TestTWCreatedListBound(t *testing.T) {
 	r = twRun(baseOptions(), users(5001)...)
 	if len(r.Created) != 5000 || !truncated(r) {
 		t.Errorf("5001 users: %d listed, truncated warning %v; want 5000 and the warning", len(r.Created), truncated(r))
+	}
+	r = twRun(baseOptions(), users(5007)...)
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool {
+		return strings.Contains(d.Summary, "5000 listed in created_identities, 7 more not listed")
+	}) {
+		t.Errorf("5007 users: the warning does not count the 7 left out: %+v", r.Diagnostics)
 	}
 }
 
