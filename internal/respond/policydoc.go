@@ -410,10 +410,9 @@ func mergeACL(old string, req ACLRequest) (doc string, kept []string, err error)
 			vpcSpecs = append(vpcSpecs, id+":"+strings.Join(list, ","))
 		}
 	}
+	// (The deny-public placeholder is an ordinary allow-list entry to
+	// NetworkACL: a merged list holding it renders as DenyPublic would.)
 	acl, err := policy.NetworkACL(policy.ACLOptions{AllowIPs: outPub, AllowVPCs: vpcSpecs, Status: policy.ACLStatusActive})
-	if err != nil && len(outPub) == 1 && outPub[0] == policy.DenyPublicAddress {
-		acl, err = policy.NetworkACL(policy.ACLOptions{DenyPublic: true, AllowVPCs: vpcSpecs, Status: policy.ACLStatusActive})
-	}
 	if err != nil {
 		return "", nil, err
 	}
