@@ -62,6 +62,11 @@ type ACLOptions struct {
 	DenyPublic bool
 	// Status is Active (enforced; the default) or Inactive (stored only).
 	Status string
+	// KeepAllowAllVPC accepts ACLAllowAllVPC as a VPC ID in AllowVPCs: a
+	// merge with an ACL already in effect keeps a statement someone else
+	// set. akresp never writes one of its own (a user's --allow-vpc
+	// AllowAllVPC:... is still refused).
+	KeepAllowAllVPC bool
 }
 
 // ACLInactive returns the document that switches a key's network ACL off:
@@ -106,7 +111,7 @@ func NetworkACL(opts ACLOptions) (ACL, error) {
 	vpcIndex := map[string]int{}
 	var vpcRaw [][]string
 	for _, spec := range opts.AllowVPCs {
-		id, cidrs, err := splitVPCSpec(spec)
+		id, cidrs, err := splitVPCSpec(spec, opts.KeepAllowAllVPC)
 		if err != nil {
 			return ACL{}, err
 		}
@@ -134,15 +139,16 @@ func NetworkACL(opts ACLOptions) (ACL, error) {
 	return acl, nil
 }
 
-// splitVPCSpec parses "vpc-id:CIDR[,CIDR...]".
-func splitVPCSpec(spec string) (string, []string, error) {
+// splitVPCSpec parses "vpc-id:CIDR[,CIDR...]" (allowAll: AllowAllVPC may
+// stand for the VPC ID).
+func splitVPCSpec(spec string, allowAll bool) (string, []string, error) {
 	s := strings.TrimSpace(spec)
 	id, list, ok := strings.Cut(s, ":")
 	id = strings.TrimSpace(id)
 	if !ok {
 		return "", nil, aclErr(fmt.Sprintf("VPC allow list %q has no CIDRs; write vpc-id:CIDR[,CIDR] (use vpc-id:0.0.0.0/0 for the whole VPC)", s))
 	}
-	if !vpcIDPattern.MatchString(id) {
+	if !vpcIDPattern.MatchString(id) && !(allowAll && id == ACLAllowAllVPC) {
 		return "", nil, aclErr(fmt.Sprintf("VPC ID %q is not valid; a VPC ID looks like vpc-bp1a2b3c4d5e6f7g8h9i0 (vpc- then lower-case letters and digits)", id))
 	}
 	var cidrs []string

@@ -306,3 +306,23 @@ func TestReadNetworkACLToleratesUnknownKeys(t *testing.T) {
 		t.Error("ReadNetworkACL accepted a statement Type it cannot evaluate")
 	}
 }
+
+// AllowAllVPC is accepted in AllowVPCs only to keep a statement already in
+// effect (KeepAllowAllVPC); akresp never generates one on its own.
+func TestNetworkACLAllowAllVPCOnlyWhenKept(t *testing.T) {
+	opts := ACLOptions{AllowVPCs: []string{"AllowAllVPC:10.0.0.0/8"}}
+	if _, err := NetworkACL(opts); err == nil || !errors.Is(err, ErrInvalidACL) {
+		t.Fatalf("AllowAllVPC accepted without KeepAllowAllVPC (err %v)", err)
+	}
+	opts.KeepAllowAllVPC = true
+	acl, err := NetworkACL(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(acl.Statements) != 1 || acl.Statements[0].Type != ACLTypeVPC || acl.Statements[0].Value != ACLAllowAllVPC {
+		t.Fatalf("statements %+v", acl.Statements)
+	}
+	if _, err := NetworkACL(ACLOptions{AllowVPCs: []string{"allowallvpc:10.0.0.0/8"}, KeepAllowAllVPC: true}); err == nil {
+		t.Fatal("a misspelt AllowAllVPC accepted")
+	}
+}

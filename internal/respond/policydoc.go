@@ -411,8 +411,9 @@ func mergeACL(old string, req ACLRequest) (doc string, kept []string, err error)
 		}
 	}
 	// (The deny-public placeholder is an ordinary allow-list entry to
-	// NetworkACL: a merged list holding it renders as DenyPublic would.)
-	acl, err := policy.NetworkACL(policy.ACLOptions{AllowIPs: outPub, AllowVPCs: vpcSpecs, Status: policy.ACLStatusActive})
+	// NetworkACL: a merged list holding it renders as DenyPublic would. An
+	// AllowAllVPC statement in effect is kept as it is.)
+	acl, err := policy.NetworkACL(policy.ACLOptions{AllowIPs: outPub, AllowVPCs: vpcSpecs, Status: policy.ACLStatusActive, KeepAllowAllVPC: true})
 	if err != nil {
 		return "", nil, err
 	}
