@@ -19,8 +19,11 @@ import (
 // the class comes from the cloud error Code (never the message text), or
 // from the HTTP status and transport error when there is no code.
 var (
-	// ErrNotFound: EntityNotExist.*, and InvalidAccessKeyId.NotFound when it
-	// is about the target key rather than the caller's own.
+	// ErrNotFound: EntityNotExist.*, a resource ID's *.NotFound (ECS:
+	// InvalidSecurityGroupId.NotFound, InvalidInstanceId.NotFound, ...;
+	// not InvalidApi/InvalidAction/InvalidRegionId.NotFound, which name a
+	// wrong request), and InvalidAccessKeyId.NotFound when it is about the
+	// target key rather than the caller's own.
 	ErrNotFound = errors.New("not found")
 	// ErrAlreadyExists: EntityAlreadyExists.*.
 	ErrAlreadyExists = errors.New("already exists")
@@ -255,6 +258,11 @@ func classifyCode(code string) error {
 		return ErrInvalidCredentials
 	case strings.HasPrefix(code, "NoPermission"), hasCodePrefix(code, "Forbidden"):
 		return ErrNoPermission
+	case strings.HasSuffix(code, ".NotFound") && !hasCodePrefix(code, "InvalidApi") &&
+		!hasCodePrefix(code, "InvalidAction") && !hasCodePrefix(code, "InvalidRegionId"):
+		// The resource the request names is gone (a security group, an
+		// instance, a command): the same as EntityNotExist for RAM.
+		return ErrNotFound
 	case strings.HasPrefix(code, "Invalid"), strings.HasPrefix(code, "Missing"),
 		code == "MalformedPolicyDocument":
 		return ErrInvalidParameter

@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -184,7 +185,7 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 		if lu.Found && now.Sub(lu.Time) < o.QuietPeriod {
 			p.Rails = append(p.Rails, &RailError{Rule: "key-in-use",
 				Detail: fmt.Sprintf("%s was used %s ago (%s, %s%s), within the quiet period of %s; disabling a key in use breaks whatever uses it. The response plan says to rotate it instead (akresp rotate %s)",
-					o.KeyID, roundAgo(now.Sub(lu.Time)), lu.Time.UTC().Format(time.RFC3339), orDash(lu.Service), ipSuffix(lu.IP), o.QuietPeriod, o.KeyID),
+					o.KeyID, roundAgo(now.Sub(lu.Time)), lu.Time.UTC().Format(time.RFC3339), cmp.Or(lu.Service, "service unknown"), ipSuffix(lu.IP), o.QuietPeriod, o.KeyID),
 				Override: "--force"})
 		}
 		if len(dp.FlaggedUse) > 0 {
@@ -286,9 +287,10 @@ func roundAgo(d time.Duration) string {
 	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }
 
+// orDash is s, or "-" for a value the event did not carry.
 func orDash(s string) string {
 	if s == "" {
-		return "service unknown"
+		return "-"
 	}
 	return s
 }
