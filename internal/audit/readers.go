@@ -960,13 +960,15 @@ func (s *source) scanValue() error {
 			if err := s.scanString(); err != nil {
 				return err
 			}
-			// Only a key's value, an escaped string or a name ending as
-			// the noted keys do (d, e, n) can matter: the test inline
-			// keeps the other ~80 strings of a record cheap.
-			if s.notes != nil && (nt.want || s.esc || s.pos-int(start-s.off) >= 2+len(keyRoleArn) && notedTail[s.buf[s.pos-2]]) && start >= s.off+int64(s.keep) {
-				nt = s.notes.token(s.buf[start-s.off+1:s.pos-1], s.esc, nt)
-			} else {
-				nt = noteState{}
+			// Only a key's value, an escaped string or a string shaped
+			// like a noted key's name can matter: the inline test keeps
+			// the other ~80 strings of a record cheap.
+			if s.notes != nil && start >= s.off+int64(s.keep) {
+				if tok := s.buf[start-s.off+1 : s.pos-1]; nt.want || s.esc || mayNameNoted(tok) {
+					nt = s.notes.token(tok, s.esc, nt)
+				} else {
+					nt = noteState{}
+				}
 			}
 		case '{', '[':
 			if nt.want {

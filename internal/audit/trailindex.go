@@ -232,8 +232,22 @@ var (
 	keyRoleArn     = []byte("RoleArn")
 )
 
-// notedTail marks the last bytes of the noted key names.
-var notedTail = [256]bool{'d': true, 'e': true, 'n': true}
+// mayNameNoted is a quick test that t can be a noted key's name: RoleArn,
+// userName, accessKeyId by length and last byte, or a longer name with a
+// '.' where a flattened one has it (noteKind decides).
+func mayNameNoted(t []byte) bool {
+	switch l := len(t); {
+	case l == 7:
+		return t[6] == 'n'
+	case l == 8:
+		return t[7] == 'e'
+	case l == 11:
+		return t[10] == 'd'
+	case l > 8:
+		return t[l-8] == '.' || t[l-9] == '.' || l > 11 && t[l-12] == '.'
+	}
+	return false
+}
 
 func noteKind(k []byte) byte {
 	var name []byte
