@@ -277,9 +277,9 @@ func (e *Engine) bulkDownload(bl *baselineInfo, m *moreState) *findingBuilder {
 		}
 		b.n += gh.n
 		b.hours[h] = struct{}{}
-		if len(gh.srcs) == 0 {
-			b.span(int64(h)*int64(time.Hour), int64(h)*int64(time.Hour))
-		}
+		// (An hour's first download always has its source: observeGet
+		// keeps up to maxGetSources of them, so srcs is never empty and
+		// the evidence below spans the finding.)
 		srcs := slices.Clone(gh.srcs)
 		slices.SortFunc(srcs, func(a, b getSrc) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.ip.text, b.ip.text)) })
 		// Source-aware: when a flagged source downloaded in the hour, the

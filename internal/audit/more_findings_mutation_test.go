@@ -1,0 +1,30 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Tests for survivors of the 2026-12-06 gremlins run over
+// rules_more_findings.go (the lines the earlier runs did not reach); each
+// names the behaviour it pins (docs/mutation.md).
+
+// EXEC-02 when no call names the command (a CreateCommand without its
+// response, calls without CommandId): the finding is titled by the
+// instance the command ran on, not left without a subject. Survivor
+// rules_more_findings.go:156:12.
+func TestCommandErasedNamedByInstanceWithoutID(t *testing.T) {
+	r := moreResult(nil, func() []*Event {
+		return []*Event{
+			office(work, "Ecs", "CreateCommand", withParams("Name", "x", "Type", "RunShellScript")),
+			office(work.Add(time.Minute), "Ecs", "InvokeCommand", withParams("InstanceId", `["i-bp1erased"]`)),
+			office(work.Add(2*time.Minute), "Ecs", "DescribeInvocationResults", withParams("RegionId", "cn-hangzhou")),
+			office(work.Add(3*time.Minute), "Ecs", "DeleteCommand", withParams("RegionId", "cn-hangzhou")),
+		}
+	})
+	f := findFinding(r, "EXEC-02")
+	if f == nil || f.Count != 4 || !strings.Contains(f.Title, "i-bp1erased") {
+		t.Fatalf("EXEC-02 = %+v, want the 4 calls titled by instance i-bp1erased", f)
+	}
+}
