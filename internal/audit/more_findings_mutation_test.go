@@ -28,3 +28,25 @@ func TestCommandErasedNamedByInstanceWithoutID(t *testing.T) {
 		t.Fatalf("EXEC-02 = %+v, want the 4 calls titled by instance i-bp1erased", f)
 	}
 }
+
+// EXFIL-03 on a database clone: CloneDBInstance names the source database
+// in the title ("rm-bp1prod cloned"), and one without DBInstanceId is still
+// a finding ("database cloned"). The line had no test
+// (rules_more_findings.go:341, a string join).
+func TestDataLeavesDatabaseClone(t *testing.T) {
+	for _, tc := range []struct {
+		name, title string
+		params      []string
+	}{
+		{"named", "rm-bp1prod cloned", []string{"DBInstanceId", "rm-bp1prod", "RegionId", "cn-hangzhou"}},
+		{"unnamed", "database cloned", []string{"RegionId", "cn-hangzhou"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := moreResult(nil, one(intruder(work, "Rds", "CloneDBInstance", withParams(tc.params...))))
+			f := findFinding(r, "EXFIL-03")
+			if f == nil || f.Count != 1 || !strings.Contains(f.Title, tc.title) {
+				t.Fatalf("EXFIL-03 = %+v, want one clone titled %q", f, tc.title)
+			}
+		})
+	}
+}
