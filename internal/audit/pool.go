@@ -2,6 +2,7 @@ package audit
 
 import (
 	"bufio"
+	"bytes"
 	"io"
 
 	"github.com/klauspost/compress/gzip"
@@ -28,7 +29,27 @@ type workerState struct {
 	needlesOf []string
 	// notes is the current file's identity note (ReadOptions.Index).
 	notes idNotes
+	// mem holds a small file read whole (memReadMax), memRd reads it.
+	mem   []byte
+	memRd bytes.Reader
 }
+
+// memReadMax bounds the size of the files read whole before they are
+// inflated and split: flate then reads from memory (its *bytes.Reader path)
+// instead of byte by byte through a bufio.Reader, about a quarter less
+// inflate time. OSS deliveries are a few KiB to a few MiB; larger files and
+// standard input stream as before. memKeep bounds what a worker keeps of
+// the buffer between files.
+const (
+	memReadMax = 8 << 20
+	memKeep    = 2 << 20
+)
+
+// errAfter is a reader that fails with err (a read error met while reading
+// a file whole, reported where the stream reaches it).
+type errAfter struct{ err error }
+
+func (e errAfter) Read([]byte) (int, error) { return 0, e.err }
 
 // matcher returns the needle matcher of list (ReadOptions.MatchAny),
 // building it on the first file of a read.
@@ -40,31 +61,54 @@ func (ws *workerState) matcher(list []string) *needleSet {
 }
 
 // newSource returns the worker's input window reset to read f (see
-// source). A window that grew for a large record is dropped, so what a
-// worker keeps between files stays at windowSize.
-func (ws *workerState) newSource(f io.Reader, max int) (*source, error) {
+// source); size is f's size when it is a regular file, -1 otherwise. A
+// window that grew for a large record is dropped, so what a worker keeps
+// between files stays at windowSize.
+func (ws *workerState) newSource(f io.Reader, size int64, max int) (*source, error) {
 	s := &ws.src
 	buf := s.buf
 	*s = source{}
-	ws.cr = countReader{r: f}
-	if ws.br == nil {
-		ws.br = bufio.NewReaderSize(&ws.cr, readChunk)
-	} else {
-		ws.br.Reset(&ws.cr)
+	if wsize := min(windowSize, max+readChunk); len(buf) != wsize {
+		buf = make([]byte, wsize)
 	}
-	if size := min(windowSize, max+readChunk); len(buf) != size {
-		buf = make([]byte, size)
+	s.max, s.buf = max, buf
+	var z io.Reader // what the decompressor reads
+	if size >= 0 && size < memReadMax {
+		// Read it whole: one byte more than its size tells whether it grew.
+		if cap(ws.mem) > memKeep || cap(ws.mem) < int(size)+1 {
+			ws.mem = make([]byte, int(size)+1, int(size)+1+readChunk)
+		}
+		b := ws.mem[:size+1]
+		n, err := io.ReadFull(f, b)
+		switch err {
+		case io.EOF, io.ErrUnexpectedEOF: // all of it
+			ws.memRd.Reset(b[:n])
+			ws.cr = countReader{n: int64(n)}
+			s.raw, s.mem, s.r, z = &ws.cr, &ws.memRd, &ws.memRd, &ws.memRd
+		case nil: // it grew since: the rest follows
+			f = io.MultiReader(bytes.NewReader(b[:n]), f)
+		default: // reported when the stream reaches it
+			f = io.MultiReader(bytes.NewReader(b[:n]), errAfter{err})
+		}
 	}
-	s.raw, s.br, s.r, s.max, s.buf = &ws.cr, ws.br, ws.br, max, buf
-	if magic, _ := ws.br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+	if s.mem == nil {
+		ws.cr = countReader{r: f}
+		if ws.br == nil {
+			ws.br = bufio.NewReaderSize(&ws.cr, readChunk)
+		} else {
+			ws.br.Reset(&ws.cr)
+		}
+		s.raw, s.br, s.r, z = &ws.cr, ws.br, ws.br, ws.br
+	}
+	if magic := s.peek2(); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		var err error
 		if ws.zr == nil {
 			var zr *gzip.Reader
-			if zr, err = gzip.NewReader(ws.br); err == nil {
+			if zr, err = gzip.NewReader(z); err == nil {
 				ws.zr = zr
 			}
 		} else {
-			err = ws.zr.Reset(ws.br)
+			err = ws.zr.Reset(z)
 		}
 		if err != nil {
 			return s, &stopError{unit: "byte offset", pos: 0, msg: "gzip: " + gzipErrText(err)}

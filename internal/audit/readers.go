@@ -464,7 +464,7 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		}
 	}()
 	var in io.Reader
-	var size int64
+	size := int64(-1)
 	var mod time.Time
 	if opts.Index != nil {
 		ws.notes.reset(opts.Index)
@@ -488,7 +488,7 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		in, size, mod = f, fi.Size(), fi.ModTime()
 	}
 	job.stats.Files++
-	src, err := ws.newSource(in, opts.MaxLineBytes)
+	src, err := ws.newSource(in, size, opts.MaxLineBytes)
 	src.ctx = ctx
 	if err == nil {
 		err = fn(r, src)
@@ -688,6 +688,7 @@ type source struct {
 	r          io.Reader
 	raw        *countReader
 	br         *bufio.Reader // under gzip, to know how much was consumed
+	mem        *bytes.Reader // instead of br: the file read whole
 	gz         bool
 	buf        []byte
 	keep, pos  int
@@ -729,7 +730,23 @@ const (
 func (s *source) stored() int64 { return s.raw.n }
 
 // consumed is the stored offset reached by the decompressor.
-func (s *source) consumed() int64 { return s.raw.n - int64(s.br.Buffered()) }
+func (s *source) consumed() int64 {
+	if s.mem != nil {
+		return s.raw.n - int64(s.mem.Len())
+	}
+	return s.raw.n - int64(s.br.Buffered())
+}
+
+// peek2 returns the first two bytes of the input, not consumed.
+func (s *source) peek2() []byte {
+	if s.mem != nil {
+		var b [2]byte
+		n, _ := s.mem.ReadAt(b[:], 0)
+		return b[:n]
+	}
+	b, _ := s.br.Peek(2)
+	return b
+}
 
 // fill reads more input after end. It returns false at the end of input or
 // on a read error (kept in rerr).
