@@ -516,7 +516,7 @@ func (e *Engine) stsOutside(bl *baselineInfo, m *moreState, by map[moreKind][]*m
 			if home[role][ip] || !e.outsideAddress(ip, s.vpc) {
 				continue
 			}
-			if own := e.ips[ip]; own != nil && own.n > 0 && !own.isNew && !own.untrusted {
+			if own := e.ips[ip]; own != nil && !own.isNew && !own.untrusted { // (every source of the key has events)
 				continue // a source the key itself uses routinely
 			}
 			sev := High
