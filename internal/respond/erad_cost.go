@@ -81,6 +81,13 @@ func EradicateCost(ctx context.Context, b BillReader, p *Plan, now time.Time) *C
 			cost.PerHour += a.amount / a.hours
 		}
 	}
+	if !finite(cost.SoFar) || !finite(cost.PerHour) {
+		// Figures no bill can hold (an amount near the float limit, a
+		// service period of a fraction of a nanosecond): a number the
+		// responder cannot use, and one -o json cannot encode.
+		return &Cost{Instances: cost.Instances, Currency: cost.Currency,
+			Warning: "cost not shown: the bills' amounts or service periods are out of range (QueryInstanceBill)"}
+	}
 	cost.SoFar = math.Round(cost.SoFar*100) / 100
 	cost.PerHour = math.Round(cost.PerHour*100) / 100
 	if cost.Instances < len(want) {
@@ -88,3 +95,5 @@ func EradicateCost(ctx context.Context, b BillReader, p *Plan, now time.Time) *C
 	}
 	return cost
 }
+
+func finite(x float64) bool { return !math.IsInf(x, 0) && !math.IsNaN(x) }
