@@ -58,14 +58,17 @@ func (e *cuLab) clients(t *testing.T, principal, localAddr string) *cloud.Client
 	if !ok {
 		t.Fatalf("scenario has no credentials for %s", principal)
 	}
-	c, err := cloud.New(context.Background(), cloud.Config{
-		Endpoint:    "http://" + e.srv.Addr(),
-		Credential:  &cloud.StaticCredential{AccessKeyID: cred.AccessKeyID, AccessKeySecret: redact.Secret(cred.AccessKeySecret)},
-		Timeout:     5 * time.Second,
-		MaxAttempts: 1,
-		LocalAddr:   localAddr,
-		Version:     "test",
-	})
+	return e.connect(t, cred.AccessKeyID, cred.AccessKeySecret, cloud.Config{LocalAddr: localAddr})
+}
+
+// connect returns clients of the lab with key id and secret; cfg adds to
+// the defaults (a local address, a rate scale).
+func (e *cuLab) connect(t *testing.T, id, secret string, cfg cloud.Config) *cloud.Clients {
+	t.Helper()
+	cfg.Endpoint = "http://" + e.srv.Addr()
+	cfg.Credential = &cloud.StaticCredential{AccessKeyID: id, AccessKeySecret: redact.Secret(secret)}
+	cfg.Timeout, cfg.MaxAttempts, cfg.Version = 5*time.Second, 1, "test"
+	c, err := cloud.New(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,25 +84,36 @@ func cuCall(t *testing.T, c *cloud.Clients, action string, params map[string]str
 	return out
 }
 
-// evidence reads the leaked key's events from the lab's ActionTrail, as
-// the CLI does.
-func (e *cuLab) evidence(t *testing.T, since time.Time) *EradicateEvidence {
+// evidence reads the leaked key's events since since from the lab's
+// ActionTrail, as the CLI does: in each region given (the clients' own when
+// none), the global services' events that every region returns once.
+func (e *cuLab) evidence(t *testing.T, since time.Time, regions ...string) *EradicateEvidence {
 	t.Helper()
 	ev := &EradicateEvidence{Flagged: []netip.Addr{netip.MustParseAddr(e.info.Notes["attacker_ip"])}}
+	if len(regions) == 0 {
+		regions = []string{e.admin.Region()}
+	}
+	seen := map[string]bool{}
 	q := cloud.LookupQuery{AttributeKey: "EventAccessKeyId", AttributeValue: e.info.Notes["leaked_key_id"], Start: since, End: time.Now().Add(time.Minute)}
-	err := e.admin.LookupEvents(context.Background(), q, func(page []json.RawMessage) error {
-		for _, raw := range page {
-			x, err := audit.ParseEvent(raw, audit.Origin{Kind: audit.OriginLookup})
-			if err != nil {
-				return err
+	for _, region := range regions {
+		err := e.admin.LookupEventsIn(context.Background(), region, q, func(page []json.RawMessage) error {
+			for _, raw := range page {
+				x, err := audit.ParseEvent(raw, audit.Origin{Kind: audit.OriginLookup})
+				if err != nil {
+					return err
+				}
+				if seen[x.ID] {
+					continue
+				}
+				seen[x.ID] = true
+				ev.Events = append(ev.Events, EventRef{ID: x.ID, Time: x.Time, Name: x.Name, Service: x.Service, Region: x.Region,
+					SourceIP: x.SourceIP, AccessKeyID: x.AccessKeyID, ErrorCode: x.ErrorCode, Params: x.Params, Response: x.Response})
 			}
-			ev.Events = append(ev.Events, EventRef{ID: x.ID, Time: x.Time, Name: x.Name, Service: x.Service, Region: x.Region,
-				SourceIP: x.SourceIP, AccessKeyID: x.AccessKeyID, ErrorCode: x.ErrorCode, Params: x.Params, Response: x.Response})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	return ev
 }

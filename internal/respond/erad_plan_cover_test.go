@@ -17,50 +17,15 @@ import (
 	"encoding/json"
 	"errors"
 	"maps"
-	"net/netip"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
-	"github.com/akresp/akresp/internal/redact"
 )
 
 // ---- the lab ----
-
-// epcLabEvidence reads the leaked key's events of the last week from the
-// lab's ActionTrail in each region given (global services' events, which
-// every region returns, once), as the CLI does.
-func epcLabEvidence(t *testing.T, e *cuLab, regions ...string) *EradicateEvidence {
-	t.Helper()
-	ev := &EradicateEvidence{Flagged: []netip.Addr{netip.MustParseAddr(e.info.Notes["attacker_ip"])}}
-	seen := map[string]bool{}
-	q := cloud.LookupQuery{AttributeKey: "EventAccessKeyId", AttributeValue: e.info.Notes["leaked_key_id"],
-		Start: time.Now().Add(-7 * 24 * time.Hour), End: time.Now().Add(time.Minute)}
-	for _, region := range regions {
-		err := e.admin.LookupEventsIn(context.Background(), region, q, func(page []json.RawMessage) error {
-			for _, raw := range page {
-				x, err := audit.ParseEvent(raw, audit.Origin{Kind: audit.OriginLookup})
-				if err != nil {
-					return err
-				}
-				if seen[x.ID] {
-					continue
-				}
-				seen[x.ID] = true
-				ev.Events = append(ev.Events, EventRef{ID: x.ID, Time: x.Time, Name: x.Name, Service: x.Service, Region: x.Region,
-					SourceIP: x.SourceIP, AccessKeyID: x.AccessKeyID, ErrorCode: x.ErrorCode, Params: x.Params, Response: x.Response})
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	return ev
-}
 
 // epcFastClients is the lab principal's clients without the client-side
 // quotas (the lab does not throttle; 20 instances at ECS's 10 requests/s
@@ -76,18 +41,7 @@ func epcFastClients(t *testing.T, e *cuLab, principal string) *cloud.Clients {
 
 func epcClientsFor(t *testing.T, e *cuLab, id, secret string) *cloud.Clients {
 	t.Helper()
-	c, err := cloud.New(context.Background(), cloud.Config{
-		Endpoint:    "http://" + e.srv.Addr(),
-		Credential:  &cloud.StaticCredential{AccessKeyID: id, AccessKeySecret: redact.Secret(secret)},
-		Timeout:     5 * time.Second,
-		MaxAttempts: 1,
-		RateScale:   1000,
-		Version:     "test",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return e.connect(t, id, secret, cloud.Config{RateScale: 1000})
 }
 
 // epcAttackerEvent is the attacker's one successful event named name.
@@ -131,7 +85,7 @@ func TestLabEradicateInstancesAndRule(t *testing.T) {
 		ruleID = "revoke-rule:" + sg + ":tcp:22/22:0.0.0.0/0"
 	)
 	office, prod := e.info.Notes["office_instance_id"], e.info.Notes["deleted_instance_id"]
-	ev := epcLabEvidence(t, e, "cn-hangzhou", region)
+	ev := e.evidence(t, time.Now().Add(-7*24*time.Hour), "cn-hangzhou", region)
 	run := epcAttackerEvent(t, ev, "RunInstances")
 	auth := epcAttackerEvent(t, ev, "AuthorizeSecurityGroup")
 	ids := createdInstances(run)
@@ -289,7 +243,7 @@ func TestLabEradicatePlanWithoutECSReadPermission(t *testing.T) {
 	e.admin = epcFastClients(t, e, "admin")
 	ctx := context.Background()
 	leak := e.info.Notes["leaked_key_id"]
-	ev := epcLabEvidence(t, e, "cn-hangzhou", "us-west-1")
+	ev := e.evidence(t, time.Now().Add(-7*24*time.Hour), "cn-hangzhou", "us-west-1")
 	first := createdInstances(epcAttackerEvent(t, ev, "RunInstances"))[0]
 
 	allow := func(name string, actions ...string) {
@@ -619,7 +573,7 @@ func TestEradicatePlanSecurityGroupRules(t *testing.T) {
 func TestLabEradicateRuleOfDeletedGroup(t *testing.T) {
 	e := cuStartLab(t)
 	e.admin = epcFastClients(t, e, "admin")
-	ev := epcLabEvidence(t, e, "us-west-1")
+	ev := e.evidence(t, time.Now().Add(-7*24*time.Hour), "us-west-1")
 	auth := epcAttackerEvent(t, ev, "AuthorizeSecurityGroup")
 	auth.Params = maps.Clone(auth.Params)
 	auth.Params["SecurityGroupId"] = "sg-rj9deleted000000001"
