@@ -27,8 +27,8 @@ import (
 // of a flattened key, "userIdentity.accessKeyId"), at any depth, is hashed
 // (a userName's role and session parts too, a RoleArn's role name). A file
 // whose records hide such a value where the note cannot see it (a non-string
-// value, an escaped key name, JSON text inside a string that names one of
-// these keys, more than maxIndexedIDs distinct values) is marked to be read
+// value, JSON text inside a string that names one of these keys, more than
+// maxIndexedIDs distinct values) is marked to be read
 // whatever the pass looks for. A file that changed since the first pass
 // (size or modification time) is read again too; standard input cannot be.
 
@@ -272,65 +272,29 @@ func noteKind(k []byte) byte {
 	return 0
 }
 
-// record notes the values of a record that was not parsed. The record is
-// taken as it is: one that is not JSON is never an event in any pass.
-//
-// Without a backslash in the record every quote delimits a string, so an
-// occurrence of "userName" (or ."userName", flattened) followed by ':' is
-// a key: three searches find them. A record with a backslash (an escaped
-// key, JSON text inside a string) is walked string by string (walk).
+// record notes the values of a record that was not parsed (JSON lines,
+// objects, LookupEvents documents; array elements are noted by the scanner
+// as it finds their end), with the scanner's rules: token for each string,
+// between for the bytes outside strings after a noted key's name. The
+// record is taken as it is: one that is not JSON is never an event in any
+// pass.
 func (n *idNotes) record(raw []byte) {
-	if bytes.IndexByte(raw, '\\') >= 0 {
-		n.walk(raw)
-		return
+	var st noteState
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '"' {
+			if st.kind != 0 {
+				st = n.between(raw[i], st)
+			}
+			continue
+		}
+		end, esc := stringEnd(raw, i+1)
+		if end < 0 {
+			n.all = true // an unterminated string: leave the file to the readers
+			return
+		}
+		st = n.token(raw[i+1:end], esc, st)
+		i = end
 	}
-	n.find(raw, keyAccessKeyID, idKey)
-	n.find(raw, keyUserName, idUser)
-	n.find(raw, keyRoleArn, idArn)
-}
-
-// find notes the values of the keys name (kind) in raw, which holds no
-// backslash.
-func (n *idNotes) find(raw, name []byte, kind byte) {
-	for i := 0; ; {
-		j := bytes.Index(raw[i:], name)
-		if j < 0 {
-			return
-		}
-		j += i
-		i = j + len(name)
-		if j == 0 || raw[j-1] != '"' && raw[j-1] != '.' || i >= len(raw) || raw[i] != '"' {
-			continue // part of a longer name or value
-		}
-		k := skipJSONSpace(raw, i+1)
-		if k >= len(raw) || raw[k] != ':' {
-			continue // a value equal to the name
-		}
-		k = skipJSONSpace(raw, k+1)
-		switch {
-		case k >= len(raw):
-			return
-		case raw[k] == 'n':
-			continue // null: absent
-		case raw[k] != '"':
-			n.all = true // a number or object where a name is expected
-			return
-		}
-		e := bytes.IndexByte(raw[k+1:], '"')
-		if e < 0 {
-			n.all = true
-			return
-		}
-		n.value(kind, raw[k+1:k+1+e], false)
-		i = k + 2 + e
-	}
-}
-
-func skipJSONSpace(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // value notes the value tok of a key of kind (esc: tok holds escapes).
@@ -356,61 +320,6 @@ func (n *idNotes) value(kind byte, tok []byte, esc bool) {
 		}
 	case idArn:
 		n.roleArn(string(v))
-	}
-}
-
-// walk is record for any record: it walks the record's strings, and a
-// string followed by ':' is a key.
-func (n *idNotes) walk(raw []byte) {
-	want := byte(0) // the kind of the string value expected next
-	for i := 0; ; {
-		q := bytes.IndexByte(raw[i:], '"')
-		if q < 0 {
-			return
-		}
-		start := i + q + 1
-		end, esc := stringEnd(raw, start)
-		if end < 0 {
-			n.all = true // an unterminated string: leave the file to the readers
-			return
-		}
-		tok := raw[start:end]
-		i = end + 1
-		for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-			i++
-		}
-		if i < len(raw) && raw[i] == ':' {
-			// A key.
-			name := tok
-			if esc || !utf8.Valid(tok) {
-				name = []byte(decodeString(tok, false))
-			}
-			want = noteKind(name)
-			i++
-			for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-				i++
-			}
-			if want != 0 && i < len(raw) && raw[i] != '"' && raw[i] != 'n' {
-				n.all = true // a number or object where a name is expected: the parser's text of it is not noted
-				want = 0
-			}
-			continue
-		}
-		// A value.
-		if want != 0 {
-			n.value(want, tok, esc)
-			want = 0
-			continue
-		}
-		if esc {
-			// JSON text inside a string (SLS exports: "event",
-			// "userIdentity", "requestParameterJson") is parsed in turn: one
-			// that names a noted key hides its value from this walk.
-			d := []byte(decodeString(tok, false))
-			if bytes.Contains(d, keyAccessKeyID) || bytes.Contains(d, keyUserName) || bytes.Contains(d, keyRoleArn) {
-				n.all = true
-			}
-		}
 	}
 }
 
@@ -453,9 +362,11 @@ func (n *idNotes) token(tok []byte, esc bool, st noteState) noteState {
 		if bytes.Contains(tok, []byte(`\u`)) {
 			d = []byte(decodeString(tok, false))
 		}
+		if k := noteKind(d); k != 0 {
+			return noteState{kind: k} // a noted key's name, escaped
+		}
 		if bytes.Contains(d, keyAccessKeyID) || bytes.Contains(d, keyUserName) || bytes.Contains(d, keyRoleArn) {
-			n.all = true // an escaped key name, or JSON text naming one
-			return noteState{kind: noteKind(d)}
+			n.all = true // JSON text naming one (SLS exports: "event", "userIdentity", "requestParameterJson")
 		}
 		return noteState{}
 	}
