@@ -418,9 +418,32 @@ func (a *evRef) less(b *evRef) bool {
 	return a.pos < b.pos
 }
 
-// evSample is an evRef with a rule-specific detail.
-type evSample struct {
+// sharedRef is the reference of the event Add is taking in: compared by
+// value, and copied to the heap once, the first time an aggregate keeps it
+// (ptr), so that an event no aggregate keeps costs no allocation.
+type sharedRef struct {
 	evRef
+	p *evRef
+}
+
+// ptr returns the shared copy every aggregate that keeps the event points
+// to. The value must not change after the first call.
+func (s *sharedRef) ptr() *evRef {
+	if s.p == nil {
+		s.p = new(evRef)
+		*s.p = s.evRef
+	}
+	return s.p
+}
+
+// evSample is an evRef with a rule-specific detail. The reference is
+// shared: Add makes one per event and every aggregate that keeps the event
+// points to it (a busy key's event can be a source's sample, its hour's
+// first, an API sample and kept evidence at once), so a sample costs 24
+// bytes, not a copy of the 72-byte reference. A shared evRef is never
+// written after Add made it.
+type evSample struct {
+	*evRef
 	detail string
 }
 
@@ -436,7 +459,7 @@ type sampleSet struct {
 }
 
 func (s *sampleSet) wants(k int, r *evRef) bool {
-	return len(s.kept) < 2*k || r.less(&s.kept[k-1].evRef) || s.kept[k].evRef.less(r)
+	return len(s.kept) < 2*k || r.less(s.kept[k-1].evRef) || s.kept[k].evRef.less(r)
 }
 
 func (s *sampleSet) add(k int, x evSample) {
@@ -470,7 +493,7 @@ func (s *sampleSet) add(k int, x evSample) {
 // latest k.
 func (s *sampleSet) offer(k int, x evSample) {
 	s.n++
-	if s.wants(k, &x.evRef) {
+	if s.wants(k, x.evRef) {
 		s.add(k, x)
 	}
 }
@@ -483,7 +506,7 @@ func (s *sampleSet) merge(k int, o *sampleSet) {
 		// A sample that is both among o's earliest and its latest k is
 		// offered twice, as when sets kept the two lists apart.
 		for range 1 + b2i(i >= m-k && i < k) {
-			if s.wants(k, &x.evRef) {
+			if s.wants(k, x.evRef) {
 				s.add(k, x)
 			}
 		}
@@ -499,14 +522,20 @@ func b2i(b bool) int {
 
 // all returns the kept samples, ascending, without duplicates.
 func (s *sampleSet) all() []evSample {
-	return slices.Compact(slices.Clone(s.kept))
+	return slices.CompactFunc(slices.Clone(s.kept), sameSample)
+}
+
+// sameSample reports whether a and b are the same event with the same
+// detail (the references compared by value).
+func sameSample(a, b evSample) bool {
+	return a.detail == b.detail && *a.evRef == *b.evRef
 }
 
 func cmpSample(a, b evSample) int {
 	switch {
-	case a.evRef.less(&b.evRef):
+	case a.evRef.less(b.evRef):
 		return -1
-	case b.evRef.less(&a.evRef):
+	case b.evRef.less(a.evRef):
 		return 1
 	}
 	return strings.Compare(a.detail, b.detail)
@@ -623,9 +652,8 @@ type ipHour struct {
 	n, writes      int32
 	off, offWrites int32    // events outside business hours
 	offSens        Severity // highest sensitive-write severity off hours
-	first          evRef
-	firstOff       evRef
-	hasOff         bool
+	first          *evRef // shared (evSample)
+	firstOff       *evRef // nil when no event was off hours
 	// cells are the source's active minutes of the hour, in arrival order.
 	cells []minuteCell
 }
@@ -825,7 +853,7 @@ func (e *Engine) Add(ev *Event) {
 	svc := e.service(ev.Service)
 	ip := e.sourceIP(ev.SourceIP)
 	nm := e.apiName(svc, ev.Name)
-	ref := evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}
+	ref := &sharedRef{evRef: evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}}
 	read := ev.RW == "Read"
 	failed := ev.ErrorCode != ""
 	auth := failed && IsAuthFailure(ev.ErrorCode)
@@ -850,7 +878,7 @@ func (e *Engine) Add(ev *Event) {
 
 	// API.
 	if nm.n == 0 || ref.less(&nm.first) {
-		nm.first = ref
+		nm.first = ref.evRef
 	}
 	nm.n++
 	if failed {
@@ -860,7 +888,7 @@ func (e *Engine) Add(ev *Event) {
 
 	// Source IP.
 	if ip.n == 0 || ref.less(&ip.first) {
-		ip.first = ref
+		ip.first = ref.evRef
 	}
 	ip.last = max(ip.last, t)
 	ip.n++
@@ -873,17 +901,17 @@ func (e *Engine) Add(ev *Event) {
 	if !slices.Contains(ip.svcs, svc) {
 		ip.svcs = append(ip.svcs, svc)
 	}
-	if ip.samples.wants(ipSampleK, &ref) {
-		ip.samples.add(ipSampleK, evSample{evRef: ref})
+	if ip.samples.wants(ipSampleK, &ref.evRef) {
+		ip.samples.add(ipSampleK, evSample{evRef: ref.ptr()})
 	}
 	ip.samples.n++
-	e.keepSource(ip, &ref)
+	e.keepSource(ip, ref)
 	if e.hasLeak && t >= e.leak {
-		ip.afterLeak.offer(ipSampleK, evSample{evRef: ref})
+		ip.afterLeak.offer(ipSampleK, evSample{evRef: ref.ptr()})
 	}
 	if ua.scanner {
-		if ip.scanner.wants(sampleK, &ref) {
-			ip.scanner.add(sampleK, evSample{evRef: ref, detail: "userAgent=" + clip(ev.UserAgent)})
+		if ip.scanner.wants(sampleK, &ref.evRef) {
+			ip.scanner.add(sampleK, evSample{evRef: ref.ptr(), detail: "userAgent=" + clip(ev.UserAgent)})
 		}
 		ip.scanner.n++
 	}
@@ -891,7 +919,7 @@ func (e *Engine) Add(ev *Event) {
 	// User-agent family.
 	if f := ua.family; f != nil {
 		if !f.hasEv || ref.less(&f.first) {
-			f.first, f.hasEv = ref, true
+			f.first, f.hasEv = ref.evRef, true
 		}
 		f.n++
 	}
@@ -901,13 +929,13 @@ func (e *Engine) Add(ev *Event) {
 	if ev.Region != "" {
 		rg = e.region(ev.Region)
 		if rg.n == 0 || ref.less(&rg.first) {
-			rg.first = ref
+			rg.first = ref.evRef
 		}
 		rg.n++
 		if !read {
 			rg.writes++
 			if !rg.hasWrite || ref.less(&rg.firstWrite) {
-				rg.firstWrite, rg.hasWrite = ref, true
+				rg.firstWrite, rg.hasWrite = ref.evRef, true
 			}
 		}
 	}
@@ -916,9 +944,9 @@ func (e *Engine) Add(ev *Event) {
 	h := hourOf(t)
 	hb := e.hours[h]
 	if hb == nil {
-		hb = e.newHour(h, ref)
+		hb = e.newHour(h, ref.evRef)
 	} else if ref.less(&hb.first) {
-		hb.first = ref
+		hb.first = ref.evRef
 	}
 	hb.n++
 	within := t - int64(h)*int64(time.Hour)
@@ -936,7 +964,7 @@ func (e *Engine) Add(ev *Event) {
 	if ih == nil || ip.lastH != h {
 		ih = e.ipHours[ipHourKey{ip.idx, h}]
 		if ih == nil {
-			ih = &ipHour{first: ref}
+			ih = &ipHour{first: ref.ptr()}
 			e.ipHours[ipHourKey{ip.idx, h}] = ih
 			hb.ips = append(hb.ips, ip.idx)
 		}
@@ -945,8 +973,8 @@ func (e *Engine) Add(ev *Event) {
 		}
 		ip.lastH, ip.lastIH, ip.lastCell = h, ih, -1
 	}
-	if ref.less(&ih.first) {
-		ih.first = ref
+	if ref.less(ih.first) {
+		ih.first = ref.ptr()
 	}
 	ih.n++
 	if !read {
@@ -957,8 +985,8 @@ func (e *Engine) Add(ev *Event) {
 		if !read {
 			ih.offWrites++
 		}
-		if !ih.hasOff || ref.less(&ih.firstOff) {
-			ih.firstOff, ih.hasOff = ref, true
+		if ih.firstOff == nil || ref.less(ih.firstOff) {
+			ih.firstOff = ref.ptr()
 		}
 	}
 
@@ -986,12 +1014,12 @@ func (e *Engine) Add(ev *Event) {
 			ia = &ipAPI{}
 			e.ipAPIs[ipAPIKey{ip.idx, nm.idx}] = ia
 		}
-		if ia.samples.wants(cellSampleK, &ref) {
-			ia.samples.add(cellSampleK, evSample{evRef: ref})
+		if ia.samples.wants(cellSampleK, &ref.evRef) {
+			ia.samples.add(cellSampleK, evSample{evRef: ref.ptr()})
 		}
 		ia.samples.n++
 		if auth {
-			ia.auth.offer(cellSampleK, evSample{evRef: ref})
+			ia.auth.offer(cellSampleK, evSample{evRef: ref.ptr()})
 		}
 	}
 	if read && nm.listLike && rg != nil {
@@ -1004,7 +1032,7 @@ func (e *Engine) Add(ev *Event) {
 			ss = &sampleSet{}
 			e.ipRegions[ipRegionKey{ip.idx, rid}] = ss
 		}
-		ss.offer(cellSampleK, evSample{evRef: ref})
+		ss.offer(cellSampleK, evSample{evRef: ref.ptr()})
 	}
 
 	// Resources.
@@ -1014,16 +1042,16 @@ func (e *Engine) Add(ev *Event) {
 
 	// Sensitive-action rules.
 	for _, rule := range nm.rules {
-		e.match(rule, ev, ip, nm, cell, hb, ih, off, &ref)
+		e.match(rule, ev, ip, nm, cell, hb, ih, off, ref)
 	}
-	e.observeMore(ev, ip, nm, &ref) // rules_more_events.go
+	e.observeMore(ev, ip, nm, ref) // rules_more_events.go
 
 	// Key-wide context rules.
 	if ev.UserType == "root-account" && ev.AccessKeyID != "" && (ev.Type == "" || ev.Type == "ApiCall") {
-		e.root.offer(ip.idx, evSample{evRef: ref, detail: "userIdentity.type=root-account"})
+		e.root.offer(ip.idx, evSample{evRef: ref.ptr(), detail: "userIdentity.type=root-account"})
 	}
 	if failed && isProtectionMessage(ev.ErrorMessage) {
-		e.protection.offer(ip.idx, evSample{evRef: ref, detail: "errorMessage=" + clip(ev.ErrorMessage)})
+		e.protection.offer(ip.idx, evSample{evRef: ref.ptr(), detail: "errorMessage=" + clip(ev.ErrorMessage)})
 		e.markOnset(ip, t, Critical)
 	}
 	if ua.scanner {
@@ -1247,7 +1275,7 @@ func (e *Engine) indexPrincipal(ev *Event, ua *uaInfo) {
 	mk := func() evSample {
 		ip := e.strs.id(ev.SourceIP) // other principals' sources are not the key's
 		nm := e.strs.id(ev.Name)
-		r := evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm, svc: e.strs.id(ev.Service), ip: ip, ua: ua.sid, orig: e.origin(ev.Source)}
+		r := &evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm, svc: e.strs.id(ev.Service), ip: ip, ua: ua.sid, orig: e.origin(ev.Source)}
 		if ev.ErrorCode != "" {
 			r.errc = e.strs.id(ev.ErrorCode)
 		}

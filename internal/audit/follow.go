@@ -677,8 +677,7 @@ func firstUse(e *Engine, x *followed) (FollowStep, bool) {
 			isSignin := e.strs.str(s.name) == "ConsoleSignin" && s.errc == 0
 			switch {
 			case best == nil, isSignin && !signin, isSignin == signin && s.evRef.less(best):
-				r := s.evRef
-				best, signin = &r, isSignin
+				best, signin = s.evRef, isSignin
 			}
 		}
 	}

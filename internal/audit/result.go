@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -347,17 +348,24 @@ func (e *Engine) Result() *Result {
 	}
 	r.Key.LastUsedIPs = slices.Clone(r.Key.LastUsedIPs)
 	r.Key.UsedServices = slices.Clone(r.Key.UsedServices)
-	r.Window = e.window(&bl)
-	r.Sources = e.sourceSummaries()
-	r.Services = e.serviceSummaries()
-	r.Resources = e.resourceSummaries()
-	for _, c := range e.sortedCreated() {
-		ci := c.CreatedIdentity
-		ci.Event = e.evidenceRef(c.ref)
-		r.Created = append(r.Created, ci)
-	}
-	r.Routine = e.routineActivities()
+	// The summaries and the rules only read the aggregates: side by side.
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		r.Window = e.window(&bl)
+		r.Sources = e.sourceSummaries()
+		r.Services = e.serviceSummaries()
+	})
+	wg.Go(func() {
+		r.Resources = e.resourceSummaries()
+		for _, c := range e.sortedCreated() {
+			ci := c.CreatedIdentity
+			ci.Event = e.evidenceRef(c.ref)
+			r.Created = append(r.Created, ci)
+		}
+		r.Routine = e.routineActivities()
+	})
 	r.Findings = e.finalise(&bl, src)
+	wg.Wait()
 	r.Verdict = e.verdict(r, &bl)
 	r.Caveats = e.caveats(r, &bl)
 	r.Diagnostics = slices.Clone(e.diags)

@@ -81,7 +81,7 @@ type keptRefs struct {
 }
 
 func (k *keptRefs) wants(r *evRef) bool {
-	return len(k.refs) < evidenceCap || r.less(&k.refs[k.maxI].evRef)
+	return len(k.refs) < evidenceCap || r.less(k.refs[k.maxI].evRef)
 }
 
 // keep offers x to k within the engine's budget.
@@ -99,7 +99,7 @@ func (e *Engine) keep(k *keptRefs, x evSample) {
 		}
 		return
 	}
-	if x.evRef.less(&k.refs[k.maxI].evRef) {
+	if x.evRef.less(k.refs[k.maxI].evRef) {
 		k.refs[k.maxI] = x
 		k.findMax()
 	}
@@ -108,7 +108,7 @@ func (e *Engine) keep(k *keptRefs, x evSample) {
 func (k *keptRefs) findMax() {
 	k.maxI = 0
 	for i := range k.refs {
-		if k.refs[k.maxI].evRef.less(&k.refs[i].evRef) {
+		if k.refs[k.maxI].evRef.less(k.refs[i].evRef) {
 			k.maxI = i
 		}
 	}
@@ -116,9 +116,9 @@ func (k *keptRefs) findMax() {
 
 // keepSource keeps a source's earliest events: CTX-03 and USE-AFTER-LEAK
 // cite them.
-func (e *Engine) keepSource(ip *ipAgg, ref *evRef) {
-	if ip.kept.wants(ref) {
-		e.keep(&ip.kept, evSample{evRef: *ref})
+func (e *Engine) keepSource(ip *ipAgg, ref *sharedRef) {
+	if ip.kept.wants(&ref.evRef) {
+		e.keep(&ip.kept, evSample{evRef: ref.ptr()})
 	} else {
 		ip.kept.n++
 	}
@@ -145,7 +145,7 @@ type dayBucket struct {
 }
 
 // record notes one match for the routine judgement and keeps its evidence.
-func (e *Engine) recordRoutine(acc *matchAcc, ev *Event, rule *tableRule, nm *nameAgg, hb *hourBucket, ref *evRef, sev Severity, subject string) {
+func (e *Engine) recordRoutine(acc *matchAcc, ev *Event, rule *tableRule, nm *nameAgg, hb *hourBucket, ref *sharedRef, sev Severity, subject string) {
 	rt := &acc.rt
 	d := int32(floorDiv(ref.t, dayNs))
 	b := rt.last
@@ -163,8 +163,8 @@ func (e *Engine) recordRoutine(acc *matchAcc, ev *Event, rule *tableRule, nm *na
 	b.n++
 	b.first = min(b.first, ref.t)
 	b.sev = max(b.sev, sev)
-	if b.kept.wants(ref) {
-		e.keep(&b.kept, evSample{evRef: *ref, detail: paramDetail(ev, rule.params)})
+	if b.kept.wants(&ref.evRef) {
+		e.keep(&b.kept, evSample{evRef: ref.ptr(), detail: paramDetail(ev, rule.params)})
 	} else {
 		b.kept.n++
 	}
@@ -489,7 +489,7 @@ func (e *Engine) roamingSources(bl *baselineInfo) map[*ipAgg]bool {
 func (e *Engine) habitualOff(bl *baselineInfo) map[uint32]bool {
 	days := map[uint32]map[int32]bool{}
 	for k, ih := range e.ipHours {
-		if !ih.hasOff || int64(k.h+1)*int64(time.Hour) > bl.end {
+		if ih.firstOff == nil || int64(k.h+1)*int64(time.Hour) > bl.end {
 			continue
 		}
 		if days[k.ip] == nil {

@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -41,13 +42,62 @@ type findingBuilder struct {
 	// maxBuilderSubjects by name; moreSubj counts subjects beyond the set.
 	subjectSet map[uint64]struct{}
 	moreSubj   int
-	notes      []string // appended to Why
+	notes      []string            // appended to Why
+	noteSet    map[string]struct{} // notes, once there are many
 	// routineN counts matching events from routine activity or sources
 	// that are not flagged: not evidence (Finding.RoutineCount).
 	routineN int
 	// cited is evidence kept complete (up to evidenceCap), next to the
-	// bounded samples.
-	cited []evSample
+	// bounded samples: the candidates for the finding's evidence list, in
+	// no order, pruned to the first citedKeep distinct events of that
+	// list's order whenever it doubles (cite).
+	cited []citedSample
+}
+
+// citedSample is cited evidence and whether its source is flagged, the
+// first key of the evidence order (toFinding).
+type citedSample struct {
+	s       evSample
+	flagged bool
+}
+
+// citedKeep is how many distinct cited events a builder keeps: a finding
+// lists at most evidenceCap, and its 2 x sampleK samples may repeat as
+// many of the cited ones, so the first citedKeep distinct cited events in
+// the evidence order hold every cited event the list can show.
+const citedKeep = evidenceCap + 2*sampleK
+
+// cmpCited is the evidence order: flagged sources first, then time
+// (cmpSample).
+func cmpCited(a, b citedSample) int {
+	if a.flagged != b.flagged {
+		if a.flagged {
+			return -1
+		}
+		return 1
+	}
+	return cmpSample(a.s, b.s)
+}
+
+// firstDistinct sorts xs in the evidence order and keeps the first
+// occurrence of each event (a later one, with another detail, cannot be
+// listed), at most limit of them.
+func firstDistinct(xs []citedSample, limit int) []citedSample {
+	slices.SortFunc(xs, cmpCited)
+	// The occurrences of one event are neighbours in this order (one
+	// source, so one flag; then the event; then the detail).
+	out := xs[:0]
+	for i, x := range xs {
+		if len(out) == limit {
+			break
+		}
+		if i > 0 && *x.s.evRef == *xs[i-1].s.evRef {
+			continue
+		}
+		out = append(out, x)
+	}
+	clear(xs[len(out):])
+	return out
 }
 
 func newBuilder(id string, sev Severity) *findingBuilder {
@@ -135,7 +185,7 @@ func (b *findingBuilder) event(e *Engine, x evSample) {
 	b.span(x.t, x.t)
 	b.ips[e.strs.str(x.ip)]++
 	b.hours[hourOf(x.t)] = struct{}{}
-	if b.samples.wants(sampleK, &x.evRef) {
+	if b.samples.wants(sampleK, x.evRef) {
 		b.samples.add(sampleK, x)
 	}
 	b.samples.n++
@@ -143,24 +193,66 @@ func (b *findingBuilder) event(e *Engine, x evSample) {
 
 // evidence adds a sample without counting it (the count comes separately).
 func (b *findingBuilder) evidence(x evSample) {
-	if b.samples.wants(sampleK, &x.evRef) {
+	if b.samples.wants(sampleK, x.evRef) {
 		b.samples.add(sampleK, x)
 	}
 	b.span(x.t, x.t)
 	b.hours[hourOf(x.t)] = struct{}{}
 }
 
-// cite adds complete evidence without counting it.
-func (b *findingBuilder) cite(x evSample) {
-	b.cited = append(b.cited, x)
+// evidenceWith is evidence with a detail that is only worth formatting
+// when the sample is kept (a rule offering one per source and hour).
+func (b *findingBuilder) evidenceWith(r *evRef, detail func() string) {
+	if b.samples.wants(sampleK, r) {
+		b.samples.add(sampleK, evSample{evRef: r, detail: detail()})
+	}
+	b.span(r.t, r.t)
+	b.hours[hourOf(r.t)] = struct{}{}
+}
+
+// cite adds complete evidence without counting it. A rule may cite every
+// kept event of thousands of sources; the builder keeps those the
+// finding's evidence list can show (citedKeep), so memory and time follow
+// that list, not the sources.
+func (b *findingBuilder) cite(e *Engine, x evSample) {
+	if len(b.cited) >= 2*citedKeep {
+		b.cited = firstDistinct(b.cited, citedKeep)
+	}
+	b.cited = append(b.cited, citedSample{x, e.sourceFlagged(x.ip)})
 	b.span(x.t, x.t)
 	b.hours[hourOf(x.t)] = struct{}{}
 }
 
 func (b *findingBuilder) note(s string) {
-	if !slices.Contains(b.notes, s) {
-		b.notes = append(b.notes, s)
+	if b.noteSet != nil {
+		if _, dup := b.noteSet[s]; dup {
+			return
+		}
+		b.noteSet[s] = struct{}{}
+	} else if slices.Contains(b.notes, s) {
+		return
+	} else if len(b.notes) >= 16 {
+		// A note per source (CTX-03) must not cost a scan per note.
+		b.noteSet = make(map[string]struct{}, 2*len(b.notes))
+		for _, n := range b.notes {
+			b.noteSet[n] = struct{}{}
+		}
+		b.noteSet[s] = struct{}{}
 	}
+	b.notes = append(b.notes, s)
+}
+
+// concurrently runs each of fs on its own goroutine and returns their
+// results in the order of fs. The functions must not write what another
+// reads (Result's rules only read the engine's aggregates).
+func concurrently[T any](fs ...func() T) []T {
+	out := make([]T, len(fs))
+	var wg sync.WaitGroup
+	for i, f := range fs {
+		wg.Go(func() { out[i] = f() })
+	}
+	wg.Wait()
+	return out
 }
 
 // finalise runs every rule over the aggregates and returns the findings,
@@ -173,25 +265,23 @@ func (e *Engine) finalise(bl *baselineInfo, src map[uint32][]minuteEntry) []Find
 			bs = append(bs, b)
 		}
 	}
-	for _, b := range e.tableFindings(bl) {
-		add(b)
+	// The rule groups only read the aggregates (each builds its own
+	// findings), so they run side by side; their findings are taken in
+	// this order whatever order they finish in.
+	groups := concurrently(
+		func() []*findingBuilder { return e.tableFindings(bl) },
+		func() []*findingBuilder { return e.contextFindings(bl, src) },
+		func() []*findingBuilder { return e.windowFindings(bl, src) },
+		e.chainFindings,
+		func() []*findingBuilder { return e.anomalyFindings(bl) },
+		func() []*findingBuilder { return e.moreFindings(bl) }, // rules_more_findings.go
+		func() []*findingBuilder { return []*findingBuilder{e.useAfterLeak()} },
+	)
+	for _, g := range groups {
+		for _, b := range g {
+			add(b)
+		}
 	}
-	for _, b := range e.contextFindings(bl, src) {
-		add(b)
-	}
-	for _, b := range e.windowFindings(bl, src) {
-		add(b)
-	}
-	for _, b := range e.chainFindings() {
-		add(b)
-	}
-	for _, b := range e.anomalyFindings(bl) {
-		add(b)
-	}
-	for _, b := range e.moreFindings(bl) { // rules_more_findings.go
-		add(b)
-	}
-	add(e.useAfterLeak())
 
 	escalated := e.escalate(bs)
 	out := make([]Finding, 0, len(bs))
@@ -322,33 +412,13 @@ func (e *Engine) toFinding(b *findingBuilder) Finding {
 	f.RoutineCount = b.routineN
 	// Evidence: events from flagged sources first, each part in time
 	// order, up to evidenceCap.
-	all := append(b.samples.all(), b.cited...)
-	type item struct {
-		s       evSample
-		flagged bool
+	samples := b.samples.all()
+	items := make([]citedSample, 0, len(samples)+len(b.cited))
+	for _, s := range samples {
+		items = append(items, citedSample{s, e.sourceFlagged(s.ip)})
 	}
-	items := make([]item, 0, len(all))
-	for _, s := range all {
-		items = append(items, item{s, e.sourceFlagged(s.ip)})
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		if a.flagged != b.flagged {
-			if a.flagged {
-				return -1
-			}
-			return 1
-		}
-		return cmpSample(a.s, b.s)
-	})
-	seen := map[evRef]bool{}
-	for _, it := range items {
-		if seen[it.s.evRef] {
-			continue
-		}
-		seen[it.s.evRef] = true
-		if len(f.Evidence) == evidenceCap {
-			continue
-		}
+	items = append(items, b.cited...)
+	for _, it := range firstDistinct(items, evidenceCap) {
 		f.Evidence = append(f.Evidence, e.evidenceRef(it.s))
 	}
 	f.EvidenceOmitted = max(0, f.Count-len(f.Evidence))
@@ -477,7 +547,7 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 			}
 		}
 		for _, x := range cited {
-			b.cite(x)
+			b.cite(e, x)
 		}
 		for _, s := range acc.subjects {
 			b.subject(s)

@@ -197,8 +197,7 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	// judged (and cited).
 	type split struct {
 		n, writes int32
-		first     evRef
-		has       bool
+		first     *evRef
 		ips       map[string]int
 	}
 	flaggedIn := map[int32]*split{}
@@ -220,8 +219,8 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 		sp.n += ih.n
 		sp.writes += ih.writes
 		sp.ips[e.ipList[k.ip].text] += int(ih.n)
-		if !sp.has || ih.first.less(&sp.first) {
-			sp.first, sp.has = ih.first, true
+		if sp.first == nil || ih.first.less(sp.first) {
+			sp.first = ih.first
 		}
 	}
 	rate := func(id string, sev Severity, get func(*hourBucket) int32, st robustStats, floor, ceiling int, what string) *findingBuilder {
@@ -258,7 +257,7 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			b.n += int(x)
 			b.routineN += int(routine)
 			b.hours[h] = struct{}{}
-			first := hb.first
+			first := &hb.first
 			if routine > 0 && sp != nil {
 				first = sp.first
 				for ip, n := range sp.ips {
@@ -324,7 +323,7 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			}
 		}
 		e.hourIPs(fb, int32(q.q/4))
-		fb.evidence(evSample{evRef: q.hb.first, detail: fmt.Sprintf("%d failures of %d calls in the 30 minutes from %s; %s", fl, n, fmtUTC(q.q*int64(15*time.Minute)), why)})
+		fb.evidence(evSample{evRef: &q.hb.first, detail: fmt.Sprintf("%d failures of %d calls in the 30 minutes from %s; %s", fl, n, fmtUTC(q.q*int64(15*time.Minute)), why)})
 	}
 	out = append(out, fb, e.newAPIs(bl))
 	return out
@@ -362,7 +361,7 @@ func (e *Engine) newAPIs(bl *baselineInfo) *findingBuilder {
 		}
 	}
 	slices.SortFunc(fresh, func(a, b *nameAgg) int {
-		return cmp.Or(cmpSample(evSample{evRef: a.first}, evSample{evRef: b.first}), cmp.Compare(a.name, b.name))
+		return cmp.Or(cmpSample(evSample{evRef: &a.first}, evSample{evRef: &b.first}), cmp.Compare(a.name, b.name))
 	})
 	var newSvcs []string
 	for _, nm := range fresh {
@@ -379,7 +378,7 @@ func (e *Engine) newAPIs(bl *baselineInfo) *findingBuilder {
 			newSvcs = append(newSvcs, nm.svc.name)
 			detail = "first call to service " + nm.svc.name
 		}
-		b.evidence(evSample{evRef: nm.first, detail: detail})
+		b.evidence(evSample{evRef: &nm.first, detail: detail})
 	}
 	if len(newSvcs) > 0 {
 		slices.Sort(newSvcs)

@@ -29,17 +29,19 @@ func (e *Engine) bySource() map[uint32][]minuteEntry {
 }
 
 func (e *Engine) contextFindings(bl *baselineInfo, src map[uint32][]minuteEntry) []*findingBuilder {
-	return []*findingBuilder{
-		e.keyWide("CTX-01", Critical, &e.root),
-		e.offHoursFinding(bl),
-		e.unexpectedSources(bl),
-		e.concurrentSources(src),
-		e.scannerVerification(),
-		e.keyWide("CTX-06", Critical, &e.protection),
-		e.newUserAgents(bl),
-		e.dormantReuse(),
-		e.newRegions(bl),
-	}
+	// Side by side, like finalise's groups: CTX-02, -03 and -04 walk
+	// every source of a key with thousands.
+	return concurrently(
+		func() *findingBuilder { return e.keyWide("CTX-01", Critical, &e.root) },
+		func() *findingBuilder { return e.offHoursFinding(bl) },
+		func() *findingBuilder { return e.unexpectedSources(bl) },
+		func() *findingBuilder { return e.concurrentSources(src) },
+		e.scannerVerification,
+		func() *findingBuilder { return e.keyWide("CTX-06", Critical, &e.protection) },
+		func() *findingBuilder { return e.newUserAgents(bl) },
+		e.dormantReuse,
+		func() *findingBuilder { return e.newRegions(bl) },
+	)
 }
 
 // keyWide turns a key-wide accumulator into a finding.
@@ -84,7 +86,7 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 	habit := e.habitualOff(bl)
 	b := newBuilder("CTX-02", Low)
 	for k, ih := range e.ipHours {
-		if !ih.hasOff {
+		if ih.firstOff == nil {
 			continue
 		}
 		if total > 0 && how[hourOfWeek(e.hours[k.h])]*100 >= total {
@@ -157,7 +159,7 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 			b.evidence(s)
 		}
 		for _, s := range ip.kept.refs {
-			b.cite(s)
+			b.cite(e, s)
 		}
 		b.span(ip.first.t, ip.last)
 		var why []string
@@ -214,6 +216,14 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 	var members []*ipAgg
 	suspects := 0
 	evidencedHour := make([]int32, len(e.ipList)) // last hour evidenced per source, +1
+	// Per source, once: roaming (e.rt.roaming) and already named as a
+	// subject, so that a window of dozens of sources slid over every
+	// active minute does not look each up again.
+	roam := make([]bool, len(e.ipList))
+	for ip, r := range e.rt.roaming {
+		roam[ip.idx] = r
+	}
+	named := make([]bool, len(e.ipList))
 	j, countedUntil := 0, 0
 	for i := range cells {
 		for j < len(cells) && cells[j].m < cells[i].m+10 {
@@ -221,7 +231,7 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 			if count[ip.idx] == 0 {
 				pos[ip.idx] = len(members)
 				members = append(members, ip)
-				if (ip.isNew || ip.untrusted) && !e.rt.roaming[ip] {
+				if (ip.isNew || ip.untrusted) && !roam[ip.idx] {
 					suspects++
 				}
 			}
@@ -245,23 +255,28 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 					if evidencedHour[ip.idx] == h+1 {
 						continue
 					}
-					if !ip.flagged || e.rt.roaming[ip] {
+					if !named[ip.idx] {
+						named[ip.idx] = true
 						b.subject(ip.text)
+					}
+					if !ip.flagged || roam[ip.idx] {
 						continue
 					}
 					evidencedHour[ip.idx] = h + 1
-					b.subject(ip.text)
 					ih := e.ipHours[ipHourKey{ip.idx, h}]
 					if ih == nil {
 						ih = e.ipHours[ipHourKey{ip.idx, h + 1}] // the source's cells start in the next hour
 					}
 					if ih != nil {
-						b.evidence(evSample{evRef: ih.first, detail: fmt.Sprintf("%d sources within 10 minutes from %s", len(members), fmtUTC(int64(cells[i].m)*60e9))})
+						m, n := cells[i].m, len(members)
+						b.evidenceWith(ih.first, func() string {
+							return fmt.Sprintf("%d sources within 10 minutes from %s", n, fmtUTC(int64(m)*60e9))
+						})
 					}
 				}
 				for _, c := range cells[max(i, countedUntil):j] {
 					b.ips[c.ip.text] += int(c.c.n)
-					if !c.ip.flagged || e.rt.roaming[c.ip] {
+					if !c.ip.flagged || roam[c.ip.idx] {
 						b.routineN += int(c.c.n) // a known source's own use: named, not cited
 						continue
 					}
@@ -276,7 +291,7 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 			members[pos[ip.idx]] = last
 			pos[last.idx] = pos[ip.idx]
 			members = members[:len(members)-1]
-			if (ip.isNew || ip.untrusted) && !e.rt.roaming[ip] {
+			if (ip.isNew || ip.untrusted) && !roam[ip.idx] {
 				suspects--
 			}
 		}
@@ -318,7 +333,7 @@ func (e *Engine) scannerVerification() *findingBuilder {
 			b.n++
 			b.ips[ip.text]++
 			b.subject(ip.text)
-			b.evidence(evSample{evRef: ip.first, detail: "first call from a new source"})
+			b.evidence(evSample{evRef: &ip.first, detail: "first call from a new source"})
 		}
 	}
 	return b
@@ -338,7 +353,7 @@ func (e *Engine) newUserAgents(bl *baselineInfo) *findingBuilder {
 		b.n += f.n
 		b.ips[e.strs.str(f.first.ip)] += 0
 		b.subject(f.name)
-		b.evidence(evSample{evRef: f.first, detail: "first use of " + f.name})
+		b.evidence(evSample{evRef: &f.first, detail: "first use of " + f.name})
 	}
 	slices.Sort(b.subjects)
 	return b
@@ -362,7 +377,7 @@ func (e *Engine) dormantReuse() *findingBuilder {
 		days := (hs[i] - hs[i-1]) / 24
 		b.n++
 		b.ips[e.strs.str(hb.first.ip)]++
-		b.evidence(evSample{evRef: hb.first, detail: fmt.Sprintf("first event after %d days without any", days)})
+		b.evidence(evSample{evRef: &hb.first, detail: fmt.Sprintf("first event after %d days without any", days)})
 	}
 	return b
 }
@@ -381,10 +396,10 @@ func (e *Engine) newRegions(bl *baselineInfo) *findingBuilder {
 		b.n += rg.n
 		b.subject(name)
 		b.ips[e.strs.str(rg.first.ip)] += rg.n
-		b.evidence(evSample{evRef: rg.first, detail: "first call in region " + name})
+		b.evidence(evSample{evRef: &rg.first, detail: "first call in region " + name})
 		if rg.hasWrite {
 			b.sev = High
-			b.evidence(evSample{evRef: rg.firstWrite, detail: "first write in region " + name})
+			b.evidence(evSample{evRef: &rg.firstWrite, detail: "first write in region " + name})
 		}
 	}
 	slices.Sort(b.subjects)
@@ -502,7 +517,7 @@ func (e *Engine) useAfterLeak() *findingBuilder {
 		if b == bad {
 			for _, s := range ip.kept.refs {
 				if s.t >= e.leak {
-					b.cite(s)
+					b.cite(e, s)
 				}
 			}
 		}

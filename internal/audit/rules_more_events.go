@@ -171,7 +171,7 @@ func (m *moreState) kind(nm *nameAgg) moreKind {
 }
 
 // observeMore is called for every event of the key after the table rules.
-func (e *Engine) observeMore(ev *Event, ip *ipAgg, nm *nameAgg, ref *evRef) {
+func (e *Engine) observeMore(ev *Event, ip *ipAgg, nm *nameAgg, ref *sharedRef) {
 	m := e.moreState()
 	if !m.selfChecked {
 		m.selfChecked = true
@@ -187,7 +187,7 @@ func (e *Engine) observeMore(ev *Event, ip *ipAgg, nm *nameAgg, ref *evRef) {
 		e.countGet(m, ev, ip, ref)
 		return
 	}
-	r := moreRec{kind: k, ip: ip, nm: nm, failed: ev.ErrorCode != "", ref: evSample{evRef: *ref}}
+	r := moreRec{kind: k, ip: ip, nm: nm, failed: ev.ErrorCode != "", ref: evSample{evRef: ref.ptr()}}
 	switch k {
 	case mkCreateCmd:
 		r.id = responseString(ev, "CommandId")
@@ -284,7 +284,7 @@ func (e *Engine) keepRec(m *moreState, r moreRec) {
 }
 
 // countGet counts one download for EXFIL-01.
-func (e *Engine) countGet(m *moreState, ev *Event, ip *ipAgg, ref *evRef) {
+func (e *Engine) countGet(m *moreState, ev *Event, ip *ipAgg, ref *sharedRef) {
 	if ev.ErrorCode != "" {
 		return
 	}
@@ -335,8 +335,8 @@ func (e *Engine) countGet(m *moreState, ev *Event, ip *ipAgg, ref *evRef) {
 		return
 	}
 	src.n++
-	if src.samples.wants(getSampleK, ref) {
-		src.samples.add(getSampleK, evSample{evRef: *ref, detail: "bucket=" + clip(bucketOf(ev))})
+	if src.samples.wants(getSampleK, &ref.evRef) {
+		src.samples.add(getSampleK, evSample{evRef: ref.ptr(), detail: "bucket=" + clip(bucketOf(ev))})
 	}
 	src.samples.n++
 }
@@ -379,7 +379,8 @@ func (e *Engine) observeOtherSTS(ev *Event, ua *uaInfo) {
 		if ev.ErrorCode != "" {
 			r.errc = e.strs.id(ev.ErrorCode)
 		}
-		s.samples.add(stsSampleK, evSample{evRef: r, detail: "accessKeyId=" + ev.AccessKeyID + ", userName=" + clip(ev.UserName)})
+		shared := r // only a kept sample's reference leaves the stack
+		s.samples.add(stsSampleK, evSample{evRef: &shared, detail: "accessKeyId=" + ev.AccessKeyID + ", userName=" + clip(ev.UserName)})
 	}
 	s.samples.n++
 }

@@ -73,7 +73,7 @@ func rulesFor(service, name string) []*tableRule {
 var objectDeleteRule = &tableRule{id: "oss-object-delete"}
 
 // match records one event matching a table rule.
-func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell *minuteCell, hb *hourBucket, ih *ipHour, off bool, ref *evRef) {
+func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell *minuteCell, hb *hourBucket, ih *ipHour, off bool, ref *sharedRef) {
 	if rule == objectDeleteRule {
 		if cell != nil {
 			cell.objDeletes++
@@ -298,7 +298,7 @@ func createdKeyID(ev *Event) string {
 
 // recordCreated keeps the identities and grants the key created or changed
 // successfully (Result.Created).
-func (e *Engine) recordCreated(rule *tableRule, ev *Event, ref *evRef) {
+func (e *Engine) recordCreated(rule *tableRule, ev *Event, ref *sharedRef) {
 	if ev.ErrorCode != "" {
 		return
 	}
@@ -345,7 +345,7 @@ func (e *Engine) recordCreated(rule *tableRule, ev *Event, ref *evRef) {
 		return
 	}
 	c.Action = ev.Name
-	e.created = append(e.created, createdRec{CreatedIdentity: c, ref: evSample{evRef: *ref, detail: paramDetail(ev, rule.params)}})
+	e.created = append(e.created, createdRec{CreatedIdentity: c, ref: evSample{evRef: ref.ptr(), detail: paramDetail(ev, rule.params)}})
 }
 
 // instanceIDs lists the instances an ECS call targets: InstanceId,

@@ -248,8 +248,8 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 					for _, s := range ss.all() {
 						if s.t >= lo && s.t < hi {
 							shown = true
-							if !offered[s.evRef] {
-								offered[s.evRef] = true
+							if !offered[*s.evRef] {
+								offered[*s.evRef] = true
 								s.detail = detail
 								b.evidence(s)
 							}
