@@ -652,8 +652,8 @@ type ipHour struct {
 	n, writes      int32
 	off, offWrites int32    // events outside business hours
 	offSens        Severity // highest sensitive-write severity off hours
-	first          *evRef // shared (evSample)
-	firstOff       *evRef // nil when no event was off hours
+	first          *evRef   // shared (evSample)
+	firstOff       *evRef   // nil when no event was off hours
 	// cells are the source's active minutes of the hour, in arrival order.
 	cells []minuteCell
 }
