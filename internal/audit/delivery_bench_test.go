@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -56,6 +57,7 @@ func BenchmarkDeliveryShape(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		start := time.Now()
+		stage := 0
 		r, err := Investigate(context.Background(), nil, InvestigateOptions{
 			Engine: Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
 			Trails: []string{dir},
@@ -63,7 +65,15 @@ func BenchmarkDeliveryShape(b *testing.B) {
 			// created identities (follow.go), to time the key's own audit.
 			NoFollow: os.Getenv("AKRESP_BENCH_NOFOLLOW") != "",
 			// The stages' times show where the wall time goes (-v).
-			Progress: func(msg string) { b.Logf("%6.2fs %s", time.Since(start).Seconds(), msg) },
+			Progress: func(msg string) {
+				b.Logf("%6.2fs %s", time.Since(start).Seconds(), msg)
+				// AKRESP_BENCH_HEAP_STAGE=FILE writes what is live when a
+				// stage starts (FILE-1, FILE-2, ...): the peak is one of them.
+				if p := os.Getenv("AKRESP_BENCH_HEAP_STAGE"); p != "" {
+					stage++
+					writeHeap(b, fmt.Sprintf("%s-%d", p, stage))
+				}
+			},
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -92,20 +102,29 @@ func BenchmarkDeliveryAdd(b *testing.B) {
 		if p := os.Getenv("AKRESP_BENCH_HEAP"); p != "" {
 			// What the engine holds once every event is in (what Result
 			// starts from): a heap profile after a collection.
-			b.StopTimer()
-			runtime.GC()
-			f, err := os.Create(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			pprof.WriteHeapProfile(f)
-			f.Close()
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "liveMB")
-			b.StartTimer()
+			b.ReportMetric(writeHeap(b, p), "liveMB")
 		}
 		runtime.KeepAlive(eng)
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+}
+
+// writeHeap writes a heap profile to path after a collection, outside the
+// timer, and returns the live heap in MB.
+func writeHeap(b *testing.B, path string) float64 {
+	b.StopTimer()
+	defer b.StartTimer()
+	runtime.GC()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.Logf("live heap %.1f MB (%s)", float64(ms.HeapAlloc)/(1<<20), path)
+	return float64(ms.HeapAlloc) / (1 << 20)
 }

@@ -488,17 +488,24 @@ func (e *Engine) serviceSummaries() []ServiceSummary {
 	return out
 }
 
+// resourceSummaries lists the maxResourcesOut most used resources. Tens of
+// thousands are ranked by reference; only those listed become summaries.
 func (e *Engine) resourceSummaries() []ResourceSummary {
-	out := []ResourceSummary{}
-	for r, a := range e.resources {
-		out = append(out, ResourceSummary{Type: r.Type, Name: r.Name, Count: a.n,
-			FirstSeen: time.Unix(0, a.first).UTC(), LastSeen: time.Unix(0, a.last).UTC()})
+	type ranked struct {
+		r Resource
+		a *resourceAgg
 	}
-	slices.SortFunc(out, func(a, b ResourceSummary) int {
-		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Type, b.Type), strings.Compare(a.Name, b.Name))
+	all := make([]ranked, 0, len(e.resources))
+	for r, a := range e.resources {
+		all = append(all, ranked{r, a})
+	}
+	slices.SortFunc(all, func(x, y ranked) int {
+		return cmp.Or(cmp.Compare(y.a.n, x.a.n), strings.Compare(x.r.Type, y.r.Type), strings.Compare(x.r.Name, y.r.Name))
 	})
-	if len(out) > maxResourcesOut {
-		out = out[:maxResourcesOut]
+	out := make([]ResourceSummary, 0, min(len(all), maxResourcesOut))
+	for _, x := range all[:cap(out)] {
+		out = append(out, ResourceSummary{Type: x.r.Type, Name: x.r.Name, Count: x.a.n,
+			FirstSeen: time.Unix(0, x.a.first).UTC(), LastSeen: time.Unix(0, x.a.last).UTC()})
 	}
 	return out
 }

@@ -198,7 +198,6 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	type split struct {
 		n, writes int32
 		first     *evRef
-		ips       map[string]int
 	}
 	flaggedIn := map[int32]*split{}
 	var maxCalls, maxWrites int32
@@ -213,12 +212,11 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 		}
 		sp := flaggedIn[k.h]
 		if sp == nil {
-			sp = &split{ips: map[string]int{}}
+			sp = &split{}
 			flaggedIn[k.h] = sp
 		}
 		sp.n += ih.n
 		sp.writes += ih.writes
-		sp.ips[e.ipList[k.ip].text] += int(ih.n)
 		if sp.first == nil || ih.first.less(sp.first) {
 			sp.first = ih.first
 		}
@@ -260,11 +258,9 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			first := &hb.first
 			if routine > 0 && sp != nil {
 				first = sp.first
-				for ip, n := range sp.ips {
-					b.ips[ip] += n
-				}
+				e.hourIPs(b, h, true)
 			} else {
-				e.hourIPs(b, h)
+				e.hourIPs(b, h, false)
 			}
 			b.evidence(evSample{evRef: first, detail: fmt.Sprintf("%d %s in the hour from %s; %s", x, what, fmtUTC(int64(h)*hourNs), why)})
 		}
@@ -322,21 +318,24 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 				}
 			}
 		}
-		e.hourIPs(fb, int32(q.q/4))
+		e.hourIPs(fb, int32(q.q/4), false)
 		fb.evidence(evSample{evRef: &q.hb.first, detail: fmt.Sprintf("%d failures of %d calls in the 30 minutes from %s; %s", fl, n, fmtUTC(q.q*int64(15*time.Minute)), why)})
 	}
 	out = append(out, fb, e.newAPIs(bl))
 	return out
 }
 
-// hourIPs lists the sources of an hour in a finding.
-func (e *Engine) hourIPs(b *findingBuilder, h int32) {
+// hourIPs lists the sources of an hour in a finding (only the flagged
+// ones when the others are the key's routine).
+func (e *Engine) hourIPs(b *findingBuilder, h int32, flaggedOnly bool) {
 	hb := e.hours[h]
 	if hb == nil {
 		return
 	}
 	for _, ip := range hb.ips {
-		b.ips[e.ipList[ip].text] += int(e.ipHours[ipHourKey{ip, h}].n)
+		if src := e.ipList[ip]; !flaggedOnly || src.flagged {
+			b.ips[src.text] += int(e.ipHours[ipHourKey{ip, h}].n)
+		}
 	}
 }
 

@@ -198,7 +198,11 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 		ip *ipAgg
 		c  *minuteCell
 	}
-	var cells []cell
+	n := 0
+	for _, l := range src {
+		n += len(l)
+	}
+	cells := make([]cell, 0, n)
 	for idx, l := range src {
 		ip := e.ipList[idx]
 		if ip.internal {
