@@ -110,8 +110,8 @@ func (e *Engine) computeBaseline() baselineInfo {
 	bl.statStart = max(bl.end-days, e.minT)
 	endMinute := floorDiv(bl.end, int64(time.Minute))
 	for k, ih := range e.ipHours {
-		for _, c := range ih.cells {
-			if int64(k.h)*60+int64(c.min) < endMinute {
+		for i := range int(ih.ncells) {
+			if c := ih.cell(i); int64(k.h)*60+int64(c.min) < endMinute {
 				bl.events += int(c.n)
 			}
 		}

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"iter"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -580,9 +581,7 @@ type ipAgg struct {
 	// in time order).
 	lastH    int32
 	lastIH   *ipHour
-	lastCell int // index in lastIH.cells, -1 for none
-	// cellsHint is how many active minutes the last hour had.
-	cellsHint int
+	lastCell int // index of lastIH's cell, -1 for none
 	// Set when the result is computed.
 	internal, isNew, trusted, untrusted, flagged bool
 }
@@ -650,12 +649,38 @@ type ipHourKey struct {
 // the hourly and off-hours rules.
 type ipHour struct {
 	n, writes      int32
-	off, offWrites int32    // events outside business hours
-	offSens        Severity // highest sensitive-write severity off hours
-	first          *evRef   // shared (evSample)
-	firstOff       *evRef   // nil when no event was off hours
-	// cells are the source's active minutes of the hour, in arrival order.
-	cells []minuteCell
+	off, offWrites int32  // events outside business hours
+	first          *evRef // shared (evSample)
+	firstOff       *evRef // nil when no event was off hours
+	// The source's active minutes of the hour, in arrival order: cell0
+	// (most sources of a busy key are seen once an hour), then more. An
+	// hour has at most 60.
+	cell0   minuteCell
+	more    *[]minuteCell
+	ncells  uint8
+	offSens int8 // highest sensitive-write Severity off hours
+}
+
+// cell returns the hour's i-th active minute (i < ncells).
+func (ih *ipHour) cell(i int) *minuteCell {
+	if i == 0 {
+		return &ih.cell0
+	}
+	return &(*ih.more)[i-1]
+}
+
+// addCell appends an active minute and returns it.
+func (ih *ipHour) addCell(min uint8) *minuteCell {
+	ih.ncells++
+	if ih.ncells == 1 {
+		ih.cell0 = minuteCell{min: min}
+		return &ih.cell0
+	}
+	if ih.more == nil {
+		ih.more = new([]minuteCell)
+	}
+	*ih.more = append(*ih.more, minuteCell{min: min})
+	return &(*ih.more)[len(*ih.more)-1]
 }
 
 // idSet is a small set of ids: two inline (stored id+1, 0 = empty), the
@@ -757,9 +782,9 @@ type matchAcc struct {
 	sev      Severity
 	first    int64
 	last     int64
-	hours    map[int32]struct{}
+	hours    smallSet[int32] // hours with a match
 	lastHour int32
-	names    map[*nameAgg]struct{}
+	names    smallSet[*nameAgg] // APIs matched
 	lastName *nameAgg
 	subjects []string
 	// moreHashes are the hashes of distinct subjects beyond subjects (at
@@ -771,6 +796,60 @@ type matchAcc struct {
 	gpu        bool
 	samples    sampleSet
 	rt         matchRoutine // routine.go: per-day counts, targets, kept evidence
+}
+
+// smallSet is a set kept as a short list until it holds more than
+// smallSetList elements, then as a map: most (rule, source) matches of a
+// key with thousands of sources fall in one or two hours and one API, and
+// two empty maps per match cost more than the matches.
+type smallSet[T comparable] struct {
+	list []T
+	m    map[T]struct{}
+}
+
+const smallSetList = 16
+
+func (s *smallSet[T]) add(x T) {
+	switch {
+	case s.m != nil:
+		s.m[x] = struct{}{}
+	case slices.Contains(s.list, x):
+	case len(s.list) < smallSetList:
+		s.list = append(s.list, x)
+	default:
+		s.m = make(map[T]struct{}, 2*smallSetList)
+		for _, y := range s.list {
+			s.m[y] = struct{}{}
+		}
+		s.m[x] = struct{}{}
+		s.list = nil
+	}
+}
+
+func (s *smallSet[T]) len() int {
+	if s.m != nil {
+		return len(s.m)
+	}
+	return len(s.list)
+}
+
+// all yields the elements in no particular order.
+func (s *smallSet[T]) all() iter.Seq[T] {
+	return func(yield func(T) bool) {
+		if s.m != nil {
+			for x := range s.m {
+				if !yield(x) {
+					return
+				}
+			}
+			return
+		}
+		for _, x := range s.list {
+			if !yield(x) {
+				return
+			}
+		}
+	}
 }
 
 type createdRec struct {
@@ -968,9 +1047,6 @@ func (e *Engine) Add(ev *Event) {
 			e.ipHours[ipHourKey{ip.idx, h}] = ih
 			hb.ips = append(hb.ips, ip.idx)
 		}
-		if ip.lastIH != nil {
-			ip.cellsHint = len(ip.lastIH.cells)
-		}
 		ip.lastH, ip.lastIH, ip.lastCell = h, ih, -1
 	}
 	if ref.less(ih.first) {
@@ -1083,13 +1159,15 @@ func (e *Engine) offHours(hb *hourBucket, within int64) bool {
 // it; nil once maxCells is reached. The returned pointer is valid until the
 // next call.
 func (e *Engine) cell(ip *ipAgg, ih *ipHour, min uint8) *minuteCell {
-	if i := ip.lastCell; i >= 0 && i < len(ih.cells) && ih.cells[i].min == min {
-		return &ih.cells[i]
+	if i := ip.lastCell; i >= 0 && i < int(ih.ncells) {
+		if c := ih.cell(i); c.min == min {
+			return c
+		}
 	}
-	for i := range ih.cells {
-		if ih.cells[i].min == min {
+	for i := range int(ih.ncells) {
+		if c := ih.cell(i); c.min == min {
 			ip.lastCell = i
-			return &ih.cells[i]
+			return c
 		}
 	}
 	if e.ncells >= maxCells {
@@ -1097,15 +1175,8 @@ func (e *Engine) cell(ip *ipAgg, ih *ipHour, min uint8) *minuteCell {
 		return nil
 	}
 	e.ncells++
-	if ih.cells == nil {
-		// Size for as many minutes as the source's previous hour had: for
-		// a source seen once an hour (most of a busy key's thousands),
-		// one.
-		ih.cells = make([]minuteCell, 0, max(1, ip.cellsHint))
-	}
-	ih.cells = append(ih.cells, minuteCell{min: min})
-	ip.lastCell = len(ih.cells) - 1
-	return &ih.cells[ip.lastCell]
+	ip.lastCell = int(ih.ncells)
+	return ih.addCell(min)
 }
 
 func (e *Engine) limit(key, msg string) {

@@ -126,18 +126,47 @@ func (e *Engine) keepSource(ip *ipAgg, ref *sharedRef) {
 
 // matchRoutine is the routine view of one rule's matches from one source.
 type matchRoutine struct {
-	days       map[int32]*dayBucket
+	days       []*dayBucket // ascending day
 	lastDay    int32
 	last       *dayBucket
-	targets    map[string]int32 // target -> first day
+	targets    []routineTarget // at most maxRoutineTargets
 	lastTarget string
 	hours      [24]int32 // matches per local hour of the day
 	routine    bool      // set by judgeRoutine
 }
 
+// routineTarget is one API and subject a rule matched, with the first day
+// it did: a few per match, so a list, not a map.
+type routineTarget struct {
+	target string // API|subject
+	d      int32
+}
+
+// target returns the entry of target, or nil.
+func (rt *matchRoutine) target(target string) *routineTarget {
+	for i := range rt.targets {
+		if rt.targets[i].target == target {
+			return &rt.targets[i]
+		}
+	}
+	return nil
+}
+
+// day returns the bucket of day d, creating it (first at t, sev) if new.
+func (rt *matchRoutine) day(d int32, t int64, sev Severity) *dayBucket {
+	i, found := slices.BinarySearchFunc(rt.days, d, func(b *dayBucket, d int32) int { return cmp.Compare(b.d, d) })
+	if found {
+		return rt.days[i]
+	}
+	b := &dayBucket{d: d, first: t, sev: sev}
+	rt.days = slices.Insert(rt.days, i, b)
+	return b
+}
+
 // dayBucket is one rule's matches from one source in one UTC day.
 type dayBucket struct {
 	n       int32
+	d       int32 // UTC day (days since the epoch)
 	first   int64
 	sev     Severity
 	kept    keptRefs
@@ -150,14 +179,7 @@ func (e *Engine) recordRoutine(acc *matchAcc, ev *Event, rule *tableRule, nm *na
 	d := int32(floorDiv(ref.t, dayNs))
 	b := rt.last
 	if b == nil || rt.lastDay != d {
-		if rt.days == nil {
-			rt.days = map[int32]*dayBucket{}
-		}
-		b = rt.days[d]
-		if b == nil {
-			b = &dayBucket{first: ref.t, sev: sev}
-			rt.days[d] = b
-		}
+		b = rt.day(d, ref.t, sev)
 		rt.last, rt.lastDay = b, d
 	}
 	b.n++
@@ -171,17 +193,18 @@ func (e *Engine) recordRoutine(acc *matchAcc, ev *Event, rule *tableRule, nm *na
 	rt.hours[(hb.localMin/60)%24]++
 	target := nm.name + "|" + subject
 	if target != rt.lastTarget {
-		if rt.targets == nil {
-			rt.targets = map[string]int32{}
-		}
-		if f, ok := rt.targets[target]; ok {
-			rt.targets[target] = min(f, d)
+		// target is a fresh string (the concatenation), not the event's.
+		if x := rt.target(target); x != nil {
+			x.d = min(x.d, d)
 		} else if len(rt.targets) < maxRoutineTargets {
-			rt.targets[strings.Clone(target)] = d
+			if rt.targets == nil {
+				rt.targets = make([]routineTarget, 0, 1)
+			}
+			rt.targets = append(rt.targets, routineTarget{target, d})
 		}
 		rt.lastTarget = target
-	} else if f := rt.targets[target]; d < f {
-		rt.targets[target] = d
+	} else if x := rt.target(target); x != nil {
+		x.d = min(x.d, d)
 	}
 }
 
@@ -241,12 +264,12 @@ func (e *Engine) judgeRoutine() {
 			order = append(order, g)
 		}
 		g.accs = append(g.accs, acc)
-		for d, b := range acc.rt.days {
-			g.days[d] += b.n
+		for _, b := range acc.rt.days {
+			g.days[b.d] += b.n
 		}
-		for t, d := range acc.rt.targets {
-			if f, ok := g.targets[t]; !ok || d < f {
-				g.targets[t] = d
+		for _, x := range acc.rt.targets {
+			if f, ok := g.targets[x.target]; !ok || x.d < f {
+				g.targets[x.target] = x.d
 			}
 		}
 		for h, n := range acc.rt.hours {
@@ -261,8 +284,8 @@ func (e *Engine) judgeRoutine() {
 		e.rt.groups = append(e.rt.groups, g)
 		for _, acc := range g.accs {
 			acc.rt.routine = true
-			for d, b := range acc.rt.days {
-				b.departs = g.depart[d]
+			for _, b := range acc.rt.days {
+				b.departs = g.depart[b.d]
 			}
 		}
 	}
@@ -371,7 +394,7 @@ func (e *Engine) routineActivities() []RoutineActivity {
 			if !slices.Contains(ips, acc.ip.text) {
 				ips = append(ips, acc.ip.text)
 			}
-			for nm := range acc.names {
+			for nm := range acc.names.all() {
 				names[nm.name] = true
 			}
 			for _, b := range acc.rt.days {

@@ -495,7 +495,7 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 			}
 		case "COST-03":
 			burst := false
-			for h := range acc.hours {
+			for h := range acc.hours.all() {
 				if smsBurstHours[h] {
 					burst = true
 				}
@@ -542,7 +542,7 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 		b.ips[ip.text] += n
 		if !acc.rt.routine {
 			b.span(acc.first, acc.last)
-			for h := range acc.hours {
+			for h := range acc.hours.all() {
 				b.hours[h] = struct{}{}
 			}
 		}
@@ -590,7 +590,7 @@ func (e *Engine) routine(acc *matchAcc, bl *baselineInfo) bool {
 	if ip.isNew || ip.untrusted || !bl.hasHistory {
 		return false
 	}
-	for nm := range acc.names {
+	for nm := range acc.names.all() {
 		if nm.first.t >= bl.end {
 			return false
 		}

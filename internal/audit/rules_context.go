@@ -17,8 +17,8 @@ type minuteEntry struct {
 func (e *Engine) bySource() map[uint32][]minuteEntry {
 	out := map[uint32][]minuteEntry{}
 	for k, ih := range e.ipHours {
-		for i := range ih.cells {
-			c := &ih.cells[i]
+		for i := range int(ih.ncells) {
+			c := ih.cell(i)
 			out[k.ip] = append(out[k.ip], minuteEntry{k.h*60 + int32(c.min), c})
 		}
 	}
@@ -102,7 +102,7 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 		if ih.offWrites > 0 {
 			sev = Medium
 		}
-		if ih.offSens >= High && ip.flagged {
+		if Severity(ih.offSens) >= High && ip.flagged {
 			sev = High
 		}
 		b.sev = max(b.sev, sev)

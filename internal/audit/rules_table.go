@@ -94,8 +94,7 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 	k := matchKey{rule, ip.idx}
 	acc := e.matches[k]
 	if acc == nil {
-		acc = &matchAcc{rule: rule, ip: ip, sev: sev, first: ref.t, last: ref.t,
-			hours: map[int32]struct{}{}, names: map[*nameAgg]struct{}{}}
+		acc = &matchAcc{rule: rule, ip: ip, sev: sev, first: ref.t, last: ref.t}
 		e.matches[k] = acc
 	}
 	acc.n++
@@ -105,12 +104,12 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 	acc.sev = max(acc.sev, sev)
 	acc.first = min(acc.first, ref.t)
 	acc.last = max(acc.last, ref.t)
-	if h := hourOf(ref.t); h != acc.lastHour || len(acc.hours) == 0 {
-		acc.hours[h] = struct{}{}
+	if h := hourOf(ref.t); h != acc.lastHour || acc.hours.len() == 0 {
+		acc.hours.add(h)
 		acc.lastHour = h
 	}
 	if nm != acc.lastName {
-		acc.names[nm] = struct{}{}
+		acc.names.add(nm)
 		acc.lastName = nm
 	}
 	if subject != "" {
@@ -160,7 +159,7 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 	// Onset and ip.sens come from judgeRoutine (routine.go): a routine
 	// operation starts no incident.
 	if !rule.routine && sev >= High && off {
-		ih.offSens = max(ih.offSens, sev)
+		ih.offSens = max(ih.offSens, int8(sev))
 	}
 	e.recordCreated(rule, ev, ref)
 }
