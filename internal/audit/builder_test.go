@@ -15,7 +15,9 @@ func TestFindingBuilderEventCounts(t *testing.T) {
 	b := newBuilder("PERS-04", Critical)
 	at := testNow.Add(-2 * time.Hour).UnixNano()
 	for i, ip := range []string{"198.51.100.2", "203.0.113.9", "203.0.113.9", "203.0.113.9", "198.51.100.2", "192.0.2.1"} {
-		b.event(e, evSample{evRef: &evRef{t: at + int64(i), id: fmt.Sprintf("ev-%d", i), ip: e.strs.id(ip)}})
+		r := newTestRef(at+int64(i), fmt.Sprintf("ev-%d", i), "", 0)
+		r.ip = e.strs.id(ip)
+		b.event(e, evSample{evRef: r})
 	}
 	f := e.toFinding(b)
 	if f.Count != 6 {

@@ -393,12 +393,15 @@ func (t *strTable) id(s string) uint32 {
 func (t *strTable) str(id uint32) string { return t.strs[id] }
 
 // evRef is a compact reference to one event, enough to print it as
-// evidence. Strings point into the event's own (immutable) strings.
+// evidence: 80 bytes, its IDs and position as evids.go keeps them (set
+// them with setIDs, read them with eventID, requestID and position).
 type evRef struct {
-	t                             int64 // UnixNano
-	id, req                       string
-	pos                           int64
+	t                             int64    // UnixNano
+	id, req                       [16]byte // UUIDs (idk, reqk)
+	alt                           *evAlt   // IDs and position that do not fit
+	pos                           uint32
 	name, svc, ip, ua, errc, orig uint32 // strTable ids (orig: originList index)
+	idk, reqk                     uint8
 }
 
 // less orders references by time, then by stable identifiers, so that
@@ -407,16 +410,13 @@ func (a *evRef) less(b *evRef) bool {
 	if a.t != b.t {
 		return a.t < b.t
 	}
-	if a.id != b.id {
-		return a.id < b.id
-	}
-	if a.req != b.req {
-		return a.req < b.req
+	if c := a.cmpIDs(b); c != 0 {
+		return c < 0
 	}
 	if a.orig != b.orig {
 		return a.orig < b.orig
 	}
-	return a.pos < b.pos
+	return a.position() < b.position()
 }
 
 // sharedRef is the reference of the event Add is taking in: compared by
@@ -529,7 +529,7 @@ func (s *sampleSet) all() []evSample {
 // sameSample reports whether a and b are the same event with the same
 // detail (the references compared by value).
 func sameSample(a, b evSample) bool {
-	return a.detail == b.detail && *a.evRef == *b.evRef
+	return a.detail == b.detail && a.evRef.sameEvent(b.evRef)
 }
 
 func cmpSample(a, b evSample) int {
@@ -932,7 +932,8 @@ func (e *Engine) Add(ev *Event) {
 	svc := e.service(ev.Service)
 	ip := e.sourceIP(ev.SourceIP)
 	nm := e.apiName(svc, ev.Name)
-	ref := &sharedRef{evRef: evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}}
+	ref := &sharedRef{evRef: evRef{t: t, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}}
+	ref.setIDs(ev.ID, ev.RequestID, ev.Source.Pos)
 	read := ev.RW == "Read"
 	failed := ev.ErrorCode != ""
 	auth := failed && IsAuthFailure(ev.ErrorCode)
@@ -1346,7 +1347,8 @@ func (e *Engine) indexPrincipal(ev *Event, ua *uaInfo) {
 	mk := func() evSample {
 		ip := e.strs.id(ev.SourceIP) // other principals' sources are not the key's
 		nm := e.strs.id(ev.Name)
-		r := &evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos, name: nm, svc: e.strs.id(ev.Service), ip: ip, ua: ua.sid, orig: e.origin(ev.Source)}
+		r := &evRef{t: t, name: nm, svc: e.strs.id(ev.Service), ip: ip, ua: ua.sid, orig: e.origin(ev.Source)}
+		r.setIDs(ev.ID, ev.RequestID, ev.Source.Pos)
 		if ev.ErrorCode != "" {
 			r.errc = e.strs.id(ev.ErrorCode)
 		}
@@ -1368,7 +1370,8 @@ func (e *Engine) indexPrincipal(ev *Event, ua *uaInfo) {
 			p = &principalAgg{}
 			idx.m[strings.Clone(idx.key)] = p
 		}
-		r := evRef{t: t, id: ev.ID, req: ev.RequestID}
+		r := evRef{t: t}
+		r.setIDs(ev.ID, ev.RequestID, 0)
 		if p.samples.wants(sampleK, &r) {
 			p.samples.add(sampleK, mk())
 		}

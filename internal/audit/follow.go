@@ -258,7 +258,7 @@ func (f *follower) discover(e *Engine, parent *followed, actorKey, actorUser str
 	}
 	step := func(s evSample, event, target string) FollowStep {
 		return FollowStep{Kind: StepCreate, AccessKeyID: actorKey, UserName: actorUser, Event: event, Target: target,
-			SourceIP: e.strs.str(s.ip), Time: time.Unix(0, s.t).UTC().Truncate(time.Second), EventID: s.id}
+			SourceIP: e.strs.str(s.ip), Time: time.Unix(0, s.t).UTC().Truncate(time.Second), EventID: s.eventID()}
 	}
 	chain := func(prefix []FollowStep, s FollowStep) []FollowStep {
 		return append(slices.Clone(prefix), s)
@@ -685,7 +685,7 @@ func firstUse(e *Engine, x *followed) (FollowStep, bool) {
 		return FollowStep{}, false
 	}
 	st := FollowStep{Kind: StepUse, Event: e.strs.str(best.name), SourceIP: e.strs.str(best.ip),
-		Time: time.Unix(0, best.t).UTC().Truncate(time.Second), EventID: best.id}
+		Time: time.Unix(0, best.t).UTC().Truncate(time.Second), EventID: best.eventID()}
 	switch x.Kind {
 	case FollowAccessKey, FollowSTSSession:
 		st.AccessKeyID, st.UserName = x.Name, x.UserName

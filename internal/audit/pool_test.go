@@ -129,7 +129,7 @@ func TestSampleSetKeepsEarliestAndLatest(t *testing.T) {
 		n := r.IntN(30)
 		pool := make([]evSample, 1+r.IntN(40))
 		for i := range pool {
-			pool[i] = evSample{evRef: &evRef{t: int64(r.IntN(20)), id: fmt.Sprintf("e%02d", i), pos: int64(i)}, detail: "d"}
+			pool[i] = evSample{evRef: newTestRef(int64(r.IntN(20)), fmt.Sprintf("e%02d", i), "", int64(i)), detail: "d"}
 		}
 		// The definition, on the multiset of offers (a repeated sample
 		// takes a place each time): s keeps the k earliest and the k

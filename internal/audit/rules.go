@@ -427,8 +427,8 @@ func (e *Engine) toFinding(b *findingBuilder) Finding {
 
 func (e *Engine) evidenceRef(s evSample) EvidenceRef {
 	r := EvidenceRef{
-		EventID:   s.id,
-		RequestID: s.req,
+		EventID:   s.eventID(),
+		RequestID: s.requestID(),
 		Time:      time.Unix(0, s.t).UTC(),
 		Name:      e.strs.str(s.name),
 		Service:   e.strs.str(s.svc),
@@ -439,7 +439,7 @@ func (e *Engine) evidenceRef(s evSample) EvidenceRef {
 	}
 	if int(s.orig) < len(e.originList) {
 		r.Origin = e.originList[s.orig]
-		r.Origin.Pos = s.pos
+		r.Origin.Pos = s.position()
 	}
 	return r
 }

@@ -372,7 +372,8 @@ func (e *Engine) observeOtherSTS(ev *Event, ua *uaInfo) {
 	s.n++
 	s.first = min(s.first, t)
 	s.vpc = s.vpc || ev.VpcID != ""
-	r := evRef{t: t, id: ev.ID, req: ev.RequestID, pos: ev.Source.Pos}
+	r := evRef{t: t}
+	r.setIDs(ev.ID, ev.RequestID, ev.Source.Pos)
 	if s.samples.wants(stsSampleK, &r) {
 		r.name, r.svc, r.ip, r.ua = e.strs.id(ev.Name), e.strs.id(ev.Service), e.strs.id(ev.SourceIP), ua.sid
 		r.orig = e.origin(ev.Source)
