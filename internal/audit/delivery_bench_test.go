@@ -125,6 +125,10 @@ func writeHeap(b *testing.B, path string) float64 {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	b.Logf("live heap %.1f MB (%s)", float64(ms.HeapAlloc)/(1<<20), path)
+	mb := func(n uint64) float64 { return float64(n) / (1 << 20) }
+	// What the runtime holds beside the live objects: partly used spans
+	// (in use - live), spans kept for reuse (idle - released), metadata.
+	b.Logf("live heap %.1f MB, spans in use %.1f MB, idle not released %.1f MB, GC and other metadata %.1f MB (%s)",
+		mb(ms.HeapAlloc), mb(ms.HeapInuse), mb(ms.HeapIdle-ms.HeapReleased), mb(ms.GCSys+ms.OtherSys+ms.MSpanSys+ms.MCacheSys+ms.BuckHashSys+ms.StackSys), path)
 	return float64(ms.HeapAlloc) / (1 << 20)
 }

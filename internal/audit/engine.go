@@ -1330,7 +1330,8 @@ func (e *Engine) resource(r Resource, t int64) {
 			return
 		}
 		v = &resourceAgg{first: t, last: t}
-		e.resources[Resource{Type: strings.Clone(r.Type), Name: strings.Clone(r.Name)}] = v
+		// Types are few (interned), names many.
+		e.resources[Resource{Type: e.strs.str(e.strs.id(r.Type)), Name: strings.Clone(r.Name)}] = v
 	}
 	v.n++
 	v.first = min(v.first, t)
