@@ -59,7 +59,7 @@ type indexedFile struct {
 	path  string
 	size  int64
 	mod   time.Time
-	all   bool     // read by every pass
+	all   bool // read by every pass
 	// ids are the low 32 bits of the noted hashes, sorted, distinct: a
 	// busy trail's 10,000 files note ~50 values each, and a pass that
 	// looks for one value reads one file in ~80,000 more than it needs.
