@@ -6,9 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
-	"os"
 	"regexp"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -376,10 +374,6 @@ func (f *durationFlag) Set(v string) error {
 func (f *durationFlag) String() string { return f.p.String() }
 func (f *durationFlag) Type() string   { return "duration" }
 
-// offlineMemLimit is the soft memory limit of an audit that reads files
-// (runtime/debug.SetMemoryLimit), next to its GOGC=200.
-const offlineMemLimit = 256 << 20
-
 func runAudit(ctx context.Context, o *AuditOptions) error {
 	s, err := o.Settings()
 	if err != nil {
@@ -389,23 +383,7 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		return runSweep(ctx, o, s)
 	}
 	if o.offlineInputs() {
-		// Reading trail files allocates ~1.3 KB per event (the Event and
-		// its parameter map) and lets almost all of it go at once: a lazier
-		// collector cuts CPU by ~20% for ~30 MB more peak memory on a
-		// million events (bench/README.md). The process ends after the
-		// audit, so the setting stays local to it. GOGC in the
-		// environment wins.
-		if os.Getenv("GOGC") == "" {
-			defer debug.SetGCPercent(debug.SetGCPercent(200))
-		}
-		// ... but not past a soft limit: a busy key with thousands of
-		// sources keeps ~130 MB of aggregates (bench/README.md), which
-		// GOGC=200 alone would let grow to ~3x that between collections.
-		// Above offlineMemLimit the collector runs sooner (the runtime
-		// caps its CPU share); GOMEMLIMIT in the environment wins.
-		if os.Getenv("GOMEMLIMIT") == "" {
-			defer debug.SetMemoryLimit(debug.SetMemoryLimit(offlineMemLimit))
-		}
+		defer offlineMemory()() // memlimit.go
 	}
 	eo := audit.Options{
 		KeyID:         o.KeyID,

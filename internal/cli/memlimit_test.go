@@ -1,0 +1,78 @@
+package cli
+
+import (
+	"runtime"
+	"runtime/debug"
+	"testing"
+	"time"
+)
+
+// The offline audit's memory limit follows a live heap that outgrows it,
+// and stops following when told.
+func TestFollowLiveHeap(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	const base = 8 << 20
+	debug.SetMemoryLimit(base)
+	stop := followLiveHeap(base, func(live uint64) int64 { return int64(2 * live) })
+	live := make([][]byte, 0, 48)
+	for range 48 {
+		live = append(live, make([]byte, 1<<20)) // 48 MiB, live
+	}
+	// Finalizers run on their own goroutine after a collection: poll.
+	deadline := time.Now().Add(20 * time.Second)
+	for debug.SetMemoryLimit(-1) < 2*48<<20 {
+		if time.Now().After(deadline) {
+			t.Fatalf("memory limit %d after collections with 48 MiB live; want >= %d", debug.SetMemoryLimit(-1), 2*48<<20)
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	stop()
+	raised := debug.SetMemoryLimit(-1)
+	live = append(live, make([][]byte, 32)...)
+	for i := 48; i < len(live); i++ {
+		live[i] = make([]byte, 1<<20)
+	}
+	for range 5 {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := debug.SetMemoryLimit(-1); got != raised {
+		t.Fatalf("limit moved from %d to %d after stop", raised, got)
+	}
+	runtime.KeepAlive(live)
+}
+
+// GOGC and GOMEMLIMIT in the environment win over the audit's settings.
+func TestOfflineMemoryEnvironmentWins(t *testing.T) {
+	oldGC, oldLimit := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1)
+	debug.SetGCPercent(oldGC)
+	defer debug.SetGCPercent(oldGC)
+	defer debug.SetMemoryLimit(oldLimit)
+
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	restore := offlineMemory()
+	if gc, lim := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); gc != 200 || lim != offlineMemLimit {
+		t.Errorf("without the environment: GOGC %d, limit %d; want 200, %d", gc, lim, offlineMemLimit)
+	} else {
+		debug.SetGCPercent(gc)
+	}
+	restore()
+	if gc, lim := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); gc != oldGC || lim != oldLimit {
+		t.Errorf("restored GOGC %d, limit %d; want %d, %d", gc, lim, oldGC, oldLimit)
+	} else {
+		debug.SetGCPercent(gc)
+	}
+
+	t.Setenv("GOGC", "150")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	restore = offlineMemory()
+	if gc, lim := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); gc != oldGC || lim != oldLimit {
+		t.Errorf("with GOGC and GOMEMLIMIT set: GOGC %d, limit %d; want them untouched (%d, %d)", gc, lim, oldGC, oldLimit)
+	} else {
+		debug.SetGCPercent(gc)
+	}
+	restore()
+}
