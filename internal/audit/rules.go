@@ -4,9 +4,11 @@ import (
 	"cmp"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -242,14 +244,22 @@ func (b *findingBuilder) note(s string) {
 	b.notes = append(b.notes, s)
 }
 
-// concurrently runs each of fs on its own goroutine and returns their
-// results in the order of fs. The functions must not write what another
-// reads (Result's rules only read the engine's aggregates).
+// concurrently runs fs side by side, as many at a time as there are
+// processors, and returns their results in the order of fs. The functions
+// must not write what another reads (Result's rules only read the
+// engine's aggregates). More at a time would not finish sooner, and each
+// rule in progress holds its working memory: a busy key's rules all
+// started at once held ~40 MB more at the peak.
 func concurrently[T any](fs ...func() T) []T {
 	out := make([]T, len(fs))
+	var next atomic.Int32
 	var wg sync.WaitGroup
-	for i, f := range fs {
-		wg.Go(func() { out[i] = f() })
+	for range min(len(fs), runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(fs); i = int(next.Add(1)) - 1 {
+				out[i] = fs[i]()
+			}
+		})
 	}
 	wg.Wait()
 	return out

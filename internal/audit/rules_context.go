@@ -13,17 +13,39 @@ type minuteEntry struct {
 	c *minuteCell
 }
 
-// bySource returns each source's active minutes in time order.
+// bySource returns each source's active minutes in time order: views of
+// one array, counted first, so that a key with thousands of sources does
+// not grow thousands of lists.
 func (e *Engine) bySource() map[uint32][]minuteEntry {
-	out := map[uint32][]minuteEntry{}
+	end := make([]int, len(e.ipList))
+	for k, ih := range e.ipHours {
+		end[k.ip] += int(ih.ncells)
+	}
+	total := 0
+	for i, n := range end {
+		total += n
+		end[i] = total
+	}
+	all := make([]minuteEntry, total)
 	for k, ih := range e.ipHours {
 		for i := range int(ih.ncells) {
 			c := ih.cell(i)
-			out[k.ip] = append(out[k.ip], minuteEntry{k.h*60 + int32(c.min), c})
+			end[k.ip]--
+			all[end[k.ip]] = minuteEntry{k.h*60 + int32(c.min), c}
 		}
 	}
-	for _, l := range out {
-		slices.SortFunc(l, func(a, b minuteEntry) int { return cmp.Compare(a.m, b.m) })
+	// end[i] is now where source i's entries start.
+	out := make(map[uint32][]minuteEntry, len(e.ipList))
+	for i, start := range end {
+		stop := total
+		if i+1 < len(end) {
+			stop = end[i+1]
+		}
+		if stop > start {
+			l := all[start:stop:stop]
+			slices.SortFunc(l, func(a, b minuteEntry) int { return cmp.Compare(a.m, b.m) })
+			out[uint32(i)] = l
+		}
 	}
 	return out
 }
