@@ -191,3 +191,37 @@ func TestReadStopsPromptlyOnCancel(t *testing.T) {
 		})
 	}
 }
+
+// A directory named through a symbolic link is read (as find -H does);
+// links to directories inside it are still not followed.
+func TestReadSymlinkedRootDirectory(t *testing.T) {
+	base := t.TempDir()
+	real := filepath.Join(base, "exports")
+	if err := os.Mkdir(real, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ev := events(2)
+	writeFile(t, real, "a.json", []byte("["+ev[0]+"]"))
+	sub := filepath.Join(base, "elsewhere")
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, sub, "b.json", []byte("["+ev[1]+"]"))
+	if err := os.Symlink(sub, filepath.Join(real, "more")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "trails")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	c := readAll(t, ReadTrails, []string{link}, ReadOptions{})
+	if c.err != nil {
+		t.Fatal(c.err)
+	}
+	if len(c.events) != 1 || c.events[0].Source.File != filepath.Join(link, "a.json") {
+		t.Fatalf("events %v from %v, want the one of %s read through the link", c.ids(), c.events, filepath.Join(link, "a.json"))
+	}
+	if len(c.probs) != 1 || !strings.Contains(c.probs[0].Msg, "symbolic link to a directory; not followed") {
+		t.Errorf("problems %q, want the inner link to a directory reported", c.problemStrings())
+	}
+}

@@ -322,6 +322,11 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 			}
 			return nil, fmt.Errorf("audit %s: read %s files: %w", shown, in.name, err)
 		}
+		if err := nothingRead(in.name, in.paths, st, probs); err != nil {
+			// No verdict from inputs that could not be read: "idle" would
+			// tell the responder to disable a key nobody looked at.
+			return nil, fmt.Errorf("audit %s: %w", shown, err)
+		}
 		readFiltered += st.Filtered
 		addProblems(eng, probs, st.Skipped-int64(len(probs)))
 		if st.Ignored > 0 {
@@ -729,4 +734,26 @@ func (f *factFinder) setKey(keys []cloud.AccessKey) bool {
 		return true
 	}
 	return false
+}
+
+// nothingRead is the error of an input that yielded no record because no
+// file could be read: none found, or every one skipped. Files that were
+// read and hold no record (an empty array) are an input like any other.
+func nothingRead(kind string, paths []string, st Stats, probs []Problem) error {
+	if st.Events+st.Filtered > 0 || st.Files > 0 && st.Skipped == 0 {
+		return nil
+	}
+	var why string
+	switch {
+	case len(probs) > 0:
+		why = fmt.Sprintf("%s skipped, the first: %s", plural(int(st.Skipped), "file"), probs[0])
+	case st.Skipped > 0:
+		why = fmt.Sprintf("%s skipped", plural(int(st.Skipped), "file"))
+	case st.Ignored > 0:
+		why = fmt.Sprintf("no readable file: %s ignored for their extension", plural(int(st.Ignored), "file"))
+	default:
+		why = "no file found"
+	}
+	return fmt.Errorf("no %s record read from %s (%s); nothing was audited: name the directories or files that hold the records (.json, .json.gz, .jsonl, .log; 'akresp audit --help')",
+		kind, strings.Join(paths, ", "), why)
 }

@@ -328,3 +328,42 @@ func TestInvestigateWindowAndEvents(t *testing.T) {
 		}
 	})
 }
+
+// Inputs that could not be read give an error, not a verdict: an "idle"
+// from files nobody read would send the responder to disable the key.
+func TestInvestigateNothingRead(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	notJSON := filepath.Join(dir, "notes")
+	emptyArray := filepath.Join(dir, "quiet")
+	for _, d := range []string{empty, notJSON, emptyArray} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, notJSON, "readme.txt", []byte("hello"))
+	writeFile(t, notJSON, "photo.png", []byte("png"))
+	writeFile(t, emptyArray, "trail.json", []byte("[]"))
+	for _, c := range []struct {
+		name, path, want string
+	}{
+		{"empty directory", empty, "(no file found)"},
+		{"only files that are not records", notJSON, "1 file skipped, the first: " + filepath.Join(notJSON, "readme.txt") + ": not JSON"},
+		{"a file that does not exist", filepath.Join(dir, "gone.json"), "no such file"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Investigate(context.Background(), nil, InvestigateOptions{Engine: Options{KeyID: testKey, Now: testNow}, Trails: []string{c.path}})
+			if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), testKey) {
+				t.Fatalf("err %v, want an error naming the key and %q", err, c.want)
+			}
+			if strings.Contains(c.want, "(") && !strings.Contains(err.Error(), "nothing was audited") {
+				t.Errorf("err %v does not say that nothing was audited", err)
+			}
+		})
+	}
+	// Files read that hold no record are an input like any other.
+	r, err := Investigate(context.Background(), nil, InvestigateOptions{Engine: Options{KeyID: testKey, Now: testNow}, Trails: []string{emptyArray}})
+	if err != nil || r.Verdict.Status != StatusIdle {
+		t.Fatalf("empty array: err %v, verdict %+v", err, r)
+	}
+}

@@ -272,8 +272,16 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 			add(root)
 			continue
 		}
+		// A directory named on the command line is read even through a
+		// symbolic link (as find -H does); links inside it are not
+		// followed (below). WalkDir does not follow its root: a trailing
+		// separator makes the link's target the root.
+		walkRoot := root
+		if li, lerr := os.Lstat(root); lerr == nil && li.Mode()&fs.ModeSymlink != 0 {
+			walkRoot = root + string(filepath.Separator)
+		}
 		var found []string
-		werr := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		werr := filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
 				probs = append(probs, Problem{File: p, Msg: "cannot read: " + unwrapPathErr(err)})
 				if d != nil && d.IsDir() {
@@ -282,7 +290,7 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 				return nil
 			}
 			if d.IsDir() {
-				if p != root && strings.HasPrefix(d.Name(), ".") {
+				if p != walkRoot && strings.HasPrefix(d.Name(), ".") {
 					return fs.SkipDir
 				}
 				return nil
