@@ -109,7 +109,8 @@ func (b *builder) risks() {
 	case s.State == StatePartiallyContained:
 		b.risk(Risk{ID: "key-partially-contained", Level: RiskHigh, Title: "Containment does not fully hold",
 			Detail: s.StateDetail + ". Re-run contain to restore it.", Command: "akresp contain " + id + " --status"})
-	case s.State == StateContained && active:
+	case s.State == StateContained && active && !b.rotationUnfinished():
+		// (During a rotation its own risk says what is left.)
 		b.risk(Risk{ID: "key-still-active", Level: RiskMedium, Title: "The key is contained but still active",
 			Detail:  "The network ACL and deny policy limit it, but the secret is still valid. Replace it and retire it.",
 			Command: "akresp rotate " + id})
@@ -144,8 +145,8 @@ func (b *builder) risks() {
 				// after the observation period.
 				b.risk(Risk{ID: "created-user-stripped", Level: RiskMedium,
 					Title: fmt.Sprintf("%s %s created by the key is stripped, awaiting deletion", kindLabel(c.Kind), c.Name),
-					Detail: fmt.Sprintf("akresp eradicate removed its console login, policies and groups and disabled its AccessKeys (journal). "+
-						"Re-run `akresp eradicate %s` after the --observe period (default 24h) to delete its keys and then the user.", b.keyID),
+					Detail: "akresp eradicate removed its console login, policies and groups and disabled its AccessKeys (journal). " +
+						"Run it again after the --observe period (default 24h) to delete its keys and then the user.",
 					Command: "akresp eradicate " + b.keyID})
 				continue
 			}
@@ -230,11 +231,11 @@ func (b *builder) risks() {
 	}
 
 	if rot := b.in.Rotation; rot != nil {
-		switch rot.Step {
-		case rotate.StepCreating, rotate.StepCreated, rotate.StepHandedOver, rotate.StepCutOver:
+		switch {
+		case b.rotationUnfinished():
 			b.risk(Risk{ID: "rotation-unfinished", Level: RiskMedium, Title: "Rotation stopped at step " + string(rot.Step),
 				Detail: "The old key is still active until the rotation disables it.", Command: "akresp rotate " + id})
-		case rotate.StepRolledBack:
+		case rot.Step == rotate.StepRolledBack:
 			b.risk(Risk{ID: "rotation-rolled-back", Level: RiskMedium, Title: "Rotation was rolled back",
 				Detail:  "The old key was re-enabled after an application failed without it; find that application and rotate again.",
 				Command: "akresp rotate " + id})
@@ -637,4 +638,18 @@ func (b *builder) leakRecommendation() {
 		r.Detail += " Contain, disable or delete the key first; akresp leaks resolve refuses until then."
 	}
 	b.rec(r)
+}
+
+// rotationUnfinished reports a rotation between creating the new key and
+// disabling the old one.
+func (b *builder) rotationUnfinished() bool {
+	rot := b.in.Rotation
+	if rot == nil {
+		return false
+	}
+	switch rot.Step {
+	case rotate.StepCreating, rotate.StepCreated, rotate.StepHandedOver, rotate.StepCutOver:
+		return true
+	}
+	return false
 }

@@ -163,7 +163,9 @@ func TestBuildRisks(t *testing.T) {
 		}, want: []string{"journal-pending"}},
 		{name: "rotation stopped", mod: func(in *Input) {
 			in.Rotation = &rotate.State{KeyID: fxKey, Step: rotate.StepHandedOver, Pending: &rotate.Pending{Action: "disable-old-key", Target: fxKey}}
-		}, want: []string{"rotation-unfinished", "rotation-pending"}},
+		}, want: []string{"rotation-unfinished", "rotation-pending"},
+			// The rotation's risk says what is left for the contained key.
+			absent: []string{"key-still-active"}},
 		{name: "office blocked", mod: func(in *Input) {
 			in.Live.ACL = `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","Value":"","IPList":["10.0.0.0/8"]}]}`
 			in.Audit.Sources[0].LastSeen = fxNow.Add(-time.Hour)
