@@ -361,8 +361,14 @@ func (s *scanner) archive(kind string, b []byte, loc Location, depth int) error 
 	return nil
 }
 
-// walk scans a directory tree (a repository's .git excluded).
+// walk scans a directory tree (a repository's .git excluded). The root is
+// followed when it is a symbolic link (WalkDir does not follow its root; a
+// trailing separator makes the link's target the root); links inside the
+// tree are not.
 func (s *scanner) walk(root string) error {
+	if li, err := os.Lstat(root); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		root += string(filepath.Separator)
+	}
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if cerr := s.ctx.Err(); cerr != nil {
 			return cerr

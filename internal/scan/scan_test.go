@@ -196,3 +196,27 @@ func TestScanGitHistory(t *testing.T) {
 		t.Fatalf("no-history: %+v %v", res, err)
 	}
 }
+
+// A directory named through a symbolic link is scanned (a false all-clear
+// otherwise); links inside the tree are not followed.
+func TestScanSymlinkedRoot(t *testing.T) {
+	base := t.TempDir()
+	real := filepath.Join(base, "checkout")
+	outside := filepath.Join(base, "outside")
+	writeFile(t, filepath.Join(real, "config", "prod.env"), pairText(liveID, liveSecret))
+	writeFile(t, filepath.Join(outside, "other.env"), pairText(deadID, deadSecret))
+	if err := os.Symlink(outside, filepath.Join(real, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(base, "repo")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Scan(context.Background(), link, Options{Verifier: &fakeVerifier{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].KeyID != liveID || res.Findings[0].Locations[0].Path != "config/prod.env" {
+		t.Fatalf("findings %+v (stats %+v), want the pair in config/prod.env only", res.Findings, res.Stats)
+	}
+}
