@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -910,7 +912,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	} else {
 		var rows [][]any
 		for _, f := range r.Findings {
-			rows = append(rows, []any{f.Severity, f.ID, f.Title, f.Count, f.First, f.Last, strings.Join(f.IPs, " ")})
+			rows = append(rows, []any{f.Severity, f.ID, f.Title, f.Count, f.First, f.Last, someIPs(f.IPs)})
 		}
 		if err := table([]string{"severity", "id", "title", "count", "first", "last", "ips"}, rows); err != nil {
 			return err
@@ -922,7 +924,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 			if f.Escalated != "" {
 				why += " Severity raised one level: " + f.Escalated + "."
 			}
-			b.WriteString(oneLine(why) + "\n")
+			b.WriteString(clipText(oneLine(why), maxWhyText) + "\n")
 			for i, e := range f.Evidence {
 				if i == 3 {
 					fmt.Fprintf(&b, "      ... %d more in -o json\n", len(f.Evidence)-3)
@@ -944,11 +946,17 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Created) > 0 {
 		section("CREATED BY THE KEY")
 		var rows [][]any
-		for _, c := range r.Created {
+		for i, c := range r.Created {
+			if i == maxTableRows {
+				break
+			}
 			rows = append(rows, []any{c.Kind, c.Name, createdFor(c), c.Action, c.Event.Time, c.Event.SourceIP})
 		}
 		if err := table([]string{"kind", "name", "user", "action", "time", "source ip"}, rows); err != nil {
 			return err
+		}
+		if len(r.Created) > maxTableRows {
+			fmt.Fprintf(&b, "  ... %d more in -o json\n", len(r.Created)-maxTableRows)
 		}
 	}
 
@@ -984,7 +992,8 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		b.WriteString("  none\n")
 	} else {
 		var rows [][]any
-		for _, s := range r.Sources {
+		shown, flagged := tableSources(r.Sources)
+		for _, s := range shown {
 			flag := strings.Join(s.Reasons, ",")
 			if s.Trusted {
 				flag = strings.TrimPrefix(flag+",trusted", ",")
@@ -993,6 +1002,9 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		}
 		if err := table([]string{"ip", "events", "errors", "first", "last", "flags", "services"}, rows); err != nil {
 			return err
+		}
+		if more := len(r.Sources) - len(shown); more > 0 {
+			fmt.Fprintf(&b, "  ... %d more in -o json (shown: flagged for the most reasons first, then the busiest; %d flagged in all)\n", more, flagged)
 		}
 	}
 
@@ -1192,11 +1204,11 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	} else {
 		rows = nil
 		for _, f := range r.Findings {
-			rows = append(rows, []any{f.Severity, f.ID, f.Title, f.Count, f.First, f.Last, strings.Join(f.IPs, " ")})
+			rows = append(rows, []any{f.Severity, f.ID, f.Title, f.Count, f.First, f.Last, someIPs(f.IPs)})
 		}
 		mdTable([]string{"severity", "id", "title", "count", "first", "last", "ips"}, rows)
 		for _, f := range r.Findings {
-			fmt.Fprintf(&b, "\n### %s %s\n\n%s\n\n", f.ID, mdEscape(f.Title), mdEscape(f.Why))
+			fmt.Fprintf(&b, "\n### %s %s\n\n%s\n\n", f.ID, mdEscape(f.Title), mdEscape(clipText(f.Why, maxWhyText)))
 			if f.Escalated != "" {
 				fmt.Fprintf(&b, "Severity raised one level: %s.\n\n", mdEscape(f.Escalated))
 			}
@@ -1204,11 +1216,17 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 				fmt.Fprintf(&b, "ATT&CK: %s\n\n", mdEscape(strings.Join(f.Attack, ", ")))
 			}
 			rows = nil
-			for _, e := range f.Evidence {
+			for i, e := range f.Evidence {
+				if i == maxTableRows {
+					break
+				}
 				rows = append(rows, []any{e.Time, e.Service + ":" + e.Name, e.SourceIP, e.ErrorCode, e.Detail, e.EventID})
 			}
 			mdTable([]string{"time", "call", "source ip", "error", "detail", "event id"}, rows)
-			if len(f.Evidence) < f.Count {
+			switch {
+			case len(f.Evidence) > maxTableRows:
+				fmt.Fprintf(&b, "\n%d events, %d shown (-o json lists %d).\n", f.Count, maxTableRows, len(f.Evidence))
+			case len(f.Evidence) < f.Count:
 				fmt.Fprintf(&b, "\n%d events, %d shown.\n", f.Count, len(f.Evidence))
 			}
 		}
@@ -1240,10 +1258,16 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Created) > 0 {
 		b.WriteString("\n## Created by the key\n\n")
 		rows = nil
-		for _, c := range r.Created {
+		for i, c := range r.Created {
+			if i == maxTableRows {
+				break
+			}
 			rows = append(rows, []any{c.Kind, c.Name, createdFor(c), c.Action, c.Event.Time, c.Event.SourceIP})
 		}
 		mdTable([]string{"kind", "name", "user", "action", "time", "source ip"}, rows)
+		if len(r.Created) > maxTableRows {
+			fmt.Fprintf(&b, "\n%d more in -o json.\n", len(r.Created)-maxTableRows)
+		}
 	}
 	if len(r.Followed) > 0 || r.FollowedOmitted > 0 {
 		fmt.Fprintf(&b, "\n## Followed identities (%d)\n\n", len(r.Followed))
@@ -1269,10 +1293,14 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	}
 	fmt.Fprintf(&b, "\n## Source IPs (%d)\n\n", len(r.Sources))
 	rows = nil
-	for _, s := range r.Sources {
+	shownSources, flaggedSources := tableSources(r.Sources)
+	for _, s := range shownSources {
 		rows = append(rows, []any{s.IP, s.Count, s.Errors, s.FirstSeen, s.LastSeen, s.Trusted, s.New, s.Flagged, strings.Join(s.Services, " ")})
 	}
 	mdTable([]string{"ip", "events", "errors", "first", "last", "trusted", "new", "flagged", "services"}, rows)
+	if more := len(r.Sources) - len(shownSources); more > 0 {
+		fmt.Fprintf(&b, "\n%d more in -o json (shown: flagged for the most reasons first, then the busiest; %d flagged in all).\n", more, flaggedSources)
+	}
 	fmt.Fprintf(&b, "\n## Services (%d)\n\n", len(r.Services))
 	rows = nil
 	for _, s := range r.Services {
@@ -1400,4 +1428,69 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// A busy key's audit has thousands of sources, created identities and
+// per-source notes: the table shows the first of each and says how many
+// more -o json lists.
+const (
+	maxTableIPs  = 5    // sources of a finding in the findings table
+	maxTableRows = 50   // rows of the sources and created-identities tables
+	maxWhyText   = 1200 // bytes of a finding's explanation
+)
+
+// someIPs is a finding's sources for the table: the busiest few.
+func someIPs(ips []string) string {
+	if len(ips) <= maxTableIPs {
+		return strings.Join(ips, " ")
+	}
+	return strings.Join(ips[:maxTableIPs], " ") + fmt.Sprintf(" +%d more", len(ips)-maxTableIPs)
+}
+
+// clipText cuts s to about n bytes (at a rune boundary) and says where the
+// rest is.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + fmt.Sprintf(" ... (%d more bytes in -o json)", len(s)-cut)
+}
+
+// tableSources picks the sources the table shows: all of them up to
+// maxTableRows, beyond that the flagged ones with the most reasons first,
+// then the busiest, in the order of the result (first seen). flagged
+// counts the flagged ones.
+func tableSources(all []audit.IPSummary) (shown []audit.IPSummary, flagged int) {
+	for _, s := range all {
+		if s.Flagged {
+			flagged++
+		}
+	}
+	if len(all) <= maxTableRows {
+		return all, flagged
+	}
+	idx := make([]int, len(all))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		x, y := all[a], all[b]
+		if x.Flagged != y.Flagged {
+			if x.Flagged {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Or(len(y.Reasons)-len(x.Reasons), y.Count-x.Count)
+	})
+	idx = idx[:maxTableRows]
+	slices.Sort(idx)
+	for _, i := range idx {
+		shown = append(shown, all[i])
+	}
+	return shown, flagged
 }

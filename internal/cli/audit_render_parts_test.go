@@ -271,3 +271,56 @@ func TestAuditRenderResources(t *testing.T) {
 		t.Errorf("markdown resources:\n%s", md)
 	}
 }
+
+// TestAuditRenderBusyKeyCaps: a key with thousands of sources and created
+// identities gets a table and markdown a responder can read, each list
+// saying how many more -o json holds.
+func TestAuditRenderBusyKeyCaps(t *testing.T) {
+	at := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	r := &audit.Result{Key: audit.KeyFacts{AccessKeyID: auditKey}, Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}}
+	var ips []string
+	for i := range 120 {
+		s := audit.IPSummary{IP: fmt.Sprintf("198.51.100.%d", i), Count: 1000 - i, FirstSeen: at, LastSeen: at}
+		switch {
+		case i >= 100: // the quietest, flagged for two reasons: shown first
+			s.Flagged, s.Reasons, s.Count = true, []string{"new", "sensitive"}, 2
+		case i%2 == 0:
+			s.Flagged, s.Reasons = true, []string{"new"}
+		}
+		r.Sources = append(r.Sources, s)
+		ips = append(ips, s.IP)
+	}
+	why := strings.Repeat("a", maxWhyText-1) + "é and the rest"
+	f := audit.Finding{ID: "CTX-03", Severity: audit.High, Title: "Unexpected source IP", Count: 120, IPs: ips, Why: why, First: at, Last: at}
+	for i := range 80 {
+		f.Evidence = append(f.Evidence, audit.EvidenceRef{EventID: fmt.Sprintf("ev-%03d", i), Time: at, Service: "Ecs", Name: "DescribeInstances", SourceIP: ips[i]})
+		r.Created = append(r.Created, audit.CreatedIdentity{Kind: "user", Name: fmt.Sprintf("u%03d", i), Action: "CreateUser"})
+	}
+	r.Findings = []audit.Finding{f}
+	table, md := renderAuditBoth(t, r)
+	for name, out := range map[string]string{"table": table, "markdown": md} {
+		flat := flatText(out)
+		for _, want := range []string{
+			"+115 more",                  // the finding's sources
+			"(15 more bytes in -o json)", // the explanation, cut before the é
+			"30 more in -o json",         // created identities
+			"70 more in -o json (shown: flagged for the most reasons first, then the busiest; 70 flagged in all)",
+			"198.51.100.119", "198.51.100.100", // flagged twice, quiet
+			"198.51.100.0", // flagged, busiest
+		} {
+			if !strings.Contains(flat, want) {
+				t.Errorf("%s lacks %q", name, want)
+			}
+		}
+		// 60: flagged once but not among the 30 busiest of those; 99: not
+		// flagged (neither is cited as evidence).
+		for _, absent := range []string{"198.51.100.60 ", "198.51.100.99 ", "u079", "é and the rest"} {
+			if strings.Contains(out, absent) {
+				t.Errorf("%s shows %q beyond its caps", name, absent)
+			}
+		}
+	}
+	if !strings.Contains(md, "120 events, 50 shown (-o json lists 80).") {
+		t.Errorf("markdown does not cap the evidence table:\n%s", md)
+	}
+}
