@@ -331,7 +331,7 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 		addProblems(eng, probs, st.Skipped-int64(len(probs)))
 		if st.Ignored > 0 {
 			eng.AddDiagnostic(Diagnostic{Level: "warning", Source: in.name,
-				Summary: fmt.Sprintf("%d files in the given directories were not read (unknown extension)", st.Ignored)})
+				Summary: fmt.Sprintf("%s in the given directories not read (unknown extension)", plural(int(st.Ignored), "file"))})
 		}
 		progress(fmt.Sprintf("%s files: %d files, %d events of the key", in.name, st.Files, st.Events))
 	}
