@@ -44,21 +44,23 @@ go build -o "$WORK/gentrail" ./bench/gentrail
 gen() {
 	local dir=$1
 	shift
-	if [ ! -f "$dir/.done-$N-$FILES" ]; then
+	# The marker sits beside the directory: a file inside it would be
+	# counted (and reported) by the audit as an ignored input.
+	if [ ! -f "$dir.done-$N-$FILES" ]; then
 		rm -rf "$dir"
 		echo "generating $N events in $FILES files under $dir $*" >&2
 		"$WORK/gentrail" -n "$N" -files "$FILES" -out "$dir" -leaked "$KEY" "$@"
-		touch "$dir/.done-$N-$FILES"
+		touch "$dir.done-$N-$FILES"
 	fi
 	du -sh "$dir" >&2
 }
 gen "$WORK/trails"
 gen "$WORK/single" -single
-if [ -z "${NO_DELIVERY:-}" ] && [ ! -f "$WORK/delivery/.done" ]; then
+if [ -z "${NO_DELIVERY:-}" ] && [ ! -f "$WORK/delivery.done" ]; then
 	rm -rf "$WORK/delivery"
 	echo "generating the delivery shape (10,000 files of 100 events) under $WORK/delivery" >&2
 	"$WORK/gentrail" -busy -files 10000 -per 100 -out "$WORK/delivery" -leaked "$KEY"
-	touch "$WORK/delivery/.done"
+	touch "$WORK/delivery.done"
 fi
 
 # run LABEL CMD... : time CMD, print wall seconds, events/s (of EVENTS,
