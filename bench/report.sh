@@ -30,18 +30,18 @@ echo "building akresp and gentrail" >&2
 go build -o "$WORK/akresp" ./cmd/akresp
 go build -o "$WORK/gentrail" ./bench/gentrail
 
-if [ ! -f "$WORK/150k/.done" ]; then
+if [ ! -f "$WORK/150k.done" ]; then
 	rm -rf "$WORK/150k"
 	"$WORK/gentrail" -n 150000 -files 1 -single -out "$WORK/150k"
-	touch "$WORK/150k/.done"
+	touch "$WORK/150k.done"
 fi
-if [ ! -f "$WORK/200MB/.done" ]; then
+if [ ! -f "$WORK/200MB.done" ]; then
 	rm -rf "$WORK/200MB" "$WORK/200MB.gz"
 	"$WORK/gentrail" -n 190000 -files 1 -single -seed 2 -out "$WORK/200MB.gz"
 	mkdir -p "$WORK/200MB"
 	gzip -dc "$WORK"/200MB.gz/*.json.gz >"$WORK/200MB/trail.json"
 	rm -rf "$WORK/200MB.gz"
-	touch "$WORK/200MB/.done"
+	touch "$WORK/200MB.done"
 fi
 du -sh "$WORK/150k" "$WORK/200MB" >&2
 
