@@ -146,7 +146,7 @@ func (b *builder) risks() {
 				b.risk(Risk{ID: "created-user-stripped", Level: RiskMedium,
 					Title: fmt.Sprintf("%s %s created by the key is stripped, awaiting deletion", kindLabel(c.Kind), c.Name),
 					Detail: "akresp eradicate removed its console login, policies and groups and disabled its AccessKeys (journal). " +
-						"Run it again after the --observe period (default 24h) to delete its keys and then the user.",
+						"Re-run it after the --observe period (default 24h) to delete its keys and then the user.",
 					Command: "akresp eradicate " + b.keyID})
 				continue
 			}
