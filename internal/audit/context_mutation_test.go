@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -176,5 +177,36 @@ func TestConcurrentSourcesKnownOnlyWindow(t *testing.T) {
 	}
 	if slices.Contains(f.IPs, far) || !slices.Contains(f.IPs, attacker) {
 		t.Errorf("CTX-04 sources = %v, want the new source's window only (with %s, without %s)", f.IPs, attacker, far)
+	}
+}
+
+// CTX-03 explains the earliest maxSourceNotes sources one by one and
+// counts the rest (source_ips lists each): a key with thousands of new
+// sources made half a megabyte of "why". All of them still count and
+// are named as the finding's sources.
+func TestUnexpectedSourcesNotesBounded(t *testing.T) {
+	evSeq = 0
+	evs := officeWeek(leakStart.Add(-2 * time.Hour))
+	const n = maxSourceNotes + 7
+	for i := range n {
+		evs = append(evs, tev(work.Add(time.Duration(i)*time.Minute), fmt.Sprintf("203.0.113.%d", 100+i), "Ecs", "RunInstances", withUA(attackerUA)))
+	}
+	opts := baseOptions()
+	opts.LeakTime = leakStart
+	f := findFinding(runEngine(opts, evs), "CTX-03")
+	if f == nil {
+		t.Fatal("CTX-03 did not fire")
+	}
+	if len(f.IPs) != n {
+		t.Errorf("CTX-03 names %d sources, want %d", len(f.IPs), n)
+	}
+	for i := range n {
+		ip := fmt.Sprintf("203.0.113.%d:", 100+i)
+		if got, want := strings.Contains(f.Why, ip), i < maxSourceNotes; got != want {
+			t.Errorf("note for the %d-th source %s: %v, want %v", i, ip, got, want)
+		}
+	}
+	if !strings.Contains(f.Why, "And 7 more sources, seen later (source_ips lists each with its reasons).") {
+		t.Errorf("why does not count the sources beyond the notes: %q", f.Why)
 	}
 }

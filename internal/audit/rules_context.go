@@ -159,6 +159,7 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 		}
 	}
 	var roamers []string
+	unnoted := 0 // suspects beyond maxSourceNotes
 	for _, ip := range e.sortedSources() {
 		if ip.internal || !(ip.isNew || ip.untrusted) {
 			continue
@@ -184,6 +185,10 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 			b.cite(e, s)
 		}
 		b.span(ip.first.t, ip.last)
+		if len(b.notes) >= maxSourceNotes {
+			unnoted++
+			continue
+		}
 		var why []string
 		if ip.isNew {
 			why = append(why, "first seen "+fmtUTC(ip.first.t)+", after the baseline")
@@ -196,11 +201,23 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 		}
 		b.note(fmt.Sprintf("%s: %s.", ip.text, joinAnd(why)))
 	}
+	if unnoted > 0 {
+		w := "sources"
+		if unnoted == 1 {
+			w = "source"
+		}
+		b.note(fmt.Sprintf("And %d more %s, seen later (source_ips lists each with its reasons).", unnoted, w))
+	}
 	if len(roamers) > 0 {
 		b.note(fmt.Sprintf("Also new, but only repeating the key's known reads with a known tool (not cited): %s.", listSome(roamers, 5)))
 	}
 	return b
 }
+
+// maxSourceNotes bounds CTX-03's per-source explanations (the earliest
+// sources first): a busy key with thousands of new sources made one
+// sentence each, half a megabyte of "why".
+const maxSourceNotes = 20
 
 // concurrentSources is CTX-04: 3 or more distinct sources within 10
 // minutes, or 2 sources in different /16 networks (/48 for IPv6) within 5
