@@ -197,9 +197,6 @@ func (e *Engine) recordRoutine(acc *matchAcc, ev *Event, rule *tableRule, nm *na
 		if x := rt.target(target); x != nil {
 			x.d = min(x.d, d)
 		} else if len(rt.targets) < maxRoutineTargets {
-			if rt.targets == nil {
-				rt.targets = make([]routineTarget, 0, 1)
-			}
 			rt.targets = append(rt.targets, routineTarget{target, d})
 		}
 		rt.lastTarget = target

@@ -946,10 +946,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Created) > 0 {
 		section("CREATED BY THE KEY")
 		var rows [][]any
-		for i, c := range r.Created {
-			if i == maxTableRows {
-				break
-			}
+		for _, c := range head(r.Created, maxTableRows) {
 			rows = append(rows, []any{c.Kind, c.Name, createdFor(c), c.Action, c.Event.Time, c.Event.SourceIP})
 		}
 		if err := table([]string{"kind", "name", "user", "action", "time", "source ip"}, rows); err != nil {
@@ -1056,10 +1053,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Resources) > 0 {
 		section(fmt.Sprintf("RESOURCES (%d)", len(r.Resources)))
 		var rows [][]any
-		for i, x := range r.Resources {
-			if i == 20 {
-				break
-			}
+		for _, x := range head(r.Resources, 20) {
 			rows = append(rows, []any{x.Type, x.Name, x.Count, x.LastSeen})
 		}
 		if err := table([]string{"type", "name", "events", "last"}, rows); err != nil {
@@ -1216,10 +1210,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 				fmt.Fprintf(&b, "ATT&CK: %s\n\n", mdEscape(strings.Join(f.Attack, ", ")))
 			}
 			rows = nil
-			for i, e := range f.Evidence {
-				if i == maxTableRows {
-					break
-				}
+			for _, e := range head(f.Evidence, maxTableRows) {
 				rows = append(rows, []any{e.Time, e.Service + ":" + e.Name, e.SourceIP, e.ErrorCode, e.Detail, e.EventID})
 			}
 			mdTable([]string{"time", "call", "source ip", "error", "detail", "event id"}, rows)
@@ -1258,10 +1249,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Created) > 0 {
 		b.WriteString("\n## Created by the key\n\n")
 		rows = nil
-		for i, c := range r.Created {
-			if i == maxTableRows {
-				break
-			}
+		for _, c := range head(r.Created, maxTableRows) {
 			rows = append(rows, []any{c.Kind, c.Name, createdFor(c), c.Action, c.Event.Time, c.Event.SourceIP})
 		}
 		mdTable([]string{"kind", "name", "user", "action", "time", "source ip"}, rows)
@@ -1318,10 +1306,7 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 		// The resources the key touched, as the table shows them.
 		fmt.Fprintf(&b, "\n## Resources (%d)\n\n", len(r.Resources))
 		rows = nil
-		for i, x := range r.Resources {
-			if i == 20 {
-				break
-			}
+		for _, x := range head(r.Resources, 20) {
 			rows = append(rows, []any{x.Type, x.Name, x.Count, x.LastSeen})
 		}
 		mdTable([]string{"type", "name", "events", "last"}, rows)
@@ -1441,11 +1426,15 @@ const (
 
 // someIPs is a finding's sources for the table: the busiest few.
 func someIPs(ips []string) string {
-	if len(ips) <= maxTableIPs {
-		return strings.Join(ips, " ")
+	out := strings.Join(head(ips, maxTableIPs), " ")
+	if len(ips) > maxTableIPs {
+		out += fmt.Sprintf(" +%d more", len(ips)-maxTableIPs)
 	}
-	return strings.Join(ips[:maxTableIPs], " ") + fmt.Sprintf(" +%d more", len(ips)-maxTableIPs)
+	return out
 }
+
+// head is the first n of xs (all of them when fewer).
+func head[T any](xs []T, n int) []T { return xs[:min(n, len(xs))] }
 
 // clipText cuts s to about n bytes (at a rune boundary) and says where the
 // rest is.
