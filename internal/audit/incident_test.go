@@ -95,7 +95,14 @@ func TestCheckSteps(t *testing.T) {
 		{"deleted", KeyState{KeyID: k, Status: "Deleted", Retired: map[string]bool{"LTAI5tSVCBACKUP7Hq200000": true}}, []string{report.Command}},
 		{"rotation finished", KeyState{KeyID: k, Status: "Active", RotationDone: true}, []string{created.Command, report.Command}},
 	} {
-		got := cmds(CheckSteps(all, tc.st))
+		steps := CheckSteps(all, tc.st)
+		for _, s := range steps {
+			// During a rotation its step says so (the key has its new key).
+			if s.Command == rotate.Command && tc.st.RotationActive && !strings.Contains(s.Why, "rotation of the key is in progress") {
+				t.Errorf("%s: rotate step says %q", tc.name, s.Why)
+			}
+		}
+		got := cmds(steps)
 		if len(got) != len(tc.want) {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 			continue

@@ -113,8 +113,7 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 				}
 			case inactive:
 			case st.RotationActive:
-				add(NextStep{Command: "akresp rotate " + target,
-					Why: "a rotation of the key is in progress (step " + st.Rotation + "): it disables the old key once the new one has taken over"})
+				add(rotationStep(target, st.Rotation))
 			default:
 				add(s)
 			}
@@ -124,6 +123,8 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 				add(s)
 			case deleted:
 			case inactive && !st.RotationActive:
+			case st.RotationActive:
+				add(rotationStep(target, st.Rotation))
 			default:
 				add(s)
 			}
@@ -132,6 +133,13 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 		}
 	}
 	return out
+}
+
+// rotationStep is the next step of a key whose rotation is in progress:
+// resume it (not "give them a new key": it has one).
+func rotationStep(id, step string) NextStep {
+	return NextStep{Command: "akresp rotate " + id,
+		Why: "a rotation of the key is in progress (step " + step + "): resume it; it says what it waits for, and it retires the old key itself"}
 }
 
 // retiredCreatedKeys reads, online, the status of the AccessKeys the key
