@@ -322,6 +322,14 @@ type Engine struct {
 	createdDropped int
 	rt             routineState // routine.go: kept evidence budget
 	more           *moreState   // rules_more_events.go
+
+	// Slabs of the aggregates made per source, hour and event (slab.go).
+	refSlab   slab[evRef]
+	hourSlab  slab[ipHour]
+	matchSlab slab[matchAcc]
+	resSlab   slab[resourceAgg]
+	ipSlab    slab[ipAgg]
+	ipAPISlab slab[ipAPI]
 }
 
 // NewEngine returns an engine for one audit.
@@ -424,14 +432,15 @@ func (a *evRef) less(b *evRef) bool {
 // (ptr), so that an event no aggregate keeps costs no allocation.
 type sharedRef struct {
 	evRef
-	p *evRef
+	p    *evRef
+	slab *slab[evRef]
 }
 
 // ptr returns the shared copy every aggregate that keeps the event points
 // to. The value must not change after the first call.
 func (s *sharedRef) ptr() *evRef {
 	if s.p == nil {
-		s.p = new(evRef)
+		s.p = s.slab.alloc()
 		*s.p = s.evRef
 	}
 	return s.p
@@ -932,7 +941,7 @@ func (e *Engine) Add(ev *Event) {
 	svc := e.service(ev.Service)
 	ip := e.sourceIP(ev.SourceIP)
 	nm := e.apiName(svc, ev.Name)
-	ref := &sharedRef{evRef: evRef{t: t, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}}
+	ref := &sharedRef{evRef: evRef{t: t, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}, slab: &e.refSlab}
 	ref.setIDs(ev.ID, ev.RequestID, ev.Source.Pos)
 	read := ev.RW == "Read"
 	failed := ev.ErrorCode != ""
@@ -1044,7 +1053,8 @@ func (e *Engine) Add(ev *Event) {
 	if ih == nil || ip.lastH != h {
 		ih = e.ipHours[ipHourKey{ip.idx, h}]
 		if ih == nil {
-			ih = &ipHour{first: ref.ptr()}
+			ih = e.hourSlab.alloc()
+			ih.first = ref.ptr()
 			e.ipHours[ipHourKey{ip.idx, h}] = ih
 			hb.ips = append(hb.ips, ip.idx)
 		}
@@ -1088,7 +1098,7 @@ func (e *Engine) Add(ev *Event) {
 	if read || auth || nm.objectDelete {
 		ia := e.ipAPIs[ipAPIKey{ip.idx, nm.idx}]
 		if ia == nil {
-			ia = &ipAPI{}
+			ia = e.ipAPISlab.alloc()
 			e.ipAPIs[ipAPIKey{ip.idx, nm.idx}] = ia
 		}
 		if ia.samples.wants(cellSampleK, &ref.evRef) {
@@ -1266,7 +1276,8 @@ func (e *Engine) sourceIP(s string) *ipAgg {
 	if v, ok := e.ips[s]; ok {
 		return v
 	}
-	v := &ipAgg{idx: uint32(len(e.ipList)), sid: e.strs.id(s), lastCell: -1}
+	v := e.ipSlab.alloc()
+	*v = ipAgg{idx: uint32(len(e.ipList)), sid: e.strs.id(s), lastCell: -1}
 	v.text = e.strs.str(v.sid)
 	if a, err := netip.ParseAddr(strings.TrimSpace(s)); err == nil && a.Zone() == "" {
 		v.addr, v.isIP = a.Unmap(), true
@@ -1329,7 +1340,8 @@ func (e *Engine) resource(r Resource, t int64) {
 			e.limit("resources", fmt.Sprintf("more than %d distinct resources; further ones are not summarised", maxResources))
 			return
 		}
-		v = &resourceAgg{first: t, last: t}
+		v = e.resSlab.alloc()
+		*v = resourceAgg{first: t, last: t}
 		// Types are few (interned), names many.
 		e.resources[Resource{Type: e.strs.str(e.strs.id(r.Type)), Name: strings.Clone(r.Name)}] = v
 	}

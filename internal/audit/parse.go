@@ -590,6 +590,9 @@ type eventParser struct {
 	// spare is an emptied Params map to fill for the next event that has
 	// request parameters (see reset).
 	spare map[string]string
+	// sc is the scanner of the event in hand: a local one escapes to the
+	// heap (the object parser is recursive), one allocation per event.
+	sc scanner
 }
 
 // reset clears ev for a new event read from origin. A Params map ev still
@@ -602,7 +605,10 @@ func (p *eventParser) reset(ev *Event, origin Origin) {
 		clear(m)
 		p.spare = m
 	}
-	*ev = Event{Source: origin}
+	// The same holds for the Resources slice: its storage is refilled.
+	res := ev.Resources[:0]
+	clear(res[:cap(res)])
+	*ev = Event{Source: origin, Resources: res}
 	p.kv = p.kv[:0]
 }
 
@@ -633,14 +639,15 @@ type parseState struct {
 func (p *eventParser) parse(ev *Event, raw []byte, origin Origin) error {
 	p.reset(ev, origin)
 	var st parseState
-	s := scanner{b: raw}
+	p.sc = scanner{b: raw}
+	s := &p.sc
 	if c := s.peek(); c != '{' {
 		if c == 0 {
 			return fmt.Errorf("empty record, want an event object")
 		}
 		return fmt.Errorf("record is a JSON %s, want an event object", valueKind(c))
 	}
-	if err := p.object(&s, ev, &st); err != nil {
+	if err := p.object(s, ev, &st); err != nil {
 		return err
 	}
 	if err := s.end(); err != nil {
@@ -655,8 +662,9 @@ func (p *eventParser) parse(ev *Event, raw []byte, origin Origin) error {
 func (p *eventParser) parsePrefix(ev *Event, data []byte, origin Origin) (int, error) {
 	p.reset(ev, origin)
 	var st parseState
-	s := scanner{b: data}
-	if err := p.object(&s, ev, &st); err != nil {
+	p.sc = scanner{b: data}
+	s := &p.sc
+	if err := p.object(s, ev, &st); err != nil {
 		return 0, err
 	}
 	return s.i, p.finish(ev, &st)

@@ -94,7 +94,8 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 	k := matchKey{rule, ip.idx}
 	acc := e.matches[k]
 	if acc == nil {
-		acc = &matchAcc{rule: rule, ip: ip, sev: sev, first: ref.t, last: ref.t}
+		acc = e.matchSlab.alloc()
+		*acc = matchAcc{rule: rule, ip: ip, sev: sev, first: ref.t, last: ref.t}
 		e.matches[k] = acc
 	}
 	acc.n++

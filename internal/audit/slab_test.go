@@ -1,0 +1,51 @@
+package audit
+
+import (
+	"testing"
+	"time"
+)
+
+func TestSlabHandsOutDistinctZeroedValues(t *testing.T) {
+	var s slab[ipHour]
+	seen := map[*ipHour]bool{}
+	for i := range 3*slabChunk + 1 {
+		p := s.alloc()
+		if seen[p] {
+			t.Fatalf("alloc %d returned a pointer handed out before", i)
+		}
+		seen[p] = true
+		if *p != (ipHour{}) {
+			t.Fatalf("alloc %d is not zeroed: %+v", i, *p)
+		}
+		p.n = int32(i + 1) // later values must not see it
+	}
+}
+
+// A reused Event slot (ReadOptions.ReuseEvents) keeps its Resources
+// storage: the next event parsed into it must show its own resources only.
+func TestParserReusesEventStorage(t *testing.T) {
+	p := newEventParser()
+	var ev Event
+	parse := func(raw string) {
+		t.Helper()
+		if err := p.parse(&ev, []byte(raw), Origin{Kind: "file", File: "t.json"}); err != nil {
+			t.Fatalf("parse %s: %v", raw, err)
+		}
+	}
+	const head = `{"eventId":"e1","eventTime":"2026-01-02T03:04:05Z","eventName":"RunInstances","serviceName":"Ecs","sourceIpAddress":"203.0.113.7","userIdentity":{"accessKeyId":"LTAI5tREUSEDslotKEY00001"}`
+	parse(head + `,"referencedResources":{"ACS::ECS::Instance":["i-a","i-b"]}}`)
+	if len(ev.Resources) != 2 {
+		t.Fatalf("first event: resources %v, want i-a and i-b", ev.Resources)
+	}
+	parse(head + `}`)
+	if len(ev.Resources) != 0 {
+		t.Fatalf("second event has no resources, got %v (left from the first)", ev.Resources)
+	}
+	parse(head + `,"referencedResources":{"ACS::ECS::Instance":["i-c"]}}`)
+	if len(ev.Resources) != 1 || ev.Resources[0].Name != "i-c" {
+		t.Fatalf("third event: resources %v, want only i-c", ev.Resources)
+	}
+	if !ev.Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || ev.Name != "RunInstances" {
+		t.Fatalf("reused slot parsed as %+v", ev)
+	}
+}
