@@ -324,7 +324,6 @@ type Engine struct {
 	more           *moreState   // rules_more_events.go
 
 	// Slabs of the aggregates made per source, hour and event (slab.go).
-	refSlab   slab[evRef]
 	hourSlab  slab[ipHour]
 	matchSlab slab[matchAcc]
 	resSlab   slab[resourceAgg]
@@ -432,15 +431,14 @@ func (a *evRef) less(b *evRef) bool {
 // (ptr), so that an event no aggregate keeps costs no allocation.
 type sharedRef struct {
 	evRef
-	p    *evRef
-	slab *slab[evRef]
+	p *evRef
 }
 
 // ptr returns the shared copy every aggregate that keeps the event points
 // to. The value must not change after the first call.
 func (s *sharedRef) ptr() *evRef {
 	if s.p == nil {
-		s.p = s.slab.alloc()
+		s.p = new(evRef)
 		*s.p = s.evRef
 	}
 	return s.p
@@ -941,7 +939,7 @@ func (e *Engine) Add(ev *Event) {
 	svc := e.service(ev.Service)
 	ip := e.sourceIP(ev.SourceIP)
 	nm := e.apiName(svc, ev.Name)
-	ref := &sharedRef{evRef: evRef{t: t, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}, slab: &e.refSlab}
+	ref := &sharedRef{evRef: evRef{t: t, name: nm.sid, svc: svc.sid, ip: ip.sid, ua: ua.sid, orig: e.origin(ev.Source)}}
 	ref.setIDs(ev.ID, ev.RequestID, ev.Source.Pos)
 	read := ev.RW == "Read"
 	failed := ev.ErrorCode != ""
