@@ -1,13 +1,20 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // The OSS delivery shape of issue 14: 1,000,000 events in 10,000 gzip
@@ -47,6 +54,49 @@ func BenchmarkDeliveryRead(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(matched)/float64(b.N), "matched/op")
+}
+
+// BenchmarkDeliveryInflate is the floor under every offline reader of this
+// shape: the files read and inflated by as many goroutines as there are
+// processors, with the same gzip package and Reset reuse as the readers,
+// the output discarded (no scanning, no parsing, no engine).
+func BenchmarkDeliveryInflate(b *testing.B) {
+	files, err := filepath.Glob(filepath.Join(deliveryDir(b), "*.json.gz"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no *.json.gz under the delivery directory (%v)", err)
+	}
+	var out atomic.Int64
+	b.ReportAllocs()
+	for b.Loop() {
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range runtime.GOMAXPROCS(0) {
+			wg.Go(func() {
+				var zr gzip.Reader
+				buf := make([]byte, readChunk)
+				for i := next.Add(1) - 1; i < int64(len(files)); i = next.Add(1) - 1 {
+					data, err := os.ReadFile(files[i])
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					if err := zr.Reset(bytes.NewReader(data)); err != nil {
+						b.Errorf("%s: %v", files[i], err)
+						return
+					}
+					n, err := io.CopyBuffer(io.Discard, &zr, buf)
+					if err != nil {
+						b.Errorf("%s: %v", files[i], err)
+						return
+					}
+					out.Add(n)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(out.Load())/float64(b.N)/(1<<20), "MBinflated/op")
+	b.ReportMetric(float64(out.Load())/b.Elapsed().Seconds()/(1<<20), "MB/s")
 }
 
 // BenchmarkDeliveryShape is the offline audit end to end (read, inflate,
