@@ -745,13 +745,106 @@ func (s *idSet) len() int {
 // and regions the burst rules need, no evidence (that comes from the
 // bounded per-(source, API) samples), so that its size does not depend on
 // how busy the minute was.
+//
+// A cell is 48 bytes: the first two read APIs and regions sit inline (one
+// of each is the common minute), the rest behind one pointer, allocated
+// only when a minute holds more or refused calls. A busy key's audit keeps
+// one or more cells per (source, hour) it saw, 121,000 on the delivery
+// shape of issue 14.
 type minuteCell struct {
-	min                    uint8 // minute within the hour
-	n, writes, reads, auth int32
-	objDeletes             int32
-	reads1                 idSet  // read APIs (nameList index)
-	regions                idSet  // regions of Describe*/List* reads (strTable id)
-	authAPIs               *idSet // APIs refused for authorisation (nameList index)
+	min            uint8 // minute within the hour
+	n, reads, auth int32
+	objDeletes     int32
+	reads1         pairSet   // read APIs (nameList index)
+	regions        pairSet   // regions of Describe*/List* reads (strTable id)
+	more           *cellMore // the read APIs and regions beyond reads1 and regions, refused APIs
+}
+
+// cellMore is what a minute cell holds beyond its inline pairs.
+type cellMore struct {
+	reads, regions []uint32 // distinct, in arrival order
+	authAPIs       idSet    // APIs refused for authorisation (nameList index)
+}
+
+// pairSet holds up to two ids (stored id+1, 0 = empty).
+type pairSet struct{ a0, a1 uint32 }
+
+// add stores id and reports whether the pair holds it (false: both slots
+// hold other ids).
+func (p *pairSet) add(id uint32) bool {
+	v := id + 1
+	switch {
+	case p.a0 == v || p.a1 == v:
+	case p.a0 == 0:
+		p.a0 = v
+	case p.a1 == 0:
+		p.a1 = v
+	default:
+		return false
+	}
+	return true
+}
+
+func (p *pairSet) each(f func(uint32)) {
+	if p.a0 != 0 {
+		f(p.a0 - 1)
+	}
+	if p.a1 != 0 {
+		f(p.a1 - 1)
+	}
+}
+
+func (c *minuteCell) ext() *cellMore {
+	if c.more == nil {
+		c.more = &cellMore{}
+	}
+	return c.more
+}
+
+// addRead, addRegion and addAuthAPI note a read API, a region read and
+// a refused API of the minute.
+func (c *minuteCell) addRead(id uint32) {
+	if !c.reads1.add(id) {
+		if m := c.ext(); !slices.Contains(m.reads, id) {
+			m.reads = append(m.reads, id)
+		}
+	}
+}
+
+func (c *minuteCell) addRegion(id uint32) {
+	if !c.regions.add(id) {
+		if m := c.ext(); !slices.Contains(m.regions, id) {
+			m.regions = append(m.regions, id)
+		}
+	}
+}
+
+func (c *minuteCell) addAuthAPI(id uint32) { c.ext().authAPIs.add(id) }
+
+// eachRead, eachRegion and eachAuthAPI call f for each distinct id, the
+// first ones noted first.
+func (c *minuteCell) eachRead(f func(uint32)) {
+	c.reads1.each(f)
+	if c.more != nil {
+		for _, id := range c.more.reads {
+			f(id)
+		}
+	}
+}
+
+func (c *minuteCell) eachRegion(f func(uint32)) {
+	c.regions.each(f)
+	if c.more != nil {
+		for _, id := range c.more.regions {
+			f(id)
+		}
+	}
+}
+
+func (c *minuteCell) eachAuthAPI(f func(uint32)) {
+	if c.more != nil {
+		c.more.authAPIs.each(f)
+	}
 }
 
 // ipAPIKey is one source calling one API.
@@ -1079,18 +1172,13 @@ func (e *Engine) Add(ev *Event) {
 	cell := e.cell(ip, ih, uint8(within/int64(time.Minute)))
 	if cell != nil {
 		cell.n++
-		if !read {
-			cell.writes++
-		} else {
+		if read {
 			cell.reads++
-			cell.reads1.add(nm.idx)
+			cell.addRead(nm.idx)
 		}
 		if auth {
 			cell.auth++
-			if cell.authAPIs == nil {
-				cell.authAPIs = &idSet{}
-			}
-			cell.authAPIs.add(nm.idx)
+			cell.addAuthAPI(nm.idx)
 		}
 	}
 	if read || auth || nm.objectDelete {
@@ -1110,7 +1198,7 @@ func (e *Engine) Add(ev *Event) {
 	if read && nm.listLike && rg != nil {
 		rid := rg.sid
 		if cell != nil {
-			cell.regions.add(rid)
+			cell.addRegion(rid)
 		}
 		ss := e.ipRegions[ipRegionKey{ip.idx, rid}]
 		if ss == nil {

@@ -37,11 +37,11 @@ type windowSpec struct {
 
 func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) []*findingBuilder {
 	endMinute := int32(floorDiv(bl.end, 60e9))
-	apiSamples := func(sets func(c *minuteCell) *idSet, auth bool) func(*ipAgg, []minuteEntry) []*sampleSet {
+	apiSamples := func(each func(c *minuteCell, f func(uint32)), auth bool) func(*ipAgg, []minuteEntry) []*sampleSet {
 		return func(ip *ipAgg, w []minuteEntry) []*sampleSet {
 			var ids []uint32
 			for _, me := range w {
-				sets(me.c).each(func(id uint32) {
+				each(me.c, func(id uint32) {
 					if !slices.Contains(ids, id) {
 						ids = append(ids, id)
 					}
@@ -86,7 +86,7 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 			eval: func(w []minuteEntry) (bool, Severity, string) {
 				var regions idSet
 				for _, me := range w {
-					me.c.regions.each(regions.add)
+					me.c.eachRegion(regions.add)
 				}
 				n := regions.len()
 				return n >= 5, Medium, fmt.Sprintf("read calls in %d regions within 10 minutes", n)
@@ -95,7 +95,7 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 			samples: func(ip *ipAgg, w []minuteEntry) []*sampleSet {
 				var regions idSet
 				for _, me := range w {
-					me.c.regions.each(regions.add)
+					me.c.eachRegion(regions.add)
 				}
 				var out []*sampleSet
 				regions.each(func(r uint32) {
@@ -108,7 +108,7 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 			novelty: func(w []minuteEntry) bool {
 				found := false
 				for _, me := range w {
-					me.c.regions.each(func(r uint32) {
+					me.c.eachRegion(func(r uint32) {
 						if rg := e.regions[e.strs.str(r)]; rg != nil && rg.first.t >= bl.end {
 							found = true
 						}
@@ -124,7 +124,7 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 				var names idSet
 				svcs := map[*svcAgg]bool{}
 				for _, me := range w {
-					me.c.reads1.each(func(id uint32) {
+					me.c.eachRead(func(id uint32) {
 						names.add(id)
 						svcs[e.nameList[id].svc] = true
 					})
@@ -134,11 +134,11 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 					fmt.Sprintf("%d distinct read APIs across %d services within 15 minutes", n, len(svcs))
 			},
 			count:   func(c *minuteCell) int { return int(c.reads) },
-			samples: apiSamples(func(c *minuteCell) *idSet { return &c.reads1 }, false),
+			samples: apiSamples((*minuteCell).eachRead, false),
 			novelty: func(w []minuteEntry) bool {
 				found := false
 				for _, me := range w {
-					me.c.reads1.each(func(id uint32) {
+					me.c.eachRead(func(id uint32) {
 						if e.nameList[id].first.t >= bl.end {
 							found = true
 						}
@@ -156,12 +156,10 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 				svcs := map[*svcAgg]bool{}
 				for _, me := range w {
 					total += int(me.c.auth)
-					if me.c.authAPIs != nil {
-						me.c.authAPIs.each(func(id uint32) {
-							names.add(id)
-							svcs[e.nameList[id].svc] = true
-						})
-					}
+					me.c.eachAuthAPI(func(id uint32) {
+						names.add(id)
+						svcs[e.nameList[id].svc] = true
+					})
 				}
 				n := names.len()
 				sev := Medium
@@ -171,13 +169,8 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 				return total >= 5 && (n >= 3 || len(svcs) >= 2), sev,
 					fmt.Sprintf("%d authorisation failures on %d APIs within 5 minutes", total, n)
 			},
-			count: func(c *minuteCell) int { return int(c.auth) },
-			samples: apiSamples(func(c *minuteCell) *idSet {
-				if c.authAPIs == nil {
-					return &idSet{}
-				}
-				return c.authAPIs
-			}, true),
+			count:   func(c *minuteCell) int { return int(c.auth) },
+			samples: apiSamples((*minuteCell).eachAuthAPI, true),
 		},
 		{
 			id: "DEST-04", minutes: 10,

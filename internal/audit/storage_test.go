@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -47,5 +48,38 @@ func TestParserReusesEventStorage(t *testing.T) {
 	}
 	if !ev.Time.Equal(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)) || ev.Name != "RunInstances" {
 		t.Fatalf("reused slot parsed as %+v", ev)
+	}
+}
+
+// A minute cell keeps its first two read APIs and regions inline and the
+// rest behind one pointer: each distinct id once, the first ones first.
+func TestMinuteCellSets(t *testing.T) {
+	var c minuteCell
+	for _, id := range []uint32{7, 0, 7, 3, 0, 9, 3, 12} {
+		c.addRead(id)
+	}
+	var got []uint32
+	c.eachRead(func(id uint32) { got = append(got, id) })
+	if want := []uint32{7, 0, 3, 9, 12}; !slices.Equal(got, want) {
+		t.Errorf("reads %v, want %v", got, want)
+	}
+	got = nil
+	c.eachRegion(func(id uint32) { got = append(got, id) })
+	c.eachAuthAPI(func(id uint32) { got = append(got, id) })
+	if len(got) != 0 {
+		t.Errorf("regions and refused APIs %v, want none", got)
+	}
+	var d minuteCell
+	d.addRegion(4)
+	d.addRegion(4)
+	if d.more != nil {
+		t.Error("one region allocated the overflow")
+	}
+	d.addAuthAPI(2)
+	d.addAuthAPI(2)
+	got = nil
+	d.eachAuthAPI(func(id uint32) { got = append(got, id) })
+	if !slices.Equal(got, []uint32{2}) {
+		t.Errorf("refused APIs %v, want [2]", got)
 	}
 }
