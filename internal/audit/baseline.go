@@ -50,6 +50,11 @@ var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 // baseline: internal and trusted.
 func (e *Engine) classifySources() {
 	for _, ip := range e.ipList {
+		if ip.overflow {
+			// Sources beyond maxSources: unknown, never vouched for.
+			ip.internal, ip.trusted, ip.untrusted = false, false, true
+			continue
+		}
 		ip.internal = !ip.isIP || (ip.vpcN > 0 && ip.vpcN == ip.n && (ip.addr.IsPrivate() || cgnat.Contains(ip.addr)))
 		if ip.isIP {
 			for _, p := range e.trustedPrefixes() {
@@ -127,7 +132,7 @@ func (e *Engine) judgeSources(bl *baselineInfo) {
 		if ip.n == 0 {
 			continue
 		}
-		ip.isNew = !ip.internal && ip.first.t >= bl.end
+		ip.isNew = ip.overflow || (!ip.internal && ip.first.t >= bl.end)
 		// A source that made a sensitive write or used a scanner is never
 		// vouched for, even when it was there from the start.
 		ip.flagged = !ip.internal && (ip.isNew || ip.untrusted || ip.hasOnset)
@@ -154,7 +159,7 @@ func (e *Engine) suggestTrusted(bl *baselineInfo) []string {
 	}
 	cut := bl.end
 	for _, ip := range e.ipList {
-		if ip.n == 0 || ip.internal || ip.flagged || ip.first.t >= cut {
+		if ip.n == 0 || ip.internal || ip.flagged || ip.overflow || !ip.isIP || ip.first.t >= cut {
 			continue
 		}
 		covered := false

@@ -256,6 +256,8 @@ const (
 	sampleK          = 20      // evidence kept per finding: the earliest and the latest sampleK
 	ipSampleK        = 6       // evidence kept per source IP
 	maxCells         = 4 << 20 // (source, minute) cells for the burst rules
+	maxSources       = 1 << 15 // distinct sources analysed one by one; further ones as one (overflowSource)
+	maxSourceHours   = 1 << 21 // (source, hour) records for the hourly, off-hours and burst rules
 	maxResources     = 50000   // distinct resources summarised
 	maxPrincipals    = 50000   // other principals indexed for PERS-05
 	maxCreated       = 5000    // created identities recorded
@@ -329,6 +331,9 @@ type Engine struct {
 	resSlab   slab[resourceAgg]
 	ipSlab    slab[ipAgg]
 	ipAPISlab slab[ipAPI]
+
+	overflowIP *ipAgg   // overflowSource, once maxSources is reached
+	suggested  []string // the trusted sources verdict suggested, before any was set aside
 }
 
 // NewEngine returns an engine for one audit.
@@ -589,6 +594,9 @@ type ipAgg struct {
 	lastH    int32
 	lastIH   *ipHour
 	lastCell int // index of lastIH's cell, -1 for none
+	// overflow marks the one source that stands for every source beyond
+	// maxSources (overflowSource).
+	overflow bool
 	// Set when the result is computed.
 	internal, isNew, trusted, untrusted, flagged bool
 }
@@ -1140,36 +1148,28 @@ func (e *Engine) Add(ev *Event) {
 		hb.q[q].fails++
 	}
 	off := e.offHours(hb, within)
-	ih := ip.lastIH
-	if ih == nil || ip.lastH != h {
-		ih = e.ipHours[ipHourKey{ip.idx, h}]
-		if ih == nil {
-			ih = e.hourSlab.alloc()
+	ih := e.sourceHour(ip, hb, h, ref)
+	var cell *minuteCell
+	if ih != nil {
+		if ref.less(ih.first) {
 			ih.first = ref.ptr()
-			e.ipHours[ipHourKey{ip.idx, h}] = ih
-			hb.ips = append(hb.ips, ip.idx)
 		}
-		ip.lastH, ip.lastIH, ip.lastCell = h, ih, -1
-	}
-	if ref.less(ih.first) {
-		ih.first = ref.ptr()
-	}
-	ih.n++
-	if !read {
-		ih.writes++
-	}
-	if off {
-		ih.off++
+		ih.n++
 		if !read {
-			ih.offWrites++
+			ih.writes++
 		}
-		if ih.firstOff == nil || ref.less(ih.firstOff) {
-			ih.firstOff = ref.ptr()
+		if off {
+			ih.off++
+			if !read {
+				ih.offWrites++
+			}
+			if ih.firstOff == nil || ref.less(ih.firstOff) {
+				ih.firstOff = ref.ptr()
+			}
 		}
+		// Minute cell (burst rules).
+		cell = e.cell(ip, ih, uint8(within/int64(time.Minute)))
 	}
-
-	// Minute cell (burst rules).
-	cell := e.cell(ip, ih, uint8(within/int64(time.Minute)))
 	if cell != nil {
 		cell.n++
 		if read {
@@ -1276,6 +1276,27 @@ func (e *Engine) cell(ip *ipAgg, ih *ipHour, min uint8) *minuteCell {
 	return ih.addCell(min)
 }
 
+// sourceHour returns the record of ip in hour h, made on its first event
+// (ref), or nil beyond maxSourceHours.
+func (e *Engine) sourceHour(ip *ipAgg, hb *hourBucket, h int32, ref *sharedRef) *ipHour {
+	if ih := ip.lastIH; ih != nil && ip.lastH == h {
+		return ih
+	}
+	ih := e.ipHours[ipHourKey{ip.idx, h}]
+	if ih == nil {
+		if len(e.ipHours) >= maxSourceHours {
+			e.limit("source-hours", fmt.Sprintf("more than %d (source, hour) pairs; the hourly, off-hours and burst rules (CTX-02, CTX-04, ENUM-02/03/05, DEST-04) saw only the first ones", maxSourceHours))
+			return nil
+		}
+		ih = e.hourSlab.alloc()
+		ih.first = ref.ptr()
+		e.ipHours[ipHourKey{ip.idx, h}] = ih
+		hb.ips = append(hb.ips, ip.idx)
+	}
+	ip.lastH, ip.lastIH, ip.lastCell = h, ih, -1
+	return ih
+}
+
 func (e *Engine) limit(key, msg string) {
 	if e.limitsHit[key] > 0 {
 		return
@@ -1362,6 +1383,9 @@ func (e *Engine) sourceIP(s string) *ipAgg {
 	if v, ok := e.ips[s]; ok {
 		return v
 	}
+	if len(e.ipList) >= maxSources {
+		return e.overflowSource()
+	}
 	v := e.ipSlab.alloc()
 	*v = ipAgg{idx: uint32(len(e.ipList)), sid: e.strs.id(s), lastCell: -1}
 	v.text = e.strs.str(v.sid)
@@ -1371,6 +1395,31 @@ func (e *Engine) sourceIP(s string) *ipAgg {
 	e.ips[v.text] = v
 	e.ipList = append(e.ipList, v)
 	return v
+}
+
+// overflowText names the overflow source in the result.
+const overflowText = "(further sources)"
+
+// overflowSource is the source every event from beyond the first
+// maxSources distinct sources is counted under. Each source costs a few KB
+// (its hours, APIs, samples): without the bound, a key called from a
+// million addresses (an IPv6 host can use a new one for every call from
+// its /64; a trail written by whoever holds the key can say anything) took
+// gigabytes. The events are still analysed, as one source that is always
+// flagged (new and untrusted, never routine, roaming or suggested as
+// trusted), so that flooding the audit with addresses cannot hide what
+// comes after; their evidence names the overflow source, not the address.
+func (e *Engine) overflowSource() *ipAgg {
+	if e.overflowIP == nil {
+		e.limit("sources", fmt.Sprintf("more than %d distinct source addresses; events from further ones are analysed together as %q (always flagged; their evidence shows no address)", maxSources, overflowText))
+		v := e.ipSlab.alloc()
+		*v = ipAgg{idx: uint32(len(e.ipList)), sid: e.strs.id(overflowText), lastCell: -1, overflow: true}
+		v.text = e.strs.str(v.sid)
+		e.ips[v.text] = v
+		e.ipList = append(e.ipList, v)
+		e.overflowIP = v
+	}
+	return e.overflowIP
 }
 
 func (e *Engine) apiName(svc *svcAgg, name string) *nameAgg {

@@ -30,7 +30,8 @@ import (
 var postureRules = map[string]bool{"CTX-01": true}
 
 func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
-	return e.verdictWith(r, e.suggestTrusted(bl))
+	e.suggested = e.suggestTrusted(bl)
+	return e.verdictWith(r, e.suggested)
 }
 
 // verdictWith is verdict with the trusted sources already suggested.
@@ -42,6 +43,15 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 	openList := ""
 	if c := policy.ListCoverage(v.SuggestedTrustedCIDRs); c.Open() {
 		openList = fmt.Sprintf("the trusted sources %s cover %s, so they are not suggested as a network ACL: such a fence admits every attacker address", strings.Join(v.SuggestedTrustedCIDRs, ","), c)
+		v.SuggestedTrustedCIDRs = []string{}
+	}
+	// More trusted sources than a network ACL holds: a suggested fence
+	// would not run (contain refuses it), and choosing which to leave out,
+	// or how to widen them, is the operator's call.
+	tooMany := 0
+	if n := len(v.SuggestedTrustedCIDRs); n > policy.MaxACLEntries {
+		tooMany = n
+		openList = fmt.Sprintf("%d sources used the key before the suspicious activity, more than the %d entries a network ACL holds, so none is suggested as a fence: fence the key with --allow-ip and at most %d CIDRs that cover the networks you know", n, policy.MaxACLEntries, policy.MaxACLEntries)
 		v.SuggestedTrustedCIDRs = []string{}
 	}
 	suspectIP := map[string]bool{}
@@ -116,12 +126,18 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			v.Reasons = append(v.Reasons, reasonLine(f))
 		}
 		why := "fence the key to the sources that used it before the suspicious activity and deny high-risk actions; --trusted-from-audit takes this list from the audit"
-		if cidrs == "" {
+		switch {
+		case tooMany > 0:
+			v.NextSteps = append(v.NextSteps, NextStep{
+				Command: "akresp contain " + id,
+				Why:     fmt.Sprintf("deny high-risk actions now; %d sources used the key before, more than a network ACL's %d entries: add --allow-ip with CIDRs that cover your own networks to fence it", tooMany, policy.MaxACLEntries),
+			})
+		case cidrs == "":
 			v.NextSteps = append(v.NextSteps, NextStep{
 				Command: "akresp contain " + id + " --deny-public",
 				Why:     "no source can be trusted: block every public use of the key and deny high-risk actions",
 			})
-		} else {
+		default:
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp contain " + id + " --allow-ip " + cidrs, Why: why})
 		}
 		if root {
@@ -219,8 +235,12 @@ func (e *Engine) followVerdict(r *Result) {
 		return
 	}
 	if r.Verdict.Status != StatusSuspectedLeak {
-		// The original suggestion, before an open list was set aside.
+		// The original suggestion, before an open or too long list was
+		// set aside.
 		suggested := r.Verdict.SuggestedTrustedCIDRs
+		if e.suggested != nil {
+			suggested = e.suggested
+		}
 		cp := *r
 		cp.Findings = append(slices.Clone(r.Findings), trig...)
 		steps := r.Verdict.NextSteps

@@ -1,0 +1,115 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A key called from more distinct addresses than the engine tracks one by
+// one (an IPv6 host can use a new address for every call; a trail written
+// by whoever holds the key can say anything): memory stays bounded, and
+// what the further sources do is still analysed, as one source that is
+// always flagged, so a flood of addresses cannot hide the attack behind it.
+func TestSourcesBeyondTheLimitAreAnalysedTogether(t *testing.T) {
+	leak := testNow.Add(-24 * time.Hour)
+	events := officeWeek(leak)
+	// The flood, from the leak on: one call from each of maxSources new
+	// IPv6 addresses.
+	for i := range maxSources {
+		events = append(events, tev(leak.Add(time.Duration(i)*time.Millisecond), fmt.Sprintf("2001:db8::%x:%x", i>>16, i&0xffff), "Ecs", "DescribeRegions"))
+	}
+	// Then the attack from yet another address, beyond the limit.
+	late := leak.Add(2 * time.Hour)
+	events = append(events,
+		tev(late, "2001:db8:ffff::66", "Ram", "CreateUser", withParams("UserName", "backdoor")),
+		tev(late.Add(time.Minute), "2001:db8:ffff::66", "Ram", "CreateAccessKey", withParams("UserName", "backdoor")),
+	)
+	opts := baseOptions()
+	opts.LeakTime = leak
+	r := runEngine(opts, events)
+
+	if got := len(r.Sources); got > maxSources+1 {
+		t.Fatalf("%d sources listed, want at most %d (the limit and the overflow source)", got, maxSources+1)
+	}
+	var over *IPSummary
+	for i := range r.Sources {
+		if r.Sources[i].IP == overflowText {
+			over = &r.Sources[i]
+		}
+	}
+	if over == nil || !over.Flagged || !over.New || over.Count < 2 {
+		t.Fatalf("overflow source %+v: want it listed, flagged and new with the attack's events", over)
+	}
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool {
+		return strings.Contains(d.Summary, fmt.Sprintf("more than %d distinct source addresses", maxSources))
+	}) {
+		t.Errorf("no diagnostic names the source limit: %+v", r.Diagnostics)
+	}
+	persist := false
+	for _, f := range r.Findings {
+		if (f.ID == "PERS-01" || f.ID == "PERS-03") && slices.Contains(f.IPs, overflowText) {
+			persist = true
+			if f.Severity < High {
+				t.Errorf("%s from the overflow source is %s, want at least high", f.ID, f.Severity)
+			}
+		}
+	}
+	if !persist {
+		t.Errorf("the user and key created from beyond the limit raised no PERS finding: %v", findingIDs(r))
+	}
+	if r.Verdict.Status != StatusSuspectedLeak {
+		t.Errorf("verdict %s, want suspected_leak", r.Verdict.Status)
+	}
+	for _, c := range r.Verdict.SuggestedTrustedCIDRs {
+		if !strings.HasPrefix(c, "127.0.0.") {
+			t.Errorf("suggested trusted %q: only the office was there before the leak", c)
+		}
+	}
+}
+
+func findingIDs(r *Result) []string {
+	var ids []string
+	for _, f := range r.Findings {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// More trusted sources than a network ACL holds (policy.MaxACLEntries):
+// no fence is suggested that contain would refuse; the next step applies
+// the deny policy and says how to fence, and stays so after the follow
+// passes re-judge the verdict.
+func TestTooManyTrustedSourcesSuggestNoFence(t *testing.T) {
+	leak := testNow.Add(-24 * time.Hour)
+	var events []*Event
+	// A fleet of 60 servers reading every day of the week before the leak.
+	for d := leak.Add(-7 * 24 * time.Hour); d.Before(leak); d = d.Add(24 * time.Hour) {
+		for i := range 60 {
+			events = append(events, tev(d.Add(time.Duration(i)*time.Minute), fmt.Sprintf("198.51.100.%d", i+1), "Ecs", "DescribeInstances"))
+		}
+	}
+	events = append(events, attackEvents(leak.Add(time.Hour))...)
+	opts := baseOptions()
+	opts.LeakTime = leak
+	r := runEngine(opts, events)
+	if r.Verdict.Status != StatusSuspectedLeak {
+		t.Fatalf("verdict %s, want suspected_leak", r.Verdict.Status)
+	}
+	if len(r.Verdict.SuggestedTrustedCIDRs) != 0 {
+		t.Errorf("suggested %d trusted CIDRs, more than a network ACL holds; want none", len(r.Verdict.SuggestedTrustedCIDRs))
+	}
+	if len(r.Verdict.NextSteps) == 0 || r.Verdict.NextSteps[0].Command != "akresp contain "+testKey || !strings.Contains(r.Verdict.NextSteps[0].Why, "60 sources") {
+		t.Errorf("first next step %+v, want a contain without a fence that names the 60 sources", r.Verdict.NextSteps)
+	}
+	if !slices.ContainsFunc(r.Verdict.Reasons, func(s string) bool { return strings.Contains(s, "more than the 50 entries") }) {
+		t.Errorf("reasons %q do not say why no fence is suggested", r.Verdict.Reasons)
+	}
+	for _, s := range r.Verdict.NextSteps {
+		if strings.Contains(s.Command, "--allow-ip") || strings.Contains(s.Command, "--deny-public") {
+			t.Errorf("next step %q: a fence that cannot be applied or cuts off the fleet", s.Command)
+		}
+	}
+}
