@@ -258,6 +258,9 @@ const (
 	maxCells         = 4 << 20 // (source, minute) cells for the burst rules
 	maxSources       = 1 << 15 // distinct sources analysed one by one; further ones as one (overflowSource)
 	maxSourceHours   = 1 << 21 // (source, hour) records for the hourly, off-hours and burst rules
+	maxAPINames      = 1 << 15 // distinct (service, API) names analysed one by one (overflowName)
+	maxServices      = 1 << 12 // distinct services analysed one by one (overflowName)
+	maxRegions       = 1 << 10 // distinct regions analysed one by one (Engine.region)
 	maxResources     = 50000   // distinct resources summarised
 	maxPrincipals    = 50000   // other principals indexed for PERS-05
 	maxCreated       = 5000    // created identities recorded
@@ -333,6 +336,7 @@ type Engine struct {
 	ipAPISlab slab[ipAPI]
 
 	overflowIP *ipAgg   // overflowSource, once maxSources is reached
+	overflowNm *nameAgg // overflowName, once maxAPINames or maxServices is reached
 	suggested  []string // the trusted sources verdict suggested, before any was set aside
 }
 
@@ -628,6 +632,11 @@ type nameAgg struct {
 	// objectDelete marks OSS object deletions (DEST-04 burst).
 	objectDelete bool
 	rules        []*tableRule
+}
+
+// isListLike reports a Describe*/List* API (the region sweep's reads).
+func isListLike(name string) bool {
+	return strings.HasPrefix(name, "Describe") || strings.HasPrefix(name, "List")
 }
 
 type regionAgg struct {
@@ -1195,7 +1204,11 @@ func (e *Engine) Add(ev *Event) {
 			ia.auth.offer(cellSampleK, evSample{evRef: ref.ptr()})
 		}
 	}
-	if read && nm.listLike && rg != nil {
+	listLike := nm.listLike
+	if nm == e.overflowNm {
+		listLike = isListLike(ev.Name)
+	}
+	if read && listLike && rg != nil {
 		rid := rg.sid
 		if cell != nil {
 			cell.addRegion(rid)
@@ -1374,6 +1387,9 @@ func (e *Engine) service(s string) *svcAgg {
 	if v, ok := e.svcs[s]; ok {
 		return v
 	}
+	if n := len(e.svcs); n >= maxServices && (n >= 2*maxServices || !ruleServices[s]) {
+		return e.overflowName().svc
+	}
 	v := &svcAgg{sid: e.strs.id(s), name: e.strs.str(e.strs.id(s))}
 	e.svcs[v.name] = v
 	return v
@@ -1422,14 +1438,47 @@ func (e *Engine) overflowSource() *ipAgg {
 	return e.overflowIP
 }
 
+// overflowNameText names the overflow API and service in the result.
+const overflowNameText = "(further APIs)"
+
+// overflowName is the API (of its own service) that every call of an API
+// beyond the first maxAPINames distinct (service, API) names, or of a
+// service beyond the first maxServices, is counted under. ActionTrail
+// only records Alibaba Cloud's own APIs, so only a written trail gets
+// there; each name cost ~1 KB (500,000 names: 520 MB). The APIs and
+// services the rule tables name are kept one by one up to twice the
+// limits, so that such a flood does not hide a sensitive call after it.
+func (e *Engine) overflowName() *nameAgg {
+	if e.overflowNm == nil {
+		e.limit("apis", fmt.Sprintf("more than %d distinct APIs or %d services; calls of further ones are counted together as %q", maxAPINames, maxServices, overflowNameText))
+		sid := e.strs.id(overflowNameText)
+		svc := &svcAgg{sid: sid, name: e.strs.str(sid)}
+		e.svcs[svc.name] = svc
+		v := &nameAgg{idx: uint32(len(e.nameList)), svc: svc, sid: sid, name: svc.name}
+		e.nameList = append(e.nameList, v)
+		e.overflowNm = v
+	}
+	return e.overflowNm
+}
+
+// ruleServices are the services the rule tables name (set with ruleIndex,
+// rules_catalogue.go).
+var ruleServices map[string]bool
+
 func (e *Engine) apiName(svc *svcAgg, name string) *nameAgg {
 	k := nameKey{svc.name, name}
 	if v, ok := e.names[k]; ok {
 		return v
 	}
+	if e.overflowNm != nil && svc == e.overflowNm.svc {
+		return e.overflowNm
+	}
+	if n := len(e.nameList); n >= maxAPINames && (n >= 2*maxAPINames || len(rulesFor(svc.name, name)) == 0) {
+		return e.overflowName()
+	}
 	v := &nameAgg{idx: uint32(len(e.nameList)), svc: svc, sid: e.strs.id(name)}
 	v.name = e.strs.str(v.sid)
-	v.listLike = strings.HasPrefix(name, "Describe") || strings.HasPrefix(name, "List")
+	v.listLike = isListLike(name)
 	v.rules = rulesFor(svc.name, v.name)
 	v.objectDelete = svc.name == "Oss" && (v.name == "DeleteObject" || v.name == "DeleteMultipleObjects")
 	e.names[nameKey{svc.name, v.name}] = v
@@ -1437,9 +1486,21 @@ func (e *Engine) apiName(svc *svcAgg, name string) *nameAgg {
 	return v
 }
 
+// overflowRegionText names the region every region beyond maxRegions is
+// counted under (Alibaba Cloud has a few dozen; only a written trail names
+// more).
+const overflowRegionText = "(further regions)"
+
 func (e *Engine) region(s string) *regionAgg {
 	if v, ok := e.regions[s]; ok {
 		return v
+	}
+	if len(e.regions) >= maxRegions {
+		if v, ok := e.regions[overflowRegionText]; ok {
+			return v
+		}
+		e.limit("regions", fmt.Sprintf("more than %d distinct regions; calls in further ones are counted together as %q", maxRegions, overflowRegionText))
+		s = overflowRegionText
 	}
 	v := &regionAgg{sid: e.strs.id(s)}
 	e.regions[e.strs.str(v.sid)] = v

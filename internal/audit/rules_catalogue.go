@@ -159,6 +159,13 @@ func init() {
 	deleteRules["Rds"] = tables["DEST-03"]
 	deleteRules["Oss"] = tables["DEST-04"]
 	deleteRules["Sls"] = tables["EVADE-03"]
+	ruleServices = map[string]bool{}
+	for k := range ruleIndex {
+		ruleServices[k.svc] = true
+	}
+	for s := range deleteRules {
+		ruleServices[s] = true
+	}
 }
 
 // Rules returns the documentation of every rule the engine implements, in

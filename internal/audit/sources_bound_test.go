@@ -113,3 +113,36 @@ func TestTooManyTrustedSourcesSuggestNoFence(t *testing.T) {
 		}
 	}
 }
+
+// A written trail can name any number of APIs, services and regions
+// (ActionTrail only records Alibaba Cloud's own): beyond the limits they
+// are counted together, and a sensitive call after the flood is still
+// judged.
+func TestAPIsBeyondTheLimitAreCountedTogether(t *testing.T) {
+	leak := testNow.Add(-24 * time.Hour)
+	events := officeWeek(leak)
+	for i := range maxAPINames + maxServices {
+		svc := "Ecs"
+		if i >= maxAPINames {
+			svc = fmt.Sprintf("Svc%d", i) // then as many services
+		}
+		events = append(events, tev(leak.Add(time.Duration(i)*time.Millisecond), attacker, svc, fmt.Sprintf("DescribeThing%d", i), withRegion(fmt.Sprintf("region-%d", i))))
+	}
+	late := leak.Add(2 * time.Hour)
+	events = append(events, tev(late, attacker, "Ram", "CreateUser", withParams("UserName", "backdoor")))
+	opts := baseOptions()
+	opts.LeakTime = leak
+	r := runEngine(opts, events)
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, overflowNameText) }) {
+		t.Errorf("no diagnostic names the API limit: %+v", r.Diagnostics)
+	}
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, overflowRegionText) }) {
+		t.Errorf("no diagnostic names the region limit: %+v", r.Diagnostics)
+	}
+	if n := len(r.Services); n > maxServices+1 {
+		t.Errorf("%d services listed, want at most %d", n, maxServices+1)
+	}
+	if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
+		t.Errorf("the user created after the flood raised no PERS-01: %v", findingIDs(r))
+	}
+}
