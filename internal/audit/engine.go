@@ -338,6 +338,8 @@ type Engine struct {
 	overflowIP *ipAgg   // overflowSource, once maxSources is reached
 	overflowNm *nameAgg // overflowName, once maxAPINames or maxServices is reached
 	suggested  []string // the trusted sources verdict suggested, before any was set aside
+	// unreadFiles counts the input files not read to the end (addProblems).
+	unreadFiles int
 }
 
 // NewEngine returns an engine for one audit.

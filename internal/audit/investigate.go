@@ -407,19 +407,57 @@ func maxTime(a, b time.Time) time.Time {
 
 // addProblems turns reading problems into diagnostics, at most
 // maxProblemDiagnostics of them plus a summary of the rest; uncounted is a
-// number of further skipped records without a Problem of their own.
+// number of further skipped records without a Problem of their own. The
+// problems that ended a file come first: what was not read matters more
+// than which records were skipped.
 func addProblems(eng *Engine, probs []Problem, uncounted int64) {
-	for i, p := range probs {
+	stops := 0
+	for _, p := range probs {
+		if p.Stop {
+			stops++
+		}
+	}
+	ordered := make([]Problem, 0, len(probs))
+	for _, p := range probs {
+		if p.Stop {
+			ordered = append(ordered, p)
+		}
+	}
+	for _, p := range probs {
+		if !p.Stop {
+			ordered = append(ordered, p)
+		}
+	}
+	for i, p := range ordered {
 		if i == maxProblemDiagnostics {
-			eng.AddDiagnostic(Diagnostic{Level: "warning", Source: "input",
-				Summary: fmt.Sprintf("%d more unreadable records were skipped (use --strict to stop at the first)", len(probs)-i)})
+			rest := ordered[i:]
+			moreStops := 0
+			for _, q := range rest {
+				if q.Stop {
+					moreStops++
+				}
+			}
+			msg := fmt.Sprintf("%d more unreadable records were skipped (use --strict to stop at the first)", len(rest)-moreStops)
+			if moreStops > 0 {
+				msg = fmt.Sprintf("%d more files were not read to the end and %d more unreadable records were skipped (use --strict to stop at the first)", moreStops, len(rest)-moreStops)
+			}
+			eng.AddDiagnostic(Diagnostic{Level: "warning", Source: "input", Summary: msg})
 			break
 		}
 		src := p.File
 		if p.Unit != "" {
 			src += ":" + p.Unit + " " + strconv.FormatInt(p.Pos, 10)
 		}
-		eng.AddDiagnostic(Diagnostic{Level: "warning", Source: src, Summary: "skipped: " + p.Msg})
+		sum := "skipped: " + p.Msg
+		if p.Stop {
+			sum = "not read to the end: " + p.Msg
+		}
+		eng.AddDiagnostic(Diagnostic{Level: "warning", Source: src, Summary: sum})
+	}
+	if stops > 0 {
+		eng.unreadFiles += stops
+		eng.AddDiagnostic(Diagnostic{Level: "warning", Source: "input",
+			Summary: fmt.Sprintf("%s not read to the end: the events after the problem that stopped each were neither read nor analysed; repair or re-export them", plural(stops, "file"))})
 	}
 	if uncounted > 0 {
 		eng.AddDiagnostic(Diagnostic{Level: "warning", Source: "input",

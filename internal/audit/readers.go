@@ -125,6 +125,10 @@ type Problem struct {
 	Unit string
 	Pos  int64
 	Msg  string
+	// Stop says the file was not read past this problem (a truncated or
+	// corrupt file, or one with too many problems): its further records
+	// were neither read nor counted.
+	Stop bool
 }
 
 // String renders "trail.json.gz: event 1532: unexpected EOF (truncated gzip)".
@@ -523,6 +527,9 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		} else {
 			r.problem("", 0, err.Error())
 		}
+		if n := len(r.job.probs); n > 0 {
+			r.job.probs[n-1].Stop = true // the error ended the file
+		}
 	}
 	if r.fatal != nil && !errors.Is(r.fatal, errStopFile) {
 		job.err = r.fatal
@@ -677,6 +684,7 @@ func (r *fileReader) problem(unit string, pos int64, msg string) error {
 	r.nprobs++
 	if r.nprobs > maxProblemsPerFile {
 		p.Msg = fmt.Sprintf("more than %d problems; rest of file not read", maxProblemsPerFile)
+		p.Stop = true
 		r.job.probs = append(r.job.probs, p)
 		r.fatal = errStopFile
 		return errStopFile

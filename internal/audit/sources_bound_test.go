@@ -1,7 +1,10 @@
 package audit
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -144,5 +147,39 @@ func TestAPIsBeyondTheLimitAreCountedTogether(t *testing.T) {
 	}
 	if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
 		t.Errorf("the user created after the flood raised no PERS-01: %v", findingIDs(r))
+	}
+}
+
+// A file the reader gave up on (truncated, corrupt, or too many bad
+// records) is named first among the diagnostics and in a caveat: the
+// events after the stop were neither read nor analysed, and the verdict
+// must not read as if they had been.
+func TestFilesNotReadToTheEndAreSaid(t *testing.T) {
+	dir := t.TempDir()
+	leak := testNow.Add(-24 * time.Hour)
+	writeTrailArray(t, filepath.Join(dir, "a-good.json"), officeWeek(leak))
+	// 1,200 records with an impossible time: the reader stops after 1,000.
+	var bad strings.Builder
+	bad.WriteString("[")
+	for i := range 1200 {
+		if i > 0 {
+			bad.WriteString(",")
+		}
+		fmt.Fprintf(&bad, `{"eventId":"x%d","eventTime":"1990-01-01T00:00:00Z","eventName":"DescribeInstances","serviceName":"Ecs","userIdentity":{"accessKeyId":%q}}`, i, testKey)
+	}
+	bad.WriteString("]")
+	if err := os.WriteFile(filepath.Join(dir, "b-bad.json"), []byte(bad.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := baseOptions()
+	r, err := Investigate(context.Background(), nil, InvestigateOptions{Engine: opts, Trails: []string{dir}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Diagnostics) == 0 || !strings.Contains(r.Diagnostics[0].Summary, "not read to the end") || !strings.Contains(r.Diagnostics[0].Source, "b-bad.json") {
+		t.Errorf("first diagnostic %+v, want b-bad.json not read to the end", r.Diagnostics)
+	}
+	if !slices.ContainsFunc(r.Caveats, func(c string) bool { return strings.Contains(c, "1 input file could not be read to the end") }) {
+		t.Errorf("caveats %q do not say a file was not read to the end", r.Caveats)
 	}
 }

@@ -329,6 +329,9 @@ func (e *Engine) caveats(r *Result, bl *baselineInfo) []string {
 		out = append(out, "ActionTrail LookupEvents keeps 90 days of management events; older use needs a trail delivered to OSS or SLS (audit --trail).")
 	}
 	out = append(out, "Events reach ActionTrail about 10 minutes after the call: the most recent activity may be missing.")
+	if e.unreadFiles > 0 {
+		out = append(out, fmt.Sprintf("%s could not be read to the end (see diagnostics): the verdict does not see the events after the problem that stopped each.", plural(e.unreadFiles, "input file")))
+	}
 	if e.dataPlane == 0 {
 		out = append(out, "Data-plane calls (for example OSS object reads and writes) are not ActionTrail management events; add OSS access logs or SLS operation logs to see them.")
 	}
