@@ -129,7 +129,7 @@ func (e *Engine) computeBaseline() baselineInfo {
 // judgeSources sets new/flagged once the baseline is known.
 func (e *Engine) judgeSources(bl *baselineInfo) {
 	for _, ip := range e.ipList {
-		if ip.n == 0 {
+		if ip.n == 0 && !ip.overflow {
 			continue
 		}
 		ip.isNew = ip.overflow || (!ip.internal && ip.first.t >= bl.end)

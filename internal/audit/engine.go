@@ -261,6 +261,7 @@ const (
 	maxAPINames      = 1 << 15 // distinct (service, API) names analysed one by one (overflowName)
 	maxServices      = 1 << 12 // distinct services analysed one by one (overflowName)
 	maxRegions       = 1 << 10 // distinct regions analysed one by one (Engine.region)
+	maxMatches       = 1 << 16 // (table rule, source) pairs; further ones under the overflow source (Engine.match)
 	maxResources     = 50000   // distinct resources summarised
 	maxPrincipals    = 50000   // other principals indexed for PERS-05
 	maxCreated       = 5000    // created identities recorded
@@ -1402,6 +1403,7 @@ func (e *Engine) sourceIP(s string) *ipAgg {
 		return v
 	}
 	if len(e.ipList) >= maxSources {
+		e.limit("sources", fmt.Sprintf("more than %d distinct source addresses; events from further ones are analysed together as %q (always flagged; their evidence shows no address)", maxSources, overflowText))
 		return e.overflowSource()
 	}
 	v := e.ipSlab.alloc()
@@ -1419,7 +1421,8 @@ func (e *Engine) sourceIP(s string) *ipAgg {
 const overflowText = "(further sources)"
 
 // overflowSource is the source every event from beyond the first
-// maxSources distinct sources is counted under. Each source costs a few KB
+// maxSources distinct sources is counted under (and the (rule, source)
+// pairs beyond maxMatches, Engine.match). Each source costs a few KB
 // (its hours, APIs, samples): without the bound, a key called from a
 // million addresses (an IPv6 host can use a new one for every call from
 // its /64; a trail written by whoever holds the key can say anything) took
@@ -1429,7 +1432,6 @@ const overflowText = "(further sources)"
 // comes after; their evidence names the overflow source, not the address.
 func (e *Engine) overflowSource() *ipAgg {
 	if e.overflowIP == nil {
-		e.limit("sources", fmt.Sprintf("more than %d distinct source addresses; events from further ones are analysed together as %q (always flagged; their evidence shows no address)", maxSources, overflowText))
 		v := e.ipSlab.alloc()
 		*v = ipAgg{idx: uint32(len(e.ipList)), sid: e.strs.id(overflowText), lastCell: -1, overflow: true}
 		v.text = e.strs.str(v.sid)

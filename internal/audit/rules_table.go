@@ -93,6 +93,16 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 	}
 	k := matchKey{rule, ip.idx}
 	acc := e.matches[k]
+	if acc == nil && len(e.matches) >= maxMatches {
+		// A (rule, source) pair costs ~700 bytes: a written trail with
+		// every source calling every sensitive API would take gigabytes.
+		// Further pairs are counted under the overflow source, always
+		// flagged; their evidence still names each event's address.
+		e.limit("matches", fmt.Sprintf("more than %d (rule, source) pairs; the sensitive calls of further ones are counted under %q", maxMatches, overflowText))
+		ip = e.overflowSource()
+		k = matchKey{rule, ip.idx}
+		acc = e.matches[k]
+	}
 	if acc == nil {
 		acc = e.matchSlab.alloc()
 		*acc = matchAcc{rule: rule, ip: ip, sev: sev, first: ref.t, last: ref.t}
@@ -159,7 +169,7 @@ func (e *Engine) match(rule *tableRule, ev *Event, ip *ipAgg, nm *nameAgg, cell 
 	}
 	// Onset and ip.sens come from judgeRoutine (routine.go): a routine
 	// operation starts no incident.
-	if !rule.routine && sev >= High && off {
+	if !rule.routine && sev >= High && off && ih != nil {
 		ih.offSens = max(ih.offSens, int8(sev))
 	}
 	e.recordCreated(rule, ev, ref)

@@ -183,3 +183,47 @@ func TestFilesNotReadToTheEndAreSaid(t *testing.T) {
 		t.Errorf("caveats %q do not say a file was not read to the end", r.Caveats)
 	}
 }
+
+// Every source calling every sensitive API (a written trail can) would
+// keep a (rule, source) aggregate each: beyond maxMatches the further
+// pairs are counted under the overflow source, which is flagged, and the
+// findings still fire.
+func TestMatchesBeyondTheLimitAreCountedTogether(t *testing.T) {
+	leak := testNow.Add(-24 * time.Hour)
+	events := officeWeek(leak)
+	apis := []string{"CreateUser", "CreateAccessKey", "AttachPolicyToUser"}
+	n := maxMatches/len(apis) + 1000
+	for i := range n * len(apis) {
+		ip := fmt.Sprintf("2001:db8:1::%x:%x", (i/len(apis))>>16, (i/len(apis))&0xffff)
+		events = append(events, tev(leak.Add(time.Duration(i)*time.Millisecond), ip, "Ram", apis[i%len(apis)],
+			withParams("UserName", "u", "PolicyName", "AdministratorAccess", "PolicyType", "System")))
+	}
+	opts := baseOptions()
+	opts.LeakTime = leak
+	eng := NewEngine(opts)
+	for _, ev := range events {
+		eng.Add(ev)
+	}
+	if got := len(eng.matches); got > maxMatches+len(apis) {
+		t.Errorf("%d (rule, source) aggregates, want at most %d", got, maxMatches+len(apis))
+	}
+	r := eng.Result()
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, "(rule, source) pairs") }) {
+		t.Errorf("no diagnostic names the (rule, source) limit: %+v", r.Diagnostics)
+	}
+	over := false
+	for _, f := range r.Findings {
+		if slices.Contains(f.IPs, overflowText) && f.Severity >= High {
+			over = true
+		}
+	}
+	if !over {
+		t.Errorf("no high finding names %q: %v", overflowText, findingIDs(r))
+	}
+	if r.Verdict.Status != StatusSuspectedLeak {
+		t.Errorf("verdict %s, want suspected_leak", r.Verdict.Status)
+	}
+	if o := eng.overflowIP; o == nil || !o.flagged || !o.isNew {
+		t.Errorf("overflow source %+v: want it flagged and new though none of its own events came in", o)
+	}
+}

@@ -56,7 +56,7 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 	}
 	suspectIP := map[string]bool{}
 	for _, ip := range e.ipList {
-		if ip.n > 0 && !ip.internal && (ip.isNew || ip.untrusted) {
+		if (ip.n > 0 || ip.overflow) && !ip.internal && (ip.isNew || ip.untrusted) {
 			suspectIP[ip.text] = true
 		}
 	}
