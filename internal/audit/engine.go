@@ -257,7 +257,6 @@ const (
 	ipSampleK        = 6       // evidence kept per source IP
 	maxCells         = 4 << 20 // (source, minute) cells for the burst rules
 	maxSources       = 1 << 15 // distinct sources analysed one by one; further ones as one (overflowSource)
-	maxSourceHours   = 1 << 21 // (source, hour) records for the hourly, off-hours and burst rules
 	maxAPINames      = 1 << 15 // distinct (service, API) names analysed one by one (overflowName)
 	maxServices      = 1 << 12 // distinct services analysed one by one (overflowName)
 	maxRegions       = 1 << 10 // distinct regions analysed one by one (Engine.region)
@@ -272,6 +271,10 @@ const (
 	maxResourcesOut  = 500     // resources listed in the result
 	maxDetailValueLn = 120     // longest parameter value quoted in evidence
 )
+
+// maxSourceHours bounds the (source, hour) records of the hourly,
+// off-hours and burst rules (a variable: tests lower it).
+var maxSourceHours = 1 << 21
 
 // Engine analyses the events of one AccessKey and produces a Result. Feed it
 // with Add (any order, any number of times), then call Result once. Its

@@ -227,3 +227,31 @@ func TestMatchesBeyondTheLimitAreCountedTogether(t *testing.T) {
 		t.Errorf("overflow source %+v: want it flagged and new though none of its own events came in", o)
 	}
 }
+
+// Past the (source, hour) limit the hourly, off-hours and burst rules see
+// no more hours, and a sensitive call there is still matched (off hours
+// too: it once dereferenced the missing hour).
+func TestSourceHoursBeyondTheLimit(t *testing.T) {
+	old := maxSourceHours
+	maxSourceHours = 10
+	defer func() { maxSourceHours = old }()
+	leak := testNow.Add(-48 * time.Hour)
+	var events []*Event
+	for h := range 30 {
+		events = append(events, tev(leak.Add(time.Duration(h)*time.Hour), attacker, "Ecs", "DescribeInstances"))
+	}
+	// 03:00 in Shanghai, hours after the limit was reached.
+	events = append(events, tev(leak.Add(27*time.Hour+5*time.Minute), attacker, "Ram", "CreateUser", withParams("UserName", "backdoor")))
+	opts := baseOptions()
+	opts.LeakTime = leak
+	r := runEngine(opts, events)
+	if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, "(source, hour) pairs") }) {
+		t.Errorf("no diagnostic names the (source, hour) limit: %+v", r.Diagnostics)
+	}
+	if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
+		t.Errorf("the user created past the limit raised no PERS-01: %v", findingIDs(r))
+	}
+	if r.Window.Events != len(events) {
+		t.Errorf("%d events analysed, want all %d", r.Window.Events, len(events))
+	}
+}
