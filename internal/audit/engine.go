@@ -272,9 +272,14 @@ const (
 	maxDetailValueLn = 120     // longest parameter value quoted in evidence
 )
 
-// maxSourceHours bounds the (source, hour) records of the hourly,
-// off-hours and burst rules (a variable: tests lower it).
-var maxSourceHours = 1 << 21
+// Bounds on the per-source records of the hourly, off-hours and burst
+// rules: (source, hour), (source, API) of reads and refused calls, and
+// (source, region) of list reads (variables: tests lower them).
+var (
+	maxSourceHours   = 1 << 21
+	maxSourceAPIs    = 1 << 20
+	maxSourceRegions = 1 << 18
+)
 
 // Engine analyses the events of one AccessKey and produces a Result. Feed it
 // with Add (any order, any number of times), then call Result once. Its
@@ -1199,15 +1204,21 @@ func (e *Engine) Add(ev *Event) {
 	if read || auth || nm.objectDelete {
 		ia := e.ipAPIs[ipAPIKey{ip.idx, nm.idx}]
 		if ia == nil {
-			ia = e.ipAPISlab.alloc()
-			e.ipAPIs[ipAPIKey{ip.idx, nm.idx}] = ia
+			if len(e.ipAPIs) < maxSourceAPIs {
+				ia = e.ipAPISlab.alloc()
+				e.ipAPIs[ipAPIKey{ip.idx, nm.idx}] = ia
+			} else {
+				e.limit("source-apis", fmt.Sprintf("more than %d (source, API) pairs of reads and refused calls; the burst rules (ENUM-03, ENUM-05, DEST-04) saw only the first ones", maxSourceAPIs))
+			}
 		}
-		if ia.samples.wants(cellSampleK, &ref.evRef) {
-			ia.samples.add(cellSampleK, evSample{evRef: ref.ptr()})
-		}
-		ia.samples.n++
-		if auth {
-			ia.auth.offer(cellSampleK, evSample{evRef: ref.ptr()})
+		if ia != nil {
+			if ia.samples.wants(cellSampleK, &ref.evRef) {
+				ia.samples.add(cellSampleK, evSample{evRef: ref.ptr()})
+			}
+			ia.samples.n++
+			if auth {
+				ia.auth.offer(cellSampleK, evSample{evRef: ref.ptr()})
+			}
 		}
 	}
 	listLike := nm.listLike
@@ -1221,10 +1232,16 @@ func (e *Engine) Add(ev *Event) {
 		}
 		ss := e.ipRegions[ipRegionKey{ip.idx, rid}]
 		if ss == nil {
-			ss = &sampleSet{}
-			e.ipRegions[ipRegionKey{ip.idx, rid}] = ss
+			if len(e.ipRegions) < maxSourceRegions {
+				ss = &sampleSet{}
+				e.ipRegions[ipRegionKey{ip.idx, rid}] = ss
+			} else {
+				e.limit("source-regions", fmt.Sprintf("more than %d (source, region) pairs of list reads; the region sweep rule (ENUM-02) saw only the first ones", maxSourceRegions))
+			}
 		}
-		ss.offer(cellSampleK, evSample{evRef: ref.ptr()})
+		if ss != nil {
+			ss.offer(cellSampleK, evSample{evRef: ref.ptr()})
+		}
 	}
 
 	// Resources.

@@ -255,3 +255,36 @@ func TestSourceHoursBeyondTheLimit(t *testing.T) {
 		t.Errorf("%d events analysed, want all %d", r.Window.Events, len(events))
 	}
 }
+
+// Past the (source, API) and (source, region) limits the burst rules'
+// samples stop growing; every event is still counted and a sensitive call
+// still matched.
+func TestSourceAPIsAndRegionsBeyondTheLimit(t *testing.T) {
+	oldAPIs, oldRegions := maxSourceAPIs, maxSourceRegions
+	maxSourceAPIs, maxSourceRegions = 5, 3
+	defer func() { maxSourceAPIs, maxSourceRegions = oldAPIs, oldRegions }()
+	leak := testNow.Add(-48 * time.Hour)
+	var events []*Event
+	for i := range 20 {
+		events = append(events, tev(leak.Add(time.Duration(i)*time.Second), attacker, "Ecs", fmt.Sprintf("DescribeThing%d", i), withRegion(fmt.Sprintf("region-%d", i))))
+	}
+	events = append(events, tev(leak.Add(time.Minute), attacker, "Ram", "CreateUser", withParams("UserName", "backdoor")))
+	opts := baseOptions()
+	opts.LeakTime = leak
+	eng := NewEngine(opts)
+	for _, ev := range events {
+		eng.Add(ev)
+	}
+	if len(eng.ipAPIs) > 5 || len(eng.ipRegions) > 3 {
+		t.Errorf("%d (source, API) and %d (source, region) records, want at most 5 and 3", len(eng.ipAPIs), len(eng.ipRegions))
+	}
+	r := eng.Result()
+	for _, want := range []string{"(source, API) pairs", "(source, region) pairs"} {
+		if !slices.ContainsFunc(r.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, want) }) {
+			t.Errorf("no diagnostic says %q: %+v", want, r.Diagnostics)
+		}
+	}
+	if r.Window.Events != len(events) || !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
+		t.Errorf("%d events, findings %v; want all %d and PERS-01", r.Window.Events, findingIDs(r), len(events))
+	}
+}
