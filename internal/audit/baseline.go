@@ -159,7 +159,7 @@ func (e *Engine) suggestTrusted(bl *baselineInfo) []string {
 	}
 	cut := bl.end
 	for _, ip := range e.ipList {
-		if ip.n == 0 || ip.internal || ip.flagged || ip.overflow || !ip.isIP || ip.first.t >= cut {
+		if ip.n == 0 || ip.internal || ip.flagged || !ip.isIP || ip.first.t >= cut {
 			continue
 		}
 		covered := false

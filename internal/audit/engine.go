@@ -718,80 +718,37 @@ func (ih *ipHour) addCell(min uint8) *minuteCell {
 	return &(*ih.more)[len(*ih.more)-1]
 }
 
-// idSet is a small set of ids: two inline (stored id+1, 0 = empty), the
-// rest behind a pointer, so that the common one- or two-element set costs
-// 16 bytes and no allocation.
+// idSet is a small set of ids: two inline (pairSet), the rest behind a
+// pointer, so that the common one- or two-element set costs 16 bytes and
+// no allocation.
 type idSet struct {
-	a0, a1 uint32
-	more   *[]uint32
+	pairSet
+	more *[]uint32
 }
 
 func (s *idSet) add(id uint32) {
-	v := id + 1
-	switch {
-	case s.a0 == v || s.a1 == v:
-	case s.a0 == 0:
-		s.a0 = v
-	case s.a1 == 0:
-		s.a1 = v
-	case s.more == nil:
-		s.more = &[]uint32{id}
-	case !slices.Contains(*s.more, id):
-		*s.more = append(*s.more, id)
+	if s.pairSet.add(id) {
+		return
 	}
+	if s.more == nil {
+		s.more = new([]uint32)
+	}
+	addDistinct(s.more, id)
 }
 
 func (s *idSet) each(f func(uint32)) {
-	if s.a0 != 0 {
-		f(s.a0 - 1)
-	}
-	if s.a1 != 0 {
-		f(s.a1 - 1)
-	}
+	s.pairSet.each(f)
 	if s.more != nil {
-		for _, id := range *s.more {
-			f(id)
-		}
+		eachID(*s.more, f)
 	}
 }
 
 func (s *idSet) len() int {
-	n := 0
-	if s.a0 != 0 {
-		n++
-	}
-	if s.a1 != 0 {
-		n++
-	}
+	n := s.pairSet.len()
 	if s.more != nil {
 		n += len(*s.more)
 	}
 	return n
-}
-
-// minuteCell is one source in one minute: counters and the distinct APIs
-// and regions the burst rules need, no evidence (that comes from the
-// bounded per-(source, API) samples), so that its size does not depend on
-// how busy the minute was.
-//
-// A cell is 48 bytes: the first two read APIs and regions sit inline (one
-// of each is the common minute), the rest behind one pointer, allocated
-// only when a minute holds more or refused calls. A busy key's audit keeps
-// one or more cells per (source, hour) it saw, 121,000 on the delivery
-// shape of issue 14.
-type minuteCell struct {
-	min            uint8 // minute within the hour
-	n, reads, auth int32
-	objDeletes     int32
-	reads1         pairSet   // read APIs (nameList index)
-	regions        pairSet   // regions of Describe*/List* reads (strTable id)
-	more           *cellMore // the read APIs and regions beyond reads1 and regions, refused APIs
-}
-
-// cellMore is what a minute cell holds beyond its inline pairs.
-type cellMore struct {
-	reads, regions []uint32 // distinct, in arrival order
-	authAPIs       idSet    // APIs refused for authorisation (nameList index)
 }
 
 // pairSet holds up to two ids (stored id+1, 0 = empty).
@@ -822,6 +779,55 @@ func (p *pairSet) each(f func(uint32)) {
 	}
 }
 
+func (p *pairSet) len() int {
+	n := 0
+	if p.a0 != 0 {
+		n++
+	}
+	if p.a1 != 0 {
+		n++
+	}
+	return n
+}
+
+// addDistinct appends id to *list unless it is there.
+func addDistinct(list *[]uint32, id uint32) {
+	if !slices.Contains(*list, id) {
+		*list = append(*list, id)
+	}
+}
+
+func eachID(list []uint32, f func(uint32)) {
+	for _, id := range list {
+		f(id)
+	}
+}
+
+// minuteCell is one source in one minute: counters and the distinct APIs
+// and regions the burst rules need, no evidence (that comes from the
+// bounded per-(source, API) samples), so that its size does not depend on
+// how busy the minute was.
+//
+// A cell is 48 bytes: the first two read APIs and regions sit inline (one
+// of each is the common minute), the rest behind one pointer, allocated
+// only when a minute holds more or refused calls. A busy key's audit keeps
+// one or more cells per (source, hour) it saw, 121,000 on the delivery
+// shape of issue 14.
+type minuteCell struct {
+	min            uint8 // minute within the hour
+	n, reads, auth int32
+	objDeletes     int32
+	reads1         pairSet   // read APIs (nameList index)
+	regions        pairSet   // regions of Describe*/List* reads (strTable id)
+	more           *cellMore // the read APIs and regions beyond reads1 and regions, refused APIs
+}
+
+// cellMore is what a minute cell holds beyond its inline pairs.
+type cellMore struct {
+	reads, regions []uint32 // distinct, in arrival order
+	authAPIs       idSet    // APIs refused for authorisation (nameList index)
+}
+
 func (c *minuteCell) ext() *cellMore {
 	if c.more == nil {
 		c.more = &cellMore{}
@@ -833,17 +839,13 @@ func (c *minuteCell) ext() *cellMore {
 // a refused API of the minute.
 func (c *minuteCell) addRead(id uint32) {
 	if !c.reads1.add(id) {
-		if m := c.ext(); !slices.Contains(m.reads, id) {
-			m.reads = append(m.reads, id)
-		}
+		addDistinct(&c.ext().reads, id)
 	}
 }
 
 func (c *minuteCell) addRegion(id uint32) {
 	if !c.regions.add(id) {
-		if m := c.ext(); !slices.Contains(m.regions, id) {
-			m.regions = append(m.regions, id)
-		}
+		addDistinct(&c.ext().regions, id)
 	}
 }
 
@@ -854,18 +856,14 @@ func (c *minuteCell) addAuthAPI(id uint32) { c.ext().authAPIs.add(id) }
 func (c *minuteCell) eachRead(f func(uint32)) {
 	c.reads1.each(f)
 	if c.more != nil {
-		for _, id := range c.more.reads {
-			f(id)
-		}
+		eachID(c.more.reads, f)
 	}
 }
 
 func (c *minuteCell) eachRegion(f func(uint32)) {
 	c.regions.each(f)
 	if c.more != nil {
-		for _, id := range c.more.regions {
-			f(id)
-		}
+		eachID(c.more.regions, f)
 	}
 }
 
@@ -1449,7 +1447,9 @@ const overflowText = "(further sources)"
 // gigabytes. The events are still analysed, as one source that is always
 // flagged (new and untrusted, never routine, roaming or suggested as
 // trusted), so that flooding the audit with addresses cannot hide what
-// comes after; their evidence names the overflow source, not the address.
+// comes after. The evidence of events from beyond maxSources names the
+// overflow source, not the address; that of pairs beyond maxMatches still
+// names each event's address.
 func (e *Engine) overflowSource() *ipAgg {
 	if e.overflowIP == nil {
 		v := e.ipSlab.alloc()
@@ -1484,10 +1484,6 @@ func (e *Engine) overflowName() *nameAgg {
 	}
 	return e.overflowNm
 }
-
-// ruleServices are the services the rule tables name (set with ruleIndex,
-// rules_catalogue.go).
-var ruleServices map[string]bool
 
 func (e *Engine) apiName(svc *svcAgg, name string) *nameAgg {
 	k := nameKey{svc.name, name}

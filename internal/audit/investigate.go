@@ -411,35 +411,26 @@ func maxTime(a, b time.Time) time.Time {
 // problems that ended a file come first: what was not read matters more
 // than which records were skipped.
 func addProblems(eng *Engine, probs []Problem, uncounted int64) {
-	stops := 0
-	for _, p := range probs {
-		if p.Stop {
-			stops++
+	ordered := slices.Clone(probs)
+	slices.SortStableFunc(ordered, func(a, b Problem) int {
+		switch {
+		case a.Stop == b.Stop:
+			return 0
+		case a.Stop:
+			return -1
 		}
-	}
-	ordered := make([]Problem, 0, len(probs))
-	for _, p := range probs {
-		if p.Stop {
-			ordered = append(ordered, p)
-		}
-	}
-	for _, p := range probs {
-		if !p.Stop {
-			ordered = append(ordered, p)
-		}
+		return 1
+	})
+	stops := 0 // problems that ended a file: they lead ordered
+	for stops < len(ordered) && ordered[stops].Stop {
+		stops++
 	}
 	for i, p := range ordered {
 		if i == maxProblemDiagnostics {
-			rest := ordered[i:]
-			moreStops := 0
-			for _, q := range rest {
-				if q.Stop {
-					moreStops++
-				}
-			}
-			msg := fmt.Sprintf("%d more unreadable records were skipped (use --strict to stop at the first)", len(rest)-moreStops)
+			moreStops, moreRecs := max(0, stops-i), len(ordered)-max(i, stops)
+			msg := fmt.Sprintf("%d more unreadable records were skipped (use --strict to stop at the first)", moreRecs)
 			if moreStops > 0 {
-				msg = fmt.Sprintf("%d more files were not read to the end and %d more unreadable records were skipped (use --strict to stop at the first)", moreStops, len(rest)-moreStops)
+				msg = fmt.Sprintf("%d more files were not read to the end and %d more unreadable records were skipped (use --strict to stop at the first)", moreStops, moreRecs)
 			}
 			eng.AddDiagnostic(Diagnostic{Level: "warning", Source: "input", Summary: msg})
 			break

@@ -126,6 +126,9 @@ var (
 	// (the issue asks for "Delete* on RDS/OSS/SLS"), filed under the
 	// family's rule.
 	deleteRules map[string]*tableRule
+	// ruleServices are the services ruleIndex and deleteRules name: the
+	// engine keeps them one by one beyond its service limit (Engine.service).
+	ruleServices map[string]bool
 )
 
 func init() {

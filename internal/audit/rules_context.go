@@ -202,11 +202,7 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 		b.note(fmt.Sprintf("%s: %s.", ip.text, joinAnd(why)))
 	}
 	if unnoted > 0 {
-		w := "sources"
-		if unnoted == 1 {
-			w = "source"
-		}
-		b.note(fmt.Sprintf("And %d more %s, seen later (source_ips lists each with its reasons).", unnoted, w))
+		b.note(fmt.Sprintf("And %s, seen later (source_ips lists each with its reasons).", plural(unnoted, "more source")))
 	}
 	if len(roamers) > 0 {
 		b.note(fmt.Sprintf("Also new, but only repeating the key's known reads with a known tool (not cited): %s.", listSome(roamers, 5)))

@@ -40,9 +40,9 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 	// A "trusted" list that admits every IPv4 or IPv6 address (for example
 	// --trusted-cidr 0.0.0.0/0, or its halves) fences nothing in: it is
 	// never suggested as a fence (contain would refuse it anyway).
-	openList := ""
+	noFence := ""
 	if c := policy.ListCoverage(v.SuggestedTrustedCIDRs); c.Open() {
-		openList = fmt.Sprintf("the trusted sources %s cover %s, so they are not suggested as a network ACL: such a fence admits every attacker address", strings.Join(v.SuggestedTrustedCIDRs, ","), c)
+		noFence = fmt.Sprintf("the trusted sources %s cover %s, so they are not suggested as a network ACL: such a fence admits every attacker address", strings.Join(v.SuggestedTrustedCIDRs, ","), c)
 		v.SuggestedTrustedCIDRs = []string{}
 	}
 	// More trusted sources than a network ACL holds: a suggested fence
@@ -51,7 +51,7 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 	tooMany := 0
 	if n := len(v.SuggestedTrustedCIDRs); n > policy.MaxACLEntries {
 		tooMany = n
-		openList = fmt.Sprintf("%d sources used the key before the suspicious activity, more than the %d entries a network ACL holds, so none is suggested as a fence: fence the key with --allow-ip and at most %d CIDRs that cover the networks you know", n, policy.MaxACLEntries, policy.MaxACLEntries)
+		noFence = fmt.Sprintf("%d sources used the key before the suspicious activity, more than the %d entries a network ACL holds, so none is suggested as a fence: fence the key with --allow-ip and at most %d CIDRs that cover the networks you know", n, policy.MaxACLEntries, policy.MaxACLEntries)
 		v.SuggestedTrustedCIDRs = []string{}
 	}
 	suspectIP := map[string]bool{}
@@ -200,8 +200,8 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 	if strings.EqualFold(facts.Status, "Inactive") {
 		v.Reasons = append(v.Reasons, "the key is already disabled (Inactive)")
 	}
-	if openList != "" {
-		v.Reasons = append(v.Reasons, openList)
+	if noFence != "" {
+		v.Reasons = append(v.Reasons, noFence)
 	}
 	return v
 }
