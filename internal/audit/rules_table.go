@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // tableRule is a rule that is, at heart, a list of sensitive APIs: every
@@ -258,11 +259,27 @@ func paramDetail(ev *Event, keys []string) string {
 	return b.String()
 }
 
+// secretWords are the parameter-name fragments (any case) whose values
+// evidence never shows.
+var secretWords = [...]string{"secret", "password", "token", "signature", "credential"}
+
+// secretLike reports whether parameter name k holds a secretWords
+// fragment. It runs for every parameter a rule cites: an ASCII name (all
+// real ones) is searched in place, without the copy strings.ToLower makes.
 func secretLike(k string) bool {
-	l := strings.ToLower(k)
-	for _, s := range []string{"secret", "password", "token", "signature", "credential"} {
-		if strings.Contains(l, s) {
-			return true
+	for i := 0; i < len(k); i++ {
+		if k[i] >= utf8.RuneSelf {
+			// Unicode case mapping (the Kelvin sign lowers to "k"): the
+			// slow way, as before.
+			l := strings.ToLower(k)
+			return slices.ContainsFunc(secretWords[:], func(w string) bool { return strings.Contains(l, w) })
+		}
+	}
+	for _, w := range secretWords {
+		for i := 0; i+len(w) <= len(k); i++ {
+			if strings.EqualFold(k[i:i+len(w)], w) {
+				return true
+			}
 		}
 	}
 	return false

@@ -436,3 +436,17 @@ func TestEscalation(t *testing.T) {
 		t.Errorf("CTX-03 = %+v, want present and not escalated", ctx)
 	}
 }
+
+// secretLike hides the values of secret-named parameters from evidence in
+// any case, Unicode case mapping included, and only those.
+func TestSecretLike(t *testing.T) {
+	for k, want := range map[string]bool{
+		"AccessKeySecret": true, "PASSWORD": true, "x-Token-y": true, "Signature": true,
+		"Credentials": true, "SecurityToken": true, "TO\u212aEN": true, "Pässword": false, "Ä-PASSWORD": true,
+		"UserName": false, "Secre": false, "": false, "Tokn": false, "Ünicode": false,
+	} {
+		if got := secretLike(k); got != want {
+			t.Errorf("secretLike(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
