@@ -95,25 +95,37 @@ func TestTooManyTrustedSourcesSuggestNoFence(t *testing.T) {
 		}
 	}
 	events = append(events, attackEvents(leak.Add(time.Hour))...)
-	opts := baseOptions()
-	opts.LeakTime = leak
-	r := runEngine(opts, events)
-	if r.Verdict.Status != StatusSuspectedLeak {
-		t.Fatalf("verdict %s, want suspected_leak", r.Verdict.Status)
-	}
-	if len(r.Verdict.SuggestedTrustedCIDRs) != 0 {
-		t.Errorf("suggested %d trusted CIDRs, more than a network ACL holds; want none", len(r.Verdict.SuggestedTrustedCIDRs))
-	}
-	if len(r.Verdict.NextSteps) == 0 || r.Verdict.NextSteps[0].Command != "akresp contain "+testKey || !strings.Contains(r.Verdict.NextSteps[0].Why, "60 sources") {
-		t.Errorf("first next step %+v, want a contain without a fence that names the 60 sources", r.Verdict.NextSteps)
-	}
-	if !slices.ContainsFunc(r.Verdict.Reasons, func(s string) bool { return strings.Contains(s, "more than the 50 entries") }) {
-		t.Errorf("reasons %q do not say why no fence is suggested", r.Verdict.Reasons)
-	}
-	for _, s := range r.Verdict.NextSteps {
-		if strings.Contains(s.Command, "--allow-ip") || strings.Contains(s.Command, "--deny-public") {
-			t.Errorf("next step %q: a fence that cannot be applied or cuts off the fleet", s.Command)
-		}
+	for _, owner := range []string{"ram-user", "root-account"} {
+		t.Run(owner, func(t *testing.T) {
+			opts := baseOptions()
+			opts.LeakTime = leak
+			opts.Facts.OwnerType = owner
+			r := runEngine(opts, events)
+			if r.Verdict.Status != StatusSuspectedLeak {
+				t.Fatalf("verdict %s, want suspected_leak", r.Verdict.Status)
+			}
+			if len(r.Verdict.SuggestedTrustedCIDRs) != 0 {
+				t.Errorf("suggested %d trusted CIDRs, more than a network ACL holds; want none", len(r.Verdict.SuggestedTrustedCIDRs))
+			}
+			// A RAM user's key: the deny policy now, the fence is the
+			// operator's. A root key takes no policy: a contain without a
+			// fence would do nothing, so the first step blocks public use.
+			want := "akresp contain " + testKey
+			if owner == "root-account" {
+				want += " --deny-public"
+			}
+			if len(r.Verdict.NextSteps) == 0 || r.Verdict.NextSteps[0].Command != want || !strings.Contains(r.Verdict.NextSteps[0].Why, "60 sources") {
+				t.Errorf("first next step %+v, want %q naming the 60 sources", r.Verdict.NextSteps, want)
+			}
+			if !slices.ContainsFunc(r.Verdict.Reasons, func(s string) bool { return strings.Contains(s, "more than the 50 entries") }) {
+				t.Errorf("reasons %q do not say why no fence is suggested", r.Verdict.Reasons)
+			}
+			for _, s := range r.Verdict.NextSteps {
+				if strings.Contains(s.Command, "--allow-ip") || owner != "root-account" && strings.Contains(s.Command, "--deny-public") {
+					t.Errorf("next step %q: a fence that cannot be applied or cuts off the fleet", s.Command)
+				}
+			}
+		})
 	}
 }
 

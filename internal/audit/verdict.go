@@ -127,6 +127,14 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 		}
 		why := "fence the key to the sources that used it before the suspicious activity and deny high-risk actions; --trusted-from-audit takes this list from the audit"
 		switch {
+		case tooMany > 0 && root:
+			// A root key takes no RAM policy: contain without a fence
+			// would change nothing. Blocking public use is the one
+			// containment that runs as suggested.
+			v.NextSteps = append(v.NextSteps, NextStep{
+				Command: "akresp contain " + id + " --deny-public",
+				Why:     fmt.Sprintf("block every public use of the key now (access from VPCs stays); %d sources used it before, more than a network ACL's %d entries, so none can be fenced in as suggested: to keep your own networks, use --allow-ip with at most %d CIDRs that cover them instead", tooMany, policy.MaxACLEntries, policy.MaxACLEntries),
+			})
 		case tooMany > 0:
 			v.NextSteps = append(v.NextSteps, NextStep{
 				Command: "akresp contain " + id,

@@ -102,7 +102,7 @@ func (b *builder) risks() {
 	case s.State == StateOpen && active && suspect:
 		b.risk(Risk{ID: "key-open", Level: RiskCritical, Title: "The leaked key is active and not contained",
 			Detail:  "Nothing stops the attacker from using the key again. Contain it now, then rotate or disable it.",
-			Command: "akresp contain " + id + " --trusted-from-audit --yes"})
+			Command: b.containCommand()})
 	case s.State == StateOpen && active:
 		b.risk(Risk{ID: "key-open", Level: RiskMedium, Title: "The key is active and not contained",
 			Detail: "No containment, disable or rotation is in effect for this key.", Command: "akresp contain " + id + " --dry-run"})
@@ -120,7 +120,7 @@ func (b *builder) risks() {
 		if src.Flagged && src.BlockedNow != nil && !*src.BlockedNow && active {
 			b.risk(Risk{ID: "attacker-allowed", Level: RiskHigh, Title: "Flagged source " + src.IP + " can still call with the key",
 				Detail:  fmt.Sprintf("The key's network ACL allows %s, which made %d calls from %s.", src.IP, src.Count, src.FirstSeen.Format(time.RFC3339)),
-				Command: "akresp contain " + id + " --trusted-from-audit --yes"})
+				Command: b.containCommand()})
 		}
 	}
 
@@ -282,6 +282,26 @@ func (b *builder) keyGone() bool {
 }
 
 // keyCommand returns cmd, or "" when the key it acts on is gone.
+// containCommand fences the key to the sources the audit trusts. When the
+// audit suggests none (no unflagged source before the onset, more than a
+// network ACL holds, or a list that admits every address),
+// --trusted-from-audit would be refused: the audit's own containment step
+// is given instead (--deny-public, or the deny policy alone), without
+// --yes, so that the operator sees its plan first; with no such step (no
+// suspected leak), the audit, to choose the sources to allow.
+func (b *builder) containCommand() string {
+	id := b.keyID
+	if len(b.r.Verdict.SuggestedTrustedCIDRs) > 0 {
+		return "akresp contain " + id + " --trusted-from-audit --yes"
+	}
+	for _, s := range b.r.Verdict.NextSteps {
+		if s.Command == "akresp contain "+id || strings.HasPrefix(s.Command, "akresp contain "+id+" ") {
+			return s.Command
+		}
+	}
+	return "akresp audit " + id
+}
+
 func (b *builder) keyCommand(cmd string) string {
 	if b.keyGone() {
 		return ""

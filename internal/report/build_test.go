@@ -440,3 +440,43 @@ func TestRiskRemoveByHand(t *testing.T) {
 	}
 	t.Errorf("no remove-by-hand risk: %v", riskIDs(d))
 }
+
+// The open-leak risks give a containment that runs: --trusted-from-audit
+// only when the audit suggests trusted sources (contain refuses it
+// otherwise), else the audit's own containment step, else the audit.
+func TestOpenLeakContainCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		suggested []string
+		steps     []audit.NextStep
+		want      string
+	}{
+		{name: "trusted sources", suggested: []string{"198.51.100.0/24"}, want: "akresp contain " + fxKey + " --trusted-from-audit --yes"},
+		{name: "none: the audit's step", steps: []audit.NextStep{{Command: "akresp contain " + fxKey + " --deny-public"}, {Command: "akresp report " + fxKey}},
+			want: "akresp contain " + fxKey + " --deny-public"},
+		{name: "none: the deny policy alone", steps: []audit.NextStep{{Command: "akresp contain " + fxKey}},
+			want: "akresp contain " + fxKey},
+		{name: "another key's step is not taken", steps: []audit.NextStep{{Command: "akresp contain " + fxKey + "9 --deny-public"}},
+			want: "akresp audit " + fxKey},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fxInput()
+			in.Journal = nil
+			in.Live.ACL, in.Live.DenyPolicyAttached = "", boolp(false)
+			in.Audit.Verdict.SuggestedTrustedCIDRs, in.Audit.Verdict.NextSteps = tc.suggested, tc.steps
+			d := mustBuild(t, in)
+			n := 0
+			for _, r := range d.Risks {
+				if r.ID == "key-open" || r.ID == "attacker-allowed" {
+					n++
+					if r.Command != tc.want {
+						t.Errorf("risk %s: command %q, want %q", r.ID, r.Command, tc.want)
+					}
+				}
+			}
+			if n != 2 {
+				t.Errorf("%d of the key-open and attacker-allowed risks, want both: %v", n, riskIDs(d))
+			}
+		})
+	}
+}

@@ -122,7 +122,10 @@ func (k *networkACLKind) prepare(s *containScan) error {
 			return err
 		}
 		if len(s.ev.SuggestedTrusted) == 0 {
-			return &InputError{Msg: fmt.Sprintf("contain %s: --trusted-from-audit: the audit found no unflagged source IPs before the leak time; pass --allow-ip or --allow-vpc instead", o.KeyID)}
+			// The audit suggests none when no unflagged source used the
+			// key before the onset, when more did than a network ACL
+			// holds, or when they would admit every address.
+			return &InputError{Msg: fmt.Sprintf("contain %s: --trusted-from-audit: the audit suggests no trusted source IPs (none unflagged before the leak time, more than a network ACL's %d entries, or a list that admits every address: akresp audit %s says which); pass --allow-ip or --allow-vpc with your own networks, or --deny-public, instead", o.KeyID, policy.MaxACLEntries, o.KeyID)}
 		}
 		seen := map[string]bool{}
 		for _, s := range k.acl.AllowIPs {
