@@ -268,7 +268,12 @@ func NextStep(r Row, now time.Time) (cmd, why string) {
 	case r.SecretValidity == "invalid":
 		return "akresp audit " + id, "Security Center found the leaked secret invalid: check the key's use before acting"
 	}
-	return "akresp contain " + id, "leaked and not contained: fence it in first"
+	if r.Key.Owner == "root" {
+		// A root key takes no RAM policy: a contain without a fence
+		// would change nothing.
+		return "akresp contain " + id + " --deny-public", "leaked and not contained; a root-account key takes no deny policy: block its public use first (access from VPCs stays), or fence it to your own networks with --allow-ip instead"
+	}
+	return "akresp contain " + id, "leaked and not contained: deny its high-risk actions first; add --allow-ip (or --trusted-from-audit) to fence it to the networks that use it"
 }
 
 // Summary is the one-line form audit and report show: "found leaked at

@@ -14,6 +14,8 @@ func TestNextStep(t *testing.T) {
 	inactive := live
 	inactive.Status = "Inactive"
 	unread := KeyState{KeyID: id, Exists: true, Problem: "owner: NoPermission"}
+	root := live
+	root.Owner = "root"
 	cases := []struct {
 		name string
 		row  Row
@@ -21,6 +23,8 @@ func TestNextStep(t *testing.T) {
 		res  bool
 	}{
 		{"pending, live", Row{Status: StatusPending, Key: live, SecretValidity: "valid"}, "akresp contain " + id, false},
+		// A root key takes no deny policy: the first step must fence it.
+		{"pending, live root key", Row{Status: StatusPending, Key: root, SecretValidity: "valid"}, "akresp contain " + id + " --deny-public", false},
 		{"secret invalid", Row{Status: StatusPending, Key: live, SecretValidity: "invalid"}, "akresp audit " + id, false},
 		{"state unreadable", Row{Status: StatusPending, Key: unread}, "akresp audit " + id, false},
 		{"inactive outside akresp", Row{Status: StatusPending, Key: inactive}, "akresp disable " + id, false},
