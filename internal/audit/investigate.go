@@ -338,6 +338,7 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 
 	progress("running the rules")
 	r := eng.Result()
+	eng.release() // slab.go: the rules' records are not needed past here
 	r.Window.Filtered += int(readFiltered)
 	r.Window.Regions = regionsRead
 	if opts.Online && r.Window.Since.IsZero() {

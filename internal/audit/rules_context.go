@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -130,8 +131,12 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 		b.sev = max(b.sev, sev)
 		b.n += int(ih.off)
 		b.ips[e.ipList[k.ip].text] += int(ih.off)
-		lt := time.Unix(0, ih.firstOff.t).In(loc)
-		b.evidence(evSample{evRef: ih.firstOff, detail: "local time " + lt.Format("Mon 2006-01-02 15:04 MST")})
+		// Formatted only for the samples kept: one is offered per
+		// (source, hour) off hours, 70,000 on a busy key.
+		first := ih.firstOff
+		b.evidenceWith(first, func() string {
+			return "local time " + time.Unix(0, first.t).In(loc).Format("Mon 2006-01-02 15:04 MST")
+		})
 	}
 	if b.n > 0 {
 		b.note(fmt.Sprintf("Business hours: %s (%s).", bh, loc))
@@ -145,10 +150,10 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 // without a vpcId are judged like any other.
 func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 	b := newBuilder("CTX-03", Medium)
-	hoursOf := map[uint32][]int32{}
-	for k := range e.ipHours {
-		hoursOf[k.ip] = append(hoursOf[k.ip], k.h)
-	}
+	// The hours of the sources named, marked once the sources are known
+	// (a list of hours per source for every source cost ~3 MB on a busy
+	// key, for a few suspects).
+	named := make([]bool, len(e.ipList))
 	// New sources that only repeat the key's known reads with a known tool
 	// (users on the move) are counted separately next to a real suspect.
 	roaming := e.rt.roaming
@@ -175,9 +180,7 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 		b.n += ip.n
 		b.ips[ip.text] += ip.n
 		b.subject(ip.text)
-		for _, h := range hoursOf[ip.idx] {
-			b.hours[h] = struct{}{}
-		}
+		named[ip.idx] = true
 		for _, s := range ip.samples.all() {
 			b.evidence(s)
 		}
@@ -200,6 +203,11 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 			why = append(why, "only known reads with a known tool")
 		}
 		b.note(fmt.Sprintf("%s: %s.", ip.text, joinAnd(why)))
+	}
+	for k := range e.ipHours {
+		if named[k.ip] {
+			b.hours[k.h] = struct{}{}
+		}
 	}
 	if unnoted > 0 {
 		b.note(fmt.Sprintf("And %s, seen later (source_ips lists each with its reasons).", plural(unnoted, "more source")))
@@ -309,7 +317,13 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 					if ih != nil {
 						m, n := cells[i].m, len(members)
 						b.evidenceWith(ih.first, func() string {
-							return fmt.Sprintf("%d sources within 10 minutes from %s", n, fmtUTC(int64(m)*60e9))
+							// One allocation: formatted for nearly every
+							// offer (they come in time order, each the
+							// latest so far).
+							var buf [64]byte
+							d := strconv.AppendInt(buf[:0], int64(n), 10)
+							d = append(d, " sources within 10 minutes from "...)
+							return string(time.Unix(0, int64(m)*60e9).UTC().AppendFormat(d, time.RFC3339))
 						})
 					}
 				}

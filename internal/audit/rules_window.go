@@ -21,7 +21,9 @@ import (
 type windowSpec struct {
 	id      string
 	minutes int32
-	// eval decides whether a window fires, with its severity and a detail.
+	// eval decides whether a window fires, with its severity and a detail;
+	// it runs at every active minute of a source, so it formats the detail
+	// only when the window fires.
 	eval func(w []minuteEntry) (fire bool, sev Severity, detail string)
 	// count is the number of matching events in one cell.
 	count func(c *minuteCell) int
@@ -89,7 +91,10 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 					me.c.eachRegion(regions.add)
 				}
 				n := regions.len()
-				return n >= 5, Medium, fmt.Sprintf("read calls in %d regions within 10 minutes", n)
+				if n < 5 {
+					return false, Medium, ""
+				}
+				return true, Medium, fmt.Sprintf("read calls in %d regions within 10 minutes", n)
 			},
 			count: func(c *minuteCell) int { return int(c.reads) },
 			samples: func(ip *ipAgg, w []minuteEntry) []*sampleSet {
@@ -130,8 +135,10 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 					})
 				}
 				n := names.len()
-				return n >= 15 && len(svcs) >= 3, Medium,
-					fmt.Sprintf("%d distinct read APIs across %d services within 15 minutes", n, len(svcs))
+				if n < 15 || len(svcs) < 3 {
+					return false, Medium, ""
+				}
+				return true, Medium, fmt.Sprintf("%d distinct read APIs across %d services within 15 minutes", n, len(svcs))
 			},
 			count:   func(c *minuteCell) int { return int(c.reads) },
 			samples: apiSamples((*minuteCell).eachRead, false),
@@ -166,8 +173,10 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 				if total >= 10 {
 					sev = High
 				}
-				return total >= 5 && (n >= 3 || len(svcs) >= 2), sev,
-					fmt.Sprintf("%d authorisation failures on %d APIs within 5 minutes", total, n)
+				if total < 5 || n < 3 && len(svcs) < 2 {
+					return false, sev, ""
+				}
+				return true, sev, fmt.Sprintf("%d authorisation failures on %d APIs within 5 minutes", total, n)
 			},
 			count:   func(c *minuteCell) int { return int(c.auth) },
 			samples: apiSamples((*minuteCell).eachAuthAPI, true),
@@ -180,7 +189,10 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 				for _, me := range w {
 					n += int(me.c.objDeletes)
 				}
-				return n >= 100, Critical, fmt.Sprintf("%d object deletions within 10 minutes", n)
+				if n < 100 {
+					return false, Critical, ""
+				}
+				return true, Critical, fmt.Sprintf("%d object deletions within 10 minutes", n)
 			},
 			count: func(c *minuteCell) int { return int(c.objDeletes) },
 			samples: func(ip *ipAgg, _ []minuteEntry) []*sampleSet {

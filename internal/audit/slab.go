@@ -23,3 +23,24 @@ func (s *slab[T]) alloc() *T {
 	s.free = s.free[1:]
 	return p
 }
+
+// release drops, once Result has run, the aggregates only the rules read:
+// the follow passes and the verdict after them read the sources, the
+// created identities and the string table, not the per-(source, hour),
+// (source, API), (source, region), (rule, source) or resource records, nor
+// the evidence kept per source. On a busy key they are most of the
+// engine's memory (the delivery shape of issue 14: ~55 of ~75 MB live),
+// which the follow passes and the rendering of the result then need not
+// carry. Result keeps returning the result it made.
+func (e *Engine) release() {
+	if !e.done {
+		return
+	}
+	e.ipHours, e.ipAPIs, e.ipRegions, e.matches, e.resources, e.hours = nil, nil, nil, nil, nil, nil
+	e.hourSlab, e.matchSlab, e.resSlab, e.ipAPISlab = slab[ipHour]{}, slab[matchAcc]{}, slab[resourceAgg]{}, slab[ipAPI]{}
+	e.rt.groups = nil // they hold the (rule, source) records
+	for _, ip := range e.ipList {
+		// lastIH would keep a whole chunk of the (source, hour) slab.
+		ip.lastIH, ip.kept = nil, keptRefs{}
+	}
+}

@@ -83,3 +83,34 @@ func TestMinuteCellSets(t *testing.T) {
 		t.Errorf("refused APIs %v, want [2]", got)
 	}
 }
+
+// release drops the rules' records only once Result has run, keeps what
+// the follow passes read (sources, created identities) and leaves no
+// source pointing into the dropped (source, hour) slab.
+func TestReleaseAfterResult(t *testing.T) {
+	leak := testNow.Add(-24 * time.Hour)
+	e := NewEngine(func() Options { o := baseOptions(); o.LeakTime = leak; return o }())
+	for _, ev := range append(officeWeek(leak), attackEvents(leak.Add(time.Hour))...) {
+		e.Add(ev)
+	}
+	e.release()
+	if e.ipHours == nil || e.matches == nil {
+		t.Fatal("release before Result dropped the records the rules need")
+	}
+	r := e.Result()
+	e.release()
+	if e.ipHours != nil || e.ipAPIs != nil || e.ipRegions != nil || e.matches != nil || e.resources != nil || e.hours != nil || e.rt.groups != nil {
+		t.Error("release kept the rules' records")
+	}
+	for _, ip := range e.ipList {
+		if ip.lastIH != nil || len(ip.kept.refs) > 0 {
+			t.Errorf("source %s still holds a (source, hour) record or kept evidence", ip.text)
+		}
+	}
+	if len(e.ipList) == 0 || len(e.created) == 0 {
+		t.Error("release dropped the sources or the created identities the follow passes read")
+	}
+	if e.Result() != r {
+		t.Error("Result after release is not the result made before")
+	}
+}
