@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -312,6 +313,8 @@ type Engine struct {
 	resources      map[Resource]*resourceAgg
 	matches        map[matchKey]*matchAcc
 	created        []createdRec
+	createdOnce    sync.Once    // sortedCreated, once e.done
+	createdSorted  []createdRec // sortedCreated's list
 	otherUsers     map[string]*principalAgg
 	otherKeys      map[string]*principalAgg
 	origins        map[Origin]uint32 // Pos always 0

@@ -525,7 +525,20 @@ func (e *Engine) chainFindings() []*findingBuilder {
 
 // sortedCreated returns the created identities in time order, duplicates
 // (same kind, name, user) folded into the earliest.
+//
+// Once Result has begun (e.done) the list is made once and shared: the
+// rules, the result and the follow passes each ask for it, and a key that
+// created thousands of identities made a copy each time. Callers must not
+// change it.
 func (e *Engine) sortedCreated() []createdRec {
+	if !e.done {
+		return e.sortCreated()
+	}
+	e.createdOnce.Do(func() { e.createdSorted = e.sortCreated() })
+	return e.createdSorted
+}
+
+func (e *Engine) sortCreated() []createdRec {
 	out := slices.Clone(e.created)
 	slices.SortFunc(out, func(a, b createdRec) int {
 		return cmp.Or(cmpSample(a.ref, b.ref), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -58,17 +57,17 @@ func printOptions(f *Factory, s *Settings) PrintOptions {
 type jsonPrinter struct{}
 
 // Print marshals v first and writes only on success, so stdout never holds
-// half a document.
+// half a document: json.Encoder marshals and indents the whole value before
+// its one Write (a copy into a buffer of our own cost another ~16 MB for
+// the 9 MB result of a busy key's audit, at the audit's memory peak).
 func (jsonPrinter) Print(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
+	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode JSON output: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return nil
 }
 
 type tablePrinter struct{ o PrintOptions }
