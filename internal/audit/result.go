@@ -357,7 +357,9 @@ func (e *Engine) Result() *Result {
 	})
 	wg.Go(func() {
 		r.Resources = e.resourceSummaries()
-		for _, c := range e.sortedCreated() {
+		created := e.sortedCreated()
+		r.Created = make([]CreatedIdentity, 0, len(created)) // thousands for a busy attacker
+		for _, c := range created {
 			ci := c.CreatedIdentity
 			ci.Event = e.evidenceRef(c.ref)
 			r.Created = append(r.Created, ci)
@@ -406,6 +408,7 @@ func (e *Engine) window(bl *baselineInfo) Window {
 	if bl.hasHistory {
 		w.BaselineEnd = time.Unix(0, bl.end).UTC()
 	}
+	w.Sources = slices.Grow(w.Sources, len(e.originList)) // one per file read
 	for _, o := range e.originList {
 		s := o.Kind
 		if o.File != "" {
@@ -422,8 +425,9 @@ func (e *Engine) window(bl *baselineInfo) Window {
 }
 
 func (e *Engine) sourceSummaries() []IPSummary {
-	out := []IPSummary{}
-	for _, ip := range e.sortedSources() {
+	srcs := e.sortedSources()
+	out := make([]IPSummary, 0, len(srcs)) // thousands on a busy key: no regrowth
+	for _, ip := range srcs {
 		s := IPSummary{
 			IP:        ip.text,
 			FirstSeen: time.Unix(0, ip.first.t).UTC(),
@@ -434,7 +438,7 @@ func (e *Engine) sourceSummaries() []IPSummary {
 			New:       ip.isNew,
 			Internal:  ip.internal,
 			Flagged:   ip.flagged,
-			Services:  []string{},
+			Services:  make([]string, 0, len(ip.svcs)),
 		}
 		for _, svc := range ip.svcs {
 			s.Services = append(s.Services, svc.name)

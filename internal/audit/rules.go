@@ -411,11 +411,12 @@ func (e *Engine) toFinding(b *findingBuilder) Finding {
 		ip string
 		n  int
 	}
-	var ips []ipn
+	ips := make([]ipn, 0, len(b.ips)) // a finding can name thousands of sources
 	for ip, n := range b.ips {
 		ips = append(ips, ipn{ip, n})
 	}
 	slices.SortFunc(ips, func(a, b ipn) int { return cmp.Or(cmp.Compare(b.n, a.n), strings.Compare(a.ip, b.ip)) })
+	f.IPs = make([]string, 0, len(ips))
 	for _, x := range ips {
 		f.IPs = append(f.IPs, x.ip)
 	}

@@ -263,6 +263,9 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 	var members []*ipAgg
 	suspects := 0
 	evidencedHour := make([]int32, len(e.ipList)) // last hour evidenced per source, +1
+	// The members of one window share its detail: made once per window.
+	var lastDetail string
+	lastN, lastM := -1, int32(0)
 	// Per source, once: roaming (e.rt.roaming) and already named as a
 	// subject, so that a window of dozens of sources slid over every
 	// active minute does not look each up again.
@@ -317,13 +320,17 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 					if ih != nil {
 						m, n := cells[i].m, len(members)
 						b.evidenceWith(ih.first, func() string {
-							// One allocation: formatted for nearly every
-							// offer (they come in time order, each the
-							// latest so far).
-							var buf [64]byte
-							d := strconv.AppendInt(buf[:0], int64(n), 10)
-							d = append(d, " sources within 10 minutes from "...)
-							return string(time.Unix(0, int64(m)*60e9).UTC().AppendFormat(d, time.RFC3339))
+							// Formatted for nearly every offer (they come in
+							// time order, each the latest so far): once per
+							// window, in one allocation.
+							if n != lastN || m != lastM {
+								var buf [64]byte
+								d := strconv.AppendInt(buf[:0], int64(n), 10)
+								d = append(d, " sources within 10 minutes from "...)
+								lastDetail = string(time.Unix(0, int64(m)*60e9).UTC().AppendFormat(d, time.RFC3339))
+								lastN, lastM = n, m
+							}
+							return lastDetail
 						})
 					}
 				}
