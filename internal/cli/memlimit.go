@@ -17,9 +17,9 @@ import (
 // offlineMemLimit and follows the live heap up (offlineHeadroom): the
 // limit, not the live heap, sets the peak (the runtime keeps what it
 // freed until the limit makes it give memory back), so a small one keeps
-// the busy key of issue 14 (~75 MB live after reading, ~90 MB while the
-// rules run) at ~140-145 MB peak RSS for ~12% more CPU time than 160 MiB
-// (~180 MB) took; an audit whose live heap outgrows it is not slowed by a
+// the busy key of issue 14 (~75 MB live after reading, ~80 MB while the
+// rules run) at ~138-144 MB peak RSS in about the time 160 MiB (~180 MB)
+// took; an audit whose live heap outgrows it is not slowed by a
 // collector that runs without end (it would be, by up to 2x, under a fixed
 // limit below the live heap). GOGC and GOMEMLIMIT in the environment win
 // (GOMEMLIMIT=160MiB buys the CPU back with memory).
