@@ -29,7 +29,7 @@ func (s *slab[T]) alloc() *T {
 // created identities and the string table, not the per-(source, hour),
 // (source, API), (source, region), (rule, source) or resource records, nor
 // the evidence kept per source. On a busy key they are most of the
-// engine's memory (the delivery shape of issue 14: ~55 of ~75 MB live),
+// engine's memory (the delivery shape of issue 14: ~48 of ~78 MB live),
 // which the follow passes and the rendering of the result then need not
 // carry. Result keeps returning the result it made.
 func (e *Engine) release() {
