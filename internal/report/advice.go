@@ -136,6 +136,7 @@ func (b *builder) risks() {
 				"If they are your workload it is failing: allow them with contain --allow-ip, or move the workload to the replacement key."})
 	}
 
+	var created []createdRisk
 	for _, c := range b.doc.Created {
 		switch c.State {
 		case "active":
@@ -143,26 +144,38 @@ func (b *builder) risks() {
 				// eradicate took its console login, policies and groups
 				// and disabled its keys; the user is deleted by a re-run
 				// after the observation period.
-				b.risk(Risk{ID: "created-user-stripped", Level: RiskMedium,
-					Title: fmt.Sprintf("%s %s created by the key is stripped, awaiting deletion", kindLabel(c.Kind), c.Name),
-					Detail: "akresp eradicate removed its console login, policies and groups and disabled its AccessKeys (journal). " +
-						"Re-run it after the --observe period (default 24h) to delete its keys and then the user.",
-					Command: "akresp eradicate " + b.keyID})
+				created = append(created, createdRisk{c: c, many: "%s created by the key are stripped, awaiting deletion",
+					manyDetail: "akresp eradicate removed their console logins, policies and groups and disabled their AccessKeys (journal). " +
+						"Re-run it after the --observe period (default 24h) to delete their keys and then the users.",
+					Risk: Risk{ID: "created-user-stripped", Level: RiskMedium,
+						Title: fmt.Sprintf("%s %s created by the key is stripped, awaiting deletion", kindLabel(c.Kind), c.Name),
+						Detail: "akresp eradicate removed its console login, policies and groups and disabled its AccessKeys (journal). " +
+							"Re-run it after the --observe period (default 24h) to delete its keys and then the user.",
+						Command: "akresp eradicate " + b.keyID}})
 				continue
 			}
-			b.risk(Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-active", Level: RiskHigh,
-				Title:   fmt.Sprintf("%s %s created by the key is still active", kindLabel(c.Kind), c.Name),
-				Detail:  fmt.Sprintf("Created by %s from %s at %s. Now: %s.", c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State)) + b.createdAfterDeleteNote(c),
-				Command: cmp.Or(b.containCreatedCommand(c), b.eradicateCommand())})
+			created = append(created, createdRisk{c: c, many: "%s created by the key are still active",
+				manyDetail: "Still active now." + b.createdAfterDeleteNote(c),
+				Risk: Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-active", Level: RiskHigh,
+					Title:   fmt.Sprintf("%s %s created by the key is still active", kindLabel(c.Kind), c.Name),
+					Detail:  fmt.Sprintf("Created by %s from %s at %s. Now: %s.", c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State)) + b.createdAfterDeleteNote(c),
+					Command: cmp.Or(b.containCreatedCommand(c), b.eradicateCommand())}})
 		case "contained":
-			b.risk(Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-contained", Level: RiskMedium,
-				Title:  fmt.Sprintf("%s %s created by the key still exists (denied)", kindLabel(c.Kind), c.Name),
-				Detail: "The deny-high-risk policy limits it, but it can still read. Delete it once the investigation no longer needs it. " + c.StateDetail})
+			created = append(created, createdRisk{c: c, many: "%s created by the key still exist (denied)",
+				manyDetail: "The deny-high-risk policy limits them, but they can still read. Delete them once the investigation no longer needs them.",
+				Risk: Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-contained", Level: RiskMedium,
+					Title:  fmt.Sprintf("%s %s created by the key still exists (denied)", kindLabel(c.Kind), c.Name),
+					Detail: "The deny-high-risk policy limits it, but it can still read. Delete it once the investigation no longer needs it. " + c.StateDetail}})
 		case "unknown":
-			b.risk(Risk{ID: "created-unchecked", Level: RiskMedium,
-				Title:  fmt.Sprintf("%s %s created by the key: state not checked", kindLabel(c.Kind), c.Name),
-				Detail: "Check it by hand in the RAM console or re-run the report online. " + c.StateDetail})
+			created = append(created, createdRisk{c: c, many: "%s created by the key: state not checked",
+				manyDetail: "Check them by hand in the RAM console or re-run the report online.",
+				Risk: Risk{ID: "created-unchecked", Level: RiskMedium,
+					Title:  fmt.Sprintf("%s %s created by the key: state not checked", kindLabel(c.Kind), c.Name),
+					Detail: "Check it by hand in the RAM console or re-run the report online. " + c.StateDetail}})
 		}
+	}
+	for _, r := range groupCreatedRisks(created) {
+		b.risk(r)
 	}
 
 	if live != nil && live.OtherKeysKnown {
@@ -368,6 +381,119 @@ func (b *builder) isCreatedKey(id string) bool {
 		}
 	}
 	return false
+}
+
+// createdRisk is the risk of one identity the key created, with what a
+// group of them says (many: a title format for "<count> <kinds>").
+type createdRisk struct {
+	Risk
+	c          CreatedIdentity
+	many       string
+	manyDetail string
+}
+
+// maxCreatedRisks is how many identities of one kind of risk are listed
+// one by one: a key that provisioned thousands of users made a report of
+// thousands of risks. Beyond it they are one risk with the count, the
+// first names, their sources and times (created_identities lists each).
+const maxCreatedRisks = 10
+
+// groupCreatedRisks keeps up to maxCreatedRisks risks of one ID as they
+// are and folds a larger group into one, in the order the IDs first came.
+func groupCreatedRisks(rs []createdRisk) []Risk {
+	byID := map[string][]createdRisk{}
+	var order []string
+	for _, r := range rs {
+		if _, ok := byID[r.ID]; !ok {
+			order = append(order, r.ID)
+		}
+		byID[r.ID] = append(byID[r.ID], r)
+	}
+	var out []Risk
+	for _, id := range order {
+		g := byID[id]
+		if len(g) <= maxCreatedRisks {
+			for _, r := range g {
+				out = append(out, r.Risk)
+			}
+			continue
+		}
+		out = append(out, foldCreatedRisks(g))
+	}
+	return out
+}
+
+// foldCreatedRisks is one risk for a group of identities with the same
+// risk: its count by kind, the first names, the sources and times they
+// were created from and at, and the command when they share one.
+func foldCreatedRisks(g []createdRisk) Risk {
+	kinds := map[string]int{}
+	var kindOrder, names, ips []string
+	first, last := g[0].c.CreatedAt, g[0].c.CreatedAt
+	command := g[0].Command
+	for _, r := range g {
+		if kinds[r.c.Kind] == 0 {
+			kindOrder = append(kindOrder, r.c.Kind)
+		}
+		kinds[r.c.Kind]++
+		if len(names) < maxCreatedRisks {
+			names = append(names, r.c.Name)
+		}
+		if ip := r.c.SourceIP; ip != "" && !slices.Contains(ips, ip) && len(ips) < 4 {
+			ips = append(ips, ip)
+		}
+		if r.c.CreatedAt.Before(first) {
+			first = r.c.CreatedAt
+		}
+		if r.c.CreatedAt.After(last) {
+			last = r.c.CreatedAt
+		}
+		if r.Command != command {
+			command = ""
+		}
+	}
+	what := fmt.Sprintf("%d identities", len(g))
+	if len(kindOrder) == 1 {
+		what = kindCount(kindOrder[0], len(g))
+	}
+	r := g[0].Risk
+	r.Title = fmt.Sprintf(g[0].many, what)
+	if len(kindOrder) > 1 {
+		var parts []string
+		for _, k := range kindOrder {
+			parts = append(parts, kindCount(k, kinds[k]))
+		}
+		r.Title += " (" + strings.Join(parts, ", ") + ")"
+	}
+	detail := fmt.Sprintf("%s and %d more (created_identities lists each), created between %s and %s",
+		strings.Join(names, ", "), len(g)-len(names), first.Format(time.RFC3339), last.Format(time.RFC3339))
+	if len(ips) > 0 {
+		detail += " from " + strings.Join(ips, ", ")
+		if len(ips) == 4 {
+			detail += " and others"
+		}
+	}
+	r.Detail = detail + ". " + g[0].manyDetail
+	if command == "" && g[0].Command != "" {
+		r.Detail += " One command per identity, for example: " + g[0].Command + "."
+	}
+	r.Command = command
+	return r
+}
+
+// kindCount is "3 users", "1 AccessKey", "2 console logins".
+func kindCount(k string, n int) string {
+	label := map[string]string{
+		audit.KindUser: "user", audit.KindAccessKey: "AccessKey", audit.KindLoginProfile: "console login",
+		audit.KindRole: "role", audit.KindPolicyAttachment: "policy attachment",
+	}[k]
+	if label == "" {
+		label = strings.ReplaceAll(k, "_", " ")
+	}
+	if n != 1 {
+		label += "s"
+	}
+	return fmt.Sprintf("%d %s", n, label)
 }
 
 func kindLabel(k string) string {

@@ -480,3 +480,64 @@ func TestOpenLeakContainCommand(t *testing.T) {
 		})
 	}
 }
+
+// A key that created many identities makes one risk per kind of risk, not
+// one per identity (a provisioning key's report listed 3,666 risks): up to
+// maxCreatedRisks of one risk are listed one by one, more are one risk
+// with the count, the first names and the shared command.
+func TestCreatedRisksFolded(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		n         int
+		offline   bool
+		id, title string
+		command   string
+	}{
+		{name: "few active", n: maxCreatedRisks, id: "created-access-key-active"},
+		{name: "many active", n: 25, id: "created-access-key-active", title: "25 AccessKeys created by the key are still active",
+			command: "akresp contain " + fxKey + " --contain-created --yes"},
+		{name: "many offline", n: 25, offline: true, id: "created-unchecked",
+			title: "27 identities created by the key: state not checked (1 user, 26 AccessKeys)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := fxInput()
+			if tc.offline {
+				in.Live = nil
+			}
+			for i := range tc.n {
+				name := fmt.Sprintf("LTAI5tPROV%014d", i)
+				in.Audit.Created = append(in.Audit.Created, audit.CreatedIdentity{Kind: audit.KindAccessKey, Name: name, User: "svc-backup",
+					Action: "CreateAccessKey", Event: audit.EvidenceRef{Time: fxLeak.Add(time.Duration(i) * time.Minute), SourceIP: fxAttacker}})
+				if !tc.offline {
+					in.Live.Created = append(in.Live.Created, CreatedState{Kind: audit.KindAccessKey, Name: name, State: "active", Detail: "key of svc-backup"})
+				}
+			}
+			d := mustBuild(t, in)
+			var got []Risk
+			for _, r := range d.Risks {
+				if r.ID == tc.id {
+					got = append(got, r)
+				}
+			}
+			if tc.title == "" {
+				if len(got) != tc.n {
+					t.Fatalf("%d %s risks, want %d listed one by one", len(got), tc.id, tc.n)
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("%d %s risks, want them folded into one: %+v", len(got), tc.id, got)
+			}
+			r := got[0]
+			if r.Title != tc.title || r.Command != tc.command {
+				t.Errorf("folded risk %q (command %q), want %q (command %q)", r.Title, r.Command, tc.title, tc.command)
+			}
+			if !strings.Contains(r.Detail, "LTAI5tPROV00000000000000") || !strings.Contains(r.Detail, "more (created_identities lists each)") || !strings.Contains(r.Detail, fxAttacker) {
+				t.Errorf("folded risk detail %q: want the first names, the count of the rest and the source", r.Detail)
+			}
+			if d.Summary.OpenRiskCount != len(d.Risks) || len(d.Risks) > 12 {
+				t.Errorf("%d risks (count %d): want a short list", len(d.Risks), d.Summary.OpenRiskCount)
+			}
+		})
+	}
+}
