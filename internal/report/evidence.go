@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -226,6 +227,58 @@ const maxScrubDepth = 256
 // replaced by "[REDACTED]". Field values that are JSON text (SLS exports
 // hold requestParameters as a string) are scrubbed the same way.
 func ScrubJSON(doc []byte) ([]byte, error) {
+	if out, ok := scrubPlain(doc); ok {
+		return out, nil
+	}
+	return scrubWalk(doc)
+}
+
+// secretWords are the fragments secretKey looks for: a body without any of
+// them (in any ASCII case) has no field to redact.
+var secretWords = [...][]byte{[]byte("secret"), []byte("password"), []byte("passwd"),
+	[]byte("securitytoken"), []byte("security_token"), []byte("privatekey")}
+
+// scrubPlain is ScrubJSON for the common body, several times faster than
+// the token walk (which took a third of a report's CPU on a busy key): one
+// that is ASCII without a backslash (so no escape to decode or hide a
+// name with, no JSON text inside a string, no Unicode case mapping), names
+// none of the secret fragments anywhere and nests less than the walk
+// allows. Scrubbing it is compacting it, to the same bytes the walk
+// writes. ok is false for any other body: the walk decides, errors
+// included.
+func scrubPlain(doc []byte) (out []byte, ok bool) {
+	depth, inString := 0, false
+	for _, c := range doc {
+		switch {
+		case c >= utf8.RuneSelf || c == '\\':
+			return nil, false
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth >= maxScrubDepth {
+				return nil, false
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	lower := bytes.ToLower(doc)
+	for _, w := range secretWords {
+		if bytes.Contains(lower, w) {
+			return nil, false
+		}
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, doc) != nil {
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
+
+// scrubWalk is ScrubJSON token by token: every field name decoded and
+// judged, every string re-encoded.
+func scrubWalk(doc []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var buf bytes.Buffer

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -134,4 +135,71 @@ func FuzzScrubJSON(f *testing.F) {
 			t.Fatalf("scrubbed output is not JSON: %s", out)
 		}
 	})
+}
+
+// scrubPlain's shortcut writes exactly what the token walk writes, and
+// takes no body the walk would redact or refuse: the incidents' events (a
+// few hundred real-shaped ones), their whitespace and case variants, and
+// bodies made to defeat the shortcut (escaped or Unicode-cased secret
+// names, JSON text in strings, nesting at the limit, invalid JSON).
+func TestScrubPlainMatchesTheWalk(t *testing.T) {
+	docs := []string{
+		`{}`, `[]`, `"x"`, `1.50`, `-0`, `true`, `null`, ` { "a" : [ 1 , 2 ] } `, "{\n\t\"a\":\r\n1}",
+		`{"a":"<b>&c</b>","a":"dup","n":12345678901234567890,"e":1e+5,"d":"\u007f"}`,
+		"{\"del\":\"\x7f\"}",
+		`{"AccessKeySecret":"s"}`, `{"ACCESSKEYSECRET":"s"}`, `{"x":{"NewPassword":{"a":1}}}`, `{"Passwd":1}`,
+		`{"X-Security_Token":"t"}`, `{"PrivateKey":"k"}`, `{"note":"the secret is out"}`,
+		`{"acc\u0065sskeysecret":"s"}`, `{"accesskeysecre\u0074":"s"}`, `{"PRIVATE` + "\u212a" + `EY":"k"}`,
+		`{"p":"{\"Password\":\"x\"}"}`, `{"p":"[1,2]"}`, `{"p":"{}"}`,
+		strings.Repeat("[", 254) + strings.Repeat("]", 254), strings.Repeat("[", 255) + strings.Repeat("]", 255),
+		strings.Repeat("[", 256) + strings.Repeat("]", 256), strings.Repeat("[", 257) + strings.Repeat("]", 257),
+		strings.Repeat("[", 258) + strings.Repeat("]", 258), strings.Repeat(`{"a":`, 300) + "1" + strings.Repeat("}", 300),
+		"{\"bad\":\"\xff\xfe\"}", "{\"ls\":\"\u2028\u2029\"}", `{"zh":"你好","fr":"évènement"}`,
+		`{"a":`, `{} {}`, `{"a":01}`, "{\"a\":\"tab\there\"}", `{"a":1,}`, `[1 2]`, ``, ` `,
+	}
+	dirs, err := filepath.Glob("../audit/testdata/incidents/*/trail.json.gz")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no incident trails (%v)", err)
+	}
+	for _, path := range dirs {
+		for _, raw := range trailRecords(t, path) {
+			docs = append(docs, string(raw), strings.ToUpper(string(raw)), strings.ReplaceAll(string(raw), ",", ", \n"))
+		}
+	}
+	plain := 0
+	for _, d := range docs {
+		want, werr := scrubWalk([]byte(d))
+		got, gerr := ScrubJSON([]byte(d))
+		if (werr != nil) != (gerr != nil) || werr == nil && !bytes.Equal(got, want) {
+			t.Errorf("%.120q:\n got  %.200s (%v)\n want %.200s (%v)", d, got, gerr, want, werr)
+		}
+		if _, ok := scrubPlain([]byte(d)); ok {
+			plain++
+			if bytes.Contains(want, []byte(Redacted)) {
+				t.Errorf("%.120q: the shortcut took a body the walk redacts", d)
+			}
+		}
+	}
+	if plain < len(docs)/4 {
+		t.Errorf("the shortcut took %d of %d bodies: it should take the common ones", plain, len(docs))
+	}
+}
+
+// trailRecords returns the records of a gzip JSON-array trail file.
+func trailRecords(t *testing.T, path string) []json.RawMessage {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var recs []json.RawMessage
+	if err := json.NewDecoder(zr).Decode(&recs); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return recs
 }
