@@ -208,7 +208,9 @@ func writeEvidence(dir, keyID string, events eventSeq) (*Evidence, error) {
 	return &Evidence{File: name, SHA256File: sumName, SHA256: hexSum, Events: n, Raw: raw, Normalised: norm}, nil
 }
 
-// secretKey reports whether a JSON field name holds a credential.
+// secretKey reports whether a JSON field name holds a credential. Each
+// fragment it looks for must be in secretWords too: scrubPlain skips the
+// walk for a body that names none of those.
 func secretKey(k string) bool {
 	l := strings.ToLower(k)
 	return strings.HasSuffix(l, "secret") || strings.HasSuffix(l, "password") || strings.HasSuffix(l, "passwd") ||
