@@ -61,7 +61,7 @@ func TestSourcesBeyondTheLimitAreAnalysedTogether(t *testing.T) {
 		}
 	}
 	if !persist {
-		t.Errorf("the user and key created from beyond the limit raised no PERS finding: %v", findingIDs(r))
+		t.Errorf("the user and key created from beyond the limit raised no PERS finding: %v", ids(r))
 	}
 	if r.Verdict.Status != StatusSuspectedLeak {
 		t.Errorf("verdict %s, want suspected_leak", r.Verdict.Status)
@@ -71,14 +71,6 @@ func TestSourcesBeyondTheLimitAreAnalysedTogether(t *testing.T) {
 			t.Errorf("suggested trusted %q: only the office was there before the leak", c)
 		}
 	}
-}
-
-func findingIDs(r *Result) []string {
-	var ids []string
-	for _, f := range r.Findings {
-		ids = append(ids, f.ID)
-	}
-	return ids
 }
 
 // More trusted sources than a network ACL holds (policy.MaxACLEntries):
@@ -158,7 +150,7 @@ func TestAPIsBeyondTheLimitAreCountedTogether(t *testing.T) {
 		t.Errorf("%d services listed, want at most %d", n, maxServices+1)
 	}
 	if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
-		t.Errorf("the user created after the flood raised no PERS-01: %v", findingIDs(r))
+		t.Errorf("the user created after the flood raised no PERS-01: %v", ids(r))
 	}
 }
 
@@ -230,7 +222,7 @@ func TestMatchesBeyondTheLimitAreCountedTogether(t *testing.T) {
 		}
 	}
 	if !over {
-		t.Errorf("no high finding names %q: %v", overflowText, findingIDs(r))
+		t.Errorf("no high finding names %q: %v", overflowText, ids(r))
 	}
 	if r.Verdict.Status != StatusSuspectedLeak {
 		t.Errorf("verdict %s, want suspected_leak", r.Verdict.Status)
@@ -261,7 +253,7 @@ func TestSourceHoursBeyondTheLimit(t *testing.T) {
 		t.Errorf("no diagnostic names the (source, hour) limit: %+v", r.Diagnostics)
 	}
 	if !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
-		t.Errorf("the user created past the limit raised no PERS-01: %v", findingIDs(r))
+		t.Errorf("the user created past the limit raised no PERS-01: %v", ids(r))
 	}
 	if r.Window.Events != len(events) {
 		t.Errorf("%d events analysed, want all %d", r.Window.Events, len(events))
@@ -297,6 +289,6 @@ func TestSourceAPIsAndRegionsBeyondTheLimit(t *testing.T) {
 		}
 	}
 	if r.Window.Events != len(events) || !slices.ContainsFunc(r.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
-		t.Errorf("%d events, findings %v; want all %d and PERS-01", r.Window.Events, findingIDs(r), len(events))
+		t.Errorf("%d events, findings %v; want all %d and PERS-01", r.Window.Events, ids(r), len(events))
 	}
 }
