@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 
+	"github.com/akresp/akresp/internal/inflate"
 	"github.com/klauspost/compress/gzip"
 )
 
@@ -32,6 +33,11 @@ type workerState struct {
 	// mem holds a small file read whole (memReadMax), memRd reads it.
 	mem   []byte
 	memRd bytes.Reader
+	// window is the input window's buffer, kept for the next file while
+	// src.buf holds a file inflated whole into whole by dec.
+	window []byte
+	whole  []byte
+	dec    *inflate.Decoder
 }
 
 // memReadMax bounds the size of the files read whole before they are
@@ -44,6 +50,17 @@ const (
 	memReadMax = 8 << 20
 	memKeep    = 2 << 20
 )
+
+// wholeMax bounds the inflated size of a gzip file decoded whole into one
+// buffer (internal/inflate) instead of streamed through the window: an OSS
+// delivery file of a few hundred events is well under it. Decoding whole
+// is about 1.6x the streaming inflate and leaves nothing to copy into the
+// window; a worker keeps the buffer (at most wholeMax) for the next file.
+const wholeMax = 2 << 20
+
+// inflateWholeMax is wholeMax; tests set it to -1 to read every gzip file
+// the streaming way.
+var inflateWholeMax int64 = wholeMax
 
 // errAfter is a reader that fails with err (a read error met while reading
 // a file whole, reported where the stream reaches it).
@@ -66,10 +83,11 @@ func (ws *workerState) matcher(list []string) *needleSet {
 // between files stays at windowSize.
 func (ws *workerState) newSource(f io.Reader, size int64, max int) (*source, error) {
 	s := &ws.src
-	buf := s.buf
+	buf := ws.window
 	*s = source{}
 	if wsize := min(windowSize, max+readChunk); len(buf) != wsize {
 		buf = make([]byte, wsize)
+		ws.window = buf
 	}
 	s.max, s.buf = max, buf
 	var z io.Reader // what the decompressor reads
@@ -101,6 +119,9 @@ func (ws *workerState) newSource(f io.Reader, size int64, max int) (*source, err
 		s.raw, s.br, s.r, z = &ws.cr, ws.br, ws.br, ws.br
 	}
 	if magic := s.peek2(); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		if s.mem != nil && ws.inflateWhole(s) {
+			return s, nil
+		}
 		var err error
 		if ws.zr == nil {
 			var zr *gzip.Reader
@@ -116,6 +137,29 @@ func (ws *workerState) newSource(f io.Reader, size int64, max int) (*source, err
 		s.r, s.gz = ws.zr, true
 	}
 	return s, nil
+}
+
+// inflateWhole decodes the gzip file s holds in memory into one buffer and
+// makes it the window, the whole input: the splitter then never refills.
+// It reports false, s untouched, for a file the fast decoder declines (too
+// large, several members, trailing bytes, corrupt): the streaming reader
+// then reads it and reports any problem where it meets it, as before.
+func (ws *workerState) inflateWhole(s *source) bool {
+	data := ws.mem[:s.raw.n]
+	if n := inflate.Size(data); n < 0 || n > inflateWholeMax {
+		return false
+	}
+	if ws.dec == nil {
+		ws.dec = new(inflate.Decoder)
+	}
+	out, ok := ws.dec.Gunzip(ws.whole, data, wholeMax)
+	if !ok {
+		return false
+	}
+	ws.whole = out
+	ws.memRd.Seek(0, io.SeekEnd) // all of it consumed
+	s.buf, s.end, s.eof, s.gz = out, len(out), true, true
+	return true
 }
 
 // interner returns the worker's interner, shared by all its files: the

@@ -177,3 +177,58 @@ func refs(xs []evSample) []string {
 	}
 	return out
 }
+
+// TestGzipInflatedWholeReadsAsStreamed: small gzip files are inflated whole
+// into one buffer (internal/inflate) and everything else streams; what a
+// read delivers and reports must not depend on the way. The inputs are
+// those the whole path takes and every kind it declines: several members,
+// trailing bytes, a bad checksum or size, truncation, a corrupt block.
+func TestGzipInflatedWholeReadsAsStreamed(t *testing.T) {
+	var elems []string
+	for i := range 60 {
+		key := sampleOther
+		if i%3 == 0 {
+			key = sampleKey
+		}
+		elems = append(elems, mkEvent(i, key, t0.Add(time.Duration(i)*time.Minute)))
+	}
+	body := "[" + strings.Join(elems, ",") + "]"
+	one := gz(t, body)
+	flip := func(at int) []byte {
+		b := slices.Clone(one)
+		b[at] ^= 0x10
+		return b
+	}
+	inputs := map[string][]byte{
+		"one member":       one,
+		"two members":      gz(t, "["+strings.Join(elems[:30], ",")+"]", "["+strings.Join(elems[30:], ",")+"]"),
+		"trailing bytes":   append(slices.Clone(one), "\n\n"...),
+		"trailing garbage": append(slices.Clone(one), "garbage"...),
+		"bad checksum":     flip(len(one) - 6),
+		"bad size":         flip(len(one) - 2),
+		"truncated":        one[:len(one)-20],
+		"corrupt block":    flip(len(one) / 2),
+		"empty array":      gz(t, "[]"),
+	}
+	dir := t.TempDir()
+	for name, data := range inputs {
+		path := writeFile(t, dir, strings.ReplaceAll(name, " ", "-")+".json.gz", data)
+		read := func() collected {
+			return readAll(t, ReadTrails, []string{path}, ReadOptions{KeyID: sampleKey, ReuseEvents: true})
+		}
+		whole := read()
+		inflateWholeMax = -1
+		streamed := read()
+		inflateWholeMax = wholeMax
+		if d := gocmp.Diff(streamed, whole, gocmp.AllowUnexported(collected{})); d != "" {
+			t.Errorf("%s: inflated whole, the read differs from streaming (-streamed +whole):\n%s", name, d)
+		}
+		// The whole path is taken exactly for the valid single members.
+		var ws workerState
+		f := strings.NewReader(string(data))
+		s, _ := ws.newSource(f, int64(len(data)), DefaultMaxLineBytes)
+		if want := name == "one member" || name == "empty array"; s.eof != want {
+			t.Errorf("%s: inflated whole = %v, want %v", name, s.eof, want)
+		}
+	}
+}
