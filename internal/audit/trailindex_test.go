@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -470,5 +471,76 @@ func TestFollowIndexStdin(t *testing.T) {
 	}
 	if slices.ContainsFunc(full.Diagnostics, func(d Diagnostic) bool { return strings.Contains(d.Summary, "standard input") }) {
 		t.Fatalf("a warning about standard input without it: %+v", full.Diagnostics)
+	}
+}
+
+// TestSkipObjectMatchesScanValue: the splitter's fast skip over an element
+// ends where scanValue ends and notes what scanValue notes, or leaves the
+// element to scanValue (pos unchanged). The inputs are the notes' cases,
+// events, and shapes made to break a fast path: strings and escapes across
+// word boundaries, mismatched and deep brackets, truncation.
+func TestSkipObjectMatchesScanValue(t *testing.T) {
+	inputs := []string{
+		`{"userIdentity":{"accessKeyId":"LTAIa","userName":"alice","type":"ram-user"},"sourceIpAddress":"alice"}`,
+		"{\"userName\" :\t \"bob\"}",
+		`{"userIdentity.accessKeyId":"LTAIf","requestParameters.RoleArn":"acs:ram::1:role/Ops-Admin"}`,
+		`{"userName":"Admin-Role:i-ABC","x":[1,2,{"y":"z"}],"w":[]}`,
+		`{"x":"userName","y":"carol"}`,
+		`{"user\u004eame":"frank","userName":"\u0065ve"}`,
+		`{"userName":null,"accessKeyId":"LTAIn"}`,
+		`{"userName":42}`,
+		`{"accessKeyId":{"a":"b"}}`,
+		`{"event":"{\"userIdentity\":{\"userName\":\"gina\"}}"}`,
+		`{"userAgent":"say \"hi\"","userName":"hank"}`,
+		`{"userName":"a\"b","accessKeyId":"LTAIq"}`,
+		`{"a":"1234567\\","b":"12345678\"","c":"\\\\\\\"","d":"}]{["}`,
+		`{"a":[}`,
+		`{"a":{]}`,
+		`{"a":"b"}}`,
+		strings.Repeat(`{"a":`, 70) + `1` + strings.Repeat(`}`, 70),
+		strings.Repeat(`[`, 63) + `{` + strings.Repeat(`]`, 63),
+		`{"a":1} trailing`,
+		mkEvent(7, sampleKey, t0),
+	}
+	// Backslashes and quotes at every offset from a word boundary.
+	for i := range 17 {
+		inputs = append(inputs, `{"k":"`+strings.Repeat("x", i)+`\"\\","userName":"`+strings.Repeat("y", i)+`"}`)
+	}
+	ix := NewTrailIndex()
+	run := func(raw []byte, fast bool) (pos int, ok bool, set map[uint64]struct{}, all bool) {
+		var n idNotes
+		n.reset(ix)
+		s := &source{buf: raw, end: len(raw), eof: true, max: DefaultMaxLineBytes, notes: &n}
+		if fast {
+			ok = s.skipObject()
+		} else {
+			ok = s.scanValue() == nil
+		}
+		return s.pos, ok, n.set, n.all
+	}
+	for _, in := range inputs {
+		for cut := len(in); cut >= 0; cut-- {
+			raw := []byte(in[:cut])
+			fpos, fok, fset, fall := run(raw, true)
+			if !fok {
+				if fpos != 0 {
+					t.Errorf("%q: skipObject gave up but moved pos to %d", raw, fpos)
+				}
+				continue
+			}
+			spos, sok, sset, sall := run(raw, false)
+			if !sok || spos != fpos {
+				t.Errorf("%q: skipObject ends at %d, scanValue at %d (ok %v)", raw, fpos, spos, sok)
+			}
+			if fall != sall || !maps.Equal(fset, sset) {
+				t.Errorf("%q: skipObject noted %d values (all %v), scanValue %d (all %v)", raw, len(fset), fall, len(sset), sall)
+			}
+		}
+		// Whole inputs that are one complete object are skipped fast.
+		if in[0] == '{' && !strings.Contains(in, "[}") && !strings.Contains(in, "{]") && !strings.HasPrefix(in, strings.Repeat(`{"a":`, 70)) {
+			if _, ok, _, _ := run([]byte(in), true); !ok {
+				t.Errorf("%q: skipObject left a complete object to scanValue", in)
+			}
+		}
 	}
 }
