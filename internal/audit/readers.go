@@ -1365,7 +1365,11 @@ func (sp *splitter) array() error {
 				sp.r.batch = sp.r.batch[:len(sp.r.batch)-1]
 			}
 		}
-		if err := s.scanValue(); err != nil {
+		var err error
+		if c != '{' || !s.skipObject() {
+			err = s.scanValue()
+		}
+		if err != nil {
 			if errors.Is(err, errEOF) {
 				return s.inputErrIn(sp.n)
 			}
