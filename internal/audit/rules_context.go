@@ -274,6 +274,12 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 		roam[ip.idx] = r
 	}
 	named := make([]bool, len(e.ipList))
+	// Events counted per source (b.ips by name once, at the end).
+	counted := make([]int, len(e.ipList))
+	// A pass over the members names each and offers each flagged one's
+	// evidence once per hour: another pass in the same hour with no
+	// member joined since changes nothing, and is skipped.
+	passHour, joined := int32(-1), false
 	j, countedUntil := 0, 0
 	for i := range cells {
 		for j < len(cells) && cells[j].m < cells[i].m+10 {
@@ -281,6 +287,7 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 			if count[ip.idx] == 0 {
 				pos[ip.idx] = len(members)
 				members = append(members, ip)
+				joined = true
 				if (ip.isNew || ip.untrusted) && !roam[ip.idx] {
 					suspects++
 				}
@@ -298,8 +305,8 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 				}
 				hit = k < j && cells[k].m < cells[i].m+5 && net16(cells[i].ip) != net16(cells[k].ip)
 			}
-			if hit {
-				h := cells[i].m / 60
+			if h := cells[i].m / 60; hit && (h != passHour || joined) {
+				passHour, joined = h, false
 				b.hours[h] = struct{}{}
 				for _, ip := range members {
 					if evidencedHour[ip.idx] == h+1 {
@@ -334,8 +341,10 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 						})
 					}
 				}
+			}
+			if hit {
 				for _, c := range cells[max(i, countedUntil):j] {
-					b.ips[c.ip.text] += int(c.c.n)
+					counted[c.ip.idx] += int(c.c.n)
 					if !c.ip.flagged || roam[c.ip.idx] {
 						b.routineN += int(c.c.n) // a known source's own use: named, not cited
 						continue
@@ -354,6 +363,11 @@ func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder
 			if (ip.isNew || ip.untrusted) && !roam[ip.idx] {
 				suspects--
 			}
+		}
+	}
+	for idx, n := range counted {
+		if n > 0 {
+			b.ips[e.ipList[idx].text] += n
 		}
 	}
 	slices.Sort(b.subjects)
