@@ -361,6 +361,11 @@ type fileJob struct {
 	stats Stats
 	probs []Problem
 	err   error // strict problem, ctx
+	// msgs carries the file's batches and then its end (done) to the
+	// deliverer, which takes the files in order; turn is closed when the
+	// deliverer gets to the file (see fileReader.send).
+	msgs chan message
+	turn chan struct{}
 }
 
 // message is what workers send the deliverer: a batch of one file's
@@ -368,12 +373,22 @@ type fileJob struct {
 type message struct {
 	batch []Event
 	done  *fileJob
+	token bool // the batch holds a read-ahead token (fileReader.send)
 }
 
 // readFiles runs fn over every file with opts.Workers goroutines and hands
-// the events to sink from the calling goroutine. Each file's events arrive
-// in file order; different files interleave. Problems are returned in path
-// order, then file order.
+// the events to sink from the calling goroutine in path order, then file
+// order, whatever order the workers finish in: the engine keeps the first
+// sources, origins, identities... up to its limits, so an audit that
+// reaches one would otherwise differ from run to run. Problems are returned
+// in the same order.
+//
+// What the workers read ahead of the deliverer is bounded: a file is handed
+// out only once the deliverer can queue it (readAhead files per worker),
+// and a file's batches before its turn take read-ahead tokens (aheadBatches
+// per worker); the file being delivered is bounded by its queue. No worker
+// ever waits on an earlier file, so the one that took the file being
+// delivered always gets to send.
 func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink, kind string, fn fileFunc) (Stats, []Problem, error) {
 	var total Stats
 	if opts.MaxLineBytes <= 0 {
@@ -398,12 +413,17 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 	workers = max(1, min(workers, len(files)))
 
 	ctx, cancel := context.WithCancel(ctx)
-	out := make(chan message, 4*workers)
+	// order gives the deliverer the files in the order they are handed
+	// out: a file is queued there before any worker can take it.
+	order := make(chan *fileJob, readAhead*workers)
+	tokens := make(chan struct{}, aheadBatches*workers)
+	// Queues of delivered files, for the next ones.
+	queues := make(chan chan message, (readAhead+1)*workers)
 	// free returns delivered batches to the workers (ReuseEvents): what
 	// is in flight is then bounded by the channels, not by the files.
-	var free chan []Event
+	var free *batchPool
 	if opts.ReuseEvents {
-		free = make(chan []Event, 6*workers)
+		free = &batchPool{max: (aheadBatches + 6) * workers}
 	}
 	next := make(chan *fileJob)
 	var wg sync.WaitGroup
@@ -412,8 +432,19 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 	wg.Go(func() {
 		defer close(next)
 		for i, f := range files {
+			job := &fileJob{index: i, path: f, turn: make(chan struct{})}
 			select {
-			case next <- &fileJob{index: i, path: f}:
+			case job.msgs = <-queues:
+			default:
+				job.msgs = make(chan message, fileQueue)
+			}
+			select {
+			case order <- job:
+			case <-ctx.Done():
+				return
+			}
+			select {
+			case next <- job:
 			case <-ctx.Done():
 				return
 			}
@@ -423,7 +454,7 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 		wg.Go(func() {
 			ws := &workerState{}
 			for job := range next {
-				runJob(ctx, job, &opts, kind, fn, out, free, ws)
+				runJob(ctx, job, &opts, kind, fn, free, tokens, ws)
 			}
 		})
 	}
@@ -438,12 +469,26 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 		}
 		return total, probs, err
 	}
+	// The file being delivered: no worker blocks on an earlier one (files
+	// are handed out in order), so the one that took it sends until done.
+	var job *fileJob
 	for len(done) < len(files) {
+		if job == nil {
+			select {
+			case job = <-order:
+				close(job.turn)
+			case <-ctx.Done():
+				return finish(ctx.Err())
+			}
+		}
 		var m message
 		select {
-		case m = <-out:
+		case m = <-job.msgs:
 		case <-ctx.Done():
 			return finish(ctx.Err())
+		}
+		if m.token {
+			<-tokens
 		}
 		for i := range m.batch {
 			if err := sink(&m.batch[i]); err != nil {
@@ -451,13 +496,15 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 			}
 		}
 		if free != nil && m.batch != nil {
-			select {
-			case free <- m.batch[:0]:
-			default:
-			}
+			free.put(m.batch[:0])
 		}
 		if m.done != nil {
 			done = append(done, m.done)
+			select {
+			case queues <- job.msgs: // empty: the end comes last
+			default:
+			}
+			job = nil
 			if m.done.err != nil {
 				return finish(m.done.err)
 			}
@@ -466,12 +513,58 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 	return finish(nil)
 }
 
-// runJob reads one file and reports it done on out (unless ctx ended).
-func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, fn fileFunc, out chan<- message, free chan []Event, ws *workerState) {
-	r := &fileReader{ctx: ctx, opts: opts, job: job, kind: kind, key: []byte(opts.KeyID), out: out, free: free, ws: ws}
+// batchPool holds delivered batches for the workers to reuse
+// (ReuseEvents), the last put first: it is the one most likely still in
+// the cache. A nil pool holds nothing.
+type batchPool struct {
+	mu  sync.Mutex
+	s   [][]Event
+	max int
+}
+
+func (p *batchPool) get() []Event {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.s) == 0 {
+		return nil
+	}
+	b := p.s[len(p.s)-1]
+	p.s = p.s[:len(p.s)-1]
+	return b
+}
+
+func (p *batchPool) put(b []Event) {
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.s) < p.max {
+		p.s = append(p.s, b[:0])
+	}
+}
+
+// readAhead (files per worker), aheadBatches (batches per worker for the
+// files after the one being delivered) and fileQueue (batches per file)
+// bound what the workers hold for the deliverer; see readFiles. A file's
+// queue holds more than the tokens allow, so a file waiting for its turn
+// never blocks on it: its worker can read a busy key's file of 10,000
+// events (40 batches) while the deliverer works through the one before.
+const (
+	readAhead    = 2
+	aheadBatches = 24
+	fileQueue    = aheadBatches*2 + 8
+)
+
+// runJob reads one file and reports it done on job.msgs (unless ctx ended).
+func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, fn fileFunc, free *batchPool, tokens chan struct{}, ws *workerState) {
+	r := &fileReader{ctx: ctx, opts: opts, job: job, kind: kind, key: []byte(opts.KeyID), tokens: tokens, free: free, ws: ws}
 	defer func() {
 		select {
-		case out <- message{done: job}:
+		case job.msgs <- message{done: job}:
 		case <-ctx.Done():
 		}
 	}()
@@ -563,9 +656,9 @@ type fileReader struct {
 	// prefix, if set, parses a record in place at the start of a buffer
 	// (skipping the pass that finds its end); see splitter.array.
 	prefix func(ev *Event, data []byte, o Origin) (int, error)
-	out    chan<- message
-	free   chan []Event // delivered batches to reuse (ReuseEvents), or nil
-	ws     *workerState // the reading goroutine's reusable state
+	tokens chan struct{} // read-ahead tokens (readFiles)
+	free   *batchPool    // delivered batches to reuse (ReuseEvents), or nil
+	ws     *workerState  // the reading goroutine's reusable state
 	batch  []Event
 	fatal  error
 	nprobs int
@@ -609,10 +702,7 @@ func (r *fileReader) recordKeyed(raw []byte, unit string, pos int64, hasKey bool
 // slot returns the next free Event of the batch.
 func (r *fileReader) slot() *Event {
 	if r.batch == nil {
-		select {
-		case b := <-r.free:
-			r.batch = b
-		default:
+		if r.batch = r.free.get(); r.batch == nil {
 			r.batch = make([]Event, 0, batchSize)
 		}
 	}
@@ -647,25 +737,45 @@ func (r *fileReader) flush() error {
 		// A file none of whose events passed (every file of a follow
 		// pass but a few): its batch goes back to the pool, not to the
 		// collector (~100 KB per file).
-		if r.batch != nil && r.free != nil {
-			select {
-			case r.free <- r.batch:
-			default:
-			}
+		if r.batch != nil {
+			r.free.put(r.batch)
 		}
 		r.batch = nil
 		return nil
 	}
-	select {
-	case r.out <- message{batch: r.batch}:
-		r.batch = nil
-		return nil
-	case <-r.ctx.Done():
+	if !r.send(message{batch: r.batch}) {
 		r.batch = nil
 		if r.fatal == nil {
 			r.fatal = r.ctx.Err()
 		}
 		return errStop
+	}
+	r.batch = nil
+	return nil
+}
+
+// send queues a batch for the deliverer; it reports false when ctx ends
+// first. Before the file's turn each batch takes a read-ahead token (the
+// deliverer returns it on receipt), so what waits for the deliverer stays
+// bounded however far ahead the workers are; from its turn on, the file's
+// queue bounds it.
+func (r *fileReader) send(m message) bool {
+	select {
+	case <-r.job.turn:
+	default:
+		select {
+		case r.tokens <- struct{}{}:
+			m.token = true
+		case <-r.job.turn:
+		case <-r.ctx.Done():
+			return false
+		}
+	}
+	select {
+	case r.job.msgs <- m:
+		return true
+	case <-r.ctx.Done():
+		return false
 	}
 }
 
