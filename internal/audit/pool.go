@@ -38,6 +38,9 @@ type workerState struct {
 	window []byte
 	whole  []byte
 	dec    *inflate.Decoder
+	// fast streams the in-memory gzip files too large to inflate whole.
+	fast   *inflate.Reader
+	fastRd fastGzip
 }
 
 // memReadMax bounds the size of the files read whole before they are
@@ -58,9 +61,12 @@ const (
 // window; a worker keeps the buffer (at most wholeMax) for the next file.
 const wholeMax = 2 << 20
 
-// inflateWholeMax is wholeMax; tests set it to -1 to read every gzip file
-// the streaming way.
-var inflateWholeMax int64 = wholeMax
+// inflateWholeMax is wholeMax and fastGzipOn enables fastGzip; tests turn
+// them off to read gzip files the other ways.
+var (
+	inflateWholeMax int64 = wholeMax
+	fastGzipOn            = true
+)
 
 // errAfter is a reader that fails with err (a read error met while reading
 // a file whole, reported where the stream reaches it).
@@ -135,8 +141,54 @@ func (ws *workerState) newSource(f io.Reader, size int64, max int) (*source, err
 			return s, &stopError{unit: "byte offset", pos: 0, msg: "gzip: " + gzipErrText(err)}
 		}
 		s.r, s.gz = ws.zr, true
+		if s.mem != nil && fastGzipOn {
+			// Too large to inflate whole, but in memory: the fast
+			// decoder streams it, and hands over to ws.zr (its header
+			// read above) if it must.
+			if ws.fast == nil {
+				ws.fast = new(inflate.Reader)
+			}
+			ws.fast.Reset(ws.mem[:s.raw.n])
+			ws.fastRd = fastGzip{ws: ws, data: ws.mem[:s.raw.n]}
+			s.r = &ws.fastRd
+		}
 	}
 	return s, nil
+}
+
+// fastGzip reads a gzip file held in memory with inflate.Reader and, if
+// that hands over, with the worker's gzip reader from the same output
+// offset: the bytes are the gzip reader's either way, and so is every
+// problem and its offset (the memory reader's position is the gzip
+// reader's, and all of the file once the fast decoder verified its end).
+type fastGzip struct {
+	ws   *workerState
+	data []byte
+	slow io.Reader
+}
+
+func (f *fastGzip) Read(p []byte) (int, error) {
+	if f.slow != nil {
+		return f.slow.Read(p)
+	}
+	ws := f.ws
+	n, err := ws.fast.Read(p)
+	switch err {
+	case nil:
+		return n, nil
+	case io.EOF:
+		ws.memRd.Seek(0, io.SeekEnd)
+		return n, io.EOF
+	}
+	ws.memRd.Reset(f.data)
+	if err := ws.zr.Reset(&ws.memRd); err != nil {
+		return 0, err
+	}
+	if _, err := io.CopyN(io.Discard, ws.zr, ws.fast.Delivered()); err != nil {
+		return 0, err
+	}
+	f.slow = ws.zr
+	return f.slow.Read(p)
 }
 
 // inflateWhole decodes the gzip file s holds in memory into one buffer and

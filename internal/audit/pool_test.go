@@ -179,13 +179,21 @@ func refs(xs []evSample) []string {
 }
 
 // TestGzipInflatedWholeReadsAsStreamed: small gzip files are inflated whole
-// into one buffer (internal/inflate) and everything else streams; what a
-// read delivers and reports must not depend on the way. The inputs are
-// those the whole path takes and every kind it declines: several members,
-// trailing bytes, a bad checksum or size, truncation, a corrupt block.
+// into one buffer (internal/inflate), larger ones held in memory stream
+// through the fast decoder (fastGzip), everything else through the gzip
+// reader; what a read delivers and reports must not depend on the way.
+// The inputs are those the fast paths take and every kind they leave to
+// the gzip reader: several members, trailing bytes, a bad checksum or
+// size, truncation, a corrupt block, in files of one window and of many.
 func TestGzipInflatedWholeReadsAsStreamed(t *testing.T) {
+	for _, n := range []int{60, 4000} {
+		testGzipWays(t, n)
+	}
+}
+
+func testGzipWays(t *testing.T, events int) {
 	var elems []string
-	for i := range 60 {
+	for i := range events {
 		key := sampleOther
 		if i%3 == 0 {
 			key = sampleKey
@@ -214,21 +222,26 @@ func TestGzipInflatedWholeReadsAsStreamed(t *testing.T) {
 	for name, data := range inputs {
 		path := writeFile(t, dir, strings.ReplaceAll(name, " ", "-")+".json.gz", data)
 		read := func() collected {
-			return readAll(t, ReadTrails, []string{path}, ReadOptions{KeyID: sampleKey, ReuseEvents: true})
+			return readAll(t, ReadTrails, []string{path}, ReadOptions{KeyID: sampleKey})
 		}
 		whole := read()
 		inflateWholeMax = -1
+		fast := read()
+		fastGzipOn = false
 		streamed := read()
-		inflateWholeMax = wholeMax
+		inflateWholeMax, fastGzipOn = wholeMax, true
 		if d := gocmp.Diff(streamed, whole, gocmp.AllowUnexported(collected{})); d != "" {
-			t.Errorf("%s: inflated whole, the read differs from streaming (-streamed +whole):\n%s", name, d)
+			t.Errorf("%d events, %s: inflated whole, the read differs from the gzip reader's (-gzip +whole):\n%s", events, name, d)
+		}
+		if d := gocmp.Diff(streamed, fast, gocmp.AllowUnexported(collected{})); d != "" {
+			t.Errorf("%d events, %s: through fastGzip, the read differs from the gzip reader's (-gzip +fast):\n%s", events, name, d)
 		}
 		// The whole path is taken exactly for the valid single members.
 		var ws workerState
 		f := strings.NewReader(string(data))
 		s, _ := ws.newSource(f, int64(len(data)), DefaultMaxLineBytes)
 		if want := name == "one member" || name == "empty array"; s.eof != want {
-			t.Errorf("%s: inflated whole = %v, want %v", name, s.eof, want)
+			t.Errorf("%d events, %s: inflated whole = %v, want %v", events, name, s.eof, want)
 		}
 	}
 }

@@ -20,7 +20,9 @@ package inflate
 
 import (
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
+	"io"
 	"math/bits"
 )
 
@@ -110,13 +112,16 @@ func (d *Decoder) gunzip(dst, src []byte, max int) ([]byte, bool) {
 		return dst, false
 	}
 	n := int(size)
-	if cap(dst) < n+slack {
-		dst = make([]byte, n+slack)
+	if cap(dst) < n+maxMatch+slack {
+		dst = make([]byte, n+maxMatch+slack)
 	}
-	out := dst[:n+slack]
-	o, end, ok := d.inflate(out, n, src[:len(src)-8], p)
-	// One member and nothing after it: the trailer follows the last block.
-	if !ok || o != n || end != len(src)-8 {
+	out := dst[:n+maxMatch+slack]
+	var z stream
+	z.reset(src[:len(src)-8], p)
+	o, why := d.decode(&z, out, 0, n)
+	// One member and nothing after it: the trailer follows the last
+	// block. (Output past the claimed size stops decode: needRoom.)
+	if why != streamEnd || o != n || z.end() != len(src)-8 {
 		return dst, false
 	}
 	if crc32.ChecksumIEEE(out[:n]) != binary.LittleEndian.Uint32(src[len(src)-8:]) {
@@ -158,18 +163,76 @@ func header(src []byte) (int, bool) {
 	return p, true
 }
 
-// inflate decodes the deflate stream in[ip:] into out[:n] (out has slack
-// bytes after n) and returns the output length and the input offset just
-// after the final block (byte-aligned).
-func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok bool) {
-	var (
-		b    uint64 // bit buffer; bits above nb are input not yet counted
-		nb   uint   // valid bits in b
-		over int    // zero bytes fed past the end of in
-	)
+// stream is a position in a deflate stream: the bit reader and where it is
+// among the blocks, so that decoding can stop when the output buffer is
+// full and go on later.
+type stream struct {
+	in    []byte
+	ip    int
+	b     uint64 // bit buffer; bits above nb are input not yet counted
+	nb    uint   // valid bits in b
+	over  int    // zero bytes fed past the end of in (see decode)
+	mode  int
+	final bool // the current block is the last
+	left  int  // bytes of the stored block still to copy
+}
+
+// Where a stream is (stream.mode).
+const (
+	atHeader  = iota // before a block header
+	inHuffman        // inside a Huffman block
+	inStored         // inside a stored block
+	atEnd            // after the final block
+)
+
+// What decode stopped on.
+const (
+	needRoom  = iota // the output reached stop
+	streamEnd        // the final block ended
+	corrupt          // the next symbol is invalid or lies past the input
+)
+
+// maxMatch is the most output one symbol writes.
+const maxMatch = 258
+
+// reset starts z on the deflate stream in[ip:].
+func (z *stream) reset(in []byte, ip int) { *z = stream{in: in, ip: ip} }
+
+// refill is decode's refill for the code lengths of a dynamic header.
+func (z *stream) refill() {
+	for z.nb < 56 {
+		if z.ip < len(z.in) {
+			z.b |= uint64(z.in[z.ip]) << z.nb
+			z.ip++
+		} else {
+			z.over++
+		}
+		z.nb += 8
+	}
+}
+
+// end returns the input offset after the final block (byte-aligned), or
+// -1 when the stream used bits past its input.
+func (z *stream) end() int {
+	if e := z.ip + z.over - int(z.nb>>3); e <= len(z.in) {
+		return e
+	}
+	return -1
+}
+
+// decode continues z into out from o while o <= stop (stop+maxMatch+slack
+// <= len(out); out[:o] holds the output before o, at least the 32 KiB a
+// back-reference reaches or all of it) and returns the new o and why it
+// stopped. On corrupt, out[:o] is exactly what the stream holds before its
+// first invalid or truncated symbol: what a conforming decoder outputs
+// before it reports the error.
+func (d *Decoder) decode(z *stream, out []byte, o, stop int) (int, int) {
+	in, ip, b, nb, over := z.in, z.ip, z.b, z.nb, z.over
+	save := func() { z.ip, z.b, z.nb, z.over = ip, b, nb, over }
 	// refill makes nb >= 56 (all a length and distance pair needs: 15 +
 	// 5 + 15 + 13 bits). Whole words while 8 bytes remain; then byte by
-	// byte, zeros past the end (counted, judged at the end).
+	// byte, zeros past the end (counted in over: a symbol that used any
+	// of their bits is truncated, see late).
 	refill := func() {
 		if ip+8 <= len(in) {
 			b |= binary.LittleEndian.Uint64(in[ip:]) << nb
@@ -187,119 +250,95 @@ func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok 
 			nb += 8
 		}
 	}
-	// consumed returns the input bytes used so far, rounded up.
-	consumed := func() int { return ip + over - int(nb>>3) }
+	// late reports that the bits taken so far run past the input (only
+	// zeros fed past its end can make over > 0).
+	late := func() bool { return over > 0 && over*8 > int(nb) }
 
-	for final := false; !final; {
-		if nb < 3 {
-			refill()
-		}
-		final = b&1 == 1
-		typ := (b >> 1) & 3
-		b >>= 3
-		nb -= 3
-		switch typ {
-		case 0: // stored
-			b >>= nb & 7
-			nb &^= 7
-			p := consumed()
-			if p+4 > len(in) {
-				return o, 0, false
+	for {
+		switch z.mode {
+		case atEnd:
+			save()
+			return o, streamEnd
+		case inStored:
+			n := min(z.left, stop+1-o)
+			if n <= 0 {
+				save()
+				return o, needRoom
 			}
-			ln := int(binary.LittleEndian.Uint16(in[p:]))
-			if binary.LittleEndian.Uint16(in[p+2:]) != ^uint16(ln) || p+4+ln > len(in) || o+ln > n {
-				return o, 0, false
+			copy(out[o:], in[ip:ip+n])
+			o += n
+			ip += n
+			if z.left -= n; z.left == 0 {
+				z.mode = atHeader
+				if z.final {
+					z.mode = atEnd
+				}
 			}
-			copy(out[o:], in[p+4:p+4+ln])
-			o += ln
-			ip, b, nb, over = p+4+ln, 0, 0, 0
 			continue
-		case 1:
-			d.setFixed()
-		case 2:
-			if nb < 14 {
+		case atHeader:
+			if nb < 3 {
 				refill()
 			}
-			nlit := int(b&31) + 257
-			ndist := int((b>>5)&31) + 1
-			nclen := int((b>>10)&15) + 4
-			b >>= 14
-			nb -= 14
-			if nlit > maxLitLen || ndist > maxDist {
-				return o, 0, false
-			}
-			var cl [19]uint8
-			for i := range nclen {
-				if nb < 3 {
-					refill()
+			z.final = b&1 == 1
+			typ := (b >> 1) & 3
+			b >>= 3
+			nb -= 3
+			switch typ {
+			case 0: // stored
+				b >>= nb & 7
+				nb &^= 7
+				p := ip + over - int(nb>>3)
+				if p+4 > len(in) {
+					save()
+					return o, corrupt
 				}
-				cl[codeOrder[i]] = uint8(b & 7)
-				b >>= 3
-				nb -= 3
-			}
-			if !build(d.clen[:], cl[:], 7, nil, nil, kLit) {
-				return o, 0, false
-			}
-			d.fixed = false
-			lens := d.lens[:nlit+ndist]
-			for i := 0; i < len(lens); {
-				if nb < 14 {
-					refill()
+				ln := int(binary.LittleEndian.Uint16(in[p:]))
+				if binary.LittleEndian.Uint16(in[p+2:]) != ^uint16(ln) {
+					save()
+					return o, corrupt
 				}
-				e := d.clen[b&127]
-				if e&kindMask == kInvalid {
-					return o, 0, false
+				if p+4+ln > len(in) {
+					// A conforming decoder outputs what the input holds:
+					// leave that to it.
+					save()
+					return o, corrupt
 				}
-				b >>= e & 31
-				nb -= uint(e & 31)
-				sym := e >> 16
-				if sym < 16 {
-					lens[i] = uint8(sym)
-					i++
-					continue
-				}
-				var rep int
-				var val uint8
-				switch sym {
-				case 16:
-					if i == 0 {
-						return o, 0, false
+				ip, b, nb, over = p+4, 0, 0, 0
+				z.mode, z.left = inStored, ln
+				if ln == 0 {
+					z.mode = atHeader
+					if z.final {
+						z.mode = atEnd
 					}
-					rep, val = 3+int(b&3), lens[i-1]
-					b >>= 2
-					nb -= 2
-				case 17:
-					rep = 3 + int(b&7)
-					b >>= 3
-					nb -= 3
-				default:
-					rep = 11 + int(b&127)
-					b >>= 7
-					nb -= 7
 				}
-				if i+rep > len(lens) {
-					return o, 0, false
+				continue
+			case 1:
+				d.setFixed()
+			case 2:
+				save()
+				ok := d.dynamic(z)
+				ip, b, nb, over = z.ip, z.b, z.nb, z.over
+				if !ok {
+					return o, corrupt
 				}
-				for range rep {
-					lens[i] = val
-					i++
-				}
+			default:
+				save()
+				return o, corrupt
 			}
-			// Every block ends with an end-of-block code.
-			if lens[256] == 0 {
-				return o, 0, false
+			if late() {
+				save()
+				return o, corrupt
 			}
-			if !build(d.lit[:], lens[:nlit], litBits, lengthBase[:], lengthExtra[:], kLen) ||
-				!build(d.dist[:], lens[nlit:], distBits, distBase[:], distExtra[:], kDist) {
-				return o, 0, false
-			}
-		default:
-			return o, 0, false
+			z.mode = inHuffman
 		}
 
 		// The block's symbols.
 		lit, dist := &d.lit, &d.dist
 		for {
+			if o > stop {
+				save()
+				return o, needRoom
+			}
 			// Refilling on every symbol while 8 bytes remain costs a
 			// load but no hard-to-predict branch on nb (OR-ing bytes
 			// already in b again changes nothing).
@@ -310,6 +349,7 @@ func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok 
 			} else if nb < 48 {
 				refill()
 			}
+			// (corrupt ends the stream: no need to restore its bits.)
 			e := lit[b&(1<<litBits-1)]
 			if e&kindMask == kSub {
 				b >>= litBits
@@ -320,8 +360,8 @@ func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok 
 			nb -= uint(e & 31)
 			switch e & kindMask {
 			case kLit:
-				if o >= n {
-					return o, 0, false
+				if late() {
+					return o, corrupt
 				}
 				out[o] = byte(e >> 16)
 				o++
@@ -329,7 +369,7 @@ func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok 
 				// least 33 bits: up to two more without a refill.
 				for range 2 {
 					e = lit[b&(1<<litBits-1)]
-					if e&kindMask != kLit || o >= n {
+					if e&kindMask != kLit || o > stop || over > 0 && over*8 > int(nb-uint(e&31)) {
 						break
 					}
 					b >>= e & 31
@@ -339,7 +379,13 @@ func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok 
 				}
 				continue
 			case kEOB:
-				// The block is done.
+				if late() {
+					return o, corrupt
+				}
+				z.mode = atHeader
+				if z.final {
+					z.mode = atEnd
+				}
 			case kLen:
 				x := e >> 8 & 15
 				length := int(e>>16) + int(b&(1<<x-1))
@@ -351,17 +397,14 @@ func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok 
 					nb -= distBits
 					e = dist[((e>>16)+uint32(b&(1<<(e>>8&15)-1)))&(distSize-1)]
 				}
-				if e&kindMask != kDist {
-					return o, 0, false
-				}
 				b >>= e & 31
 				nb -= uint(e & 31)
 				x = e >> 8 & 15
 				dd := int(e>>16) + int(b&(1<<x-1))
 				b >>= x
 				nb -= uint(x)
-				if dd > o || o+length > n {
-					return o, 0, false
+				if e&kindMask != kDist || dd > o || late() {
+					return o, corrupt
 				}
 				src := o - dd
 				if dd >= 8 {
@@ -392,16 +435,97 @@ func (d *Decoder) inflate(out []byte, n int, in []byte, ip int) (o, end int, ok 
 				o += length
 				continue
 			default:
-				return o, 0, false
+				return o, corrupt
 			}
 			break
 		}
 	}
-	end = consumed()
-	if end > len(in) {
-		return o, 0, false // the last block ran past the input
+}
+
+// dynamic reads a dynamic block's code lengths and builds its tables
+// (RFC 1951 3.2.7); false for anything the conforming decoder rejects.
+func (d *Decoder) dynamic(z *stream) bool {
+	b, nb := z.b, z.nb
+	defer func() { z.b, z.nb = b, nb }()
+	load := func() {
+		z.b, z.nb = b, nb
+		z.refill()
+		b, nb = z.b, z.nb
 	}
-	return o, end, true
+	if nb < 14 {
+		load()
+	}
+	nlit := int(b&31) + 257
+	ndist := int((b>>5)&31) + 1
+	nclen := int((b>>10)&15) + 4
+	b >>= 14
+	nb -= 14
+	if nlit > maxLitLen || ndist > maxDist {
+		return false
+	}
+	var cl [19]uint8
+	for i := range nclen {
+		if nb < 3 {
+			load()
+		}
+		cl[codeOrder[i]] = uint8(b & 7)
+		b >>= 3
+		nb -= 3
+	}
+	if !build(d.clen[:], cl[:], 7, nil, nil, kLit) {
+		return false
+	}
+	d.fixed = false
+	lens := d.lens[:nlit+ndist]
+	for i := 0; i < len(lens); {
+		if nb < 14 {
+			load()
+		}
+		e := d.clen[b&127]
+		if e&kindMask == kInvalid {
+			return false
+		}
+		b >>= e & 31
+		nb -= uint(e & 31)
+		sym := e >> 16
+		if sym < 16 {
+			lens[i] = uint8(sym)
+			i++
+			continue
+		}
+		var rep int
+		var val uint8
+		switch sym {
+		case 16:
+			if i == 0 {
+				return false
+			}
+			rep, val = 3+int(b&3), lens[i-1]
+			b >>= 2
+			nb -= 2
+		case 17:
+			rep = 3 + int(b&7)
+			b >>= 3
+			nb -= 3
+		default:
+			rep = 11 + int(b&127)
+			b >>= 7
+			nb -= 7
+		}
+		if i+rep > len(lens) {
+			return false
+		}
+		for range rep {
+			lens[i] = val
+			i++
+		}
+	}
+	// Every block ends with an end-of-block code.
+	if lens[256] == 0 {
+		return false
+	}
+	return build(d.lit[:], lens[:nlit], litBits, lengthBase[:], lengthExtra[:], kLen) &&
+		build(d.dist[:], lens[nlit:], distBits, distBase[:], distExtra[:], kDist)
 }
 
 // setFixed loads the fixed tables (RFC 1951 3.2.6) unless they are loaded.
@@ -563,5 +687,104 @@ func build(table []uint32, lens []uint8, root uint, base []uint16, extra []uint8
 func fillInvalid(t []uint32) {
 	for i := range t {
 		t[i] = kInvalid
+	}
+}
+
+// ErrHandOver is what Reader.Read returns when its fast path ends before
+// the file does (see Reader).
+var ErrHandOver = errors.New("inflate: the rest of the file is left to a conforming decoder")
+
+// Reader inflates a gzip file held in memory through a window of 32 KiB of
+// history plus readChunk of output, for files too large to inflate whole.
+// Read returns exactly the bytes a conforming decoder returns for the
+// file, up to io.EOF once the member's checksum and size are verified; at
+// anything outside the fast path (a header it declines, more members,
+// trailing bytes, a corrupt or truncated block, a checksum or size
+// mismatch) it returns ErrHandOver instead, having returned Delivered()
+// bytes that the conforming decoder also returns first: the caller reads
+// the file with it, skips those bytes, and goes on, and that decoder finds
+// and words whatever is wrong.
+type Reader struct {
+	d    Decoder
+	z    stream
+	src  []byte
+	buf  []byte
+	r, w int
+	crc  uint32
+	size int64 // bytes decoded
+	out  int64 // bytes returned
+	st   int
+}
+
+// Reader states.
+const (
+	reading = iota
+	verified
+	handedOver
+)
+
+// readChunk is the output a Reader decodes at a time, after the 32 KiB of
+// history a back-reference can reach.
+const (
+	history   = 32 << 10
+	readChunk = 256 << 10
+)
+
+// Reset starts r on the gzip file src (held, not copied, until the next
+// Reset).
+func (r *Reader) Reset(src []byte) {
+	if r.buf == nil {
+		r.buf = make([]byte, history+readChunk+maxMatch+slack)
+	}
+	r.src, r.r, r.w, r.crc, r.size, r.out, r.st = src, 0, 0, 0, 0, 0, reading
+	p, ok := header(src)
+	if !ok {
+		r.st = handedOver
+		return
+	}
+	r.z.reset(src[:len(src)-8], p)
+}
+
+// Delivered returns the bytes Read has returned since Reset.
+func (r *Reader) Delivered() int64 { return r.out }
+
+// Read reads inflated bytes (see Reader).
+func (r *Reader) Read(p []byte) (int, error) {
+	for r.r == r.w {
+		switch r.st {
+		case verified:
+			return 0, io.EOF
+		case handedOver:
+			return 0, ErrHandOver
+		}
+		r.more()
+	}
+	n := copy(p, r.buf[r.r:r.w])
+	r.r += n
+	r.out += int64(n)
+	return n, nil
+}
+
+// more decodes the next chunk (everything before it has been read).
+func (r *Reader) more() {
+	stop := len(r.buf) - maxMatch - slack - 1
+	if r.w > stop-readChunk/2 {
+		// Keep the history back-references reach; slide the rest out.
+		keep := min(r.w, history)
+		copy(r.buf, r.buf[r.w-keep:r.w])
+		r.r, r.w = keep, keep
+	}
+	o, why := r.d.decode(&r.z, r.buf, r.w, stop)
+	r.crc = crc32.Update(r.crc, crc32.IEEETable, r.buf[r.w:o])
+	r.size += int64(o - r.w)
+	r.w = o
+	switch why {
+	case corrupt:
+		r.st = handedOver
+	case streamEnd:
+		r.st = handedOver
+		if e := r.z.end(); e == len(r.src)-8 && r.crc == binary.LittleEndian.Uint32(r.src[e:]) && uint32(r.size) == binary.LittleEndian.Uint32(r.src[e+4:]) {
+			r.st = verified
+		}
 	}
 }

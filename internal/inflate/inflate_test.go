@@ -297,3 +297,111 @@ func BenchmarkDelivery(b *testing.B) {
 		}
 	})
 }
+
+// viaReader reads src as the audit's readers do: through a Reader, and on
+// ErrHandOver through the reference, its first Delivered() bytes skipped.
+// It reports whether the reference was needed.
+func viaReader(r *Reader, src []byte, bufSize int) (out []byte, err error, handedOver bool) {
+	r.Reset(src)
+	buf := make([]byte, bufSize)
+	for {
+		n, rerr := r.Read(buf)
+		out = append(out, buf[:n]...)
+		switch rerr {
+		case nil:
+			continue
+		case io.EOF:
+			return out, nil, false
+		case ErrHandOver:
+		default:
+			return out, rerr, false
+		}
+		zr, zerr := gzip.NewReader(bytes.NewReader(src))
+		if zerr != nil {
+			return out, zerr, true
+		}
+		if _, zerr := io.CopyN(io.Discard, zr, r.Delivered()); zerr != nil {
+			return out, fmt.Errorf("the reference ended before the bytes the Reader delivered: %w", zerr), true
+		}
+		rest, zerr := io.ReadAll(zr)
+		return append(out, rest...), zerr, true
+	}
+}
+
+// agreeStreaming: reading through a Reader (handing over when it must)
+// gives the reference's bytes and error.
+func agreeStreaming(t testing.TB, r *Reader, src []byte, bufSize int) (handedOver bool) {
+	t.Helper()
+	got, gerr, handed := viaReader(r, src, bufSize)
+	want, werr := reference(src)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("through the Reader: %d bytes, the reference %d (first difference at %d; handed over %v)", len(got), len(want), firstDiff(got, want), handed)
+	}
+	if fmt.Sprint(gerr) != fmt.Sprint(werr) {
+		t.Fatalf("through the Reader: error %v, the reference %v", gerr, werr)
+	}
+	return handed
+}
+
+func TestReaderMatchesTheReference(t *testing.T) {
+	var r Reader
+	inputs := corpus()
+	// Larger than a chunk, with matches reaching back across slides.
+	big := bytes.Repeat(inputs["mixed"], 4)
+	copy(big[500_000:], inputs["random"])
+	inputs["big"] = big
+	for name, data := range inputs {
+		for enc, src := range compressed(t, data) {
+			for _, bufSize := range []int{1, 7, 4096, 1 << 20} {
+				if bufSize < 4096 && len(data) > 100_000 {
+					continue
+				}
+				if agreeStreaming(t, &r, src, bufSize) {
+					t.Fatalf("%s/%s: a valid single-member file was handed over", name, enc)
+				}
+			}
+		}
+	}
+}
+
+func TestReaderHandsOver(t *testing.T) {
+	var r Reader
+	rnd := rand.New(rand.NewPCG(7, 8))
+	data := bytes.Repeat(corpus()["events"], 5)
+	for enc, src := range compressed(t, data) {
+		twice := append(append([]byte{}, src...), src...)
+		badCRC := append([]byte{}, src...)
+		badCRC[len(src)-8] ^= 1
+		badSize := append([]byte{}, src...)
+		badSize[len(src)-1] ^= 1
+		for _, in := range [][]byte{twice, append(append([]byte{}, src...), "garbage"...), src[:len(src)/2], src[:len(src)-3], badCRC, badSize} {
+			if !agreeStreaming(t, &r, in, 4096) {
+				t.Fatalf("%s: a file the fast path cannot finish was not handed over", enc)
+			}
+		}
+		bad := make([]byte, len(src))
+		for range 40 {
+			copy(bad, src)
+			for range 1 + rnd.IntN(3) {
+				bad[rnd.IntN(len(bad))] ^= 1 << rnd.IntN(8)
+			}
+			agreeStreaming(t, &r, bad, 4096)
+		}
+		step := max(1, len(src)/200)
+		for n := 0; n < len(src); n += step {
+			agreeStreaming(t, &r, src[:n], 4096)
+		}
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	for _, data := range corpus() {
+		for _, src := range compressed(f, data[:min(len(data), 2000)]) {
+			f.Add(src)
+		}
+	}
+	var r Reader
+	f.Fuzz(func(t *testing.T, src []byte) {
+		agreeStreaming(t, &r, src, 4096)
+	})
+}
