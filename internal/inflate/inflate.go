@@ -1,21 +1,24 @@
-// Package inflate decodes a whole gzip file held in memory into one buffer,
-// faster than a streaming decompressor can: the output is contiguous, so a
-// back-reference is a copy within it (no 32 KiB ring to write through and
-// drain), input is read 64 bits at a time from the slice (no ByteReader
-// call per byte), and the Huffman tables resolve most symbols in one
-// lookup. It serves the offline audit's OSS deliveries: tens of thousands
-// of small gzip files, where inflating was a third of the CPU.
+// Package inflate decodes gzip files held in memory, faster than a
+// streaming decompressor reading through an io.Reader: input is read 64
+// bits at a time from the slice (no ByteReader call per byte), the Huffman
+// tables resolve most symbols in one lookup, and back-references are word
+// copies within one output buffer (no 32 KiB ring to write through and
+// drain). Gunzip inflates a small file whole into one buffer; Reader
+// streams a larger one through 32 KiB of history and 256 KiB chunks. They
+// serve the offline audit: OSS deliveries of tens of thousands of small
+// gzip files and large exports, where inflating was a third of the CPU.
 //
 // It is an accelerator, not a second gzip implementation with its own
-// error messages: Gunzip either returns exactly the bytes a conforming
+// error messages. Gunzip either returns exactly the bytes a conforming
 // decoder (klauspost/compress/gzip, which the readers use) returns for the
-// file, checksums verified, or reports false, and the caller then reads
-// the file with that decoder, which finds and words any problem. It
-// declines anything outside its fast path: more than one gzip member,
-// trailing bytes, a header CRC, reserved flags, output larger than asked
-// for, and every kind of corrupt input (a code klauspost rejects, a
+// file, checksums verified, or reports false; Reader returns those bytes
+// up to where its fast path ends and then ErrHandOver. Either way the
+// caller reads the rest with that decoder, which finds and words any
+// problem. The fast path ends at anything outside it: more than one gzip
+// member, trailing bytes, a header CRC, reserved flags, output larger than
+// asked for, and every kind of corrupt input (a code klauspost rejects, a
 // distance before the start, truncation, a checksum or size mismatch).
-// The differential tests and fuzz target hold it to that.
+// The differential tests and fuzz targets hold it to that.
 package inflate
 
 import (
