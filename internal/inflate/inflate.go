@@ -770,6 +770,13 @@ func (r *Reader) Read(p []byte) (int, error) {
 
 // more decodes the next chunk (everything before it has been read).
 func (r *Reader) more() {
+	defer func() {
+		// A decoding bug must not cost the caller its file: what was
+		// returned stands, the conforming decoder reads the rest.
+		if recover() != nil {
+			r.st = handedOver
+		}
+	}()
 	stop := len(r.buf) - maxMatch - slack - 1
 	if r.w > stop-readChunk/2 {
 		// Keep the history back-references reach; slide the rest out.
