@@ -962,8 +962,9 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		// escapes the event-derived names and chains as they go in.
 		section(fmt.Sprintf("FOLLOWED IDENTITIES (%d)", len(r.Followed)))
 		var rows [][]any
+		byKeys := followedKeyEvents(r.Followed)
 		for _, f := range r.Followed {
-			rows = append(rows, []any{f.Kind, f.Name, f.Events, f.FirstSeen, followedIPs(f), followedSeverity(f)})
+			rows = append(rows, []any{f.Kind, f.Name, followedEvents(f, byKeys), f.FirstSeen, followedIPs(f), followedSeverity(f)})
 		}
 		if err := table([]string{"kind", "name", "events", "first", "ips", "severity"}, rows); err != nil {
 			return err
@@ -1092,6 +1093,29 @@ func followedIPs(f audit.FollowedIdentity) string {
 		ips = append(ips, s.IP)
 	}
 	return strings.Join(ips, " ")
+}
+
+// followedKeyEvents sums, per user name, the events of the followed
+// AccessKeys that user owns.
+func followedKeyEvents(fs []audit.FollowedIdentity) map[string]int {
+	n := map[string]int{}
+	for _, f := range fs {
+		if f.Kind == audit.FollowAccessKey && f.UserName != "" {
+			n[f.UserName] += f.Events
+		}
+	}
+	return n
+}
+
+// followedEvents is a followed identity's events column. A user's own
+// events are its console and STS calls; what its AccessKeys did is on their
+// rows, and said here too, so that "0" does not read as "did nothing".
+func followedEvents(f audit.FollowedIdentity, byKeys map[string]int) string {
+	s := strconv.Itoa(f.Events)
+	if n := byKeys[f.Name]; f.Kind == audit.FollowUser && n > 0 {
+		s += fmt.Sprintf(" (keys: %d)", n)
+	}
+	return s
 }
 
 // followedSeverity is the highest severity of a followed identity's
@@ -1260,8 +1284,9 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 	if len(r.Followed) > 0 || r.FollowedOmitted > 0 {
 		fmt.Fprintf(&b, "\n## Followed identities (%d)\n\n", len(r.Followed))
 		rows = nil
+		byKeys := followedKeyEvents(r.Followed)
 		for _, f := range r.Followed {
-			rows = append(rows, []any{f.Kind, f.Name, audit.ViaText(f.Via), f.Events, f.FirstSeen, f.LastSeen, followedIPs(f), followedSeverity(f)})
+			rows = append(rows, []any{f.Kind, f.Name, audit.ViaText(f.Via), followedEvents(f, byKeys), f.FirstSeen, f.LastSeen, followedIPs(f), followedSeverity(f)})
 		}
 		mdTable([]string{"kind", "name", "via", "events", "first", "last", "ips", "max severity"}, rows)
 		for _, f := range r.Followed {

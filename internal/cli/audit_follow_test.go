@@ -54,3 +54,35 @@ func TestAuditRendersFollowedIdentities(t *testing.T) {
 		}
 	}
 }
+
+// A followed user whose own events are none but whose created key acted
+// says so in its events column: "0" alone read as "did nothing".
+func TestAuditFollowedUserCountsItsKeys(t *testing.T) {
+	r := &audit.Result{
+		SchemaVersion: audit.SchemaVersion,
+		Key:           audit.KeyFacts{AccessKeyID: "LTAI5tAPPPRODLEAKED00001"},
+		Verdict:       audit.Verdict{Status: audit.StatusSuspectedLeak, Severity: audit.Critical},
+		Followed: []audit.FollowedIdentity{
+			{Kind: audit.FollowUser, Name: "svc-backup"},
+			{Kind: audit.FollowAccessKey, Name: "LTAI5tSVCBACKUP7Hq200000", UserName: "svc-backup", Events: 3},
+			{Kind: audit.FollowUser, Name: "other", Events: 2},
+		},
+	}
+	ios, _, _, _ := TestStreams()
+	for name, render := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return renderAuditTable(b, r, PrintOptions{IO: ios}) },
+		"markdown": func(b *bytes.Buffer) error { return renderAuditMarkdown(b, r, PrintOptions{IO: ios}) },
+	} {
+		var b bytes.Buffer
+		if err := render(&b); err != nil {
+			t.Fatal(err)
+		}
+		flat := strings.Join(strings.Fields(b.String()), " ")
+		if !strings.Contains(flat, "svc-backup") || !strings.Contains(flat, "0 (keys: 3)") {
+			t.Errorf("%s: the user's row does not count its key's events:\n%s", name, b.String())
+		}
+		if strings.Count(flat, "(keys:") != 1 {
+			t.Errorf("%s: only svc-backup owns a followed key:\n%s", name, b.String())
+		}
+	}
+}
