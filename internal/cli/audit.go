@@ -1107,9 +1107,10 @@ func followedKeyEvents(fs []audit.FollowedIdentity) map[string]int {
 	return n
 }
 
-// followedEvents is a followed identity's events column. A user's own
-// events are its console and STS calls; what its AccessKeys did is on their
-// rows, and said here too, so that "0" does not read as "did nothing".
+// followedEvents is a followed identity's events column. A user's row
+// counts what it did without one of its followed keys (console sign-ins);
+// what those keys did is on their rows, and said here too, so that "0"
+// does not read as "did nothing".
 func followedEvents(f audit.FollowedIdentity, byKeys map[string]int) string {
 	s := strconv.Itoa(f.Events)
 	if n := byKeys[f.Name]; f.Kind == audit.FollowUser && n > 0 {
