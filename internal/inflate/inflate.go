@@ -532,11 +532,15 @@ func (d *Decoder) dynamic(z *stream) bool {
 }
 
 // setFixed loads the fixed tables (RFC 1951 3.2.6) unless they are loaded.
+// (Not inlined: the table copies would enlarge decode's frame.)
+//
+//go:noinline
 func (d *Decoder) setFixed() {
 	if d.fixed {
 		return
 	}
-	d.lit, d.dist = fixedLit, fixedDist
+	d.lit = fixedLit
+	d.dist = fixedDist
 	d.fixed = true
 }
 
