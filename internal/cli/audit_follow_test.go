@@ -30,16 +30,7 @@ func TestAuditRendersFollowedIdentities(t *testing.T) {
 		}},
 		FollowedOmitted: 3,
 	}
-	ios, _, _, _ := TestStreams()
-	for name, render := range map[string]func(*bytes.Buffer) error{
-		"table":    func(b *bytes.Buffer) error { return renderAuditTable(b, r, PrintOptions{IO: ios}) },
-		"markdown": func(b *bytes.Buffer) error { return renderAuditMarkdown(b, r, PrintOptions{IO: ios}) },
-	} {
-		var b bytes.Buffer
-		if err := render(&b); err != nil {
-			t.Fatal(err)
-		}
-		out := b.String()
+	for name, out := range renderTableAndMarkdown(t, r) {
 		if where, bad := rawControl(out); bad {
 			t.Errorf("%s: raw control character: %s", name, where)
 		}
@@ -68,7 +59,22 @@ func TestAuditFollowedUserCountsItsKeys(t *testing.T) {
 			{Kind: audit.FollowUser, Name: "other", Events: 2},
 		},
 	}
+	for name, out := range renderTableAndMarkdown(t, r) {
+		flat := strings.Join(strings.Fields(out), " ")
+		if !strings.Contains(flat, "svc-backup") || !strings.Contains(flat, "0 (keys: 3)") {
+			t.Errorf("%s: the user's row does not count its key's events:\n%s", name, out)
+		}
+		if strings.Count(flat, "(keys:") != 1 {
+			t.Errorf("%s: only svc-backup owns a followed key:\n%s", name, out)
+		}
+	}
+}
+
+// renderTableAndMarkdown renders r as the audit's table and markdown.
+func renderTableAndMarkdown(t *testing.T, r *audit.Result) map[string]string {
+	t.Helper()
 	ios, _, _, _ := TestStreams()
+	out := map[string]string{}
 	for name, render := range map[string]func(*bytes.Buffer) error{
 		"table":    func(b *bytes.Buffer) error { return renderAuditTable(b, r, PrintOptions{IO: ios}) },
 		"markdown": func(b *bytes.Buffer) error { return renderAuditMarkdown(b, r, PrintOptions{IO: ios}) },
@@ -77,12 +83,7 @@ func TestAuditFollowedUserCountsItsKeys(t *testing.T) {
 		if err := render(&b); err != nil {
 			t.Fatal(err)
 		}
-		flat := strings.Join(strings.Fields(b.String()), " ")
-		if !strings.Contains(flat, "svc-backup") || !strings.Contains(flat, "0 (keys: 3)") {
-			t.Errorf("%s: the user's row does not count its key's events:\n%s", name, b.String())
-		}
-		if strings.Count(flat, "(keys:") != 1 {
-			t.Errorf("%s: only svc-backup owns a followed key:\n%s", name, b.String())
-		}
+		out[name] = b.String()
 	}
+	return out
 }

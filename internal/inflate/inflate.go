@@ -352,7 +352,6 @@ func (d *Decoder) decode(z *stream, out []byte, o, stop int) (int, int) {
 			} else if nb < 48 {
 				refill()
 			}
-			// (corrupt ends the stream: no need to restore its bits.)
 			e := lit[b&(1<<litBits-1)]
 			if e&kindMask == kSub {
 				b >>= litBits
