@@ -43,9 +43,9 @@ type ReadOptions struct {
 	// array); longer records are reported and skipped. Default 16 MiB.
 	MaxLineBytes int
 	// Workers is how many files are read, inflated and parsed in parallel
-	// (default GOMAXPROCS). Events still reach the Sink from one goroutine;
-	// each file's events arrive in file order, different files interleave
-	// (sort on Time, then Source, for a total order).
+	// (default GOMAXPROCS). Events still reach the Sink from one goroutine,
+	// in path order, then file order, however many workers read them (see
+	// readFiles).
 	Workers int
 	// Stdin is read for the path "-" (named StdinName in origins and
 	// problems); nil means os.Stdin. Only "-" may be a pipe: every other

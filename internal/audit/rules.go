@@ -123,7 +123,7 @@ func (b *findingBuilder) span(first, last int64) {
 // is kept (up to maxBuilderSubjects), not only the maxSubjects a title
 // names: a rule that sorts its subjects (CTX-04, the window rules) then
 // names the same ones, and counts the same "and N more", whatever order
-// the events arrived in (files read in parallel interleave).
+// the events arrived in (online, LookupEvents pages come region by region).
 func (b *findingBuilder) subject(s string) {
 	if s == "" {
 		return
