@@ -416,14 +416,15 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 	// order gives the deliverer the files in the order they are handed
 	// out: a file is queued there before any worker can take it.
 	order := make(chan *fileJob, readAhead*workers)
-	tokens := make(chan struct{}, aheadBatches*workers)
+	ahead := min(aheadBatches*workers, maxAheadBatches)
+	tokens := make(chan struct{}, ahead)
 	// Queues of delivered files, for the next ones.
 	queues := make(chan chan message, (readAhead+1)*workers)
 	// free returns delivered batches to the workers (ReuseEvents): what
 	// is in flight is then bounded by the channels, not by the files.
 	var free *batchPool
 	if opts.ReuseEvents {
-		free = &batchPool{max: (aheadBatches + 6) * workers}
+		free = &batchPool{max: ahead + 6*workers}
 	}
 	next := make(chan *fileJob)
 	var wg sync.WaitGroup
@@ -548,15 +549,18 @@ func (p *batchPool) put(b []Event) {
 }
 
 // readAhead (files per worker), aheadBatches (batches per worker for the
-// files after the one being delivered) and fileQueue (batches per file)
-// bound what the workers hold for the deliverer; see readFiles. A file's
-// queue holds more than the tokens allow, so a file waiting for its turn
-// never blocks on it: its worker can read a busy key's file of 10,000
-// events (40 batches) while the deliverer works through the one before.
+// files after the one being delivered, at most maxAheadBatches in all: a
+// batch is 256 events, ~100-200 KB with their strings and parameters) and
+// fileQueue (batches per file) bound what the workers hold for the
+// deliverer; see readFiles. A file's queue holds more than two workers'
+// tokens, so that on two processors a file waiting for its turn never
+// blocks on it: its worker can read a busy key's file of 10,000 events (40
+// batches) while the deliverer works through the one before.
 const (
-	readAhead    = 2
-	aheadBatches = 24
-	fileQueue    = aheadBatches*2 + 8
+	readAhead       = 2
+	aheadBatches    = 24
+	maxAheadBatches = 96
+	fileQueue       = aheadBatches*2 + 8
 )
 
 // runJob reads one file and reports it done on job.msgs (unless ctx ended).
