@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -598,131 +599,173 @@ func gatherLive(ctx context.Context, c ReportCloud, r *audit.Result, policyName 
 	return l
 }
 
-// createdStates checks each identity the key created.
+// createdStates checks each identity the key created, createdChecks at a
+// time: a busy attacker's thousands of users took three RAM calls each,
+// one after the other (minutes at 3 a.m.); the client's per-API limiters
+// keep the fan-out within the account's quotas. Each user's keys and
+// policies are listed once. The states come back in r.Created's order and
+// the problems are reported in that order too, whatever order the checks
+// finish in.
 func createdStates(ctx context.Context, c ReportCloud, r *audit.Result, owner, policyName string, problem func(string, string, error)) []report.CreatedState {
-	var out []report.CreatedState
-	keysOf := map[string][]cloud.AccessKey{}
+	type fetched[T any] struct {
+		once sync.Once
+		v    T
+		err  error
+	}
+	var mu sync.Mutex
+	keysOf := map[string]*fetched[[]cloud.AccessKey]{}
+	policiesOf := map[string]*fetched[[]cloud.AttachedPolicy]{}
 	listKeys := func(user string) ([]cloud.AccessKey, error) {
-		if ks, ok := keysOf[user]; ok {
-			return ks, nil
+		mu.Lock()
+		f := keysOf[user]
+		if f == nil {
+			f = &fetched[[]cloud.AccessKey]{}
+			keysOf[user] = f
 		}
-		ks, err := c.ListAccessKeys(ctx, user)
-		if err == nil {
-			keysOf[user] = ks
-		}
-		return ks, err
+		mu.Unlock()
+		f.once.Do(func() { f.v, f.err = c.ListAccessKeys(ctx, user) })
+		return f.v, f.err
 	}
-	policiesOf := map[string][]cloud.AttachedPolicy{}
 	listPolicies := func(user string) ([]cloud.AttachedPolicy, error) {
-		if ps, ok := policiesOf[user]; ok {
-			return ps, nil
+		mu.Lock()
+		f := policiesOf[user]
+		if f == nil {
+			f = &fetched[[]cloud.AttachedPolicy]{}
+			policiesOf[user] = f
 		}
-		ps, err := c.ListPoliciesForUser(ctx, user)
-		if err == nil {
-			policiesOf[user] = ps
-		}
-		return ps, err
+		mu.Unlock()
+		f.once.Do(func() { f.v, f.err = c.ListPoliciesForUser(ctx, user) })
+		return f.v, f.err
 	}
-	for _, ci := range r.Created {
-		st := report.CreatedState{Kind: ci.Kind, Name: ci.Name, State: "unknown"}
-		user := ci.User
-		if user == "" {
-			user = owner
+	type reported struct {
+		api, msg string
+		err      error
+	}
+	out := make([]report.CreatedState, len(r.Created))
+	probs := make([][]reported, len(r.Created))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(len(r.Created), createdChecks) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(r.Created); i = int(next.Add(1) - 1) {
+				problem := func(api, msg string, err error) { probs[i] = append(probs[i], reported{api, msg, err}) }
+				out[i] = createdState(ctx, c, r.Created[i], owner, policyName, listKeys, listPolicies, problem)
+			}
+		})
+	}
+	wg.Wait()
+	for _, ps := range probs {
+		for _, p := range ps {
+			problem(p.api, p.msg, p.err)
 		}
-		switch ci.Kind {
-		case audit.KindUser:
-			_, err := c.GetUser(ctx, ci.Name)
-			switch {
-			case errors.Is(err, cloud.ErrNotFound):
-				st.State, st.Detail = "deleted", "the user no longer exists"
-			case err != nil:
-				problem("ram:GetUser", "could not check created user "+ci.Name, err)
-			default:
-				st.State = "active"
-				var notes []string
-				if ks, err := listKeys(ci.Name); err == nil {
-					n := 0
-					for _, k := range ks {
-						if k.Status == "Active" {
-							n++
-						}
-					}
-					notes = append(notes, fmt.Sprintf("%d active AccessKey(s)", n))
-				}
-				if ps, err := listPolicies(ci.Name); err == nil {
-					var names []string
-					denied := false
-					for _, p := range ps {
-						names = append(names, p.PolicyName)
-						if p.PolicyName == policyName && p.PolicyType == "Custom" {
-							denied = true
-						}
-					}
-					if denied {
-						st.State = "contained"
-						notes = append(notes, "the deny-high-risk policy is attached")
-					}
-					if len(names) > 0 {
-						slices.Sort(names)
-						notes = append(notes, "policies: "+strings.Join(names, ", "))
-					}
-				}
-				st.Detail = "the user exists; " + strings.Join(notes, "; ")
-			}
-		case audit.KindAccessKey:
-			if user == "" {
-				problem("ram:ListAccessKeys", "created key "+ci.Name+" names no user", nil)
-				break
-			}
-			ks, err := listKeys(user)
-			switch {
-			case errors.Is(err, cloud.ErrNotFound):
-				st.State, st.Detail = "deleted", "its user "+user+" no longer exists"
-			case err != nil:
-				problem("ram:ListAccessKeys", "could not check created key "+ci.Name, err)
-			default:
-				st.State, st.Detail = "deleted", "user "+user+" no longer lists it"
-				for _, k := range ks {
-					if k.AccessKeyID == ci.Name {
-						st.State, st.Detail = strings.ToLower(k.Status), "key of "+user
-					}
-				}
-			}
-		case audit.KindLoginProfile:
-			_, ok, err := c.GetLoginProfile(ctx, user)
-			switch {
-			case errors.Is(err, cloud.ErrNotFound):
-				st.State, st.Detail = "deleted", "user "+user+" no longer exists"
-			case err != nil:
-				problem("ram:GetLoginProfile", "could not check the console login of "+user, err)
-			case ok:
-				st.State, st.Detail = "active", user+" can sign in to the console"
-			default:
-				st.State, st.Detail = "deleted", user+" has no console login"
-			}
-		case audit.KindPolicyAttachment:
-			if ci.PrincipalType != "" && ci.PrincipalType != "User" {
-				st.Detail = "akresp reads user attachments only; check the " + strings.ToLower(ci.PrincipalType) + " in the RAM console"
-				break
-			}
-			ps, err := listPolicies(user)
-			switch {
-			case errors.Is(err, cloud.ErrNotFound):
-				st.State, st.Detail = "deleted", "user "+user+" no longer exists"
-			case err != nil:
-				problem("ram:ListPoliciesForUser", "could not check the policies of "+user, err)
-			default:
-				st.State, st.Detail = "detached", "no longer attached to "+user
-				for _, p := range ps {
-					if p.PolicyName == ci.Name {
-						st.State, st.Detail = "active", "attached to "+user
-					}
-				}
-			}
-		default:
-			st.Detail = "akresp cannot read " + strings.ReplaceAll(ci.Kind, "_", " ") + "s; check it in the RAM console"
-		}
-		out = append(out, st)
 	}
 	return out
+}
+
+// createdChecks is how many created identities a report checks at a time.
+const createdChecks = 8
+
+// createdState checks one identity the key created.
+func createdState(ctx context.Context, c ReportCloud, ci audit.CreatedIdentity, owner, policyName string,
+	listKeys func(string) ([]cloud.AccessKey, error), listPolicies func(string) ([]cloud.AttachedPolicy, error),
+	problem func(string, string, error)) report.CreatedState {
+	st := report.CreatedState{Kind: ci.Kind, Name: ci.Name, State: "unknown"}
+	user := ci.User
+	if user == "" {
+		user = owner
+	}
+	switch ci.Kind {
+	case audit.KindUser:
+		_, err := c.GetUser(ctx, ci.Name)
+		switch {
+		case errors.Is(err, cloud.ErrNotFound):
+			st.State, st.Detail = "deleted", "the user no longer exists"
+		case err != nil:
+			problem("ram:GetUser", "could not check created user "+ci.Name, err)
+		default:
+			st.State = "active"
+			var notes []string
+			if ks, err := listKeys(ci.Name); err == nil {
+				n := 0
+				for _, k := range ks {
+					if k.Status == "Active" {
+						n++
+					}
+				}
+				notes = append(notes, fmt.Sprintf("%d active AccessKey(s)", n))
+			}
+			if ps, err := listPolicies(ci.Name); err == nil {
+				var names []string
+				denied := false
+				for _, p := range ps {
+					names = append(names, p.PolicyName)
+					if p.PolicyName == policyName && p.PolicyType == "Custom" {
+						denied = true
+					}
+				}
+				if denied {
+					st.State = "contained"
+					notes = append(notes, "the deny-high-risk policy is attached")
+				}
+				if len(names) > 0 {
+					slices.Sort(names)
+					notes = append(notes, "policies: "+strings.Join(names, ", "))
+				}
+			}
+			st.Detail = "the user exists; " + strings.Join(notes, "; ")
+		}
+	case audit.KindAccessKey:
+		if user == "" {
+			problem("ram:ListAccessKeys", "created key "+ci.Name+" names no user", nil)
+			break
+		}
+		ks, err := listKeys(user)
+		switch {
+		case errors.Is(err, cloud.ErrNotFound):
+			st.State, st.Detail = "deleted", "its user "+user+" no longer exists"
+		case err != nil:
+			problem("ram:ListAccessKeys", "could not check created key "+ci.Name, err)
+		default:
+			st.State, st.Detail = "deleted", "user "+user+" no longer lists it"
+			for _, k := range ks {
+				if k.AccessKeyID == ci.Name {
+					st.State, st.Detail = strings.ToLower(k.Status), "key of "+user
+				}
+			}
+		}
+	case audit.KindLoginProfile:
+		_, ok, err := c.GetLoginProfile(ctx, user)
+		switch {
+		case errors.Is(err, cloud.ErrNotFound):
+			st.State, st.Detail = "deleted", "user "+user+" no longer exists"
+		case err != nil:
+			problem("ram:GetLoginProfile", "could not check the console login of "+user, err)
+		case ok:
+			st.State, st.Detail = "active", user+" can sign in to the console"
+		default:
+			st.State, st.Detail = "deleted", user+" has no console login"
+		}
+	case audit.KindPolicyAttachment:
+		if ci.PrincipalType != "" && ci.PrincipalType != "User" {
+			st.Detail = "akresp reads user attachments only; check the " + strings.ToLower(ci.PrincipalType) + " in the RAM console"
+			break
+		}
+		ps, err := listPolicies(user)
+		switch {
+		case errors.Is(err, cloud.ErrNotFound):
+			st.State, st.Detail = "deleted", "user "+user+" no longer exists"
+		case err != nil:
+			problem("ram:ListPoliciesForUser", "could not check the policies of "+user, err)
+		default:
+			st.State, st.Detail = "detached", "no longer attached to "+user
+			for _, p := range ps {
+				if p.PolicyName == ci.Name {
+					st.State, st.Detail = "active", "attached to "+user
+				}
+			}
+		}
+	default:
+		st.Detail = "akresp cannot read " + strings.ReplaceAll(ci.Kind, "_", " ") + "s; check it in the RAM console"
+	}
+	return st
 }
