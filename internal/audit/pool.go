@@ -58,8 +58,12 @@ const (
 // buffer (internal/inflate) instead of streamed through the window: an OSS
 // delivery file of a few hundred events is well under it. Decoding whole
 // is about 1.6x the streaming inflate and leaves nothing to copy into the
-// window; a worker keeps the buffer (at most wholeMax) for the next file.
-const wholeMax = 2 << 20
+// window. A worker keeps the buffer for the next file up to wholeKeep
+// (there is one per processor).
+const (
+	wholeMax  = 2 << 20
+	wholeKeep = 1 << 20
+)
 
 // inflateWholeMax is wholeMax and fastGzipOn enables fastGzip; tests turn
 // them off to read gzip files the other ways.
@@ -209,6 +213,9 @@ func (ws *workerState) inflateWhole(s *source) bool {
 		return false
 	}
 	ws.whole = out
+	if cap(out) > wholeKeep {
+		ws.whole = nil // s.buf holds it for this file only
+	}
 	ws.memRd.Seek(0, io.SeekEnd) // all of it consumed
 	s.buf, s.end, s.eof, s.gz = out, len(out), true, true
 	return true
