@@ -607,35 +607,13 @@ func gatherLive(ctx context.Context, c ReportCloud, r *audit.Result, policyName 
 // the problems are reported in that order too, whatever order the checks
 // finish in.
 func createdStates(ctx context.Context, c ReportCloud, r *audit.Result, owner, policyName string, problem func(string, string, error)) []report.CreatedState {
-	type fetched[T any] struct {
-		once sync.Once
-		v    T
-		err  error
-	}
-	var mu sync.Mutex
-	keysOf := map[string]*fetched[[]cloud.AccessKey]{}
-	policiesOf := map[string]*fetched[[]cloud.AttachedPolicy]{}
+	var keysOf onceEach[[]cloud.AccessKey]
+	var policiesOf onceEach[[]cloud.AttachedPolicy]
 	listKeys := func(user string) ([]cloud.AccessKey, error) {
-		mu.Lock()
-		f := keysOf[user]
-		if f == nil {
-			f = &fetched[[]cloud.AccessKey]{}
-			keysOf[user] = f
-		}
-		mu.Unlock()
-		f.once.Do(func() { f.v, f.err = c.ListAccessKeys(ctx, user) })
-		return f.v, f.err
+		return keysOf.get(user, func() ([]cloud.AccessKey, error) { return c.ListAccessKeys(ctx, user) })
 	}
 	listPolicies := func(user string) ([]cloud.AttachedPolicy, error) {
-		mu.Lock()
-		f := policiesOf[user]
-		if f == nil {
-			f = &fetched[[]cloud.AttachedPolicy]{}
-			policiesOf[user] = f
-		}
-		mu.Unlock()
-		f.once.Do(func() { f.v, f.err = c.ListPoliciesForUser(ctx, user) })
-		return f.v, f.err
+		return policiesOf.get(user, func() ([]cloud.AttachedPolicy, error) { return c.ListPoliciesForUser(ctx, user) })
 	}
 	type reported struct {
 		api, msg string
@@ -660,6 +638,34 @@ func createdStates(ctx context.Context, c ReportCloud, r *audit.Result, owner, p
 		}
 	}
 	return out
+}
+
+// onceEach calls a fetch once per key, however many goroutines ask, and
+// gives every caller its result (error included).
+type onceEach[T any] struct {
+	mu sync.Mutex
+	m  map[string]*onceResult[T]
+}
+
+type onceResult[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+func (o *onceEach[T]) get(key string, fetch func() (T, error)) (T, error) {
+	o.mu.Lock()
+	if o.m == nil {
+		o.m = map[string]*onceResult[T]{}
+	}
+	r := o.m[key]
+	if r == nil {
+		r = &onceResult[T]{}
+		o.m[key] = r
+	}
+	o.mu.Unlock()
+	r.once.Do(func() { r.v, r.err = fetch() })
+	return r.v, r.err
 }
 
 // createdChecks is how many created identities a report checks at a time.
