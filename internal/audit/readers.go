@@ -1022,19 +1022,11 @@ func (s *source) scanString() error {
 	s.pos++ // opening quote
 	for {
 		// Short strings (most of an event) end within a few words.
-		b, j := s.buf[:s.end], s.pos
-		for j+8 <= len(b) {
-			x := binary.LittleEndian.Uint64(b[j:])
-			m := byteMask(x, '"') | byteMask(x, '\\')
-			if m != 0 {
-				j += bits.TrailingZeros64(m) >> 3
-				if b[j] == '"' {
-					s.pos = j + 1
-					return nil
-				}
-				break
-			}
-			j += 8
+		b := s.buf[:s.end]
+		j := quoteOrEscape(b, s.pos)
+		if j < len(b) && b[j] == '"' {
+			s.pos = j + 1
+			return nil
 		}
 		s.pos = j
 		seg := s.buf[s.pos:s.end]
@@ -1068,6 +1060,22 @@ func (s *source) scanString() error {
 		}
 		s.pos += bs + 2
 	}
+}
+
+// quoteOrEscape returns the index of the first '"' or '\\' in b at or
+// after j, or len(b): a word at a time, as short strings (most of an
+// event) end within a few.
+func quoteOrEscape(b []byte, j int) int {
+	for ; j+8 <= len(b); j += 8 {
+		x := binary.LittleEndian.Uint64(b[j:])
+		if m := byteMask(x, '"') | byteMask(x, '\\'); m != 0 {
+			return j + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for j < len(b) && b[j] != '"' && b[j] != '\\' {
+		j++
+	}
+	return j
 }
 
 // escapedAt reports whether seg[i] is preceded by an odd run of backslashes.
@@ -1184,21 +1192,8 @@ func (s *source) skipObject() bool {
 		case '"':
 			j, esc := i+1, false
 			for {
-				if j+8 <= len(b) {
-					x := binary.LittleEndian.Uint64(b[j:])
-					m := byteMask(x, '"') | byteMask(x, '\\')
-					if m == 0 {
-						j += 8
-						continue
-					}
-					j += bits.TrailingZeros64(m) >> 3
-				} else {
-					for j < len(b) && b[j] != '"' && b[j] != '\\' {
-						j++
-					}
-					if j >= len(b) {
-						return false
-					}
+				if j = quoteOrEscape(b, j); j >= len(b) {
+					return false
 				}
 				if b[j] == '"' {
 					break
