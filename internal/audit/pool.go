@@ -66,10 +66,10 @@ const (
 )
 
 // inflateWholeMax is wholeMax and fastGzipOn enables fastGzip; tests turn
-// them off to read gzip files the other ways.
+// them off (-1, false) to read gzip files the other ways.
 var (
-	inflateWholeMax int64 = wholeMax
-	fastGzipOn            = true
+	inflateWholeMax = wholeMax
+	fastGzipOn      = true
 )
 
 // errAfter is a reader that fails with err (a read error met while reading
@@ -201,14 +201,10 @@ func (f *fastGzip) Read(p []byte) (int, error) {
 // large, several members, trailing bytes, corrupt): the streaming reader
 // then reads it and reports any problem where it meets it, as before.
 func (ws *workerState) inflateWhole(s *source) bool {
-	data := ws.mem[:s.raw.n]
-	if n := inflate.Size(data); n < 0 || n > inflateWholeMax {
-		return false
-	}
 	if ws.dec == nil {
 		ws.dec = new(inflate.Decoder)
 	}
-	out, ok := ws.dec.Gunzip(ws.whole, data, wholeMax)
+	out, ok := ws.dec.Gunzip(ws.whole, ws.mem[:s.raw.n], inflateWholeMax)
 	if !ok {
 		return false
 	}

@@ -77,9 +77,9 @@ type Decoder struct {
 	fixed bool // lit and dist hold the fixed tables
 }
 
-// Size returns the uncompressed size a gzip file claims in its trailer
+// gzipSize returns the uncompressed size a gzip file claims in its trailer
 // (modulo 2^32, as gzip stores it), or -1 when src is too short.
-func Size(src []byte) int64 {
+func gzipSize(src []byte) int64 {
 	if len(src) < 18 {
 		return -1
 	}
@@ -106,7 +106,7 @@ func (d *Decoder) Gunzip(dst, src []byte, max int) (out []byte, ok bool) {
 const slack = 8
 
 func (d *Decoder) gunzip(dst, src []byte, max int) ([]byte, bool) {
-	size := Size(src)
+	size := gzipSize(src)
 	if size < 0 || size > int64(max) {
 		return dst, false
 	}

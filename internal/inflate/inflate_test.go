@@ -264,7 +264,7 @@ func BenchmarkDelivery(b *testing.B) {
 			b.Fatal(err)
 		}
 		files = append(files, data)
-		size += Size(data)
+		size += gzipSize(data)
 	}
 	b.Run("fast", func(b *testing.B) {
 		var d Decoder
