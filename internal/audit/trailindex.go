@@ -7,9 +7,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // Which trail files name whom (issue 13/14: the follow pass).
@@ -120,18 +121,17 @@ func (ix *TrailIndex) Select(hs []uint64) (read []string, skipped int, stdin boo
 	}
 	// One stat per file a pass would skip, a few at a time: 10,000 of
 	// them one after the other took ~25 ms at the end of every pass.
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(len(check), statWorkers) {
-		wg.Go(func() {
-			for j := next.Add(1) - 1; j < int64(len(check)); j = next.Add(1) - 1 {
-				f := &files[check[j]]
-				fi, err := os.Stat(f.path)
-				named[check[j]] = err != nil || fi.Size() != f.size || !fi.ModTime().Equal(f.mod)
-			}
+	var g errgroup.Group
+	g.SetLimit(statWorkers)
+	for _, i := range check {
+		g.Go(func() error {
+			f := &files[i]
+			fi, err := os.Stat(f.path)
+			named[i] = err != nil || fi.Size() != f.size || !fi.ModTime().Equal(f.mod)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for i, f := range files {
 		switch {
 		case f.path == StdinName:

@@ -11,10 +11,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
@@ -621,17 +621,16 @@ func createdStates(ctx context.Context, c ReportCloud, r *audit.Result, owner, p
 	}
 	out := make([]report.CreatedState, len(r.Created))
 	probs := make([][]reported, len(r.Created))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(len(r.Created), createdChecks) {
-		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(r.Created); i = int(next.Add(1) - 1) {
-				problem := func(api, msg string, err error) { probs[i] = append(probs[i], reported{api, msg, err}) }
-				out[i] = createdState(ctx, c, r.Created[i], owner, policyName, listKeys, listPolicies, problem)
-			}
+	var g errgroup.Group
+	g.SetLimit(createdChecks)
+	for i, ci := range r.Created {
+		g.Go(func() error {
+			problem := func(api, msg string, err error) { probs[i] = append(probs[i], reported{api, msg, err}) }
+			out[i] = createdState(ctx, c, ci, owner, policyName, listKeys, listPolicies, problem)
+			return nil
 		})
 	}
-	wg.Wait()
+	g.Wait()
 	for _, ps := range probs {
 		for _, p := range ps {
 			problem(p.api, p.msg, p.err)
