@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -9,6 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/akresp/akresp/internal/jsonout"
 )
 
 // Printer writes one result value in one output format.
@@ -57,14 +58,10 @@ func printOptions(f *Factory, s *Settings) PrintOptions {
 type jsonPrinter struct{}
 
 // Print marshals v first and writes only on success, so stdout never holds
-// half a document: json.Encoder marshals and indents the whole value before
-// its one Write (a copy into a buffer of our own cost another ~16 MB for
-// the 9 MB result of a busy key's audit, at the audit's memory peak).
+// half a document; the indented document is streamed out (jsonout), not
+// held as a second copy at the audit's memory peak.
 func (jsonPrinter) Print(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if err := jsonout.Write(w, v); err != nil {
 		return fmt.Errorf("encode JSON output: %w", err)
 	}
 	return nil

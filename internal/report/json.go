@@ -1,11 +1,11 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/akresp/akresp/internal/jsonout"
 )
 
 // RenderJSON writes doc as one indented JSON document (schema
@@ -15,13 +15,8 @@ func RenderJSON(w io.Writer, doc *Document) error {
 	if doc == nil {
 		return errors.New("report: render json: no document")
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(doc); err != nil {
+	if err := jsonout.Write(w, doc); err != nil {
 		return fmt.Errorf("report: render json: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
-	return err
+	return nil
 }
