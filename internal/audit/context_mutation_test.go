@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -208,5 +210,66 @@ func TestUnexpectedSourcesNotesBounded(t *testing.T) {
 	}
 	if !strings.Contains(f.Why, "And 7 more sources, seen later (source_ips lists each with its reasons).") {
 		t.Errorf("why does not count the sources beyond the notes: %q", f.Why)
+	}
+}
+
+// CTX-04's cells come in (minute, source) order whether they are sorted
+// by counting (dense minutes: a busy key) or by comparing (sparse ones, or
+// byCount false), and the two ways give the same cells.
+func TestCellsByMinuteCountingMatchesComparing(t *testing.T) {
+	rng := rand.New(rand.NewPCG(14, 4))
+	for _, tc := range []struct {
+		name    string
+		sources int
+		perSrc  int
+		span    int32 // minutes the cells fall in
+	}{
+		{"dense", 300, 40, 2000},
+		{"sparse", 50, 3, 1 << 22},
+		{"one source", 1, 500, 600},
+		{"empty", 20, 0, 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewEngine(Options{KeyID: "LTAI5tTESTKEY00000000001"})
+			src := map[uint32][]minuteEntry{}
+			for i := range tc.sources {
+				ip := &ipAgg{idx: uint32(i), internal: i%7 == 3}
+				e.ipList = append(e.ipList, ip)
+				seen := map[int32]bool{}
+				var l []minuteEntry
+				for range tc.perSrc {
+					m := 1_000_000 + rng.Int32N(tc.span)
+					if !seen[m] {
+						seen[m] = true
+						l = append(l, minuteEntry{m: m, c: &minuteCell{}})
+					}
+				}
+				slices.SortFunc(l, func(a, b minuteEntry) int { return cmp.Compare(a.m, b.m) })
+				if len(l) > 0 {
+					src[uint32(i)] = l
+				}
+			}
+			counted, compared := e.cellsByMinute(src, true), e.cellsByMinute(src, false)
+			want := 0
+			for idx, l := range src {
+				if !e.ipList[idx].internal {
+					want += len(l)
+				}
+			}
+			if len(counted) != want || len(compared) != want {
+				t.Fatalf("%d and %d cells, want %d (the internal sources' left out)", len(counted), len(compared), want)
+			}
+			for i := range counted {
+				if counted[i] != compared[i] {
+					t.Fatalf("cell %d: counted %+v, compared %+v", i, counted[i], compared[i])
+				}
+				if counted[i].ip.internal {
+					t.Fatalf("cell %d is an internal source's", i)
+				}
+				if i > 0 && cmp.Or(cmp.Compare(counted[i-1].m, counted[i].m), cmp.Compare(counted[i-1].ip.idx, counted[i].ip.idx)) >= 0 {
+					t.Fatalf("cells %d and %d out of (minute, source) order", i-1, i)
+				}
+			}
+		})
 	}
 }
