@@ -1247,6 +1247,15 @@ func (s *source) skipObject() bool {
 	return false
 }
 
+// skipElement is skipMasked where it has its assembly (skipmask.go),
+// skipObject elsewhere.
+func (s *source) skipElement() bool {
+	if maskSkip {
+		return s.skipMasked()
+	}
+	return s.skipObject()
+}
+
 // --- the trail splitter -----------------------------------------------------
 
 // splitter finds the records of a JSON input: elements of top-level arrays
@@ -1475,7 +1484,7 @@ func (sp *splitter) array() error {
 			}
 		}
 		var err error
-		if c != '{' || !s.skipObject() {
+		if c != '{' || !s.skipElement() {
 			err = s.scanValue()
 		}
 		if err != nil {

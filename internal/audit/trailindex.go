@@ -331,6 +331,10 @@ func (n *idNotes) record(raw []byte) {
 
 // value notes the value tok of a key of kind (esc: tok holds escapes).
 func (n *idNotes) value(kind byte, tok []byte, esc bool) {
+	if esc && !escapesValid(tok) {
+		n.all = true // not JSON: leave the file to the readers
+		return
+	}
 	v := tok
 	if esc || !utf8.Valid(tok) {
 		v = []byte(decodeString(tok, false))
@@ -354,6 +358,33 @@ func (n *idNotes) value(kind byte, tok []byte, esc bool) {
 	case idArn:
 		n.roleArn(string(v))
 	}
+}
+
+// escapesValid reports whether every backslash in tok starts a JSON
+// escape. decodeString assumes it (the parser validated the strings it
+// decodes; a "\u" short of four digits at the end of a buffer read past
+// it), and the notes see strings nothing validated: skipped elements.
+func escapesValid(tok []byte) bool {
+	for i := 0; i < len(tok); i++ {
+		if tok[i] != '\\' {
+			continue
+		}
+		if i+1 >= len(tok) {
+			return false
+		}
+		switch tok[i+1] {
+		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			i++
+		case 'u':
+			if i+6 > len(tok) || !isHex4(tok[i+2:]) {
+				return false
+			}
+			i += 5
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // stringEnd returns the index of the quote that ends the string whose
@@ -386,6 +417,10 @@ type noteState struct {
 func (n *idNotes) token(tok []byte, esc bool, st noteState) noteState {
 	if st.want {
 		n.value(st.kind, tok, esc)
+		return noteState{}
+	}
+	if esc && !escapesValid(tok) {
+		n.all = true // not JSON: leave the file to the readers
 		return noteState{}
 	}
 	if esc {

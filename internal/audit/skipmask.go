@@ -1,0 +1,239 @@
+package audit
+
+import (
+	"bytes"
+	"math/bits"
+)
+
+// Skipping the elements a key filter drops, 64 bytes at a time.
+//
+// Most of a busy account's trail is other keys' events: the delivery
+// shape's 850,000 of 1,000,000 elements are only passed over, to find where
+// each ends and to note the identities they name (trailindex.go).
+// skipObject does that a string at a time (~80 strings per event, each a
+// call and a word loop); skipMasked does it from bit masks of 64 bytes
+// (blockMasks: an AVX2 loop on amd64) with the string state computed for
+// all 64 at once (prefixXor), and then visits only the brackets outside
+// strings and the strings that can be a noted name: those ending in d, e
+// or n (accessKeyId, userName, RoleArn and their flattened forms) and
+// those holding a backslash. It ends where skipObject ends, notes what it
+// notes (TestSkipMaskedMatchesSkipObject, FuzzSkipMasked), and gives up
+// where skipObject gives up, plus on a backslash outside a string (not
+// JSON; scanValue reads it byte by byte).
+
+// blockMask holds, for 64 bytes of input, one bit per byte (bit i for byte
+// i) that is a quote, a backslash, a bracket ({ } [ ]), one of the letters
+// d, e and n, or a comma.
+type blockMask struct {
+	quote, bs, brack, den, comma uint64
+}
+
+// blockMasksGo is blockMasks in Go: the reference for the assembly.
+func blockMasksGo(src []byte, out []blockMask) {
+	for k := range len(src) / 64 {
+		var m blockMask
+		for i, c := range src[k*64 : k*64+64] {
+			bit := uint64(1) << i
+			switch c {
+			case '"':
+				m.quote |= bit
+			case '\\':
+				m.bs |= bit
+			case '{', '}', '[', ']':
+				m.brack |= bit
+			case 'd', 'e', 'n':
+				m.den |= bit
+			case ',':
+				m.comma |= bit
+			}
+		}
+		out[k] = m
+	}
+}
+
+// maskChunk is how many blocks skipMasked has blockMasks compute at once.
+const maskChunk = 8
+
+// prefixXor sets bit i to the parity of bits 0..i of x: over the quotes
+// of a block, the bits inside strings (the opening quote included, the
+// closing one not).
+func prefixXor(x uint64) uint64 {
+	x ^= x << 1
+	x ^= x << 2
+	x ^= x << 4
+	x ^= x << 8
+	x ^= x << 16
+	x ^= x << 32
+	return x
+}
+
+// escapedBits returns the bytes of a block escaped by a backslash, given
+// its backslashes and whether its first byte is escaped (carry, 0 or 1),
+// and whether the next block's first byte is.
+func escapedBits(bs, carry uint64) (escaped, next uint64) {
+	escaped = carry
+	bs &^= carry // an escaped backslash escapes nothing
+	for bs != 0 {
+		i := bits.TrailingZeros64(bs)
+		if i == 63 {
+			return escaped, 1
+		}
+		escaped |= 1 << (i + 1)
+		bs &^= 3 << i
+	}
+	return escaped, 0
+}
+
+// skipMasked is skipObject from bit masks (see above): it moves pos past
+// the object or array at pos when it ends within the buffered input,
+// noting its strings, and reports whether it did; otherwise pos stays.
+func (s *source) skipMasked() bool {
+	b := s.buf[s.pos:s.end]
+	if len(b) == 0 || (b[0] != '{' && b[0] != '[') {
+		return false
+	}
+	notes := s.notes
+	var (
+		ms         [maskChunk]blockMask
+		tail       [64]byte
+		inStr      uint64 // all ones when the last block ended inside a string
+		escCarry   uint64 // 1 when the next block's first byte is escaped
+		denCarry   uint64 // 1 when the last block ended with d, e or n
+		escStr     bool   // the string open at the last block's end may hold a backslash
+		stack      uint64 // 1 for each open '[' (bit depth-1)
+		depth      int
+		lastOpen   = -1 // the last opening quote before the block
+		skipUntil  int  // events before this were read by idNotes.after
+		chunkBytes = 64 * maskChunk
+	)
+	for base := 0; base < len(b); base += chunkBytes {
+		chunk := b[base:min(base+chunkBytes, len(b))]
+		nb := len(chunk) / 64
+		if nb > 0 {
+			blockMasks(chunk[:nb*64], ms[:nb])
+		}
+		if r := len(chunk) - nb*64; r > 0 {
+			copy(tail[:], chunk[nb*64:])
+			clear(tail[r:])
+			blockMasks(tail[:], ms[nb:nb+1])
+			nb++
+		}
+		for k := range nb {
+			m := &ms[k]
+			off := base + k*64
+			var escaped uint64
+			if m.bs|escCarry != 0 {
+				escaped, escCarry = escapedBits(m.bs, escCarry)
+			}
+			q := m.quote &^ escaped
+			sm := prefixXor(q) ^ inStr
+			if m.bs&^sm != 0 {
+				return false // a backslash outside a string
+			}
+			inStr = uint64(int64(sm) >> 63)
+			opens := q & sm
+			closes := q &^ sm
+			events := m.brack &^ sm
+			maybeEsc := escStr || m.bs != 0
+			if notes != nil {
+				// A string that can name a noted key: it ends in d, e or
+				// n and is not followed by a comma or a bracket (after
+				// which its name would not matter), or it holds a
+				// backslash (escaped JSON text, or a name spelled with
+				// \u escapes). Bit 63's next byte is the next block's.
+				events |= closes & (m.den<<1 | denCarry) &^ ((m.comma | m.brack) >> 1)
+				if maybeEsc {
+					events |= closes
+				}
+			}
+			denCarry = m.den >> 63
+			for events != 0 {
+				i := bits.TrailingZeros64(events)
+				events &= events - 1
+				p := off + i
+				if p < skipUntil {
+					continue
+				}
+				switch c := b[p]; c {
+				case '"':
+					start := lastOpen
+					if o := opens & (1<<i - 1); o != 0 {
+						start = off + 63 - bits.LeadingZeros64(o)
+					}
+					tok := b[start+1 : p]
+					esc := maybeEsc && bytes.IndexByte(tok, '\\') >= 0
+					if !esc && !mayNameNoted(tok) {
+						continue
+					}
+					nt := notes.token(tok, esc, noteState{})
+					if nt.kind == 0 {
+						continue
+					}
+					end, ok := notes.after(b, p+1, nt)
+					if !ok {
+						return false
+					}
+					skipUntil = end
+				case '{', '[':
+					if depth == 64 {
+						return false
+					}
+					stack &^= 1 << depth
+					if c == '[' {
+						stack |= 1 << depth
+					}
+					depth++
+				default: // '}' or ']'
+					if depth == 0 || (stack>>(depth-1)&1 == 1) != (c == ']') {
+						return false
+					}
+					depth--
+					if depth == 0 {
+						s.pos += p + 1
+						return true
+					}
+				}
+			}
+			if opens != 0 {
+				lastOpen = off + 63 - bits.LeadingZeros64(opens)
+			}
+			escStr = inStr != 0 && (escStr || m.bs != 0)
+		}
+	}
+	return false
+}
+
+// after reads what follows a noted key's name (st.kind set) at b[j:] as
+// scanValue's between and token calls do: spaces, the ':', and a string
+// value, which it notes. It returns where it stopped: after the value, or
+// at the first byte it leaves to the caller (a bracket, a string where the
+// ':' should be, anything after a value that is not a string). ok is false
+// when b ends first.
+func (n *idNotes) after(b []byte, j int, st noteState) (int, bool) {
+	for ; j < len(b); j++ {
+		switch c := b[j]; c {
+		case '"':
+			if !st.want {
+				return j, true
+			}
+			end, esc := stringEnd(b, j+1)
+			if end < 0 {
+				return j, false
+			}
+			n.token(b[j+1:end], esc, st)
+			return end + 1, true
+		case '{', '[':
+			if st.want {
+				n.all = true // an object where a name is expected
+			}
+			return j, true
+		case '}', ']':
+			return j, true
+		default:
+			if st = n.between(c, st); st.kind == 0 {
+				return j + 1, true
+			}
+		}
+	}
+	return j, false
+}
