@@ -1,7 +1,6 @@
 package audit
 
 import (
-	"bytes"
 	"math/bits"
 )
 
@@ -99,7 +98,7 @@ func (s *source) skipMasked() bool {
 		inStr      uint64 // all ones when the last block ended inside a string
 		escCarry   uint64 // 1 when the next block's first byte is escaped
 		denCarry   uint64 // 1 when the last block ended with d, e or n
-		escStr     bool   // the string open at the last block's end may hold a backslash
+		escStr     bool   // the string open at the last block's end holds a backslash
 		stack      uint64 // 1 for each open '[' (bit depth-1)
 		depth      int
 		lastOpen   = -1 // the last opening quote before the block
@@ -130,21 +129,30 @@ func (s *source) skipMasked() bool {
 			if m.bs&^sm != 0 {
 				return false // a backslash outside a string
 			}
+			wasIn := inStr
 			inStr = uint64(int64(sm) >> 63)
 			opens := q & sm
 			closes := q &^ sm
 			events := m.brack &^ sm
-			maybeEsc := escStr || m.bs != 0
+			// The closing quotes of the strings that hold a backslash: a
+			// string's bytes are a run of ones in sm (its opening quote
+			// first), so adding its backslashes carries into the bit
+			// after the run, its closing quote. A string that began in an
+			// earlier block and held one there ends at the first close.
+			var escCloses uint64
+			if inBs := m.bs & sm; inBs != 0 || escStr {
+				escCloses = (sm + inBs) & closes
+				if escStr && wasIn != 0 {
+					escCloses |= closes & -closes
+				}
+			}
 			if notes != nil {
 				// A string that can name a noted key: it ends in d, e or
 				// n and is not followed by a comma or a bracket (after
 				// which its name would not matter), or it holds a
 				// backslash (escaped JSON text, or a name spelled with
 				// \u escapes). Bit 63's next byte is the next block's.
-				events |= closes & (m.den<<1 | denCarry) &^ ((m.comma | m.brack) >> 1)
-				if maybeEsc {
-					events |= closes
-				}
+				events |= closes&(m.den<<1|denCarry)&^((m.comma|m.brack)>>1) | escCloses
 			}
 			denCarry = m.den >> 63
 			for events != 0 {
@@ -161,7 +169,7 @@ func (s *source) skipMasked() bool {
 						start = off + 63 - bits.LeadingZeros64(o)
 					}
 					tok := b[start+1 : p]
-					esc := maybeEsc && bytes.IndexByte(tok, '\\') >= 0
+					esc := escCloses>>i&1 == 1
 					if !esc && !mayNameNoted(tok) {
 						continue
 					}
@@ -197,7 +205,16 @@ func (s *source) skipMasked() bool {
 			if opens != 0 {
 				lastOpen = off + 63 - bits.LeadingZeros64(opens)
 			}
-			escStr = inStr != 0 && (escStr || m.bs != 0)
+			// escStr: the string open at the block's end holds a
+			// backslash (its run is the last one in sm).
+			switch {
+			case inStr == 0:
+				escStr = false
+			case opens != 0:
+				escStr = m.bs>>(63-bits.LeadingZeros64(opens)) != 0
+			default:
+				escStr = escStr || m.bs != 0
+			}
 		}
 	}
 	return false
