@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"encoding/binary"
 	"math/bits"
 )
 
@@ -164,12 +165,15 @@ func (s *source) skipMasked() bool {
 				}
 				switch c := b[p]; c {
 				case '"':
+					esc := escCloses>>i&1 == 1
+					if !esc && (p < 3 || !endsNoted(binary.LittleEndian.Uint32(b[p-3:]))) {
+						continue
+					}
 					start := lastOpen
 					if o := opens & (1<<i - 1); o != 0 {
 						start = off + 63 - bits.LeadingZeros64(o)
 					}
 					tok := b[start+1 : p]
-					esc := escCloses>>i&1 == 1
 					if !esc && !mayNameNoted(tok) {
 						continue
 					}
@@ -218,6 +222,15 @@ func (s *source) skipMasked() bool {
 		}
 	}
 	return false
+}
+
+// endsNoted reports whether the four bytes before and at a closing quote
+// (little-endian) end a noted key's name: accessKeyId, userName, RoleArn,
+// as such or flattened ("userIdentity.accessKeyId"). Most keys that end in
+// d, e or n (eventId, eventType, RegionId...) stop here, before the work of
+// finding where their string starts.
+func endsNoted(w uint32) bool {
+	return w == 'y'|'I'<<8|'d'<<16|'"'<<24 || w == 'a'|'m'<<8|'e'<<16|'"'<<24 || w == 'A'|'r'<<8|'n'<<16|'"'<<24
 }
 
 // after reads what follows a noted key's name (st.kind set) at b[j:] as
