@@ -94,7 +94,7 @@ func skipRun(ix *TrailIndex, raw []byte, masked bool) (pos int, ok bool, set map
 	} else {
 		ok = s.skipObject()
 	}
-	return s.pos, ok, maps.Clone(n.set), n.all
+	return s.pos, ok, setOf(&n), n.all
 }
 
 // checkSkipMasked compares skipMasked with skipObject on raw: when

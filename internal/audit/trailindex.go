@@ -151,54 +151,103 @@ const statWorkers = 4
 // idNotes collects one file's noted values (one per reading goroutine,
 // reset per file).
 type idNotes struct {
-	ix   *TrailIndex
-	set  map[uint64]struct{}
-	all  bool
-	lbuf []byte // lower-casing scratch
-	// seen holds the values noted of each kind (idKey, idUser) as they
-	// were in the text, by their seeded hash (noteSeed): a file's records
-	// repeat a few identities, and a look-up is cheaper than hashing again.
-	// (Keyed by the text itself, each file's first sight of each value cost
-	// a copy: ~8 MB of garbage over 10,000 delivery files.)
-	seen [2]map[uint64]struct{}
+	ix *TrailIndex
+	// ids are the file's noted hashes in the order noted, possibly
+	// repeated (compact sorts them and drops repeats): appending is
+	// cheaper than a set, ~1.7 million values noted in an OSS delivery.
+	ids   []uint64
+	limit int // compact when ids grow past this
+	all   bool
+	lbuf  []byte // lower-casing scratch
+	// recent holds the values noted in this file (gen) as they were in
+	// the text, by kind and seeded hash (noteSeed), direct-mapped: a
+	// file's records repeat a few identities, and a look-up is cheaper
+	// than noting again. A value that lost its slot is noted again, which
+	// only repeats its hashes.
+	recent [noteRecent]struct {
+		h   uint64
+		gen uint32
+	}
+	gen uint32
+	// memo keeps a value's note hashes across files (an account's files
+	// name the same identities), by kind and seeded hash, direct-mapped;
+	// memoIx is the index they were hashed for.
+	memo   [noteMemos]noteMemo
+	memoIx *TrailIndex
 }
 
-// noteSeed seeds idNotes.seen's hash: per process, so that no input can
-// be written to make two identities collide (a collision would leave the
-// second out of its file's note, and the follow passes could skip it).
+const (
+	noteRecent = 1 << 10
+	noteMemos  = 1 << 10
+)
+
+// noteMemo is the note of one value: its kind, seeded hash, and the 1-3
+// index hashes noted for it (a userName's role and session parts too).
+type noteMemo struct {
+	h    uint64
+	kind byte
+	n    uint8
+	hs   [3]uint64
+}
+
+// noteSeed seeds the hash idNotes keeps values by: per process, so that no
+// input can be written to make two identities collide (a collision would
+// leave the second out of its file's note, and the follow passes could
+// skip it).
 var noteSeed = maphash.MakeSeed()
 
 func (n *idNotes) reset(ix *TrailIndex) {
 	n.ix, n.all = ix, false
-	for i := range n.seen {
-		if n.seen[i] == nil || len(n.seen[i]) > 1024 {
-			n.seen[i] = map[uint64]struct{}{}
-		}
-		clear(n.seen[i])
+	if cap(n.ids) > 4*maxIndexedIDs {
+		n.ids = nil
 	}
-	if n.set == nil {
-		n.set = map[uint64]struct{}{}
+	n.ids, n.limit = n.ids[:0], maxIndexedIDs
+	if n.gen++; n.gen == 0 { // wrapped: old stamps could match again
+		clear(n.recent[:])
+		n.gen = 1
 	}
-	clear(n.set)
+	if n.memoIx != ix {
+		clear(n.memo[:])
+		n.memoIx = ix
+	}
 }
 
 func (n *idNotes) add(h uint64) {
 	if n.all {
 		return
 	}
-	n.set[h] = struct{}{}
-	if len(n.set) > maxIndexedIDs {
-		n.all = true
-		clear(n.set)
+	n.ids = append(n.ids, h)
+	if len(n.ids) > n.limit {
+		n.compact()
 	}
+}
+
+// compact sorts the noted hashes and drops repeats; more than
+// maxIndexedIDs distinct values mark the file to be read by every pass.
+func (n *idNotes) compact() {
+	slices.Sort(n.ids)
+	n.ids = slices.Compact(n.ids)
+	if len(n.ids) > maxIndexedIDs {
+		n.all = true
+		n.ids = n.ids[:0]
+		return
+	}
+	n.limit = max(maxIndexedIDs, 2*len(n.ids))
+}
+
+// noted returns the distinct noted hashes (none once all is set).
+func (n *idNotes) noted() []uint64 {
+	n.compact()
+	return n.ids
 }
 
 // done returns the file's note.
 func (n *idNotes) done(order int, path string, size int64, mod time.Time) indexedFile {
+	ids := n.noted()
 	f := indexedFile{order: order, path: path, size: size, mod: mod, all: n.all}
 	if !n.all {
-		f.ids = make([]uint32, 0, len(n.set))
-		for h := range n.set {
+		f.ids = make([]uint32, 0, len(ids))
+		for _, h := range ids {
 			f.ids = append(f.ids, uint32(h))
 		}
 		slices.Sort(f.ids)
@@ -222,15 +271,29 @@ func (n *idNotes) event(ev *Event) {
 
 // user notes a userName, and its role and session parts (follower.route).
 func (n *idNotes) user(v []byte) {
-	n.add(n.ix.hash(idUser, v))
+	var hs [3]uint64
+	for _, h := range hs[:n.userHashes(v, &hs)] {
+		n.add(h)
+	}
+}
+
+// userHashes puts into hs the index hashes of a userName and of its role
+// and session parts, and returns how many.
+func (n *idNotes) userHashes(v []byte, hs *[3]uint64) int {
+	k := 0
+	hs[k] = n.ix.hash(idUser, v)
+	k++
 	if i := bytes.IndexByte(v, ':'); i >= 0 {
 		if i > 0 {
-			n.add(n.ix.hash(idRole, n.lower(v[:i])))
+			hs[k] = n.ix.hash(idRole, n.lower(v[:i]))
+			k++
 		}
 		if i+1 < len(v) {
-			n.add(n.ix.hash(idSession, v[i+1:]))
+			hs[k] = n.ix.hash(idSession, v[i+1:])
+			k++
 		}
 	}
+	return k
 }
 
 // roleArn notes the role an AssumeRole's RoleArn names (follower.mintedFor).
@@ -341,19 +404,26 @@ func (n *idNotes) value(kind byte, tok []byte, esc bool) {
 	}
 	switch kind {
 	case idKey, idUser:
-		i := 0
-		if kind == idUser {
-			i = 1
-		}
-		h := maphash.Bytes(noteSeed, v)
-		if _, dup := n.seen[i][h]; dup || n.all {
+		if n.all {
 			return
 		}
-		n.seen[i][h] = struct{}{}
-		if kind == idKey {
-			n.add(n.ix.hash(idKey, v))
-		} else {
-			n.user(v)
+		h := maphash.Bytes(noteSeed, v) + uint64(kind)
+		r := &n.recent[h%noteRecent]
+		if r.h == h && r.gen == n.gen {
+			return // noted in this file already
+		}
+		r.h, r.gen = h, n.gen
+		m := &n.memo[(h>>10)%noteMemos]
+		if m.h != h || m.kind != kind || m.n == 0 {
+			*m = noteMemo{h: h, kind: kind}
+			if kind == idKey {
+				m.hs[0], m.n = n.ix.hash(idKey, v), 1
+			} else {
+				m.n = uint8(n.userHashes(v, &m.hs))
+			}
+		}
+		for _, x := range m.hs[:m.n] {
+			n.add(x)
 		}
 	case idArn:
 		n.roleArn(string(v))

@@ -21,7 +21,16 @@ func notedOf(ix *TrailIndex, raw string) (map[uint64]struct{}, bool) {
 	var n idNotes
 	n.reset(ix)
 	n.record([]byte(raw))
-	return n.set, n.all
+	return setOf(&n), n.all
+}
+
+// setOf is the set of the distinct values n noted (empty once all is set).
+func setOf(n *idNotes) map[uint64]struct{} {
+	set := map[uint64]struct{}{}
+	for _, h := range n.noted() {
+		set[h] = struct{}{}
+	}
+	return set
 }
 
 // eventNotes is what the index notes for a parsed event: the values
@@ -30,7 +39,7 @@ func eventNotes(ix *TrailIndex, ev *Event) map[uint64]struct{} {
 	var n idNotes
 	n.reset(ix)
 	n.event(ev)
-	return n.set
+	return setOf(&n)
 }
 
 // checkNotesCover fails when raw parses into an event whose routed values
@@ -167,8 +176,8 @@ func TestTrailIndexCap(t *testing.T) {
 		t.Fatalf("all set at exactly %d values", maxIndexedIDs)
 	}
 	n.add(ix.hashString(idUser, "one more"))
-	if !n.all || len(n.set) != 0 {
-		t.Fatalf("all = %v with %d values kept past the cap", n.all, len(n.set))
+	if !n.all || len(n.ids) != 0 {
+		t.Fatalf("all = %v with %d values kept past the cap", n.all, len(n.ids))
 	}
 	ix.put(n.done(0, "/nonexistent/big", 1, time.Time{}))
 	if read, skipped, _ := ix.Select([]uint64{ix.hashString(idUser, "unrelated")}); len(read) != 1 || skipped != 0 {
@@ -516,7 +525,7 @@ func TestSkipObjectMatchesScanValue(t *testing.T) {
 		} else {
 			ok = s.scanValue() == nil
 		}
-		return s.pos, ok, n.set, n.all
+		return s.pos, ok, setOf(&n), n.all
 	}
 	for _, in := range inputs {
 		for cut := len(in); cut >= 0; cut-- {
@@ -542,5 +551,41 @@ func TestSkipObjectMatchesScanValue(t *testing.T) {
 				t.Errorf("%q: skipObject left a complete object to scanValue", in)
 			}
 		}
+	}
+}
+
+// The notes keep what they noted in one file apart from the next (a value
+// seen in the last file is noted again in this one), and a value's hashes
+// across files apart from another index's (each index has its own seed).
+func TestNotesAcrossFilesAndIndexes(t *testing.T) {
+	raw := []byte(`{"userIdentity":{"accessKeyId":"LTAIa","userName":"Ops-Role:i-1"}}`)
+	var n idNotes
+	for _, ix := range []*TrailIndex{NewTrailIndex(), NewTrailIndex()} {
+		want := []uint64{ix.hashString(idKey, "LTAIa"), ix.hashString(idUser, "Ops-Role:i-1"), ix.hashString(idRole, "ops-role"), ix.hashString(idSession, "i-1")}
+		slices.Sort(want)
+		for file := range 3 {
+			n.reset(ix)
+			if got := n.noted(); len(got) != 0 {
+				t.Fatalf("index %p, file %d: %d values noted before reading", ix, file, len(got))
+			}
+			for range 2 {
+				n.record(raw)
+			}
+			if got := n.noted(); !slices.Equal(got, want) {
+				t.Fatalf("index %p, file %d: noted %x, want %x", ix, file, got, want)
+			}
+		}
+	}
+	// The per-file stamp wraps: what was noted before is not taken as
+	// noted in this file.
+	ix := NewTrailIndex()
+	n.gen = 0
+	n.reset(ix) // stamp 1
+	n.record(raw)
+	n.gen = ^uint32(0) // the next reset wraps to stamp 1 again
+	n.reset(ix)
+	n.record(raw)
+	if got := n.noted(); len(got) != 4 {
+		t.Fatalf("after the stamp wrapped: %d values noted, want 4", len(got))
 	}
 }
