@@ -243,15 +243,18 @@ func (n *idNotes) noted() []uint64 {
 
 // done returns the file's note.
 func (n *idNotes) done(order int, path string, size int64, mod time.Time) indexedFile {
-	ids := n.noted()
+	if len(n.ids) > maxIndexedIDs {
+		n.compact() // the cap counts distinct hashes
+	}
 	f := indexedFile{order: order, path: path, size: size, mod: mod, all: n.all}
 	if !n.all {
-		f.ids = make([]uint32, 0, len(ids))
-		for _, h := range ids {
-			f.ids = append(f.ids, uint32(h))
+		// The index keeps the low 32 bits: one sort of those.
+		ids := make([]uint32, len(n.ids))
+		for i, h := range n.ids {
+			ids[i] = uint32(h)
 		}
-		slices.Sort(f.ids)
-		f.ids = slices.Clip(slices.Compact(f.ids))
+		slices.Sort(ids)
+		f.ids = slices.Clip(slices.Compact(ids))
 	}
 	return f
 }
