@@ -411,6 +411,9 @@ func readFiles(ctx context.Context, paths []string, opts ReadOptions, sink Sink,
 		return total, walkProbs, nil
 	}
 	workers = max(1, min(workers, len(files)))
+	if opts.Index != nil {
+		opts.Index.reserve(len(files))
+	}
 
 	ctx, cancel := context.WithCancel(ctx)
 	// order gives the deliverer the files in the order they are handed

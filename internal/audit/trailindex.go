@@ -90,6 +90,14 @@ func (ix *TrailIndex) hashString(kind byte, v string) uint64 {
 	return h.Sum64()
 }
 
+// reserve makes room for n more files' notes (the index lives until the
+// audit ends: no slack from growing it a file at a time).
+func (ix *TrailIndex) reserve(n int) {
+	ix.mu.Lock()
+	ix.files = slices.Grow(ix.files, n)
+	ix.mu.Unlock()
+}
+
 // put records a file read in full (or as far as the readers read it: a
 // later pass stops at the same place).
 func (ix *TrailIndex) put(f indexedFile) {
@@ -156,7 +164,8 @@ type idNotes struct {
 	// repeated (compact sorts them and drops repeats): appending is
 	// cheaper than a set, ~1.7 million values noted in an OSS delivery.
 	ids   []uint64
-	limit int // compact when ids grow past this
+	limit int      // compact when ids grow past this
+	ids32 []uint32 // done's scratch
 	all   bool
 	lbuf  []byte // lower-casing scratch
 	// recent holds the values noted in this file (gen) as they were in
@@ -248,13 +257,17 @@ func (n *idNotes) done(order int, path string, size int64, mod time.Time) indexe
 	}
 	f := indexedFile{order: order, path: path, size: size, mod: mod, all: n.all}
 	if !n.all {
-		// The index keeps the low 32 bits: one sort of those.
-		ids := make([]uint32, len(n.ids))
-		for i, h := range n.ids {
-			ids[i] = uint32(h)
+		// The index keeps the low 32 bits: one sort of those, in scratch
+		// (n.ids repeats values), and a copy of just the distinct ones:
+		// the index holds them until the audit ends.
+		n.ids32 = n.ids32[:0]
+		for _, h := range n.ids {
+			n.ids32 = append(n.ids32, uint32(h))
 		}
-		slices.Sort(ids)
-		f.ids = slices.Clip(slices.Compact(ids))
+		slices.Sort(n.ids32)
+		if ids := slices.Compact(n.ids32); len(ids) > 0 {
+			f.ids = append(make([]uint32, 0, len(ids)), ids...)
+		}
 	}
 	return f
 }
