@@ -22,7 +22,7 @@
 # jq comparisons (minutes each), NO_DUCKDB=1 the DuckDB one (its first
 # build compiles the cgo bindings), NO_DELIVERY=1 the delivery case.
 # REPEAT=N runs each akresp case N times (the machine may be shared: report
-# the best and the worst); JQ_FILES=N runs jq over the first N delivery
+# the best and the worst), and DuckDB after each delivery run; JQ_FILES=N runs jq over the first N delivery
 # files only (events/s is then of N x 100 events; all 10,000 take ~30 min).
 # Each line ends with the 1-minute load average when the run ended.
 #
@@ -118,9 +118,23 @@ done
 summary "$WORK/akresp audit --trail (single key).out"
 
 if [ -z "${NO_DELIVERY:-}" ]; then
+	duck=
+	if [ -z "${NO_DUCKDB:-}" ]; then
+		if go build -o "$WORK/duckcount" ./bench/duckcount; then
+			duck=1
+		else
+			echo "could not build bench/duckcount (duckdb-go needs cgo and a C compiler); skipping DuckDB" >&2
+		fi
+	fi
 	# The OSS delivery shape: 10,000 small files, the audited key busy.
+	# DuckDB runs right after each akresp run: this machine's speed drifts
+	# by 15-20% within half an hour, so the two are compared in the same
+	# rounds.
 	for _ in $(seq "$REPEAT"); do
 		EVENTS=1000000 run "akresp audit --trail (delivery)" "$WORK/akresp" audit "$KEY" --trail "$WORK/delivery" -o json
+		if [ -n "$duck" ]; then
+			EVENTS=1000000 run "duckdb read_json by source IP (delivery)" "$WORK/duckcount" -key "$KEY" "$WORK/delivery/*.json.gz"
+		fi
 	done
 	summary "$WORK/akresp audit --trail (delivery).out"
 fi
@@ -144,13 +158,6 @@ if [ -z "${NO_JQ:-}" ] && command -v jq >/dev/null; then
 		export -f jqkey
 		export KEY JQ_FILES
 		EVENTS=$((JQ_FILES * 100)) run "jq key's events by source IP (delivery, $JQ_FILES files)" bash -c jqkey
-	fi
-fi
-if [ -z "${NO_DUCKDB:-}" ] && [ -z "${NO_DELIVERY:-}" ]; then
-	if go build -o "$WORK/duckcount" ./bench/duckcount; then
-		EVENTS=1000000 run "duckdb read_json by source IP (delivery)" "$WORK/duckcount" -key "$KEY" "$WORK/delivery/*.json.gz"
-	else
-		echo "could not build bench/duckcount (duckdb-go needs cgo and a C compiler); skipping DuckDB" >&2
 	fi
 fi
 echo "work directory: $WORK (set BENCH_DIR to reuse the generated files)" >&2
