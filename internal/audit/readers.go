@@ -1188,8 +1188,7 @@ func (s *source) skipObject() bool {
 	b := s.buf[s.pos:s.end]
 	notes := s.notes
 	var nt noteState
-	var stack uint64 // 1 for each open '[' (bit depth-1)
-	depth := 0
+	var open brackets
 	for i := 0; i < len(b); {
 		switch c := b[i]; c {
 		case '"':
@@ -1217,28 +1216,22 @@ func (s *source) skipObject() bool {
 				notes.all = true // an object where a name is expected
 			}
 			nt = noteState{}
-			if depth == 64 {
+			if !open.push(c) {
 				return false
 			}
-			stack &^= 1 << depth
-			if c == '[' {
-				stack |= 1 << depth
-			}
-			depth++
 			i++
 		case '}', ']':
-			if depth == 0 || (stack>>(depth-1)&1 == 1) != (c == ']') {
+			if !open.pop(c) {
 				return false
 			}
-			depth--
 			i++
 			nt = noteState{}
-			if depth == 0 {
+			if open.depth == 0 {
 				s.pos += i
 				return true
 			}
 		default:
-			if depth == 0 {
+			if open.depth == 0 {
 				return false // not an object or array
 			}
 			if nt.kind != 0 {
@@ -1248,6 +1241,36 @@ func (s *source) skipObject() bool {
 		}
 	}
 	return false
+}
+
+// brackets is the open brackets of a value skipObject or skipMasked is
+// passing: up to 64 levels, bit depth-1 of stack set for a '['.
+type brackets struct {
+	stack uint64
+	depth int
+}
+
+// push opens c ('{' or '['); false past 64 levels.
+func (k *brackets) push(c byte) bool {
+	if k.depth == 64 {
+		return false
+	}
+	k.stack &^= 1 << k.depth
+	if c == '[' {
+		k.stack |= 1 << k.depth
+	}
+	k.depth++
+	return true
+}
+
+// pop closes c ('}' or ']'); false when it does not close the innermost
+// open bracket.
+func (k *brackets) pop(c byte) bool {
+	if k.depth == 0 || (k.stack>>(k.depth-1)&1 == 1) != (c == ']') {
+		return false
+	}
+	k.depth--
+	return true
 }
 
 // skipElement is skipMasked where it has its assembly (skipmask.go),

@@ -100,8 +100,7 @@ func (s *source) skipMasked() bool {
 		escCarry   uint64 // 1 when the next block's first byte is escaped
 		denCarry   uint64 // 1 when the last block ended with d, e or n
 		escStr     bool   // the string open at the last block's end holds a backslash
-		stack      uint64 // 1 for each open '[' (bit depth-1)
-		depth      int
+		open       brackets
 		lastOpen   = -1 // the last opening quote before the block
 		skipUntil  int  // events before this were read by idNotes.after
 		chunkBytes = 64 * maskChunk
@@ -187,20 +186,14 @@ func (s *source) skipMasked() bool {
 					}
 					skipUntil = end
 				case '{', '[':
-					if depth == 64 {
+					if !open.push(c) {
 						return false
 					}
-					stack &^= 1 << depth
-					if c == '[' {
-						stack |= 1 << depth
-					}
-					depth++
 				default: // '}' or ']'
-					if depth == 0 || (stack>>(depth-1)&1 == 1) != (c == ']') {
+					if !open.pop(c) {
 						return false
 					}
-					depth--
-					if depth == 0 {
+					if open.depth == 0 {
 						s.pos += p + 1
 						return true
 					}
