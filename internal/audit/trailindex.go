@@ -244,12 +244,6 @@ func (n *idNotes) compact() {
 	n.limit = max(maxIndexedIDs, 2*len(n.ids))
 }
 
-// noted returns the distinct noted hashes (none once all is set).
-func (n *idNotes) noted() []uint64 {
-	n.compact()
-	return n.ids
-}
-
 // done returns the file's note.
 func (n *idNotes) done(order int, path string, size int64, mod time.Time) indexedFile {
 	if len(n.ids) > maxIndexedIDs {

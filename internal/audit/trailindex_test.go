@@ -24,10 +24,16 @@ func notedOf(ix *TrailIndex, raw string) (map[uint64]struct{}, bool) {
 	return setOf(&n), n.all
 }
 
+// notedIDs is the distinct hashes n noted, sorted (none once all is set).
+func notedIDs(n *idNotes) []uint64 {
+	n.compact()
+	return n.ids
+}
+
 // setOf is the set of the distinct values n noted (empty once all is set).
 func setOf(n *idNotes) map[uint64]struct{} {
 	set := map[uint64]struct{}{}
-	for _, h := range n.noted() {
+	for _, h := range notedIDs(n) {
 		set[h] = struct{}{}
 	}
 	return set
@@ -516,28 +522,17 @@ func TestSkipObjectMatchesScanValue(t *testing.T) {
 		inputs = append(inputs, `{"k":"`+strings.Repeat("x", i)+`\"\\","userName":"`+strings.Repeat("y", i)+`"}`)
 	}
 	ix := NewTrailIndex()
-	run := func(raw []byte, fast bool) (pos int, ok bool, set map[uint64]struct{}, all bool) {
-		var n idNotes
-		n.reset(ix)
-		s := &source{buf: raw, end: len(raw), eof: true, max: DefaultMaxLineBytes, notes: &n}
-		if fast {
-			ok = s.skipObject()
-		} else {
-			ok = s.scanValue() == nil
-		}
-		return s.pos, ok, setOf(&n), n.all
-	}
 	for _, in := range inputs {
 		for cut := len(in); cut >= 0; cut-- {
 			raw := []byte(in[:cut])
-			fpos, fok, fset, fall := run(raw, true)
+			fpos, fok, fset, fall := skipRun(ix, raw, byObject)
 			if !fok {
 				if fpos != 0 {
 					t.Errorf("%q: skipObject gave up but moved pos to %d", raw, fpos)
 				}
 				continue
 			}
-			spos, sok, sset, sall := run(raw, false)
+			spos, sok, sset, sall := skipRun(ix, raw, byScanValue)
 			if !sok || spos != fpos {
 				t.Errorf("%q: skipObject ends at %d, scanValue at %d (ok %v)", raw, fpos, spos, sok)
 			}
@@ -547,7 +542,7 @@ func TestSkipObjectMatchesScanValue(t *testing.T) {
 		}
 		// Whole inputs that are one complete object are skipped fast.
 		if in[0] == '{' && !strings.Contains(in, "[}") && !strings.Contains(in, "{]") && !strings.HasPrefix(in, strings.Repeat(`{"a":`, 70)) {
-			if _, ok, _, _ := run([]byte(in), true); !ok {
+			if _, ok, _, _ := skipRun(ix, []byte(in), byObject); !ok {
 				t.Errorf("%q: skipObject left a complete object to scanValue", in)
 			}
 		}
@@ -565,13 +560,13 @@ func TestNotesAcrossFilesAndIndexes(t *testing.T) {
 		slices.Sort(want)
 		for file := range 3 {
 			n.reset(ix)
-			if got := n.noted(); len(got) != 0 {
+			if got := notedIDs(&n); len(got) != 0 {
 				t.Fatalf("index %p, file %d: %d values noted before reading", ix, file, len(got))
 			}
 			for range 2 {
 				n.record(raw)
 			}
-			if got := n.noted(); !slices.Equal(got, want) {
+			if got := notedIDs(&n); !slices.Equal(got, want) {
 				t.Fatalf("index %p, file %d: noted %x, want %x", ix, file, got, want)
 			}
 		}
@@ -585,7 +580,7 @@ func TestNotesAcrossFilesAndIndexes(t *testing.T) {
 	n.gen = ^uint32(0) // the next reset wraps to stamp 1 again
 	n.reset(ix)
 	n.record(raw)
-	if got := n.noted(); len(got) != 4 {
+	if got := notedIDs(&n); len(got) != 4 {
 		t.Fatalf("after the stamp wrapped: %d values noted, want 4", len(got))
 	}
 }
