@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -40,12 +41,23 @@ func deliveryDir(b *testing.B) string {
 
 // BenchmarkDeliveryRead is the read path alone under the audit's options
 // (key filter, reused events): inflate, scan, parse the key's events.
-func BenchmarkDeliveryRead(b *testing.B) {
+func BenchmarkDeliveryRead(b *testing.B) { benchDeliveryRead(b, false) }
+
+// BenchmarkDeliveryReadIndexed is the read path noting, per file, the
+// identities its records name (the trail index the follow passes select
+// files by, trailindex.go).
+func BenchmarkDeliveryReadIndexed(b *testing.B) { benchDeliveryRead(b, true) }
+
+func benchDeliveryRead(b *testing.B, indexed bool) {
 	dir := deliveryDir(b)
 	var events, matched int64
 	b.ReportAllocs()
 	for b.Loop() {
-		st, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey, ReuseEvents: true}, func(*Event) error { return nil })
+		o := ReadOptions{KeyID: deliveryKey, ReuseEvents: true}
+		if indexed {
+			o.Index = NewTrailIndex()
+		}
+		st, _, err := ReadTrails(context.Background(), []string{dir}, o, func(*Event) error { return nil })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -105,6 +117,7 @@ func BenchmarkDeliveryShape(b *testing.B) {
 	dir := deliveryDir(b)
 	var events int64
 	b.ReportAllocs()
+	gc0 := gcCPU()
 	for b.Loop() {
 		start := time.Now()
 		stage := 0
@@ -131,6 +144,16 @@ func BenchmarkDeliveryShape(b *testing.B) {
 		events += int64(r.Window.Events + r.Window.Filtered)
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric((gcCPU()-gc0)/float64(b.N), "gc-cpu-s/op")
+}
+
+// gcCPU is the CPU time the collector has taken so far (the runtime's
+// estimate: its mark workers, assists and pauses), in seconds. Unlike the
+// wall time it does not move with the machine's other load.
+func gcCPU() float64 {
+	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+	metrics.Read(s)
+	return s[0].Value.Float64()
 }
 
 // BenchmarkDeliveryAdd is the first pass alone: the read path feeding the
