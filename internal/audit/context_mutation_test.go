@@ -231,7 +231,7 @@ func TestCellsByMinuteCountingMatchesComparing(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := NewEngine(Options{KeyID: "LTAI5tTESTKEY00000000001"})
-			src := map[uint32][]minuteEntry{}
+			src := make([][]minuteEntry, tc.sources)
 			for i := range tc.sources {
 				ip := &ipAgg{idx: uint32(i), internal: i%7 == 3}
 				e.ipList = append(e.ipList, ip)
@@ -245,9 +245,7 @@ func TestCellsByMinuteCountingMatchesComparing(t *testing.T) {
 					}
 				}
 				slices.SortFunc(l, func(a, b minuteEntry) int { return cmp.Compare(a.m, b.m) })
-				if len(l) > 0 {
-					src[uint32(i)] = l
-				}
+				src[i] = l
 			}
 			counted, compared := e.cellsByMinute(src, true), e.cellsByMinute(src, false)
 			want := 0

@@ -267,7 +267,7 @@ func concurrently[T any](fs ...func() T) []T {
 
 // finalise runs every rule over the aggregates and returns the findings,
 // escalated, filtered by MinSeverity and sorted.
-func (e *Engine) finalise(bl *baselineInfo, src map[uint32][]minuteEntry) []Finding {
+func (e *Engine) finalise(bl *baselineInfo, src [][]minuteEntry) []Finding {
 	e.rt.roaming = e.roamingSources(bl)
 	var bs []*findingBuilder
 	add := func(b *findingBuilder) {

@@ -15,10 +15,11 @@ type minuteEntry struct {
 	c *minuteCell
 }
 
-// bySource returns each source's active minutes in time order: views of
-// one array, counted first, so that a key with thousands of sources does
-// not grow thousands of lists.
-func (e *Engine) bySource() map[uint32][]minuteEntry {
+// bySource returns each source's active minutes in time order, by source
+// index (nil for a source with none): views of one array, counted first,
+// so that a key with thousands of sources does not grow thousands of
+// lists (nor a map of them).
+func (e *Engine) bySource() [][]minuteEntry {
 	end := make([]int, len(e.ipList))
 	for k, ih := range e.ipHours {
 		end[k.ip] += int(ih.ncells)
@@ -37,7 +38,7 @@ func (e *Engine) bySource() map[uint32][]minuteEntry {
 		}
 	}
 	// end[i] is now where source i's entries start.
-	out := make(map[uint32][]minuteEntry, len(e.ipList))
+	out := make([][]minuteEntry, len(e.ipList))
 	for i, start := range end {
 		stop := total
 		if i+1 < len(end) {
@@ -46,13 +47,13 @@ func (e *Engine) bySource() map[uint32][]minuteEntry {
 		if stop > start {
 			l := all[start:stop:stop]
 			slices.SortFunc(l, func(a, b minuteEntry) int { return cmp.Compare(a.m, b.m) })
-			out[uint32(i)] = l
+			out[i] = l
 		}
 	}
 	return out
 }
 
-func (e *Engine) contextFindings(bl *baselineInfo, src map[uint32][]minuteEntry) []*findingBuilder {
+func (e *Engine) contextFindings(bl *baselineInfo, src [][]minuteEntry) []*findingBuilder {
 	// Side by side, like finalise's groups: CTX-02, -03 and -04 walk
 	// every source of a key with thousands.
 	return concurrently(
@@ -228,7 +229,7 @@ const maxSourceNotes = 20
 // minutes, or 2 sources in different /16 networks (/48 for IPv6) within 5
 // minutes, when at least one of them is new or untrusted. Concurrency among
 // known sources only is the key's normal fleet and is not flagged.
-func (e *Engine) concurrentSources(src map[uint32][]minuteEntry) *findingBuilder {
+func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 	b := newBuilder("CTX-04", High)
 	any := false
 	for _, ip := range e.ipList {
@@ -371,7 +372,7 @@ type srcCell struct {
 // key: ~100,000 cells, and this rule is the longest of the rules running
 // side by side); otherwise, and when byCount is false, the cells are
 // compared.
-func (e *Engine) cellsByMinute(src map[uint32][]minuteEntry, byCount bool) []srcCell {
+func (e *Engine) cellsByMinute(src [][]minuteEntry, byCount bool) []srcCell {
 	n, lo, hi := 0, int32(math.MaxInt32), int32(math.MinInt32)
 	for idx, l := range src {
 		if e.ipList[idx].internal || len(l) == 0 {
@@ -411,7 +412,7 @@ func (e *Engine) cellsByMinute(src map[uint32][]minuteEntry, byCount bool) []src
 		if ip.internal {
 			continue
 		}
-		for _, me := range src[uint32(idx)] {
+		for _, me := range src[idx] {
 			k := me.m - lo
 			cells[at[k]] = srcCell{me.m, ip, me.c}
 			at[k]++
@@ -611,7 +612,7 @@ func (e *Engine) sortCreated() []createdRec {
 		return cmp.Or(cmpSample(a.ref, b.ref), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Name, b.Name))
 	})
 	type key struct{ kind, name, user, pt string }
-	seen := map[key]bool{}
+	seen := make(map[key]bool, len(out)) // thousands for a busy attacker: no growing
 	n := 0
 	for _, c := range out {
 		k := key{c.Kind, c.Name, c.User, c.PrincipalType}

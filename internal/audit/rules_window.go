@@ -37,7 +37,7 @@ type windowSpec struct {
 	possible func(ip *ipAgg) bool
 }
 
-func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) []*findingBuilder {
+func (e *Engine) windowFindings(bl *baselineInfo, src [][]minuteEntry) []*findingBuilder {
 	endMinute := int32(floorDiv(bl.end, 60e9))
 	apiSamples := func(each func(c *minuteCell, f func(uint32)), auth bool) func(*ipAgg, []minuteEntry) []*sampleSet {
 		return func(ip *ipAgg, w []minuteEntry) []*sampleSet {
@@ -62,20 +62,21 @@ func (e *Engine) windowFindings(bl *baselineInfo, src map[uint32][]minuteEntry) 
 			return out
 		}
 	}
-	// Per-source totals for the pre-checks.
-	readAPIs := map[uint32]int{}
-	authN := map[uint32]int{}
+	// Per-source totals for the pre-checks, by source index (slices, not
+	// maps: a busy key has thousands of sources, and the maps' growth was
+	// a tenth of what the rules allocate while the engine is at its
+	// largest).
+	n := len(e.ipList)
+	readAPIs, authN, regionsN, deletesN := make([]int, n), make([]int, n), make([]int, n), make([]int, n)
 	for k, ia := range e.ipAPIs {
 		if e.nameList[k.name].read {
 			readAPIs[k.ip]++
 		}
 		authN[k.ip] += ia.auth.n
 	}
-	regionsN := map[uint32]int{}
 	for k := range e.ipRegions {
 		regionsN[k.ip]++
 	}
-	deletesN := map[uint32]int{}
 	for ip, l := range src {
 		for _, me := range l {
 			deletesN[ip] += int(me.c.objDeletes)
