@@ -315,6 +315,8 @@ type Engine struct {
 	created        []createdRec
 	createdOnce    sync.Once    // sortedCreated, once e.done
 	createdSorted  []createdRec // sortedCreated's list
+	sourcesOnce    sync.Once    // sortedSources, once e.done
+	sourcesSorted  []*ipAgg     // sortedSources' list
 	otherUsers     map[string]*principalAgg
 	otherKeys      map[string]*principalAgg
 	origins        map[Origin]uint32 // Pos always 0
@@ -744,6 +746,14 @@ func (s *idSet) add(id uint32) {
 		s.more = new([]uint32)
 	}
 	addDistinct(s.more, id)
+}
+
+// reset empties s, keeping what it allocated.
+func (s *idSet) reset() {
+	s.pairSet = pairSet{}
+	if s.more != nil {
+		*s.more = (*s.more)[:0]
+	}
 }
 
 func (s *idSet) each(f func(uint32)) {

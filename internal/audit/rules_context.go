@@ -666,7 +666,19 @@ func (e *Engine) useAfterLeak() *findingBuilder {
 }
 
 // sortedSources returns the key's sources in a stable order.
+// sortedSources returns the sources that made calls, by first call then
+// address. Once the engine is done the list is made once (the rules and
+// summaries that walk it run side by side; each used to sort its own copy
+// of a busy key's thousands): callers only read it.
 func (e *Engine) sortedSources() []*ipAgg {
+	if !e.done {
+		return e.sortSources()
+	}
+	e.sourcesOnce.Do(func() { e.sourcesSorted = e.sortSources() })
+	return e.sourcesSorted
+}
+
+func (e *Engine) sortSources() []*ipAgg {
 	out := make([]*ipAgg, 0, len(e.ipList))
 	for _, ip := range e.ipList {
 		if ip.n > 0 {

@@ -82,12 +82,16 @@ func (e *Engine) windowFindings(bl *baselineInfo, src [][]minuteEntry) []*findin
 			deletesN[ip] += int(me.c.objDeletes)
 		}
 	}
+	// Scratch the evaluations reuse (a busy key's windows are evaluated
+	// tens of thousands of times; the specs run one after the other).
+	var regions, sampled, names idSet
+	svcs := map[*svcAgg]bool{}
 	specs := []windowSpec{
 		{
 			id: "ENUM-02", minutes: 10,
 			possible: func(ip *ipAgg) bool { return regionsN[ip.idx] >= 5 },
 			eval: func(w []minuteEntry) (bool, Severity, string) {
-				var regions idSet
+				regions.reset()
 				for _, me := range w {
 					me.c.eachRegion(regions.add)
 				}
@@ -99,12 +103,12 @@ func (e *Engine) windowFindings(bl *baselineInfo, src [][]minuteEntry) []*findin
 			},
 			count: func(c *minuteCell) int { return int(c.reads) },
 			samples: func(ip *ipAgg, w []minuteEntry) []*sampleSet {
-				var regions idSet
+				sampled.reset()
 				for _, me := range w {
-					me.c.eachRegion(regions.add)
+					me.c.eachRegion(sampled.add)
 				}
 				var out []*sampleSet
-				regions.each(func(r uint32) {
+				sampled.each(func(r uint32) {
 					if ss := e.ipRegions[ipRegionKey{ip.idx, r}]; ss != nil {
 						out = append(out, ss)
 					}
@@ -127,8 +131,8 @@ func (e *Engine) windowFindings(bl *baselineInfo, src [][]minuteEntry) []*findin
 			id: "ENUM-03", minutes: 15,
 			possible: func(ip *ipAgg) bool { return readAPIs[ip.idx] >= 15 },
 			eval: func(w []minuteEntry) (bool, Severity, string) {
-				var names idSet
-				svcs := map[*svcAgg]bool{}
+				names.reset()
+				clear(svcs)
 				for _, me := range w {
 					me.c.eachRead(func(id uint32) {
 						names.add(id)
@@ -160,8 +164,8 @@ func (e *Engine) windowFindings(bl *baselineInfo, src [][]minuteEntry) []*findin
 			possible: func(ip *ipAgg) bool { return authN[ip.idx] >= 5 },
 			eval: func(w []minuteEntry) (bool, Severity, string) {
 				total := 0
-				var names idSet
-				svcs := map[*svcAgg]bool{}
+				names.reset()
+				clear(svcs)
 				for _, me := range w {
 					total += int(me.c.auth)
 					me.c.eachAuthAPI(func(id uint32) {
