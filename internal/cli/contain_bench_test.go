@@ -57,7 +57,7 @@ func BenchmarkContainCommand(b *testing.B) {
 				ios, _, _, errOut := TestStreams()
 				s := &Settings{Yes: true, Output: FormatJSON, StateDir: b.TempDir(), TZ: time.UTC}
 				o := &ContainOptions{IO: ios, Now: time.Now, KeyID: info.Notes["leaked_key_id"], Lookback: 7 * 24 * time.Hour,
-					PolicyName: respond.DefaultPolicyName, AllowIPs: []string{info.Notes["office_ip"] + "/32"},
+					PolicyName: respond.DefaultPolicyName, AllowIPs: []string{info.Notes["office_cidr"]}, // both office addresses (TestRunContainLab)
 					Settings: func() (*Settings, error) { return s, nil },
 					Backend:  func(context.Context) (ContainCloud, error) { return c, nil }}
 				bc.mod(o, info.Notes["leaked_user"]+"@akresp-lab.onaliyun.com")
