@@ -261,10 +261,10 @@ func TestCellsByMinuteCountingMatchesComparing(t *testing.T) {
 				if counted[i] != compared[i] {
 					t.Fatalf("cell %d: counted %+v, compared %+v", i, counted[i], compared[i])
 				}
-				if counted[i].ip.internal {
+				if e.ipList[counted[i].ip].internal {
 					t.Fatalf("cell %d is an internal source's", i)
 				}
-				if i > 0 && cmp.Or(cmp.Compare(counted[i-1].m, counted[i].m), cmp.Compare(counted[i-1].ip.idx, counted[i].ip.idx)) >= 0 {
+				if i > 0 && cmp.Or(cmp.Compare(counted[i-1].m, counted[i].m), cmp.Compare(counted[i-1].ip, counted[i].ip)) >= 0 {
 					t.Fatalf("cells %d and %d out of (minute, source) order", i-1, i)
 				}
 			}

@@ -266,7 +266,7 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 	j, countedUntil := 0, 0
 	for i := range cells {
 		for j < len(cells) && cells[j].m < cells[i].m+10 {
-			ip := cells[j].ip
+			ip := e.ipList[cells[j].ip]
 			if count[ip.idx] == 0 {
 				pos[ip.idx] = len(members)
 				members = append(members, ip)
@@ -286,7 +286,7 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 				for k < j && cells[k].ip == cells[i].ip {
 					k++
 				}
-				hit = k < j && cells[k].m < cells[i].m+5 && net16(cells[i].ip) != net16(cells[k].ip)
+				hit = k < j && cells[k].m < cells[i].m+5 && net16(e.ipList[cells[i].ip]) != net16(e.ipList[cells[k].ip])
 			}
 			if h := cells[i].m / 60; hit && (h != passHour || joined) {
 				passHour, joined = h, false
@@ -327,8 +327,8 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 			}
 			if hit {
 				for _, c := range cells[max(i, countedUntil):j] {
-					counted[c.ip.idx] += int(c.c.n)
-					if !c.ip.flagged || roam[c.ip.idx] {
+					counted[c.ip] += int(c.c.n)
+					if !e.ipList[c.ip].flagged || roam[c.ip] {
 						b.routineN += int(c.c.n) // a known source's own use: named, not cited
 						continue
 					}
@@ -337,7 +337,7 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 				countedUntil = j
 			}
 		}
-		ip := cells[i].ip
+		ip := e.ipList[cells[i].ip]
 		if count[ip.idx]--; count[ip.idx] == 0 {
 			last := members[len(members)-1]
 			members[pos[ip.idx]] = last
@@ -357,11 +357,12 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 	return b
 }
 
-// srcCell is one active minute of one source, for CTX-04's window.
+// srcCell is one active minute of one source, for CTX-04's window: 16
+// bytes (the source by index), ~100,000 of them on a busy key.
 type srcCell struct {
-	m  int32
-	ip *ipAgg
 	c  *minuteCell
+	m  int32
+	ip uint32 // ipList index
 }
 
 // cellsByMinute returns the active minutes of the sources that are not
@@ -389,10 +390,10 @@ func (e *Engine) cellsByMinute(src [][]minuteEntry, byCount bool) []srcCell {
 				continue
 			}
 			for _, me := range l {
-				cells = append(cells, srcCell{me.m, ip, me.c})
+				cells = append(cells, srcCell{me.c, me.m, ip.idx})
 			}
 		}
-		slices.SortFunc(cells, func(a, b srcCell) int { return cmp.Or(cmp.Compare(a.m, b.m), cmp.Compare(a.ip.idx, b.ip.idx)) })
+		slices.SortFunc(cells, func(a, b srcCell) int { return cmp.Or(cmp.Compare(a.m, b.m), cmp.Compare(a.ip, b.ip)) })
 		return cells
 	}
 	// at[k] is where the cells of minute lo+k go, once counted.
@@ -414,7 +415,7 @@ func (e *Engine) cellsByMinute(src [][]minuteEntry, byCount bool) []srcCell {
 		}
 		for _, me := range src[idx] {
 			k := me.m - lo
-			cells[at[k]] = srcCell{me.m, ip, me.c}
+			cells[at[k]] = srcCell{me.c, me.m, ip.idx}
 			at[k]++
 		}
 	}
