@@ -344,3 +344,22 @@ func TestANOM03HourJoinsEscalation(t *testing.T) {
 		})
 	}
 }
+
+// ANOM-03 orders its sources by their calls in the hours of the windows
+// that fire, each hour once however many of its quarters fire: A's 30
+// failures fill three quarters of one hour (three windows fire there), B's
+// 40 one quarter of the next (two windows), so B, the busier, comes first.
+// (Each firing window used to add its hour's calls again: A 90, B 80.)
+func TestANOM03SourcesCountEachHourOnce(t *testing.T) {
+	fail := withErr("NoPermission")
+	var judged []*Event
+	for q := range 3 {
+		judged = append(judged, spreadFrom(attacker, thLeak.Add(time.Duration(q)*15*time.Minute), 10*time.Minute, 10, "DescribeInstances", withUA(attackerUA), fail)...)
+	}
+	judged = append(judged, spreadFrom(officeB, thLeak.Add(75*time.Minute), 10*time.Minute, 40, "DescribeInstances", fail)...)
+	r := runThreshold(t, nil, judged, true)
+	f := mustFinding(t, r, "ANOM-03")
+	if !slices.Equal(f.IPs, []string{officeB, attacker}) {
+		t.Errorf("sources %v, want %s (40 calls) before %s (30)", f.IPs, officeB, attacker)
+	}
+}

@@ -289,6 +289,7 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	}
 	slices.SortFunc(qs, func(a, b quarter) int { return cmp.Compare(a.q, b.q) })
 	flagged := map[int64]bool{}
+	fbHours := map[int32]bool{} // hours whose sources fb holds
 	for i, q := range qs {
 		n, fl := q.n, q.fl
 		if i+1 < len(qs) && qs[i+1].q == q.q+1 {
@@ -318,7 +319,12 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 				}
 			}
 		}
-		e.hourIPs(fb, int32(q.q/4), false)
+		// The hour's sources once, however many of its quarters are
+		// flagged: their counts order the finding's sources.
+		if h := int32(q.q / 4); !fbHours[h] {
+			fbHours[h] = true
+			e.hourIPs(fb, h, false)
+		}
 		fb.evidence(evSample{evRef: &q.hb.first, detail: fmt.Sprintf("%d failures of %d calls in the 30 minutes from %s; %s", fl, n, fmtUTC(q.q*int64(15*time.Minute)), why)})
 	}
 	out = append(out, fb, e.newAPIs(bl))
