@@ -489,13 +489,11 @@ func TestFollowIndexStdin(t *testing.T) {
 	}
 }
 
-// TestSkipObjectMatchesScanValue: the splitter's fast skip over an element
-// ends where scanValue ends and notes what scanValue notes, or leaves the
-// element to scanValue (pos unchanged). The inputs are the notes' cases,
-// events, and shapes made to break a fast path: strings and escapes across
-// word boundaries, mismatched and deep brackets, truncation.
-func TestSkipObjectMatchesScanValue(t *testing.T) {
-	inputs := []string{
+// skipShapes are the elements both fast skips are checked on against the
+// slower path they stand in for (scanValue, skipObject): the notes' cases,
+// an event, and shapes made to break a fast path.
+func skipShapes() []string {
+	return []string{
 		`{"userIdentity":{"accessKeyId":"LTAIa","userName":"alice","type":"ram-user"},"sourceIpAddress":"alice"}`,
 		"{\"userName\" :\t \"bob\"}",
 		`{"userIdentity.accessKeyId":"LTAIf","requestParameters.RoleArn":"acs:ram::1:role/Ops-Admin"}`,
@@ -517,6 +515,15 @@ func TestSkipObjectMatchesScanValue(t *testing.T) {
 		`{"a":1} trailing`,
 		mkEvent(7, sampleKey, t0),
 	}
+}
+
+// TestSkipObjectMatchesScanValue: the splitter's fast skip over an element
+// ends where scanValue ends and notes what scanValue notes, or leaves the
+// element to scanValue (pos unchanged). The inputs are the notes' cases,
+// events, and shapes made to break a fast path: strings and escapes across
+// word boundaries, mismatched and deep brackets, truncation.
+func TestSkipObjectMatchesScanValue(t *testing.T) {
+	inputs := skipShapes()
 	// Backslashes and quotes at every offset from a word boundary.
 	for i := range 17 {
 		inputs = append(inputs, `{"k":"`+strings.Repeat("x", i)+`\"\\","userName":"`+strings.Repeat("y", i)+`"}`)
