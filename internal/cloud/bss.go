@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"time"
 )
 
 // BSS OpenAPI (bssopenapi 2017-12-14) has no typed SDK served here: it is
@@ -35,6 +36,17 @@ type BillItem struct {
 }
 
 var reBillingCycle = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+
+// BillingZone is the calendar of Alibaba Cloud's bills: a billing cycle is
+// a calendar month in UTC+8 (China Standard Time, no daylight saving),
+// on the international site too (its bill pages give every billing time,
+// such as the final monthly bill at 12:00 on the 2nd, in UTC+8:
+// https://www.alibabacloud.com/help/en/user-center/user-guide/how-to-manage-bills).
+// An hour billed at 2024-02-29T20:00Z is in cycle 2024-03.
+var BillingZone = time.FixedZone("UTC+8", 8*60*60)
+
+// BillingCycle is the billing cycle ("YYYY-MM") that holds instant t.
+func BillingCycle(t time.Time) string { return t.In(BillingZone).Format("2006-01") }
 
 // QueryInstanceBill reads the instance bill of one billing cycle
 // ("YYYY-MM") for productCode ("" = every product), MONTHLY granularity,

@@ -16,6 +16,9 @@ import (
 
 var reLabBillingCycle = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 
+// billingZone is the billing calendar's zone: UTC+8, no daylight saving.
+var billingZone = time.FixedZone("UTC+8", 8*3600)
+
 func bssQueryInstanceBill(c *call) (jobj, *apiError) {
 	cycle, aerr := c.require("BillingCycle")
 	if aerr != nil {
@@ -32,7 +35,9 @@ func bssQueryInstanceBill(c *call) (jobj, *apiError) {
 	if aerr != nil {
 		return nil, aerr
 	}
-	from, err := time.Parse("2006-01", cycle)
+	// A cycle is a calendar month of Alibaba Cloud's billing calendar,
+	// UTC+8 (see doc.go).
+	from, err := time.ParseInLocation("2006-01", cycle, billingZone)
 	if err != nil {
 		return nil, errInvalidParam("BillingCycle", "The specified parameter BillingCycle %q is not valid.", cycle)
 	}

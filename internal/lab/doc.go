@@ -92,7 +92,12 @@
 // Alibaba Cloud's prices. An instance is billed while it runs (and while
 // stopped in KeepCharging mode); BSS QueryInstanceBill (bssopenapi
 // 2017-12-14, RAM action bssapi:QueryInstanceBill) answers, per billing
-// cycle, price x billed hours per instance, with no billing delay.
+// cycle, price x billed hours per instance, with no billing delay. A
+// billing cycle is a calendar month in UTC+8, as on the real cloud (the
+// bill pages state billing times in UTC+8, international site included:
+// https://www.alibabacloud.com/help/en/user-center/user-guide/how-to-manage-bills),
+// so an hour run at 20:00 UTC on the last day of a month is billed in the
+// next month's cycle.
 //
 // ECS footholds (ecs_eradicate.go, scenario_ecs.go): SSH key pairs
 // (ImportKeyPair, CreateKeyPair, DescribeKeyPairs by KeyPairName,

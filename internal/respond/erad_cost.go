@@ -48,7 +48,10 @@ func EradicateCost(ctx context.Context, b BillReader, p *Plan, now time.Time) *C
 	}
 	type acc struct{ amount, hours float64 }
 	per := map[string]*acc{}
-	for m := time.Date(first.Year(), first.Month(), 1, 0, 0, 0, 0, time.UTC); !m.After(now); m = m.AddDate(0, 1, 0) {
+	// The cycles are months of the billing calendar (UTC+8), not of UTC:
+	// the last hours of a UTC month are billed in the next cycle.
+	f, n := first.In(cloud.BillingZone), now.In(cloud.BillingZone)
+	for m := time.Date(f.Year(), f.Month(), 1, 0, 0, 0, 0, cloud.BillingZone); !m.After(n); m = m.AddDate(0, 1, 0) {
 		cycle := m.Format("2006-01")
 		cost.Cycles = append(cost.Cycles, cycle)
 		items, err := b.QueryInstanceBill(ctx, cycle, "ecs")

@@ -173,7 +173,9 @@ func TestEradicateCostNotYetBilled(t *testing.T) {
 // The incident window: creation times that are zero (unknown) or after
 // now do not move the first cycle, so with none known only now's cycle is
 // read; the cycles run across a year end; a now at the very first instant
-// of a month includes that month's cycle.
+// of a month includes that month's cycle. Cycles are months of the billing
+// calendar, UTC+8: from 16:00 UTC on a month's last day it is the next
+// cycle, for the creation as for now.
 func TestEradicateCostBillingCycles(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -182,7 +184,9 @@ func TestEradicateCostBillingCycles(t *testing.T) {
 		want    []string
 	}{
 		{"unknown and future creation", []time.Time{{}, costAt("2024-05-01T00:00:00Z")}, costAt("2024-03-10T00:00:00Z"), []string{"2024-03"}},
-		{"across the year end", []time.Time{costAt("2023-12-31T23:59:59Z"), {}}, costAt("2024-02-01T00:00:00Z"), []string{"2023-12", "2024-01", "2024-02"}},
+		{"across the year end", []time.Time{costAt("2023-12-31T15:59:59Z"), {}}, costAt("2024-01-31T16:00:00Z"), []string{"2023-12", "2024-01", "2024-02"}},
+		{"UTC evening of a month's last day", []time.Time{costAt("2024-01-31T16:00:00Z")}, costAt("2024-02-29T20:00:00Z"), []string{"2024-02", "2024-03"}},
+		{"UTC+8 creation", []time.Time{costAt("2024-02-01T08:00:00+08:00")}, costAt("2024-02-10T00:00:00Z"), []string{"2024-02"}},
 		{"earliest wins", []time.Time{costAt("2024-02-10T00:00:00Z"), costAt("2023-11-30T00:00:00Z")}, costAt("2024-01-05T00:00:00Z"), []string{"2023-11", "2023-12", "2024-01"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
