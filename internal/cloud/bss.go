@@ -45,9 +45,6 @@ var reBillingCycle = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
 // An hour billed at 2024-02-29T20:00Z is in cycle 2024-03.
 var BillingZone = time.FixedZone("UTC+8", 8*60*60)
 
-// BillingCycle is the billing cycle ("YYYY-MM") that holds instant t.
-func BillingCycle(t time.Time) string { return t.In(BillingZone).Format("2006-01") }
-
 // QueryInstanceBill reads the instance bill of one billing cycle
 // ("YYYY-MM") for productCode ("" = every product), MONTHLY granularity,
 // paging PageNum/PageSize=300.
