@@ -6,9 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/akresp/akresp/internal/lazyre"
 	"net"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +27,7 @@ const (
 	maxTrails        = 5
 )
 
-var reTrailName = regexp.MustCompile(`^[a-z][a-z0-9_-]{5,35}$`)
+var reTrailName = lazyre.New(`^[a-z][a-z0-9_-]{5,35}$`)
 
 func actionTrailRoutes() map[string]route {
 	m := map[string]route{
@@ -701,7 +701,7 @@ func atSetLogging(on bool) func(c *call) (jobj, *apiError) {
 // as the real service answers the region of the endpoint it was sent to.
 const DefaultRegion = "cn-hangzhou"
 
-var reHostRegion = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z0-9]+)+$`)
+var reHostRegion = lazyre.New(`^[a-z]{2,4}(?:-[a-z0-9]+)+$`)
 
 // hostRegion returns the region named by a regional endpoint host
 // ("actiontrail.us-west-1.aliyuncs.com[:port]"), or "".

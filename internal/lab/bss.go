@@ -1,8 +1,8 @@
 package lab
 
 import (
+	"github.com/akresp/akresp/internal/lazyre"
 	"math"
-	"regexp"
 	"sort"
 	"time"
 )
@@ -14,7 +14,7 @@ import (
 // rounded to the cent. Real bills lag usage by about a day; the lab's do
 // not. RAM authorises it as bssapi:QueryInstanceBill.
 
-var reLabBillingCycle = regexp.MustCompile(`^\d{4}-(0[1-9]|1[0-2])$`)
+var reLabBillingCycle = lazyre.New(`^\d{4}-(0[1-9]|1[0-2])$`)
 
 // billingZone is the billing calendar's zone: UTC+8, no daylight saving.
 var billingZone = time.FixedZone("UTC+8", 8*3600)

@@ -4,8 +4,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"github.com/akresp/akresp/internal/lazyre"
 	"net/http"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,11 +34,11 @@ const (
 )
 
 var (
-	reUserName   = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	reGroupName  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	reRoleName   = regexp.MustCompile(`^[A-Za-z0-9.-]{1,64}$`)
-	rePolicyName = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
-	reVersionID  = regexp.MustCompile(`^v[1-9][0-9]*$`)
+	reUserName   = lazyre.New(`^[A-Za-z0-9._-]{1,64}$`)
+	reGroupName  = lazyre.New(`^[A-Za-z0-9._-]{1,64}$`)
+	reRoleName   = lazyre.New(`^[A-Za-z0-9.-]{1,64}$`)
+	rePolicyName = lazyre.New(`^[A-Za-z0-9-]{1,128}$`)
+	reVersionID  = lazyre.New(`^v[1-9][0-9]*$`)
 )
 
 // --- parameter helpers -------------------------------------------------
@@ -78,7 +78,7 @@ func (c *call) intParam(name string, def, lo, hi int) (int, *apiError) {
 }
 
 // checkName validates a RAM entity name.
-func checkName(kind, value string, re *regexp.Regexp, maxLen int) *apiError {
+func checkName(kind, value string, re *lazyre.Regexp, maxLen int) *apiError {
 	if len(value) > maxLen {
 		return newError(http.StatusBadRequest, "InvalidParameter."+kind+".Length", "The parameter %s %q is longer than %d characters.", kind, value, maxLen)
 	}

@@ -2,8 +2,8 @@ package lab
 
 import (
 	"encoding/base32"
+	"github.com/akresp/akresp/internal/lazyre"
 	"maps"
-	"regexp"
 	"slices"
 )
 
@@ -13,8 +13,8 @@ import (
 // user), an unbound one in World.VirtualMFADevices (by serial number).
 // Differences from the real API are listed in doc.go.
 
-var reMFAName = regexp.MustCompile(`^[a-zA-Z0-9.@-]+$`)
-var reAuthCode = regexp.MustCompile(`^[0-9]{6}$`)
+var reMFAName = lazyre.New(`^[a-zA-Z0-9.@-]+$`)
+var reAuthCode = lazyre.New(`^[0-9]{6}$`)
 
 func mfaSerial(account, name string) string { return "acs:ram::" + account + ":mfa/" + name }
 

@@ -11,11 +11,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/akresp/akresp/internal/lazyre"
 	"hash/fnv"
 	"math/rand/v2"
 	"net/netip"
 	"reflect"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -588,19 +588,19 @@ func scSortedKeys[V any](m map[string]V) []string {
 // Static validation.
 
 var (
-	scReAccountID   = regexp.MustCompile(`^[0-9]{16}$`)
-	scReAlias       = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$`)
-	scReRegion      = regexp.MustCompile(`^[a-z]{2,4}(?:-[a-z0-9]+)+$`)
-	scReUserName    = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
-	scReRoleName    = regexp.MustCompile(`^[A-Za-z0-9.-]{1,64}$`)
-	scRePolicyName  = regexp.MustCompile(`^[A-Za-z0-9-]{1,128}$`)
-	scReNumericID   = regexp.MustCompile(`^[0-9]{16,19}$`)
-	scReKeyIDLTAI   = regexp.MustCompile(`^LTAI[A-Za-z0-9]{20}$`)
-	scReKeyIDLegacy = regexp.MustCompile(`^[A-Za-z0-9]{16,24}$`)
-	scReSecret      = regexp.MustCompile(`^[A-Za-z0-9]{30}$`)
-	scReAction      = regexp.MustCompile(`^[A-Z][A-Za-z0-9]{1,127}$`)
-	scReAnchor      = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-	scReVPC         = regexp.MustCompile(`^(?:vpc-[a-z0-9]{1,64}|AllowAllVPC)$`)
+	scReAccountID   = lazyre.New(`^[0-9]{16}$`)
+	scReAlias       = lazyre.New(`^[a-z0-9](?:[a-z0-9-]{1,30})[a-z0-9]$`)
+	scReRegion      = lazyre.New(`^[a-z]{2,4}(?:-[a-z0-9]+)+$`)
+	scReUserName    = lazyre.New(`^[A-Za-z0-9._-]{1,64}$`)
+	scReRoleName    = lazyre.New(`^[A-Za-z0-9.-]{1,64}$`)
+	scRePolicyName  = lazyre.New(`^[A-Za-z0-9-]{1,128}$`)
+	scReNumericID   = lazyre.New(`^[0-9]{16,19}$`)
+	scReKeyIDLTAI   = lazyre.New(`^LTAI[A-Za-z0-9]{20}$`)
+	scReKeyIDLegacy = lazyre.New(`^[A-Za-z0-9]{16,24}$`)
+	scReSecret      = lazyre.New(`^[A-Za-z0-9]{30}$`)
+	scReAction      = lazyre.New(`^[A-Z][A-Za-z0-9]{1,127}$`)
+	scReAnchor      = lazyre.New(`^[a-z_][a-z0-9_]*$`)
+	scReVPC         = lazyre.New(`^(?:vpc-[a-z0-9]{1,64}|AllowAllVPC)$`)
 )
 
 // ValidAccessKeyID reports whether id has the shape of a permanent AccessKey

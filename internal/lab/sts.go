@@ -2,8 +2,8 @@ package lab
 
 import (
 	"encoding/json"
+	"github.com/akresp/akresp/internal/lazyre"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -13,7 +13,7 @@ import (
 
 const maxSessionPolicyLength = 2048
 
-var reSessionName = regexp.MustCompile(`^[\w.@-]{2,64}$`)
+var reSessionName = lazyre.New(`^[\w.@-]{2,64}$`)
 
 func stsRoutes() map[string]route {
 	return map[string]route{

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"github.com/akresp/akresp/internal/lazyre"
 	"slices"
 	"sort"
 	"strconv"
@@ -48,9 +48,9 @@ const (
 )
 
 var (
-	slsKeyRe   = regexp.MustCompile(`^[A-Za-z0-9.]{1,128}$`)
-	slsTopicRe = regexp.MustCompile(`^[A-Za-z0-9_]{1,128}$`)
-	slsWordRe  = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
+	slsKeyRe   = lazyre.New(`^[A-Za-z0-9.]{1,128}$`)
+	slsTopicRe = lazyre.New(`^[A-Za-z0-9_]{1,128}$`)
+	slsWordRe  = lazyre.New(`^[A-Za-z0-9._-]{1,64}$`)
 )
 
 // slsNeed are the event keys the search parts name: a logstore that does

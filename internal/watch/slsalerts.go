@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"github.com/akresp/akresp/internal/lazyre"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +53,7 @@ type SLSAlertRule struct {
 	Definition json.RawMessage
 }
 
-var slsPolicyRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+var slsPolicyRe = lazyre.New(`^[A-Za-z0-9._-]{1,128}$`)
 
 // SLSAlertName is the SLS alert name of a watch rule.
 func SLSAlertName(rule string) string {
