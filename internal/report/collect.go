@@ -553,13 +553,13 @@ func encodeBody(ev *audit.Event, raw json.RawMessage) (body []byte, isRaw bool, 
 	if len(bytes.TrimSpace(raw)) > 0 {
 		body, isRaw = raw, true
 	} else {
-		body, err = json.Marshal(normalisedEvent{EventID: ev.ID, RequestID: ev.RequestID, EventTime: ev.Time.UTC(), EventName: ev.Name,
-			ServiceName: ev.Service, EventType: ev.Type, EventRW: ev.RW, Region: ev.Region, SourceIP: ev.SourceIP, UserAgent: ev.UserAgent,
-			AccessKeyID: ev.AccessKeyID, UserType: ev.UserType, UserName: ev.UserName, PrincipalID: ev.PrincipalID, AccountID: ev.AccountID,
-			ErrorCode: ev.ErrorCode, ErrorMessage: ev.ErrorMessage, VpcID: ev.VpcID, Params: ev.Params, Response: ev.Response,
-			Resources: ev.Resources, DataPlane: ev.DataPlane})
+		body, err = appendNormalised(nil, ev) // json.Marshal's bytes (jsonenc.go)
 		if err != nil {
 			return nil, false, fmt.Errorf("evidence: encode event %s: %w", ev.ID, err)
+		}
+		if plainNoSecrets(body) {
+			// Compact and valid already: ScrubJSON would copy it unchanged.
+			return body, false, nil
 		}
 	}
 	clean, err := ScrubJSON(body)

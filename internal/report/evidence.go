@@ -123,6 +123,7 @@ func encodeEvidence(w io.Writer, events eventSeq) (n, raw, normalised int, err e
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
+	var lineBuf []byte
 	var werr error
 	err = events(func(e *Event) bool {
 		n++
@@ -139,12 +140,17 @@ func encodeEvidence(w io.Writer, events eventSeq) (n, raw, normalised int, err e
 			return false
 		}
 		rec.Event = body
-		line.Reset()
-		if merr := enc.Encode(rec); merr != nil { // one line, newline-terminated
-			werr = fmt.Errorf("evidence: encode record %d: %w", n, merr)
-			return false
+		out, ok := appendEvidenceLine(lineBuf[:0], &rec) // the Encoder's bytes (jsonenc.go)
+		lineBuf = out
+		if !ok {
+			line.Reset()
+			if merr := enc.Encode(rec); merr != nil { // one line, newline-terminated
+				werr = fmt.Errorf("evidence: encode record %d: %w", n, merr)
+				return false
+			}
+			out = line.Bytes()
 		}
-		if _, err := bw.Write(line.Bytes()); err != nil {
+		if _, err := bw.Write(out); err != nil {
 			werr = fmt.Errorf("evidence: %w", err)
 			return false
 		}
@@ -248,6 +254,22 @@ var secretWords = [...][]byte{[]byte("secret"), []byte("password"), []byte("pass
 // Scrubbing it is compacting it, to the same bytes the walk writes. ok is
 // false for any other body: the walk decides, errors included.
 func scrubPlain(doc []byte) (out []byte, ok bool) {
+	if !plainNoSecrets(doc) {
+		return nil, false
+	}
+	var buf bytes.Buffer
+	if json.Compact(&buf, doc) != nil {
+		return nil, false
+	}
+	return buf.Bytes(), true
+}
+
+// plainNoSecrets is scrubPlain's test: doc is ASCII, has no escape that
+// could spell a name, nests less than the walk allows and names none of
+// secretWords in any case. Scrubbing such a doc is compacting it (and
+// nothing at all for a doc known to be compact and valid, such as
+// json.Marshal's output).
+func plainNoSecrets(doc []byte) bool {
 	// Escapes the walk writes back as they are (\" \\ \b \f \n \r \t)
 	// are taken: they cannot spell a letter, and ActionTrail writes list
 	// parameters as JSON text in a string ("[\"i-1\",\"i-2\"]"), two
@@ -256,16 +278,16 @@ func scrubPlain(doc []byte) (out []byte, ok bool) {
 	// not: in JSON text inside a string, "{\"\\u0070assword\":1}" names
 	// a password.
 	if bytes.Contains(doc, []byte(`\u`)) {
-		return nil, false
+		return false
 	}
 	depth, inString := 0, false
 	for i := 0; i < len(doc); i++ {
 		switch c := doc[i]; {
 		case c >= utf8.RuneSelf:
-			return nil, false
+			return false
 		case c == '\\':
 			if !inString || i+1 == len(doc) || strings.IndexByte(`"\bfnrt`, doc[i+1]) < 0 {
-				return nil, false
+				return false
 			}
 			i++
 		case c == '"':
@@ -273,23 +295,31 @@ func scrubPlain(doc []byte) (out []byte, ok bool) {
 		case inString:
 		case c == '{' || c == '[':
 			if depth++; depth >= maxScrubDepth {
-				return nil, false
+				return false
 			}
 		case c == '}' || c == ']':
 			depth--
 		}
 	}
-	lower := bytes.ToLower(doc)
+	// doc is ASCII: lower-case it into a stack buffer when it fits (a
+	// copy per event was a busy key's report's largest garbage).
+	var small [4096]byte
+	lower := small[:0]
+	if len(doc) > len(small) {
+		lower = make([]byte, 0, len(doc))
+	}
+	for _, c := range doc {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower = append(lower, c)
+	}
 	for _, w := range secretWords {
 		if bytes.Contains(lower, w) {
-			return nil, false
+			return false
 		}
 	}
-	var buf bytes.Buffer
-	if json.Compact(&buf, doc) != nil {
-		return nil, false
-	}
-	return buf.Bytes(), true
+	return true
 }
 
 // scrubWalk is ScrubJSON token by token: every field name decoded and
