@@ -8,9 +8,10 @@ import (
 	"sync"
 )
 
-// Offline audits read millions of events: each allocates ~1.3 KB (the
-// Event and its parameter map) that is garbage at once, while the engine's
-// aggregates grow to tens of MB for a busy key (bench/README.md). Left to
+// Offline audits (and reports, which audit the same files) read millions
+// of events: each allocates ~1.3 KB (the Event and its parameter map) that
+// is garbage at once, while the engine's aggregates grow to tens of MB for
+// a busy key (bench/README.md). Left to
 // GOGC=100 the collector runs too often; at GOGC=200 alone the heap grows
 // to three times what is live. So the audit runs at GOGC=200 under a soft
 // memory limit (runtime/debug.SetMemoryLimit) that starts at

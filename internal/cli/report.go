@@ -237,6 +237,10 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		return UsageErrorf("report %s: no state directory (no $XDG_STATE_HOME and no home directory); pass --state-dir", safetext.Line(o.KeyID))
 	}
 	now := o.Now().UTC()
+	if o.offlineInputs() && !s.DryRun {
+		// The audit's memory policy: the report reads the same files.
+		defer offlineMemory()() // memlimit.go
+	}
 	if s.DryRun {
 		// --dry-run writes nothing anywhere: no report, no evidence, no
 		// scratch file, not even the state directory. It says what a run
