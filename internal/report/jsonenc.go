@@ -163,6 +163,17 @@ func (o *jsonObject) str(name, v string, omitEmpty bool) {
 
 const lowerHex = "0123456789abcdef"
 
+// jsonSafe and jsonSafeHTML say which ASCII bytes a JSON string holds as
+// they are: all but the control characters, '"' and '\\' (and, for
+// jsonSafeHTML, '<', '>' and '&').
+var jsonSafe, jsonSafeHTML = func() (plain, html [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		plain[c] = c != '"' && c != '\\'
+		html[c] = plain[c] && c != '<' && c != '>' && c != '&'
+	}
+	return plain, html
+}()
+
 // appendJSONString appends s as a JSON string the way encoding/json
 // writes one: \" \\ \b \f \n \r \t, other control characters as \u00XX,
 // invalid UTF-8 as \ufffd, U+2028 and U+2029 escaped, and with escapeHTML
@@ -170,9 +181,13 @@ const lowerHex = "0123456789abcdef"
 func appendJSONString(dst []byte, s string, escapeHTML bool) []byte {
 	dst = append(dst, '"')
 	start := 0
+	safe := &jsonSafe
+	if escapeHTML {
+		safe = &jsonSafeHTML
+	}
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && (!escapeHTML || c != '<' && c != '>' && c != '&') {
+			if safe[c] {
 				i++
 				continue
 			}
