@@ -330,11 +330,16 @@ func (e *Engine) Result() *Result {
 		return e.result
 	}
 	e.done = true
+	// bySource only reads the (source, hour) records, which the judgements
+	// do not touch: it runs beside them (10-40 ms each on a busy key).
+	var src [][]minuteEntry
+	var bsw sync.WaitGroup
+	bsw.Go(func() { src = e.bySource() })
 	e.classifySources()
 	e.judgeRoutine()
 	bl := e.computeBaseline()
 	e.judgeSources(&bl)
-	src := e.bySource()
+	bsw.Wait()
 
 	r := &Result{
 		SchemaVersion: SchemaVersion,
