@@ -901,8 +901,12 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		// The key's routine sensitive operations (a nightly backup job):
 		// context for the findings, not evidence.
 		section(fmt.Sprintf("ROUTINE (%d; context, not evidence)", len(r.Routine)))
-		for _, a := range r.Routine {
+		shown := tableRoutine(r.Routine)
+		for _, a := range shown {
 			b.WriteString("  - " + oneLine(a.String()) + "\n")
+		}
+		if more := len(r.Routine) - len(shown); more > 0 {
+			fmt.Fprintf(&b, "  ... %d more in -o json (shown: the %d with the most events)\n", more, len(shown))
 		}
 	}
 
@@ -1445,10 +1449,35 @@ func cmpOr(a, b string) string {
 // per-source notes: the table shows the first of each and says how many
 // more -o json lists.
 const (
-	maxTableIPs  = 5    // sources of a finding in the findings table
-	maxTableRows = 50   // rows of the sources and created-identities tables
-	maxWhyText   = 1200 // bytes of a finding's explanation
+	maxTableIPs  = 5  // sources of a finding in the findings table
+	maxTableRows = 50 // rows of the sources and created-identities tables
+	// maxTableRoutine bounds the routine activities listed: context that
+	// a key with thousands of sources can have by the hundred (one per
+	// rule and network), ahead of the findings.
+	maxTableRoutine = 10
+	maxWhyText      = 1200 // bytes of a finding's explanation
 )
+
+// tableRoutine is the routine the table lists: all of it up to
+// maxTableRoutine activities, else those with the most events, in the
+// result's order.
+func tableRoutine(rs []audit.RoutineActivity) []audit.RoutineActivity {
+	if len(rs) <= maxTableRoutine {
+		return rs
+	}
+	idx := make([]int, len(rs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(rs[b].Events, rs[a].Events) })
+	idx = idx[:maxTableRoutine]
+	slices.Sort(idx)
+	out := make([]audit.RoutineActivity, 0, len(idx))
+	for _, i := range idx {
+		out = append(out, rs[i])
+	}
+	return out
+}
 
 // someIPs is a finding's sources for the table: the busiest few.
 func someIPs(ips []string) string {

@@ -85,6 +85,46 @@ func TestAuditRenderRoutine(t *testing.T) {
 	}
 }
 
+// TestAuditRenderRoutineBounded: a key with a routine per rule and network
+// by the dozen lists the ten with the most events, in the result's order,
+// and says how many more -o json holds; the markdown lists them all.
+func TestAuditRenderRoutineBounded(t *testing.T) {
+	r := &audit.Result{Key: audit.KeyFacts{AccessKeyID: auditKey}}
+	for i := range 14 {
+		// Events 100, 1, 102, 3, ...: the even ones are the busiest.
+		n := i
+		if i%2 == 0 {
+			n = 100 + i
+		}
+		r.Routine = append(r.Routine, audit.RoutineActivity{RuleID: "COST-01", APIs: []string{"RunInstances"},
+			Source: fmt.Sprintf("192.0.2.%d", i), Days: 30, Events: n, Cadence: "daily"})
+	}
+	table, md := renderAuditBoth(t, r)
+	var listed []string
+	for _, l := range strings.Split(table, "\n") {
+		if strings.HasPrefix(l, "  - COST-01") {
+			listed = append(listed, l)
+		}
+	}
+	if len(listed) != 10 {
+		t.Fatalf("table lists %d routine activities, want 10:\n%s", len(listed), table)
+	}
+	// The seven even ones (100-112 events), then the three busiest odd
+	// ones (13, 11, 9), in the result's order.
+	want := []int{0, 2, 4, 6, 8, 9, 10, 11, 12, 13}
+	for k, i := range want {
+		if !strings.Contains(listed[k], fmt.Sprintf("from 192.0.2.%d ", i)) {
+			t.Errorf("routine line %d = %q, want the activity from 192.0.2.%d", k, listed[k], i)
+		}
+	}
+	if !strings.Contains(table, "ROUTINE (14; context, not evidence)") || !strings.Contains(table, "  ... 4 more in -o json (shown: the 10 with the most events)\n") {
+		t.Errorf("table lacks the routine count or the line for the 4 not shown:\n%s", table)
+	}
+	if n := strings.Count(md, "\n- COST-01"); n != 14 {
+		t.Errorf("markdown lists %d routine activities, want all 14", n)
+	}
+}
+
 // TestAuditRenderMoreFindings: the verdict lists five reasons and says how
 // many findings it leaves out.
 func TestAuditRenderMoreFindings(t *testing.T) {
