@@ -27,6 +27,8 @@ type KeyState struct {
 	// Retired are other keys (the ones the attacker created) known to be
 	// Inactive or gone: disabling them again does nothing.
 	Retired map[string]bool
+	// Eradicated says eradicate has run for the key (per the journal).
+	Eradicated bool
 }
 
 // KeyStateOf combines what the audit saw with the incident record.
@@ -34,6 +36,7 @@ func KeyStateOf(r *Result, rec *incident.Record) KeyState {
 	st := KeyState{KeyID: r.Key.AccessKeyID, Status: r.Key.Status}
 	if rec != nil {
 		st.ContainedAt = rec.ContainedAt
+		st.Eradicated = rec.Eradications() > 0
 		if !rec.DeletedAt.IsZero() {
 			st.Status = "Deleted"
 		}
@@ -55,7 +58,9 @@ func KeyStateOf(r *Result, rec *incident.Record) KeyState {
 //     during a rotation, disabling is the rotation's job: rotate instead;
 //   - no rotate after the rotation deleted the old key, nor of an Inactive
 //     key no rotation is working on;
-//   - a contained key gets "contain --status" instead of another fence.
+//   - a contained key gets "contain --status" instead of another fence;
+//   - eradicate that has run gets "eradicate --status" instead; a deleted
+//     key's eradicate step is finishSteps'.
 func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 	out := make([]NextStep, 0, len(steps))
 	seen := map[string]bool{}
@@ -117,6 +122,17 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 			default:
 				add(s)
 			}
+		case "eradicate":
+			switch {
+			case !self || has("--status"):
+				add(s)
+			case deleted:
+			case st.Eradicated:
+				add(NextStep{Command: "akresp eradicate " + target + " --status",
+					Why: "eradicate has run for this key (per akresp's journal): check what remains of what the key created"})
+			default:
+				add(s)
+			}
 		case "rotate":
 			switch {
 			case !self:
@@ -143,13 +159,21 @@ func rotationStep(id, step string) NextStep {
 }
 
 // retiredCreatedKeys reads, online, the status of the AccessKeys the key
-// created and returns those that are Inactive or gone. A failed read
-// leaves the key out (it keeps its suggested disable).
+// created that a step suggests disabling, and returns those that are
+// Inactive or gone. A failed read leaves the key out (it keeps its
+// suggested disable). Only those keys: a key that created thousands (one
+// user each) would otherwise cost a ListAccessKeys per user.
 func retiredCreatedKeys(ctx context.Context, c Cloud, r *Result) map[string]bool {
 	out := map[string]bool{}
+	suggested := map[string]bool{}
+	for _, s := range r.Verdict.NextSteps {
+		if f := strings.Fields(s.Command); len(f) >= 3 && f[0] == "akresp" && f[1] == "disable" {
+			suggested[f[2]] = true
+		}
+	}
 	byUser := map[string][]string{}
 	for _, ci := range r.Created {
-		if ci.Kind == KindAccessKey && ci.Name != "" && ci.User != "" && ci.Name != r.Key.AccessKeyID {
+		if ci.Kind == KindAccessKey && ci.Name != "" && ci.User != "" && ci.Name != r.Key.AccessKeyID && suggested[ci.Name] {
 			byUser[ci.User] = append(byUser[ci.User], ci.Name)
 		}
 	}

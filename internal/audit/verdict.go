@@ -29,6 +29,11 @@ import (
 // make a leak.
 var postureRules = map[string]bool{"CTX-01": true}
 
+// maxDisableSteps bounds the "akresp disable" steps suggested for the
+// AccessKeys the leaked key created; beyond it one eradicate step covers
+// them all.
+const maxDisableSteps = 5
+
 func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
 	e.suggested = e.suggestTrusted(bl)
 	return e.verdictWith(r, e.suggested)
@@ -156,8 +161,8 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			if c.Kind != KindAccessKey || c.Name == "" || c.Name == id {
 				continue
 			}
-			if n++; n > 5 {
-				break
+			if n++; n > maxDisableSteps {
+				continue // counted for the eradicate step below
 			}
 			owner := c.User
 			if owner == "" {
@@ -167,6 +172,12 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 				Command: "akresp disable " + c.Name,
 				Why:     "the leaked key created this AccessKey for " + owner + " (" + c.Action + "): disable it before it is used",
 			})
+		}
+		if n > maxDisableSteps {
+			// Thousands of keys are not disabled one command at a time,
+			// and the first few alone would read as all there is.
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp eradicate " + id,
+				Why: fmt.Sprintf("the leaked key created %d AccessKeys, %d more than the ones above (all under created_identities): eradicate disables every one and removes the users, logins and policies the key created; it shows its plan and asks first", n, n-maxDisableSteps)})
 		}
 		v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp report " + id, Why: "write the incident report: timeline, sources, persistence and actions taken"})
 		if e.knownSources() > 0 || len(e.trustedPrefixes()) > 0 {
