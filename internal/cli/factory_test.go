@@ -22,6 +22,9 @@ import (
 func settingsFor(t *testing.T, env map[string]string, args ...string) (*Settings, error) {
 	t.Helper()
 	clearAkrespEnv(t)
+	// The defaults under test: no XDG_STATE_HOME, a home that does not
+	// exist (settings only name the directory; nothing here writes it).
+	t.Setenv("XDG_STATE_HOME", "")
 	t.Setenv("HOME", "/home/tester")
 	for k, v := range env {
 		t.Setenv(k, v)

@@ -50,7 +50,10 @@ func clearAkrespEnv(t *testing.T) {
 			t.Setenv(sp.env, "")
 		}
 	}
-	t.Setenv("XDG_STATE_HOME", "")
+	// Each test gets its own state directory: a test that fell back to
+	// $HOME/.local/state would read the journals of the user (or of any
+	// other test) for the lab's fixed key IDs, and write its own there.
+	t.Setenv("XDG_STATE_HOME", t.TempDir())
 }
 
 // execUnder runs cmd below a minimal root (global flags, the real settings

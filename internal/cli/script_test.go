@@ -32,9 +32,27 @@ func TestMain(m *testing.M) {
 	if os.Getenv("AKRESP_LOCK_DIR") == "" {
 		os.Setenv("AKRESP_LOCK_DIR", filepath.Join(os.TempDir(), fmt.Sprintf("akresp-cli-test-locks-%d", os.Getpid())))
 	}
-	testscript.Main(m, map[string]func(){
+	testscript.Main(privateState{m}, map[string]func(){
 		"akresp": func() { os.Exit(scriptMain()) },
 	})
+}
+
+// privateState runs the package's tests with XDG_STATE_HOME set to a
+// directory of their own, removed afterwards: no test reads or writes the
+// journals of the user running it (the lab's key IDs are fixed, so a
+// user's drill would otherwise change what a test sees). Tests that call
+// clearAkrespEnv get one each; scripts set their own.
+type privateState struct{ m *testing.M }
+
+func (p privateState) Run() int {
+	dir, err := os.MkdirTemp("", "akresp-cli-test-state")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("XDG_STATE_HOME", dir)
+	return p.m.Run()
 }
 
 // scriptMain is the akresp main of script tests: the production factory
