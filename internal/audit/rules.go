@@ -45,6 +45,12 @@ type findingBuilder struct {
 	subjectSet map[uint64]struct{}
 	moreSubj   int
 	notes      []string            // appended to Why
+	// failedAt is where the note on failed attempts goes in notes, plus
+	// one (0: no attempt failed); failedN counts the events of sources whose every match
+	// failed. When they are all the finding's events, nothing the rule
+	// looks for was done, and the note says so.
+	failedAt int
+	failedN  int
 	noteSet    map[string]struct{} // notes, once there are many
 	// routineN counts matching events from routine activity or sources
 	// that are not flagged: not evidence (Finding.RoutineCount).
@@ -400,6 +406,12 @@ func (e *Engine) toFinding(b *findingBuilder) Finding {
 			f.Title += fmt.Sprintf(" and %d more", more)
 		}
 	}
+	if i := b.failedAt - 1; i >= 0 && i < len(b.notes) {
+		b.notes[i] = "Some attempts failed (error codes in the evidence); a failed attempt still shows intent."
+		if b.failedN >= b.n {
+			b.notes[i] = "Every attempt failed (error codes in the evidence): the calls were refused, but a failed attempt still shows intent."
+		}
+	}
 	if len(b.notes) > 0 {
 		f.Why += " " + strings.Join(b.notes, " ")
 	}
@@ -568,7 +580,13 @@ func (e *Engine) tableFindings(bl *baselineInfo) []*findingBuilder {
 		}
 		b.moreSubj += acc.moreSubj
 		if acc.errs > 0 {
-			b.note(fmt.Sprintf("Some attempts failed (error codes in the evidence); a failed attempt still shows intent."))
+			if b.failedAt == 0 {
+				b.notes = append(b.notes, "")
+				b.failedAt = len(b.notes)
+			}
+			if acc.errs == acc.n {
+				b.failedN += n
+			}
 		}
 		switch rule.id {
 		case "COST-01":

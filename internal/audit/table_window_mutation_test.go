@@ -261,13 +261,26 @@ func twTitle(rule string, evs ...*Event) string {
 // A failed attempt still fires its rule and says so in the why
 // (docs/rules.md: evidence lists the error; "a failed attempt still shows
 // intent"); only successful ones create an identity (created_identities
-// lists what the key "created or changed successfully").
+// lists what the key "created or changed successfully"). When every
+// attempt failed the why says so: "Secret read" over a refused
+// GetSecretValue must not read as a secret that left the account.
 func TestTWFailedAttemptIsNoted(t *testing.T) {
-	const note = "Some attempts failed"
+	const every, some = "Every attempt failed", "Some attempts failed"
 	r := twRun(baseOptions(), office(work, "Ram", "CreateUser", withParams("UserName", "svc-x"), withErr("EntityAlreadyExists.User.Name")))
 	f := mustFinding(t, r, "PERS-01")
-	if f.Severity != High || !strings.Contains(f.Why, note) {
-		t.Errorf("failed CreateUser: PERS-01 %s, why %q; want high with the failed-attempt note", f.Severity, f.Why)
+	if f.Severity != High || !strings.Contains(f.Why, every) || strings.Contains(f.Why, some) {
+		t.Errorf("failed CreateUser: PERS-01 %s, why %q; want high with the every-attempt-failed note", f.Severity, f.Why)
+	}
+	mixed := twRun(baseOptions(), office(work, "Ram", "CreateUser", withParams("UserName", "svc-x"), withErr("EntityAlreadyExists.User.Name")),
+		office(work.Add(time.Minute), "Ram", "CreateUser", withParams("UserName", "svc-y")))
+	if f := mustFinding(t, mixed, "PERS-01"); !strings.Contains(f.Why, some) || strings.Contains(f.Why, every) {
+		t.Errorf("one failed and one successful CreateUser: PERS-01 why %q; want the some-attempts-failed note", f.Why)
+	}
+	// Two sources, one refused every time, one not: some failed.
+	twoSources := twRun(baseOptions(), office(work, "Ram", "CreateUser", withParams("UserName", "svc-x"), withErr("EntityAlreadyExists.User.Name")),
+		intruder(work.Add(time.Minute), "Ram", "CreateUser", withParams("UserName", "svc-y")))
+	if f := mustFinding(t, twoSources, "PERS-01"); !strings.Contains(f.Why, some) || strings.Contains(f.Why, every) {
+		t.Errorf("a refused source and a successful one: PERS-01 why %q; want the some-attempts-failed note", f.Why)
 	}
 	if len(f.Evidence) != 1 || f.Evidence[0].ErrorCode != "EntityAlreadyExists.User.Name" {
 		t.Errorf("evidence %+v, want the failed call with its error code", f.Evidence)
@@ -277,7 +290,7 @@ func TestTWFailedAttemptIsNoted(t *testing.T) {
 	}
 	r = twRun(baseOptions(), office(work, "Ram", "CreateUser", withParams("UserName", "svc-x")))
 	f = mustFinding(t, r, "PERS-01")
-	if strings.Contains(f.Why, note) {
+	if strings.Contains(f.Why, some) || strings.Contains(f.Why, every) {
 		t.Errorf("successful CreateUser: why %q has the failed-attempt note", f.Why)
 	}
 	if len(r.Created) != 1 || r.Created[0].Kind != KindUser || r.Created[0].Name != "svc-x" {
@@ -493,7 +506,7 @@ func TestTWComputeAmountPerHour(t *testing.T) {
 	}
 	failed := launches(6, withErr("QuotaExceed.ElasticQuota"))
 	f := findFinding(twRun(baseOptions(), failed...), "COST-01")
-	if f == nil || f.Severity != High || !strings.Contains(f.Why, "Some attempts failed") {
+	if f == nil || f.Severity != High || !strings.Contains(f.Why, "Every attempt failed") {
 		t.Errorf("6 failed launches: COST-01 %+v, want high with the failed-attempt note", f)
 	}
 }
