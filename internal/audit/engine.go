@@ -352,6 +352,9 @@ type Engine struct {
 	overflowIP *ipAgg   // overflowSource, once maxSources is reached
 	overflowNm *nameAgg // overflowName, once maxAPINames or maxServices is reached
 	suggested  []string // the trusted sources verdict suggested, before any was set aside
+	// refused names the rules whose every counted attempt failed (set by
+	// finalise): the verdict suggests no eradicate for what was never done.
+	refused map[string]bool
 	// unreadFiles counts the input files not read to the end (addProblems).
 	unreadFiles int
 }

@@ -131,7 +131,7 @@ func TestVerdict(t *testing.T) {
 			return evs
 		}, status: StatusInUse, reason: "root-account key"},
 		{name: "attack with no history", events: func() []*Event { return attackEvents(work) }, status: StatusSuspectedLeak,
-			commands: []string{"akresp contain " + testKey + " --deny-public", "akresp disable LTAI5tBackdoorKey0000001", "akresp report", "akresp disable " + testKey}},
+			commands: []string{"akresp contain " + testKey + " --deny-public", "akresp disable LTAI5tBackdoorKey0000001", "akresp eradicate " + testKey, "akresp report", "akresp disable " + testKey}},
 		{name: "trusted cidrs given", events: leakScenario, opts: func(o *Options) {
 			o.TrustedCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/28")}
 		}, status: StatusSuspectedLeak, commands: []string{"akresp contain " + testKey + " --allow-ip 127.0.0.0/28"}},

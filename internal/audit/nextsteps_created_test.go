@@ -33,9 +33,10 @@ func stepCommands(r *Result) []string {
 	return out
 }
 
-// A key that created more AccessKeys than the disable steps name gets one
+// A key that created more AccessKeys than the disable steps name gets an
 // eradicate step that says how many there are in all; up to five, each
-// has its disable step and there is no eradicate step.
+// has its disable step and the eradicate step (for the user the scenario's
+// attacker created) does not count keys.
 func TestNextStepsCreatedKeysBeyondFive(t *testing.T) {
 	r := leakWithCreatedKeys(9) // and the scenario's own backdoor key: 10
 	if r.Verdict.Status != StatusSuspectedLeak {
@@ -60,8 +61,9 @@ func TestNextStepsCreatedKeysBeyondFive(t *testing.T) {
 	}
 
 	r = leakWithCreatedKeys(4) // 5 in all
-	if slices.ContainsFunc(stepCommands(r), func(c string) bool { return strings.HasPrefix(c, "akresp eradicate") }) {
-		t.Errorf("5 created keys, each with its disable step: no eradicate step wanted, got %q", stepCommands(r))
+	i = slices.Index(stepCommands(r), "akresp eradicate "+testKey)
+	if i < 0 || strings.Contains(r.Verdict.NextSteps[i].Why, "AccessKeys") {
+		t.Errorf("5 created keys, each with its disable step: want an eradicate step for the user that counts no keys, got %+v", r.Verdict.NextSteps)
 	}
 }
 
@@ -131,5 +133,52 @@ func TestRetiredCreatedKeysReadsOnlySuggested(t *testing.T) {
 	}
 	if !slices.ContainsFunc(steps, func(s NextStep) bool { return s.Command == "akresp eradicate "+testKey }) {
 		t.Errorf("no eradicate step left for the 100 created keys: %q", stepCommands(&Result{Verdict: Verdict{NextSteps: steps}}))
+	}
+}
+
+// The eradicate step comes with what eradicate would act on: a change of
+// a foothold rule that worked from a suspect source. An attacker whose
+// every launch was refused, or an office that launches instances as it
+// always has, gets none; a launch that worked names the instances.
+func TestNextStepsEradicateFoothold(t *testing.T) {
+	probe := func(extra ...*Event) *Result {
+		evSeq = 0
+		evs := officeWeek(leakStart.Add(-2 * time.Hour))
+		evs = append(evs, intruder(leakStart, "Sts", "GetCallerIdentity"),
+			intruder(leakStart.Add(time.Minute), "Ram", "ListUsers"))
+		return runEngine(baseOptions(), append(evs, extra...))
+	}
+	eradicate := func(r *Result) (string, bool) {
+		for _, s := range r.Verdict.NextSteps {
+			if s.Command == "akresp eradicate "+testKey {
+				return s.Why, true
+			}
+		}
+		return "", false
+	}
+	r := probe()
+	if r.Verdict.Status != StatusSuspectedLeak {
+		t.Fatalf("verdict %s, want suspected leak", r.Verdict.Status)
+	}
+	if why, ok := eradicate(r); ok {
+		t.Errorf("nothing created or changed: eradicate step %q", why)
+	}
+	launch := func(at time.Time, opts ...evOpt) *Event {
+		return intruder(at, "Ecs", "RunInstances", append([]evOpt{withParams("InstanceType", "ecs.gn6i-c4g1.xlarge", "RegionId", "cn-hangzhou")}, opts...)...)
+	}
+	refused := probe(launch(leakStart.Add(2*time.Minute), withErr("Forbidden.RAM")), launch(leakStart.Add(3*time.Minute), withErr("Forbidden.RAM")))
+	if findFinding(refused, "COST-01") == nil {
+		t.Fatal("refused launches: no COST-01 finding; the case proves nothing")
+	}
+	if why, ok := eradicate(refused); ok {
+		t.Errorf("every launch refused: eradicate step %q", why)
+	}
+	worked := probe(launch(leakStart.Add(2*time.Minute), withErr("Forbidden.RAM")), launch(leakStart.Add(3*time.Minute)))
+	if why, ok := eradicate(worked); !ok || !strings.Contains(why, "launched instances") {
+		t.Errorf("a launch that worked: eradicate step %q (present %v), want one naming the instances", why, ok)
+	}
+	office := probe(tev(leakStart.Add(2*time.Minute), officeA, "Ecs", "RunInstances", withParams("InstanceType", "ecs.g7.large", "RegionId", "cn-hangzhou")))
+	if why, ok := eradicate(office); ok && strings.Contains(why, "launched instances") {
+		t.Errorf("only the office launched: eradicate step %q", why)
 	}
 }

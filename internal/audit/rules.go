@@ -301,6 +301,17 @@ func (e *Engine) finalise(bl *baselineInfo, src [][]minuteEntry) []Finding {
 
 	escalated := e.escalate(bs)
 	out := make([]Finding, 0, len(bs))
+	e.refused = map[string]bool{}
+	for _, b := range bs {
+		if b.failedAt > 0 && b.failedN >= b.n {
+			e.refused[b.id] = true
+		}
+	}
+	for _, b := range bs {
+		if !(b.failedAt > 0 && b.failedN >= b.n) {
+			delete(e.refused, b.id) // another builder of the rule succeeded
+		}
+	}
 	for _, b := range bs {
 		f := e.toFinding(b)
 		if why, ok := escalated[b]; ok {

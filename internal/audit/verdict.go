@@ -34,6 +34,61 @@ var postureRules = map[string]bool{"CTX-01": true}
 // them all.
 const maxDisableSteps = 5
 
+// footholdRules are the findings of changes eradicate reverts beyond the
+// created identities (docs/eradicate.md), with what the step says of them.
+var footholdRules = []struct{ id, what string }{
+	{"COST-01", "launched instances"},
+	{"EVADE-05", "opened security-group rules"},
+	{"PERS-07", "added instance login keys"},
+	{"PRIV-02", "rewrote policies"},
+	{"PRIV-03", "created or changed roles"},
+	{"EXEC-01", "ran Cloud Assistant commands"},
+}
+
+// foothold says what the attacker left that eradicate removes: the
+// identities the key created or changed (keys beyond the disable steps,
+// nkeys in all), and the changes of footholdRules' findings when at least
+// one attempt from a suspect source succeeded. Empty: no eradicate step.
+func (e *Engine) foothold(r *Result, nkeys int, suspectIP map[string]bool) []string {
+	var out []string
+	var users []string
+	grants := 0
+	for _, c := range r.Created {
+		switch c.Kind {
+		case KindUser:
+			users = append(users, c.Name)
+		case KindAccessKey:
+		default:
+			grants++
+		}
+	}
+	switch {
+	case len(users) == 1:
+		out = append(out, "created RAM user "+users[0])
+	case len(users) > 1:
+		out = append(out, fmt.Sprintf("created %d RAM users", len(users)))
+	}
+	if grants > 0 {
+		out = append(out, fmt.Sprintf("granted %d console logins, policies or roles", grants))
+	}
+	if nkeys > maxDisableSteps {
+		// Thousands of keys are not disabled one command at a time, and
+		// the first few alone would read as all there is.
+		out = append(out, fmt.Sprintf("created %d AccessKeys, %d more than the ones above (all under created_identities)", nkeys, nkeys-maxDisableSteps))
+	}
+	for _, fr := range footholdRules {
+		if e.refused[fr.id] {
+			continue
+		}
+		if i := slices.IndexFunc(r.Findings, func(f Finding) bool {
+			return f.ID == fr.id && slices.ContainsFunc(f.IPs, func(ip string) bool { return suspectIP[ip] })
+		}); i >= 0 {
+			out = append(out, fr.what)
+		}
+	}
+	return out
+}
+
 func (e *Engine) verdict(r *Result, bl *baselineInfo) Verdict {
 	e.suggested = e.suggestTrusted(bl)
 	return e.verdictWith(r, e.suggested)
@@ -173,11 +228,9 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 				Why:     "the leaked key created this AccessKey for " + owner + " (" + c.Action + "): disable it before it is used",
 			})
 		}
-		if n > maxDisableSteps {
-			// Thousands of keys are not disabled one command at a time,
-			// and the first few alone would read as all there is.
+		if foothold := e.foothold(r, n, suspectIP); len(foothold) > 0 {
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp eradicate " + id,
-				Why: fmt.Sprintf("the leaked key created %d AccessKeys, %d more than the ones above (all under created_identities): eradicate disables every one and removes the users, logins and policies the key created; it shows its plan and asks first", n, n-maxDisableSteps)})
+				Why: "the leaked key " + joinAnd(foothold) + ": eradicate removes or reverts each of them (instances are stopped, released only with --release); it shows its plan and asks first"})
 		}
 		v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp report " + id, Why: "write the incident report: timeline, sources, persistence and actions taken"})
 		if e.knownSources() > 0 || len(e.trustedPrefixes()) > 0 {
