@@ -44,14 +44,14 @@ type findingBuilder struct {
 	// maxBuilderSubjects by name; moreSubj counts subjects beyond the set.
 	subjectSet map[uint64]struct{}
 	moreSubj   int
-	notes      []string            // appended to Why
+	notes      []string // appended to Why
 	// failedAt is where the note on failed attempts goes in notes, plus
 	// one (0: no attempt failed); failedN counts the events of sources whose every match
 	// failed. When they are all the finding's events, nothing the rule
 	// looks for was done, and the note says so.
 	failedAt int
 	failedN  int
-	noteSet    map[string]struct{} // notes, once there are many
+	noteSet  map[string]struct{} // notes, once there are many
 	// routineN counts matching events from routine activity or sources
 	// that are not flagged: not evidence (Finding.RoutineCount).
 	routineN int

@@ -164,8 +164,9 @@ func (b *builder) risks() {
 			created = append(created, createdRisk{c: c, many: "%s created by the key still exist (denied)",
 				manyDetail: "The deny-high-risk policy limits them, but they can still read. Delete them once the investigation no longer needs them.",
 				Risk: Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-contained", Level: RiskMedium,
-					Title:  fmt.Sprintf("%s %s created by the key still exists (denied)", kindLabel(c.Kind), c.Name),
-					Detail: "The deny-high-risk policy limits it, but it can still read. Delete it once the investigation no longer needs it. " + c.StateDetail}})
+					Title:   fmt.Sprintf("%s %s created by the key still exists (denied)", kindLabel(c.Kind), c.Name),
+					Detail:  "The deny-high-risk policy limits it, but it can still read. Delete it once the investigation no longer needs it. " + c.StateDetail,
+					Command: b.eradicateCommand()}})
 		case "unknown":
 			created = append(created, createdRisk{c: c, many: "%s created by the key: state not checked",
 				manyDetail: "Check them by hand in the RAM console or re-run the report online.",
@@ -344,7 +345,14 @@ func (b *builder) strippedByEradicate(user string) bool {
 // containCreatedCommand is what to run about one active created identity:
 // contain --contain-created while the leaked key exists; once it is gone,
 // disable a created key directly, and nothing akresp can run for a user.
+// contain --contain-created acts on users (deny policy) and keys (disable)
+// only: a console login, a policy attachment or a role is eradicate's
+// (when planning it found it; after --contain-created it was suggested
+// again for a login it leaves in place).
 func (b *builder) containCreatedCommand(c CreatedIdentity) string {
+	if c.Kind != audit.KindUser && c.Kind != audit.KindAccessKey {
+		return b.eradicateCommand()
+	}
 	if !b.keyGone() {
 		return "akresp contain " + b.keyID + " --contain-created --yes"
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/journal"
 )
 
@@ -141,6 +142,55 @@ func TestLeakRecordInSummary(t *testing.T) {
 	for _, r := range d.Recommendations {
 		if r.ID == "resolve-leak-record" && r.Command != "" {
 			t.Errorf("no incident record shows the key contained: leaks resolve would be refused, got %q", r.Command)
+		}
+	}
+}
+
+// contain --contain-created denies users and disables keys; it leaves a
+// console login, a policy attachment or a role as they are. Their risks
+// name eradicate when planning it found work (after --contain-created
+// they named the command just run, which closed nothing), and nothing
+// when it did not or was not planned; a denied user's risk names it too.
+func TestCreatedGrantRisksNameEradicate(t *testing.T) {
+	build := func(plan *EradicatePlan) *Document {
+		in := fxInput()
+		in.Audit.Created = append(in.Audit.Created,
+			audit.CreatedIdentity{Kind: audit.KindLoginProfile, Name: "svc-backup", User: "svc-backup", Action: "CreateLoginProfile", Event: in.Audit.Created[0].Event},
+			audit.CreatedIdentity{Kind: audit.KindPolicyAttachment, Name: "AdministratorAccess", User: "svc-backup", Action: "AttachPolicyToUser", Event: in.Audit.Created[0].Event})
+		in.Live.Created = []CreatedState{
+			{Kind: audit.KindUser, Name: "svc-backup", State: "contained", Detail: "the deny-high-risk policy is attached"},
+			{Kind: audit.KindAccessKey, Name: "LTAI5tSVCBACKUP00000001", State: "active", Detail: "key of svc-backup"},
+			{Kind: audit.KindLoginProfile, Name: "svc-backup", State: "active", Detail: "svc-backup can sign in to the console"},
+			{Kind: audit.KindPolicyAttachment, Name: "AdministratorAccess", State: "active", Detail: "attached to svc-backup"},
+		}
+		in.Eradicate = plan
+		return mustBuild(t, in)
+	}
+	cmds := func(d *Document) map[string]string {
+		out := map[string]string{}
+		for _, r := range d.Risks {
+			out[r.ID] = r.Command
+		}
+		return out
+	}
+	erad := "akresp eradicate " + fxKey + " --yes"
+	got := cmds(build(&EradicatePlan{Changes: 4}))
+	for id, want := range map[string]string{
+		"created-login-profile-active":     erad,
+		"created-policy-attachment-active": erad,
+		"created-user-contained":           erad,
+		"created-access-key-active":        "akresp contain " + fxKey + " --contain-created --yes",
+	} {
+		if got[id] != want {
+			t.Errorf("risk %s: command %q, want %q (all: %v)", id, got[id], want, got)
+		}
+	}
+	for _, plan := range []*EradicatePlan{{Changes: 0}, nil} {
+		got := cmds(build(plan))
+		for _, id := range []string{"created-login-profile-active", "created-policy-attachment-active", "created-user-contained"} {
+			if c, ok := got[id]; !ok || c != "" {
+				t.Errorf("eradicate plan %+v: risk %s present %v command %q, want present with no command", plan, id, ok, c)
+			}
 		}
 	}
 }

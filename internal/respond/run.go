@@ -258,6 +258,36 @@ func noChangeMessage(p *Plan) string {
 	return fmt.Sprintf("%s is already %s; nothing changed", p.Key.AccessKeyID, p.Key.Status)
 }
 
+// createdLeft counts the identities the key created that eradicate would
+// still remove after this run: users that exist (other than the owner,
+// denied or not), console logins, attached policies, and Active keys this
+// run did not disable.
+func createdLeft(p *Plan, s *Summary) int {
+	n := 0
+	for _, id := range p.Created {
+		switch id.Kind {
+		case "user":
+			if id.Current == "exists" && id.Name != p.Key.Owner {
+				n++
+			}
+		case "access_key":
+			a := p.Action("disable-key:" + id.Name)
+			if strings.EqualFold(id.Current, "Active") && id.Name != p.Key.AccessKeyID && (a == nil || s.Outcomes[a.ID].Status != OutcomeApplied) {
+				n++
+			}
+		case "login_profile":
+			if strings.HasPrefix(id.Current, "exists") {
+				n++
+			}
+		case "policy_attachment":
+			if id.Current == "attached" {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 func resultMessage(p *Plan, s *Summary) string {
 	switch {
 	case s.Interrupted:
@@ -290,6 +320,11 @@ func nextSteps(p *Plan, s *Summary) []string {
 			n = append(n, "rotate the key: akresp rotate "+id)
 		case strings.EqualFold(p.Key.Status, "Inactive"):
 			n = append(n, "the key is disabled: delete it once the observation period passed without breakage: akresp disable "+id+" --delete")
+		}
+		if c := createdLeft(p, s); c > 0 {
+			// The fence keeps the leaked key's attacker out, not the
+			// users, keys, logins and grants it made for itself.
+			n = append(n, fmt.Sprintf("remove what the key created (%s left, listed above): akresp eradicate %s", identities(c), id))
 		}
 		n = append(n, "check containment later: akresp contain "+id+" --status")
 		acl := p.Action("network-acl")

@@ -579,3 +579,31 @@ func TestRunContainUndoSuggestsTheStatusCheck(t *testing.T) {
 		t.Errorf("failed undo: err %v state %q next %q, want undo_incomplete and no next step", err, sum.State, sum.Next)
 	}
 }
+
+// Containment fences the leaked key, not the users and keys its attacker
+// made: while any of them is still active the next steps name eradicate;
+// once none is (deleted), they do not.
+func TestRunNextStepsNameEradicateForCreated(t *testing.T) {
+	f := newFake()
+	f.addUser("backdoor", "LTAI5tBACKDOORBACKDOOR01")
+	ev := &Evidence{Created: []CreatedIdentity{{Kind: "user", Name: "backdoor"}, {Kind: "access_key", Name: "LTAI5tBACKDOORBACKDOOR01", User: "backdoor"}}}
+	_, sum := run(t, f, t.TempDir(), containOpts(func(o *ContainOptions) { o.Evidence = ev }))
+	want := "remove what the key created (2 identities left, listed above): akresp eradicate " + leakedKey
+	if !slices.Contains(sum.Next, want) {
+		t.Errorf("next steps %q, want %q", sum.Next, want)
+	}
+	// --contain-created disables the key; the user is denied, not gone.
+	f = newFake()
+	f.addUser("backdoor", "LTAI5tBACKDOORBACKDOOR01")
+	_, sum = run(t, f, t.TempDir(), containOpts(func(o *ContainOptions) { o.Evidence, o.ContainCreated = ev, true }))
+	want = "remove what the key created (1 identity left, listed above): akresp eradicate " + leakedKey
+	if !slices.Contains(sum.Next, want) {
+		t.Errorf("after --contain-created: next steps %q, want %q", sum.Next, want)
+	}
+
+	f = newFake()
+	_, sum = run(t, f, t.TempDir(), containOpts(func(o *ContainOptions) { o.Evidence = ev })) // backdoor deleted since
+	if slices.ContainsFunc(sum.Next, func(s string) bool { return strings.Contains(s, "eradicate") }) {
+		t.Errorf("nothing the key created is left: next steps %q", sum.Next)
+	}
+}
