@@ -52,15 +52,12 @@ var footholdRules = []struct{ id, what string }{
 func (e *Engine) foothold(r *Result, nkeys int, suspectIP map[string]bool) []string {
 	var out []string
 	var users []string
-	grants := 0
+	kinds := map[string]int{}
 	for _, c := range r.Created {
-		switch c.Kind {
-		case KindUser:
+		if c.Kind == KindUser {
 			users = append(users, c.Name)
-		case KindAccessKey:
-		default:
-			grants++
 		}
+		kinds[c.Kind]++
 	}
 	switch {
 	case len(users) == 1:
@@ -68,8 +65,17 @@ func (e *Engine) foothold(r *Result, nkeys int, suspectIP map[string]bool) []str
 	case len(users) > 1:
 		out = append(out, fmt.Sprintf("created %d RAM users", len(users)))
 	}
-	if grants > 0 {
-		out = append(out, fmt.Sprintf("granted %d console logins, policies or roles", grants))
+	for _, k := range []struct{ kind, one, many string }{
+		{KindLoginProfile, "set a console login", "set %d console logins"},
+		{KindPolicyAttachment, "attached a policy", "attached %d policies"},
+		{KindRole, "created a role", "created %d roles"},
+	} {
+		switch n := kinds[k.kind]; {
+		case n == 1:
+			out = append(out, k.one)
+		case n > 1:
+			out = append(out, fmt.Sprintf(k.many, n))
+		}
 	}
 	if nkeys > maxDisableSteps {
 		// Thousands of keys are not disabled one command at a time, and
