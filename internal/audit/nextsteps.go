@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -221,10 +222,17 @@ func finishSteps(ctx context.Context, c Cloud, online bool, r *Result, rec *inci
 		}
 		// contain --contain-created cannot reach what the attacker created
 		// once the key is gone; eradicate works from the journaled
-		// evidence and the events (until it has run once).
-		if len(r.Created) > 0 && (rec == nil || rec.Eradications() == 0) {
+		// evidence and the events. Once it has run, what it left (users
+		// and keys awaiting deletion after --observe) is its --status.
+		erad := len(r.Created) > 0 || slices.ContainsFunc(r.Verdict.NextSteps, func(s NextStep) bool { return s.Command == "akresp eradicate "+id })
+		switch {
+		case !erad:
+		case rec == nil || rec.Eradications() == 0:
 			steps = append(steps, NextStep{Command: "akresp eradicate " + id + " --yes",
 				Why: "the key is deleted but what the attacker created remains: eradicate removes it (plan first with --dry-run)"})
+		default:
+			steps = append(steps, NextStep{Command: "akresp eradicate " + id + " --status",
+				Why: "the key is deleted and eradicate has run (per akresp's journal): check what remains; users and keys it disabled are deleted by a re-run after its --observe period"})
 		}
 	}
 	r.Verdict.NextSteps = steps

@@ -105,6 +105,31 @@ func TestCheckStepsEradicate(t *testing.T) {
 	if n != 1 {
 		t.Errorf("deleted key: %d eradicate steps in %q, want 1", n, stepCommands(r))
 	}
+
+	// Deleted and eradicated: what eradicate left is its --status. Deleted
+	// with only instances to stop (no created identity): eradicate still.
+	erd := journal.Record{Kind: journal.KindOutcome, Time: t0.Add(time.Hour), Command: "eradicate", Action: "delete-login-profile", Target: "u", Result: journal.ResultOK, ActionID: "e1"}
+	for _, tc := range []struct {
+		name    string
+		created []CreatedIdentity
+		recs    []journal.Record
+		want    string
+	}{
+		{"deleted, eradicated", []CreatedIdentity{{Kind: KindUser, Name: "u"}}, []journal.Record{del, erd}, "akresp eradicate " + k + " --status"},
+		{"deleted, instances only", nil, []journal.Record{del}, "akresp eradicate " + k + " --yes"},
+	} {
+		r := &Result{Key: KeyFacts{AccessKeyID: k, Status: "Active"}, Created: tc.created, Verdict: Verdict{NextSteps: []NextStep{erad, report}}}
+		finishSteps(context.Background(), nil, false, r, incident.FromJournal(k, tc.recs))
+		var got []string
+		for _, c := range stepCommands(r) {
+			if strings.HasPrefix(c, "akresp eradicate") {
+				got = append(got, c)
+			}
+		}
+		if !slices.Equal(got, []string{tc.want}) {
+			t.Errorf("%s: eradicate steps %q, want [%q]", tc.name, got, tc.want)
+		}
+	}
 }
 
 // Online, only the created keys a step suggests disabling have their
