@@ -875,6 +875,15 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 			if !slices.Equal(keyNotes, tc.notes) {
 				t.Errorf("notes %q, want %q", keyNotes, tc.notes)
 			}
+			// The run's next steps promise a deleting re-run only while
+			// the user waits for one.
+			if awaiting := !strings.Contains(tc.want, "delete-user:evil"); (p.usersAwaiting == 1) != awaiting {
+				t.Errorf("users awaiting deletion %d, want awaiting %v", p.usersAwaiting, awaiting)
+			}
+			later := slices.ContainsFunc(nextSteps(p, &Summary{}), func(s string) bool { return strings.HasPrefix(s, "once the observation period has passed") })
+			if later != (p.usersAwaiting > 0) {
+				t.Errorf("next steps promise a deleting re-run: %v, users awaiting %d", later, p.usersAwaiting)
+			}
 			if a := p.Action("disable-key:" + k1); a != nil {
 				if a.Kind != KindKeyStatus || a.Describe() != "disable AccessKey "+k1+" of evil: "+tc.keys[k1]+" -> Inactive" || !a.Reversible {
 					t.Errorf("disable-key: %s %q reversible %v", a.Kind, a.Describe(), a.Reversible)

@@ -131,6 +131,9 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 			a.Evidence = slices.Clone(f.userEvents[u])
 			p.Actions = append(p.Actions, a)
 		}
+		if len(acts) > 0 && !slices.ContainsFunc(acts, func(a *Action) bool { return a.ID == "delete-user:"+u }) {
+			p.usersAwaiting++
+		}
 		p.Notes = append(p.Notes, notes...)
 	}
 	// ---- RAM roles and policies the attacker created ----

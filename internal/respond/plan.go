@@ -157,6 +157,10 @@ type Plan struct {
 	UndoComplete bool                `json:"undo_complete,omitempty"`
 	Notes        []string            `json:"notes,omitempty"`
 	Rails        []*RailError        `json:"safety_rails,omitempty"`
+	// usersAwaiting counts, in an eradicate plan, the users the attacker
+	// created that a re-run deletes once their keys have been disabled
+	// for --observe (the plan cannot delete them yet).
+	usersAwaiting int
 	// Diagnostics are problems met while planning that do not stop it.
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
 	// Kept, Unrecoverable and Instances are eradicate's: resources a

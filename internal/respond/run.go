@@ -354,7 +354,9 @@ func nextSteps(p *Plan, s *Summary) []string {
 		}
 	case CmdEradicate:
 		n = append(n, "check what remains: akresp eradicate "+id+" --status")
-		n = append(n, "once the observation period has passed, delete the disabled keys and users: akresp eradicate "+id)
+		if p.usersAwaiting > 0 {
+			n = append(n, "once the observation period has passed, delete the disabled keys and users: akresp eradicate "+id)
+		}
 	case CmdEnable:
 		if strings.EqualFold(s.State, "Active") {
 			n = append(n, "the key is active again; check its containment: akresp contain "+id+" --status")
