@@ -339,6 +339,9 @@ func (f *fakeCloud) ListPoliciesForUser(ctx context.Context, user string) ([]clo
 	if err != nil {
 		return nil, err
 	}
+	if _, exists := f.users[user]; !exists {
+		return nil, notFound("ram:ListPoliciesForUser", "EntityNotExist.User") // as RAM answers
+	}
 	out := []cloud.AttachedPolicy{{PolicyName: "AdministratorAccess", PolicyType: "System"}}
 	for _, n := range f.attached[user] {
 		out = append(out, cloud.AttachedPolicy{PolicyName: n, PolicyType: "Custom"})

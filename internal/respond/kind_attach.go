@@ -30,6 +30,12 @@ func (r *attachResource) target() string   { return r.user }
 func (r *attachResource) reversible() bool { return true }
 func (r *attachResource) observe(ctx context.Context) (any, error) {
 	ps, err := r.c.ListPoliciesForUser(ctx, r.user)
+	if errors.Is(err, cloud.ErrNotFound) {
+		// The user is gone (eradicate deleted the attacker's user after
+		// contain --contain-created denied it), and the attachment with
+		// it: nothing is attached, nothing to detach.
+		return attachState{Policy: r.policy, User: r.user}, nil
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -488,3 +488,40 @@ func TestPlanNoteCarriesEvidence(t *testing.T) {
 		t.Fatalf("plan note evidence (-want +got):\n%s", d)
 	}
 }
+
+// contain --contain-created denies the attacker's user and disables its
+// key; eradicate later deletes both. Undoing containment then has nothing
+// to restore on them: it neither fails reading the deleted user's
+// policies (it did: EntityNotExist.User stopped --undo --all) nor tells
+// the operator to re-enable the deleted key.
+func TestUndoAfterCreatedUserDeleted(t *testing.T) {
+	const evilKey = "LTAI5tBACKDOORBACKDOOR01"
+	f := newFake()
+	f.addUser("backdoor", evilKey)
+	dir := t.TempDir()
+	ev := &Evidence{Created: []CreatedIdentity{{Kind: "user", Name: "backdoor"}, {Kind: "access_key", Name: evilKey, User: "backdoor"}}}
+	p, _ := run(t, f, dir, containOpts(func(o *ContainOptions) { o.Evidence, o.ContainCreated = ev, true }))
+	if p.Action("attach:backdoor") == nil || p.Action("disable-key:"+evilKey) == nil {
+		t.Fatalf("test bug: contain planned %q", actionIDs(p))
+	}
+	delete(f.users, "backdoor") // eradicate, after --observe
+	delete(f.keys, evilKey)
+	delete(f.attached, "backdoor")
+	delete(f.keys, leakedKey) // rotated and deleted
+
+	up, err := undo(t, f, dir, UndoOptions{All: true})
+	if err != nil {
+		t.Fatalf("undo --all after the created user was deleted: %v", err)
+	}
+	if a := up.Action("undo-attach:backdoor"); a != nil && !a.Noop {
+		t.Errorf("undo plans %s on the deleted user: %s", a.ID, a.Describe())
+	}
+	for _, n := range up.Notes {
+		if strings.Contains(n, "--enable") {
+			t.Errorf("undo note suggests re-enabling a deleted key: %q", n)
+		}
+	}
+	if !slices.Contains(up.Notes, "key "+evilKey+", created by the leaked key, has been deleted since: nothing to re-enable") {
+		t.Errorf("notes %q: want the deleted key named", up.Notes)
+	}
+}

@@ -408,7 +408,11 @@ func PlanUndo(ctx context.Context, c ContainCloud, o UndoOptions) (*Plan, error)
 		l := lives[i]
 		if !undoable(l.ch) {
 			// Keys the leaked key created are the attacker's: undo never
-			// re-activates them.
+			// re-activates them (and one deleted since has no command).
+			if ks, ok := l.cur.(keyState); ok && ks.Status == StatusDeleted {
+				p.Notes = append(p.Notes, fmt.Sprintf("key %s, created by the leaked key, has been deleted since: nothing to re-enable", l.ch.target))
+				continue
+			}
 			p.Notes = append(p.Notes, fmt.Sprintf("key %s, created by the leaked key, stays disabled; re-enable it deliberately with: akresp disable %s --enable", l.ch.target, l.ch.target))
 			continue
 		}
