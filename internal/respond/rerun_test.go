@@ -524,4 +524,8 @@ func TestUndoAfterCreatedUserDeleted(t *testing.T) {
 	if !slices.Contains(up.Notes, "key "+evilKey+", created by the leaked key, has been deleted since: nothing to re-enable") {
 		t.Errorf("notes %q: want the deleted key named", up.Notes)
 	}
+	// contain --status of a deleted key fails: the next step is the report.
+	if next := nextSteps(up, &Summary{State: "restored"}); !slices.Equal(next, []string{"the key is deleted: write the final report: akresp report " + leakedKey}) {
+		t.Errorf("next steps after undoing a deleted key's containment: %q", next)
+	}
 }

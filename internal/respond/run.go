@@ -344,7 +344,13 @@ func nextSteps(p *Plan, s *Summary) []string {
 			n = append(n, "revert if production breaks: akresp contain "+id+" --undo")
 		}
 	case CmdContainUndo:
-		if s.State == "restored" {
+		switch {
+		case s.State != "restored":
+		case p.Key.Status == StatusDeleted:
+			// contain --status reads the key: a deleted one has no state
+			// left to check.
+			n = append(n, "the key is deleted: write the final report: akresp report "+id)
+		default:
 			n = append(n, "check the result: akresp contain "+id+" --status")
 		}
 	case CmdDisable:
