@@ -246,7 +246,9 @@ func readableExt(name string) bool {
 var ossLogName = regexp.MustCompile(`\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-z]+$`)
 
 // expandPaths turns files and directories into a sorted, de-duplicated
-// list of files. A path that cannot be read at all, or is neither a
+// list of files. A path that names nothing but holds *, ? or [ is a
+// pattern (filepath.Glob): its matches are read as if named, and a
+// pattern that matches nothing is an error. A path that cannot be read at all, or is neither a
 // regular file nor a directory, is an error; "-" (standard input) is kept
 // as is (read from ReadOptions.Stdin). Inside directories, dangling symbolic links
 // and files that are not regular (FIFOs, devices, sockets) are reported as
@@ -260,21 +262,39 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 			files = append(files, p)
 		}
 	}
-	for _, root := range paths {
-		if root == "-" {
-			add(root)
-			continue
-		}
+	var one func(root string, glob bool) error
+	one = func(root string, glob bool) error {
 		fi, err := os.Stat(root)
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("read %s: %w", root, err)
+			// A quoted pattern ('trail/*.json.gz') that names no file
+			// itself is expanded here, as DuckDB and ossutil users
+			// expect; a file whose name holds * is still read as named.
+			if glob && errors.Is(err, fs.ErrNotExist) && strings.ContainsAny(root, "*?[") {
+				matches, gerr := filepath.Glob(root)
+				switch {
+				case gerr != nil:
+					return fmt.Errorf("read %s: not a file, and not a valid pattern: %w", root, gerr)
+				case len(matches) == 0:
+					return fmt.Errorf("read %s: no file or directory matches the pattern", root)
+				}
+				for _, m := range matches {
+					if m == "-" {
+						m = "." + string(filepath.Separator) + m // a file named "-", not standard input
+					}
+					if err := one(m, false); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			return fmt.Errorf("read %s: %w", root, err)
 		}
 		if !fi.IsDir() {
 			if !fi.Mode().IsRegular() {
-				return nil, 0, nil, &NotRegularError{Path: root, Type: FileType(fi.Mode())}
+				return &NotRegularError{Path: root, Type: FileType(fi.Mode())}
 			}
 			add(root)
-			continue
+			return nil
 		}
 		// A directory named on the command line is read even through a
 		// symbolic link (as find -H does); links inside it are not
@@ -331,10 +351,20 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 			return nil
 		})
 		if werr != nil {
-			return nil, 0, nil, fmt.Errorf("read directory %s: %w", root, werr)
+			return fmt.Errorf("read directory %s: %w", root, werr)
 		}
 		for _, p := range found {
 			add(p)
+		}
+		return nil
+	}
+	for _, root := range paths {
+		if root == "-" {
+			add(root)
+			continue
+		}
+		if err := one(root, true); err != nil {
+			return nil, 0, nil, err
 		}
 	}
 	return files, ignored, probs, nil

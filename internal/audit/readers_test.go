@@ -650,3 +650,59 @@ func TestReadTrailsDeliversInFileOrder(t *testing.T) {
 		}
 	}
 }
+
+// A quoted pattern names the files it matches (directories among them are
+// walked); a path that exists is read as named even when it holds *; a
+// pattern that matches nothing, or is malformed, is an error naming it; a
+// file named "-" matched by a pattern is that file, not standard input.
+func TestExpandPathsPatterns(t *testing.T) {
+	dir := t.TempDir()
+	for _, f := range []string{"a.json.gz", "b.json", "sub/c.json", "x*y.json", "-"} {
+		p := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("[]"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := func(names ...string) []string {
+		var out []string
+		for _, n := range names {
+			out = append(out, filepath.Join(dir, n))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		paths   []string
+		want    []string
+		wantErr string
+	}{
+		{name: "suffix", paths: j("*.json"), want: j("b.json", "x*y.json")},
+		{name: "directory matched and walked", paths: j("s*"), want: j("sub/c.json")},
+		{name: "existing name with *", paths: j("x*y.json"), want: j("x*y.json")},
+		{name: "pattern and file, de-duplicated", paths: append(j("b.json"), j("b.*")...), want: j("b.json")},
+		{name: "no match", paths: j("*.csv"), wantErr: "no file or directory matches the pattern"},
+		{name: "malformed", paths: j("[.json"), wantErr: "not a valid pattern"},
+		{name: "absent, no pattern", paths: j("nothing.json"), wantErr: "no such file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files, _, _, err := expandPaths(tc.paths)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !strings.Contains(err.Error(), tc.paths[len(tc.paths)-1]) {
+					t.Errorf("err %v, want one naming %s with %q", err, tc.paths, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(files, tc.want) {
+				t.Errorf("files %q err %v, want %q", files, err, tc.want)
+			}
+		})
+	}
+	t.Chdir(dir)
+	files, _, _, err := expandPaths([]string{"?"})
+	if err != nil || !slices.Equal(files, []string{"." + string(filepath.Separator) + "-"}) {
+		t.Errorf("a file named - matched by a pattern: %q %v, want ./-", files, err)
+	}
+}

@@ -39,9 +39,9 @@ type EventInputs struct {
 func (in *EventInputs) registerEventFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&in.Since, "since", "", "start of the window: a duration back from now (30d, 12h) or an RFC 3339 time; online default 30d, at most 90d")
 	fl.StringVar(&in.Until, "until", "", "end of the window: a duration back from now or an RFC 3339 time (default now)")
-	fl.StringArrayVar(&in.Trails, "trail", nil, "ActionTrail `PATH` (file or directory, - for stdin; OSS deliveries, SLS exports, LookupEvents documents; repeatable)")
-	fl.StringArrayVar(&in.OSSLogs, "oss-log", nil, "OSS access log `PATH` (file or directory, - for stdin; repeatable)")
-	fl.StringArrayVar(&in.SLSLogs, "sls-log", nil, "SLS operation log `PATH` (file or directory, - for stdin; repeatable)")
+	fl.StringArrayVar(&in.Trails, "trail", nil, "ActionTrail `PATH` (file, directory or quoted pattern such as 'trail/*.json.gz', - for stdin; OSS deliveries, SLS exports, LookupEvents documents; repeatable)")
+	fl.StringArrayVar(&in.OSSLogs, "oss-log", nil, "OSS access log `PATH` (file, directory or quoted pattern, - for stdin; repeatable)")
+	fl.StringArrayVar(&in.SLSLogs, "sls-log", nil, "SLS operation log `PATH` (file, directory or quoted pattern, - for stdin; repeatable)")
 	fl.BoolVar(&in.Strict, "strict", false, "stop at the first malformed record instead of reporting and skipping it")
 	fl.BoolVar(&in.Online, "online", false, "also read facts and events from the cloud when offline inputs are given")
 	fl.BoolVar(&in.Offline, "offline", false, "never call the cloud (implied by --trail, --oss-log or --sls-log without --online)")
