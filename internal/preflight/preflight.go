@@ -403,7 +403,7 @@ func credentialChecks(ctx context.Context, c Cloud) []Check {
 			if n > 0 {
 				root.Status = Warn
 				root.Detail = fmt.Sprintf("the root account has %d AccessKey(s) (%d active): a leaked root key has every permission and no RAM policy or network ACL of a user can limit it", n, active)
-				root.Fix = "move its callers to RAM users or roles, then disable and delete the root key (console: AccessKey management, signed in as root); watch alerts on every use meanwhile"
+				root.Fix = "move its callers to RAM users or roles, then disable and delete the root key (console: AccessKey management, signed in as root); the idle sweep shows its last use, and akresp watch alerts on every use meanwhile"
 				root.FixCommand = "akresp audit --idle"
 			}
 			continue
