@@ -596,6 +596,7 @@ type familyAgg struct {
 	name    string
 	n       int
 	first   evRef
+	last    int64 // the time of the family's last event (CTX-08's range)
 	hasEv   bool
 	scanner bool
 }
@@ -669,6 +670,7 @@ type regionAgg struct {
 	sid        uint32
 	n, writes  int
 	first      evRef
+	last       int64 // the time of the region's last event (COST-02's range)
 	firstWrite evRef
 	hasWrite   bool
 }
@@ -702,6 +704,7 @@ type ipHour struct {
 	off, offWrites int32  // events outside business hours
 	first          *evRef // shared (evSample)
 	firstOff       *evRef // nil when no event was off hours
+	lastOff        int64  // the time of the last event off hours (CTX-02's range)
 	// The source's active minutes of the hour, in arrival order: cell0
 	// (most sources of a busy key are seen once an hour), then more. An
 	// hour has at most 60.
@@ -1150,6 +1153,7 @@ func (e *Engine) Add(ev *Event) {
 		if !f.hasEv || ref.less(&f.first) {
 			f.first, f.hasEv = ref.evRef, true
 		}
+		f.last = max(f.last, t)
 		f.n++
 	}
 
@@ -1160,6 +1164,7 @@ func (e *Engine) Add(ev *Event) {
 		if rg.n == 0 || ref.less(&rg.first) {
 			rg.first = ref.evRef
 		}
+		rg.last = max(rg.last, t)
 		rg.n++
 		if !read {
 			rg.writes++
@@ -1207,6 +1212,7 @@ func (e *Engine) Add(ev *Event) {
 			if ih.firstOff == nil || ref.less(ih.firstOff) {
 				ih.firstOff = ref.ptr()
 			}
+			ih.lastOff = max(ih.lastOff, t)
 		}
 		// Minute cell (burst rules).
 		cell = e.cell(ip, ih, uint8(within/int64(time.Minute)))

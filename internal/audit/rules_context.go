@@ -133,6 +133,9 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 		b.sev = max(b.sev, sev)
 		b.n += int(ih.off)
 		b.ips[e.ipList[k.ip].text] += int(ih.off)
+		// The range covers every event counted, not only the samples
+		// (one per source and hour: "last" was the last hour's first).
+		b.span(ih.firstOff.t, ih.lastOff)
 		// Formatted only for the samples kept: one is offered per
 		// (source, hour) off hours, 70,000 on a busy key.
 		first := ih.firstOff
@@ -475,6 +478,7 @@ func (e *Engine) newUserAgents(bl *baselineInfo) *findingBuilder {
 		b.n += f.n
 		b.ips[e.strs.str(f.first.ip)] += 0
 		b.subject(f.name)
+		b.span(f.first.t, f.last)
 		b.evidence(evSample{evRef: &f.first, detail: "first use of " + f.name})
 	}
 	slices.Sort(b.subjects)
@@ -518,6 +522,7 @@ func (e *Engine) newRegions(bl *baselineInfo) *findingBuilder {
 		b.n += rg.n
 		b.subject(name)
 		b.ips[e.strs.str(rg.first.ip)] += rg.n
+		b.span(rg.first.t, rg.last)
 		b.evidence(evSample{evRef: &rg.first, detail: "first call in region " + name})
 		if rg.hasWrite {
 			b.sev = High
