@@ -653,6 +653,7 @@ type nameAgg struct {
 	n     int
 	errs  int
 	first evRef
+	last  int64 // the time of the API's last call (ANOM-04's range)
 	read  bool
 	// listLike marks Describe*/List* reads (region sweep).
 	listLike bool
@@ -1113,6 +1114,7 @@ func (e *Engine) Add(ev *Event) {
 		nm.first = ref.evRef
 	}
 	nm.n++
+	nm.last = max(nm.last, t)
 	if failed {
 		nm.errs++
 	}

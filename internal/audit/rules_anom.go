@@ -378,6 +378,7 @@ func (e *Engine) newAPIs(bl *baselineInfo) *findingBuilder {
 		b.n += nm.n
 		b.ips[e.strs.str(nm.first.ip)] += nm.n
 		b.subject(nm.svc.name + ":" + nm.name)
+		b.span(nm.first.t, nm.last)
 		detail := "first call of this API"
 		if nm.svc.first >= bl.end && !slices.Contains(newSvcs, nm.svc.name) {
 			newSvcs = append(newSvcs, nm.svc.name)

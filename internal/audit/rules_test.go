@@ -452,19 +452,19 @@ func TestSecretLike(t *testing.T) {
 }
 
 // A finding's range covers every event it counts, not only its samples:
-// CTX-02 keeps one sample per source and hour, CTX-08 and COST-02 the
-// first call of each tool or region, and their "last" was the last
+// CTX-02 keeps one sample per source and hour, CTX-08, COST-02 and
+// ANOM-04 the first call of each tool, region or API, and their "last" was the last
 // sample's time (an attacker busy until 20:30 read as done at 20:00).
 func TestFindingRangeCoversCountedEvents(t *testing.T) {
 	evSeq = 0
 	evs := officeWeek(leakStart.Add(-2 * time.Hour))
 	var last time.Time
-	for i := range 10 { // 19:00 to 20:30 Shanghai, off hours, a new region, a new tool
+	for i := range 10 { // 19:00 to 20:30 Shanghai, off hours, a new region, API and tool
 		last = leakStart.Add(time.Duration(i) * 10 * time.Minute)
-		evs = append(evs, intruder(last, "Ecs", "DescribeInstances", withParams("RegionId", "eu-west-1"), withRegion("eu-west-1")))
+		evs = append(evs, intruder(last, "Ecs", "DescribeSnapshots", withParams("RegionId", "eu-west-1"), withRegion("eu-west-1")))
 	}
 	r := runEngine(baseOptions(), evs)
-	for _, id := range []string{"CTX-02", "CTX-08", "COST-02"} {
+	for _, id := range []string{"CTX-02", "CTX-08", "COST-02", "ANOM-04"} {
 		f := findFinding(r, id)
 		if f == nil {
 			t.Errorf("%s did not fire; the case proves nothing for it (findings %v)", id, ids(r))
