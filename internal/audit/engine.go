@@ -705,7 +705,6 @@ type ipHour struct {
 	off, offWrites int32  // events outside business hours
 	first          *evRef // shared (evSample)
 	firstOff       *evRef // nil when no event was off hours
-	lastOff        int64  // the time of the last event off hours (CTX-02's range)
 	// The source's active minutes of the hour, in arrival order: cell0
 	// (most sources of a busy key are seen once an hour), then more. An
 	// hour has at most 60.
@@ -713,6 +712,9 @@ type ipHour struct {
 	more    *[]minuteCell
 	ncells  uint8
 	offSens int8 // highest sensitive-write Severity off hours
+	// lastOffSec is the second of the hour of the last event off hours
+	// (CTX-02's range; in the struct's padding: 96 bytes either way).
+	lastOffSec uint16
 }
 
 // cell returns the hour's i-th active minute (i < ncells).
@@ -1214,7 +1216,7 @@ func (e *Engine) Add(ev *Event) {
 			if ih.firstOff == nil || ref.less(ih.firstOff) {
 				ih.firstOff = ref.ptr()
 			}
-			ih.lastOff = max(ih.lastOff, t)
+			ih.lastOffSec = max(ih.lastOffSec, uint16(within/int64(time.Second)))
 		}
 		// Minute cell (burst rules).
 		cell = e.cell(ip, ih, uint8(within/int64(time.Minute)))

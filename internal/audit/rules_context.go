@@ -135,7 +135,7 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 		b.ips[e.ipList[k.ip].text] += int(ih.off)
 		// The range covers every event counted, not only the samples
 		// (one per source and hour: "last" was the last hour's first).
-		b.span(ih.firstOff.t, ih.lastOff)
+		b.span(ih.firstOff.t, max(ih.firstOff.t, int64(k.h)*int64(time.Hour)+int64(ih.lastOffSec)*int64(time.Second)))
 		// Formatted only for the samples kept: one is offered per
 		// (source, hour) off hours, 70,000 on a busy key.
 		first := ih.firstOff
