@@ -87,8 +87,7 @@ say "(one line per stopped instance above is cut; every action is in the journal
 
 step "6. Report: what happened, what was done, what is still open"
 mkdir -p "$OUT"
-run report "$KEY" -o markdown --out "$OUT" >/dev/null
-run report "$KEY" -o html --out "$OUT" >/dev/null
+run report "$KEY" -o markdown --also html --out "$OUT" >/dev/null
 ls -1 "$OUT"
 
 step "Done"

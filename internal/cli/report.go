@@ -64,6 +64,9 @@ type ReportOptions struct {
 	OutDir string
 	EventInputs
 	PolicyName string
+	// Also are more formats of the same report, written next to the -o one
+	// from the same document (the events are read once).
+	Also []string
 }
 
 func newCmdReport(f *Factory, runF func(context.Context, *ReportOptions) error) *cobra.Command {
@@ -102,6 +105,7 @@ no external assets) that reads offline in any browser. No report or evidence
 file ever holds an AccessKey secret.`,
 		Example: `  akresp report LTAI5tExampleKey00000001
   akresp report LTAI5tExampleKey00000001 -o html --out ./incident-42
+  akresp report LTAI5tExampleKey00000001 --also html     # markdown and html, the events read once
   akresp report LTAI5tExampleKey00000001 -o json --leak-time 2026-11-20T03:00:00Z > report.json
   akresp report LTAI5tExampleKey00000001 --trail ./exported-trails/ --offline`,
 		Args: exactKeyArg,
@@ -126,6 +130,7 @@ file ever holds an AccessKey secret.`,
 	fl.StringVar(&opts.OutDir, "out", "", "directory for the report and evidence files (default <state-dir>/<AK-ID>/report-<time>)")
 	opts.registerEventFlags(fl)
 	fl.StringVar(&opts.PolicyName, "policy-name", report.DefaultDenyPolicyName, "name of the deny-high-risk policy contain attached")
+	fl.StringSliceVar(&opts.Also, "also", nil, "also write the report in these `FORMATS` (markdown, json, html; comma-separated) from the same document: the events are read once")
 	setOutputFormats(cmd, FormatMarkdown, FormatJSON, FormatHTML)
 	return cmd
 }
@@ -144,6 +149,15 @@ func validateReport(o *ReportOptions) error {
 	}
 	if strings.TrimSpace(o.PolicyName) == "" {
 		return UsageErrorf("--policy-name must not be empty")
+	}
+	for i, f := range o.Also {
+		f = strings.ToLower(strings.TrimSpace(f))
+		switch f {
+		case FormatMarkdown, FormatJSON, FormatHTML:
+			o.Also[i] = f
+		default:
+			return UsageErrorf("--also %q: want markdown, json or html", safetext.Line(f))
+		}
 	}
 	return nil
 }
@@ -392,30 +406,41 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 	}
 	doc.Evidence = ev
 
-	var buf bytes.Buffer
 	ro := report.RenderOptions{TZ: s.TZ}
-	ext := "md"
-	switch s.Output {
-	case FormatJSON:
-		ext, err = "json", report.RenderJSON(safetext.NewWriter(&buf), doc) // C1/bidi as \u escapes: still JSON
-	case FormatHTML:
-		ext, err = "html", report.RenderHTML(safetext.NewWriter(&buf), doc, ro) // html/template passes ESC through
-	default:
-		err = report.RenderMarkdown(&buf, doc, ro)
+	var stdout []byte
+	seen := map[string]bool{}
+	for i, format := range append([]string{s.Output}, o.Also...) {
+		if seen[format] {
+			continue // --also names a format again
+		}
+		seen[format] = true
+		var buf bytes.Buffer
+		ext := "md"
+		switch format {
+		case FormatJSON:
+			ext, err = "json", report.RenderJSON(safetext.NewWriter(&buf), doc) // C1/bidi as \u escapes: still JSON
+		case FormatHTML:
+			ext, err = "html", report.RenderHTML(safetext.NewWriter(&buf), doc, ro) // html/template passes ESC through
+		default:
+			err = report.RenderMarkdown(&buf, doc, ro)
+		}
+		if err != nil {
+			return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
+		}
+		path := filepath.Join(dir, o.KeyID+"-report."+ext)
+		if err := state.WriteFileAtomic(path, buf.Bytes()); err != nil {
+			return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
+		}
+		fmt.Fprintf(o.IO.ErrOut, "report:   %s\n", path)
+		if i == 0 {
+			stdout = buf.Bytes() // -o json is printed too
+		}
 	}
-	if err != nil {
-		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
-	}
-	path := filepath.Join(dir, o.KeyID+"-report."+ext)
-	if err := state.WriteFileAtomic(path, buf.Bytes()); err != nil {
-		return fmt.Errorf("report %s: %w", safetext.Line(o.KeyID), err)
-	}
-	fmt.Fprintf(o.IO.ErrOut, "report:   %s\n", path)
 	fmt.Fprintf(o.IO.ErrOut, "evidence: %s (%d events)\n", filepath.Join(dir, ev.File), ev.Events)
 	fmt.Fprintf(o.IO.ErrOut, "sha256:   %s\n", filepath.Join(dir, ev.SHA256File))
 	fmt.Fprintf(o.IO.ErrOut, "%s: %s; %d open risk(s)\n", o.KeyID, strings.ReplaceAll(doc.Summary.State, "_", " "), len(doc.Risks))
 	if s.Output == FormatJSON {
-		if _, err := o.IO.Out.Write(buf.Bytes()); err != nil {
+		if _, err := o.IO.Out.Write(stdout); err != nil {
 			return fmt.Errorf("report %s: write stdout: %w", safetext.Line(o.KeyID), err)
 		}
 	}

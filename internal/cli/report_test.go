@@ -54,7 +54,49 @@ func TestNewCmdReportParse(t *testing.T) {
 		{name: "offline without input", args: leakKey + " --offline", wantErr: "--offline needs", wantCode: ExitUsage},
 		{name: "online and offline", args: leakKey + " --trail x --online --offline", wantErr: "contradict", wantCode: ExitUsage},
 		{name: "empty policy name", args: leakKey + " --policy-name=", wantErr: "--policy-name", wantCode: ExitUsage},
+		{name: "also", args: leakKey + " --also HTML,json --also markdown", check: func(t *testing.T, o *ReportOptions) {
+			if strings.Join(o.Also, " ") != "html json markdown" {
+				t.Errorf("also %q", o.Also)
+			}
+		}},
+		{name: "also unknown format", args: leakKey + " --also pdf", wantErr: `--also "pdf": want markdown, json or html`, wantCode: ExitUsage},
 	})
+}
+
+// --also writes more formats of the same document next to the -o one: the
+// events are read once, the documents agree (same evidence hash), -o json
+// alone reaches stdout, and a format named twice is written once.
+func TestRunReportAlso(t *testing.T) {
+	const key = "LTAI5tSampLeakedKey00001"
+	dir := t.TempDir()
+	ios, _, stdout, stderr := TestStreams()
+	s := Settings{StateDir: dir, TZ: time.UTC, Output: FormatJSON}
+	o := &ReportOptions{IO: ios, Now: func() time.Time { return fixedNow }, KeyID: key, PolicyName: report.DefaultDenyPolicyName, OutDir: dir,
+		EventInputs: EventInputs{Trails: []string{"../../testdata/trails/events.jsonl"}}, Also: []string{"html", "markdown", "json", "html"},
+		Settings: func() (*Settings, error) { return &s, nil },
+	}
+	if err := validateReport(o); err != nil {
+		t.Fatal(err)
+	}
+	if err := runReport(context.Background(), o); err != nil {
+		t.Fatalf("report --also: %v\n%s", err, stderr.String())
+	}
+	var doc report.Document
+	if err := json.Unmarshal(stdout.Bytes(), &doc); err != nil || doc.Evidence == nil {
+		t.Fatalf("stdout is not the json report: %v", err)
+	}
+	for _, ext := range []string{"json", "html", "md"} {
+		b, err := os.ReadFile(filepath.Join(dir, key+"-report."+ext))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Contains(b, []byte(doc.Evidence.SHA256)) {
+			t.Errorf("%s report does not carry the evidence hash %s of the json one", ext, doc.Evidence.SHA256)
+		}
+	}
+	if n := strings.Count(stderr.String(), "report:   "); n != 3 {
+		t.Errorf("%d report lines on stderr, want 3 (html named twice):\n%s", n, stderr.String())
+	}
 }
 
 // TestReportOutputFormats checks -o against the formats report declares.
