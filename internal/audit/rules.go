@@ -115,6 +115,9 @@ func newBuilder(id string, sev Severity) *findingBuilder {
 	return &findingBuilder{id: id, sev: sev, ips: map[string]int{}, hours: map[int32]struct{}{}}
 }
 
+// refused reports that every event the finding counts failed.
+func (b *findingBuilder) refused() bool { return b.failedAt > 0 && b.failedN >= b.n }
+
 // span widens the time range.
 func (b *findingBuilder) span(first, last int64) {
 	if !b.hasTime {
@@ -303,14 +306,8 @@ func (e *Engine) finalise(bl *baselineInfo, src [][]minuteEntry) []Finding {
 	out := make([]Finding, 0, len(bs))
 	e.refused = map[string]bool{}
 	for _, b := range bs {
-		if b.failedAt > 0 && b.failedN >= b.n {
-			e.refused[b.id] = true
-		}
-	}
-	for _, b := range bs {
-		if !(b.failedAt > 0 && b.failedN >= b.n) {
-			delete(e.refused, b.id) // another builder of the rule succeeded
-		}
+		prev, seen := e.refused[b.id]
+		e.refused[b.id] = b.refused() && (prev || !seen) // every builder of the rule
 	}
 	for _, b := range bs {
 		f := e.toFinding(b)
@@ -419,7 +416,7 @@ func (e *Engine) toFinding(b *findingBuilder) Finding {
 	}
 	if i := b.failedAt - 1; i >= 0 && i < len(b.notes) {
 		b.notes[i] = "Some attempts failed (error codes in the evidence); a failed attempt still shows intent."
-		if b.failedN >= b.n {
+		if b.refused() {
 			b.notes[i] = "Every attempt failed (error codes in the evidence): the calls were refused, but a failed attempt still shows intent."
 		}
 	}

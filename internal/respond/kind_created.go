@@ -179,14 +179,24 @@ func currentState(ctx context.Context, c ContainCloud, id CreatedIdentity) (stri
 func containable(p *Plan) int {
 	n := 0
 	for _, id := range p.Created {
-		switch {
-		case id.Kind == "user" && id.Current == "exists" && id.Name != p.Key.Owner:
-			n++
-		case id.Kind == "access_key" && strings.EqualFold(id.Current, "Active") && id.Name != p.Key.AccessKeyID:
+		if containableNow(p, id) {
 			n++
 		}
 	}
 	return n
+}
+
+// containableNow reports whether --contain-created would act on id: a user
+// that exists (other than the owner) or an Active key (other than the
+// leaked one).
+func containableNow(p *Plan, id CreatedIdentity) bool {
+	switch id.Kind {
+	case "user":
+		return id.Current == "exists" && id.Name != p.Key.Owner
+	case "access_key":
+		return strings.EqualFold(id.Current, "Active") && id.Name != p.Key.AccessKeyID
+	}
+	return false
 }
 
 // identities is "1 identity" or "N identities".

@@ -267,12 +267,12 @@ func createdLeft(p *Plan, s *Summary) int {
 	for _, id := range p.Created {
 		switch id.Kind {
 		case "user":
-			if id.Current == "exists" && id.Name != p.Key.Owner {
+			if containableNow(p, id) {
 				n++
 			}
 		case "access_key":
 			a := p.Action("disable-key:" + id.Name)
-			if strings.EqualFold(id.Current, "Active") && id.Name != p.Key.AccessKeyID && (a == nil || s.Outcomes[a.ID].Status != OutcomeApplied) {
+			if containableNow(p, id) && (a == nil || s.Outcomes[a.ID].Status != OutcomeApplied) {
 				n++
 			}
 		case "login_profile":
