@@ -335,7 +335,20 @@ func (d *Decoder) decode(z *stream, out []byte, o, stop int) (int, int) {
 			z.mode = inHuffman
 		}
 
-		// The block's symbols.
+		// The block's symbols: the fast loop while it can, then one at a
+		// time for the last few bytes of input, the end of the output and
+		// whatever the fast loop leaves (a corrupt symbol).
+		if over == 0 {
+			var eob bool
+			ip, b, nb, o, eob = d.fast(in, ip, b, nb, out, o, stop)
+			if eob {
+				z.mode = atHeader
+				if z.final {
+					z.mode = atEnd
+				}
+				continue
+			}
+		}
 		lit, dist := &d.lit, &d.dist
 		for {
 			if o > stop {
@@ -442,6 +455,117 @@ func (d *Decoder) decode(z *stream, out []byte, o, stop int) (int, int) {
 			break
 		}
 	}
+}
+
+// fast decodes the current Huffman block's symbols while a whole word of
+// input is left at every refill (so it never reads the zeros decode feeds
+// past the end, and no symbol can be truncated) and o <= stop, and returns
+// the stream's state at a symbol boundary and whether it stopped after the
+// end-of-block code. It leaves to decode's careful loop any symbol that is
+// not a literal, a valid length and distance pair or the end of the block
+// (decode reports it corrupt), so the output and the position where a
+// corrupt stream stops are decode's.
+//
+// It is decode's inner loop with nothing else in it: one refill per
+// iteration (56 bits or more: a length and a distance need at most 48,
+// three literals at most 45), the entry of the next symbol looked up once,
+// and no check of the bits past the input.
+func (d *Decoder) fast(in []byte, ip int, b uint64, nb uint, out []byte, o, stop int) (int, uint64, uint, int, bool) {
+	lit, dist := &d.lit, &d.dist
+	for o <= stop && ip+8 <= len(in) {
+		b |= binary.LittleEndian.Uint64(in[ip:]) << nb
+		ip += int(63-nb) >> 3
+		nb |= 56
+		e := lit[b&(1<<litBits-1)]
+		if e&kindMask == kLit {
+			// Literals come in runs: up to three from one refill (o may
+			// pass stop by two; out has maxMatch+slack bytes after it).
+			b >>= e & 31
+			nb -= uint(e & 31)
+			out[o] = byte(e >> 16)
+			o++
+			e = lit[b&(1<<litBits-1)]
+			if e&kindMask != kLit {
+				continue
+			}
+			b >>= e & 31
+			nb -= uint(e & 31)
+			out[o] = byte(e >> 16)
+			o++
+			e = lit[b&(1<<litBits-1)]
+			if e&kindMask != kLit {
+				continue
+			}
+			b >>= e & 31
+			nb -= uint(e & 31)
+			out[o] = byte(e >> 16)
+			o++
+			continue
+		}
+		// Decode the symbol in c, committing to b and nb only once it is
+		// known to be valid.
+		c, used := b, uint(0)
+		if e&kindMask == kSub {
+			c >>= litBits
+			used = litBits
+			e = lit[((e>>16)+uint32(c&(1<<(e>>8&15)-1)))&(litSize-1)]
+		}
+		c >>= e & 31
+		used += uint(e & 31)
+		switch e & kindMask {
+		case kLit:
+			b, nb = c, nb-used
+			out[o] = byte(e >> 16)
+			o++
+			continue
+		case kEOB:
+			return ip, c, nb - used, o, true
+		case kLen:
+		default:
+			return ip, b, nb, o, false
+		}
+		x := e >> 8 & 15
+		length := int(e>>16) + int(c&(1<<x-1))
+		c >>= x
+		used += uint(x)
+		e = dist[c&(1<<distBits-1)]
+		if e&kindMask == kSub {
+			c >>= distBits
+			used += distBits
+			e = dist[((e>>16)+uint32(c&(1<<(e>>8&15)-1)))&(distSize-1)]
+		}
+		c >>= e & 31
+		used += uint(e & 31)
+		x = e >> 8 & 15
+		dd := int(e>>16) + int(c&(1<<x-1))
+		if e&kindMask != kDist || dd > o {
+			return ip, b, nb, o, false
+		}
+		b, nb = c>>x, nb-used-uint(x)
+		src := o - dd
+		if dd >= 8 {
+			binary.LittleEndian.PutUint64(out[o:], binary.LittleEndian.Uint64(out[src:]))
+			if length > 8 {
+				binary.LittleEndian.PutUint64(out[o+8:], binary.LittleEndian.Uint64(out[src+8:]))
+				if length > 16 {
+					if dd >= length {
+						copy(out[o+16:o+length], out[src+16:])
+					} else {
+						for i := 16; i < length; i += 8 {
+							binary.LittleEndian.PutUint64(out[o+i:], binary.LittleEndian.Uint64(out[src+i:]))
+						}
+					}
+				}
+			}
+		} else {
+			w := out[o : o+length]
+			for i := range w {
+				w[i] = out[src+i]
+			}
+		}
+		o += length
+	}
+	return ip, b, nb, o, false
 }
 
 // dynamic reads a dynamic block's code lengths and builds its tables
