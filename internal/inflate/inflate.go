@@ -473,33 +473,33 @@ func (d *Decoder) decode(z *stream, out []byte, o, stop int) (int, int) {
 func (d *Decoder) fast(in []byte, ip int, b uint64, nb uint, out []byte, o, stop int) (int, uint64, uint, int, bool) {
 	lit, dist := &d.lit, &d.dist
 	for o <= stop && ip+8 <= len(in) {
-		b |= binary.LittleEndian.Uint64(in[ip:]) << nb
+		b |= binary.LittleEndian.Uint64(in[ip:]) << (nb & 63)
 		ip += int(63-nb) >> 3
 		nb |= 56
 		e := lit[b&(1<<litBits-1)]
 		if e&kindMask == kLit {
 			// Literals come in runs: up to three from one refill (o may
 			// pass stop by two; out has maxMatch+slack bytes after it).
+			out[o] = byte(e >> 16)
 			b >>= e & 31
 			nb -= uint(e & 31)
-			out[o] = byte(e >> 16)
-			o++
 			e = lit[b&(1<<litBits-1)]
 			if e&kindMask != kLit {
+				o++
 				continue
 			}
+			out[o+1] = byte(e >> 16)
 			b >>= e & 31
 			nb -= uint(e & 31)
-			out[o] = byte(e >> 16)
-			o++
 			e = lit[b&(1<<litBits-1)]
 			if e&kindMask != kLit {
+				o += 2
 				continue
 			}
+			out[o+2] = byte(e >> 16)
 			b >>= e & 31
 			nb -= uint(e & 31)
-			out[o] = byte(e >> 16)
-			o++
+			o += 3
 			continue
 		}
 		// Decode the symbol in c, committing to b and nb only once it is
