@@ -363,3 +363,42 @@ func TestANOM03SourcesCountEachHourOnce(t *testing.T) {
 		t.Errorf("sources %v, want %s (40 calls) before %s (30)", f.IPs, officeB, attacker)
 	}
 }
+
+// ANOM-01, -02 and -03 give the range of the calls, writes and failures
+// they count, not the instant of their hour's (or window's) first event.
+// A cold-start burst of 120 failing writes from 04:05 to 04:55 after one
+// office read at 04:01: ANOM-01 (every call of the hour) runs from 04:01,
+// ANOM-02 and ANOM-03 from the first write and failure, all three to the
+// last failing write; ANOM-02 and ANOM-03 cite that first write, not the
+// hour's first call. When only the flagged share is judged (the office's
+// calls routine), ANOM-01 ends at the flagged source's last call, not at
+// the office's later one.
+func TestANOMRangesCoverCountedEvents(t *testing.T) {
+	burst := spreadFrom(attacker, thLeak.Add(5*time.Minute), 50*time.Minute, 120, "RunInstances", withUA(attackerUA), withErr("NoPermission"))
+	judged := append([]*Event{tev(thLeak.Add(time.Minute), officeB, "Ecs", "DescribeInstances")}, burst...)
+	r := runThreshold(t, nil, judged, true)
+	first, last := burst[0].Time, burst[len(burst)-1].Time
+	for _, c := range []struct {
+		id    string
+		first time.Time
+	}{{"ANOM-01", thLeak.Add(time.Minute)}, {"ANOM-02", first}, {"ANOM-03", first}} {
+		f := mustFinding(t, r, c.id)
+		if !f.First.Equal(c.first) || !f.Last.Equal(last) {
+			t.Errorf("%s: %d events from %s to %s, want %s to %s", c.id, f.Count, f.First.Format(time.RFC3339), f.Last.Format(time.RFC3339), c.first.Format(time.RFC3339), last.Format(time.RFC3339))
+		}
+	}
+	for _, id := range []string{"ANOM-02", "ANOM-03"} {
+		if f := mustFinding(t, r, id); len(f.Evidence) == 0 || f.Evidence[0].EventID != burst[0].ID {
+			t.Errorf("%s evidence %+v, want the first failing write %s first", id, f.Evidence, burst[0].ID)
+		}
+	}
+
+	office := spreadFrom(officeA, thLeak, 58*time.Minute, 15, "DescribeInstances")
+	flagged := spreadFrom(attacker, thLeak.Add(time.Minute), 50*time.Minute, 30, "DescribeInstances", withUA(attackerUA))
+	r = runThreshold(t, routineHistory(), append(office, flagged...), false)
+	f := mustFinding(t, r, "ANOM-01")
+	if f.Count != 30 || !f.First.Equal(flagged[0].Time) || !f.Last.Equal(flagged[len(flagged)-1].Time) {
+		t.Errorf("ANOM-01 of the flagged share: %d calls from %s to %s, want 30 from %s to %s", f.Count, f.First.Format(time.RFC3339), f.Last.Format(time.RFC3339),
+			flagged[0].Time.Format(time.RFC3339), flagged[len(flagged)-1].Time.Format(time.RFC3339))
+	}
+}

@@ -679,9 +679,14 @@ type regionAgg struct {
 // hourBucket is one clock hour of the key's activity.
 type hourBucket struct {
 	n, writes, fails int32
-	q                [4]struct{ n, fails int32 } // quarter hours
-	sms              int32                       // SMS send calls
+	q                [4]quarterAgg // quarter hours
+	sms              int32         // SMS send calls
 	first            evRef
+	// firstWrite is the hour's first write (nil without), last and
+	// lastWrite the times of its last event and last write: ANOM-01/02
+	// count every call or write of the hour and span them.
+	firstWrite      *evRef // shared (evSample)
+	last, lastWrite int64
 	// ips are the sources active in the hour (ipList indices, each once:
 	// one per ipHours entry of the hour), so that listing an hour's
 	// sources costs what the hour holds, not every (source, hour).
@@ -690,6 +695,15 @@ type hourBucket struct {
 	// weekday and minute of the day.
 	localDay time.Weekday
 	localMin int32
+}
+
+// quarterAgg is one quarter hour of an hourBucket: its calls and failures,
+// and the first and the last failure (ANOM-03 cites the first and spans
+// the failures it counts).
+type quarterAgg struct {
+	n, fails  int32
+	firstFail *evRef // shared (evSample); nil without failures
+	lastFail  int64
 }
 
 // ipHourKey is one source in one clock hour.
@@ -713,8 +727,10 @@ type ipHour struct {
 	ncells  uint8
 	offSens int8 // highest sensitive-write Severity off hours
 	// lastOffSec is the second of the hour of the last event off hours
-	// (CTX-02's range; in the struct's padding: 96 bytes either way).
-	lastOffSec uint16
+	// (CTX-02's range), lastSec and lastWriteSec those of the last event
+	// and the last write (ANOM-01/02's when they judge the flagged
+	// sources' share); in the struct's padding: 96 bytes either way.
+	lastOffSec, lastSec, lastWriteSec uint16
 }
 
 // cell returns the hour's i-th active minute (i < ncells).
@@ -1187,15 +1203,24 @@ func (e *Engine) Add(ev *Event) {
 		hb.first = ref.evRef
 	}
 	hb.n++
+	hb.last = max(hb.last, t)
 	within := t - int64(h)*int64(time.Hour)
-	q := within / int64(15*time.Minute)
-	hb.q[q].n++
+	q := &hb.q[within/int64(15*time.Minute)]
+	q.n++
 	if !read {
 		hb.writes++
+		if hb.firstWrite == nil || ref.less(hb.firstWrite) {
+			hb.firstWrite = ref.ptr()
+		}
+		hb.lastWrite = max(hb.lastWrite, t)
 	}
 	if failed {
 		hb.fails++
-		hb.q[q].fails++
+		q.fails++
+		if q.firstFail == nil || ref.less(q.firstFail) {
+			q.firstFail = ref.ptr()
+		}
+		q.lastFail = max(q.lastFail, t)
 	}
 	off := e.offHours(hb, within)
 	ih := e.sourceHour(ip, hb, h, ref)
@@ -1205,8 +1230,11 @@ func (e *Engine) Add(ev *Event) {
 			ih.first = ref.ptr()
 		}
 		ih.n++
+		sec := uint16(within / int64(time.Second))
+		ih.lastSec = max(ih.lastSec, sec)
 		if !read {
 			ih.writes++
+			ih.lastWriteSec = max(ih.lastWriteSec, sec)
 		}
 		if off {
 			ih.off++

@@ -172,7 +172,7 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	if !bl.cold {
 		for h := int32(floorDiv(bl.statStart, hourNs)); int64(h+1)*hourNs <= bl.end; h++ {
 			var n, w int32
-			var q [4]struct{ n, fails int32 }
+			var q [4]quarterAgg
 			if hb := e.hours[h]; hb != nil {
 				n, w, q = hb.n, hb.writes, hb.q
 			}
@@ -196,8 +196,9 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	// it is the key's routine and only the flagged sources' calls are
 	// judged (and cited).
 	type split struct {
-		n, writes int32
-		first     *evRef
+		n, writes       int32
+		first           *evRef
+		last, lastWrite int64 // to the second (ipHour keeps no more)
 	}
 	flaggedIn := map[int32]*split{}
 	var maxCalls, maxWrites int32
@@ -219,6 +220,11 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 		sp.writes += ih.writes
 		if sp.first == nil || ih.first.less(sp.first) {
 			sp.first = ih.first
+		}
+		start := int64(k.h) * hourNs
+		sp.last = max(sp.last, start+int64(ih.lastSec)*int64(time.Second))
+		if ih.writes > 0 {
+			sp.lastWrite = max(sp.lastWrite, start+int64(ih.lastWriteSec)*int64(time.Second))
 		}
 	}
 	rate := func(id string, sev Severity, get func(*hourBucket) int32, st robustStats, floor, ceiling int, what string) *findingBuilder {
@@ -255,14 +261,23 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			b.n += int(x)
 			b.routineN += int(routine)
 			b.hours[h] = struct{}{}
-			first := &hb.first
+			// The range runs from the first to the last call (write) the
+			// count holds; the flagged share's from its first call.
+			first, last := &hb.first, hb.last
+			if id == "ANOM-02" {
+				first, last = hb.firstWrite, hb.lastWrite
+			}
 			if routine > 0 && sp != nil {
-				first = sp.first
+				first, last = sp.first, sp.last
+				if id == "ANOM-02" {
+					last = sp.lastWrite
+				}
 				e.hourIPs(b, h, true)
 			} else {
 				e.hourIPs(b, h, false)
 			}
 			b.evidence(evSample{evRef: first, detail: fmt.Sprintf("%d %s in the hour from %s; %s", x, what, fmtUTC(int64(h)*hourNs), why)})
+			b.span(first.t, max(first.t, last))
 		}
 		return b
 	}
@@ -276,14 +291,14 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	type quarter struct {
 		q     int64 // Unix quarter-hour
 		n, fl int32
-		hb    *hourBucket
+		agg   *quarterAgg
 	}
 	var qs []quarter
 	for _, h := range hs {
 		hb := e.hours[h]
-		for i, q := range hb.q {
-			if q.n > 0 {
-				qs = append(qs, quarter{int64(h)*4 + int64(i), q.n, q.fails, hb})
+		for i := range hb.q {
+			if q := &hb.q[i]; q.n > 0 {
+				qs = append(qs, quarter{int64(h)*4 + int64(i), q.n, q.fails, q})
 			}
 		}
 	}
@@ -308,15 +323,20 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			}
 			why = fmt.Sprintf("failure ratio %.0f%%; %s", 100*float64(fl)/float64(n), zWhy)
 		}
-		for _, x := range []int64{q.q, q.q + 1} {
-			if flagged[x] {
+		// The window's first failure is its evidence; the range spans
+		// the failures counted.
+		var firstFail *evRef
+		for _, y := range qs[i:min(i+2, len(qs))] {
+			if y.q > q.q+1 || y.fl == 0 {
 				continue
 			}
-			for _, y := range qs[i:min(i+2, len(qs))] {
-				if y.q == x {
-					flagged[x] = true
-					fb.n += int(y.fl)
-				}
+			if firstFail == nil || y.agg.firstFail.less(firstFail) {
+				firstFail = y.agg.firstFail
+			}
+			if !flagged[y.q] {
+				flagged[y.q] = true
+				fb.n += int(y.fl)
+				fb.span(y.agg.firstFail.t, y.agg.lastFail)
 			}
 		}
 		// The hour's sources once, however many of its quarters are
@@ -325,7 +345,7 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			fbHours[h] = true
 			e.hourIPs(fb, h, false)
 		}
-		fb.evidence(evSample{evRef: &q.hb.first, detail: fmt.Sprintf("%d failures of %d calls in the 30 minutes from %s; %s", fl, n, fmtUTC(q.q*int64(15*time.Minute)), why)})
+		fb.evidence(evSample{evRef: firstFail, detail: fmt.Sprintf("%d failures of %d calls in the 30 minutes from %s; %s", fl, n, fmtUTC(q.q*int64(15*time.Minute)), why)})
 	}
 	out = append(out, fb, e.newAPIs(bl))
 	return out
