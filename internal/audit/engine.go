@@ -859,12 +859,15 @@ func eachID(list []uint32, f func(uint32)) {
 // one or more cells per (source, hour) it saw, 121,000 on the delivery
 // shape of issue 14.
 type minuteCell struct {
-	min            uint8 // minute within the hour
-	n, reads, auth int32
-	objDeletes     int32
-	reads1         pairSet   // read APIs (nameList index)
-	regions        pairSet   // regions of Describe*/List* reads (strTable id)
-	more           *cellMore // the read APIs and regions beyond reads1 and regions, refused APIs
+	min uint8 // minute within the hour
+	// firstSec and lastSec are the seconds of the minute of its first and
+	// last event (CTX-04's range; in the padding after min).
+	firstSec, lastSec uint8
+	n, reads, auth    int32
+	objDeletes        int32
+	reads1            pairSet   // read APIs (nameList index)
+	regions           pairSet   // regions of Describe*/List* reads (strTable id)
+	more              *cellMore // the read APIs and regions beyond reads1 and regions, refused APIs
 }
 
 // cellMore is what a minute cell holds beyond its inline pairs.
@@ -1250,6 +1253,11 @@ func (e *Engine) Add(ev *Event) {
 		cell = e.cell(ip, ih, uint8(within/int64(time.Minute)))
 	}
 	if cell != nil {
+		sec := uint8(within / int64(time.Second) % 60)
+		if cell.n == 0 || sec < cell.firstSec {
+			cell.firstSec = sec
+		}
+		cell.lastSec = max(cell.lastSec, sec)
 		cell.n++
 		if read {
 			cell.reads++

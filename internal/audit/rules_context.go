@@ -336,6 +336,8 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 						continue
 					}
 					b.n += int(c.c.n)
+					at := int64(c.m) * int64(time.Minute)
+					b.span(at+int64(c.c.firstSec)*int64(time.Second), at+int64(c.c.lastSec)*int64(time.Second))
 				}
 				countedUntil = j
 			}

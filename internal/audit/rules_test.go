@@ -475,3 +475,26 @@ func TestFindingRangeCoversCountedEvents(t *testing.T) {
 		}
 	}
 }
+
+// CTX-04's range covers the events it counts in the windows that fire,
+// not only the events it cites (each source's first of the hour): three
+// new sources together from 30 minutes into the hour, the first back at
+// 35:40, one of them seen alone at the top of the hour.
+func TestCTX04RangeCoversCountedEvents(t *testing.T) {
+	evSeq = 0
+	evs := officeWeek(leakStart.Add(-2 * time.Hour))
+	const a, b, c = "127.0.0.66", "127.0.0.67", "127.0.0.68"
+	evs = append(evs, tev(leakStart, a, "Ecs", "DescribeInstances", withUA(attackerUA)))
+	for i, ip := range []string{a, b, c} {
+		evs = append(evs, tev(leakStart.Add(30*time.Minute+time.Duration(i)*time.Minute), ip, "Ecs", "DescribeInstances", withUA(attackerUA)))
+	}
+	last := leakStart.Add(35*time.Minute + 40*time.Second)
+	evs = append(evs, tev(last, a, "Ecs", "DescribeRegions", withUA(attackerUA)))
+	f := findFinding(runEngine(baseOptions(), evs), "CTX-04")
+	if f == nil {
+		t.Fatal("CTX-04 did not fire")
+	}
+	if !f.Last.Equal(last) || f.First.After(leakStart.Add(30*time.Minute)) {
+		t.Errorf("CTX-04: %d events from %s to %s, want the range to reach %s", f.Count, f.First.Format(time.RFC3339), f.Last.Format(time.RFC3339), last.Format(time.RFC3339))
+	}
+}
