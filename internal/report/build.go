@@ -689,15 +689,29 @@ func (b *builder) actions() {
 		}
 		b.doc.Actions = append(b.doc.Actions, Action{Time: r.Time.UTC(), Command: r.Command, Action: r.Action, Target: r.Target,
 			Result: r.Result, RequestID: r.RequestID, ErrorCode: r.ErrorCode, Error: r.Error, Operator: r.Operator,
-			Run: r.RunID, Journal: baseName(r.File)})
+			Run: r.RunID, Journal: baseName(r.File), Item: actionItem(r.ActionID, r.Target)})
 	}
 	b.linkEradications()
 	b.pending = journal.Pending(recs)
 	for _, r := range b.pending {
 		b.doc.Actions = append(b.doc.Actions, Action{Time: r.Time.UTC(), Command: r.Command, Action: r.Action, Target: r.Target,
-			Result: "pending", Operator: r.Operator, Run: r.RunID, Journal: baseName(r.File)})
+			Result: "pending", Operator: r.Operator, Run: r.RunID, Journal: baseName(r.File), Item: actionItem(r.ActionID, r.Target)})
 	}
 	slices.SortStableFunc(b.doc.Actions, func(x, y Action) int { return x.Time.Compare(y.Time) })
+}
+
+// actionItem is what an action ID names after its target
+// ("detach-policy:svc-backup:AdministratorAccess" -> "AdministratorAccess",
+// "revoke-rule:sg-1:tcp:22/22:0.0.0.0/0" -> "tcp:22/22:0.0.0.0/0"), or ""
+// when it names nothing more (one action per target).
+func actionItem(id, target string) string {
+	if target == "" {
+		return ""
+	}
+	if _, rest, ok := strings.Cut(id, ":"+target+":"); ok {
+		return rest
+	}
+	return ""
 }
 
 func baseName(p string) string {
@@ -953,6 +967,9 @@ func (b *builder) timeline() {
 		title := a.Command + ": " + a.Action
 		if a.Target != "" {
 			title += " " + a.Target
+		}
+		if a.Item != "" {
+			title += " (" + a.Item + ")"
 		}
 		detail := a.Error
 		if a.Result == "pending" {

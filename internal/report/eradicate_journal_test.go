@@ -87,3 +87,43 @@ func TestCostNothingRunning(t *testing.T) {
 		t.Errorf("cost section with nothing running:\n%s", md.String())
 	}
 }
+
+// Two actions on one target (two policies detached from the same user)
+// are told apart by what each changed: the action ID's part after the
+// target, in the JSON (item), the timeline and the actions table.
+func TestActionItemsTellSharedTargetsApart(t *testing.T) {
+	in := fxInput()
+	at := fxLeak.Add(6 * time.Hour)
+	for i, pol := range []string{"AdministratorAccess", "akresp-deny-high-risk"} {
+		in.Journal = append(in.Journal, journal.Record{Kind: journal.KindOutcome, Time: at.Add(time.Duration(i) * time.Second), Command: "eradicate",
+			Action: "user-policy", Target: "svc-backup", ActionID: "detach-policy:svc-backup:" + pol, Result: journal.ResultOK, RunID: "run-e"})
+	}
+	in.Journal = append(in.Journal, journal.Record{Kind: journal.KindOutcome, Time: at.Add(3 * time.Second), Command: "eradicate",
+		Action: "delete-login-profile", Target: "svc-backup", ActionID: "login-profile:svc-backup", Result: journal.ResultOK, RunID: "run-e"})
+	d := mustBuild(t, in)
+	var items []string
+	for _, a := range d.Actions {
+		if a.Command == "eradicate" {
+			items = append(items, a.Action+"="+a.Item)
+		}
+	}
+	if want := []string{"user-policy=AdministratorAccess", "user-policy=akresp-deny-high-risk", "delete-login-profile="}; strings.Join(items, ",") != strings.Join(want, ",") {
+		t.Errorf("items %v, want %v", items, want)
+	}
+	var titles []string
+	for _, e := range d.Timeline {
+		if e.Kind == EntryAction && strings.HasPrefix(e.Title, "eradicate: ") {
+			titles = append(titles, e.Title)
+		}
+	}
+	if want := "eradicate: user-policy svc-backup (AdministratorAccess)"; len(titles) == 0 || titles[0] != want {
+		t.Errorf("timeline titles %q, want the first %q", titles, want)
+	}
+	var md bytes.Buffer
+	if err := RenderMarkdown(&md, d, RenderOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "| user-policy | svc-backup: akresp-deny-high-risk ") {
+		t.Errorf("the markdown actions table must name the policy each detach took:\n%s", md.String())
+	}
+}

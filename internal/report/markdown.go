@@ -354,6 +354,9 @@ func RenderMarkdown(out io.Writer, doc *Document, o RenderOptions) error {
 				res += " (" + md(a.ErrorCode) + ")"
 			}
 			target := md(a.Target)
+			if a.Item != "" {
+				target += ": " + md(a.Item)
+			}
 			if a.Evidence != "" {
 				target += " (called for by " + md(a.Evidence) + " " + code(a.EvidenceEventID) + ")"
 			}

@@ -306,6 +306,11 @@ type Action struct {
 	Operator  string    `json:"operator,omitempty"`
 	Run       string    `json:"run"`
 	Journal   string    `json:"journal,omitempty"`
+	// Item is what within the target the action changed when several
+	// actions share one target (the policy detached from a user, the
+	// rule revoked from a security group), from the journal's action ID;
+	// empty when the target says it all.
+	Item string `json:"item,omitempty"`
 	// EvidenceEventID and Evidence name the event of the key that called
 	// for an eradication action (the attacker's call that created or
 	// changed the target), when the audit has it.
