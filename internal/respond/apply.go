@@ -277,6 +277,12 @@ func planNote(p *Plan) journal.Record {
 		acts = append(acts, act{a.ID, a.Kind, a.Target, a.BeforeText, a.AfterText, a.Noop})
 	}
 	doc := map[string]any{"actions": acts, "caller_account": p.Operator.AccountID, "forced": p.Forced}
+	if p.Command == CmdContain {
+		// Undo tells the owner's deny attachment from those of users the
+		// key created by it once the key is deleted (PlanUndo); "" for a
+		// key no RAM user owns.
+		doc["key_owner"] = p.Key.Owner
+	}
 	if p.Evidence != nil {
 		// The incident record's journal contract (notes/incident-api.md).
 		doc["evidence"] = p.Evidence

@@ -529,3 +529,64 @@ func TestUndoAfterCreatedUserDeleted(t *testing.T) {
 		t.Errorf("next steps after undoing a deleted key's containment: %q", next)
 	}
 }
+
+// After rotation deleted the leaked key, undo --all (what rotate suggests)
+// judges the owner's deny attachment by the deleted key, not by the
+// owner's new key from the rotation: the owner comes from the journal once
+// IMS cannot name it. Before, the owner was the first deny attachment in
+// the journal, and when that was a user the key created (attached by an
+// earlier run, or journaled first by parallel actions, as on the lab), the
+// owner's attachment counted as a created user's and the new key refused
+// the undo ("user app-prod, created by the leaked key, still has an Active
+// AccessKey"). A created user's own active key still refuses it.
+func TestUndoAfterRotationKnowsTheOwner(t *testing.T) {
+	const evilKey = "LTAI5tBACKDOORBACKDOOR01"
+	for _, c := range []struct {
+		name     string
+		evilLeft string // status of the created user's key at undo time
+		refused  bool
+	}{
+		{"created key disabled", "Inactive", false},
+		{"created key active again", "Active", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFake()
+			f.addUser("backdoor", evilKey)
+			dir := t.TempDir()
+			// The owner already carries the deny policy: the first run
+			// journals only the created user's attachment.
+			f.policies[DefaultPolicyName] = &fakePolicy{versions: []cloud.PolicyVersion{{VersionID: "v1", IsDefault: true, Document: "{}"}}, next: 2}
+			f.attached["app-prod"] = []string{DefaultPolicyName}
+			ev := &Evidence{Created: []CreatedIdentity{{Kind: "user", Name: "backdoor"}, {Kind: "access_key", Name: evilKey, User: "backdoor"}}}
+			p, _ := run(t, f, dir, containOpts(func(o *ContainOptions) { o.Evidence, o.ContainCreated = ev, true }))
+			if a := p.Action("attach:app-prod"); p.Action("attach:backdoor") == nil || a == nil || !a.Noop {
+				t.Fatalf("test bug: contain planned %q", actionIDs(p))
+			}
+			// The owner's attachment is lost and a second run puts it back.
+			delete(f.attached, "app-prod")
+			run(t, f, dir, containOpts())
+			delete(f.keys, leakedKey) // rotate --delete
+			f.keys["LTAI5tROTATEDNEWKEY00001"] = &fakeKey{user: "app-prod", status: "Active"}
+			f.keys[evilKey].status = c.evilLeft
+
+			up, err := undo(t, f, dir, UndoOptions{All: true})
+			if up == nil || err != nil && !c.refused {
+				t.Fatalf("undo --all: %v", err)
+			}
+			var rails []string
+			for _, r := range up.Rails {
+				rails = append(rails, r.Error())
+			}
+			joined := strings.Join(rails, "; ")
+			if strings.Contains(joined, "user app-prod, created by the leaked key") {
+				t.Errorf("the owner taken for a created user: %s", joined)
+			}
+			if got := strings.Contains(joined, "undo-deny-active-key"); got != c.refused {
+				t.Errorf("refused %v, want %v (rails: %s)", got, c.refused, joined)
+			}
+			if up.Key.Owner != "app-prod" {
+				t.Errorf("owner %q, want app-prod from the journal", up.Key.Owner)
+			}
+		})
+	}
+}

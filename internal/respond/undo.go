@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
@@ -63,6 +62,12 @@ type containRun struct {
 	// plan showed (to check the intents against).
 	planBefore map[string]string
 	planFile   string
+	// owner is the key's owner as the run's plan note names it
+	// (key_owner: "" for a key no RAM user owns), or, in a note from
+	// before it did, the target of the plan's first deny attachment:
+	// contain plans the owner's before those of users the key created.
+	owner      string
+	ownerKnown bool
 }
 
 // containRuns returns the contain runs since the last complete undo whose
@@ -129,12 +134,19 @@ func containRuns(recs []journal.Record) []*containRun {
 		if n, ok := notes[run.id]; ok {
 			run.planFile = n.File
 			var doc struct {
-				Actions []struct{ ID, Before string }
+				Actions  []struct{ ID, Kind, Target, Before string }
+				KeyOwner *string `json:"key_owner"`
 			}
 			if json.Unmarshal(n.After, &doc) == nil {
 				run.planBefore = map[string]string{}
 				for _, a := range doc.Actions {
 					run.planBefore[a.ID] = a.Before
+					if !run.ownerKnown && a.Kind == KindAttachPolicy && strings.HasPrefix(a.ID, "attach:") {
+						run.owner, run.ownerKnown = a.Target, true
+					}
+				}
+				if doc.KeyOwner != nil {
+					run.owner, run.ownerKnown = *doc.KeyOwner, true
 				}
 			}
 		}
@@ -327,8 +339,17 @@ func PlanUndo(ctx context.Context, c ContainCloud, o UndoOptions) (*Plan, error)
 		}
 	}
 
+	// The key's owner: IMS's answer below while the key exists; once it
+	// is deleted (rotate --delete), the journal's. The owner's deny
+	// attachment is judged by the key, a created user's by its own keys:
+	// taken for a created user, the owner's new key from a rotation
+	// refused the undo rotate itself suggests.
 	var owner string
-	var mu sync.Mutex
+	for _, run := range runs {
+		if run.ownerKnown {
+			owner = run.owner
+		}
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	for _, l := range lives {
 		g.Go(func() error {
@@ -338,13 +359,6 @@ func PlanUndo(ctx context.Context, c ContainCloud, o UndoOptions) (*Plan, error)
 			}
 			return nil
 		})
-		if l.ch.kind == KindAttachPolicy && strings.HasPrefix(l.ch.id, "attach:") {
-			mu.Lock()
-			if owner == "" {
-				owner = l.ch.target
-			}
-			mu.Unlock()
-		}
 	}
 	if err := g.Wait(); err != nil {
 		return nil, err
