@@ -15,13 +15,15 @@
 // up to where its fast path ends and then ErrHandOver. Either way the
 // caller reads the rest with that decoder, which finds and words any
 // problem. The fast path ends at anything outside it: more than one gzip
-// member, trailing bytes, a header CRC, reserved flags, output larger than
-// asked for, and every kind of corrupt input (a code klauspost rejects, a
+// member, trailing bytes, a header CRC, reserved flags, a file name or
+// comment longer than the conforming decoder reads (511 bytes), output
+// larger than asked for, and every kind of corrupt input (a code klauspost rejects, a
 // distance before the start, truncation, a checksum or size mismatch).
 // The differential tests and fuzz targets hold it to that.
 package inflate
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -133,6 +135,10 @@ func (d *Decoder) gunzip(dst, src []byte, max int) ([]byte, bool) {
 	return out[:n], true
 }
 
+// maxHeaderString is the longest file name or comment, without its
+// terminating zero, that klauspost/compress/gzip (and compress/gzip) read.
+const maxHeaderString = 511
+
 // header returns where the deflate stream of a gzip member starts.
 func header(src []byte) (int, bool) {
 	if len(src) < 18 || src[0] != 0x1f || src[1] != 0x8b || src[2] != 8 {
@@ -151,14 +157,18 @@ func header(src []byte) (int, bool) {
 		}
 		p += 2 + int(binary.LittleEndian.Uint16(src[p:]))
 	}
-	for _, f := range []byte{8, 16} { // FNAME, FCOMMENT: zero-terminated
+	// FNAME, FCOMMENT: zero-terminated, and declined past the 511 bytes
+	// the conforming decoder reads into its 512-byte buffer (it rejects a
+	// longer one as an invalid header).
+	for _, f := range []byte{8, 16} {
 		if flg&f == 0 {
 			continue
 		}
-		for p < len(src) && src[p] != 0 {
-			p++
+		i := bytes.IndexByte(src[min(p, len(src)):min(p+maxHeaderString+1, len(src))], 0)
+		if i < 0 {
+			return 0, false
 		}
-		p++
+		p += i + 1
 	}
 	if p > len(src)-8 {
 		return 0, false
@@ -421,32 +431,7 @@ func (d *Decoder) decode(z *stream, out []byte, o, stop int) (int, int) {
 				if e&kindMask != kDist || dd > o || late() {
 					return o, corrupt
 				}
-				src := o - dd
-				if dd >= 8 {
-					// Eight bytes at a time; the last word may run into
-					// the slack (or bytes a later symbol overwrites).
-					// Most matches in JSON are short: the first two
-					// words without a loop.
-					binary.LittleEndian.PutUint64(out[o:], binary.LittleEndian.Uint64(out[src:]))
-					if length > 8 {
-						binary.LittleEndian.PutUint64(out[o+8:], binary.LittleEndian.Uint64(out[src+8:]))
-						switch {
-						case length <= 16:
-						case dd >= length:
-							// No overlap: memmove's wide moves.
-							copy(out[o+16:o+length], out[src+16:])
-						default:
-							for i := 16; i < length; i += 8 {
-								binary.LittleEndian.PutUint64(out[o+i:], binary.LittleEndian.Uint64(out[src+i:]))
-							}
-						}
-					}
-				} else {
-					w := out[o : o+length]
-					for i := range w {
-						w[i] = out[src+i]
-					}
-				}
+				copyMatch(out, o, dd, length)
 				o += length
 				continue
 			default:
@@ -542,30 +527,41 @@ func (d *Decoder) fast(in []byte, ip int, b uint64, nb uint, out []byte, o, stop
 			return ip, b, nb, o, false
 		}
 		b, nb = c>>x, nb-used-uint(x)
-		src := o - dd
-		if dd >= 8 {
-			binary.LittleEndian.PutUint64(out[o:], binary.LittleEndian.Uint64(out[src:]))
-			if length > 8 {
-				binary.LittleEndian.PutUint64(out[o+8:], binary.LittleEndian.Uint64(out[src+8:]))
-				if length > 16 {
-					if dd >= length {
-						copy(out[o+16:o+length], out[src+16:])
-					} else {
-						for i := 16; i < length; i += 8 {
-							binary.LittleEndian.PutUint64(out[o+i:], binary.LittleEndian.Uint64(out[src+i:]))
-						}
-					}
-				}
-			}
-		} else {
-			w := out[o : o+length]
-			for i := range w {
-				w[i] = out[src+i]
-			}
-		}
+		copyMatch(out, o, dd, length)
 		o += length
 	}
 	return ip, b, nb, o, false
+}
+
+// copyMatch copies a back-reference of length bytes from dd bytes back
+// to out[o:]. With dd >= 8 it copies eight bytes at a time (each word
+// reads only bytes already written); the last word may run into the
+// slack, or into bytes a later symbol overwrites. Most matches in JSON
+// are short: the first two words without a loop, a long one without
+// overlap through memmove's wide moves.
+func copyMatch(out []byte, o, dd, length int) {
+	src := o - dd
+	if dd < 8 {
+		w := out[o : o+length]
+		for i := range w {
+			w[i] = out[src+i]
+		}
+		return
+	}
+	binary.LittleEndian.PutUint64(out[o:], binary.LittleEndian.Uint64(out[src:]))
+	if length <= 8 {
+		return
+	}
+	binary.LittleEndian.PutUint64(out[o+8:], binary.LittleEndian.Uint64(out[src+8:]))
+	switch {
+	case length <= 16:
+	case dd >= length:
+		copy(out[o+16:o+length], out[src+16:])
+	default:
+		for i := 16; i < length; i += 8 {
+			binary.LittleEndian.PutUint64(out[o+i:], binary.LittleEndian.Uint64(out[src+i:]))
+		}
+	}
 }
 
 // dynamic reads a dynamic block's code lengths and builds its tables

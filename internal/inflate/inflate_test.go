@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/klauspost/compress/gzip"
@@ -159,18 +160,38 @@ func TestGunzipDeclines(t *testing.T) {
 	twice := append(append([]byte{}, src...), src...)
 	hcrc := append([]byte{}, src...)
 	hcrc[3] |= 2
+	// A file name the conforming decoder's 512-byte buffer cannot hold
+	// (found by FuzzReader: the Reader returned bytes of a file the
+	// reference rejects as an invalid header); 511 bytes still fit.
+	named := func(n int) []byte {
+		var b bytes.Buffer
+		w, _ := stdgzip.NewWriterLevel(&b, stdgzip.DefaultCompression)
+		w.Name = strings.Repeat("n", n)
+		w.Write(data)
+		w.Close()
+		return b.Bytes()
+	}
 	cases := map[string][]byte{
 		"two members":      twice,
 		"trailing garbage": append(append([]byte{}, src...), 0),
 		"header crc flag":  hcrc,
 		"short":            src[:17],
 		"not gzip":         data[:100],
+		"name of 512":      named(512),
 	}
 	for name, in := range cases {
 		var d Decoder
 		if _, ok := d.Gunzip(nil, in, 1<<30); ok {
 			t.Errorf("%s: Gunzip accepted it", name)
 		}
+		if _, err := reference(in); err == nil && name == "name of 512" {
+			t.Errorf("%s: the reference accepts it: the test proves nothing", name)
+		}
+		var r Reader
+		agreeStreaming(t, &r, in, 4096)
+	}
+	if !agree(t, named(511), 1<<30) {
+		t.Error("name of 511: declined, but the reference reads it")
 	}
 }
 
