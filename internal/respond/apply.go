@@ -278,9 +278,9 @@ func planNote(p *Plan) journal.Record {
 	}
 	doc := map[string]any{"actions": acts, "caller_account": p.Operator.AccountID, "forced": p.Forced}
 	if p.Command == CmdContain {
-		// Undo tells the owner's deny attachment from those of users the
-		// key created by it once the key is deleted (PlanUndo); "" for a
-		// key no RAM user owns.
+		// Once the key is deleted, undo tells the owner's deny attachment
+		// from those of the users the key created by this (PlanUndo); ""
+		// for a key no RAM user owns.
 		doc["key_owner"] = p.Key.Owner
 	}
 	if p.Evidence != nil {
