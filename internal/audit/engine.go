@@ -1208,6 +1208,7 @@ func (e *Engine) Add(ev *Event) {
 	hb.n++
 	hb.last = max(hb.last, t)
 	within := t - int64(h)*int64(time.Hour)
+	sec := within / int64(time.Second) // of the hour
 	q := &hb.q[within/int64(15*time.Minute)]
 	q.n++
 	if !read {
@@ -1233,11 +1234,10 @@ func (e *Engine) Add(ev *Event) {
 			ih.first = ref.ptr()
 		}
 		ih.n++
-		sec := uint16(within / int64(time.Second))
-		ih.lastSec = max(ih.lastSec, sec)
+		ih.lastSec = max(ih.lastSec, uint16(sec))
 		if !read {
 			ih.writes++
-			ih.lastWriteSec = max(ih.lastWriteSec, sec)
+			ih.lastWriteSec = max(ih.lastWriteSec, uint16(sec))
 		}
 		if off {
 			ih.off++
@@ -1247,17 +1247,17 @@ func (e *Engine) Add(ev *Event) {
 			if ih.firstOff == nil || ref.less(ih.firstOff) {
 				ih.firstOff = ref.ptr()
 			}
-			ih.lastOffSec = max(ih.lastOffSec, uint16(within/int64(time.Second)))
+			ih.lastOffSec = max(ih.lastOffSec, uint16(sec))
 		}
 		// Minute cell (burst rules).
 		cell = e.cell(ip, ih, uint8(within/int64(time.Minute)))
 	}
 	if cell != nil {
-		sec := uint8(within / int64(time.Second) % 60)
-		if cell.n == 0 || sec < cell.firstSec {
-			cell.firstSec = sec
+		s := uint8(sec % 60)
+		if cell.n == 0 || s < cell.firstSec {
+			cell.firstSec = s
 		}
-		cell.lastSec = max(cell.lastSec, sec)
+		cell.lastSec = max(cell.lastSec, s)
 		cell.n++
 		if read {
 			cell.reads++

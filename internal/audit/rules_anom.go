@@ -229,20 +229,29 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 	}
 	rate := func(id string, sev Severity, get func(*hourBucket) int32, st robustStats, floor, ceiling int, what string) *findingBuilder {
 		b := newBuilder(id, sev)
+		writes := id == "ANOM-02" // else calls
+		busiest := maxCalls
+		if writes {
+			busiest = maxWrites
+		}
 		for _, h := range hs {
 			hb := e.hours[h]
 			x := get(hb)
+			// What the hour and its flagged share count, and the range
+			// of it: from the first to the last call (write); the
+			// flagged share's from its first call.
+			first, last := &hb.first, hb.last
+			if writes {
+				first, last = hb.firstWrite, hb.lastWrite
+			}
 			sp := flaggedIn[h]
 			var fx int32
+			var spLast int64
 			if sp != nil {
-				fx = sp.n
-				if id == "ANOM-02" {
-					fx = sp.writes
+				fx, spLast = sp.n, sp.last
+				if writes {
+					fx, spLast = sp.writes, sp.lastWrite
 				}
-			}
-			busiest := maxCalls
-			if id == "ANOM-02" {
-				busiest = maxWrites
 			}
 			routine := int32(0)
 			if other := x - fx; float64(other) <= burstRoutineFactor*float64(busiest) {
@@ -261,17 +270,8 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			b.n += int(x)
 			b.routineN += int(routine)
 			b.hours[h] = struct{}{}
-			// The range runs from the first to the last call (write) the
-			// count holds; the flagged share's from its first call.
-			first, last := &hb.first, hb.last
-			if id == "ANOM-02" {
-				first, last = hb.firstWrite, hb.lastWrite
-			}
 			if routine > 0 && sp != nil {
-				first, last = sp.first, sp.last
-				if id == "ANOM-02" {
-					last = sp.lastWrite
-				}
+				first, last = sp.first, spLast
 				e.hourIPs(b, h, true)
 			} else {
 				e.hourIPs(b, h, false)
