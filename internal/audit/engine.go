@@ -499,7 +499,14 @@ func (s *sampleSet) wants(k int, r *evRef) bool {
 }
 
 func (s *sampleSet) add(k int, x evSample) {
-	i, _ := slices.BinarySearchFunc(s.kept, x, cmpSample)
+	var i int
+	if n := len(s.kept); n == 0 || s.kept[n-1].evRef.less(x.evRef) {
+		// After every kept sample (a key's events arrive mostly in time
+		// order): where the search below would put it, without the search.
+		i = n
+	} else {
+		i, _ = slices.BinarySearchFunc(s.kept, x, cmpSample)
+	}
 	if len(s.kept) < 2*k {
 		if len(s.kept) == cap(s.kept) {
 			// Grow by doubling but never past 2k: thousands of sources x

@@ -28,6 +28,8 @@ type workerState struct {
 	// (per worker) for the list it was built from (needlesOf).
 	needles   *needleSet
 	needlesOf []string
+	// file is the file being read (runJob).
+	file trailFile
 	// notes is the current file's identity note (ReadOptions.Index).
 	notes idNotes
 	// mem holds a small file read whole (memReadMax), memRd reads it.
@@ -107,7 +109,7 @@ func (ws *workerState) newSource(f io.Reader, size int64, max int) (*source, err
 			ws.mem = make([]byte, int(size)+1, int(size)+1+readChunk)
 		}
 		b := ws.mem[:size+1]
-		n, err := io.ReadFull(f, b)
+		n, err := readWhole(f, b, int(size))
 		switch err {
 		case io.EOF, io.ErrUnexpectedEOF: // all of it
 			ws.memRd.Reset(b[:n])
@@ -235,4 +237,29 @@ func (ws *workerState) eventParser() *eventParser {
 	}
 	ws.ep.tb = timeBound{}
 	return ws.ep
+}
+
+// readWhole reads a file of the given size (as its stat said) into b, one
+// byte longer: io.ReadFull's results (io.ErrUnexpectedEOF for all of it,
+// nil for a file that grew since), without the read that finds the end
+// when one read returns short at exactly the size. A file that grows
+// after that read is read as it was, as if the read came a moment
+// earlier (the index notes that size: a later pass reads it again).
+func readWhole(r io.Reader, b []byte, size int) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := r.Read(b[n:])
+		n += m
+		switch {
+		case err == io.EOF && n == 0:
+			return 0, io.EOF
+		case err == io.EOF:
+			return n, io.ErrUnexpectedEOF
+		case err != nil:
+			return n, err
+		case m > 0 && n == size:
+			return n, io.ErrUnexpectedEOF
+		}
+	}
+	return n, nil
 }

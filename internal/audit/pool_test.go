@@ -145,8 +145,20 @@ func TestSampleSetKeepsEarliestAndLatest(t *testing.T) {
 		}
 		var s, o sampleSet
 		var offS, offO []evSample
-		for range n {
-			x := pool[r.IntN(len(pool))] // repeats offer the same sample again
+		xs := make([]evSample, n)
+		for i := range xs {
+			xs[i] = pool[r.IntN(len(pool))] // repeats offer the same sample again
+		}
+		if round%2 == 1 {
+			// Mostly in time order, as a key's events arrive (add's
+			// path for a sample after every kept one).
+			slices.SortFunc(xs, cmpSample)
+			if n > 1 && r.IntN(2) == 0 {
+				i, j := r.IntN(n), r.IntN(n)
+				xs[i], xs[j] = xs[j], xs[i]
+			}
+		}
+		for _, x := range xs {
 			if r.IntN(3) == 0 {
 				o.offer(k, x)
 				offO = append(offO, x)

@@ -19,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -620,14 +619,15 @@ func runJob(ctx context.Context, job *fileJob, opts *ReadOptions, kind string, f
 		}
 		in = &ctxReader{ctx: ctx, r: stdin}
 	} else {
-		f, fi, err := openRegular(job.path)
-		if err != nil {
+		f := &ws.file
+		var err error
+		if size, mod, err = openRegular(job.path, f); err != nil {
 			r.problem("", 0, err.Error())
 			job.err = r.fatal
 			return
 		}
 		defer f.Close()
-		in, size, mod = f, fi.Size(), fi.ModTime()
+		in = f
 	}
 	job.stats.Files++
 	src, err := ws.newSource(in, size, opts.MaxLineBytes)
@@ -1785,27 +1785,6 @@ func (sp *splitter) elements(arr []byte, line int64) error {
 			return err
 		}
 	}
-}
-
-// openRegular opens path for reading, refusing anything but a regular
-// file. The open does not block on a FIFO (O_NONBLOCK), and the type is
-// checked on the opened file, so a path swapped after the walk is refused
-// too.
-func openRegular(path string) (*os.File, os.FileInfo, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return nil, nil, errors.New("cannot open: " + unwrapPathErr(err))
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, nil, errors.New("cannot open: " + unwrapPathErr(err))
-	}
-	if !fi.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, errors.New("a " + FileType(fi.Mode()) + ", not a regular file; not read")
-	}
-	return f, fi, nil
 }
 
 // ctxReader reads r in a goroutine so that a read blocked on a pipe
