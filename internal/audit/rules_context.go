@@ -250,7 +250,7 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 	suspects := 0
 	evidencedHour := make([]int32, len(e.ipList)) // last hour evidenced per source, +1
 	// The members of one window share its detail: made once per window.
-	var lastDetail string
+	var lastDetail, lastBefore string
 	lastN, lastM := -1, int32(0)
 	// Per source, once: roaming (e.rt.roaming) and already named as a
 	// subject, so that a window of dozens of sources slid over every
@@ -312,7 +312,15 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 					}
 					if ih != nil {
 						m, n := cells[i].m, len(members)
-						b.evidenceWith(ih.first, func() string {
+						// The source's earliest kept event inside the
+						// window, else its first of the hour, which can
+						// precede the window: the detail then says so.
+						from := int64(m) * int64(time.Minute)
+						ref, before := ip.sampleIn(from, from+int64(10*time.Minute)), false
+						if ref == nil {
+							ref, before = ih.first, ih.first.t < from
+						}
+						b.evidenceWith(ref, func() string {
 							// Formatted for nearly every offer (they come in
 							// time order, each the latest so far): once per
 							// window, in one allocation.
@@ -321,7 +329,13 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 								d := strconv.AppendInt(buf[:0], int64(n), 10)
 								d = append(d, " sources within 10 minutes from "...)
 								lastDetail = string(time.Unix(0, int64(m)*60e9).UTC().AppendFormat(d, time.RFC3339))
-								lastN, lastM = n, m
+								lastN, lastM, lastBefore = n, m, ""
+							}
+							if before {
+								if lastBefore == "" {
+									lastBefore = lastDetail + "; cited: the source's first call of that hour"
+								}
+								return lastBefore
 							}
 							return lastDetail
 						})
@@ -718,4 +732,18 @@ func joinAnd(parts []string) string {
 		}
 	}
 	return out
+}
+
+// sampleIn returns the source's earliest kept sample at or after from and
+// before to (UnixNano), or nil.
+func (ip *ipAgg) sampleIn(from, to int64) *evRef {
+	for _, s := range ip.samples.kept { // ascending
+		switch {
+		case s.t >= to:
+			return nil
+		case s.t >= from:
+			return s.evRef
+		}
+	}
+	return nil
 }

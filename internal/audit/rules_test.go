@@ -497,4 +497,49 @@ func TestCTX04RangeCoversCountedEvents(t *testing.T) {
 	if !f.Last.Equal(last) || f.First.After(leakStart.Add(30*time.Minute)) {
 		t.Errorf("CTX-04: %d events from %s to %s, want the range to reach %s", f.Count, f.First.Format(time.RFC3339), f.Last.Format(time.RFC3339), last.Format(time.RFC3339))
 	}
+	// The evidence is the sources' calls inside the window its detail
+	// names, not a's first call of the hour half an hour before it.
+	window := leakStart.Add(30 * time.Minute)
+	for _, ev := range f.Evidence {
+		if ev.Time.Before(window) || !ev.Time.Before(window.Add(10*time.Minute)) {
+			t.Errorf("CTX-04 cites %s %s at %s (%q), outside the window from %s", ev.SourceIP, ev.Name, ev.Time.Format(time.RFC3339), ev.Detail, window.Format(time.RFC3339))
+		}
+	}
+	if len(f.Evidence) != 3 {
+		t.Errorf("CTX-04 cites %d events, want one per source", len(f.Evidence))
+	}
+}
+
+// TestCTX04SaysWhenItCitesTheHoursFirst: a source whose kept samples hold
+// nothing inside the window is cited by its first call of the hour, and
+// the detail says that this call precedes the window.
+func TestCTX04SaysWhenItCitesTheHoursFirst(t *testing.T) {
+	evSeq = 0
+	evs := officeWeek(leakStart.Add(-2 * time.Hour))
+	const a, b, c = "127.0.0.66", "127.0.0.67", "127.0.0.68"
+	// a calls every 20 seconds from the hour's start: its kept samples
+	// (the earliest and the latest few) lie outside the window at :30.
+	for s := 0; s < 59*60; s += 20 {
+		evs = append(evs, tev(leakStart.Add(time.Duration(s)*time.Second), a, "Ecs", "DescribeInstances", withUA(attackerUA)))
+	}
+	for i, ip := range []string{b, c} {
+		evs = append(evs, tev(leakStart.Add(30*time.Minute+time.Duration(i)*time.Minute), ip, "Ecs", "DescribeInstances", withUA(attackerUA)))
+	}
+	f := findFinding(runEngine(baseOptions(), evs), "CTX-04")
+	if f == nil {
+		t.Fatal("CTX-04 did not fire")
+	}
+	var cited bool
+	for _, ev := range f.Evidence {
+		if ev.SourceIP != a {
+			continue
+		}
+		cited = true
+		if !ev.Time.Before(leakStart.Add(30*time.Minute)) || !strings.HasSuffix(ev.Detail, "; cited: the source's first call of that hour") {
+			t.Errorf("a cited at %s with %q, want its first call of the hour, said so", ev.Time.Format(time.RFC3339), ev.Detail)
+		}
+	}
+	if !cited {
+		t.Errorf("a not cited: %+v", f.Evidence)
+	}
 }
