@@ -402,3 +402,48 @@ func TestANOMRangesCoverCountedEvents(t *testing.T) {
 			flagged[0].Time.Format(time.RFC3339), flagged[len(flagged)-1].Time.Format(time.RFC3339))
 	}
 }
+
+// ANOM-02 of the flagged share (the office's writes routine: at most
+// 1.5 x the busiest baseline hour's 10): the new source reads first, then
+// writes. When its first write is the hour's first, that write is cited
+// and the range starts there; when the office wrote first, the flagged
+// sources' first call is cited and the detail says so.
+func TestANOM02FlaggedShareCitesAWrite(t *testing.T) {
+	history := thBaseline(func(i int) hourSpec {
+		if i == thBaselineDays*24-1 {
+			return hourSpec{writes: 10}
+		}
+		return hourSpec{writes: cycle(i, 1, 2, 3)}
+	})
+	read := tev(thLeak.Add(time.Minute), attacker, "Ecs", "DescribeInstances", withUA(attackerUA))
+	writes := spreadFrom(attacker, thLeak.Add(20*time.Minute), 30*time.Minute, 30, "RunInstances", withUA(attackerUA))
+	for _, c := range []struct {
+		name        string
+		officeAt    time.Time
+		wantCited   *Event
+		wantFirst   time.Time
+		wantSaysWhy bool
+	}{
+		{"the flagged source writes first", thLeak.Add(25 * time.Minute), writes[0], writes[0].Time, false},
+		{"the office writes first", thLeak.Add(10 * time.Minute), read, read.Time, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			office := spreadFrom(officeA, c.officeAt, 30*time.Minute, 12, "StopInstance")
+			judged := append(append([]*Event{read}, writes...), office...)
+			r := runThreshold(t, history, judged, false)
+			f := mustFinding(t, r, "ANOM-02")
+			if f.Count != 30 || f.RoutineCount != 12 {
+				t.Fatalf("count %d routine %d, want the 30 flagged writes and 12 routine; %v %+v", f.Count, f.RoutineCount, f.IPs, f.Evidence)
+			}
+			if len(f.Evidence) != 1 || f.Evidence[0].EventID != c.wantCited.ID {
+				t.Errorf("evidence %+v, want %s %s", f.Evidence, c.wantCited.Name, c.wantCited.ID)
+			}
+			if !f.First.Equal(c.wantFirst) || !f.Last.Equal(writes[len(writes)-1].Time.Truncate(time.Second)) {
+				t.Errorf("range %s to %s, want %s to the last write", f.First.Format(time.RFC3339), f.Last.Format(time.RFC3339), c.wantFirst.Format(time.RFC3339))
+			}
+			if says := len(f.Evidence) > 0 && strings.HasSuffix(f.Evidence[0].Detail, "; cited: the flagged sources' first call of that hour"); says != c.wantSaysWhy {
+				t.Errorf("detail %q: says it cites the first call %v, want %v", f.Evidence[0].Detail, says, c.wantSaysWhy)
+			}
+		})
+	}
+}

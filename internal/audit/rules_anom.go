@@ -238,8 +238,7 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			hb := e.hours[h]
 			x := get(hb)
 			// What the hour and its flagged share count, and the range
-			// of it: from the first to the last call (write); the
-			// flagged share's from its first call.
+			// of it: from the first to the last call (write).
 			first, last := &hb.first, hb.last
 			if writes {
 				first, last = hb.firstWrite, hb.lastWrite
@@ -270,13 +269,24 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			b.n += int(x)
 			b.routineN += int(routine)
 			b.hours[h] = struct{}{}
+			cited := ""
 			if routine > 0 && sp != nil {
-				first, last = sp.first, spLast
+				// The flagged share: its writes from the hour's first write
+				// when a flagged source made it; else from the flagged
+				// sources' first call (ipHour keeps no first write), which
+				// the detail then names.
+				last = spLast
+				if !writes || first == nil || !e.sourceFlagged(first.ip) {
+					first = sp.first
+					if writes {
+						cited = "; cited: the flagged sources' first call of that hour"
+					}
+				}
 				e.hourIPs(b, h, true)
 			} else {
 				e.hourIPs(b, h, false)
 			}
-			b.evidence(evSample{evRef: first, detail: fmt.Sprintf("%d %s in the hour from %s; %s", x, what, fmtUTC(int64(h)*hourNs), why)})
+			b.evidence(evSample{evRef: first, detail: fmt.Sprintf("%d %s in the hour from %s; %s%s", x, what, fmtUTC(int64(h)*hourNs), why, cited)})
 			b.span(first.t, max(first.t, last))
 		}
 		return b
