@@ -234,6 +234,20 @@ func finishSteps(ctx context.Context, c Cloud, online bool, r *Result, rec *inci
 			steps = append(steps, NextStep{Command: "akresp eradicate " + id + " --status",
 				Why: "the key is deleted and eradicate has run (per akresp's journal): check what remains; users and keys it disabled are deleted by a re-run after its --observe period"})
 		}
+		// What contain put on the owner outlives the key: the deny
+		// policy restricts the owner's other keys too (a rotation's new
+		// key). Its undo is the one change left that acts for this key.
+		if rec.IsContained() {
+			undo := "akresp contain " + id + " --undo --all"
+			if !slices.ContainsFunc(steps, func(s NextStep) bool { return s.Command == undo }) {
+				owner := "the owner"
+				if r.Key.Owner != "" {
+					owner = "user " + r.Key.Owner
+				}
+				steps = append(steps, NextStep{Command: undo,
+					Why: "the key is deleted but its containment is not undone (per akresp's journal): the deny-high-risk policy on " + owner + " also restricts the owner's other keys, a rotation's new key among them; take it off once the incident is closed (keys the leaked key created stay disabled)"})
+			}
+		}
 	}
 	r.Verdict.NextSteps = steps
 }

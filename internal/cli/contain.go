@@ -710,9 +710,20 @@ func writePlan(out io.Writer, p *respond.Plan, pal Palette) {
 		}
 	}
 	if b := p.Blast; b != nil && len(b.Callers) > 0 {
-		recent := fmt.Sprintf("%d of %d legitimate callers of the last 24h", b.RecentCutOff, b.Recent)
-		if b.Recent == 0 {
+		// Of the callers cut off, how many are legitimate ones of the
+		// last 24h: "0 of 2 legitimate callers" read as if none kept access.
+		var recent string
+		switch {
+		case b.Recent == 0:
 			recent = "no legitimate caller in the last 24h"
+		case b.Recent == 1 && b.RecentCutOff == 0:
+			recent = "not the legitimate caller of the last 24h"
+		case b.Recent == 1:
+			recent = "the legitimate caller of the last 24h among them"
+		case b.RecentCutOff == 0:
+			recent = fmt.Sprintf("none of the %d legitimate callers of the last 24h", b.Recent)
+		default:
+			recent = fmt.Sprintf("%d of the %d legitimate callers of the last 24h among them", b.RecentCutOff, b.Recent)
 		}
 		fmt.Fprintf(w, "\nRecent callers replayed against the new ACL (%d cut off; %s):\n", b.CutOff, recent)
 		callers := append([]respond.CallerImpact(nil), b.Callers...)

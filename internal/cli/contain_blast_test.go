@@ -8,8 +8,9 @@ import (
 	"github.com/akresp/akresp/internal/respond"
 )
 
-// The plan's replay line counts the legitimate callers of the last 24h,
-// and says so plainly when there were none (not "0 of 0").
+// The plan's replay line counts the legitimate callers of the last 24h
+// among those cut off, and says so plainly when there were none (not
+// "0 of 0") or none is cut off (not "0 of 2", read as none keeping access).
 func TestWritePlanBlastLine(t *testing.T) {
 	attacker := respond.CallerImpact{Caller: respond.Caller{IP: netip.MustParseAddr("203.0.113.9"), Count: 3, Flagged: true}, CutOff: true}
 	office := respond.CallerImpact{Caller: respond.Caller{IP: netip.MustParseAddr("198.51.100.7"), Count: 40}}
@@ -18,7 +19,10 @@ func TestWritePlanBlastLine(t *testing.T) {
 		want  string
 	}{
 		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker}, CutOff: 1}, "(1 cut off; no legitimate caller in the last 24h)"},
-		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker, office}, CutOff: 1, Recent: 1}, "(1 cut off; 0 of 1 legitimate callers of the last 24h)"},
+		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker, office}, CutOff: 1, Recent: 1}, "(1 cut off; not the legitimate caller of the last 24h)"},
+		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker, office, office}, CutOff: 1, Recent: 2}, "(1 cut off; none of the 2 legitimate callers of the last 24h)"},
+		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker, {Caller: office.Caller, CutOff: true}}, CutOff: 2, Recent: 1, RecentCutOff: 1}, "(2 cut off; the legitimate caller of the last 24h among them)"},
+		{respond.BlastRadius{Callers: []respond.CallerImpact{attacker, {Caller: office.Caller, CutOff: true}, office}, CutOff: 2, Recent: 2, RecentCutOff: 1}, "(2 cut off; 1 of the 2 legitimate callers of the last 24h among them)"},
 	} {
 		var b strings.Builder
 		writePlan(&b, &respond.Plan{Command: respond.CmdContain, Blast: &tc.blast}, Palette{})
