@@ -270,13 +270,18 @@ func TestIncidentWalkSuggestedCommandsRun(t *testing.T) {
 	check("audit during rotation", auditCmds(r))
 	must("rotate", key, "--delete", "--yes")
 
-	// 6. After the rotation: nothing acts on the deleted key.
+	// 6. After the rotation: nothing acts on the deleted key but the undo
+	// of its containment (the deny policy on the owner outlives it).
 	r = audited("audit after rotation")
 	for _, s := range r.Verdict.NextSteps {
 		// eradicate acts on what the attacker created, not on the key.
-		if f := strings.Fields(s.Command); len(f) > 2 && f[2] == key && f[1] != "report" && f[1] != "audit" && f[1] != "eradicate" {
+		f := strings.Fields(s.Command)
+		if len(f) > 2 && f[2] == key && f[1] != "report" && f[1] != "audit" && f[1] != "eradicate" && s.Command != "akresp contain "+key+" --undo --all" {
 			t.Errorf("audit after rotation suggests %q for the deleted key", s.Command)
 		}
+	}
+	if !slices.Contains(auditCmds(r), "akresp contain "+key+" --undo --all") {
+		t.Errorf("audit after rotation: the deny policy contain attached is still on the owner; want its undo suggested, got %q", auditCmds(r))
 	}
 	if !slices.Contains(auditCmds(r), "akresp eradicate "+key+" --yes") {
 		t.Errorf("audit after rotation: the attacker's user remains; want eradicate suggested, got %q", auditCmds(r))

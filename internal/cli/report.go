@@ -473,6 +473,11 @@ func eradicateFacts(ctx context.Context, c EradicateCloud, stateDir, keyID strin
 	for _, b := range p.ByHand {
 		f.erad.ByHand = append(f.erad.ByHand, b.What)
 	}
+	for _, in := range p.Instances {
+		if in.Status == "Stopped" {
+			f.erad.Stopped++
+		}
+	}
 	var br respond.BillReader
 	if b, ok := c.(respond.BillReader); ok {
 		br = b

@@ -215,12 +215,19 @@ func (b *builder) risks() {
 		if r.Command != "" {
 			r.Detail += " akresp eradicate stops the attacker's instances and removes what it opened (plan first with --dry-run)."
 		}
+		if e := b.in.Eradicate; e != nil && e.Stopped > 0 {
+			// Stopped is not gone: "release them" must say which and how.
+			r.Detail += fmt.Sprintf(" %d of the attacker's instances are stopped but not released: their disks (and any EIP bound to them) are still billed. akresp eradicate %s --release releases each once it has been stopped for the --observe period (default 24h).", e.Stopped, b.keyID)
+			if r.Command == "" {
+				r.Command = "akresp eradicate " + b.keyID + " --release"
+			}
+		}
 		if c := b.doc.Cost; c != nil && (c.Instances > 0 || c.Warning == "") {
 			r.Detail += fmt.Sprintf(" Spend caused by the attacker so far: %.2f %s; ", c.SoFar, cmp.Or(c.Currency, "CNY"))
 			if c.PerHour > 0 {
 				r.Detail += fmt.Sprintf("per hour if nothing is stopped: %.2f %s.", c.PerHour, cmp.Or(c.Currency, "CNY"))
 			} else {
-				r.Detail += "none of the attacker's instances is running, so nothing more accrues per hour."
+				r.Detail += "none of the attacker's instances is running, so their compute accrues nothing more per hour."
 			}
 		}
 		b.risk(r)

@@ -169,6 +169,9 @@ type EradicatePlan struct {
 	// cn-hangzhou"); ByHandOmitted counts those beyond the list.
 	ByHand        []string
 	ByHandOmitted int
+	// Stopped counts the attacker's instances the plan found stopped, not
+	// released (eradicate stops them; --release releases them).
+	Stopped int
 }
 
 // Build assembles the report. It is pure and deterministic for the same

@@ -194,3 +194,37 @@ func TestCreatedGrantRisksNameEradicate(t *testing.T) {
 		}
 	}
 }
+
+// The attacker's instances eradicate stopped are not released: the
+// resource-charges risk says how many, that their disks are still billed,
+// and gives the release command when nothing else is left to do.
+func TestStoppedInstancesNamedInCharges(t *testing.T) {
+	in := fxInput()
+	in.Eradicate = &EradicatePlan{Stopped: 20}
+	d := mustBuild(t, in)
+	var charges *Risk
+	for i := range d.Risks {
+		if d.Risks[i].ID == "resource-charges" {
+			charges = &d.Risks[i]
+		}
+	}
+	if charges == nil {
+		t.Fatal("no resource-charges risk")
+	}
+	if !strings.Contains(charges.Detail, "20 of the attacker's instances are stopped but not released") || charges.Command != "akresp eradicate "+fxKey+" --release" {
+		t.Errorf("detail %q, command %q: want the 20 stopped instances and the release command", charges.Detail, charges.Command)
+	}
+	// Changes still to make come first: eradicate --yes stays the command.
+	in.Eradicate = &EradicatePlan{Changes: 2, Stopped: 20}
+	for _, r := range mustBuild(t, in).Risks {
+		if r.ID == "resource-charges" && r.Command != "akresp eradicate "+fxKey+" --yes" {
+			t.Errorf("with changes to make: command %q", r.Command)
+		}
+	}
+	in.Eradicate = &EradicatePlan{}
+	for _, r := range mustBuild(t, in).Risks {
+		if r.ID == "resource-charges" && (strings.Contains(r.Detail, "stopped but not released") || r.Command != "") {
+			t.Errorf("nothing stopped: detail %q, command %q", r.Detail, r.Command)
+		}
+	}
+}
