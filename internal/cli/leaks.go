@@ -123,7 +123,7 @@ type leaksResult struct {
 }
 
 func (r leaksResult) Columns() []string {
-	return []string{"Key", "Status", "Found", "Where", "Secret", "Owner", "Key status", "Last used", "Incident", "Next"}
+	return []string{"Key", "Status", "Found", "Where", "Secret (SAS check)", "Owner", "Key status", "Last used", "Incident", "Next"}
 }
 
 func (r leaksResult) Rows() [][]any {
