@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -883,6 +884,20 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 			later := slices.ContainsFunc(nextSteps(p, &Summary{}), func(s string) bool { return strings.HasPrefix(s, "once the observation period has passed") })
 			if later != (p.usersAwaiting > 0) {
 				t.Errorf("next steps promise a deleting re-run: %v, users awaiting %d", later, p.usersAwaiting)
+			}
+			// The step says when, where the journal (or this run) does.
+			if later {
+				observe := cmp.Or(tc.observe, 24*time.Hour)
+				want := "once the observation period has passed, delete"
+				switch {
+				case tc.keys[k1] != "":
+					want = "once the observation period has passed (after " + eradT0.Add(tc.now+observe).UTC().Format(time.RFC3339) + "), delete"
+				case len(tc.journal) > 0 && tc.journal[0].Target == k2 && tc.journal[0].Result == journal.ResultOK:
+					want = "once the observation period has passed (after " + tc.journal[0].Time.Add(observe).UTC().Format(time.RFC3339) + "), delete"
+				}
+				if !slices.ContainsFunc(nextSteps(p, &Summary{}), func(s string) bool { return strings.HasPrefix(s, want) }) {
+					t.Errorf("next steps %q, want one starting %q", nextSteps(p, &Summary{}), want)
+				}
 			}
 			if a := p.Action("disable-key:" + k1); a != nil {
 				if a.Kind != KindKeyStatus || a.Describe() != "disable AccessKey "+k1+" of evil: "+tc.keys[k1]+" -> Inactive" || !a.Reversible {

@@ -123,7 +123,7 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 
 	// ---- RAM users the attacker created ----
 	for _, u := range f.createdUsers {
-		acts, notes, err := planCreatedUser(ctx, c, u, recs, o)
+		acts, notes, until, err := planCreatedUser(ctx, c, u, recs, o)
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s: user %s: %w", o.KeyID, u, err)
 		}
@@ -133,6 +133,9 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		}
 		if len(acts) > 0 && !slices.ContainsFunc(acts, func(a *Action) bool { return a.ID == "delete-user:"+u }) {
 			p.usersAwaiting++
+			if until.After(p.awaitUntil) {
+				p.awaitUntil = until
+			}
 		}
 		p.Notes = append(p.Notes, notes...)
 	}
@@ -241,43 +244,46 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 // planCreatedUser removes a user the attacker created: console login,
 // policies, groups, keys disabled; after the observation period the keys
 // and then the user are deleted.
-func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []journal.Record, o EradicateOptions) ([]*Action, []string, error) {
+//
+// until is when the last of the user's keys will have been disabled for
+// --observe (a key disabled by this plan: from now); zero when the journal
+// does not say when one was disabled.
+func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []journal.Record, o EradicateOptions) (acts []*Action, notes []string, until time.Time, err error) {
 	if _, err := c.GetUser(ctx, user); err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
-			return nil, []string{"user " + user + " (created by the attacker) no longer exists"}, nil
+			return nil, []string{"user " + user + " (created by the attacker) no longer exists"}, time.Time{}, nil
 		}
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
-	var acts []*Action
-	var notes []string
+	unknown := false
 	login, err := planDeleteLogin(ctx, c, user)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	acts = append(acts, login)
 	pols, err := c.ListPoliciesForUser(ctx, user)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	for _, pol := range pols {
 		acts = append(acts, planDetachPolicy(c, user, pol.PolicyType, pol.PolicyName, true))
 	}
 	groups, err := c.ListGroupsForUser(ctx, user)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	for _, g := range groups {
 		acts = append(acts, planRemoveFromGroup(c, user, g.GroupName, true))
 	}
 	// Every MFA device on a user the attacker created is the attacker's.
 	if m, err := planRemoveMFA(ctx, c, user, ""); err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	} else if m != nil {
 		acts = append(acts, m)
 	}
 	keys, err := c.ListAccessKeys(ctx, user)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, time.Time{}, err
 	}
 	allDeleted := true
 	var deps []string
@@ -292,6 +298,7 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 			acts = append(acts, a)
 			allDeleted = false
 			notes = append(notes, fmt.Sprintf("AccessKey %s of %s: deleted by a re-run once it has been disabled for %s", k.AccessKeyID, user, o.Observe))
+			until = later(until, o.Now().Add(o.Observe))
 			continue
 		}
 		since := journaledAt(recs, KindKeyStatus, k.AccessKeyID, `"Inactive"`)
@@ -300,6 +307,8 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 				"disable AccessKey "+k.AccessKeyID+" of "+user))
 			allDeleted = false
 			notes = append(notes, fmt.Sprintf("AccessKey %s of %s is disabled; delete it (and then the user) with a re-run %s", k.AccessKeyID, user, waitText(since, o.Observe, o.Now())))
+			unknown = unknown || since.IsZero()
+			until = later(until, since.Add(o.Observe))
 			continue
 		}
 		a := newAction("delete-key:"+k.AccessKeyID, &keyResource{c: c, del: c, keyID: k.AccessKeyID, user: user, delete: true}, cur,
@@ -312,7 +321,18 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 		del.DependsOn = deps
 		acts = append(acts, del)
 	}
-	return acts, notes, nil
+	if unknown {
+		until = time.Time{}
+	}
+	return acts, notes, until, nil
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // eventID names an event in evidence records: its ID, else its name and

@@ -161,6 +161,9 @@ type Plan struct {
 	// created that a re-run deletes once their keys have been disabled
 	// for --observe (the plan cannot delete them yet).
 	usersAwaiting int
+	// awaitUntil is when the last of those users' keys will have been
+	// disabled for --observe; zero when the journal cannot say.
+	awaitUntil time.Time
 	// Diagnostics are problems met while planning that do not stop it.
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
 	// Kept, Unrecoverable and Instances are eradicate's: resources a

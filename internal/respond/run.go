@@ -361,7 +361,11 @@ func nextSteps(p *Plan, s *Summary) []string {
 	case CmdEradicate:
 		n = append(n, "check what remains: akresp eradicate "+id+" --status")
 		if p.usersAwaiting > 0 {
-			n = append(n, "once the observation period has passed, delete the disabled keys and users: akresp eradicate "+id)
+			when := "once the observation period has passed"
+			if !p.awaitUntil.IsZero() {
+				when += " (after " + p.awaitUntil.UTC().Format(time.RFC3339) + ")"
+			}
+			n = append(n, when+", delete the disabled keys and users: akresp eradicate "+id)
 		}
 	case CmdEnable:
 		if strings.EqualFold(s.State, "Active") {
