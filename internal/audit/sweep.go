@@ -451,7 +451,13 @@ func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
 		if !k.LastUsed.IsZero() && k.DaysUnused <= o.IdleDays {
 			add(ClassRootKeyUsed, Critical)
 		}
-		recs = append(recs, "replace the root-account key with a RAM user's key, then akresp disable "+id)
+		if k.AccessKeyID != "" {
+			recs = append(recs, "replace the root-account key with a RAM user's key, then akresp disable "+id)
+		} else {
+			// The credential report does not name the root key: no
+			// command that would run, but where to do it.
+			recs = append(recs, "replace the root-account key with a RAM user's key, then disable it signed in as root (console: AccessKey management)")
+		}
 	}
 	if !active {
 		add(ClassDisabledLingering, Low)

@@ -328,6 +328,11 @@ func TestSweepRootRowSpellings(t *testing.T) {
 			if root == nil || root.Slot != "access_key_1" || !slices.Contains(root.Classes, ClassRootKeyUsed) {
 				t.Fatalf("root key from a %s row: %+v", spelling, r.Keys)
 			}
+			// The report does not name the key: the recommendation gives
+			// no command with a placeholder for it (one that would not run).
+			if strings.Contains(root.Recommendation, "<AK-ID>") || !strings.Contains(root.Recommendation, "signed in as root") {
+				t.Errorf("root key's recommendation %q", root.Recommendation)
+			}
 			for _, u := range r.Users {
 				if u.User == "<root_account>" {
 					t.Errorf("the root row was read as a RAM user: %+v", u)
