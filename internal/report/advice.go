@@ -556,7 +556,18 @@ func (b *builder) recommendations() {
 				if rc.Command = b.eradicateCommand(); rc.Command != "" {
 					rc.Detail += " The leaked key is deleted, so contain --contain-created cannot run from it any more: akresp eradicate removes them (plan first with --dry-run)."
 				} else {
-					rc.Detail += " The leaked key is deleted, so contain --contain-created cannot run from it any more: disable the created keys with akresp disable <key>, and delete the created users in the RAM console."
+					var keys []string
+					for _, c := range b.doc.Created {
+						if c.Kind == audit.KindAccessKey && c.State != "deleted" && c.State != "detached" {
+							keys = append(keys, "akresp disable "+c.Name)
+						}
+					}
+					rc.Detail += " The leaked key is deleted, so contain --contain-created cannot run from it any more: "
+					if len(keys) > 0 {
+						rc.Detail += "disable the created keys (" + strings.Join(keys, "; ") + "), and delete the created users in the RAM console."
+					} else {
+						rc.Detail += "delete the created users in the RAM console."
+					}
 				}
 			}
 			b.rec(rc)

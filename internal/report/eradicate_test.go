@@ -119,6 +119,29 @@ func TestEradicateSuggestedOnlyWhenItWouldAct(t *testing.T) {
 			t.Errorf("remove-persistence after delete: %q %q", r.Command, r.Detail)
 		}
 	}
+	// Deleted, and eradicate cannot be planned (offline): the by-hand
+	// advice names each created key's disable command, not a placeholder.
+	in.Eradicate = nil
+	d = mustBuild(t, in)
+	var keys []string
+	for _, c := range d.Created {
+		if c.Kind == audit.KindAccessKey && c.State != "deleted" && c.State != "detached" {
+			keys = append(keys, "akresp disable "+c.Name)
+		}
+	}
+	found := false
+	for _, r := range d.Recommendations {
+		if r.ID != "remove-persistence" {
+			continue
+		}
+		found = true
+		if strings.Contains(r.Detail, "<key>") || len(keys) == 0 || !strings.Contains(r.Detail, strings.Join(keys, "; ")) {
+			t.Errorf("remove-persistence, deleted key, no eradicate plan: %q, want %q", r.Detail, keys)
+		}
+	}
+	if !found {
+		t.Error("no remove-persistence recommendation")
+	}
 }
 
 func TestLeakRecordInSummary(t *testing.T) {
