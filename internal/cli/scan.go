@@ -158,9 +158,15 @@ func (r scanResult) Rows() [][]any {
 		if f.Identity != nil {
 			who = f.Identity.Arn
 		}
+		if who == "" && f.Key != nil && f.Key.Owner != "" {
+			who = "user " + f.Key.Owner // valid, but STS did not say who (a network ACL refused this host)
+		}
 		if f.Key != nil {
 			ks = f.Key.Status
-			if !f.Key.LastUsed.IsZero() {
+			switch {
+			case f.Key.LastUseIsCheck:
+				last = "this scan's check"
+			case !f.Key.LastUsed.IsZero():
 				last = f.Key.LastUsed
 			}
 		}
@@ -175,8 +181,8 @@ func (r scanResult) Rows() [][]any {
 			next = "verify online, then audit or remove"
 		}
 		status := f.Status
-		if f.Code != "" && f.Status != scan.StatusValid {
-			status += " (" + f.Code + ")"
+		if f.Code != "" {
+			status += " (" + f.Code + ")" // valid (Forbidden.AccessKeyPolicy): its network ACL refused this host
 		}
 		for i, l := range f.Locations {
 			where := l.Path

@@ -73,7 +73,11 @@ type KeyInfo struct {
 	Status      string    `json:"status,omitempty"` // Active | Inactive | deleted | "" unknown
 	LastUsed    time.Time `json:"last_used,omitzero"`
 	LastService string    `json:"last_used_service,omitempty"`
-	Problem     string    `json:"problem,omitempty"`
+	// LastUseIsCheck: the last use is no earlier than this scan's own
+	// check of the pair (its GetCallerIdentity), so it says nothing about
+	// who else used the key.
+	LastUseIsCheck bool   `json:"last_use_is_check,omitempty"`
+	Problem        string `json:"problem,omitempty"`
 }
 
 // Location is one place a pair was found.
@@ -215,6 +219,9 @@ func Scan(ctx context.Context, path string, o Options) (*Result, error) {
 			return a.Line < b.Line
 		})
 		if o.Verifier != nil {
+			// Last-use times are whole seconds: the check's own second
+			// counts as the check.
+			checked := time.Now().Truncate(time.Second)
 			v := o.Verifier.Verify(ctx, p.keyID, p.secret)
 			f.Status, f.Code, f.Detail = v.Status, v.Code, v.Detail
 			if v.Status == StatusValid {
@@ -222,6 +229,7 @@ func Scan(ctx context.Context, path string, o Options) (*Result, error) {
 				f.Identity = &id
 				if o.KeyInfo != nil {
 					ki := o.KeyInfo(ctx, p.keyID)
+					ki.LastUseIsCheck = !ki.LastUsed.IsZero() && !ki.LastUsed.Before(checked)
 					f.Key = &ki
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/akresp/akresp/internal/redact"
 )
@@ -218,5 +219,37 @@ func TestScanSymlinkedRoot(t *testing.T) {
 	}
 	if len(res.Findings) != 1 || res.Findings[0].KeyID != liveID || res.Findings[0].Locations[0].Path != "config/prod.env" {
 		t.Fatalf("findings %+v (stats %+v), want the pair in config/prod.env only", res.Findings, res.Stats)
+	}
+}
+
+// A valid key's last use no earlier than the scan's own check is that
+// check (its GetCallerIdentity), marked as such; an earlier one is not.
+func TestLastUseOfTheCheckItself(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "prod.env"), pairText(liveID, liveSecret))
+	for _, tc := range []struct {
+		name  string
+		last  func() time.Time
+		check bool
+	}{
+		{"used by the check", func() time.Time { return time.Now().Truncate(time.Second) }, true},
+		{"used an hour before", func() time.Time { return time.Now().Add(-time.Hour) }, false},
+		{"never used", func() time.Time { return time.Time{} }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := Scan(context.Background(), dir, Options{Verifier: &fakeVerifier{},
+				KeyInfo: func(context.Context, string) KeyInfo {
+					return KeyInfo{Owner: "app", Status: "Active", LastUsed: tc.last(), LastService: "Sts"}
+				}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Findings) != 1 || res.Findings[0].Key == nil {
+				t.Fatalf("findings %+v", res.Findings)
+			}
+			if got := res.Findings[0].Key.LastUseIsCheck; got != tc.check {
+				t.Errorf("last_use_is_check %v, want %v", got, tc.check)
+			}
+		})
 	}
 }
