@@ -3,6 +3,7 @@ package respond
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,8 +108,15 @@ func TestDisableEnableDeleteFlow(t *testing.T) {
 		t.Fatalf("enable: %v %+v", err, sum)
 	}
 	now = now.Add(time.Hour)
-	if _, _, err := run(ModeDisable); err != nil {
-		t.Fatal(err)
+	_, sum, err0 := run(ModeDisable)
+	if err0 != nil {
+		t.Fatal(err0)
+	}
+	// The next step says from when the delete is no longer refused, and
+	// at that second it is not.
+	from := now.Add(DefaultObserve).Add(time.Second).UTC().Format(time.RFC3339)
+	if want := "after the observation period without breakage (168h0m0s by default: from " + from + "), delete it: akresp disable " + leakedKey + " --delete"; !slices.Contains(sum.Next, want) {
+		t.Errorf("next steps %q, want %q", sum.Next, want)
 	}
 	// Delete a day later: inside the observation period.
 	now = now.Add(24 * time.Hour)

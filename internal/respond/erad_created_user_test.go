@@ -881,7 +881,7 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 			if awaiting := !strings.Contains(tc.want, "delete-user:evil"); (p.usersAwaiting == 1) != awaiting {
 				t.Errorf("users awaiting deletion %d, want awaiting %v", p.usersAwaiting, awaiting)
 			}
-			later := slices.ContainsFunc(nextSteps(p, &Summary{}), func(s string) bool { return strings.HasPrefix(s, "once the observation period has passed") })
+			later := slices.ContainsFunc(nextSteps(p, &Summary{}, time.Time{}), func(s string) bool { return strings.HasPrefix(s, "once the observation period has passed") })
 			if later != (p.usersAwaiting > 0) {
 				t.Errorf("next steps promise a deleting re-run: %v, users awaiting %d", later, p.usersAwaiting)
 			}
@@ -895,8 +895,8 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 				case len(tc.journal) > 0 && tc.journal[0].Target == k2 && tc.journal[0].Result == journal.ResultOK:
 					want = "once the observation period has passed (after " + tc.journal[0].Time.Add(observe).UTC().Format(time.RFC3339) + "), delete"
 				}
-				if !slices.ContainsFunc(nextSteps(p, &Summary{}), func(s string) bool { return strings.HasPrefix(s, want) }) {
-					t.Errorf("next steps %q, want one starting %q", nextSteps(p, &Summary{}), want)
+				if !slices.ContainsFunc(nextSteps(p, &Summary{}, time.Time{}), func(s string) bool { return strings.HasPrefix(s, want) }) {
+					t.Errorf("next steps %q, want one starting %q", nextSteps(p, &Summary{}, time.Time{}), want)
 				}
 			}
 			if a := p.Action("disable-key:" + k1); a != nil {

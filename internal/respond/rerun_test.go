@@ -525,7 +525,7 @@ func TestUndoAfterCreatedUserDeleted(t *testing.T) {
 		t.Errorf("notes %q: want the deleted key named", up.Notes)
 	}
 	// contain --status of a deleted key fails: the next step is the report.
-	if next := nextSteps(up, &Summary{State: "restored"}); !slices.Equal(next, []string{"the key is deleted: write the final report: akresp report " + leakedKey}) {
+	if next := nextSteps(up, &Summary{State: "restored"}, time.Time{}); !slices.Equal(next, []string{"the key is deleted: write the final report: akresp report " + leakedKey}) {
 		t.Errorf("next steps after undoing a deleted key's containment: %q", next)
 	}
 }

@@ -106,7 +106,7 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 	if sum.Failed+sum.Skipped > 0 || len(res.Drift) > 0 || len(unverified) > 0 {
 		sum.Retry = o.Retry
 	}
-	sum.Next = nextSteps(p, sum)
+	sum.Next = nextSteps(p, sum, o.Now())
 	o.View.Summary(sum)
 
 	if p.Command == CmdEradicateUndo && sum.Failed+sum.Skipped == 0 && len(res.Drift) == 0 && len(unverified) == 0 {
@@ -301,7 +301,7 @@ func resultMessage(p *Plan, s *Summary) string {
 // nextSteps suggests only commands that fit the state the run ends in:
 // nothing to rotate or disable on a disabled key, no --undo that a safety
 // rail would refuse.
-func nextSteps(p *Plan, s *Summary) []string {
+func nextSteps(p *Plan, s *Summary, now time.Time) []string {
 	id := p.Key.AccessKeyID
 	active := strings.EqualFold(p.Key.Status, "Active")
 	var n []string
@@ -356,7 +356,8 @@ func nextSteps(p *Plan, s *Summary) []string {
 	case CmdDisable:
 		if strings.EqualFold(s.State, "Inactive") {
 			n = append(n, "if something breaks, re-enable it: akresp disable "+id+" --enable --yes")
-			n = append(n, "after the observation period without breakage, delete it: akresp disable "+id+" --delete")
+			n = append(n, "after the observation period without breakage ("+DefaultObserve.String()+" by default: from "+
+				now.Add(DefaultObserve).UTC().Truncate(time.Second).Add(time.Second).Format(time.RFC3339)+"), delete it: akresp disable "+id+" --delete")
 		}
 	case CmdEradicate:
 		n = append(n, "check what remains: akresp eradicate "+id+" --status")
