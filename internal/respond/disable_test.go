@@ -112,8 +112,8 @@ func TestDisableEnableDeleteFlow(t *testing.T) {
 	if err0 != nil {
 		t.Fatal(err0)
 	}
-	// The next step says from when the delete is no longer refused, and
-	// at that second it is not.
+	// The next step says from when the delete is no longer refused (the
+	// disable's second, rounded up, plus the default observation period).
 	from := now.Add(DefaultObserve).Add(time.Second).UTC().Format(time.RFC3339)
 	if want := "after the observation period without breakage (168h0m0s by default: from " + from + "), delete it: akresp disable " + leakedKey + " --delete"; !slices.Contains(sum.Next, want) {
 		t.Errorf("next steps %q, want %q", sum.Next, want)
