@@ -833,6 +833,9 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 	for _, n := range st.Notes {
 		fmt.Fprintf(w, "Note:         %s\n", n)
 	}
+	for _, n := range st.Next {
+		fmt.Fprintf(w, "Next:         %s\n", n)
+	}
 	return nil
 }
 

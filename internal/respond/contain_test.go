@@ -800,3 +800,32 @@ func TestContainCreatedStateUnknown(t *testing.T) {
 		t.Errorf("no warning for the unknown user: %+v", p.Diagnostics)
 	}
 }
+
+// contain --status says what completes the containment of an active key:
+// the deny policy, the fence, or both; nothing for a contained, disabled
+// or interrupted one.
+func TestStatusNext(t *testing.T) {
+	const k = "LTAI5tSTATUSNEXT0000001"
+	for _, tc := range []struct {
+		name string
+		st   ContainStatus
+		want string
+	}{
+		{"fenced, no deny", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRAMUser, ACLEnforced: true, State: StatePartiallyContained},
+			"attach the deny-high-risk policy (the network ACL in effect stays): akresp contain " + k},
+		{"deny, open", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRAMUser, DenyPolicy: DenyPolicyState{Attached: true}, State: StatePartiallyContained},
+			"fence public sources in: akresp contain " + k + " --trusted-from-audit (or --allow-ip CIDR)"},
+		{"nothing", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRAMUser, State: StateNotContained},
+			"contain the key: akresp contain " + k + " --trusted-from-audit (or --allow-ip CIDR)"},
+		{"contained", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRAMUser, ACLEnforced: true, DenyPolicy: DenyPolicyState{Attached: true}, State: StateContained}, ""},
+		{"root, fenced", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRoot, ACLEnforced: true, State: StateContained}, ""},
+		{"disabled", ContainStatus{KeyStatus: "Inactive", OwnerType: OwnerRAMUser, State: StateNotContained}, ""},
+		{"interrupted", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRAMUser, State: StateNotContained, Pending: []string{"attach"}}, ""},
+	} {
+		tc.st.KeyID = k
+		got := strings.Join(statusNext(&tc.st), "\n")
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

@@ -522,6 +522,9 @@ type ContainStatus struct {
 	LastRunAt  time.Time       `json:"last_run_at,omitzero"`
 	Pending    []string        `json:"pending,omitempty"`
 	Notes      []string        `json:"notes,omitempty"`
+	// Next is what completes the containment of an active key that is
+	// not (fully) contained.
+	Next []string `json:"next_steps,omitempty"`
 }
 
 // Status reads a key's containment state: its network ACL, whether the deny
@@ -638,5 +641,26 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 	if strings.EqualFold(st.KeyStatus, "Inactive") {
 		st.Notes = append(st.Notes, "the key is disabled (Inactive)")
 	}
+	st.Next = statusNext(st)
 	return st, nil
+}
+
+// statusNext is the contain run that completes what the status lacks, for
+// an active key: the deny policy (a re-run keeps the ACL in effect), the
+// fence of public sources, or both.
+func statusNext(st *ContainStatus) []string {
+	if !strings.EqualFold(st.KeyStatus, "Active") || st.State == StateContained || len(st.Pending) > 0 {
+		return nil
+	}
+	id := st.KeyID
+	fence := "akresp contain " + id + " --trusted-from-audit (or --allow-ip CIDR)"
+	switch {
+	case st.ACLEnforced && st.OwnerType == OwnerRAMUser && !st.DenyPolicy.Attached:
+		return []string{"attach the deny-high-risk policy (the network ACL in effect stays): akresp contain " + id}
+	case !st.ACLEnforced && st.DenyPolicy.Attached:
+		return []string{"fence public sources in: " + fence}
+	case !st.ACLEnforced:
+		return []string{"contain the key: " + fence}
+	}
+	return nil
 }
