@@ -821,6 +821,8 @@ func TestStatusNext(t *testing.T) {
 		{"root, fenced", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRoot, ACLEnforced: true, State: StateContained}, ""},
 		{"disabled", ContainStatus{KeyStatus: "Inactive", OwnerType: OwnerRAMUser, State: StateNotContained}, ""},
 		{"interrupted", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRAMUser, State: StateNotContained, Pending: []string{"attach"}}, ""},
+		{"another policy name", ContainStatus{KeyStatus: "Active", OwnerType: OwnerRAMUser, ACLEnforced: true, State: StatePartiallyContained, DenyPolicy: DenyPolicyState{PolicyName: "ir-deny"}},
+			"attach the deny-high-risk policy (the network ACL in effect stays): akresp contain " + k + " --policy-name ir-deny"},
 	} {
 		tc.st.KeyID = k
 		got := strings.Join(statusNext(&tc.st), "\n")

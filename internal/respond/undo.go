@@ -653,6 +653,9 @@ func statusNext(st *ContainStatus) []string {
 		return nil
 	}
 	id := st.KeyID
+	if n := st.DenyPolicy.PolicyName; n != "" && n != DefaultPolicyName {
+		id += " --policy-name " + n // the policy this status looked for
+	}
 	fence := "akresp contain " + id + " --trusted-from-audit (or --allow-ip CIDR)"
 	switch {
 	case st.ACLEnforced && st.OwnerType == OwnerRAMUser && !st.DenyPolicy.Attached:
