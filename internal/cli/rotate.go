@@ -344,8 +344,16 @@ func rotatePlan(o *RotateOptions, stateDir string, pv *rotate.Preview) (string, 
 			b.WriteString("\n  - hand its secret over via " + handoverName(o))
 		}
 		if step != rotate.StepVerified && step != rotate.StepDeleted {
-			fmt.Fprintf(&b, "\n  - when the new key is in use and the old one quiet for %s (legitimate use only): disable the old key %s", quiet, o.KeyID)
-			fmt.Fprintf(&b, "\n  - then watch %s for legitimate calls failing with it", observe)
+			if quiet > 0 {
+				fmt.Fprintf(&b, "\n  - when the new key is in use and the old one quiet for %s (legitimate use only): disable the old key %s", quiet, o.KeyID)
+			} else {
+				fmt.Fprintf(&b, "\n  - when the new key is in use (--quiet-for 0s: no quiet period asked of the old one): disable the old key %s", o.KeyID)
+			}
+			if observe > 0 {
+				fmt.Fprintf(&b, "\n  - then watch %s for legitimate calls failing with it", observe)
+			} else {
+				b.WriteString("\n  - then verify at once that no legitimate call fails with it (--observe 0s: no watch)")
+			}
 		} else {
 			b.WriteString("\n  - nothing (run with --delete to delete the old key)")
 		}
