@@ -1014,7 +1014,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 		section("INCIDENT (akresp's journal of this key)")
 		pairs(incidentFacts(inc))
 		if len(inc.Responder) > 0 {
-			section(fmt.Sprintf("RESPONDER ACTIVITY AFTER CONTAINMENT (%d sources; not evidence)", len(inc.Responder)))
+			section(fmt.Sprintf("RESPONDER ACTIVITY AFTER CONTAINMENT (%s; not evidence)", countSources(len(inc.Responder))))
 			var rows [][]any
 			for _, x := range inc.Responder {
 				rows = append(rows, []any{x.IP, x.Calls, x.Refused, x.First, x.Last})
@@ -1024,7 +1024,7 @@ func renderAuditTable(w io.Writer, r *audit.Result, po PrintOptions) error {
 			}
 		}
 		if len(inc.AttackerTrying) > 0 {
-			section(fmt.Sprintf("ATTACKER STILL TRYING (%d sources refused by the fence; not evidence)", len(inc.AttackerTrying)))
+			section(fmt.Sprintf("ATTACKER STILL TRYING (%s refused by the fence; not evidence)", countSources(len(inc.AttackerTrying))))
 			var rows [][]any
 			for _, x := range inc.AttackerTrying {
 				rows = append(rows, []any{x.IP, x.Refused, x.First, x.Last, x.Flagged})
@@ -1537,4 +1537,12 @@ func tableSources(all []audit.IPSummary) (shown []audit.IPSummary, flagged int) 
 		shown = append(shown, all[i])
 	}
 	return shown, flagged
+}
+
+// countSources is "1 source" or "N sources".
+func countSources(n int) string {
+	if n == 1 {
+		return "1 source"
+	}
+	return fmt.Sprintf("%d sources", n)
 }

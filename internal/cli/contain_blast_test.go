@@ -31,3 +31,12 @@ func TestWritePlanBlastLine(t *testing.T) {
 		}
 	}
 }
+
+// The audit's incident sections count their sources in the right number.
+func TestCountSources(t *testing.T) {
+	for n, want := range map[int]string{0: "0 sources", 1: "1 source", 2: "2 sources"} {
+		if got := countSources(n); got != want {
+			t.Errorf("countSources(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
