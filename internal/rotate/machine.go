@@ -1055,6 +1055,9 @@ func (m *Machine) disable(ctx context.Context) error {
 		// What the last evidence said before the disable no longer holds.
 		st.Evidence.Old.Status = StatusInactive
 	}
+	if m.o.Observe <= 0 {
+		return m.advance(StepDisabled, "old key Inactive; verifying at once that no legitimate call fails with it (--observe 0s)")
+	}
 	return m.advance(StepDisabled, fmt.Sprintf("old key Inactive; watching for failures for %s", m.o.Observe))
 }
 

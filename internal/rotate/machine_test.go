@@ -639,3 +639,37 @@ func TestNewValidates(t *testing.T) {
 		}
 	}
 }
+
+// With --observe 0s the disabled step says the check is at once, not
+// "watching for failures for 0s"; with a window it names the window.
+func TestDisabledStepSaysTheWindow(t *testing.T) {
+	for _, tc := range []struct {
+		observe time.Duration
+		want    string
+	}{
+		{0, "disabled: old key Inactive; verifying at once that no legitimate call fails with it (--observe 0s)"},
+		{time.Hour, "disabled: old key Inactive; watching for failures for 1h0m0s"},
+	} {
+		f := newFixture(t)
+		if _, err := f.run(); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Advance(3 * time.Hour)
+		f.cloud.use(f.state().NewKeyID, officeIP, "app/2.0", "Ecs", f.clock.Now())
+		var msg string
+		if _, err := f.run(func(o *Options) {
+			o.QuietFor, o.Observe = 0, tc.observe
+			o.QuietForSet, o.ObserveSet = true, true
+			o.OnEvent = func(e Event) {
+				if e.Kind == "step" && e.Step == StepDisabled {
+					msg = e.Message
+				}
+			}
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if msg != tc.want {
+			t.Errorf("observe %s: disabled step %q, want %q", tc.observe, msg, tc.want)
+		}
+	}
+}
