@@ -542,10 +542,13 @@ func (b *builder) recommendations() {
 		}
 	}
 	if len(b.doc.Created) > 0 {
-		var names []string
+		var names, keys []string // keys: the created AccessKeys' disable commands
 		for _, c := range b.doc.Created {
 			if c.State != "deleted" && c.State != "detached" {
 				names = append(names, kindLabel(c.Kind)+" "+c.Name)
+				if c.Kind == audit.KindAccessKey {
+					keys = append(keys, "akresp disable "+c.Name)
+				}
 			}
 		}
 		if len(names) > 0 {
@@ -556,12 +559,6 @@ func (b *builder) recommendations() {
 				if rc.Command = b.eradicateCommand(); rc.Command != "" {
 					rc.Detail += " The leaked key is deleted, so contain --contain-created cannot run from it any more: akresp eradicate removes them (plan first with --dry-run)."
 				} else {
-					var keys []string
-					for _, c := range b.doc.Created {
-						if c.Kind == audit.KindAccessKey && c.State != "deleted" && c.State != "detached" {
-							keys = append(keys, "akresp disable "+c.Name)
-						}
-					}
 					rc.Detail += " The leaked key is deleted, so contain --contain-created cannot run from it any more: "
 					if len(keys) > 0 {
 						rc.Detail += "disable the created keys (" + strings.Join(keys, "; ") + "), and delete the created users in the RAM console."
