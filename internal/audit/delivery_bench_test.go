@@ -52,6 +52,7 @@ func benchDeliveryRead(b *testing.B, indexed bool) {
 	dir := deliveryDir(b)
 	var events, matched int64
 	b.ReportAllocs()
+	cpu0 := cpuClasses()
 	for b.Loop() {
 		o := ReadOptions{KeyID: deliveryKey, ReuseEvents: true}
 		if indexed {
@@ -66,6 +67,16 @@ func benchDeliveryRead(b *testing.B, indexed bool) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(matched)/float64(b.N), "matched/op")
+	reportCPU(b, cpu0)
+}
+
+// reportCPU reports the runtime's CPU estimate per run since cpu0: the
+// program's own work, the collector's, and the processors' idle time.
+func reportCPU(b *testing.B, cpu0 [3]float64) {
+	cpu := cpuClasses()
+	b.ReportMetric((cpu[0]-cpu0[0])/float64(b.N), "user-s/op")
+	b.ReportMetric((cpu[1]-cpu0[1])/float64(b.N), "gc-cpu-s/op")
+	b.ReportMetric((cpu[2]-cpu0[2])/float64(b.N), "idle-s/op")
 }
 
 // BenchmarkDeliveryInflate is the floor under every offline reader of this
@@ -117,10 +128,11 @@ func BenchmarkDeliveryShape(b *testing.B) {
 	dir := deliveryDir(b)
 	var events int64
 	b.ReportAllocs()
-	gc0 := gcCPU()
+	cpu0 := cpuClasses()
 	for b.Loop() {
 		start := time.Now()
 		stage := 0
+		cpu := cpuClasses()
 		r, err := Investigate(context.Background(), nil, InvestigateOptions{
 			Engine: Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
 			Trails: []string{dir},
@@ -129,7 +141,13 @@ func BenchmarkDeliveryShape(b *testing.B) {
 			NoFollow: os.Getenv("AKRESP_BENCH_NOFOLLOW") != "",
 			// The stages' times show where the wall time goes (-v).
 			Progress: func(msg string) {
-				b.Logf("%6.2fs %s", time.Since(start).Seconds(), msg)
+				// With the runtime's CPU estimate since the last stage:
+				// the program's own work, the collector's, and the
+				// processors' idle time (what the stage left unused).
+				now := cpuClasses()
+				b.Logf("%6.2fs %s (last stage: user %.2fs, gc %.2fs, idle %.2fs)", time.Since(start).Seconds(), msg,
+					now[0]-cpu[0], now[1]-cpu[1], now[2]-cpu[2])
+				cpu = now
 				// AKRESP_BENCH_HEAP_STAGE=FILE writes what is live when a
 				// stage starts (FILE-1, FILE-2, ...): the peak is one of them.
 				if p := os.Getenv("AKRESP_BENCH_HEAP_STAGE"); p != "" {
@@ -144,16 +162,19 @@ func BenchmarkDeliveryShape(b *testing.B) {
 		events += int64(r.Window.Events + r.Window.Filtered)
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
-	b.ReportMetric((gcCPU()-gc0)/float64(b.N), "gc-cpu-s/op")
+	reportCPU(b, cpu0)
 }
 
-// gcCPU is the CPU time the collector has taken so far (the runtime's
-// estimate: its mark workers, assists and pauses), in seconds. Unlike the
-// wall time it does not move with the machine's other load.
-func gcCPU() float64 {
-	s := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}}
+// cpuClasses is the runtime's estimate of the CPU time spent so far on
+// the program's own work, by the collector and idle, in seconds.
+func cpuClasses() [3]float64 {
+	s := []metrics.Sample{
+		{Name: "/cpu/classes/user:cpu-seconds"},
+		{Name: "/cpu/classes/gc/total:cpu-seconds"},
+		{Name: "/cpu/classes/idle:cpu-seconds"},
+	}
 	metrics.Read(s)
-	return s[0].Value.Float64()
+	return [3]float64{s[0].Value.Float64(), s[1].Value.Float64(), s[2].Value.Float64()}
 }
 
 // BenchmarkDeliveryAdd is the first pass alone: the read path feeding the

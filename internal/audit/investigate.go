@@ -63,6 +63,12 @@ type InvestigateOptions struct {
 	// Progress, when set, receives one short line per stage ("lookup: 350
 	// events"), for a spinner or a status line on stderr.
 	Progress func(msg string)
+	// RulesMemory, when set, is called once the inputs are read, just
+	// before the rules run; the function it returns is called once they
+	// ran and their records were released. The CLI's offline memory policy
+	// uses it to collect the reading's garbage and give the rules room
+	// (cli/memlimit.go).
+	RulesMemory func() (after func())
 	// OfflineEvent, when set, sees every event read from the offline inputs
 	// that reaches the engine (after de-duplication), in delivery order and
 	// from one goroutine, so callers that keep events (the report's chart
@@ -337,8 +343,13 @@ func Investigate(ctx context.Context, c Cloud, opts InvestigateOptions) (*Result
 	}
 
 	progress("running the rules")
+	after := func() {}
+	if opts.RulesMemory != nil {
+		after = opts.RulesMemory()
+	}
 	r := eng.Result()
 	eng.release() // slab.go: the rules' records are not needed past here
+	after()
 	r.Window.Filtered += int(readFiltered)
 	r.Window.Regions = regionsRead
 	if opts.Online && r.Window.Since.IsZero() {

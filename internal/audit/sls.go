@@ -498,7 +498,13 @@ func InvestigateSLS(ctx context.Context, c Cloud, q SLSQuerier, opts SLSOptions)
 		}
 	}
 	progress("running the rules")
+	after := func() {}
+	if io.RulesMemory != nil {
+		after = io.RulesMemory()
+	}
 	res := eng.Result()
+	eng.release() // slab.go: the rules' records are not needed past here
+	after()
 	res.Window.Since = minTime(res.Window.Since, since.UTC())
 	res.Window.Until = maxTime(res.Window.Until, until.UTC())
 	res.Resources = mergeResources(res.Resources, extraResources)

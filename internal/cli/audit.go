@@ -384,8 +384,11 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 	if o.Idle {
 		return runSweep(ctx, o, s)
 	}
+	var rulesMemory func() (after func())
 	if o.offlineInputs() {
-		defer offlineMemory()() // memlimit.go
+		restore, rules := offlineMemory() // memlimit.go
+		defer restore()
+		rulesMemory = rules
 	}
 	eo := audit.Options{
 		KeyID:         o.KeyID,
@@ -407,6 +410,8 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		Strict:   o.Strict,
 		Regions:  o.regions,
 		NoFollow: o.NoFollow,
+
+		RulesMemory: rulesMemory,
 	}
 	in.Incident = loadIncident(o.IO.ErrOut, s.StateDir, o.KeyID)
 	var c audit.Cloud
@@ -420,6 +425,8 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 		rep *audit.SLSReport
 	)
 	stop := o.spinner(s.Output, &in)
+	start := time.Now()
+	o.logStages(&in, start)
 	if o.SLS != "" {
 		r, rep, err = o.investigateSLS(ctx, c, in)
 	} else {
@@ -463,6 +470,9 @@ func runAudit(ctx context.Context, o *AuditOptions) error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.Logger != nil {
+		o.Logger.Debug("audit output written", "key", o.KeyID, "elapsed", time.Since(start).Round(time.Millisecond))
 	}
 	if o.failOK && r.HasAtLeast(o.failOn) {
 		n := 0
@@ -629,6 +639,22 @@ func renderSLSMarkdown(w io.Writer, rep *audit.SLSReport) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// logStages logs each stage of the audit at debug level with the time
+// since start (--log-level debug: where a long audit's time goes), after
+// whatever in.Progress already does.
+func (o *AuditOptions) logStages(in *audit.InvestigateOptions, start time.Time) {
+	if o.Logger == nil || !o.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	prev := in.Progress
+	in.Progress = func(msg string) {
+		if prev != nil {
+			prev(msg)
+		}
+		o.Logger.Debug("audit stage", "key", o.KeyID, "stage", msg, "elapsed", time.Since(start).Round(time.Millisecond))
+	}
 }
 
 // spinner shows the audit's stages on stderr when it is a terminal and

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -207,6 +208,34 @@ func TestRunAuditLab(t *testing.T) {
 	rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
 	if err != nil || len(rows) < 2 || rows[0][0] != "id" || rows[0][1] != "severity" {
 		t.Errorf("csv: %v\n%s", err, out)
+	}
+
+	// --log-level debug: each stage of the offline audit with the time
+	// since the start, and when the output was written (where a long
+	// audit's time goes); the document on stdout is unchanged.
+	{
+		ios, _, out, errOut := TestStreams()
+		f := &Factory{IO: ios, Now: time.Now,
+			Settings: func() (*Settings, error) { return &Settings{Output: FormatJSON, TZ: time.UTC}, nil },
+			Logger:   func() *slog.Logger { return newLogger(errOut, slog.LevelDebug, "text") }}
+		cmd := newCmdAudit(f, nil)
+		cmd.SilenceUsage, cmd.SilenceErrors = true, true
+		cmd.SetArgs([]string{leaked, "--trail", trail})
+		cmd.SetOut(out)
+		cmd.SetErr(errOut)
+		if err := cmd.Execute(); err != nil {
+			t.Fatal(err)
+		}
+		log := errOut.String()
+		for _, want := range []string{`msg="audit stage" key=` + leaked + ` stage="reading trail files" elapsed=`, `stage="running the rules" elapsed=`, `msg="audit output written" key=` + leaked + ` elapsed=`} {
+			if !strings.Contains(log, want) {
+				t.Errorf("debug log lacks %q:\n%s", want, log)
+			}
+		}
+		var doc audit.Result
+		if err := json.Unmarshal(out.Bytes(), &doc); err != nil || doc.Key.AccessKeyID != leaked {
+			t.Errorf("stdout with --log-level debug: %v\n%s", err, out)
+		}
 	}
 
 	// The idle sweep: table, json, csv and --fail-on.

@@ -14,7 +14,7 @@ func TestFollowLiveHeap(t *testing.T) {
 	defer debug.SetMemoryLimit(old)
 	const base = 8 << 20
 	debug.SetMemoryLimit(base)
-	stop := followLiveHeap(base, func(live uint64) int64 { return int64(2 * live) })
+	l := followLiveHeap(base, func(live uint64) int64 { return int64(2 * live) })
 	live := make([][]byte, 0, 48)
 	for range 48 {
 		live = append(live, make([]byte, 1<<20)) // 48 MiB, live
@@ -28,7 +28,7 @@ func TestFollowLiveHeap(t *testing.T) {
 		runtime.GC()
 		time.Sleep(10 * time.Millisecond)
 	}
-	stop()
+	l.stop()
 	raised := debug.SetMemoryLimit(-1)
 	live = append(live, make([][]byte, 32)...)
 	for i := 48; i < len(live); i++ {
@@ -53,7 +53,10 @@ func TestOfflineMemoryEnvironmentWins(t *testing.T) {
 
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
-	restore := offlineMemory()
+	restore, rules := offlineMemory()
+	if rules == nil {
+		t.Error("without GOMEMLIMIT: no RulesMemory")
+	}
 	if gc, lim := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); gc != 200 || lim != offlineMemLimit {
 		t.Errorf("without the environment: GOGC %d, limit %d; want 200, %d", gc, lim, offlineMemLimit)
 	} else {
@@ -68,11 +71,47 @@ func TestOfflineMemoryEnvironmentWins(t *testing.T) {
 
 	t.Setenv("GOGC", "150")
 	t.Setenv("GOMEMLIMIT", "1GiB")
-	restore = offlineMemory()
+	restore, rules = offlineMemory()
+	if rules != nil {
+		t.Error("with GOMEMLIMIT set: a RulesMemory (it would move the user's limit)")
+	}
 	if gc, lim := debug.SetGCPercent(-1), debug.SetMemoryLimit(-1); gc != oldGC || lim != oldLimit {
 		t.Errorf("with GOGC and GOMEMLIMIT set: GOGC %d, limit %d; want them untouched (%d, %d)", gc, lim, oldGC, oldLimit)
 	} else {
 		debug.SetGCPercent(gc)
 	}
 	restore()
+}
+
+// The rules get a quarter of the live heap as room above the limit while
+// they run, and the limit is what it was after; once the policy stopped,
+// neither moves it.
+func TestRulesRoom(t *testing.T) {
+	old := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(old)
+	const base = 512 << 20 // above what the test heap needs: only the room moves it
+	debug.SetMemoryLimit(base)
+	l := followLiveHeap(base, func(live uint64) int64 { return int64(live) })
+	defer l.stop()
+	live := make([][]byte, 0, 32)
+	for range 32 {
+		live = append(live, make([]byte, 1<<20)) // 32 MiB, live
+	}
+	after := l.rulesRoom()
+	got := debug.SetMemoryLimit(-1)
+	if room := got - base; room < 32<<20/rulesRoomShare || room > 2*(32<<20)/rulesRoomShare {
+		t.Errorf("limit %d during the rules, room %d; want about a quarter of the ~32 MiB live heap above %d", got, room, int64(base))
+	}
+	after()
+	if got := debug.SetMemoryLimit(-1); got != base {
+		t.Errorf("limit %d after the rules; want %d", got, int64(base))
+	}
+	after = l.rulesRoom()
+	l.stop()
+	during := debug.SetMemoryLimit(-1)
+	after()
+	if got := debug.SetMemoryLimit(-1); got != during {
+		t.Errorf("limit moved from %d to %d after the policy stopped", during, got)
+	}
+	runtime.KeepAlive(live)
 }

@@ -251,9 +251,12 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		return UsageErrorf("report %s: no state directory (no $XDG_STATE_HOME and no home directory); pass --state-dir", safetext.Line(o.KeyID))
 	}
 	now := o.Now().UTC()
+	var rulesMemory func() (after func())
 	if o.offlineInputs() && !s.DryRun {
 		// The audit's memory policy: the report reads the same files.
-		defer offlineMemory()() // memlimit.go
+		restore, rules := offlineMemory() // memlimit.go
+		defer restore()
+		rulesMemory = rules
 	}
 	if s.DryRun {
 		// --dry-run writes nothing anywhere: no report, no evidence, no
@@ -271,6 +274,8 @@ func runReport(ctx context.Context, o *ReportOptions) error {
 		SLSLogs: o.SLSLogs,
 		Strict:  o.Strict,
 		Regions: o.regions,
+
+		RulesMemory: rulesMemory,
 	}
 	rec, err := incident.Load(s.StateDir, o.KeyID)
 	if err != nil {
