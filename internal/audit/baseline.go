@@ -115,10 +115,13 @@ func (e *Engine) computeBaseline() baselineInfo {
 	}
 	bl.statStart = max(bl.end-days, e.minT)
 	endMinute := floorDiv(bl.end, int64(time.Minute))
-	for k, ih := range e.ipHours {
-		for i := range int(ih.ncells) {
-			if c := ih.cell(i); int64(k.h)*60+int64(c.min) < endMinute {
-				bl.events += int(c.n)
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			for i := range int(ih.ncells) {
+				if c := ih.cell(i); int64(ih.h)*60+int64(c.min) < endMinute {
+					bl.events += int(c.n)
+				}
 			}
 		}
 	}

@@ -271,3 +271,26 @@ func TestCellsByMinuteCountingMatchesComparing(t *testing.T) {
 		})
 	}
 }
+
+// CTX-02's evidence names each kept event's own local time: with more
+// off-hours (source, hour) records than the finding keeps, offered in time
+// order (each the latest so far, so kept and later replaced), every kept
+// sample's detail is its event's time in --tz.
+func TestOffHoursEvidenceSaysItsLocalTime(t *testing.T) {
+	evSeq = 0
+	var evs []*Event
+	for i := range 6 * sampleK {
+		// 03:00-04:59 Shanghai on consecutive nights, a new source each.
+		at := night.Add(time.Duration(i/2)*24*time.Hour + time.Duration(i%2)*time.Hour + time.Duration(i)*time.Second)
+		evs = append(evs, tev(at, fmt.Sprintf("203.0.113.%d", i+1), "Ecs", "DescribeInstances"))
+	}
+	f := findFinding(runEngine(baseOptions(), evs), "CTX-02")
+	if f == nil || len(f.Evidence) != 2*sampleK {
+		t.Fatalf("CTX-02: %+v, want %d evidence events", f, 2*sampleK)
+	}
+	for _, ev := range f.Evidence {
+		if want := "local time " + ev.Time.In(shanghai).Format("Mon 2006-01-02 15:04 MST"); ev.Detail != want {
+			t.Errorf("evidence of %s from %s: detail %q, want %q", ev.Time, ev.SourceIP, ev.Detail, want)
+		}
+	}
+}

@@ -203,6 +203,30 @@ func BenchmarkDeliveryAdd(b *testing.B) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkDeliveryResult is the rules alone (Engine.Result) over the busy
+// key's aggregates: each run reads the files into a new engine with the
+// timer stopped, collects, and times Result. Its CPU figures are the
+// whole run's (reading included); ns/op is the rules'.
+func BenchmarkDeliveryResult(b *testing.B) {
+	dir := deliveryDir(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		eng := NewEngine(Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+		if _, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey, ReuseEvents: true}, func(ev *Event) error {
+			eng.Add(ev)
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		b.StartTimer()
+		if r := eng.Result(); len(r.Findings) == 0 {
+			b.Fatal("no findings")
+		}
+	}
+}
+
 // writeHeap writes a heap profile to path after a collection, outside the
 // timer, and returns the live heap in MB.
 func writeHeap(b *testing.B, path string) float64 {

@@ -722,6 +722,8 @@ type ipHourKey struct {
 // ipHour is a source's activity in one hour; it carries the evidence of
 // the hourly and off-hours rules.
 type ipHour struct {
+	ip             uint32 // ipList index
+	h              int32  // Unix hour
 	n, writes      int32
 	off, offWrites int32  // events outside business hours
 	first          *evRef // shared (evSample)
@@ -736,7 +738,7 @@ type ipHour struct {
 	// lastOffSec is the second of the hour of the last event off hours
 	// (CTX-02's range), lastSec and lastWriteSec those of the last event
 	// and the last write (ANOM-01/02's when they judge the flagged
-	// sources' share); in the struct's padding: 96 bytes either way.
+	// sources' share); in the struct's padding: 104 bytes either way.
 	lastOffSec, lastSec, lastWriteSec uint16
 }
 
@@ -1399,7 +1401,7 @@ func (e *Engine) sourceHour(ip *ipAgg, hb *hourBucket, h int32, ref *sharedRef) 
 			return nil
 		}
 		ih = e.hourSlab.alloc()
-		ih.first = ref.ptr()
+		ih.ip, ih.h, ih.first = ip.idx, h, ref.ptr()
 		e.ipHours[ipHourKey{ip.idx, h}] = ih
 		hb.ips = append(hb.ips, ip.idx)
 	}

@@ -483,9 +483,12 @@ func (e *Engine) roamingSources(bl *baselineInfo) map[*ipAgg]bool {
 	if len(out) == 0 {
 		return out
 	}
-	for k := range e.ipHours {
-		if ip := e.ipList[k.ip]; out[ip] && e.ipHours[k].writes > 0 {
-			delete(out, ip)
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			if ip := e.ipList[ih.ip]; out[ip] && ih.writes > 0 {
+				delete(out, ip)
+			}
 		}
 	}
 	for k := range e.ipAPIs {
@@ -508,14 +511,17 @@ func (e *Engine) roamingSources(bl *baselineInfo) map[*ipAgg]bool {
 // the source is flagged).
 func (e *Engine) habitualOff(bl *baselineInfo) map[uint32]bool {
 	days := map[uint32]map[int32]bool{}
-	for k, ih := range e.ipHours {
-		if ih.firstOff == nil || int64(k.h+1)*int64(time.Hour) > bl.end {
-			continue
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			if ih.firstOff == nil || int64(ih.h+1)*int64(time.Hour) > bl.end {
+				continue
+			}
+			if days[ih.ip] == nil {
+				days[ih.ip] = map[int32]bool{}
+			}
+			days[ih.ip][ih.h/24] = true
 		}
-		if days[k.ip] == nil {
-			days[k.ip] = map[int32]bool{}
-		}
-		days[k.ip][k.h/24] = true
 	}
 	out := map[uint32]bool{}
 	for ip, ds := range days {

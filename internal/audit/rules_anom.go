@@ -207,24 +207,27 @@ func (e *Engine) anomalyFindings(bl *baselineInfo) []*findingBuilder {
 			maxCalls, maxWrites = max(maxCalls, hb.n), max(maxWrites, hb.writes)
 		}
 	}
-	for k, ih := range e.ipHours {
-		if k.h < firstDetect || !e.ipList[k.ip].flagged {
-			continue
-		}
-		sp := flaggedIn[k.h]
-		if sp == nil {
-			sp = &split{}
-			flaggedIn[k.h] = sp
-		}
-		sp.n += ih.n
-		sp.writes += ih.writes
-		if sp.first == nil || ih.first.less(sp.first) {
-			sp.first = ih.first
-		}
-		start := int64(k.h) * hourNs
-		sp.last = max(sp.last, start+int64(ih.lastSec)*int64(time.Second))
-		if ih.writes > 0 {
-			sp.lastWrite = max(sp.lastWrite, start+int64(ih.lastWriteSec)*int64(time.Second))
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			if ih.h < firstDetect || !e.ipList[ih.ip].flagged {
+				continue
+			}
+			sp := flaggedIn[ih.h]
+			if sp == nil {
+				sp = &split{}
+				flaggedIn[ih.h] = sp
+			}
+			sp.n += ih.n
+			sp.writes += ih.writes
+			if sp.first == nil || ih.first.less(sp.first) {
+				sp.first = ih.first
+			}
+			start := int64(ih.h) * hourNs
+			sp.last = max(sp.last, start+int64(ih.lastSec)*int64(time.Second))
+			if ih.writes > 0 {
+				sp.lastWrite = max(sp.lastWrite, start+int64(ih.lastWriteSec)*int64(time.Second))
+			}
 		}
 	}
 	rate := func(id string, sev Severity, get func(*hourBucket) int32, st robustStats, floor, ceiling int, what string) *findingBuilder {

@@ -21,8 +21,11 @@ type minuteEntry struct {
 // lists (nor a map of them).
 func (e *Engine) bySource() [][]minuteEntry {
 	end := make([]int, len(e.ipList))
-	for k, ih := range e.ipHours {
-		end[k.ip] += int(ih.ncells)
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			end[ih.ip] += int(ih.ncells)
+		}
 	}
 	total := 0
 	for i, n := range end {
@@ -30,11 +33,14 @@ func (e *Engine) bySource() [][]minuteEntry {
 		end[i] = total
 	}
 	all := make([]minuteEntry, total)
-	for k, ih := range e.ipHours {
-		for i := range int(ih.ncells) {
-			c := ih.cell(i)
-			end[k.ip]--
-			all[end[k.ip]] = minuteEntry{k.h*60 + int32(c.min), c}
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			for i := range int(ih.ncells) {
+				c := ih.cell(i)
+				end[ih.ip]--
+				all[end[ih.ip]] = minuteEntry{ih.h*60 + int32(c.min), c}
+			}
 		}
 	}
 	// end[i] is now where source i's entries start.
@@ -110,38 +116,44 @@ func (e *Engine) offHoursFinding(bl *baselineInfo) *findingBuilder {
 	}
 	habit := e.habitualOff(bl)
 	b := newBuilder("CTX-02", Low)
-	for k, ih := range e.ipHours {
-		if ih.firstOff == nil {
-			continue
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			if ih.firstOff == nil {
+				continue
+			}
+			if total > 0 && how[hourOfWeek(e.hours[ih.h])]*100 >= total {
+				continue
+			}
+			ip := e.ipList[ih.ip]
+			// A source that works off hours habitually (a nightly job, a
+			// server) is not off its hours.
+			if habit[ih.ip] && !ip.flagged {
+				continue
+			}
+			sev := Low
+			if ih.offWrites > 0 {
+				sev = Medium
+			}
+			if Severity(ih.offSens) >= High && ip.flagged {
+				sev = High
+			}
+			b.sev = max(b.sev, sev)
+			b.n += int(ih.off)
+			b.ips[e.ipList[ih.ip].text] += int(ih.off)
+			// The range covers every event counted, not only the samples
+			// (one per source and hour: "last" was the last hour's first).
+			b.span(ih.firstOff.t, max(ih.firstOff.t, int64(ih.h)*int64(time.Hour)+int64(ih.lastOffSec)*int64(time.Second)))
+			// One is offered per (source, hour) off hours, 70,000 on a
+			// busy key, in the order they were made (mostly time order:
+			// each the latest so far, kept for a while): the detail is
+			// the event's local time, set once on those kept in the end.
+			b.evidence(evSample{evRef: ih.firstOff})
 		}
-		if total > 0 && how[hourOfWeek(e.hours[k.h])]*100 >= total {
-			continue
-		}
-		ip := e.ipList[k.ip]
-		// A source that works off hours habitually (a nightly job, a
-		// server) is not off its hours.
-		if habit[k.ip] && !ip.flagged {
-			continue
-		}
-		sev := Low
-		if ih.offWrites > 0 {
-			sev = Medium
-		}
-		if Severity(ih.offSens) >= High && ip.flagged {
-			sev = High
-		}
-		b.sev = max(b.sev, sev)
-		b.n += int(ih.off)
-		b.ips[e.ipList[k.ip].text] += int(ih.off)
-		// The range covers every event counted, not only the samples
-		// (one per source and hour: "last" was the last hour's first).
-		b.span(ih.firstOff.t, max(ih.firstOff.t, int64(k.h)*int64(time.Hour)+int64(ih.lastOffSec)*int64(time.Second)))
-		// Formatted only for the samples kept: one is offered per
-		// (source, hour) off hours, 70,000 on a busy key.
-		first := ih.firstOff
-		b.evidenceWith(first, func() string {
-			return "local time " + time.Unix(0, first.t).In(loc).Format("Mon 2006-01-02 15:04 MST")
-		})
+	}
+	for i := range b.samples.kept {
+		x := &b.samples.kept[i]
+		x.detail = "local time " + time.Unix(0, x.t).In(loc).Format("Mon 2006-01-02 15:04 MST")
 	}
 	if b.n > 0 {
 		b.note(fmt.Sprintf("Business hours: %s (%s).", bh, loc))
@@ -209,9 +221,12 @@ func (e *Engine) unexpectedSources(bl *baselineInfo) *findingBuilder {
 		}
 		b.note(fmt.Sprintf("%s: %s.", ip.text, joinAnd(why)))
 	}
-	for k := range e.ipHours {
-		if named[k.ip] {
-			b.hours[k.h] = struct{}{}
+	for _, chunk := range e.hourSlab.used() {
+		for j := range chunk {
+			ih := &chunk[j]
+			if named[ih.ip] {
+				b.hours[ih.h] = struct{}{}
+			}
 		}
 	}
 	if unnoted > 0 {

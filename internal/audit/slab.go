@@ -1,5 +1,7 @@
 package audit
 
+import "slices"
+
 // slab hands out pointers to zeroed values allocated slabChunk at a time.
 // The engine keeps hundreds of thousands of small aggregates (a source's
 // hour, a (source, API) pair, a rule's match) for its whole life:
@@ -9,7 +11,15 @@ package audit
 // shared event references, which samples replace as later events arrive
 // (in a slab, one kept reference pinned 255 dropped ones: the single-key
 // shape's peak RSS grew from ~165 to ~184 MB).
-type slab[T any] struct{ free []T }
+//
+// A slab also lists what it handed out, in that order (used): the rules
+// walk the hundred thousand (source, hour) records of a busy key several
+// times, and a walk over the chunks reads memory in order where one over
+// the map that indexes them jumps to a record per entry.
+type slab[T any] struct {
+	free   []T
+	chunks [][]T // every chunk, the last one partly handed out (free is its rest)
+}
 
 // slabChunk values per allocation: a few KiB to a few tens of KiB for the
 // aggregates here, small next to an audit's heap yet few allocations.
@@ -18,10 +28,25 @@ const slabChunk = 256
 func (s *slab[T]) alloc() *T {
 	if len(s.free) == 0 {
 		s.free = make([]T, slabChunk)
+		s.chunks = append(s.chunks, s.free)
 	}
 	p := &s.free[0]
 	s.free = s.free[1:]
 	return p
+}
+
+// used returns the values handed out, chunk by chunk, in the order alloc
+// handed them out. (A loop over chunks, not an iterator: a rule's closure
+// in the body of a range-over-func loop escaped, one allocation per
+// record.)
+func (s *slab[T]) used() [][]T {
+	if len(s.chunks) == 0 {
+		return nil
+	}
+	out := slices.Clone(s.chunks)
+	last := out[len(out)-1]
+	out[len(out)-1] = last[:len(last)-len(s.free)]
+	return out
 }
 
 // release drops, once Result has run, the aggregates only the rules read:

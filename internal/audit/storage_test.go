@@ -114,3 +114,35 @@ func TestReleaseAfterResult(t *testing.T) {
 		t.Error("Result after release is not the result made before")
 	}
 }
+
+// A slab lists what it handed out, in order, across chunks (the last one
+// partly handed out).
+func TestSlabAll(t *testing.T) {
+	var s slab[int]
+	if n := len(s.used()); n != 0 {
+		t.Fatalf("an empty slab has %d chunks", n)
+	}
+	var want []*int
+	for i := range 2*slabChunk + 3 {
+		p := s.alloc()
+		*p = i
+		want = append(want, p)
+	}
+	var got []*int
+	for _, c := range s.used() {
+		for i := range c {
+			got = append(got, &c[i])
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d values yielded, %d handed out", len(got), len(want))
+	}
+	for i := range got {
+		if got[i] != want[i] || *got[i] != i {
+			t.Fatalf("value %d: %p (%d), want %p", i, got[i], *got[i], want[i])
+		}
+	}
+	if c := s.used(); len(c) != 3 || len(c[2]) != 3 || len(s.chunks[2]) != slabChunk {
+		t.Errorf("the last chunk: %d of %d handed out, want 3", len(c[len(c)-1]), slabChunk)
+	}
+}
