@@ -504,9 +504,23 @@ func (e *Engine) resourceSummaries() []ResourceSummary {
 		r Resource
 		a *resourceAgg
 	}
-	all := make([]ranked, 0, len(e.resources))
+	// Only those at or above the maxResourcesOut-th largest count can be
+	// listed: the rest are not sorted (string comparisons over tens of
+	// thousands were most of the time).
+	floor := 0
+	if len(e.resources) > maxResourcesOut {
+		counts := make([]int, 0, len(e.resources))
+		for _, a := range e.resources {
+			counts = append(counts, a.n)
+		}
+		slices.Sort(counts)
+		floor = counts[len(counts)-maxResourcesOut]
+	}
+	all := make([]ranked, 0, min(len(e.resources), 2*maxResourcesOut))
 	for r, a := range e.resources {
-		all = append(all, ranked{r, a})
+		if a.n >= floor {
+			all = append(all, ranked{r, a})
+		}
 	}
 	slices.SortFunc(all, func(x, y ranked) int {
 		return cmp.Or(cmp.Compare(y.a.n, x.a.n), strings.Compare(x.r.Type, y.r.Type), strings.Compare(x.r.Name, y.r.Name))

@@ -1,7 +1,11 @@
 package audit
 
 import (
+	"cmp"
+	"fmt"
+	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -144,5 +148,40 @@ func TestSlabAll(t *testing.T) {
 	}
 	if c := s.used(); len(c) != 3 || len(c[2]) != 3 || len(s.chunks[2]) != slabChunk {
 		t.Errorf("the last chunk: %d of %d handed out, want 3", len(c[len(c)-1]), slabChunk)
+	}
+}
+
+// The resources listed are the maxResourcesOut most used, ties broken by
+// type and name, as a sort of all of them would list them: also when many
+// tie at the last listed count.
+func TestResourceSummariesTopTies(t *testing.T) {
+	e := NewEngine(Options{KeyID: testKey, Now: testNow})
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range 3 * maxResourcesOut {
+		n := 1 + rng.IntN(3) // most of them tie
+		if i%97 == 0 {
+			n = 10 + i
+		}
+		e.resources[Resource{Type: []string{"ACS::ECS::Instance", "ACS::RAM::User"}[i%2], Name: fmt.Sprintf("r-%05d", rng.IntN(100000))}] = &resourceAgg{n: n, first: int64(i), last: int64(i)}
+	}
+	type kv struct {
+		r Resource
+		n int
+	}
+	var want []kv
+	for r, a := range e.resources {
+		want = append(want, kv{r, a.n})
+	}
+	slices.SortFunc(want, func(x, y kv) int {
+		return cmp.Or(cmp.Compare(y.n, x.n), strings.Compare(x.r.Type, y.r.Type), strings.Compare(x.r.Name, y.r.Name))
+	})
+	got := e.resourceSummaries()
+	if len(got) != maxResourcesOut {
+		t.Fatalf("%d resources listed, want %d", len(got), maxResourcesOut)
+	}
+	for i, g := range got {
+		if w := want[i]; g.Type != w.r.Type || g.Name != w.r.Name || g.Count != w.n {
+			t.Fatalf("resource %d: %s %s (%d), want %s %s (%d)", i, g.Type, g.Name, g.Count, w.r.Type, w.r.Name, w.n)
+		}
 	}
 }
