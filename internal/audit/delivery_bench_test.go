@@ -203,6 +203,30 @@ func BenchmarkDeliveryAdd(b *testing.B) {
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
 
+// BenchmarkDeliveryEngine is Engine.Add alone over the busy key's
+// events of the delivery shape, read once into memory before the timer
+// starts (the deliverer's share of the audit, without the readers that run
+// beside it).
+func BenchmarkDeliveryEngine(b *testing.B) {
+	dir := deliveryDir(b)
+	var evs []*Event
+	if _, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey}, func(ev *Event) error {
+		evs = append(evs, ev)
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		eng := NewEngine(Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+		for _, ev := range evs {
+			eng.Add(ev)
+		}
+		runtime.KeepAlive(eng)
+	}
+	b.ReportMetric(float64(len(evs))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
 // BenchmarkDeliveryResult is the rules alone (Engine.Result) over the busy
 // key's aggregates: each run reads the files into a new engine with the
 // timer stopped, collects, and times Result. Its CPU figures are the
