@@ -475,33 +475,12 @@ func (s *sharedRef) ptr() *evRef {
 // evSample is an evRef with a rule-specific detail. The reference is
 // shared: Add makes one per event and every aggregate that keeps the event
 // points to it (a busy key's event can be a source's sample, its hour's
-// first, an API sample and kept evidence at once), so a sample costs 32
-// bytes, not a copy of the 80-byte reference. A shared evRef is never
+// first, an API sample and kept evidence at once), so a sample costs 24
+// bytes, not a copy of the 72-byte reference. A shared evRef is never
 // written after Add made it.
 type evSample struct {
 	*evRef
 	detail string
-	// at is evRef.t, set by the sampleSet that keeps the sample: its
-	// comparisons decide on the time without reading the reference (a
-	// cache miss per kept sample compared, for each event Add offers to
-	// its source's, API's and region's sets). Zero elsewhere.
-	at int64
-}
-
-// before reports whether kept sample x comes before r (evRef.less).
-func (x *evSample) before(r *evRef) bool {
-	if x.at != r.t {
-		return x.at < r.t
-	}
-	return x.evRef.less(r)
-}
-
-// after reports whether kept sample x comes after r.
-func (x *evSample) after(r *evRef) bool {
-	if x.at != r.t {
-		return x.at > r.t
-	}
-	return r.less(x.evRef)
 }
 
 // sampleSet keeps the k earliest and the k latest of the samples offered,
@@ -512,22 +491,21 @@ func (x *evSample) after(r *evRef) bool {
 // not once as an earliest and again as a latest.
 type sampleSet struct {
 	n    int
-	kept []evSample // ascending (cmpSample), at set
+	kept []evSample // ascending (cmpSample)
 }
 
 func (s *sampleSet) wants(k int, r *evRef) bool {
-	return len(s.kept) < 2*k || s.kept[k-1].after(r) || s.kept[k].before(r)
+	return len(s.kept) < 2*k || r.less(s.kept[k-1].evRef) || s.kept[k].evRef.less(r)
 }
 
 func (s *sampleSet) add(k int, x evSample) {
-	x.at = x.evRef.t
 	var i int
-	if n := len(s.kept); n == 0 || s.kept[n-1].before(x.evRef) {
+	if n := len(s.kept); n == 0 || s.kept[n-1].evRef.less(x.evRef) {
 		// After every kept sample (a key's events arrive mostly in time
 		// order): where the search below would put it, without the search.
 		i = n
 	} else {
-		i, _ = slices.BinarySearchFunc(s.kept, x, cmpKept)
+		i, _ = slices.BinarySearchFunc(s.kept, x, cmpSample)
 	}
 	if len(s.kept) < 2*k {
 		if len(s.kept) == cap(s.kept) {
@@ -608,18 +586,6 @@ func cmpSample(a, b evSample) int {
 	case a.evRef.less(b.evRef):
 		return -1
 	case b.evRef.less(a.evRef):
-		return 1
-	}
-	return strings.Compare(a.detail, b.detail)
-}
-
-// cmpKept is cmpSample for samples whose at is set (a set's own and the
-// one it adds).
-func cmpKept(a, b evSample) int {
-	switch {
-	case a.before(b.evRef):
-		return -1
-	case a.after(b.evRef):
 		return 1
 	}
 	return strings.Compare(a.detail, b.detail)
