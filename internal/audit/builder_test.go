@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -48,5 +49,67 @@ func TestSubjectCountBeyondHashCap(t *testing.T) {
 	}
 	if len(b.subjectSet) > maxSubjectHashes {
 		t.Errorf("hash set holds %d, more than its cap %d", len(b.subjectSet), maxSubjectHashes)
+	}
+}
+
+// A rule citing thousands of events (CTX-03 cites every kept event of
+// each new source) lists the same evidence as if every citation were
+// kept: the first evidenceCap in the evidence order (flagged sources
+// first, then time), whatever order they were cited in and however often
+// one repeats.
+func TestCiteManyKeepsTheFirst(t *testing.T) {
+	e := NewEngine(Options{KeyID: testKey, Now: testNow})
+	flagged := e.sourceIP("203.0.113.66")
+	flagged.flagged = true
+	at := testNow.Add(-48 * time.Hour).UnixNano()
+	for _, order := range []string{"time", "reversed", "shuffled"} {
+		t.Run(order, func(t *testing.T) {
+			var cites []evSample
+			for i := range 6 * citedKeep {
+				r := newTestRef(at+int64(i)*int64(time.Second), fmt.Sprintf("ev-%05d", i), "", 0)
+				r.ip = e.strs.id("198.51.100.2")
+				if i%7 == 0 {
+					r.ip = flagged.sid
+				}
+				cites = append(cites, evSample{evRef: r})
+				if i%5 == 0 {
+					cites = append(cites, evSample{evRef: r}) // cited twice
+				}
+			}
+			switch order {
+			case "reversed":
+				slices.Reverse(cites)
+			case "shuffled":
+				rng := rand.New(rand.NewPCG(3, 4))
+				rng.Shuffle(len(cites), func(i, j int) { cites[i], cites[j] = cites[j], cites[i] })
+			}
+			b := newBuilder("CTX-03", Medium)
+			b.n = 1
+			for _, x := range cites {
+				b.cite(e, x)
+			}
+			var want []string
+			for _, x := range cites {
+				if x.ip == flagged.sid && !slices.Contains(want, x.eventID()) {
+					want = append(want, x.eventID())
+				}
+			}
+			slices.Sort(want)
+			var rest []string
+			for _, x := range cites {
+				if x.ip != flagged.sid && !slices.Contains(rest, x.eventID()) {
+					rest = append(rest, x.eventID())
+				}
+			}
+			slices.Sort(rest)
+			want = append(want, rest...)[:evidenceCap]
+			var got []string
+			for _, ev := range e.toFinding(b).Evidence {
+				got = append(got, ev.EventID)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("evidence %d events %v...; want %v...", len(got), got[:min(5, len(got))], want[:5])
+			}
+		})
 	}
 }

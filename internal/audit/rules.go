@@ -60,6 +60,13 @@ type findingBuilder struct {
 	// no order, pruned to the first citedKeep distinct events of that
 	// list's order whenever it doubles (cite).
 	cited []citedSample
+	// citedWorst is the last of the cited kept at the latest pruning (the
+	// citedKeep-th distinct one in the evidence order), once there was
+	// one: a later citation after it could never be listed and is not
+	// kept (a rule citing every event of thousands of sources, mostly in
+	// time order, pruned and sorted again and again).
+	citedWorst    citedSample
+	hasCitedWorst bool
 }
 
 // citedSample is cited evidence and whether its source is flagged, the
@@ -226,10 +233,16 @@ func (b *findingBuilder) evidenceWith(r *evRef, detail func() string) {
 // finding's evidence list can show (citedKeep), so memory and time follow
 // that list, not the sources.
 func (b *findingBuilder) cite(e *Engine, x evSample) {
-	if len(b.cited) >= 2*citedKeep {
-		b.cited = firstDistinct(b.cited, citedKeep)
+	c := citedSample{x, e.sourceFlagged(x.ip)}
+	if !b.hasCitedWorst || cmpCited(c, b.citedWorst) < 0 {
+		if len(b.cited) >= 2*citedKeep {
+			b.cited = firstDistinct(b.cited, citedKeep)
+			if len(b.cited) == citedKeep {
+				b.citedWorst, b.hasCitedWorst = b.cited[citedKeep-1], true
+			}
+		}
+		b.cited = append(b.cited, c)
 	}
-	b.cited = append(b.cited, citedSample{x, e.sourceFlagged(x.ip)})
 	b.span(x.t, x.t)
 	b.hours[hourOf(x.t)] = struct{}{}
 }
