@@ -55,11 +55,15 @@ func offlineMemory() (restore func(), rules func() (after func())) {
 	}, rules
 }
 
-// rulesRoomShare is the room the rules get above the limit, as a share of
-// the live heap once the inputs are read: what they allocate while they
-// run is about a third of the aggregates they read (~22 MB on the ~72 MB
-// of the delivery shape's busy key).
-const rulesRoomShare = 4 // a quarter
+// rulesRoomShare and rulesRoomCap size the room the rules get above the
+// limit: a share of the live heap once the inputs are read (what they
+// allocate while they run is about a third of the aggregates they read,
+// ~22 MB on the ~72 MB of the delivery shape's busy key), at most the cap
+// (the peak RSS grows with it: ~3 MB on the delivery shape).
+const (
+	rulesRoomShare = 4 // a quarter
+	rulesRoomCap   = 16 << 20
+)
 
 // liveLimit is the memory limit of an offline audit: base, raised after
 // each collection whose live heap needs more (followLiveHeap), plus the
@@ -77,11 +81,11 @@ func (l *liveLimit) apply() { debug.SetMemoryLimit(l.limit + l.room) }
 // rulesRoom runs when the inputs are read, before the rules (the
 // engine's Result): it collects what reading left behind, while nothing
 // else runs, and gives the rules room above the limit until the function
-// it returns is called. Under the bare limit, the garbage of the last
-// files and the rules' own working memory made the collector run two or
-// three times in the ~0.3 s the rules take on a busy key, each time
-// marking the ~80 MB of aggregates (the rules ~0.1 s slower); after one
-// collection here, with a quarter of the live heap as room, it runs at
+// it returns is called (rulesRoomShare, rulesRoomCap). Under the bare
+// limit, the garbage of the last files and the rules' own working memory
+// made the collector run two or three times in the ~0.3 s the rules take
+// on a busy key, each time marking the ~80 MB of aggregates (the rules
+// ~0.1 s slower); after one collection here, with that room, it runs at
 // most once, and the peak RSS grows by ~2-3 MB (bench/README.md).
 func (l *liveLimit) rulesRoom() (after func()) {
 	runtime.GC()
@@ -91,7 +95,7 @@ func (l *liveLimit) rulesRoom() (after func()) {
 	if l.stopped || !ok {
 		return func() {}
 	}
-	l.room = int64(live) / rulesRoomShare
+	l.room = min(int64(live)/rulesRoomShare, rulesRoomCap)
 	l.apply()
 	return func() {
 		l.mu.Lock()
