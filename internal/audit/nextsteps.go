@@ -153,8 +153,14 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 }
 
 // rotationStep is the next step of a key whose rotation is in progress:
-// resume it (not "give them a new key": it has one).
+// resume it (not "give them a new key": it has one). Once verified, what
+// is left is the deletion, which only --delete does (rotate without it
+// stops there and names it).
 func rotationStep(id, step string) NextStep {
+	if step == "verified" {
+		return NextStep{Command: "akresp rotate " + id + " --delete",
+			Why: "a rotation of the key is in progress (step verified): the old key is disabled and nothing failed with it for the observation window; its last step deletes it"}
+	}
 	return NextStep{Command: "akresp rotate " + id,
 		Why: "a rotation of the key is in progress (step " + step + "): resume it; it says what it waits for, and it retires the old key itself"}
 }
