@@ -3,6 +3,8 @@ package respond
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -182,5 +184,53 @@ func TestActionInverse(t *testing.T) {
 	}
 	if del := dp.Actions[0]; del.Reversible || del.Inverse() != nil {
 		t.Error("delete must be irreversible")
+	}
+}
+
+// A key the leaked key created is disabled by the leaked key's contain
+// --contain-created or eradicate, journaled with the leaked key: deleting
+// it with `akresp disable KEY --delete` finds that disable (the observation
+// period runs from it), and a later enable there or in its own journal
+// cancels it.
+func TestDisabledAtReadsTheIncidentsJournals(t *testing.T) {
+	const created = "LTAI5tSVCBACKUP7Hq200000"
+	t0 := time.Date(2026, 12, 5, 19, 0, 0, 0, time.UTC)
+	write := func(dir, key, command string, at time.Time, status string) {
+		t.Helper()
+		j, err := journal.Open(dir, key, command, func() time.Time { return at })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(journal.Record{Time: at, Kind: journal.KindOutcome, Result: journal.ResultOK, Action: KindKeyStatus, Target: created, ActionID: "disable-key:" + created,
+			After: []byte(`{"key_id":"` + created + `","user":"svc-backup","status":"` + status + `"}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	if at, err := disabledAt(dir, created); err != nil || !at.IsZero() {
+		t.Fatalf("empty state directory: %v %v", at, err)
+	}
+	write(dir, leakedKey, CmdContain, t0, "Inactive")
+	if at, err := disabledAt(dir, created); err != nil || !at.Equal(t0) {
+		t.Fatalf("disabled by the leaked key's contain: %v %v, want %v", at, err, t0)
+	}
+	write(dir, leakedKey, CmdEradicate, t0.Add(time.Hour), "Inactive")
+	if at, _ := disabledAt(dir, created); !at.Equal(t0.Add(time.Hour)) {
+		t.Errorf("disabled again by eradicate: %v, want the later one", at)
+	}
+	write(dir, leakedKey, CmdEradicateUndo, t0.Add(2*time.Hour), "Active")
+	if at, _ := disabledAt(dir, created); !at.IsZero() {
+		t.Errorf("enabled again by eradicate --undo: %v, want none", at)
+	}
+	// A report directory or a file in the state directory is not a journal.
+	if err := os.MkdirAll(filepath.Join(dir, "report-20261207T194027Z"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write(dir, leakedKey, CmdContain, t0.Add(3*time.Hour), "Inactive")
+	if at, err := disabledAt(dir, created); err != nil || !at.Equal(t0.Add(3*time.Hour)) {
+		t.Errorf("with a report directory beside: %v %v", at, err)
 	}
 }
