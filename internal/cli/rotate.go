@@ -82,7 +82,7 @@ change is journaled, so a run killed at any point resumes with the same command.
   5. delete the old key, as its own step: --delete.
 
 --quiet-for and --observe are saved with the rotation; a resume uses them
-without the flags (flags given on resume override them, with a note).
+without the flags (flags given on resume replace them, with a note).
 --status reads the keys' live states and last use, says where the cloud
 differs from the state file (e.g. a key re-enabled by hand), and exits 1 when
 it cannot read the cloud. A state file whose facts contradict the journal or

@@ -166,7 +166,7 @@ func (m *Machine) windows() {
 			*saved = &d
 		case set && (*saved).D() != *opt:
 			if !m.readOnly {
-				m.note(fmt.Sprintf("--%s %s overrides the %s saved with this rotation", flag, *opt, (*saved).D()))
+				m.note(fmt.Sprintf("--%s %s replaces the %s saved with this rotation (resumes without the flag keep %s)", flag, *opt, (*saved).D(), *opt))
 				d := Duration(*opt)
 				*saved = &d
 			}

@@ -123,7 +123,7 @@ func TestWindowsSavedWithTheRotation(t *testing.T) {
 	if err != nil || rep.Step != StepDisabled {
 		t.Fatalf("resume with --quiet-for 2h: %v %s", err, rep.Step)
 	}
-	if !strings.Contains(strings.Join(rep.Notes, "\n"), "--quiet-for 2h0m0s overrides the 3h0m0s saved") || f.state().QuietFor.D() != 2*time.Hour {
+	if !strings.Contains(strings.Join(rep.Notes, "\n"), "--quiet-for 2h0m0s replaces the 3h0m0s saved with this rotation (resumes without the flag keep 2h0m0s)") || f.state().QuietFor.D() != 2*time.Hour {
 		t.Errorf("notes %q saved %v", rep.Notes, f.state().QuietFor)
 	}
 }

@@ -129,7 +129,7 @@ type State struct {
 	KeysBefore []string        `json:"keys_before,omitempty"`
 	Handover   *HandoverRecord `json:"handover,omitempty"`
 	// QuietFor and Observe are the rotation's windows, saved so a resume
-	// does not need the flags again (flags given on resume override them).
+	// does not need the flags again (flags given on resume replace them).
 	QuietFor *Duration `json:"quiet_for,omitempty"`
 	Observe  *Duration `json:"observe,omitempty"`
 	// ACL is the containment the new key inherits from the old one.
