@@ -462,7 +462,7 @@ func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
 	if !active {
 		add(ClassDisabledLingering, Low)
 		if !root {
-			recs = append(recs, "akresp disable "+id+" --delete (disabled keys still count against the limit and can be re-enabled)")
+			recs = append(recs, "akresp disable "+id+" --delete ("+deleteWhen(k, o)+"disabled keys still count against the limit and can be re-enabled)")
 		}
 	} else {
 		switch {
@@ -493,6 +493,29 @@ func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
 	k.Severity = sev
 	recs = rotationRecs(recs, k, o)
 	k.Recommendation = strings.Join(recs, "; ")
+}
+
+// deleteWhen says, for an Inactive key, from when `akresp disable --delete`
+// takes it without --force ("" when it does now): the observation period
+// from when akresp disabled it (its journal, or the journal of the leaked
+// key that created it), or without a record from its last use. The sweep's
+// advice names a command that runs, or says when it will.
+func deleteWhen(k *KeyStatus, o SweepOptions) string {
+	var from time.Time
+	why := "after its last use"
+	if o.StateDir != "" && k.AccessKeyID != "" {
+		if at, err := incident.KeyDisabledAt(o.StateDir, k.AccessKeyID); err == nil && !at.IsZero() {
+			from, why = at, "after akresp disabled it"
+		}
+	}
+	if from.IsZero() {
+		from = k.LastUsed
+	}
+	until := from.Add(incident.DefaultDisableObserve)
+	if from.IsZero() || !o.Now.Before(until) {
+		return ""
+	}
+	return fmt.Sprintf("from %s, the end of the %s observation period %s; ", until.UTC().Format(time.RFC3339), incident.DefaultDisableObserve, why)
 }
 
 // rotationRecs replaces the disable and rotate advice of a key that an

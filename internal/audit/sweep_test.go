@@ -11,7 +11,34 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/journal"
 )
+
+// TestSweepDeleteWhenDisabledByTheIncident: a key the leaked key created
+// and akresp disabled (journaled with the leaked key) is deleted from the
+// end of the observation period after that disable, as disable --delete
+// would take it without --force.
+func TestSweepDeleteWhenDisabledByTheIncident(t *testing.T) {
+	dir := t.TempDir()
+	const created = "LTAI5tSVCBACKUP7Hq200000"
+	at := testNow.Add(-time.Hour)
+	j, err := journal.Open(dir, "LTAI5tAPPPRODLEAKED00001", "contain", func() time.Time { return at })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(journal.Record{Time: at, Kind: journal.KindOutcome, Result: journal.ResultOK, Action: "set-key-status", Target: created,
+		After: []byte(`{"key_id":"` + created + `","user":"svc-backup","status":"Inactive"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	k := KeyStatus{AccessKeyID: created, Status: "Inactive", Created: testNow.Add(-48 * time.Hour), LastUsed: testNow.Add(-30 * time.Hour)}
+	classify(&k, false, 0, SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir})
+	if want := "akresp disable " + created + " --delete (from " + at.Add(7*24*time.Hour).UTC().Format(time.RFC3339) + ", the end of the 168h0m0s observation period after akresp disabled it;"; !strings.HasPrefix(k.Recommendation, want) {
+		t.Errorf("recommendation %q, want it to start %q", k.Recommendation, want)
+	}
+}
 
 func TestClassify(t *testing.T) {
 	day := 24 * time.Hour
@@ -31,7 +58,10 @@ func TestClassify(t *testing.T) {
 		{"exactly idle days is not idle", KeyStatus{Status: "Active", Created: testNow.Add(-60 * day), LastUsed: testNow.Add(-90 * day)}, false, 1, []string{}, Info, ""},
 		{"unrotated in use", KeyStatus{Status: "Active", Created: testNow.Add(-500 * day), LastUsed: testNow.Add(-time.Hour)}, false, 1, []string{ClassUnrotated}, Low, "akresp rotate"},
 		{"two active", KeyStatus{Status: "Active", Created: testNow.Add(-5 * day), LastUsed: testNow.Add(-time.Hour)}, false, 2, []string{ClassMultipleActive}, Low, "more than one active key"},
-		{"disabled", KeyStatus{Status: "Inactive", Created: testNow.Add(-500 * day)}, false, 1, []string{ClassDisabledLingering}, Low, "--delete"},
+		{"disabled", KeyStatus{Status: "Inactive", Created: testNow.Add(-500 * day)}, false, 1, []string{ClassDisabledLingering}, Low, "--delete (disabled keys still count"},
+		{"disabled, used 2 days ago", KeyStatus{AccessKeyID: "LTAI5tUSED0000000000001", Status: "Inactive", Created: testNow.Add(-500 * day), LastUsed: testNow.Add(-2 * day)}, false, 1, []string{ClassDisabledLingering}, Low,
+			"akresp disable LTAI5tUSED0000000000001 --delete (from " + testNow.Add(5*day).UTC().Format(time.RFC3339) + ", the end of the 168h0m0s observation period after its last use; disabled keys"},
+		{"disabled, used 8 days ago", KeyStatus{Status: "Inactive", Created: testNow.Add(-500 * day), LastUsed: testNow.Add(-8 * day)}, false, 1, []string{ClassDisabledLingering}, Low, "--delete (disabled keys still count"},
 		{"root used", KeyStatus{Status: "Active", Created: testNow.Add(-50 * day), LastUsed: testNow.Add(-5 * day)}, true, 1, []string{ClassRootKey, ClassRootKeyUsed}, Critical, "root-account"},
 		{"root unused", KeyStatus{Status: "Active", Created: testNow.Add(-50 * day)}, true, 1, []string{ClassRootKey, ClassNeverUsed}, High, "root-account"},
 		{"root disabled", KeyStatus{Status: "Inactive", Created: testNow.Add(-50 * day), LastUsed: testNow.Add(-200 * day)}, true, 0, []string{ClassRootKey, ClassDisabledLingering}, High, "root-account"},

@@ -146,6 +146,7 @@ func AppendEvidence(stateDir, keyID, command string, e Evidence, now func() time
 const (
 	cmdContain     = "contain"
 	cmdContainUndo = "contain-undo"
+	cmdDisable     = "disable"
 	cmdEnable      = "enable"
 	cmdRotate      = "rotate"
 

@@ -6,13 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
-	"github.com/akresp/akresp/internal/journal"
+	"github.com/akresp/akresp/internal/incident"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -26,7 +25,7 @@ const (
 // Defaults of disable's safety periods.
 const (
 	DefaultQuietPeriod = 24 * time.Hour
-	DefaultObserve     = 7 * 24 * time.Hour
+	DefaultObserve     = incident.DefaultDisableObserve
 )
 
 // DisableOptions is what the engineer asked disable to do.
@@ -237,79 +236,9 @@ func PlanDisable(ctx context.Context, c DisableCloud, o DisableOptions) (*Disabl
 	return dp, nil
 }
 
-// disabledAt finds, in the journals, when akresp last disabled the key:
-// the latest successful disable not followed by an enable. Besides the
-// key's own journal, those of the other keys in the state directory: a
-// key the leaked key created is disabled by the leaked key's contain
-// --contain-created or eradicate, journaled with the leaked key (the
-// incident). Another key's journal that cannot be read adds nothing (the
-// rail then refuses as without a record).
-func disabledAt(base, keyID string) (time.Time, error) {
-	recs, _, err := journal.ReadKey(base, keyID)
-	if err != nil {
-		return time.Time{}, err
-	}
-	type change struct {
-		at       time.Time
-		disabled bool
-	}
-	var changes []change
-	for _, r := range recs {
-		if r.Kind != journal.KindOutcome || r.Result != journal.ResultOK {
-			continue
-		}
-		switch {
-		case r.Command == CmdDisable || (r.Command == CmdContain && r.Target == keyID && r.Action == KindKeyStatus):
-			changes = append(changes, change{r.Time, true})
-		case r.Command == CmdEnable:
-			changes = append(changes, change{r.Time, false})
-		}
-	}
-	entries, _ := os.ReadDir(base) // no directory: no other journal
-	for _, d := range entries {
-		if !d.IsDir() || d.Name() == keyID || !looksLikeKeyID(d.Name()) {
-			continue
-		}
-		other, _, err := journal.ReadKey(base, d.Name())
-		if err != nil {
-			continue
-		}
-		for _, r := range other {
-			if r.Kind != journal.KindOutcome || r.Result != journal.ResultOK || r.Action != KindKeyStatus || r.Target != keyID {
-				continue
-			}
-			switch {
-			case strings.Contains(string(r.After), `"Inactive"`):
-				changes = append(changes, change{r.Time, true})
-			case strings.Contains(string(r.After), `"Active"`):
-				changes = append(changes, change{r.Time, false})
-			}
-		}
-	}
-	slices.SortStableFunc(changes, func(a, b change) int { return a.at.Compare(b.at) })
-	var t time.Time
-	for _, c := range changes {
-		t = time.Time{}
-		if c.disabled {
-			t = c.at
-		}
-	}
-	return t, nil
-}
-
-// looksLikeKeyID reports whether a state directory entry can be a key's
-// (an AccessKey ID: letters and digits), not a report or a scratch one.
-func looksLikeKeyID(name string) bool {
-	if len(name) < 16 || len(name) > 64 {
-		return false
-	}
-	for _, c := range name {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
-}
+// disabledAt is when akresp last disabled the key, per every journal of
+// the state directory (incident.KeyDisabledAt).
+func disabledAt(base, keyID string) (time.Time, error) { return incident.KeyDisabledAt(base, keyID) }
 
 // RecycleBinNote says where a deleted key can still be restored, when the
 // account has an IMS recycle bin.
