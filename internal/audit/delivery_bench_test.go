@@ -132,7 +132,6 @@ func BenchmarkDeliveryShape(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		stage := 0
-		cpu := cpuClasses()
 		r, err := Investigate(context.Background(), nil, InvestigateOptions{
 			Engine: Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
 			Trails: []string{dir},
@@ -141,13 +140,7 @@ func BenchmarkDeliveryShape(b *testing.B) {
 			NoFollow: os.Getenv("AKRESP_BENCH_NOFOLLOW") != "",
 			// The stages' times show where the wall time goes (-v).
 			Progress: func(msg string) {
-				// With the runtime's CPU estimate since the last stage:
-				// the program's own work, the collector's, and the
-				// processors' idle time (what the stage left unused).
-				now := cpuClasses()
-				b.Logf("%6.2fs %s (last stage: user %.2fs, gc %.2fs, idle %.2fs)", time.Since(start).Seconds(), msg,
-					now[0]-cpu[0], now[1]-cpu[1], now[2]-cpu[2])
-				cpu = now
+				b.Logf("%6.2fs %s", time.Since(start).Seconds(), msg)
 				// AKRESP_BENCH_HEAP_STAGE=FILE writes what is live when a
 				// stage starts (FILE-1, FILE-2, ...): the peak is one of them.
 				if p := os.Getenv("AKRESP_BENCH_HEAP_STAGE"); p != "" {
@@ -166,7 +159,9 @@ func BenchmarkDeliveryShape(b *testing.B) {
 }
 
 // cpuClasses is the runtime's estimate of the CPU time spent so far on
-// the program's own work, by the collector and idle, in seconds.
+// the program's own work, by the collector and idle, in seconds. The
+// runtime brings it up to date at its collections: good over whole runs,
+// not between two points of one.
 func cpuClasses() [3]float64 {
 	s := []metrics.Sample{
 		{Name: "/cpu/classes/user:cpu-seconds"},
