@@ -62,7 +62,7 @@ func offlineMemory() (restore func(), rules func() (after func())) {
 // (the peak RSS grows with it: ~3 MB on the delivery shape).
 const (
 	rulesRoomShare = 4 // a quarter
-	rulesRoomCap   = 16 << 20
+	rulesRoomCap   = 8 << 20
 )
 
 // liveLimit is the memory limit of an offline audit: base, raised after
