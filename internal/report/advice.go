@@ -260,6 +260,14 @@ func (b *builder) risks() {
 			b.risk(Risk{ID: "rotation-rolled-back", Level: RiskMedium, Title: "Rotation was rolled back",
 				Detail:  "The old key was re-enabled after an application failed without it; find that application and rotate again.",
 				Command: "akresp rotate " + id})
+		case rot.Step == rotate.StepDisabled:
+			b.risk(Risk{ID: "rotation-not-deleted", Level: RiskLow, Title: "Rotation: the old key is disabled, not yet deleted",
+				Detail:  "The rotation watches for failures with the old key before it deletes it (a disabled key can be enabled again by anyone allowed to).",
+				Command: "akresp rotate " + id + " --wait"})
+		case rot.Step == rotate.StepVerified:
+			b.risk(Risk{ID: "rotation-not-deleted", Level: RiskLow, Title: "Rotation: the old key is disabled, not yet deleted",
+				Detail:  "Nothing failed with the old key for the observation period; its deletion is the rotation's last step (a disabled key can be enabled again by anyone allowed to).",
+				Command: "akresp rotate " + id + " --delete"})
 		}
 		if rot.Pending != nil {
 			b.risk(Risk{ID: "rotation-pending", Level: RiskMedium, Title: "Rotation has an unfinished call: " + rot.Pending.Action + " " + rot.Pending.Target,

@@ -166,6 +166,12 @@ func TestBuildRisks(t *testing.T) {
 		}, want: []string{"rotation-unfinished", "rotation-pending"},
 			// The rotation's risk says what is left for the contained key.
 			absent: []string{"key-still-active"}},
+		{name: "rotation verified, old key not deleted", mod: func(in *Input) {
+			in.Rotation = &rotate.State{KeyID: fxKey, Step: rotate.StepVerified, NewKeyID: in.Live.OtherKeys[0].AccessKeyID}
+		}, want: []string{"rotation-not-deleted"}, absent: []string{"rotation-unfinished"}},
+		{name: "rotation deleted the old key", mod: func(in *Input) {
+			in.Rotation = &rotate.State{KeyID: fxKey, Step: rotate.StepDeleted, NewKeyID: in.Live.OtherKeys[0].AccessKeyID}
+		}, absent: []string{"rotation-not-deleted", "rotation-unfinished"}},
 		{name: "office blocked", mod: func(in *Input) {
 			in.Live.ACL = `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","Value":"","IPList":["10.0.0.0/8"]}]}`
 			in.Audit.Sources[0].LastSeen = fxNow.Add(-time.Hour)
@@ -539,5 +545,20 @@ func TestCreatedRisksFolded(t *testing.T) {
 				t.Errorf("%d risks (count %d): want a short list", len(d.Risks), d.Summary.OpenRiskCount)
 			}
 		})
+	}
+}
+
+// A rotation that disabled the old key but has not deleted it is an open
+// risk whose command is the step that runs now: --wait while it observes,
+// --delete once verified.
+func TestRotationNotDeletedCommand(t *testing.T) {
+	for step, want := range map[rotate.Step]string{rotate.StepDisabled: "akresp rotate " + fxKey + " --wait", rotate.StepVerified: "akresp rotate " + fxKey + " --delete"} {
+		in := fxInput()
+		in.Rotation = &rotate.State{KeyID: fxKey, Step: step, NewKeyID: in.Live.OtherKeys[0].AccessKeyID}
+		d := mustBuild(t, in)
+		i := slices.IndexFunc(d.Risks, func(r Risk) bool { return r.ID == "rotation-not-deleted" })
+		if i < 0 || d.Risks[i].Command != want || d.Risks[i].Level != RiskLow {
+			t.Errorf("step %s: risks %v; want rotation-not-deleted (low) with %q", step, riskIDs(d), want)
+		}
 	}
 }
