@@ -133,7 +133,7 @@ func BenchmarkDeliveryShape(b *testing.B) {
 		start := time.Now()
 		stage := 0
 		r, err := Investigate(context.Background(), nil, InvestigateOptions{
-			Engine: Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)},
+			Engine: deliveryOptions(),
 			Trails: []string{dir},
 			// AKRESP_BENCH_NOFOLLOW=1 leaves out the passes that follow
 			// created identities (follow.go), to time the key's own audit.
@@ -179,14 +179,7 @@ func BenchmarkDeliveryAdd(b *testing.B) {
 	var events int64
 	b.ReportAllocs()
 	for b.Loop() {
-		eng := NewEngine(Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
-		st, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey, ReuseEvents: true}, func(ev *Event) error {
-			eng.Add(ev)
-			return nil
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
+		eng, st := deliveryEngine(b, dir)
 		events += st.Events + st.Filtered
 		if p := os.Getenv("AKRESP_BENCH_HEAP"); p != "" {
 			// What the engine holds once every event is in (what Result
@@ -213,7 +206,7 @@ func BenchmarkDeliveryEngine(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		eng := NewEngine(Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
+		eng := NewEngine(deliveryOptions())
 		for _, ev := range evs {
 			eng.Add(ev)
 		}
@@ -224,26 +217,38 @@ func BenchmarkDeliveryEngine(b *testing.B) {
 
 // BenchmarkDeliveryResult is the rules alone (Engine.Result) over the busy
 // key's aggregates: each run reads the files into a new engine with the
-// timer stopped, collects, and times Result. Its CPU figures are the
-// whole run's (reading included); ns/op is the rules'.
+// timer stopped, collects, and times Result.
 func BenchmarkDeliveryResult(b *testing.B) {
 	dir := deliveryDir(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
-		eng := NewEngine(Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)})
-		if _, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey, ReuseEvents: true}, func(ev *Event) error {
-			eng.Add(ev)
-			return nil
-		}); err != nil {
-			b.Fatal(err)
-		}
+		eng, _ := deliveryEngine(b, dir)
 		runtime.GC()
 		b.StartTimer()
 		if r := eng.Result(); len(r.Findings) == 0 {
 			b.Fatal("no findings")
 		}
 	}
+}
+
+// deliveryOptions are the engine options of the delivery benchmarks.
+func deliveryOptions() Options {
+	return Options{KeyID: deliveryKey, Now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+}
+
+// deliveryEngine reads the delivery files into a new engine, as the
+// audit's first pass does.
+func deliveryEngine(b *testing.B, dir string) (*Engine, Stats) {
+	eng := NewEngine(deliveryOptions())
+	st, _, err := ReadTrails(context.Background(), []string{dir}, ReadOptions{KeyID: deliveryKey, ReuseEvents: true}, func(ev *Event) error {
+		eng.Add(ev)
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return eng, st
 }
 
 // writeHeap writes a heap profile to path after a collection, outside the

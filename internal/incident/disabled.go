@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/journal"
+	"github.com/akresp/akresp/internal/policy"
 )
 
 // DefaultDisableObserve is how long `akresp disable --delete` waits, by
@@ -44,8 +45,11 @@ func KeyDisabledAt(base, keyID string) (time.Time, error) {
 	}
 	entries, _ := os.ReadDir(base) // no directory: no other journal
 	for _, d := range entries {
-		if !d.IsDir() || d.Name() == keyID || !looksLikeKeyID(d.Name()) {
+		if !d.IsDir() || d.Name() == keyID {
 			continue
+		}
+		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
+			continue // a report or scratch directory, not a key's
 		}
 		other, _, err := journal.ReadKey(base, d.Name())
 		if err != nil {
@@ -72,18 +76,4 @@ func KeyDisabledAt(base, keyID string) (time.Time, error) {
 		}
 	}
 	return t, nil
-}
-
-// looksLikeKeyID reports whether a state directory entry can be a key's
-// (an AccessKey ID: letters and digits), not a report or a scratch one.
-func looksLikeKeyID(name string) bool {
-	if len(name) < 16 || len(name) > 64 {
-		return false
-	}
-	for _, c := range name {
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
-			return false
-		}
-	}
-	return true
 }
