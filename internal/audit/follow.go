@@ -236,6 +236,16 @@ func createSteps(via []FollowStep) []FollowStep {
 	return out
 }
 
+// attackerSource reports whether source text is the attacker's as the
+// follow and the next steps judge it: flagged and new, untrusted or a
+// scanner. A known source flagged only for a sensitive write is the
+// owners' own administration, not an attacker chain. (Set once the
+// sources are judged: Result.)
+func (e *Engine) attackerSource(text string) bool {
+	a := e.ips[text]
+	return a != nil && a.flagged && !a.internal && (a.isNew || a.untrusted || a.scanner.n > 0)
+}
+
 // discover follows what engine e's key created or minted. parent is the
 // followed identity e audits, nil for the audited key itself: then only
 // what a flagged source that is new, untrusted or a scanner did counts
@@ -250,11 +260,7 @@ func (f *follower) discover(e *Engine, parent *followed, actorKey, actorUser str
 		if parent != nil {
 			return true
 		}
-		// A flagged source that is new, untrusted or a scanner: a known
-		// source flagged only for a sensitive write is the owners' own
-		// administration, not an attacker chain.
-		a := e.ips[e.strs.str(ip)]
-		return a != nil && a.flagged && !a.internal && (a.isNew || a.untrusted || a.scanner.n > 0)
+		return e.attackerSource(e.strs.str(ip))
 	}
 	step := func(s evSample, event, target string) FollowStep {
 		return FollowStep{Kind: StepCreate, AccessKeyID: actorKey, UserName: actorUser, Event: event, Target: target,

@@ -193,6 +193,31 @@ func TestFollowOffline(t *testing.T) {
 		!slices.ContainsFunc(k.Findings, func(f Finding) bool { return f.ID == "PERS-01" }) {
 		t.Errorf("followed key findings %v: want PERS-05 (in use) and PERS-01 (it created crossfire)", findingsOf(k))
 	}
+	// The key's disable step says what the follow found: in use, not
+	// "before it is used" (which stays without following).
+	stepWhy := func(r *Result, cmd string) string {
+		for _, s := range r.Verdict.NextSteps {
+			if s.Command == cmd {
+				return s.Why
+			}
+		}
+		return ""
+	}
+	wantWhy := "the leaked key created this AccessKey for svc-backup (CreateAccessKey): it is already in use (4 events from " + proxyIP + ", the last at " + k.LastSeen.UTC().Format(time.RFC3339) + "): disable it now"
+	if got := stepWhy(r, "akresp disable "+backdoorKey); got != wantWhy {
+		t.Errorf("disable step of the key in use: %q\nwant %q", got, wantWhy)
+	}
+	if got := stepWhy(plain, "akresp disable "+backdoorKey); !strings.HasSuffix(got, beforeUsed) {
+		t.Errorf("disable step without following: %q, want it to end %q", got, beforeUsed)
+	}
+	// The office's own new key (made from a baseline source the follow
+	// does not count as the attacker's) is not "disable it before it is
+	// used": the step says where it came from and to ask its owner.
+	for _, res := range []*Result{r, plain} {
+		if got := stepWhy(res, "akresp disable LTAI5tInternKey000000001"); !strings.Contains(got, "(CreateAccessKey) from "+officeA+", a source that used the key before the suspicious activity: ask the key's owner before disabling it") {
+			t.Errorf("disable step of the office's new key: %q", got)
+		}
+	}
 	if s := k.Via[1]; s.AccessKeyID != testKey || s.Event != "CreateAccessKey" || s.SourceIP != attacker || s.EventID == "" {
 		t.Errorf("key chain step %+v: want the leaked key's CreateAccessKey from %s", s, attacker)
 	}

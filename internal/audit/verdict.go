@@ -229,10 +229,15 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			if owner == "" {
 				owner = "the key's own user"
 			}
-			v.NextSteps = append(v.NextSteps, NextStep{
-				Command: "akresp disable " + c.Name,
-				Why:     "the leaked key created this AccessKey for " + owner + " (" + c.Action + "): disable it before it is used",
-			})
+			why := "the leaked key created this AccessKey for " + owner + " (" + c.Action + ")" + beforeUsed
+			if a := e.ips[c.Event.SourceIP]; a != nil && a.n > 0 && !a.overflow && !a.internal && !a.isNew && !e.attackerSource(a.text) {
+				// What the follow does not count as an attacker chain
+				// (the owners' own administration from a source of the
+				// baseline) is not presented as one.
+				why = "the leaked key created this AccessKey for " + owner + " (" + c.Action + ") from " + a.text +
+					", a source that used the key before the suspicious activity: ask the key's owner before disabling it"
+			}
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp disable " + c.Name, Why: why})
 		}
 		if foothold := e.foothold(r, n, suspectIP); len(foothold) > 0 {
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp eradicate " + id,
@@ -307,6 +312,10 @@ func followTriggers(r *Result) []Finding {
 // verdict that already says suspected leak keeps its summary, reasons and
 // next steps; either way the reasons gain one item per followed identity
 // with a high or critical finding, naming its chain.
+// beforeUsed ends the disable step of a created key; followVerdict
+// rewrites it for a key the follow found in use.
+const beforeUsed = ": disable it before it is used"
+
 func (e *Engine) followVerdict(r *Result) {
 	trig := followTriggers(r)
 	if len(trig) == 0 {
@@ -329,6 +338,29 @@ func (e *Engine) followVerdict(r *Result) {
 	}
 	for _, f := range trig {
 		r.Verdict.Severity = max(r.Verdict.Severity, f.Severity)
+	}
+	// A created key the follow found in use: its disable step (written
+	// before the follow) said "before it is used".
+	for _, id := range r.Followed {
+		if id.Kind != KindAccessKey || id.Events == 0 {
+			continue
+		}
+		for i := range r.Verdict.NextSteps {
+			s := &r.Verdict.NextSteps[i]
+			if s.Command != "akresp disable "+id.Name || !strings.HasSuffix(s.Why, beforeUsed) {
+				continue
+			}
+			ips := make([]string, 0, len(id.Sources))
+			for _, src := range id.Sources {
+				ips = append(ips, src.IP)
+			}
+			from := ""
+			if len(ips) > 0 {
+				from = " from " + listSome(ips, 3)
+			}
+			s.Why = fmt.Sprintf("%s: it is already in use (%s%s, the last at %s): disable it now",
+				strings.TrimSuffix(s.Why, beforeUsed), plural(id.Events, "event"), from, id.LastSeen.UTC().Format(time.RFC3339))
+		}
 	}
 	for _, id := range r.Followed { // at most MaxFollowed
 		if id.MaxSeverity() >= High {
