@@ -156,6 +156,12 @@ func runDisable(ctx context.Context, o *DisableOptions) error {
 	if err != nil {
 		return err
 	}
+	if rot := rec.Rotation; mode == respond.ModeDelete && rot != nil && !rot.Finished && !rot.RolledBack && !rot.DisabledAt.IsZero() {
+		// The rotation owns its old key: deleting it here leaves the
+		// rotation to find it gone.
+		dp.Notes = append(dp.Notes, fmt.Sprintf("%s is the old key of a rotation at step %s (new key %s): `akresp rotate %s --delete` deletes it and completes the rotation, with the rotation's own observation window",
+			o.KeyID, rot.Step, rot.NewKeyID, o.KeyID))
+	}
 	view.lastUse = &dp.LastUse
 	if !dp.DisabledAt.IsZero() {
 		view.disabledAt = &dp.DisabledAt

@@ -4,13 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/incident"
+	"github.com/akresp/akresp/internal/journal"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/respond"
 )
@@ -160,5 +164,46 @@ func TestRunDisableAttackerOnlyUse(t *testing.T) {
 	r := run()
 	if r.code != ExitOK || !strings.Contains(r.out, "used in the last 24h0m0s only from flagged sources: "+attacker) || !strings.Contains(r.out, "Last legitimate use:") {
 		t.Fatalf("attacker-only use: exit %d %v\n%s", r.code, r.err, r.out)
+	}
+}
+
+// A rotation disabled its old key: `disable KEY --delete` counts the
+// observation period from the rotation's disable (not "no journal says
+// when it was disabled") and points at `rotate KEY --delete`, which
+// deletes the key and completes the rotation.
+func TestRunDisableDeleteRotatedKey(t *testing.T) {
+	_, info, c := leakLab(t)
+	dir := t.TempDir()
+	old := info.Credentials["idle-bot"].AccessKeyID
+	if _, err := c.UpdateAccessKeyStatus(context.Background(), "idle-bot", old, "Inactive"); err != nil {
+		t.Fatal(err)
+	}
+	disabled := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Second)
+	j, err := journal.Open(dir, old, "rotate", func() time.Time { return disabled })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(journal.Record{Time: disabled, Kind: journal.KindOutcome, Result: journal.ResultOK, Action: "disable-old-key", Target: old, ActionID: "disable-old-key"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := fmt.Sprintf(`{"key_id":%q,"step":"verified","new_key_id":"LTAI5tNEWKEY000000000001","started_at":%q,"disabled_at":%q}`,
+		old, disabled.Add(-time.Hour).Format(time.RFC3339), disabled.Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(dir, old, "rotation.json"), []byte(st), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ios, _, out, _ := TestStreams()
+	s := Settings{StateDir: dir, TZ: time.UTC, Output: FormatTable, DryRun: true}
+	o := &DisableOptions{IO: ios, Now: time.Now, KeyID: old, Delete: true, QuietPeriod: 24 * time.Hour, Observe: 7 * 24 * time.Hour,
+		Settings: func() (*Settings, error) { return &s, nil },
+		Backend:  func(context.Context) (respond.DisableCloud, error) { return c, nil }}
+	err = runDisable(context.Background(), o)
+	if code := exitCode(err, true); code != ExitSafetyRail || !strings.Contains(err.Error(), "was disabled 10m0s ago ("+disabled.Format(time.RFC3339)+")") {
+		t.Errorf("exit %d %v: want the observe-period rail counted from the rotation's disable", code, err)
+	}
+	if want := "the old key of a rotation at step verified (new key LTAI5tNEWKEY000000000001): `akresp rotate " + old + " --delete` deletes it and completes the rotation"; !strings.Contains(out.String(), want) {
+		t.Errorf("plan:\n%s\nwant the note %q", out.String(), want)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/journal"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/report"
 )
@@ -336,6 +337,61 @@ func TestUnknownKeyAuditReport(t *testing.T) {
 		}
 		if strings.Contains(out.String(), "verdict") {
 			t.Errorf("%v: printed a verdict:\n%s", args, out.String())
+		}
+	}
+}
+
+// TestDeletedKeySaysAkrespDeletedIt: a key akresp deleted (its journal
+// says when) is no typo: the unknown-key error says when akresp deleted
+// it and where it can still be restored from, and which commands still
+// read the incident; a key no journal knows keeps the typo advice, with
+// the recycle bin as the hint (never "gone for good").
+func TestDeletedKeySaysAkrespDeletedIt(t *testing.T) {
+	clearAkrespEnv(t)
+	srv, info, _ := leakLab(t)
+	admin := info.Credentials["admin"]
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	endpoint := "http://" + srv.Addr()
+	const gone = "LTAI5tAPPPRODLEAKED00009"
+	deletedAt := time.Date(2026, 12, 7, 20, 56, 31, 0, time.UTC)
+	withJournal := t.TempDir()
+	j, err := journal.Open(withJournal, gone, "delete", func() time.Time { return deletedAt })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(journal.Record{Time: deletedAt, Kind: journal.KindOutcome, Result: journal.ResultOK, Action: "delete-key", Target: gone, ActionID: "delete:" + gone}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		state string
+		want  []string
+	}{
+		{withJournal, []string{"no AccessKey " + gone + " in account 1234567890123456", "akresp deleted it at 2026-12-07T20:56:31Z",
+			"hint: it can be restored from the IMS AccessKey recycle bin", "akresp report " + gone}},
+		{t.TempDir(), []string{"check the key ID for a typo", "hint: a RAM user's deleted key stays in the IMS AccessKey recycle bin"}},
+	} {
+		ios, _, _, errOut := TestStreams()
+		f := NewFactory(ios)
+		f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
+			return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
+		}
+		code := Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", tc.state, "disable", gone, "--enable", "--dry-run"})
+		msg := errOut.String()
+		if code != ExitRuntime {
+			t.Errorf("exit %d, want %d: %s", code, ExitRuntime, msg)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(msg, w) {
+				t.Errorf("stderr %q\nwant %q", msg, w)
+			}
+		}
+		if strings.Contains(msg, "gone for good") {
+			t.Errorf("stderr %q: a deleted key is in the recycle bin for a while", msg)
 		}
 	}
 }

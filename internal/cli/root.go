@@ -9,6 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 )
 
 // Main runs akresp with args (without the program name) on streams and
@@ -38,6 +41,7 @@ func Run(ctx context.Context, f *Factory, args []string) int {
 	if cmd == nil {
 		cmd = root
 	}
+	noteDeleted(f, err)
 	return reportError(ctx, f.IO.ErrOut, cmd, err, inv.started)
 }
 
@@ -210,4 +214,21 @@ func Interrupted(ctx context.Context) bool { return ctx.Err() != nil }
 // keeps ctx's values but not its cancellation, and ends after timeout.
 func InFlight(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), timeout)
+}
+
+// noteDeleted tells an unknown key that akresp deleted (the incident's
+// journals say when) from a typo: every command answers a missing key with
+// cloud.UnknownKeyError, and the one akresp deleted is no mystery.
+func noteDeleted(f *Factory, err error) {
+	var uk *cloud.UnknownKeyError
+	if !errors.As(err, &uk) || f.Settings == nil {
+		return
+	}
+	s, serr := f.Settings()
+	if serr != nil || s.StateDir == "" {
+		return
+	}
+	if rec, lerr := incident.Load(s.StateDir, uk.KeyID); lerr == nil && rec != nil {
+		uk.DeletedAt = rec.DeletedAt
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/alibabacloud-go/tea/tea"
 )
@@ -443,6 +444,9 @@ type UnknownKeyError struct {
 	KeyID     string
 	AccountID string // the caller's account (sts:GetCallerIdentity); "" when unknown
 	RequestID string // the request that said so (IMS GetUser by UserAccessKeyId)
+	// DeletedAt is when akresp's journals say it deleted the key (the
+	// CLI sets it from the incident record); zero when they do not.
+	DeletedAt time.Time
 }
 
 func (e *UnknownKeyError) Error() string {
@@ -454,7 +458,19 @@ func (e *UnknownKeyError) Error() string {
 	if e.RequestID != "" {
 		msg += " (request " + e.RequestID + ")"
 	}
-	return msg + ": check the key ID for a typo, and that the credentials (--profile) belong to the key's account; a deleted key is gone for good"
+	if !e.DeletedAt.IsZero() {
+		return msg + ": akresp deleted it at " + e.DeletedAt.UTC().Format(time.RFC3339) + " (its journal under --state-dir)"
+	}
+	return msg + ": check the key ID for a typo, and that the credentials (--profile) belong to the key's account; a deleted key is not found either"
+}
+
+// Hint says where a deleted key can still come back from, and what of the
+// incident still works.
+func (e *UnknownKeyError) Hint() string {
+	if e.DeletedAt.IsZero() {
+		return "a RAM user's deleted key stays in the IMS AccessKey recycle bin for about 31 days (ListAccessKeysInRecycleBin)"
+	}
+	return "it can be restored from the IMS AccessKey recycle bin of its user for about 31 days (RestoreAccessKeyFromRecycleBin); `akresp audit " + e.KeyID + "` and `akresp report " + e.KeyID + "` still read the incident"
 }
 
 // ExitCode makes an unknown key a runtime error (exit 1).

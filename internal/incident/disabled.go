@@ -17,7 +17,8 @@ const DefaultDisableObserve = 7 * 24 * time.Hour
 
 // KeyDisabledAt is when akresp last disabled keyID, per the journals of
 // the state directory base: the latest successful disable not followed by
-// an enable. Besides the key's own journal, those of the other keys
+// an enable (disable, contain, eradicate, or a rotation disabling the old
+// key). Besides the key's own journal, those of the other keys
 // there: a key the leaked key created is disabled by the leaked key's
 // contain --contain-created or eradicate, journaled with the leaked key
 // (the incident). Another key's journal that cannot be read adds nothing
@@ -36,11 +37,23 @@ func KeyDisabledAt(base, keyID string) (time.Time, error) {
 		if r.Kind != journal.KindOutcome || r.Result != journal.ResultOK {
 			continue
 		}
+		// As Load reads the key's own journal (DisabledAt): disable and
+		// enable, a key-status change by any command, and a rotation
+		// disabling the old key (or its rollback enabling it again).
 		switch {
-		case r.Command == cmdDisable || (r.Command == cmdContain && r.Target == keyID && r.Action == actKeyStatus):
+		case r.Command == cmdDisable,
+			r.Command == cmdRotate && r.Action == actRotDisableOld && r.Target == keyID:
 			changes = append(changes, change{r.Time, true})
-		case r.Command == cmdEnable:
+		case r.Command == cmdEnable,
+			r.Command == cmdRotate && r.Action == actRotEnableOld && r.Target == keyID:
 			changes = append(changes, change{r.Time, false})
+		case r.Action == actKeyStatus && r.Target == keyID:
+			switch {
+			case strings.Contains(string(r.After), `"Inactive"`):
+				changes = append(changes, change{r.Time, true})
+			case strings.Contains(string(r.After), `"Active"`):
+				changes = append(changes, change{r.Time, false})
+			}
 		}
 	}
 	entries, _ := os.ReadDir(base) // no directory: no other journal

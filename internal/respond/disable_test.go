@@ -234,3 +234,33 @@ func TestDisabledAtReadsTheIncidentsJournals(t *testing.T) {
 		t.Errorf("with a report directory beside: %v %v", at, err)
 	}
 }
+
+// A rotation disables its old key (journaled by rotate with the key):
+// `disable KEY --delete` counts the observation period from that disable,
+// not "no journal says when it was disabled"; the rotation's rollback
+// (enable-old-key) cancels it.
+func TestDisabledAtReadsTheRotation(t *testing.T) {
+	t0 := time.Date(2026, 12, 7, 20, 55, 40, 0, time.UTC)
+	dir := t.TempDir()
+	write := func(action string, at time.Time) {
+		t.Helper()
+		j, err := journal.Open(dir, leakedKey, "rotate", func() time.Time { return at })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Append(journal.Record{Time: at, Kind: journal.KindOutcome, Result: journal.ResultOK, Action: action, Target: leakedKey, ActionID: action}); err != nil {
+			t.Fatal(err)
+		}
+		if err := j.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("disable-old-key", t0)
+	if at, err := disabledAt(dir, leakedKey); err != nil || !at.Equal(t0) {
+		t.Fatalf("disabled by its rotation: %v %v, want %v", at, err, t0)
+	}
+	write("enable-old-key", t0.Add(time.Hour))
+	if at, _ := disabledAt(dir, leakedKey); !at.IsZero() {
+		t.Errorf("enabled again by the rotation's rollback: %v, want none", at)
+	}
+}
