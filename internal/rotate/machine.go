@@ -1324,6 +1324,9 @@ func (m *Machine) deleteOld(ctx context.Context) error {
 	switch {
 	case !ok:
 		m.skipped(ActionDeleteOldKey, m.o.KeyID, "already gone")
+		st.DeletedAt = m.now()
+		m.note(fmt.Sprintf("the old key %s was already deleted outside this rotation (akresp disable --delete, or by hand); IMS keeps deleted keys in its recycle bin for about 31 days (ListAccessKeysInRecycleBin / RestoreAccessKeyFromRecycleBin)", m.o.KeyID))
+		return m.advance(StepDeleted, "old key already deleted")
 	case old.Status != StatusInactive:
 		return &RefusedError{KeyID: m.o.KeyID, Rule: "delete-active-key",
 			Detail:   "the old key is " + old.Status + " again (someone re-enabled it since it was disabled)",

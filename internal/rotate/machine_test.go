@@ -673,3 +673,35 @@ func TestDisabledStepSaysTheWindow(t *testing.T) {
 		}
 	}
 }
+
+// The old key deleted outside the rotation (akresp disable --delete, or by
+// hand) once it was verified: --delete completes the rotation and says the
+// key was already gone, not that it deleted it.
+func TestDeleteOldKeyGoneOutside(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.run(); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := f.run()
+	f.clock.Advance(time.Minute)
+	f.cloud.use(rep.NewKeyID, officeIP, "app/2.0", "Ecs", f.clock.Now())
+	for _, d := range []time.Duration{3 * time.Hour, 2 * time.Hour} {
+		f.clock.Advance(d)
+		if rep, err := f.run(); err != nil {
+			t.Fatalf("%s: %v", rep.Step, err)
+		}
+	}
+	if rep, _ = f.run(); rep.Step != StepVerified {
+		t.Fatalf("step %s, want verified", rep.Step)
+	}
+	delete(f.cloud.keys, oldKey)
+	m, _ := New(f.opts(func(o *Options) { o.Handover = nil }))
+	rep, err := m.Delete(context.Background())
+	if err != nil || rep.Step != StepDeleted || !rep.Complete {
+		t.Fatalf("delete: %v %+v", err, rep)
+	}
+	notes := strings.Join(rep.Notes, "\n")
+	if !strings.Contains(notes, "the old key "+oldKey+" was already deleted outside this rotation") || strings.Contains(notes, "deleted the old key") {
+		t.Errorf("notes %q: want the key already deleted outside the rotation", notes)
+	}
+}
