@@ -110,7 +110,8 @@ func validateDisable(o *DisableOptions) error {
 		return UsageErrorf("--quiet-period %s: want a positive duration such as 24h", o.QuietPeriod)
 	}
 	if o.Observe <= 0 {
-		return UsageErrorf("--observe %s: want a positive duration such as 168h", o.Observe)
+		return &UsageError{Err: fmt.Errorf("--observe %s: want a positive duration such as 168h", o.Observe),
+			HintMsg: "to delete before the observation period ends, keep --observe and add --force; run 'akresp disable --help' for usage"}
 	}
 	return nil
 }

@@ -104,7 +104,8 @@ and names what is not (deleted logins, keys, users, released instances).
 			}
 			opts.KeyID = id
 			if opts.Observe <= 0 {
-				return UsageErrorf("--observe %s: want a positive duration such as 24h", opts.Observe)
+				return &UsageError{Err: fmt.Errorf("--observe %s: want a positive duration such as 24h", opts.Observe),
+					HintMsg: "eradicate deletes keys and users (releases instances) only once they have stayed disabled (stopped) that long; the shortest is 1s; run 'akresp eradicate --help' for usage"}
 			}
 			if opts.Lookback <= 0 || opts.Lookback > audit.LookupRetention {
 				return UsageErrorf("--lookback %s: want a duration up to 90 days (2160h)", opts.Lookback)

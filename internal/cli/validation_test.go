@@ -19,6 +19,7 @@ func TestFlagValidationMessages(t *testing.T) {
 		name string
 		args []string
 		want string // the key part of stderr's first line
+		hint string // part of the hint line, besides the help pointer
 	}{
 		// AccessKey IDs.
 		{name: "audit: ak id too short", args: []string{"audit", "LTAI5"},
@@ -75,6 +76,10 @@ func TestFlagValidationMessages(t *testing.T) {
 			want: "--quiet-period 0s: want a positive duration"},
 		{name: "disable: negative observe", args: []string{"disable", key, "--observe", "-1s"},
 			want: "--observe -1s: want a positive duration such as 168h"},
+		{name: "disable: zero observe", args: []string{"disable", key, "--delete", "--observe", "0s"},
+			want: "--observe 0s: want a positive duration such as 168h", hint: "keep --observe and add --force"},
+		{name: "eradicate: zero observe", args: []string{"eradicate", key, "--observe", "0s"},
+			want: "--observe 0s: want a positive duration such as 24h", hint: "the shortest is 1s"},
 		{name: "audit: since beyond 90d online", args: []string{"audit", key, "--since", "100d"},
 			want: "--since 100d: ActionTrail keeps 90 days; use --trail for older exports"},
 		{name: "report: since beyond 90d online", args: []string{"report", key, "--since", "100d", "--online"},
@@ -161,8 +166,11 @@ func TestFlagValidationMessages(t *testing.T) {
 			if !strings.HasPrefix(first, "akresp: ") || !strings.Contains(first, tt.want) {
 				t.Errorf("stderr first line\n got: %q\nwant it to contain: %q", first, tt.want)
 			}
-			if cmd := tt.args[0]; !strings.Contains(rest, "hint: run 'akresp "+cmd) {
+			if cmd := tt.args[0]; !strings.Contains(rest, "run 'akresp "+cmd) || !strings.HasPrefix(rest, "hint: ") {
 				t.Errorf("stderr lacks the help hint for %s: %q", cmd, te.errOut)
+			}
+			if !strings.Contains(rest, tt.hint) {
+				t.Errorf("hint %q, want it to contain %q", rest, tt.hint)
 			}
 			if te.cloudCalls != 0 {
 				t.Errorf("a usage error reached the cloud (%d calls)", te.cloudCalls)
