@@ -481,6 +481,11 @@ func eradicateFacts(ctx context.Context, c EradicateCloud, stateDir, keyID strin
 	for _, in := range p.Instances {
 		if in.Status == "Stopped" {
 			f.erad.Stopped++
+			if !in.StoppedSince.IsZero() {
+				if at := in.StoppedSince.Add(respond.DefaultEradicateObserve); f.erad.ReleaseFrom.IsZero() || at.Before(f.erad.ReleaseFrom) {
+					f.erad.ReleaseFrom = at
+				}
+			}
 		}
 	}
 	var br respond.BillReader

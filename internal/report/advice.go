@@ -217,7 +217,11 @@ func (b *builder) risks() {
 		}
 		if e := b.in.Eradicate; e != nil && e.Stopped > 0 {
 			// Stopped is not gone: "release them" must say which and how.
-			r.Detail += fmt.Sprintf(" %d of the attacker's instances are stopped but not released: their disks (and any EIP bound to them) are still billed. akresp eradicate %s --release releases each once it has been stopped for the --observe period (default 24h).", e.Stopped, b.keyID)
+			r.Detail += fmt.Sprintf(" %d of the attacker's instances are stopped but not released: their disks (and any EIP bound to them) are still billed. akresp eradicate %s --release releases each once it has been stopped for the --observe period (default 24h)", e.Stopped, b.keyID)
+			if !e.ReleaseFrom.IsZero() && e.ReleaseFrom.After(b.in.Now) {
+				r.Detail += ": with the default, the first from " + e.ReleaseFrom.UTC().Format(time.RFC3339)
+			}
+			r.Detail += "."
 			if r.Command == "" {
 				r.Command = "akresp eradicate " + b.keyID + " --release"
 			}

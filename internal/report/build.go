@@ -172,6 +172,10 @@ type EradicatePlan struct {
 	// Stopped counts the attacker's instances the plan found stopped, not
 	// released (eradicate stops them; --release releases them).
 	Stopped int
+	// ReleaseFrom is when the first of them may be released (akresp
+	// stopped it that --observe, default 24h, before); zero when no
+	// journal says when akresp stopped one.
+	ReleaseFrom time.Time
 }
 
 // Build assembles the report. It is pure and deterministic for the same

@@ -237,6 +237,25 @@ func TestStoppedInstancesNamedInCharges(t *testing.T) {
 	if !strings.Contains(charges.Detail, "20 of the attacker's instances are stopped but not released") || charges.Command != "akresp eradicate "+fxKey+" --release" {
 		t.Errorf("detail %q, command %q: want the 20 stopped instances and the release command", charges.Detail, charges.Command)
 	}
+	if strings.Contains(charges.Detail, "the first from") {
+		t.Errorf("detail %q: no journal says when they were stopped, yet it names a release time", charges.Detail)
+	}
+	// Stopped by akresp an hour ago: the report says from when --release
+	// releases the first (it would release nothing before); once that
+	// time has passed it no longer names it.
+	from := in.Now.Add(23 * time.Hour)
+	in.Eradicate = &EradicatePlan{Stopped: 20, ReleaseFrom: from}
+	for _, r := range mustBuild(t, in).Risks {
+		if want := "(default 24h): with the default, the first from " + from.UTC().Format(time.RFC3339) + "."; r.ID == "resource-charges" && !strings.Contains(r.Detail, want) {
+			t.Errorf("detail %q, want %q", r.Detail, want)
+		}
+	}
+	in.Eradicate = &EradicatePlan{Stopped: 20, ReleaseFrom: in.Now.Add(-time.Minute)}
+	for _, r := range mustBuild(t, in).Risks {
+		if r.ID == "resource-charges" && strings.Contains(r.Detail, "the first from") {
+			t.Errorf("release time passed: detail %q", r.Detail)
+		}
+	}
 	// Changes still to make come first: eradicate --yes stays the command.
 	in.Eradicate = &EradicatePlan{Changes: 2, Stopped: 20}
 	for _, r := range mustBuild(t, in).Risks {

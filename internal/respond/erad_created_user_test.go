@@ -1355,6 +1355,15 @@ func TestEradicateReleaseObservesFromTheLastStop(t *testing.T) {
 	if !slices.Contains(p.Notes, want) {
 		t.Errorf("notes %q, want %q", p.Notes, want)
 	}
+	// Without --release the plan lists the instance with when akresp last
+	// stopped it (the report's release time).
+	p, err = PlanEradicate(context.Background(), c, EradicateOptions{KeyID: cuKey, Evidence: ev, StateDir: dir, Now: cuAt(26 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Instances) != 1 || !p.Instances[0].StoppedSince.Equal(eradT0.Add(20*time.Hour)) {
+		t.Errorf("instances %+v, want i-evil stopped since %s", p.Instances, eradT0.Add(20*time.Hour))
+	}
 	// Exactly 24h after the second stop: released.
 	p, err = PlanEradicate(context.Background(), c, EradicateOptions{KeyID: cuKey, Evidence: ev, Release: true, StateDir: dir, Now: cuAt(44 * time.Hour)})
 	if err != nil {

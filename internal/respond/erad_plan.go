@@ -179,11 +179,14 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s: instance %s: %w", o.KeyID, in.id, err)
 		}
+		var since time.Time
+		if cur.Status == "Stopped" {
+			since = journaledAt(recs, KindInstanceState, in.id, `"Stopped"`)
+		}
 		switch {
 		case cur.Status == InstanceReleased:
 			p.Notes = append(p.Notes, fmt.Sprintf("instance %s (%s) is already released", in.id, in.region))
 		case cur.Status == "Stopped" && o.Release:
-			since := journaledAt(recs, KindInstanceState, in.id, `"Stopped"`)
 			if since.IsZero() || o.Now().Sub(since) < o.Observe {
 				addAction(p, planStopInstance(c, cur), in.event) // no-op: already stopped
 				p.Notes = append(p.Notes, fmt.Sprintf("instance %s: released after it has been stopped for %s (%s)", in.id, o.Observe, waitText(since, o.Observe, o.Now())))
@@ -193,7 +196,7 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		default:
 			addAction(p, planStopInstance(c, cur), in.event)
 		}
-		p.Instances = append(p.Instances, PlanInstance{ID: in.id, Region: in.region, Type: cur.Type, Status: cur.Status, Created: in.event.Time, Event: in.event})
+		p.Instances = append(p.Instances, PlanInstance{ID: in.id, Region: in.region, Type: cur.Type, Status: cur.Status, Created: in.event.Time, Event: in.event, StoppedSince: since})
 	}
 	// ---- security-group rules ----
 	for _, r := range f.rules {
@@ -392,6 +395,10 @@ type PlanInstance struct {
 	Status  string    `json:"status"`
 	Created time.Time `json:"created"`
 	Event   EventRef  `json:"event"`
+	// StoppedSince is when akresp stopped the instance (its journal);
+	// zero when it is not stopped or no journal says so. --release
+	// releases it once it has been stopped for --observe.
+	StoppedSince time.Time `json:"stopped_since,omitzero"`
 }
 
 // ---- the footprint: what the attacker's events changed ----
