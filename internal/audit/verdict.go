@@ -305,18 +305,20 @@ func followTriggers(r *Result) []Finding {
 	return out
 }
 
+// beforeUsed ends the disable step of a created key; followVerdict
+// rewrites it for a key the follow found in use.
+const beforeUsed = ": disable it before it is used"
+
 // followVerdict weighs the followed identities' findings (follow.go): a
 // high or critical finding over an identity the attacker created (its
 // console sign-in, its key's calls) makes the audited key a suspected leak
 // and raises the verdict's severity; the verdict names the chains. A
 // verdict that already says suspected leak keeps its summary, reasons and
 // next steps; either way the reasons gain one item per followed identity
-// with a high or critical finding, naming its chain.
-// beforeUsed ends the disable step of a created key; followVerdict
-// rewrites it for a key the follow found in use.
-const beforeUsed = ": disable it before it is used"
-
+// with a high or critical finding, naming its chain, and the disable step
+// of a created key the follow found in use says so.
 func (e *Engine) followVerdict(r *Result) {
+	defer inUseSteps(r) // after the verdict below, which may write the steps anew
 	trig := followTriggers(r)
 	if len(trig) == 0 {
 		return
@@ -339,8 +341,16 @@ func (e *Engine) followVerdict(r *Result) {
 	for _, f := range trig {
 		r.Verdict.Severity = max(r.Verdict.Severity, f.Severity)
 	}
-	// A created key the follow found in use: its disable step (written
-	// before the follow) said "before it is used".
+	for _, id := range r.Followed { // at most MaxFollowed
+		if id.MaxSeverity() >= High {
+			r.Verdict.Reasons = append(r.Verdict.Reasons, fmt.Sprintf("followed %s %s (%s): %s", id.Kind, id.Name, ViaText(id.Via), countBySeverity(id.Findings)))
+		}
+	}
+}
+
+// inUseSteps rewrites the disable step of a created key the follow found
+// in use: written before the follow, it said "before it is used".
+func inUseSteps(r *Result) {
 	for _, id := range r.Followed {
 		if id.Kind != KindAccessKey || id.Events == 0 {
 			continue
@@ -360,11 +370,6 @@ func (e *Engine) followVerdict(r *Result) {
 			}
 			s.Why = fmt.Sprintf("%s: it is already in use (%s%s, the last at %s): disable it now",
 				strings.TrimSuffix(s.Why, beforeUsed), plural(id.Events, "event"), from, id.LastSeen.UTC().Format(time.RFC3339))
-		}
-	}
-	for _, id := range r.Followed { // at most MaxFollowed
-		if id.MaxSeverity() >= High {
-			r.Verdict.Reasons = append(r.Verdict.Reasons, fmt.Sprintf("followed %s %s (%s): %s", id.Kind, id.Name, ViaText(id.Via), countBySeverity(id.Findings)))
 		}
 	}
 }
