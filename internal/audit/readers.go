@@ -232,14 +232,13 @@ func readableExt(name string) bool {
 	if strings.HasPrefix(base, ".") {
 		return false
 	}
-	if ossLogName.MatchString(base) {
-		return true
-	}
 	switch filepath.Ext(strings.TrimSuffix(base, ".gz")) {
 	case "", ".json", ".jsonl", ".ndjson", ".log", ".txt":
 		return true
 	}
-	return false
+	// The pattern last: matched first, it took ~25 ms of the serial walk
+	// over an OSS delivery's 10,000 names before any file was read.
+	return ossLogName.MatchString(base)
 }
 
 var ossLogName = regexp.MustCompile(`\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-z]+$`)
@@ -254,13 +253,13 @@ var ossLogName = regexp.MustCompile(`\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9a-z
 // problems and not read.
 func expandPaths(paths []string) (files []string, ignored int64, probs []Problem, err error) {
 	seen := map[string]bool{}
-	add := func(p string) {
-		key := filepath.Clean(p)
+	addKey := func(key, p string) {
 		if !seen[key] {
 			seen[key] = true
 			files = append(files, p)
 		}
 	}
+	add := func(p string) { addKey(filepath.Clean(p), p) }
 	var one func(root string, glob bool) error
 	one = func(root string, glob bool) error {
 		fi, err := os.Stat(root)
@@ -353,7 +352,7 @@ func expandPaths(paths []string) (files []string, ignored int64, probs []Problem
 			return fmt.Errorf("read directory %s: %w", root, werr)
 		}
 		for _, p := range found {
-			add(p)
+			addKey(p, p) // WalkDir's paths are clean (filepath.Join)
 		}
 		return nil
 	}
