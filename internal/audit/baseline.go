@@ -65,6 +65,12 @@ func (e *Engine) classifySources() {
 			}
 		}
 		ip.untrusted = len(e.opts.TrustedCIDRs) > 0 && !ip.internal && !ip.trusted
+		if ip.isIP && slices.Contains(e.opts.KnownAttackers, ip.addr) && !slices.ContainsFunc(e.opts.TrustedCIDRs, func(p netip.Prefix) bool { return p.Contains(ip.addr) }) {
+			// The attacker of the key that created this one: untrusted
+			// even inside the record's fence or suggested trust (only the
+			// user's own --trusted-cidr says otherwise).
+			ip.trusted, ip.untrusted = false, true
+		}
 	}
 }
 

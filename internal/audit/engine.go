@@ -26,9 +26,15 @@ type Options struct {
 	// FenceCIDRs are trusted like TrustedCIDRs (never new, suggested as
 	// trusted) but do not make every other source "untrusted": they come
 	// from the incident record (the fence's allow-list), not the user.
-	FenceCIDRs    []netip.Prefix
-	BusinessHours BusinessHours  // zero value = DefaultBusinessHours()
-	TZ            *time.Location // zone of BusinessHours; nil = Asia/Shanghai
+	FenceCIDRs []netip.Prefix
+	// KnownAttackers are sources another incident flags as the attacker:
+	// those of the key that created this one (incident.Record.Inherited).
+	// They are untrusted whatever the key's own history says; CreatedBy
+	// names that key for the verdict.
+	KnownAttackers []netip.Addr
+	CreatedBy      string
+	BusinessHours  BusinessHours  // zero value = DefaultBusinessHours()
+	TZ             *time.Location // zone of BusinessHours; nil = Asia/Shanghai
 	// SelfUserAgent marks akresp's own calls: events whose userAgent
 	// contains it are counted in Window.Excluded and never analysed.
 	// Default "akresp/".

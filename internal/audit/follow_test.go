@@ -3,12 +3,15 @@ package audit
 import (
 	"context"
 	"encoding/json"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/akresp/akresp/internal/incident"
 )
 
 // trailRecord is e as an ActionTrail event (the trail files' schema).
@@ -218,6 +221,19 @@ func TestFollowOffline(t *testing.T) {
 			t.Errorf("disable step of the office's new key: %q", got)
 		}
 	}
+	// The created identities say which came from the attacker (the
+	// follow's judgement): the evidence journals those keys.
+	for _, c := range r.Created {
+		if want := c.Event.SourceIP != officeA && c.Event.SourceIP != officeB; c.Attacker != want {
+			t.Errorf("created %s %s from %s: attacker %v, want %v", c.Kind, c.Name, c.Event.SourceIP, c.Attacker, want)
+		}
+	}
+	if got := r.AttackerKeys(); !slices.Contains(got, backdoorKey) || slices.Contains(got, "LTAI5tInternKey000000001") {
+		t.Errorf("attacker keys %v: want %s, not the office's intern key", got, backdoorKey)
+	}
+	if got := r.IncidentEvidence().CreatedKeys; !slices.Equal(got, r.AttackerKeys()) {
+		t.Errorf("journaled created keys %v, want %v", got, r.AttackerKeys())
+	}
 	if s := k.Via[1]; s.AccessKeyID != testKey || s.Event != "CreateAccessKey" || s.SourceIP != attacker || s.EventID == "" {
 		t.Errorf("key chain step %+v: want the leaked key's CreateAccessKey from %s", s, attacker)
 	}
@@ -330,5 +346,64 @@ func TestFollowCap(t *testing.T) {
 		return d.Source == "follow" && strings.Contains(d.Summary, "were not followed")
 	}) {
 		t.Errorf("no diagnostic names the cap: %+v", r.Diagnostics)
+	}
+}
+
+// TestKeyCreatedByTheAttacker: a backdoor key is used from the attacker's
+// address from its first call, so its own history makes that address its
+// baseline ("in use", trust it). With the incident record that ties it to
+// the key whose attacker created it, the address is untrusted: a
+// suspected leak, never suggested as trusted, the creating key's
+// eradicate first among the next steps.
+func TestKeyCreatedByTheAttacker(t *testing.T) {
+	const backdoor = "LTAI5tBackdoorKey0000001"
+	evSeq = 0
+	var evs []*Event
+	for d := range 6 {
+		at := testNow.Add(-time.Duration(6-d) * 24 * time.Hour)
+		evs = append(evs,
+			tev(at, proxyIP, "Ecs", "DescribeInstances", withKey(backdoor), withUser("svc-backup"), withRegion("cn-hangzhou")),
+			tev(at.Add(time.Minute), proxyIP, "Ram", "ListUsers", withKey(backdoor), withUser("svc-backup")))
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "trail.jsonl")
+	writeTrail(t, path, evs)
+	audit := func(rec *incident.Record) *Result {
+		t.Helper()
+		r, err := Investigate(context.Background(), nil, InvestigateOptions{
+			Engine: Options{KeyID: backdoor, Now: testNow, TZ: shanghai}, Trails: []string{path}, Incident: rec,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	plain := audit(nil)
+	if plain.Verdict.Status == StatusSuspectedLeak || !slices.Contains(plain.Verdict.SuggestedTrustedCIDRs, proxyIP+"/32") {
+		t.Fatalf("test bug: without the record the audit should trust %s: %s %v", proxyIP, plain.Verdict.Status, plain.Verdict.SuggestedTrustedCIDRs)
+	}
+	rec := &incident.Record{KeyID: backdoor, CreatedBy: testKey, Inherited: []netip.Addr{netip.MustParseAddr(proxyIP)},
+		Flagged: []netip.Addr{netip.MustParseAddr(proxyIP)}, OwnRequestIDs: map[string]bool{}}
+	r := audit(rec)
+	if r.Verdict.Status != StatusSuspectedLeak || len(r.Verdict.SuggestedTrustedCIDRs) != 0 {
+		t.Errorf("verdict %s, suggested %v: want a suspected leak trusting nothing", r.Verdict.Status, r.Verdict.SuggestedTrustedCIDRs)
+	}
+	if len(r.Verdict.NextSteps) == 0 || r.Verdict.NextSteps[0].Command != "akresp eradicate "+testKey {
+		t.Errorf("next steps %+v: want akresp eradicate %s first", r.Verdict.NextSteps, testKey)
+	}
+	if !slices.ContainsFunc(r.Verdict.Reasons, func(s string) bool {
+		return strings.Contains(s, "the incident of "+testKey+" flags as the attacker ("+proxyIP+")")
+	}) {
+		t.Errorf("reasons %q do not say whose attacker it is", r.Verdict.Reasons)
+	}
+	if !slices.ContainsFunc(r.Sources, func(s IPSummary) bool { return s.IP == proxyIP && s.Flagged }) {
+		t.Errorf("sources %+v: %s not flagged", r.Sources, proxyIP)
+	}
+	// A trust the key's own record journaled for the address (an earlier
+	// audit of the key alone suggested it) does not outweigh the
+	// creating key's incident.
+	rec.Trusted = []netip.Prefix{netip.MustParsePrefix(proxyIP + "/32")}
+	if r := audit(rec); r.Verdict.Status != StatusSuspectedLeak || len(r.Verdict.SuggestedTrustedCIDRs) != 0 {
+		t.Errorf("with %s journaled as trusted: verdict %s, suggested %v", proxyIP, r.Verdict.Status, r.Verdict.SuggestedTrustedCIDRs)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/incident"
+	"github.com/akresp/akresp/internal/policy"
 )
 
 // IncidentSummary is what the incident record (the journals of akresp's
@@ -172,11 +173,19 @@ func (f *incidentFilter) summary() *IncidentSummary {
 // CIDRs) however little the trusted sources were seen in the window,
 // without making every other source "untrusted" as --trusted-cidr does.
 func withIncidentTrust(o Options, rec *incident.Record) Options {
+	if rec != nil && rec.CreatedBy != "" {
+		// A key the leaked key created: its attacker is that incident's.
+		o.KnownAttackers = slices.Clone(rec.Inherited)
+		o.CreatedBy = rec.CreatedBy
+	}
 	if rec == nil || len(rec.Trusted) == 0 {
 		return o
 	}
 	out := slices.Clone(o.FenceCIDRs)
 	for _, p := range rec.Trusted {
+		if slices.ContainsFunc(o.KnownAttackers, p.Contains) {
+			continue // trust the record gave the creating key's attacker
+		}
 		if !slices.Contains(out, p) && !slices.Contains(o.TrustedCIDRs, p) {
 			out = append(out, p)
 		}
@@ -231,11 +240,27 @@ func (r *Result) FlaggedIPs() []netip.Addr {
 // commands: its onset, flagged sources, suggested trusted CIDRs and
 // verdict.
 func (r *Result) IncidentEvidence() incident.Evidence {
-	e := incident.Evidence{Command: "audit", Onset: r.Onset(), Flagged: r.FlaggedIPs(), Verdict: r.Verdict.Status}
+	e := incident.Evidence{Command: "audit", Onset: r.Onset(), Flagged: r.FlaggedIPs(), Verdict: r.Verdict.Status, CreatedKeys: r.AttackerKeys()}
 	for _, s := range r.Verdict.SuggestedTrustedCIDRs {
 		if p, err := netip.ParsePrefix(s); err == nil && p.Bits() > 0 {
 			e.SuggestedTrusted = append(e.SuggestedTrusted, p)
 		}
 	}
 	return e
+}
+
+// AttackerKeys are the AccessKeys the key created from the attacker's
+// sources (CreatedIdentity.Attacker), each once: journaled with the
+// evidence, they tie those keys' incidents to this one.
+func (r *Result) AttackerKeys() []string {
+	var out []string
+	for _, c := range r.Created {
+		if c.Kind != KindAccessKey || !c.Attacker || c.Name == r.Key.AccessKeyID || slices.Contains(out, c.Name) {
+			continue
+		}
+		if _, err := policy.ParseAccessKeyID(c.Name); err == nil { // read from events: anything
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }

@@ -299,6 +299,10 @@ type CreatedIdentity struct {
 	PrincipalType string      `json:"principal_type,omitempty"`
 	Action        string      `json:"action"` // the API that did it, e.g. CreateAccessKey
 	Event         EvidenceRef `json:"event"`
+	// Attacker: made from a source the audit counts as the attacker's
+	// (flagged as new, untrusted or a scanner, as the follow judges it);
+	// false for the owners' own administration from a known source.
+	Attacker bool `json:"attacker"`
 }
 
 // MaxSeverity returns the highest finding severity, Info when there is none.
@@ -367,6 +371,7 @@ func (e *Engine) Result() *Result {
 		for _, c := range created {
 			ci := c.CreatedIdentity
 			ci.Event = e.evidenceRef(c.ref)
+			ci.Attacker = e.attackerSource(e.strs.str(c.ref.ip))
 			r.Created = append(r.Created, ci)
 		}
 		r.Routine = e.routineActivities()

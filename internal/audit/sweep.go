@@ -526,7 +526,7 @@ func rotationRecs(recs []string, k *KeyStatus, o SweepOptions) []string {
 	if o.StateDir == "" || k.AccessKeyID == "" {
 		return recs
 	}
-	rec, err := incident.Load(o.StateDir, k.AccessKeyID)
+	rec, err := incident.LoadOwn(o.StateDir, k.AccessKeyID) // its rotation only
 	if err != nil || rec.Rotation == nil || rec.Rotation.RolledBack {
 		return recs
 	}

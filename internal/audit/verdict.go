@@ -286,6 +286,15 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 	if noFence != "" {
 		v.Reasons = append(v.Reasons, noFence)
 	}
+	if by := e.opts.CreatedBy; by != "" {
+		var ips []string
+		for _, a := range e.opts.KnownAttackers {
+			ips = append(ips, a.String())
+		}
+		v.Reasons = append(v.Reasons, fmt.Sprintf("the key was created from the sources the incident of %s flags as the attacker (%s): they count as this key's attacker too", by, listSome(ips, 3)))
+		v.NextSteps = append([]NextStep{{Command: "akresp eradicate " + by,
+			Why: "this key belongs to the incident of " + by + ", whose attacker created it: eradicate removes what that attacker created, this key included (it shows its plan first)"}}, v.NextSteps...)
+	}
 	return v
 }
 

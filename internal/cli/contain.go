@@ -457,6 +457,7 @@ func evidenceFromAudit(r *audit.Result) *respond.Evidence {
 	for _, c := range r.Created {
 		ev.Created = append(ev.Created, respond.CreatedIdentity{Kind: c.Kind, Name: c.Name, User: c.User, EventName: c.Action, EventTime: c.Event.Time})
 	}
+	ev.CreatedKeys = r.AttackerKeys()
 	return ev
 }
 

@@ -395,3 +395,52 @@ func TestDeletedKeySaysAkrespDeletedIt(t *testing.T) {
 		}
 	}
 }
+
+// TestBackdoorKeyInheritsTheIncident: the attacker's key in builtin:leak
+// (svc-backup's, made with the leaked key from 127.0.0.66 and used from
+// there only) audited alone looks like a key in use from its own baseline.
+// Once the leaked key's audit has journaled it among the keys its attacker
+// created, its audit flags 127.0.0.66, trusts nothing, and sends the
+// responder to the leaked key's eradicate.
+func TestBackdoorKeyInheritsTheIncident(t *testing.T) {
+	clearAkrespEnv(t)
+	srv, info, _ := leakLab(t)
+	admin := info.Credentials["admin"]
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	endpoint := "http://" + srv.Addr()
+	state := t.TempDir()
+	leaked := info.Credentials["app-prod"].AccessKeyID
+	const backdoor = "LTAI5tSVCBACKUP7Hq200000"
+	auditKey := func(key string) audit.Result {
+		t.Helper()
+		ios, _, out, errOut := TestStreams()
+		f := NewFactory(ios)
+		f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
+			return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
+		}
+		if code := Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", state, "audit", key, "-o", "json"}); code != ExitOK {
+			t.Fatalf("audit %s: exit %d: %s", key, code, errOut)
+		}
+		var r audit.Result
+		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	alone := auditKey(backdoor)
+	if alone.Verdict.Status == audit.StatusSuspectedLeak || !slices.Contains(alone.Verdict.SuggestedTrustedCIDRs, "127.0.0.66/32") {
+		t.Fatalf("test bug: alone, the backdoor key's audit should trust its only source: %s %v", alone.Verdict.Status, alone.Verdict.SuggestedTrustedCIDRs)
+	}
+	if r := auditKey(leaked); !slices.Contains(r.AttackerKeys(), backdoor) {
+		t.Fatalf("the leaked key's audit does not list %s among the attacker's keys: %+v", backdoor, r.Created)
+	}
+	r := auditKey(backdoor)
+	if r.Verdict.Status != audit.StatusSuspectedLeak || len(r.Verdict.SuggestedTrustedCIDRs) != 0 {
+		t.Errorf("verdict %s, suggested %v: want a suspected leak trusting nothing", r.Verdict.Status, r.Verdict.SuggestedTrustedCIDRs)
+	}
+	if len(r.Verdict.NextSteps) == 0 || r.Verdict.NextSteps[0].Command != "akresp eradicate "+leaked {
+		t.Errorf("next steps %+v: want akresp eradicate %s first", r.Verdict.NextSteps, leaked)
+	}
+}

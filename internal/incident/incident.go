@@ -42,6 +42,14 @@ type Record struct {
 	Verdict string
 	// Evidence are the journaled evidence objects, in time order.
 	Evidence []Evidence
+
+	// CreatedBy is the key whose journaled evidence says it created this
+	// one from the attacker's sources (an audit's or contain's created
+	// keys): its incident is this key's too. "" when none does.
+	CreatedBy string
+	// Inherited are the sources CreatedBy's record flags as the attacker,
+	// also in Flagged: whoever made the key from them uses it from them.
+	Inherited []netip.Addr
 }
 
 // Rotation is where a rotation of the key stands (its state file).
@@ -88,6 +96,9 @@ type Evidence struct {
 	Flagged          []netip.Addr
 	SuggestedTrusted []netip.Prefix
 	Verdict          string
+	// CreatedKeys are the AccessKeys the key created from the attacker's
+	// sources (audit.CreatedIdentity.Attacker).
+	CreatedKeys []string
 }
 
 // evidenceJSON is the journal form of Evidence (incident-api.md).
@@ -96,6 +107,7 @@ type evidenceJSON struct {
 	FlaggedIPs       []string `json:"flagged_ips"`
 	SuggestedTrusted []string `json:"suggested_trusted"`
 	Verdict          string   `json:"verdict"`
+	CreatedKeys      []string `json:"created_keys,omitempty"`
 }
 
 // EvidenceJSON renders e as the object journaled under the "evidence" key
@@ -111,6 +123,7 @@ func EvidenceJSON(e Evidence) json.RawMessage {
 	for _, p := range e.SuggestedTrusted {
 		ej.SuggestedTrusted = append(ej.SuggestedTrusted, p.String())
 	}
+	ej.CreatedKeys = e.CreatedKeys
 	b, _ := json.Marshal(ej)
 	return b
 }
@@ -173,8 +186,20 @@ const (
 // Load reads the incident record of keyID under stateDir: every journal of
 // the key and the rotation state file if any. A key with no state (or an
 // empty stateDir) is an empty record, not an error. A journal that cannot be
-// read is an error naming the file.
+// read is an error naming the file. It also reads the other keys' journals
+// there for the one whose evidence says it created this key (inherit).
 func Load(stateDir, keyID string) (*Record, error) {
+	r, err := LoadOwn(stateDir, keyID)
+	if err == nil {
+		r.inherit(stateDir)
+	}
+	return r, err
+}
+
+// LoadOwn is Load from the key's own journals and rotation state only,
+// without what another key's record says of it (CreatedBy, Inherited):
+// for a sweep over every key of an account that needs no more.
+func LoadOwn(stateDir, keyID string) (*Record, error) {
 	r := &Record{KeyID: keyID, OwnRequestIDs: map[string]bool{}}
 	if stateDir == "" {
 		return r, nil
@@ -189,6 +214,47 @@ func Load(stateDir, keyID string) (*Record, error) {
 		r.Warnings = append(r.Warnings, err.Error())
 	}
 	return r, nil
+}
+
+// inherit finds the key whose journaled evidence lists this one among the
+// keys it created from the attacker's sources, and takes the sources that
+// key's record flags (CreatedBy, Inherited): a backdoor key the attacker
+// made is used from the attacker's addresses from its first call, so its
+// own history has nothing to tell them from. Another key's journal that
+// cannot be read adds nothing; the latest such evidence wins.
+func (r *Record) inherit(stateDir string) {
+	entries, _ := os.ReadDir(stateDir)
+	var by *Record
+	var at time.Time
+	for _, d := range entries {
+		if !d.IsDir() || d.Name() == r.KeyID {
+			continue
+		}
+		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
+			continue // a report or scratch directory, not a key's
+		}
+		recs, _, err := journal.ReadKey(stateDir, d.Name())
+		if err != nil {
+			continue
+		}
+		other := FromJournal(d.Name(), recs)
+		for _, ev := range other.Evidence {
+			if slices.Contains(ev.CreatedKeys, r.KeyID) && (by == nil || ev.Time.After(at)) {
+				by, at = other, ev.Time
+			}
+		}
+	}
+	if by == nil {
+		return
+	}
+	r.CreatedBy = by.KeyID
+	for _, a := range by.Flagged {
+		r.Inherited = append(r.Inherited, a)
+		if !slices.Contains(r.Flagged, a) {
+			r.Flagged = append(r.Flagged, a)
+		}
+	}
+	slices.SortFunc(r.Flagged, func(a, b netip.Addr) int { return a.Compare(b) })
 }
 
 // FromJournal builds the record from journal records already read (time
@@ -388,6 +454,14 @@ func (r *Record) evidence(rec journal.Record) (Evidence, bool) {
 			continue
 		}
 		ev.SuggestedTrusted = append(ev.SuggestedTrusted, p)
+	}
+	for _, k := range ej.CreatedKeys {
+		id, err := policy.ParseAccessKeyID(k)
+		if err != nil {
+			r.Warnings = append(r.Warnings, fmt.Sprintf("%s: created key %q: %v; ignored", where, k, err))
+			continue
+		}
+		ev.CreatedKeys = append(ev.CreatedKeys, id)
 	}
 	return ev, true
 }

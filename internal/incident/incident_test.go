@@ -377,3 +377,42 @@ func TestSameSecondAsTheFenceIsUnderIt(t *testing.T) {
 		t.Errorf("refused call a second before the fence: %v", got)
 	}
 }
+
+// A key the leaked key created from the attacker's sources (listed in the
+// leaked key's journaled evidence, created_keys) takes the sources the
+// leaked key's record flags: its own history starts with the attacker's
+// calls. A key no evidence lists inherits nothing; a created key that is
+// not an AccessKey ID is a warning of the creating key's record, never a
+// link.
+func TestCreatedKeyInheritsTheAttacker(t *testing.T) {
+	const backdoor = "LTAI5tSVCBACKUP7Hq200000"
+	const other = "LTAI5tREPORTING000000000"
+	base := t.TempDir()
+	clock := func() time.Time { return t0 }
+	if err := AppendEvidence(base, key, "audit", Evidence{Onset: t0, Flagged: []netip.Addr{attacker}, Verdict: "suspected_leak",
+		CreatedKeys: []string{backdoor}}, clock); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(base, backdoor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CreatedBy != key || !slices.Equal(r.Inherited, []netip.Addr{attacker}) || !r.IsFlagged(attacker) {
+		t.Fatalf("created by %q, inherited %v, flagged %v: want %s's attacker", r.CreatedBy, r.Inherited, r.Flagged, key)
+	}
+	if r.Legitimate(Call{Time: t0.Add(time.Hour), SourceIP: attacker}) {
+		t.Error("the attacker's call with the key it created counts as legitimate use")
+	}
+	if r, _ := Load(base, other); r.CreatedBy != "" || len(r.Flagged) != 0 {
+		t.Errorf("a key no evidence lists: created by %q, flagged %v", r.CreatedBy, r.Flagged)
+	}
+	// The leaked key's own record keeps its evidence's list.
+	if r, _ := Load(base, key); r.CreatedBy != "" || len(r.Evidence) != 1 || !slices.Equal(r.Evidence[0].CreatedKeys, []string{backdoor}) {
+		t.Errorf("leaked key: created by %q, evidence %+v", r.CreatedBy, r.Evidence)
+	}
+	bad := raw(map[string]any{"evidence": map[string]any{"flagged_ips": []string{"127.0.0.66"}, "created_keys": []string{"../../etc", backdoor}}})
+	r = FromJournal(key, []journal.Record{{Time: at(0), Kind: journal.KindNote, Command: "audit", Action: NoteAction, After: bad}})
+	if len(r.Warnings) != 1 || !slices.Equal(r.Evidence[0].CreatedKeys, []string{backdoor}) {
+		t.Errorf("a bad created key: warnings %q, created %v", r.Warnings, r.Evidence[0].CreatedKeys)
+	}
+}

@@ -86,6 +86,10 @@ type Evidence struct {
 	InUse            bool      // the audit's verdict says the key is in production use
 	Onset            time.Time // when the suspicious use began (zero = unknown)
 	Verdict          string    // the audit's verdict: idle | in_use | suspected_leak
+	// CreatedKeys are the AccessKeys the key created from the attacker's
+	// sources (audit.Result.AttackerKeys): journaled with the evidence,
+	// they tie those keys' incident records to this one.
+	CreatedKeys []string
 }
 
 // PlanEvidence is the audit evidence contain journals in its plan note
@@ -95,6 +99,7 @@ type PlanEvidence struct {
 	FlaggedIPs       []string `json:"flagged_ips"`
 	SuggestedTrusted []string `json:"suggested_trusted"`
 	Verdict          string   `json:"verdict"`
+	CreatedKeys      []string `json:"created_keys,omitempty"`
 }
 
 // planEvidence condenses the audit's evidence; nil when contain ran
@@ -115,6 +120,7 @@ func planEvidence(ev *Evidence) *PlanEvidence {
 	for _, p := range ev.SuggestedTrusted {
 		pe.SuggestedTrusted = append(pe.SuggestedTrusted, p.String())
 	}
+	pe.CreatedKeys = ev.CreatedKeys
 	return pe
 }
 
