@@ -443,4 +443,16 @@ func TestBackdoorKeyInheritsTheIncident(t *testing.T) {
 	if len(r.Verdict.NextSteps) == 0 || r.Verdict.NextSteps[0].Command != "akresp eradicate "+leaked {
 		t.Errorf("next steps %+v: want akresp eradicate %s first", r.Verdict.NextSteps, leaked)
 	}
+	// Rotating the attacker's key would give its user a fresh one: refused.
+	ios, _, _, errOut := TestStreams()
+	f := NewFactory(ios)
+	f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
+		return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
+	}
+	code := Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", state, "rotate", backdoor,
+		"--secret-file", filepath.Join(t.TempDir(), "new.json"), "--dry-run"})
+	if msg := errOut.String(); code != ExitSafetyRail || !strings.Contains(msg, "safety rail attacker-created-key") ||
+		!strings.Contains(msg, "akresp eradicate "+leaked) {
+		t.Errorf("rotate the backdoor key: exit %d, stderr %q", code, msg)
+	}
 }

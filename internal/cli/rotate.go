@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/rotate"
 	"github.com/akresp/akresp/internal/safetext"
@@ -135,7 +136,7 @@ stops every mode with exit 4, naming the file and the field.`,
 	fl.BoolVar(&opts.DeleteNew, "delete-new", false, "with --rollback: also delete the new key, abandoning the rotation")
 	fl.BoolVar(&opts.Delete, "delete", false, "delete the old key (needs step verified, or --force once disabled)")
 	fl.BoolVar(&opts.NoInheritACL, "no-inherit-acl", false, "create the new key WITHOUT the old key's network ACL (the containment ends when applications switch; warns)")
-	fl.BoolVar(&opts.Force, "force", false, "delete an Inactive second key to make room; with --delete, delete before verification ends; accept earlier failures as fixed")
+	fl.BoolVar(&opts.Force, "force", false, "delete an Inactive second key to make room; with --delete, delete before verification ends; accept earlier failures as fixed; rotate a key the incident says the attacker created")
 	return cmd
 }
 
@@ -241,6 +242,20 @@ func runRotate(ctx context.Context, o *RotateOptions) error {
 		endpoint = "default Alibaba Cloud endpoints"
 	}
 	fmt.Fprintf(o.IO.ErrOut, "akresp rotate %s: acting as %s (account %s) via %s\n", o.KeyID, caller.Arn, caller.AccountID, endpoint)
+	if !o.Rollback && !o.Delete && !o.Force {
+		// The attacker's own key is disabled and removed, never rotated:
+		// a rotation would give the attacker's user a fresh key.
+		if rec, err := incident.Load(s.StateDir, o.KeyID); err == nil && rec.CreatedBy != "" && (rec.Rotation == nil || rec.Rotation.Step == "none") {
+			var ips []string
+			for _, a := range rec.Inherited {
+				ips = append(ips, a.String())
+			}
+			return &SafetyRailError{Rule: "attacker-created-key",
+				Detail: fmt.Sprintf("%s was created from %s, the attacker's sources in the incident of %s (its journaled evidence): a rotation would give that user a new key. Disable it (akresp disable %s) and remove it with the attacker's other footholds (akresp eradicate %s)",
+					o.KeyID, strings.Join(ips, ", "), rec.CreatedBy, o.KeyID, rec.CreatedBy),
+				Override: "--force"}
+		}
+	}
 	var preview *rotate.Preview
 	if !o.Rollback && !o.Delete {
 		if p, err := m.Preview(ctx); err != nil {
