@@ -20,6 +20,7 @@ import (
 
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/policy"
 	"github.com/akresp/akresp/internal/respond"
 	"github.com/akresp/akresp/internal/safetext"
@@ -322,7 +323,7 @@ func runContain(ctx context.Context, o *ContainOptions) error {
 	} else {
 		var evf func(context.Context) (*respond.Evidence, error)
 		if !o.NoAudit {
-			evf = func(ctx context.Context) (*respond.Evidence, error) { return collectEvidence(ctx, c, o) }
+			evf = func(ctx context.Context) (*respond.Evidence, error) { return collectEvidence(ctx, c, o, s.StateDir) }
 		}
 		p, err = respond.PlanContain(ctx, c, respond.ContainOptions{
 			KeyID: o.KeyID, ACL: respond.ACLRequest{AllowIPs: o.AllowIPs, AllowVPCs: o.AllowVPCs, DenyPublic: o.DenyPublic},
@@ -409,8 +410,15 @@ func secondInterrupt(ctx context.Context) (context.Context, func()) {
 // days ActionTrail keeps): the same facts, findings, suggested trusted
 // CIDRs and created identities as `akresp audit`. PlanContain runs it
 // alongside its own lookups.
-func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*respond.Evidence, error) {
+func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions, stateDir string) (*respond.Evidence, error) {
 	now := o.Now()
+	// The incident record, as audit reads it: the same verdict and trusted
+	// sources (a key the attacker created has the attacker of the key that
+	// created it, never a source to trust).
+	rec, err := incident.Load(stateDir, o.KeyID)
+	if err != nil {
+		return nil, fmt.Errorf("contain %s: read the incident record: %w", safetext.Line(o.KeyID), err)
+	}
 	since := now.Add(-o.Lookback)
 	if !o.leakTime.IsZero() && o.leakTime.Add(-14*24*time.Hour).Before(since) {
 		since = o.leakTime.Add(-14 * 24 * time.Hour) // a baseline before the leak
@@ -420,7 +428,7 @@ func collectEvidence(ctx context.Context, c ContainCloud, o *ContainOptions) (*r
 	}
 	r, err := audit.Investigate(ctx, c, audit.InvestigateOptions{
 		Engine: audit.Options{KeyID: o.KeyID, Now: now, LeakTime: o.leakTime},
-		Since:  since, Until: now, Online: true,
+		Since:  since, Until: now, Online: true, Incident: rec,
 		// Containment is time-critical: read the regions the key used
 		// (configured region, last-used records, regions the events
 		// name), not all of them (docs/audit.md "Regions").

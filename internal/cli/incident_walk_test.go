@@ -455,4 +455,15 @@ func TestBackdoorKeyInheritsTheIncident(t *testing.T) {
 		!strings.Contains(msg, "akresp eradicate "+leaked) {
 		t.Errorf("rotate the backdoor key: exit %d, stderr %q", code, msg)
 	}
+	// contain's own audit reads the same record: nothing to trust, so no
+	// fence "to the sources that used it" (the attacker's).
+	ios, _, out, errOut := TestStreams()
+	f = NewFactory(ios)
+	f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
+		return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
+	}
+	code = Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", state, "contain", backdoor, "--trusted-from-audit", "--dry-run"})
+	if msg := errOut.String(); code != ExitUsage || !strings.Contains(msg, "the audit suggests no trusted source IPs") || strings.Contains(out.String(), "127.0.0.66/32") {
+		t.Errorf("contain --trusted-from-audit of the backdoor key: exit %d, stderr %q\n%s", code, msg, out)
+	}
 }

@@ -107,7 +107,7 @@ func TestContainEvidenceReadsUsedRegions(t *testing.T) {
 	info, c := regionalLab(t)
 	key := info.Notes["leaked_key_id"]
 	o := &ContainOptions{KeyID: key, Now: time.Now, Lookback: 7 * 24 * time.Hour}
-	ev, err := collectEvidence(context.Background(), c, o)
+	ev, err := collectEvidence(context.Background(), c, o, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
