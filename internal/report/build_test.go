@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/akresp/akresp/internal/audit"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/journal"
 	"github.com/akresp/akresp/internal/rotate"
 )
@@ -560,5 +561,23 @@ func TestRotationNotDeletedCommand(t *testing.T) {
 		if i < 0 || d.Risks[i].Command != want || d.Risks[i].Level != RiskLow {
 			t.Errorf("step %s: risks %v; want rotation-not-deleted (low) with %q", step, riskIDs(d), want)
 		}
+	}
+}
+
+// The report of a key the attacker created (its incident record names the
+// key that created it): the open key is the attacker's, to disable, with
+// the creating key's eradicate named; not "contain it, then rotate".
+func TestAttackerKeyOpenRisk(t *testing.T) {
+	in := fxInput()
+	in.Journal = nil
+	in.Live.ACL, in.Live.DenyPolicyAttached = "", boolp(false)
+	const by = "LTAI5tCREATOR0000000001"
+	in.Incident = incident.FromJournal(fxKey, nil)
+	in.Incident.CreatedBy = by
+	d := mustBuild(t, in)
+	i := slices.IndexFunc(d.Risks, func(r Risk) bool { return r.ID == "key-open" })
+	if i < 0 || d.Risks[i].Command != "akresp disable "+fxKey || !strings.Contains(d.Risks[i].Detail, "akresp eradicate "+by) ||
+		d.Risks[i].Title != "The attacker's key is active" {
+		t.Errorf("risks %v: want key-open 'The attacker's key is active' with akresp disable %s and eradicate %s (%+v)", riskIDs(d), fxKey, by, d.Risks)
 	}
 }
