@@ -388,8 +388,8 @@ func TestKeyCreatedByTheAttacker(t *testing.T) {
 	if r.Verdict.Status != StatusSuspectedLeak || len(r.Verdict.SuggestedTrustedCIDRs) != 0 {
 		t.Errorf("verdict %s, suggested %v: want a suspected leak trusting nothing", r.Verdict.Status, r.Verdict.SuggestedTrustedCIDRs)
 	}
-	if len(r.Verdict.NextSteps) == 0 || r.Verdict.NextSteps[0].Command != "akresp eradicate "+testKey {
-		t.Errorf("next steps %+v: want akresp eradicate %s first", r.Verdict.NextSteps, testKey)
+	if len(r.Verdict.NextSteps) < 2 || r.Verdict.NextSteps[0].Command != "akresp eradicate "+testKey || r.Verdict.NextSteps[1].Command != "akresp disable "+backdoor {
+		t.Errorf("next steps %+v: want akresp eradicate %s, then akresp disable %s", r.Verdict.NextSteps, testKey, backdoor)
 	}
 	if !slices.ContainsFunc(r.Verdict.Reasons, func(s string) bool {
 		return strings.Contains(s, "the incident of "+testKey+" flags as the attacker ("+proxyIP+")")

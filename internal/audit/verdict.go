@@ -292,8 +292,13 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			ips = append(ips, a.String())
 		}
 		v.Reasons = append(v.Reasons, fmt.Sprintf("the key was created from the sources the incident of %s flags as the attacker (%s): they count as this key's attacker too", by, listSome(ips, 3)))
-		v.NextSteps = append([]NextStep{{Command: "akresp eradicate " + by,
-			Why: "this key belongs to the incident of " + by + ", whose attacker created it: eradicate removes what that attacker created, this key included (it shows its plan first)"}}, v.NextSteps...)
+		first := []NextStep{{Command: "akresp eradicate " + by,
+			Why: "this key belongs to the incident of " + by + ", whose attacker created it: eradicate removes what that attacker created, this key included (it shows its plan first)"}}
+		if !strings.EqualFold(facts.Status, "Inactive") {
+			first = append(first, NextStep{Command: "akresp disable " + id,
+				Why: "the attacker's key: disable it now (its calls from " + listSome(ips, 3) + " do not count as use)"})
+		}
+		v.NextSteps = append(first, slices.DeleteFunc(v.NextSteps, func(s NextStep) bool { return s.Command == "akresp disable "+id })...)
 	}
 	return v
 }
