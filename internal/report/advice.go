@@ -103,7 +103,7 @@ func (b *builder) risks() {
 		// The attacker's own key: disabled and removed, never rotated.
 		by := b.in.Incident.CreatedBy
 		b.risk(Risk{ID: "key-open", Level: RiskCritical, Title: "The attacker's key is active",
-			Detail: "The attacker of " + by + "'s incident created this key and can call with it. Disable it now (its calls from the attacker's sources do not count as use), then remove it with the attacker's other footholds: akresp eradicate " + by + ".",
+			Detail:  "The attacker of " + by + "'s incident created this key and can call with it. Disable it now (its calls from the attacker's sources do not count as use), then remove it with the attacker's other footholds: akresp eradicate " + by + ".",
 			Command: "akresp disable " + id})
 	case s.State == StateOpen && active && suspect:
 		b.risk(Risk{ID: "key-open", Level: RiskCritical, Title: "The leaked key is active and not contained",
