@@ -27,6 +27,9 @@ const (
 	ClassDisabledLingering = "disabled_lingering" // Inactive but not deleted
 	ClassRootKey           = "root_key"           // the root account has a key
 	ClassRootKeyUsed       = "root_key_used"      // ... and used it within IdleDays
+	// ClassAttackerKey: an incident's journaled evidence lists the key
+	// among those its attacker created (incident.Creators).
+	ClassAttackerKey = "attacker_key"
 )
 
 // User findings of the sweep.
@@ -85,8 +88,11 @@ type SweepOptions struct {
 	Progress func(done, total int)
 	// StateDir, when set, is akresp's state directory: a key with a
 	// rotation in progress or finished there gets the rotation's next step
-	// instead of a disable that would fight it.
+	// instead of a disable that would fight it, and a key an incident
+	// there says its attacker created is classed attacker_key.
 	StateDir string
+
+	creators map[string]string // incident.Creators(StateDir), read once
 }
 
 // SweepResult is the answer of the idle sweep (-o json).
@@ -154,6 +160,7 @@ type SweepSummary struct {
 	Unrotated         int `json:"unrotated"`
 	MultipleActive    int `json:"multiple_active"`
 	DisabledLingering int `json:"disabled_lingering"`
+	AttackerKeys      int `json:"attacker_keys"`
 	RootKeys          int `json:"root_keys"`
 	RootKeysUsed      int `json:"root_keys_used"`
 	ConsoleWithoutMFA int `json:"console_without_mfa"`
@@ -213,6 +220,9 @@ func Sweep(ctx context.Context, c SweepCloud, opts SweepOptions) (*SweepResult, 
 	opts.IdleDays = cmp.Or(opts.IdleDays, DefaultIdleDays)
 	opts.MaxAgeDays = cmp.Or(opts.MaxAgeDays, DefaultMaxKeyAgeDays)
 	opts.Parallelism = cmp.Or(opts.Parallelism, DefaultSweepParallelism)
+	if opts.StateDir != "" {
+		opts.creators = incident.Creators(opts.StateDir)
+	}
 	mode := strings.ToLower(cmp.Or(opts.UseCredentialReport, ReportAuto))
 	if mode != ReportAuto && mode != ReportAlways && mode != ReportNever {
 		return nil, fmt.Errorf("idle sweep: credential report mode %q is not one of auto, always, never", opts.UseCredentialReport)
@@ -490,6 +500,16 @@ func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
 			}
 		}
 	}
+	if by := o.creators[k.AccessKeyID]; by != "" && k.AccessKeyID != "" {
+		// The attacker's own key: never rotated, never kept for its use.
+		if active {
+			add(ClassAttackerKey, Critical)
+			recs = []string{"akresp disable " + id + " (the attacker of the incident of " + by + " created it; then akresp eradicate " + by + ")"}
+		} else {
+			add(ClassAttackerKey, Low)
+			recs = append([]string{"akresp eradicate " + by + " (the attacker of its incident created this key: eradicate removes it with the attacker's other footholds)"}, recs...)
+		}
+	}
 	k.Severity = sev
 	recs = rotationRecs(recs, k, o)
 	k.Recommendation = strings.Join(recs, "; ")
@@ -670,6 +690,8 @@ func (r *SweepResult) finish() {
 				s.MultipleActive++
 			case ClassDisabledLingering:
 				s.DisabledLingering++
+			case ClassAttackerKey:
+				s.AttackerKeys++
 			case ClassRootKey:
 				s.RootKeys++
 			case ClassRootKeyUsed:

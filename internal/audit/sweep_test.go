@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/journal"
 )
 
@@ -37,6 +38,39 @@ func TestSweepDeleteWhenDisabledByTheIncident(t *testing.T) {
 	classify(&k, false, 0, SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir})
 	if want := "akresp disable " + created + " --delete (from " + at.Add(7*24*time.Hour).UTC().Format(time.RFC3339) + ", the end of the 168h0m0s observation period after akresp disabled it;"; !strings.HasPrefix(k.Recommendation, want) {
 		t.Errorf("recommendation %q, want it to start %q", k.Recommendation, want)
+	}
+}
+
+// A key an incident's evidence lists among those its attacker created
+// (created_keys): active, it is critical and only to be disabled (never
+// rotated, whatever its age); disabled, the incident's eradicate comes
+// first. The creators are read once per sweep (incident.Creators).
+func TestSweepAttackerKey(t *testing.T) {
+	dir := t.TempDir()
+	const leaked, created = "LTAI5tAPPPRODLEAKED00001", "LTAI5tSVCBACKUP7Hq200000"
+	if err := incident.AppendEvidence(dir, leaked, "audit", incident.Evidence{Verdict: StatusSuspectedLeak, CreatedKeys: []string{created}},
+		func() time.Time { return testNow }); err != nil {
+		t.Fatal(err)
+	}
+	o := SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir, creators: incident.Creators(dir)}
+	k := KeyStatus{AccessKeyID: created, Status: "Active", Created: testNow.Add(-200 * 24 * time.Hour), LastUsed: testNow.Add(-time.Hour)}
+	classify(&k, false, 1, o)
+	if !slices.Contains(k.Classes, ClassAttackerKey) || k.Severity != Critical ||
+		k.Recommendation != "akresp disable "+created+" (the attacker of the incident of "+leaked+" created it; then akresp eradicate "+leaked+")" {
+		t.Errorf("active: classes %v severity %s rec %q", k.Classes, k.Severity, k.Recommendation)
+	}
+	k = KeyStatus{AccessKeyID: created, Status: "Inactive", Created: testNow.Add(-48 * time.Hour), LastUsed: testNow.Add(-30 * time.Hour)}
+	classify(&k, false, 0, o)
+	if !slices.Contains(k.Classes, ClassAttackerKey) || !strings.HasPrefix(k.Recommendation, "akresp eradicate "+leaked+" (the attacker of its incident created this key") ||
+		!strings.Contains(k.Recommendation, "akresp disable "+created+" --delete") {
+		t.Errorf("disabled: classes %v rec %q", k.Classes, k.Recommendation)
+	}
+	// The leaked key itself, and a key no evidence lists, are not.
+	for _, id := range []string{leaked, "LTAI5tREPORTING000000000"} {
+		k := KeyStatus{AccessKeyID: id, Status: "Active", Created: testNow.Add(-10 * 24 * time.Hour), LastUsed: testNow.Add(-time.Hour)}
+		if classify(&k, false, 1, o); slices.Contains(k.Classes, ClassAttackerKey) {
+			t.Errorf("%s classed %v", id, k.Classes)
+		}
 	}
 }
 

@@ -1392,8 +1392,12 @@ func renderAuditMarkdown(w io.Writer, r *audit.Result, po PrintOptions) error {
 
 func sweepSummaryLine(r *audit.SweepResult) string {
 	s := r.Summary
-	return fmt.Sprintf("%d users, %d keys (%d active): %d never used, %d idle, %d unrotated, %d multiple active, %d disabled lingering, %d root keys (%d used), %d console users without MFA; worst %s",
-		s.Users, s.Keys, s.ActiveKeys, s.NeverUsed, s.Idle, s.Unrotated, s.MultipleActive, s.DisabledLingering, s.RootKeys, s.RootKeysUsed, s.ConsoleWithoutMFA, s.MaxSeverity)
+	line := fmt.Sprintf("%d users, %d keys (%d active): %d never used, %d idle, %d unrotated, %d multiple active, %d disabled lingering, %d root keys (%d used), %d console users without MFA",
+		s.Users, s.Keys, s.ActiveKeys, s.NeverUsed, s.Idle, s.Unrotated, s.MultipleActive, s.DisabledLingering, s.RootKeys, s.RootKeysUsed, s.ConsoleWithoutMFA)
+	if s.AttackerKeys > 0 {
+		line += fmt.Sprintf(", %d created by an incident's attacker", s.AttackerKeys)
+	}
+	return line + "; worst " + s.MaxSeverity.String()
 }
 
 func renderSweepTable(w io.Writer, r *audit.SweepResult, po PrintOptions) error {

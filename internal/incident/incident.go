@@ -216,6 +216,36 @@ func LoadOwn(stateDir, keyID string) (*Record, error) {
 	return r, nil
 }
 
+// Creators maps each key that some key's journaled evidence under stateDir
+// lists among the keys its attacker created (created_keys) to that key, the
+// latest evidence winning: the sweep reads every journal once for all of
+// an account's keys. Journals that cannot be read add nothing.
+func Creators(stateDir string) map[string]string {
+	out := map[string]string{}
+	at := map[string]time.Time{}
+	entries, _ := os.ReadDir(stateDir)
+	for _, d := range entries {
+		if !d.IsDir() {
+			continue
+		}
+		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
+			continue
+		}
+		recs, _, err := journal.ReadKey(stateDir, d.Name())
+		if err != nil {
+			continue
+		}
+		for _, ev := range FromJournal(d.Name(), recs).Evidence {
+			for _, k := range ev.CreatedKeys {
+				if k != d.Name() && (out[k] == "" || ev.Time.After(at[k])) {
+					out[k], at[k] = d.Name(), ev.Time
+				}
+			}
+		}
+	}
+	return out
+}
+
 // inherit finds the key whose journaled evidence lists this one among the
 // keys it created from the attacker's sources, and takes the sources that
 // key's record flags (CreatedBy, Inherited): a backdoor key the attacker
