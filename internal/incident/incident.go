@@ -222,23 +222,33 @@ func LoadOwn(stateDir, keyID string) (*Record, error) {
 // an account's keys. Journals that cannot be read add nothing.
 func Creators(stateDir string) map[string]string {
 	out := map[string]string{}
+	for k, c := range creators(stateDir) {
+		out[k] = c.KeyID
+	}
+	return out
+}
+
+// creators is Creators with the creating keys' records.
+func creators(stateDir string) map[string]*Record {
+	out := map[string]*Record{}
 	at := map[string]time.Time{}
-	entries, _ := os.ReadDir(stateDir)
+	entries, _ := os.ReadDir(stateDir) // no directory: no journal
 	for _, d := range entries {
 		if !d.IsDir() {
 			continue
 		}
 		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
-			continue
+			continue // a report or scratch directory, not a key's
 		}
 		recs, _, err := journal.ReadKey(stateDir, d.Name())
 		if err != nil {
 			continue
 		}
-		for _, ev := range FromJournal(d.Name(), recs).Evidence {
+		rec := FromJournal(d.Name(), recs)
+		for _, ev := range rec.Evidence {
 			for _, k := range ev.CreatedKeys {
-				if k != d.Name() && (out[k] == "" || ev.Time.After(at[k])) {
-					out[k], at[k] = d.Name(), ev.Time
+				if k != rec.KeyID && (out[k] == nil || ev.Time.After(at[k])) {
+					out[k], at[k] = rec, ev.Time
 				}
 			}
 		}
@@ -250,30 +260,9 @@ func Creators(stateDir string) map[string]string {
 // keys it created from the attacker's sources, and takes the sources that
 // key's record flags (CreatedBy, Inherited): a backdoor key the attacker
 // made is used from the attacker's addresses from its first call, so its
-// own history has nothing to tell them from. Another key's journal that
-// cannot be read adds nothing; the latest such evidence wins.
+// own history has nothing to tell them from.
 func (r *Record) inherit(stateDir string) {
-	entries, _ := os.ReadDir(stateDir)
-	var by *Record
-	var at time.Time
-	for _, d := range entries {
-		if !d.IsDir() || d.Name() == r.KeyID {
-			continue
-		}
-		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
-			continue // a report or scratch directory, not a key's
-		}
-		recs, _, err := journal.ReadKey(stateDir, d.Name())
-		if err != nil {
-			continue
-		}
-		other := FromJournal(d.Name(), recs)
-		for _, ev := range other.Evidence {
-			if slices.Contains(ev.CreatedKeys, r.KeyID) && (by == nil || ev.Time.After(at)) {
-				by, at = other, ev.Time
-			}
-		}
-	}
+	by := creators(stateDir)[r.KeyID]
 	if by == nil {
 		return
 	}
