@@ -13,6 +13,7 @@ import (
 	"github.com/akresp/akresp/internal/audit"
 	"github.com/akresp/akresp/internal/cloud"
 	"github.com/akresp/akresp/internal/journal"
+	"github.com/akresp/akresp/internal/lab"
 	"github.com/akresp/akresp/internal/redact"
 	"github.com/akresp/akresp/internal/report"
 )
@@ -312,31 +313,19 @@ func TestIncidentWalkSuggestedCommandsRun(t *testing.T) {
 // error (exit 1, "no AccessKey ... in account ...", request ID) from audit
 // and report, never a verdict; offline, the trail is audited as before.
 func TestUnknownKeyAuditReport(t *testing.T) {
-	clearAkrespEnv(t)
-	srv, info, _ := leakLab(t)
-	admin := info.Credentials["admin"]
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	endpoint := "http://" + srv.Addr()
+	endpoint, _ := adminLab(t)
 	const typo = "LTAI5tAPPPRODLEAKED00009"
 	for _, args := range [][]string{
 		{"audit", typo},
 		{"audit", typo, "-o", "json"},
 		{"report", typo, "--out", t.TempDir()},
 	} {
-		ios, _, out, errOut := TestStreams()
-		f := NewFactory(ios)
-		f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
-			return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
-		}
-		code := Run(context.Background(), f, append([]string{"--endpoint", endpoint, "--state-dir", t.TempDir()}, args...))
-		msg := errOut.String()
+		code, out, msg := runLab(endpoint, append([]string{"--state-dir", t.TempDir()}, args...)...)
 		if code != ExitRuntime || !strings.Contains(msg, "no AccessKey "+typo+" in account 1234567890123456") || !strings.Contains(msg, "(request ") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, msg)
 		}
-		if strings.Contains(out.String(), "verdict") {
-			t.Errorf("%v: printed a verdict:\n%s", args, out.String())
+		if strings.Contains(out, "verdict") {
+			t.Errorf("%v: printed a verdict:\n%s", args, out)
 		}
 	}
 }
@@ -347,13 +336,7 @@ func TestUnknownKeyAuditReport(t *testing.T) {
 // read the incident; a key no journal knows keeps the typo advice, with
 // the recycle bin as the hint (never "gone for good").
 func TestDeletedKeySaysAkrespDeletedIt(t *testing.T) {
-	clearAkrespEnv(t)
-	srv, info, _ := leakLab(t)
-	admin := info.Credentials["admin"]
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	endpoint := "http://" + srv.Addr()
+	endpoint, _ := adminLab(t)
 	const gone = "LTAI5tAPPPRODLEAKED00009"
 	deletedAt := time.Date(2026, 12, 7, 20, 56, 31, 0, time.UTC)
 	withJournal := t.TempDir()
@@ -375,13 +358,7 @@ func TestDeletedKeySaysAkrespDeletedIt(t *testing.T) {
 			"hint: it can be restored from the IMS AccessKey recycle bin", "akresp report " + gone}},
 		{t.TempDir(), []string{"check the key ID for a typo", "hint: a RAM user's deleted key stays in the IMS AccessKey recycle bin"}},
 	} {
-		ios, _, _, errOut := TestStreams()
-		f := NewFactory(ios)
-		f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
-			return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
-		}
-		code := Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", tc.state, "disable", gone, "--enable", "--dry-run"})
-		msg := errOut.String()
+		code, _, msg := runLab(endpoint, "--state-dir", tc.state, "disable", gone, "--enable", "--dry-run")
 		if code != ExitRuntime {
 			t.Errorf("exit %d, want %d: %s", code, ExitRuntime, msg)
 		}
@@ -403,28 +380,18 @@ func TestDeletedKeySaysAkrespDeletedIt(t *testing.T) {
 // created, its audit flags 127.0.0.66, trusts nothing, and sends the
 // responder to the leaked key's eradicate.
 func TestBackdoorKeyInheritsTheIncident(t *testing.T) {
-	clearAkrespEnv(t)
-	srv, info, _ := leakLab(t)
-	admin := info.Credentials["admin"]
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
-	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
-	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
-	endpoint := "http://" + srv.Addr()
+	endpoint, info := adminLab(t)
 	state := t.TempDir()
 	leaked := info.Credentials["app-prod"].AccessKeyID
 	const backdoor = "LTAI5tSVCBACKUP7Hq200000"
 	auditKey := func(key string) audit.Result {
 		t.Helper()
-		ios, _, out, errOut := TestStreams()
-		f := NewFactory(ios)
-		f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
-			return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
-		}
-		if code := Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", state, "audit", key, "-o", "json"}); code != ExitOK {
+		code, out, errOut := runLab(endpoint, "--state-dir", state, "audit", key, "-o", "json")
+		if code != ExitOK {
 			t.Fatalf("audit %s: exit %d: %s", key, code, errOut)
 		}
 		var r audit.Result
-		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatal(err)
 		}
 		return r
@@ -444,26 +411,40 @@ func TestBackdoorKeyInheritsTheIncident(t *testing.T) {
 		t.Errorf("next steps %+v: want akresp eradicate %s first", r.Verdict.NextSteps, leaked)
 	}
 	// Rotating the attacker's key would give its user a fresh one: refused.
-	ios, _, _, errOut := TestStreams()
-	f := NewFactory(ios)
-	f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
-		return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
-	}
-	code := Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", state, "rotate", backdoor,
-		"--secret-file", filepath.Join(t.TempDir(), "new.json"), "--dry-run"})
-	if msg := errOut.String(); code != ExitSafetyRail || !strings.Contains(msg, "safety rail attacker-created-key") ||
+	code, _, msg := runLab(endpoint, "--state-dir", state, "rotate", backdoor, "--secret-file", filepath.Join(t.TempDir(), "new.json"), "--dry-run")
+	if code != ExitSafetyRail || !strings.Contains(msg, "safety rail attacker-created-key") ||
 		!strings.Contains(msg, "akresp eradicate "+leaked) {
 		t.Errorf("rotate the backdoor key: exit %d, stderr %q", code, msg)
 	}
 	// contain's own audit reads the same record: nothing to trust, so no
 	// fence "to the sources that used it" (the attacker's).
+	code, out, msg := runLab(endpoint, "--state-dir", state, "contain", backdoor, "--trusted-from-audit", "--dry-run")
+	if code != ExitUsage || !strings.Contains(msg, "the audit suggests no trusted source IPs") || strings.Contains(out, "127.0.0.66/32") {
+		t.Errorf("contain --trusted-from-audit of the backdoor key: exit %d, stderr %q\n%s", code, msg, out)
+	}
+}
+
+// adminLab starts builtin:leak and points the environment's credentials at
+// its admin (explicit, so the chain never probes the metadata address).
+func adminLab(t *testing.T) (endpoint string, info *lab.ScenarioInfo) {
+	t.Helper()
+	clearAkrespEnv(t)
+	srv, info, _ := leakLab(t)
+	admin := info.Credentials["admin"]
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_ID", admin.AccessKeyID)
+	t.Setenv("ALIBABA_CLOUD_ACCESS_KEY_SECRET", admin.AccessKeySecret)
+	t.Setenv("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")
+	return "http://" + srv.Addr(), info
+}
+
+// runLab runs one command line against the lab at endpoint and returns
+// its exit code, stdout and stderr.
+func runLab(endpoint string, args ...string) (code int, stdout, stderr string) {
 	ios, _, out, errOut := TestStreams()
-	f = NewFactory(ios)
+	f := NewFactory(ios)
 	f.Cloud = func(ctx context.Context) (*cloud.Clients, error) {
 		return cloud.New(ctx, cloud.Config{Endpoint: endpoint, RateScale: 1000, MaxAttempts: 3, Timeout: 30 * time.Second})
 	}
-	code = Run(context.Background(), f, []string{"--endpoint", endpoint, "--state-dir", state, "contain", backdoor, "--trusted-from-audit", "--dry-run"})
-	if msg := errOut.String(); code != ExitUsage || !strings.Contains(msg, "the audit suggests no trusted source IPs") || strings.Contains(out.String(), "127.0.0.66/32") {
-		t.Errorf("contain --trusted-from-audit of the backdoor key: exit %d, stderr %q\n%s", code, msg, out)
-	}
+	code = Run(context.Background(), f, append([]string{"--endpoint", endpoint}, args...))
+	return code, out.String(), errOut.String()
 }
