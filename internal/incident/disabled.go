@@ -1,13 +1,11 @@
 package incident
 
 import (
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/akresp/akresp/internal/journal"
-	"github.com/akresp/akresp/internal/policy"
 )
 
 // DefaultDisableObserve is how long `akresp disable --delete` waits, by
@@ -56,18 +54,7 @@ func KeyDisabledAt(base, keyID string) (time.Time, error) {
 			}
 		}
 	}
-	entries, _ := os.ReadDir(base) // no directory: no other journal
-	for _, d := range entries {
-		if !d.IsDir() || d.Name() == keyID {
-			continue
-		}
-		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
-			continue // a report or scratch directory, not a key's
-		}
-		other, _, err := journal.ReadKey(base, d.Name())
-		if err != nil {
-			continue
-		}
+	eachKeyJournal(base, keyID, func(_ string, other []journal.Record) {
 		for _, r := range other {
 			if r.Kind != journal.KindOutcome || r.Result != journal.ResultOK || r.Action != actKeyStatus || r.Target != keyID {
 				continue
@@ -79,7 +66,7 @@ func KeyDisabledAt(base, keyID string) (time.Time, error) {
 				changes = append(changes, change{r.Time, false})
 			}
 		}
-	}
+	})
 	slices.SortStableFunc(changes, func(a, b change) int { return a.at.Compare(b.at) })
 	var t time.Time
 	for _, c := range changes {

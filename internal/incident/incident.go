@@ -232,19 +232,8 @@ func Creators(stateDir string) map[string]string {
 func creators(stateDir string) map[string]*Record {
 	out := map[string]*Record{}
 	at := map[string]time.Time{}
-	entries, _ := os.ReadDir(stateDir) // no directory: no journal
-	for _, d := range entries {
-		if !d.IsDir() {
-			continue
-		}
-		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
-			continue // a report or scratch directory, not a key's
-		}
-		recs, _, err := journal.ReadKey(stateDir, d.Name())
-		if err != nil {
-			continue
-		}
-		rec := FromJournal(d.Name(), recs)
+	eachKeyJournal(stateDir, "", func(key string, recs []journal.Record) {
+		rec := FromJournal(key, recs)
 		for _, ev := range rec.Evidence {
 			for _, k := range ev.CreatedKeys {
 				if k != rec.KeyID && (out[k] == nil || ev.Time.After(at[k])) {
@@ -252,8 +241,26 @@ func creators(stateDir string) map[string]*Record {
 				}
 			}
 		}
-	}
+	})
 	return out
+}
+
+// eachKeyJournal calls fn with the journal records of every key directory
+// under stateDir but skip's. Directories that do not name an AccessKey
+// (reports, scratch) and journals that cannot be read are passed over.
+func eachKeyJournal(stateDir, skip string, fn func(key string, recs []journal.Record)) {
+	entries, _ := os.ReadDir(stateDir) // no directory: no journal
+	for _, d := range entries {
+		if !d.IsDir() || d.Name() == skip {
+			continue
+		}
+		if _, err := policy.ParseAccessKeyID(d.Name()); err != nil {
+			continue // a report or scratch directory, not a key's
+		}
+		if recs, _, err := journal.ReadKey(stateDir, d.Name()); err == nil {
+			fn(d.Name(), recs)
+		}
+	}
 }
 
 // inherit finds the key whose journaled evidence lists this one among the
