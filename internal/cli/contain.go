@@ -118,7 +118,8 @@ read with the key's own: an Active key-level policy replaces it for that key,
 else it applies. The plan, --status and -o json show the effective policy.
 
 --status shows the current containment, judged by what the effective policy
-allows. --undo restores the state before the last contain run from the
+allows (state contained, partially_contained or not_contained; deleted for a
+key akresp deleted, whose deny policy on the owner may remain). --undo restores the state before the last contain run from the
 journal; --undo --all the state before the first run (since the last complete
 undo); --undo --acl-only reverts the network ACL alone. Keys the leaked key
 created stay disabled; the undo is journaled too.
@@ -813,6 +814,12 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 	}
 	fmt.Fprintf(w, "Key:          %s (owner %s, %s)\n", st.KeyID, orNone(owner), st.KeyStatus)
 	fmt.Fprintf(w, "State:        %s\n", st.State)
+	if st.State == respond.StateDeleted {
+		// No policy applies to a key that no longer exists.
+		fmt.Fprintf(w, "Network ACL:  %s\n", st.ACLSummary)
+		printContainStatusTail(w, st)
+		return nil
+	}
 	fmt.Fprintf(w, "Network ACL:  %s (key level)\n", st.ACLSummary)
 	acct := describeDoc(string(st.Effective.AccountLevel))
 	if st.Effective.AccountError != "" {
@@ -826,6 +833,13 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 		fmt.Fprintf(w, "Public:       restricted\n")
 	}
 	fmt.Fprintf(w, "Precedence:   %s\n", st.Effective.Precedence)
+	printContainStatusTail(w, st)
+	return nil
+}
+
+// printContainStatusTail prints the deny policy, the journal's runs and
+// what is left to do.
+func printContainStatusTail(w io.Writer, st *respond.ContainStatus) {
 	if st.OwnerType == respond.OwnerRAMUser {
 		att := "not attached"
 		if st.DenyPolicy.Attached {
@@ -845,7 +859,6 @@ func printContainStatus(ios *IOStreams, s *Settings, st *respond.ContainStatus) 
 	for _, n := range st.Next {
 		fmt.Fprintf(w, "Next:         %s\n", n)
 	}
-	return nil
 }
 
 // orText returns s, or alt when s is empty.

@@ -590,3 +590,36 @@ func TestUndoAfterRotationKnowsTheOwner(t *testing.T) {
 		})
 	}
 }
+
+// contain --status of a key akresp deleted (rotate --delete, disable
+// --delete): its network ACL went with it, the deny policy it left on the
+// owner is what remains, and contain --undo --all takes it off; a key no
+// journal says was deleted stays the unknown-key error.
+func TestStatusOfADeletedKey(t *testing.T) {
+	f := newFake()
+	dir := t.TempDir()
+	run(t, f, dir, containOpts())
+	delete(f.keys, leakedKey)
+	if _, err := Status(context.Background(), f, dir, leakedKey, ""); !errors.Is(err, cloud.ErrNotFound) {
+		t.Fatalf("deleted outside akresp: %v, want the unknown-key error", err)
+	}
+	at := testNow().Add(time.Hour)
+	j, err := journal.Open(dir, leakedKey, CmdDelete, func() time.Time { return at })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Append(journal.Record{Time: at, Kind: journal.KindOutcome, Result: journal.ResultOK, Action: KindDeleteKey, Target: leakedKey, ActionID: "delete:" + leakedKey}); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Status(context.Background(), f, dir, leakedKey, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != StateDeleted || st.KeyStatus != StatusDeleted || st.Owner != "app-prod" || !st.DenyPolicy.Attached ||
+		len(st.Next) != 1 || !strings.Contains(st.Next[0], "akresp contain "+leakedKey+" --undo --all") {
+		t.Errorf("status %+v", st)
+	}
+}

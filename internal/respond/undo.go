@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/journal"
 	"github.com/akresp/akresp/internal/policy"
 	"golang.org/x/sync/errgroup"
@@ -564,6 +565,9 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 			return nil, rerr
 		}
 		if !root {
+			if rec, lerr := incident.LoadOwn(stateDir, keyID); lerr == nil && !rec.DeletedAt.IsZero() {
+				return deletedStatus(ctx, c, st, recs, rec.DeletedAt) // the journal or the rotation state says so
+			}
 			return nil, unknownKey(keyID, ident, err)
 		}
 		st.OwnerType = OwnerRoot
@@ -642,6 +646,38 @@ func Status(ctx context.Context, c ContainCloud, stateDir, keyID, policyName str
 		st.Notes = append(st.Notes, "the key is disabled (Inactive)")
 	}
 	st.Next = statusNext(st)
+	return st, nil
+}
+
+// deletedStatus is the containment of a key akresp deleted (its journal
+// says when): its network ACL went with it; what is left is the deny
+// policy on the owner the contain runs name, which contain --undo --all
+// takes off once the incident is closed.
+func deletedStatus(ctx context.Context, c ContainCloud, st *ContainStatus, recs []journal.Record, at time.Time) (*ContainStatus, error) {
+	st.KeyStatus, st.State = StatusDeleted, StateDeleted
+	st.ACLSummary = "none: the key is deleted and its network ACL went with it"
+	st.Effective = EffectiveACL{Source: ACLSourceNone, Summary: "none: the key is deleted"}
+	st.Notes = append(st.Notes, "akresp deleted the key at "+at.UTC().Format(time.RFC3339)+" (its journal)")
+	for _, run := range containRuns(recs) {
+		if run.ownerKnown && run.owner != "" {
+			st.OwnerType, st.Owner = OwnerRAMUser, run.owner
+		}
+	}
+	if st.Owner == "" {
+		return st, nil
+	}
+	ps, err := c.ListPoliciesForUser(ctx, st.Owner)
+	switch {
+	case errors.Is(err, cloud.ErrNotFound):
+		st.Notes = append(st.Notes, "user "+st.Owner+" no longer exists")
+	case err != nil:
+		return nil, fmt.Errorf("contain %s --status: list policies of %s: %w", st.KeyID, st.Owner, err)
+	default:
+		st.DenyPolicy.Attached = hasCustomPolicy(ps, st.DenyPolicy.PolicyName)
+	}
+	if st.DenyPolicy.Attached {
+		st.Next = []string{"the deny-high-risk policy still limits " + st.Owner + "'s other keys: take it off once the incident is closed: akresp contain " + st.KeyID + " --undo --all"}
+	}
 	return st, nil
 }
 

@@ -54,6 +54,9 @@ const (
 	StateContained          = "contained"
 	StatePartiallyContained = "partially_contained"
 	StateNotContained       = "not_contained"
+	// StateDeleted: akresp deleted the key (contain --status of a key
+	// its journal says is gone).
+	StateDeleted = "deleted"
 	// StatePublicOpen: every action holds, but the effective network
 	// policy still lets every public address use the key (no ACL, a
 	// VPC-only ACL): the deny policy limits what it can do, nothing limits
