@@ -163,6 +163,7 @@ func runDisable(ctx context.Context, o *DisableOptions) error {
 		dp.Notes = append(dp.Notes, fmt.Sprintf("%s is the old key of a rotation at step %s (new key %s): `akresp rotate %s --delete` deletes it and completes the rotation, with the rotation's own observation window",
 			o.KeyID, rot.Step, rot.NewKeyID, o.KeyID))
 	}
+	dp.CreatedBy = rec.CreatedBy
 	view.lastUse = &dp.LastUse
 	if !dp.DisabledAt.IsZero() {
 		view.disabledAt = &dp.DisabledAt

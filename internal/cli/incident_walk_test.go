@@ -422,6 +422,13 @@ func TestBackdoorKeyInheritsTheIncident(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(msg, "the audit suggests no trusted source IPs") || strings.Contains(out, "127.0.0.66/32") {
 		t.Errorf("contain --trusted-from-audit of the backdoor key: exit %d, stderr %q\n%s", code, msg, out)
 	}
+	// Disabled, it is left to the leaked key's eradicate, not re-enabled
+	// or deleted on its own.
+	code, out, msg = runLab(endpoint, "--state-dir", state, "disable", backdoor, "--yes")
+	if all := out + msg; code != ExitOK || !strings.Contains(all, "remove it with the attacker's other footholds: akresp eradicate "+leaked) ||
+		strings.Contains(all, "--enable") {
+		t.Errorf("disable the backdoor key: exit %d\n%s%s", code, out, msg)
+	}
 }
 
 // adminLab starts builtin:leak and points the environment's credentials at

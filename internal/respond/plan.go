@@ -163,6 +163,10 @@ type Plan struct {
 	UndoComplete bool                `json:"undo_complete,omitempty"`
 	Notes        []string            `json:"notes,omitempty"`
 	Rails        []*RailError        `json:"safety_rails,omitempty"`
+	// CreatedBy is, for a key the incident says the attacker created
+	// (incident.Record.CreatedBy), the leaked key whose eradicate removes
+	// it: disable's next step, instead of re-enabling or deleting it alone.
+	CreatedBy string `json:"-"`
 	// usersAwaiting counts, in an eradicate plan, the users the attacker
 	// created that a re-run deletes once their keys have been disabled
 	// for --observe (the plan cannot delete them yet).

@@ -354,7 +354,9 @@ func nextSteps(p *Plan, s *Summary, now time.Time) []string {
 			n = append(n, "check the result: akresp contain "+id+" --status")
 		}
 	case CmdDisable:
-		if strings.EqualFold(s.State, "Inactive") {
+		if strings.EqualFold(s.State, "Inactive") && p.CreatedBy != "" {
+			n = append(n, "the attacker of "+p.CreatedBy+"'s incident created this key: remove it with the attacker's other footholds: akresp eradicate "+p.CreatedBy)
+		} else if strings.EqualFold(s.State, "Inactive") {
 			n = append(n, "if something breaks, re-enable it: akresp disable "+id+" --enable --yes")
 			n = append(n, "after the observation period without breakage ("+DefaultObserve.String()+" by default: from "+
 				now.Add(DefaultObserve).UTC().Truncate(time.Second).Add(time.Second).Format(time.RFC3339)+"), delete it: akresp disable "+id+" --delete")
