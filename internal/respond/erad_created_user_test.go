@@ -1450,3 +1450,34 @@ func TestKeyOfDeletedUserReadsDeleted(t *testing.T) {
 		t.Error("a server error reads as a state, want it returned")
 	}
 }
+
+// A created user's key disabled by its own `akresp disable` (journaled
+// with that key, not the leaked one): eradicate counts the observation
+// period from that disable, not "no record of when it was disabled".
+func TestEradicateKeyDisabledByItsOwnDisable(t *testing.T) {
+	const k2 = "LTAI5tEVILKEY0000000002"
+	f := newCUFake()
+	f.addEvil(map[string]string{k2: "Inactive"})
+	dir := cuJournal(t)
+	at := eradT0.Add(time.Hour)
+	j, err := journal.Open(dir, k2, CmdDisable, func() time.Time { return at })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cuDisabled(k2, at)
+	r.ActionID = "disable:" + k2
+	if err := j.Append(r); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p := cuPlan(t, f, EradicateOptions{StateDir: dir, Now: cuAt(24 * time.Hour)})
+	want := "AccessKey " + k2 + " of evil is disabled; delete it (and then the user) with a re-run after 2026-01-03T04:00:00Z (in 1h0m0s)"
+	if !slices.Contains(p.Notes, want) {
+		t.Errorf("notes %q, want %q", p.Notes, want)
+	}
+	if p := cuPlan(t, f, EradicateOptions{StateDir: dir, Now: cuAt(25 * time.Hour)}); p.Action("delete-key:"+k2) == nil {
+		t.Errorf("24h after its disable: actions %v, want delete-key:%s", actionIDsOf(p), k2)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/akresp/akresp/internal/cloud"
+	"github.com/akresp/akresp/internal/incident"
 	"github.com/akresp/akresp/internal/journal"
 )
 
@@ -305,6 +306,13 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 			continue
 		}
 		since := journaledAt(recs, KindKeyStatus, k.AccessKeyID, `"Inactive"`)
+		if o.StateDir != "" {
+			// Disabled by its own `akresp disable` (its journal) or another
+			// run of the incident: every journal of the state directory.
+			if at, err := incident.KeyDisabledAt(o.StateDir, k.AccessKeyID); err == nil && !at.IsZero() {
+				since = at
+			}
+		}
 		if since.IsZero() || o.Now().Sub(since) < o.Observe {
 			acts = append(acts, newAction("disable-key:"+k.AccessKeyID, &keyResource{c: c, keyID: k.AccessKeyID, user: user}, cur, cur,
 				"disable AccessKey "+k.AccessKeyID+" of "+user))
