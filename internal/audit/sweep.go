@@ -92,7 +92,8 @@ type SweepOptions struct {
 	// there says its attacker created is classed attacker_key.
 	StateDir string
 
-	creators map[string]string // incident.Creators(StateDir), read once
+	creators map[string]string    // incident.Creators(StateDir), read once
+	disabled map[string]time.Time // incident.DisabledTimes(StateDir), read once
 }
 
 // SweepResult is the answer of the idle sweep (-o json).
@@ -222,6 +223,7 @@ func Sweep(ctx context.Context, c SweepCloud, opts SweepOptions) (*SweepResult, 
 	opts.Parallelism = cmp.Or(opts.Parallelism, DefaultSweepParallelism)
 	if opts.StateDir != "" {
 		opts.creators = incident.Creators(opts.StateDir)
+		opts.disabled = incident.DisabledTimes(opts.StateDir)
 	}
 	mode := strings.ToLower(cmp.Or(opts.UseCredentialReport, ReportAuto))
 	if mode != ReportAuto && mode != ReportAlways && mode != ReportNever {
@@ -523,10 +525,8 @@ func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
 func deleteWhen(k *KeyStatus, o SweepOptions) string {
 	var from time.Time
 	why := "after its last use"
-	if o.StateDir != "" && k.AccessKeyID != "" {
-		if at, err := incident.KeyDisabledAt(o.StateDir, k.AccessKeyID); err == nil && !at.IsZero() {
-			from, why = at, "after akresp disabled it"
-		}
+	if at, ok := o.disabled[k.AccessKeyID]; ok && k.AccessKeyID != "" {
+		from, why = at, "after akresp disabled it"
 	}
 	if from.IsZero() {
 		from = k.LastUsed

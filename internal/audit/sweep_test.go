@@ -35,7 +35,7 @@ func TestSweepDeleteWhenDisabledByTheIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := KeyStatus{AccessKeyID: created, Status: "Inactive", Created: testNow.Add(-48 * time.Hour), LastUsed: testNow.Add(-30 * time.Hour)}
-	classify(&k, false, 0, SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir})
+	classify(&k, false, 0, SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir, disabled: incident.DisabledTimes(dir)})
 	if want := "akresp disable " + created + " --delete (from " + at.Add(7*24*time.Hour).UTC().Format(time.RFC3339) + ", the end of the 168h0m0s observation period after akresp disabled it;"; !strings.HasPrefix(k.Recommendation, want) {
 		t.Errorf("recommendation %q, want it to start %q", k.Recommendation, want)
 	}
@@ -52,7 +52,7 @@ func TestSweepAttackerKey(t *testing.T) {
 		func() time.Time { return testNow }); err != nil {
 		t.Fatal(err)
 	}
-	o := SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir, creators: incident.Creators(dir)}
+	o := SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir, creators: incident.Creators(dir), disabled: incident.DisabledTimes(dir)}
 	k := KeyStatus{AccessKeyID: created, Status: "Active", Created: testNow.Add(-200 * 24 * time.Hour), LastUsed: testNow.Add(-time.Hour)}
 	classify(&k, false, 1, o)
 	if !slices.Contains(k.Classes, ClassAttackerKey) || k.Severity != Critical ||

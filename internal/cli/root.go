@@ -228,7 +228,7 @@ func noteDeleted(f *Factory, err error) {
 	if serr != nil || s.StateDir == "" {
 		return
 	}
-	if rec, lerr := incident.Load(s.StateDir, uk.KeyID); lerr == nil && rec != nil {
+	if rec, lerr := incident.LoadOwn(s.StateDir, uk.KeyID); lerr == nil && rec != nil {
 		uk.DeletedAt = rec.DeletedAt
 	}
 }

@@ -26,48 +26,74 @@ func KeyDisabledAt(base, keyID string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
-	type change struct {
-		at       time.Time
-		disabled bool
+	var changes []statusChange
+	keep := func(key string, c statusChange) {
+		if key == keyID {
+			changes = append(changes, c)
+		}
 	}
-	var changes []change
+	statusChanges(keyID, recs, keep)
+	eachKeyJournal(base, keyID, func(dir string, other []journal.Record) { statusChanges(dir, other, keep) })
+	return lastDisabled(changes), nil
+}
+
+// DisabledTimes is KeyDisabledAt for every key the journals of base name,
+// reading each journal once (the idle sweep and eradicate ask for many
+// keys); a key with no disable in effect is absent.
+func DisabledTimes(base string) map[string]time.Time {
+	byKey := map[string][]statusChange{}
+	eachKeyJournal(base, "", func(dir string, recs []journal.Record) {
+		statusChanges(dir, recs, func(key string, c statusChange) { byKey[key] = append(byKey[key], c) })
+	})
+	out := map[string]time.Time{}
+	for k, cs := range byKey {
+		if t := lastDisabled(cs); !t.IsZero() {
+			out[k] = t
+		}
+	}
+	return out
+}
+
+// statusChange is one journaled disable (or enable) of a key.
+type statusChange struct {
+	at       time.Time
+	disabled bool
+}
+
+// statusChanges reports the key-status changes the journal of key dir
+// records, with the key each one is of. In a key's own journal, as Load
+// reads it (DisabledAt): disable and enable, a key-status change by any
+// command, and a rotation disabling the old key (or its rollback enabling
+// it again); in any journal, a key-status change of another key (a key
+// the leaked key created, disabled by its contain --contain-created or
+// eradicate).
+func statusChanges(dir string, recs []journal.Record, yield func(key string, c statusChange)) {
 	for _, r := range recs {
 		if r.Kind != journal.KindOutcome || r.Result != journal.ResultOK {
 			continue
 		}
-		// As Load reads the key's own journal (DisabledAt): disable and
-		// enable, a key-status change by any command, and a rotation
-		// disabling the old key (or its rollback enabling it again).
 		switch {
 		case r.Command == cmdDisable,
-			r.Command == cmdRotate && r.Action == actRotDisableOld && r.Target == keyID:
-			changes = append(changes, change{r.Time, true})
+			r.Command == cmdRotate && r.Action == actRotDisableOld && r.Target == dir:
+			yield(dir, statusChange{r.Time, true})
 		case r.Command == cmdEnable,
-			r.Command == cmdRotate && r.Action == actRotEnableOld && r.Target == keyID:
-			changes = append(changes, change{r.Time, false})
-		case r.Action == actKeyStatus && r.Target == keyID:
+			r.Command == cmdRotate && r.Action == actRotEnableOld && r.Target == dir:
+			yield(dir, statusChange{r.Time, false})
+		case r.Action == actKeyStatus && r.Target != "":
 			switch {
 			case strings.Contains(string(r.After), `"Inactive"`):
-				changes = append(changes, change{r.Time, true})
+				yield(r.Target, statusChange{r.Time, true})
 			case strings.Contains(string(r.After), `"Active"`):
-				changes = append(changes, change{r.Time, false})
+				yield(r.Target, statusChange{r.Time, false})
 			}
 		}
 	}
-	eachKeyJournal(base, keyID, func(_ string, other []journal.Record) {
-		for _, r := range other {
-			if r.Kind != journal.KindOutcome || r.Result != journal.ResultOK || r.Action != actKeyStatus || r.Target != keyID {
-				continue
-			}
-			switch {
-			case strings.Contains(string(r.After), `"Inactive"`):
-				changes = append(changes, change{r.Time, true})
-			case strings.Contains(string(r.After), `"Active"`):
-				changes = append(changes, change{r.Time, false})
-			}
-		}
-	})
-	slices.SortStableFunc(changes, func(a, b change) int { return a.at.Compare(b.at) })
+}
+
+// lastDisabled is when the latest change left the key disabled, zero when
+// it left it enabled or there is none.
+func lastDisabled(changes []statusChange) time.Time {
+	slices.SortStableFunc(changes, func(a, b statusChange) int { return a.at.Compare(b.at) })
 	var t time.Time
 	for _, c := range changes {
 		t = time.Time{}
@@ -75,5 +101,5 @@ func KeyDisabledAt(base, keyID string) (time.Time, error) {
 			t = c.at
 		}
 	}
-	return t, nil
+	return t
 }

@@ -198,7 +198,8 @@ func Load(stateDir, keyID string) (*Record, error) {
 
 // LoadOwn is Load from the key's own journals and rotation state only,
 // without what another key's record says of it (CreatedBy, Inherited):
-// for a sweep over every key of an account that needs no more.
+// for what needs only the key's own facts (its rotation, containment,
+// disable and deletion), without reading every other journal.
 func LoadOwn(stateDir, keyID string) (*Record, error) {
 	r := &Record{KeyID: keyID, OwnRequestIDs: map[string]bool{}}
 	if stateDir == "" {

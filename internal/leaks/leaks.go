@@ -186,7 +186,7 @@ func List(ctx context.Context, c Reader, keys KeyReader, o ListOptions) ([]Row, 
 		row.Key = ks
 		rec, ok := incidents[r.AccessKeyID]
 		if !ok {
-			if rec, err = incident.Load(o.StateDir, r.AccessKeyID); err != nil {
+			if rec, err = incident.LoadOwn(o.StateDir, r.AccessKeyID); err != nil {
 				return nil, err
 			}
 			incidents[r.AccessKeyID] = rec

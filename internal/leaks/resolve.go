@@ -66,7 +66,7 @@ func PlanResolve(ctx context.Context, c Reader, keys KeyReader, stateDir, keyID 
 	if len(p.Pending) == 0 {
 		return p, nil
 	}
-	rec, err := incident.Load(stateDir, keyID)
+	rec, err := incident.LoadOwn(stateDir, keyID)
 	if err != nil {
 		return nil, err
 	}

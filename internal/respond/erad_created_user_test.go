@@ -1455,7 +1455,7 @@ func TestKeyOfDeletedUserReadsDeleted(t *testing.T) {
 // with that key, not the leaked one): eradicate counts the observation
 // period from that disable, not "no record of when it was disabled".
 func TestEradicateKeyDisabledByItsOwnDisable(t *testing.T) {
-	const k2 = "LTAI5tEVILKEY0000000002"
+	const k2 = "LTAI5tEVILKEY00000000002" // a well-formed ID: its own directory is a key's
 	f := newCUFake()
 	f.addEvil(map[string]string{k2: "Inactive"})
 	dir := cuJournal(t)

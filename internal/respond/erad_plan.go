@@ -123,8 +123,12 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 	p.ByHandOmitted = f.byHandOmitted
 
 	// ---- RAM users the attacker created ----
+	var disabled map[string]time.Time // when akresp disabled each key, every journal read once
+	if o.StateDir != "" && len(f.createdUsers) > 0 {
+		disabled = incident.DisabledTimes(o.StateDir)
+	}
 	for _, u := range f.createdUsers {
-		acts, notes, until, err := planCreatedUser(ctx, c, u, recs, o)
+		acts, notes, until, err := planCreatedUser(ctx, c, u, recs, disabled, o)
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s: user %s: %w", o.KeyID, u, err)
 		}
@@ -252,7 +256,7 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 // until is when the last of the user's keys will have been disabled for
 // --observe (a key disabled by this plan: from now); zero when the journal
 // does not say when one was disabled.
-func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []journal.Record, o EradicateOptions) (acts []*Action, notes []string, until time.Time, err error) {
+func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []journal.Record, disabled map[string]time.Time, o EradicateOptions) (acts []*Action, notes []string, until time.Time, err error) {
 	if _, err := c.GetUser(ctx, user); err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
 			return nil, []string{"user " + user + " (created by the attacker) no longer exists"}, time.Time{}, nil
@@ -306,12 +310,10 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 			continue
 		}
 		since := journaledAt(recs, KindKeyStatus, k.AccessKeyID, `"Inactive"`)
-		if o.StateDir != "" {
+		if at, ok := disabled[k.AccessKeyID]; ok {
 			// Disabled by its own `akresp disable` (its journal) or another
 			// run of the incident: every journal of the state directory.
-			if at, err := incident.KeyDisabledAt(o.StateDir, k.AccessKeyID); err == nil && !at.IsZero() {
-				since = at
-			}
+			since = at
 		}
 		if since.IsZero() || o.Now().Sub(since) < o.Observe {
 			acts = append(acts, newAction("disable-key:"+k.AccessKeyID, &keyResource{c: c, keyID: k.AccessKeyID, user: user}, cur, cur,

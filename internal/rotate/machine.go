@@ -417,7 +417,7 @@ func (m *Machine) finish() *Report {
 	}
 	if st.Step == StepDeleted {
 		r.NextCommand = ""
-		if rec, err := incident.Load(m.o.StateDir, m.o.KeyID); err == nil && rec.DenyAttached {
+		if rec, err := incident.LoadOwn(m.o.StateDir, m.o.KeyID); err == nil && rec.DenyAttached {
 			// The plan keeps the deny-high-risk policy on the owner until the
 			// leaked key is deleted; now it may go.
 			r.NextCommand = fmt.Sprintf("akresp contain %s --undo --all", st.KeyID)
