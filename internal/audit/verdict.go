@@ -230,7 +230,7 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 				owner = "the key's own user"
 			}
 			why := "the leaked key created this AccessKey for " + owner + " (" + c.Action + ")" + beforeUsed
-			if a := e.ips[c.Event.SourceIP]; a != nil && a.n > 0 && !a.overflow && !a.internal && !a.isNew && !e.attackerSource(a.text) {
+			if a := e.ips[c.Event.SourceIP]; !c.Attacker && a != nil && a.n > 0 && !a.overflow && !a.internal && !a.isNew {
 				// What the follow does not count as an attacker chain
 				// (the owners' own administration from a source of the
 				// baseline) is not presented as one.
