@@ -87,13 +87,15 @@ func TestCheckSteps(t *testing.T) {
 		{"fresh", KeyState{KeyID: k, Status: "Active"}, cmds(all)},
 		{"contained", KeyState{KeyID: k, Status: "Active", ContainedAt: time.Unix(1e9, 0)},
 			[]string{"akresp contain " + k + " --status", created.Command, report.Command, rotate.Command, disable.Command}},
-		{"inactive", KeyState{KeyID: k, Status: "Inactive"}, []string{contain.Command, created.Command, report.Command}},
+		// A disabled key's fence comes after what the attacker can still
+		// use, before the report.
+		{"inactive", KeyState{KeyID: k, Status: "Inactive"}, []string{created.Command, contain.Command, report.Command}},
 		{"rotating", KeyState{KeyID: k, Status: "Active", Rotation: "handed_over", RotationActive: true},
 			[]string{contain.Command, created.Command, report.Command, rotate.Command}},
 		{"rotating, old key disabled", KeyState{KeyID: k, Status: "Inactive", Rotation: "disabled", RotationActive: true},
-			[]string{contain.Command, created.Command, report.Command, rotate.Command}},
+			[]string{created.Command, contain.Command, report.Command, rotate.Command}},
 		{"rotating, old key verified", KeyState{KeyID: k, Status: "Inactive", Rotation: "verified", RotationActive: true},
-			[]string{contain.Command, created.Command, report.Command, rotate.Command + " --delete"}},
+			[]string{created.Command, contain.Command, report.Command, rotate.Command + " --delete"}},
 		{"deleted", KeyState{KeyID: k, Status: "Deleted", Retired: map[string]bool{"LTAI5tSVCBACKUP7Hq200000": true}}, []string{report.Command}},
 		{"rotation finished", KeyState{KeyID: k, Status: "Active", RotationDone: true}, []string{created.Command, report.Command}},
 	} {
@@ -102,6 +104,10 @@ func TestCheckSteps(t *testing.T) {
 			// During a rotation its step says so (the key has its new key).
 			if strings.HasPrefix(s.Command, rotate.Command) && tc.st.RotationActive && !strings.Contains(s.Why, "rotation of the key is in progress") {
 				t.Errorf("%s: rotate step says %q", tc.name, s.Why)
+			}
+			// A disabled key's fence says why it still matters.
+			if s.Command == contain.Command && tc.st.Status == "Inactive" && !strings.Contains(s.Why, "disabled (Inactive)") {
+				t.Errorf("%s: contain step says %q", tc.name, s.Why)
 			}
 		}
 		got := cmds(steps)

@@ -60,6 +60,8 @@ func KeyStateOf(r *Result, rec *incident.Record) KeyState {
 //   - no rotate after the rotation deleted the old key, nor of an Inactive
 //     key no rotation is working on;
 //   - a contained key gets "contain --status" instead of another fence;
+//     an Inactive key's fence comes after the other steps (before the
+//     report), saying why it still matters;
 //   - eradicate that has run gets "eradicate --status" instead; a deleted
 //     key's eradicate step is finishSteps'.
 func CheckSteps(steps []NextStep, st KeyState) []NextStep {
@@ -73,6 +75,7 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 	}
 	deleted := st.Status == "Deleted" || st.RotationDone
 	inactive := strings.EqualFold(st.Status, "Inactive")
+	var later []NextStep // shown before the report step (or last)
 	for _, s := range steps {
 		f := strings.Fields(s.Command)
 		if len(f) < 3 || f[0] != "akresp" {
@@ -104,6 +107,12 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 			case !st.ContainedAt.IsZero():
 				add(NextStep{Command: "akresp contain " + target + " --status",
 					Why: "the key is contained since " + st.ContainedAt.UTC().Format(time.RFC3339) + " (per akresp's journal): check that the fence still holds"})
+			case inactive:
+				// A disabled key signs nothing: its fence only matters if
+				// someone enables it again, so it comes after what the
+				// attacker can still use (created keys, eradicate).
+				later = append(later, NextStep{Command: s.Command,
+					Why: "the key is disabled (Inactive), so nobody can call with it now; the fence (and the deny policy on its owner) still holds the flagged sources off if someone enables it again"})
 			default:
 				add(s)
 			}
@@ -148,6 +157,20 @@ func CheckSteps(steps []NextStep, st KeyState) []NextStep {
 		default:
 			add(s)
 		}
+	}
+	if len(later) > 0 {
+		at := slices.IndexFunc(out, func(s NextStep) bool { return strings.HasPrefix(s.Command, "akresp report ") })
+		if at < 0 {
+			at = len(out)
+		}
+		var kept []NextStep
+		for _, s := range later {
+			if !seen[s.Command] {
+				seen[s.Command] = true
+				kept = append(kept, s)
+			}
+		}
+		out = slices.Insert(out, at, kept...)
 	}
 	return out
 }
