@@ -1355,6 +1355,11 @@ func TestEradicateReleaseObservesFromTheLastStop(t *testing.T) {
 	if !slices.Contains(p.Notes, want) {
 		t.Errorf("notes %q, want %q", p.Notes, want)
 	}
+	// Still the attacker's and still billed while it waits: the plan's
+	// instances (what EradicateCost counts) keep it.
+	if len(p.Instances) != 1 || p.Instances[0].ID != "i-evil" {
+		t.Errorf("--release, still observed: instances %+v, want i-evil", p.Instances)
+	}
 	// Without --release the plan lists the instance with when akresp last
 	// stopped it (the report's release time).
 	p, err = PlanEradicate(context.Background(), c, EradicateOptions{KeyID: cuKey, Evidence: ev, StateDir: dir, Now: cuAt(26 * time.Hour)})

@@ -191,12 +191,13 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		switch {
 		case cur.Status == InstanceReleased:
 			p.Notes = append(p.Notes, fmt.Sprintf("instance %s (%s) is already released", in.id, in.region))
+		case cur.Status == "Stopped" && o.Release && (since.IsZero() || o.Now().Sub(since) < o.Observe):
+			// Still observed: not released yet, but still the attacker's
+			// and still billed (its disks), so it stays in p.Instances
+			// (EradicateCost).
+			addAction(p, planStopInstance(c, cur), in.event) // no-op: already stopped
+			p.Notes = append(p.Notes, fmt.Sprintf("instance %s: released after it has been stopped for %s (%s)", in.id, o.Observe, waitText(since, o.Observe, o.Now())))
 		case cur.Status == "Stopped" && o.Release:
-			if since.IsZero() || o.Now().Sub(since) < o.Observe {
-				addAction(p, planStopInstance(c, cur), in.event) // no-op: already stopped
-				p.Notes = append(p.Notes, fmt.Sprintf("instance %s: released after it has been stopped for %s (%s)", in.id, o.Observe, waitText(since, o.Observe, o.Now())))
-				continue
-			}
 			addAction(p, planReleaseInstance(c, cur), in.event)
 		default:
 			addAction(p, planStopInstance(c, cur), in.event)
