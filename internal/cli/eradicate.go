@@ -75,6 +75,10 @@ attacker's successful writes it plans:
     for at least --observe
   - security-group rules it opened: RevokeSecurityGroup
 
+The observation period runs from akresp's own disable or stop (its journal);
+for a key or instance someone else disabled or stopped, from the first
+eradicate run that finds it so (journaled even when nothing else changes).
+
 A resource a legitimate (unflagged) source also wrote to is kept and shown
 as "kept: ... also used by ...". What cannot be reverted (released instances,
 deleted snapshots and trails, changed passwords) is listed as unrecoverable
@@ -187,7 +191,7 @@ func runEradicate(ctx context.Context, o *EradicateOptions) error {
 		return nil
 	}
 	if p.Changes() == 0 {
-		_, err := respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now})
+		_, err := respond.Execute(ctx, p, respond.ExecOptions{StateDir: s.StateDir, View: view, Now: o.Now, DryRun: s.DryRun})
 		return err
 	}
 	verb := "eradicate the attacker's changes made with " + keyID

@@ -804,7 +804,17 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 		k2    = "LTAI5tEVILKEY0000000002"
 		strip = "login-profile:evil detach-policy:evil:AdministratorAccess group:evil:ops mfa-device:evil"
 	)
-	noRecord := "AccessKey " + k2 + " of evil is disabled; delete it (and then the user) with a re-run after the 24h0m0s observation period (akresp's journal has no record of when it was stopped or disabled)"
+	// Disabled by someone else: the observation period starts with this
+	// run (at 48h), which journals that it saw the key disabled.
+	noRecord := "AccessKey " + k2 + " of evil is disabled; delete it (and then the user) with a re-run after 2026-01-05T03:00:00Z (in 24h0m0s): it was disabled outside akresp, so the period starts now"
+	observed := func(at time.Duration) journal.Record {
+		return journal.Record{Time: eradT0.Add(at), Kind: journal.KindNote, Action: ObservedDisabledNote, Target: k2}
+	}
+	enabled := func(at time.Duration) journal.Record {
+		r := cuDisabled(k2, eradT0.Add(at))
+		r.Before, r.After = r.After, r.Before
+		return r
+	}
 	for _, tc := range []struct {
 		name    string
 		keys    map[string]string
@@ -831,6 +841,16 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 			want: strip + " disable-key:" + k2 + "*", notes: []string{noRecord}},
 		{name: "another key disabled", keys: map[string]string{k2: "Inactive"}, now: 48 * time.Hour,
 			journal: []journal.Record{cuDisabled(k1, eradT0)},
+			want:    strip + " disable-key:" + k2 + "*", notes: []string{noRecord}},
+		{name: "disabled outside akresp, seen 24h ago", keys: map[string]string{k2: "Inactive"}, now: 48 * time.Hour,
+			journal: []journal.Record{observed(24 * time.Hour), observed(30 * time.Hour)},
+			want:    strip + " delete-key:" + k2 + " delete-user:evil"},
+		{name: "disabled outside akresp, seen 10h ago", keys: map[string]string{k2: "Inactive"}, now: 48 * time.Hour,
+			journal: []journal.Record{observed(38 * time.Hour)},
+			want:    strip + " disable-key:" + k2 + "*",
+			notes:   []string{"AccessKey " + k2 + " of evil is disabled; delete it (and then the user) with a re-run after 2026-01-04T17:00:00Z (in 14h0m0s)"}},
+		{name: "seen disabled, then enabled by akresp", keys: map[string]string{k2: "Inactive"}, now: 48 * time.Hour,
+			journal: []journal.Record{observed(time.Hour), enabled(2 * time.Hour)},
 			want:    strip + " disable-key:" + k2 + "*", notes: []string{noRecord}},
 		{name: "disabled 23h ago", keys: map[string]string{k2: "Inactive"}, now: 24 * time.Hour,
 			journal: []journal.Record{cuDisabled(k2, eradT0.Add(time.Hour))},
@@ -888,12 +908,11 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 			// The step says when, where the journal (or this run) does.
 			if later {
 				observe := cmp.Or(tc.observe, 24*time.Hour)
-				want := "once the observation period has passed, delete"
-				switch {
-				case tc.keys[k1] != "":
-					want = "once the observation period has passed (after " + eradT0.Add(tc.now+observe).UTC().Format(time.RFC3339) + "), delete"
-				case len(tc.journal) > 0 && tc.journal[0].Target == k2 && tc.journal[0].Result == journal.ResultOK:
-					want = "once the observation period has passed (after " + tc.journal[0].Time.Add(observe).UTC().Format(time.RFC3339) + "), delete"
+				// From this run (a key it disables, or one it finds
+				// disabled by someone else) or from the journal.
+				want := "once the observation period has passed (after " + eradT0.Add(tc.now+observe).UTC().Format(time.RFC3339) + "), delete"
+				if r := tc.journal; tc.keys[k1] == "" && len(r) == 1 && r[0].Target == k2 && (r[0].Result == journal.ResultOK || r[0].Kind == journal.KindNote) {
+					want = "once the observation period has passed (after " + r[0].Time.Add(observe).UTC().Format(time.RFC3339) + "), delete"
 				}
 				if !slices.ContainsFunc(nextSteps(p, &Summary{}, time.Time{}), func(s string) bool { return strings.HasPrefix(s, want) }) {
 					t.Errorf("next steps %q, want one starting %q", nextSteps(p, &Summary{}, time.Time{}), want)
@@ -1484,5 +1503,63 @@ func TestEradicateKeyDisabledByItsOwnDisable(t *testing.T) {
 	}
 	if p := cuPlan(t, f, EradicateOptions{StateDir: dir, Now: cuAt(25 * time.Hour)}); p.Action("delete-key:"+k2) == nil {
 		t.Errorf("24h after its disable: actions %v, want delete-key:%s", actionIDsOf(p), k2)
+	}
+}
+
+// An attacker's instance someone else stopped (no akresp stop in the
+// journal) was never released: every --release run said "after the
+// observation period (no record of when it was stopped)" and the journal
+// never got one. The first run that finds it stopped now journals that it
+// saw it (even a run with nothing to change; not a dry run), and the
+// period runs from there. The result and next steps say what waits.
+func TestEradicateReleasesAnInstanceStoppedOutsideAkresp(t *testing.T) {
+	c := &eradFake{instances: map[string]cloud.Instance{"i-evil": {InstanceID: "i-evil", Status: "Stopped", InstanceType: "ecs.g7.large"}}}
+	ev := eradEvidence(runInstance(eradAttacker, "i-evil", 0, "cn-hangzhou", ""))
+	dir := t.TempDir()
+	plan := func(at time.Duration, release bool) *Plan {
+		t.Helper()
+		p, err := PlanEradicate(context.Background(), c, EradicateOptions{KeyID: cuKey, Evidence: ev, Release: release, StateDir: dir, Now: cuAt(at)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := plan(time.Hour, true)
+	if p.Changes() != 0 || p.Action("release-instance:i-evil") != nil {
+		t.Fatalf("first sight: actions %v, want only the no-op stop", actionIDsOf(p))
+	}
+	want := "instance i-evil: released after it has been stopped for 24h0m0s (after 2026-01-03T04:00:00Z (in 24h0m0s): it was stopped outside akresp, so the period starts now)"
+	if !slices.Contains(p.Notes, want) {
+		t.Errorf("notes %q, want %q", p.Notes, want)
+	}
+	// A dry run journals nothing.
+	if _, err := Execute(context.Background(), p, ExecOptions{StateDir: dir, Now: cuAt(time.Hour), DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if recs, _, _ := journal.ReadKey(dir, cuKey); len(recs) != 0 {
+		t.Fatalf("dry run journaled %d records", len(recs))
+	}
+	sum, err := Execute(context.Background(), p, ExecOptions{StateDir: dir, Now: cuAt(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantMsg := cuKey + ": nothing to change now; the attacker's instance is stopped, released by --release after 2026-01-03T04:00:00Z"
+	if sum.Message != wantMsg {
+		t.Errorf("result %q, want %q", sum.Message, wantMsg)
+	}
+	// 23h later: still waiting, counted from the first sight.
+	if p := plan(24*time.Hour, true); p.Action("release-instance:i-evil") != nil || len(p.Instances) != 1 {
+		t.Errorf("23h after first sight: actions %v instances %+v, want the instance waiting", actionIDsOf(p), p.Instances)
+	}
+	// 24h after it: released.
+	if p := plan(25*time.Hour, true); p.Action("release-instance:i-evil") == nil {
+		t.Errorf("24h after first sight: actions %v, want release-instance:i-evil", actionIDsOf(p))
+	}
+	// Without --release the next steps name the release and when.
+	p = plan(2*time.Hour, false)
+	next := nextSteps(p, &Summary{Command: CmdEradicate, State: StateEradicated, Outcomes: map[string]Outcome{}}, cuAt(2*time.Hour)())
+	wantNext := "the attacker's stopped instance is still billed for its disks: once stopped for the observation period (after 2026-01-03T04:00:00Z), release it: akresp eradicate " + cuKey + " --release"
+	if !slices.Contains(next, wantNext) {
+		t.Errorf("next steps %q, want %q", next, wantNext)
 	}
 }

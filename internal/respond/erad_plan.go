@@ -112,6 +112,10 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 	if len(ev.Flagged) == 0 {
 		p.Notes = append(p.Notes, "no source is flagged as the attacker (run akresp audit or contain first): nothing is attributed to an attacker")
 	}
+	p.observe = o.Observe
+	if o.Observe != DefaultEradicateObserve {
+		p.observeFlag = " --observe " + o.Observe.String()
+	}
 	var recs []journal.Record
 	if o.StateDir != "" {
 		recs, _, _ = journal.ReadKey(o.StateDir, o.KeyID)
@@ -128,10 +132,14 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		disabled = incident.DisabledTimes(o.StateDir)
 	}
 	for _, u := range f.createdUsers {
-		acts, notes, until, err := planCreatedUser(ctx, c, u, recs, disabled, o)
+		acts, notes, until, observed, err := planCreatedUser(ctx, c, u, recs, disabled, o)
 		if err != nil {
 			return nil, fmt.Errorf("eradicate %s: user %s: %w", o.KeyID, u, err)
 		}
+		for _, k := range observed {
+			p.observed = append(p.observed, observation{ObservedDisabledNote, k})
+		}
+		p.disablesNow = p.disablesNow || slices.ContainsFunc(acts, func(a *Action) bool { return a.Kind == KindKeyStatus && !a.Noop })
 		for _, a := range acts {
 			a.Evidence = slices.Clone(f.userEvents[u])
 			p.Actions = append(p.Actions, a)
@@ -186,7 +194,14 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 		}
 		var since time.Time
 		if cur.Status == "Stopped" {
-			since = journaledAt(recs, KindInstanceState, in.id, `"Stopped"`)
+			since = stoppedSince(recs, in.id)
+			if since.IsZero() {
+				// Stopped outside akresp: the journal cannot say since
+				// when, so the observation period starts when akresp
+				// first saw it stopped (Execute journals it). Without
+				// that, --release would wait for it without end.
+				p.observed = append(p.observed, observation{ObservedStoppedNote, in.id})
+			}
 		}
 		switch {
 		case cur.Status == InstanceReleased:
@@ -196,13 +211,29 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 			// and still billed (its disks), so it stays in p.Instances
 			// (EradicateCost).
 			addAction(p, planStopInstance(c, cur), in.event) // no-op: already stopped
-			p.Notes = append(p.Notes, fmt.Sprintf("instance %s: released after it has been stopped for %s (%s)", in.id, o.Observe, waitText(since, o.Observe, o.Now())))
+			p.Notes = append(p.Notes, fmt.Sprintf("instance %s: released after it has been stopped for %s (%s)", in.id, o.Observe, stoppedWaitText(since, o.Observe, o.Now())))
 		case cur.Status == "Stopped" && o.Release:
 			addAction(p, planReleaseInstance(c, cur), in.event)
 		default:
 			addAction(p, planStopInstance(c, cur), in.event)
+			if cur.Status == "Stopped" && since.IsZero() {
+				p.Notes = append(p.Notes, fmt.Sprintf("instance %s was stopped outside akresp: its %s observation period before --release releases it starts with this run", in.id, o.Observe))
+			}
 		}
 		p.Instances = append(p.Instances, PlanInstance{ID: in.id, Region: in.region, Type: cur.Type, Status: cur.Status, Created: in.event.Time, Event: in.event, StoppedSince: since})
+		if cur.Status != InstanceReleased && !(cur.Status == "Stopped" && o.Release && !since.IsZero() && o.Now().Sub(since) >= o.Observe) {
+			// Released by a later run (--release, once stopped for
+			// --observe): when, for the next steps.
+			p.instancesAwaiting++
+			switch {
+			case cur.Status != "Stopped":
+				p.stopsNow = true // stopped by this run
+			case since.IsZero():
+				p.releaseAt = later(p.releaseAt, o.Now().Add(o.Observe)) // observed from this run
+			default:
+				p.releaseAt = later(p.releaseAt, since.Add(o.Observe))
+			}
+		}
 	}
 	// ---- security-group rules ----
 	for _, r := range f.rules {
@@ -257,42 +288,41 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 // until is when the last of the user's keys will have been disabled for
 // --observe (a key disabled by this plan: from now); zero when the journal
 // does not say when one was disabled.
-func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []journal.Record, disabled map[string]time.Time, o EradicateOptions) (acts []*Action, notes []string, until time.Time, err error) {
+func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []journal.Record, disabled map[string]time.Time, o EradicateOptions) (acts []*Action, notes []string, until time.Time, observed []string, err error) {
 	if _, err := c.GetUser(ctx, user); err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
-			return nil, []string{"user " + user + " (created by the attacker) no longer exists"}, time.Time{}, nil
+			return nil, []string{"user " + user + " (created by the attacker) no longer exists"}, time.Time{}, nil, nil
 		}
-		return nil, nil, time.Time{}, err
+		return nil, nil, time.Time{}, nil, err
 	}
-	unknown := false
 	login, err := planDeleteLogin(ctx, c, user)
 	if err != nil {
-		return nil, nil, time.Time{}, err
+		return nil, nil, time.Time{}, nil, err
 	}
 	acts = append(acts, login)
 	pols, err := c.ListPoliciesForUser(ctx, user)
 	if err != nil {
-		return nil, nil, time.Time{}, err
+		return nil, nil, time.Time{}, nil, err
 	}
 	for _, pol := range pols {
 		acts = append(acts, planDetachPolicy(c, user, pol.PolicyType, pol.PolicyName, true))
 	}
 	groups, err := c.ListGroupsForUser(ctx, user)
 	if err != nil {
-		return nil, nil, time.Time{}, err
+		return nil, nil, time.Time{}, nil, err
 	}
 	for _, g := range groups {
 		acts = append(acts, planRemoveFromGroup(c, user, g.GroupName, true))
 	}
 	// Every MFA device on a user the attacker created is the attacker's.
 	if m, err := planRemoveMFA(ctx, c, user, ""); err != nil {
-		return nil, nil, time.Time{}, err
+		return nil, nil, time.Time{}, nil, err
 	} else if m != nil {
 		acts = append(acts, m)
 	}
 	keys, err := c.ListAccessKeys(ctx, user)
 	if err != nil {
-		return nil, nil, time.Time{}, err
+		return nil, nil, time.Time{}, nil, err
 	}
 	allDeleted := true
 	var deps []string
@@ -316,12 +346,25 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 			// run of the incident: every journal of the state directory.
 			since = at
 		}
+		if since.IsZero() {
+			// Disabled outside akresp (the owner, the console, Alibaba
+			// Cloud's own leak response): observed from when an eradicate
+			// run first found it disabled, which Execute journals.
+			since = observedSince(recs, ObservedDisabledNote, k.AccessKeyID, journaledAt(recs, KindKeyStatus, k.AccessKeyID, `"Active"`))
+			if since.IsZero() {
+				observed = append(observed, k.AccessKeyID)
+			}
+		}
 		if since.IsZero() || o.Now().Sub(since) < o.Observe {
 			acts = append(acts, newAction("disable-key:"+k.AccessKeyID, &keyResource{c: c, keyID: k.AccessKeyID, user: user}, cur, cur,
 				"disable AccessKey "+k.AccessKeyID+" of "+user))
 			allDeleted = false
-			notes = append(notes, fmt.Sprintf("AccessKey %s of %s is disabled; delete it (and then the user) with a re-run %s", k.AccessKeyID, user, waitText(since, o.Observe, o.Now())))
-			unknown = unknown || since.IsZero()
+			wait := waitText(since, o.Observe, o.Now())
+			if since.IsZero() {
+				wait = fmt.Sprintf("after %s (in %s): it was disabled outside akresp, so the period starts now", o.Now().Add(o.Observe).UTC().Truncate(time.Second).Format(time.RFC3339), o.Observe)
+				since = o.Now()
+			}
+			notes = append(notes, fmt.Sprintf("AccessKey %s of %s is disabled; delete it (and then the user) with a re-run %s", k.AccessKeyID, user, wait))
 			until = later(until, since.Add(o.Observe))
 			continue
 		}
@@ -335,10 +378,7 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 		del.DependsOn = deps
 		acts = append(acts, del)
 	}
-	if unknown {
-		until = time.Time{}
-	}
-	return acts, notes, until, nil
+	return acts, notes, until, observed, nil
 }
 
 // later returns the later of a and b.
@@ -384,6 +424,53 @@ func journaledAt(recs []journal.Record, kind, target, want string) (at time.Time
 		}
 	}
 	return at
+}
+
+// ObservedStoppedNote and ObservedDisabledNote are the journal's Action of
+// the record eradicate writes when it first finds one of the attacker's
+// instances stopped, or a key of a user the attacker created disabled, by
+// someone else (Target the instance or key): --release and the deletion of
+// the user count the observation period from it, as from akresp's own
+// stop or disable.
+const (
+	ObservedStoppedNote  = "observed-stopped"
+	ObservedDisabledNote = "observed-disabled"
+)
+
+// observation is what Execute journals for a plan: note (one of the
+// Observed*Note) about target.
+type observation struct{ note, target string }
+
+// stoppedSince is when the instance's observation period started: when
+// akresp last stopped it, else when an eradicate run first found it
+// stopped by someone else (after akresp last started it, if it did);
+// zero when the journal says neither.
+func stoppedSince(recs []journal.Record, id string) time.Time {
+	if at := journaledAt(recs, KindInstanceState, id, `"Stopped"`); !at.IsZero() {
+		return at
+	}
+	return observedSince(recs, ObservedStoppedNote, id, journaledAt(recs, KindInstanceState, id, `"Running"`))
+}
+
+// observedSince is the first record (note) of target after after: when
+// an eradicate run first saw it stopped or disabled by someone else.
+func observedSince(recs []journal.Record, note, target string, after time.Time) time.Time {
+	var seen time.Time
+	for _, r := range recs {
+		if r.Kind == journal.KindNote && r.Action == note && r.Target == target && r.Time.After(after) && (seen.IsZero() || r.Time.Before(seen)) {
+			seen = r.Time
+		}
+	}
+	return seen
+}
+
+// stoppedWaitText is waitText for an instance: one stopped outside akresp
+// is observed from this run on.
+func stoppedWaitText(since time.Time, observe time.Duration, now time.Time) string {
+	if since.IsZero() {
+		return fmt.Sprintf("after %s (in %s): it was stopped outside akresp, so the period starts now", now.Add(observe).UTC().Truncate(time.Second).Format(time.RFC3339), observe)
+	}
+	return waitText(since, observe, now)
 }
 
 func waitText(since time.Time, observe time.Duration, now time.Time) string {

@@ -174,6 +174,27 @@ type Plan struct {
 	// awaitUntil is when the last of those users' keys will have been
 	// disabled for --observe; zero when the journal cannot say.
 	awaitUntil time.Time
+	// instancesAwaiting counts the attacker's instances a later
+	// `eradicate --release` releases (stopped, or stopped by this run),
+	// releaseAt when the last of them will have been stopped for
+	// --observe.
+	instancesAwaiting int
+	releaseAt         time.Time
+	// stopsNow and disablesNow say that this run stops instances
+	// (disables created users' keys) whose observation starts when it
+	// does: the next steps count it from the end of the run, as the
+	// journal will. observe is the plan's --observe.
+	stopsNow, disablesNow bool
+	observe               time.Duration
+	// observeFlag is " --observe D" when the plan was made with a
+	// --observe other than the default, for the re-runs next steps name.
+	observeFlag string
+	// observed are the attacker's instances found stopped, and its
+	// created users' keys found disabled, with no record of when (by
+	// someone else): Execute journals that it saw them
+	// (ObservedStoppedNote, ObservedDisabledNote), the start of their
+	// observation period.
+	observed []observation
 	// Diagnostics are problems met while planning that do not stop it.
 	Diagnostics []Diagnostic `json:"diagnostics,omitempty"`
 	// Kept, Unrecoverable and Instances are eradicate's: resources a

@@ -23,6 +23,9 @@ type ExecOptions struct {
 	// failure); contain and disable are idempotent, so re-running is the
 	// retry.
 	Retry string
+	// DryRun: a plan without changes is only reported; nothing is
+	// journaled (not even what eradicate observed).
+	DryRun bool
 }
 
 // Execute journals and applies a plan, verifies the result and reports a
@@ -45,6 +48,21 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 		sum.Unchanged = len(p.Actions)
 		sum.State = finalState(p, nil)
 		sum.Message = noChangeMessage(p)
+		if len(p.observed) > 0 && !o.DryRun {
+			// Nothing to change, but the observation of what was stopped
+			// or disabled outside akresp starts now: without its record a
+			// later run would wait for it without end.
+			j, err := journal.Open(o.StateDir, p.Key.AccessKeyID, p.Command, o.Now)
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: open journal: %w", p.Command, p.Key.AccessKeyID, err)
+			}
+			err = observedNotes(p, j)
+			j.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s %s: %w", p.Command, p.Key.AccessKeyID, err)
+			}
+			sum.Journal = j.Path()
+		}
 		o.View.Summary(sum)
 		return sum, nil
 	}
@@ -55,6 +73,9 @@ func Execute(ctx context.Context, p *Plan, o ExecOptions) (*Summary, error) {
 	defer j.Close()
 	sum.Journal = j.Path()
 	if err := j.Append(planNote(p)); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", p.Command, p.Key.AccessKeyID, err)
+	}
+	if err := observedNotes(p, j); err != nil {
 		return nil, fmt.Errorf("%s %s: %w", p.Command, p.Key.AccessKeyID, err)
 	}
 	reconcileNotes(o.StateDir, p, j)
@@ -140,6 +161,80 @@ func evidenceNotes(p *Plan, j *journal.Journal) {
 		_ = j.Append(journal.Record{Kind: journal.KindNote, Action: EvidenceNote, ActionID: a.ID, Target: a.Target, PlanHash: p.Hash,
 			Operator: p.Operator.Arn, Endpoint: p.Operator.Endpoint, After: b, Message: a.Kind + ": called for by " + strings.Join(a.Evidence, ", ")})
 	}
+}
+
+// pick is one for n == 1, else many.
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// wholeSecond formats t in whole seconds, rounded up (never before t).
+func wholeSecond(t time.Time) string {
+	return t.UTC().Add(time.Second - 1).Truncate(time.Second).Format(time.RFC3339)
+}
+
+// releaseAt is when the last instance eradicate waits on may be released:
+// those this run stopped count from now, the end of the run.
+func (p *Plan) releaseTime(now time.Time) time.Time {
+	if p.stopsNow {
+		return later(p.releaseAt, now.Add(p.observe))
+	}
+	return p.releaseAt
+}
+
+// awaitTime is when the last created user's keys will have been disabled
+// for the observation period (zero: unknown): those this run disabled
+// count from now.
+func (p *Plan) awaitTime(now time.Time) time.Time {
+	if p.disablesNow && !p.awaitUntil.IsZero() {
+		return later(p.awaitUntil, now.Add(p.observe))
+	}
+	return p.awaitUntil
+}
+
+// eradicateWaits says what an eradicate plan without changes still waits
+// for (instances to release, users to delete), "" when nothing.
+func eradicateWaits(p *Plan) string {
+	var w []string
+	if n := p.instancesAwaiting; n > 0 {
+		what := "the attacker's instance is"
+		if n > 1 {
+			what = fmt.Sprintf("the attacker's %d instances are", n)
+		}
+		w = append(w, fmt.Sprintf("%s stopped, released by --release after %s", what, wholeSecond(p.releaseAt)))
+	}
+	if n := p.usersAwaiting; n > 0 {
+		what := "the user it created is"
+		if n > 1 {
+			what = fmt.Sprintf("the %d users it created are", n)
+		}
+		x := fmt.Sprintf("%s deleted by a re-run once %s keys have been disabled for the observation period", what, pick(n, "its", "their"))
+		if !p.awaitUntil.IsZero() {
+			x += " (after " + wholeSecond(p.awaitUntil) + ")"
+		}
+		w = append(w, x)
+	}
+	return strings.Join(w, "; ")
+}
+
+// observedNotes journals, for each of the attacker's instances (keys) the
+// plan found stopped (disabled) by someone else, that this run saw it so:
+// the start of its observation period (stoppedSince, observedSince).
+func observedNotes(p *Plan, j *journal.Journal) error {
+	for _, ob := range p.observed {
+		msg := "instance " + ob.target + " was found stopped (not by akresp): eradicate --release counts the observation period from now"
+		if ob.note == ObservedDisabledNote {
+			msg = "AccessKey " + ob.target + " was found disabled (not by akresp): eradicate counts the observation period before deleting it from now"
+		}
+		if err := j.Append(journal.Record{Kind: journal.KindNote, Action: ob.note, Target: ob.target, PlanHash: p.Hash,
+			Operator: p.Operator.Arn, Endpoint: p.Operator.Endpoint, Message: msg}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EvidenceNote is the journal's Action of an evidence record: After holds
@@ -251,6 +346,9 @@ func noChangeMessage(p *Plan) string {
 	case CmdContainUndo:
 		return fmt.Sprintf("%s: nothing to undo; the journal's containment is already reverted", p.Key.AccessKeyID)
 	case CmdEradicate:
+		if w := eradicateWaits(p); w != "" {
+			return fmt.Sprintf("%s: nothing to change now; %s", p.Key.AccessKeyID, w)
+		}
 		return fmt.Sprintf("%s: nothing to eradicate; every planned change is already in place", p.Key.AccessKeyID)
 	case CmdEradicateUndo:
 		return fmt.Sprintf("%s: nothing to undo; what eradicate changed and can be reverted is already restored", p.Key.AccessKeyID)
@@ -365,10 +463,18 @@ func nextSteps(p *Plan, s *Summary, now time.Time) []string {
 		n = append(n, "check what remains: akresp eradicate "+id+" --status")
 		if p.usersAwaiting > 0 {
 			when := "once the observation period has passed"
-			if !p.awaitUntil.IsZero() {
-				when += " (after " + p.awaitUntil.UTC().Format(time.RFC3339) + ")"
+			if at := p.awaitTime(now); !at.IsZero() {
+				when += " (after " + wholeSecond(at) + ")"
 			}
-			n = append(n, when+", delete the disabled keys and users: akresp eradicate "+id)
+			n = append(n, when+", delete the disabled keys and users: akresp eradicate "+id+p.observeFlag)
+		}
+		if k := p.instancesAwaiting; k > 0 {
+			what := "the attacker's stopped instance is"
+			if k > 1 {
+				what = fmt.Sprintf("the attacker's %d stopped instances are", k)
+			}
+			n = append(n, fmt.Sprintf("%s still billed for %s disks: once stopped for the observation period (after %s), release %s: akresp eradicate %s --release%s",
+				what, pick(k, "its", "their"), wholeSecond(p.releaseTime(now)), pick(k, "it", "them"), id, p.observeFlag))
 		}
 	case CmdEnable:
 		if strings.EqualFold(s.State, "Active") {
