@@ -138,20 +138,28 @@ func TestSweepRotationRecs(t *testing.T) {
 	}
 	ks := &KeyStatus{AccessKeyID: k}
 	recs := []string{"akresp disable " + k + " (unused for 100 days)", "other advice"}
-	if got := rotationRecs(recs, ks, SweepOptions{}); len(got) != 2 {
+	load := func() *incident.Record {
+		t.Helper()
+		rec, err := incident.LoadOwn(dir, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	if got := rotationRecs(recs, ks, nil); len(got) != 2 {
 		t.Errorf("no state dir: %q", got)
 	}
 	write("handed_over")
-	got := rotationRecs(recs, ks, SweepOptions{StateDir: dir})
+	got := rotationRecs(recs, ks, load())
 	if len(got) != 2 || got[0] != "other advice" || !strings.HasPrefix(got[1], "akresp rotate "+k+" (") {
 		t.Errorf("rotation in progress: %q", got)
 	}
 	write("verified")
-	if got := rotationRecs(recs, ks, SweepOptions{StateDir: dir}); !strings.HasPrefix(got[len(got)-1], "akresp rotate "+k+" --delete") {
+	if got := rotationRecs(recs, ks, load()); !strings.HasPrefix(got[len(got)-1], "akresp rotate "+k+" --delete") {
 		t.Errorf("rotation verified: %q", got)
 	}
 	write("rolled_back")
-	if got := rotationRecs(recs, ks, SweepOptions{StateDir: dir}); len(got) != 2 || got[0] != recs[0] {
+	if got := rotationRecs(recs, ks, load()); len(got) != 2 || got[0] != recs[0] {
 		t.Errorf("rolled back: %q", got)
 	}
 }

@@ -30,6 +30,10 @@ const (
 	// ClassAttackerKey: an incident's journaled evidence lists the key
 	// among those its attacker created (incident.Creators).
 	ClassAttackerKey = "attacker_key"
+	// ClassOpenIncident: the key's own journal holds an open incident:
+	// its last journaled verdict is a suspected leak, or akresp contained
+	// it (and no undo took the fence down).
+	ClassOpenIncident = "open_incident"
 )
 
 // User findings of the sweep.
@@ -162,6 +166,7 @@ type SweepSummary struct {
 	MultipleActive    int `json:"multiple_active"`
 	DisabledLingering int `json:"disabled_lingering"`
 	AttackerKeys      int `json:"attacker_keys"`
+	OpenIncidents     int `json:"open_incidents"`
 	RootKeys          int `json:"root_keys"`
 	RootKeysUsed      int `json:"root_keys_used"`
 	ConsoleWithoutMFA int `json:"console_without_mfa"`
@@ -512,8 +517,34 @@ func classify(k *KeyStatus, root bool, activeOfOwner int, o SweepOptions) {
 			recs = append([]string{"akresp eradicate " + by + " (the attacker of its incident created this key: eradicate removes it with the attacker's other footholds)"}, recs...)
 		}
 	}
+	var rec *incident.Record
+	if o.StateDir != "" && k.AccessKeyID != "" {
+		// Its own journal only (the rotation, the incident).
+		if r, err := incident.LoadOwn(o.StateDir, k.AccessKeyID); err == nil {
+			rec = r
+		}
+	}
+	if rec != nil && (rec.Verdict == StatusSuspectedLeak || !rec.ContainedAt.IsZero()) {
+		// The weekly sweep is the account's overview: the key of an open
+		// incident is not "unrotated, low".
+		switch {
+		case !active:
+			add(ClassOpenIncident, Low)
+		case !rec.ContainedAt.IsZero():
+			add(ClassOpenIncident, High)
+			recs = slices.DeleteFunc(recs, func(r string) bool { return strings.HasPrefix(r, "akresp rotate "+id) })
+			recs = append([]string{"akresp rotate " + id + " (open incident: contained since " + rec.ContainedAt.UTC().Format(time.RFC3339) +
+				", but the secret is still valid: replace the key and retire it)"}, recs...)
+		default:
+			add(ClassOpenIncident, Critical)
+			recs = slices.DeleteFunc(recs, func(r string) bool {
+				return strings.HasPrefix(r, "akresp rotate "+id) || strings.HasPrefix(r, "akresp disable "+id)
+			})
+			recs = append([]string{"akresp contain " + id + " (open incident: akresp's last audit of the key says suspected leak, and it is not contained)"}, recs...)
+		}
+	}
 	k.Severity = sev
-	recs = rotationRecs(recs, k, o)
+	recs = rotationRecs(recs, k, rec)
 	k.Recommendation = strings.Join(recs, "; ")
 }
 
@@ -542,12 +573,8 @@ func deleteWhen(k *KeyStatus, o SweepOptions) string {
 // akresp rotation is working on (per the state directory) with the
 // rotation's own next step: disabling it by hand would fight the rotation,
 // rotating it again would be refused.
-func rotationRecs(recs []string, k *KeyStatus, o SweepOptions) []string {
-	if o.StateDir == "" || k.AccessKeyID == "" {
-		return recs
-	}
-	rec, err := incident.LoadOwn(o.StateDir, k.AccessKeyID) // its rotation only
-	if err != nil || rec.Rotation == nil || rec.Rotation.RolledBack {
+func rotationRecs(recs []string, k *KeyStatus, rec *incident.Record) []string {
+	if rec == nil || rec.Rotation == nil || rec.Rotation.RolledBack {
 		return recs
 	}
 	rot := rec.Rotation
@@ -692,6 +719,8 @@ func (r *SweepResult) finish() {
 				s.DisabledLingering++
 			case ClassAttackerKey:
 				s.AttackerKeys++
+			case ClassOpenIncident:
+				s.OpenIncidents++
 			case ClassRootKey:
 				s.RootKeys++
 			case ClassRootKeyUsed:

@@ -405,3 +405,51 @@ func TestSweepRootRowSpellings(t *testing.T) {
 		})
 	}
 }
+
+// The weekly sweep showed the leaked key of an open incident as
+// "unrotated, low: akresp rotate": the key akresp's audit called a
+// suspected leak, and the one it contained, are classed open_incident with
+// the incident's next step.
+func TestSweepOpenIncident(t *testing.T) {
+	const leaked, contained = "LTAI5tAPPPRODLEAKED00001", "LTAI5tCONTAINED000000001"
+	dir := t.TempDir()
+	if err := incident.AppendEvidence(dir, leaked, "audit", incident.Evidence{Verdict: StatusSuspectedLeak}, func() time.Time { return testNow }); err != nil {
+		t.Fatal(err)
+	}
+	containedAt := testNow.Add(-2 * time.Hour)
+	j, err := journal.Open(dir, contained, "contain", func() time.Time { return containedAt })
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"Version":1,"Status":"Active","Statements":[{"Type":"ClassicWhiteList","Value":"","IPList":["127.0.0.10/32"]}]}`
+	after, _ := json.Marshal(map[string]string{"key_id": contained, "policy": doc})
+	if err := j.Append(journal.Record{Kind: journal.KindOutcome, Action: "set-network-acl", Target: contained, After: after, Result: journal.ResultOK}); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	o := SweepOptions{Now: testNow, IdleDays: 90, MaxAgeDays: 90, StateDir: dir}
+	old := testNow.Add(-200 * 24 * time.Hour)
+	for _, tc := range []struct {
+		name, id, status string
+		sev              Severity
+		rec              string
+	}{
+		{"suspected leak, not contained", leaked, "Active", Critical, "akresp contain " + leaked + " (open incident: akresp's last audit of the key says suspected leak, and it is not contained)"},
+		{"contained", contained, "Active", High, "akresp rotate " + contained + " (open incident: contained since " + containedAt.UTC().Format(time.RFC3339) + ", but the secret is still valid: replace the key and retire it)"},
+		{"disabled", leaked, "Inactive", Low, "akresp disable " + leaked + " --delete"},
+	} {
+		k := KeyStatus{AccessKeyID: tc.id, Status: tc.status, Created: old, LastUsed: testNow.Add(-time.Hour)}
+		classify(&k, false, 1, o)
+		if !slices.Contains(k.Classes, ClassOpenIncident) || k.Severity != tc.sev || !strings.HasPrefix(k.Recommendation, tc.rec) {
+			t.Errorf("%s: classes %v severity %s rec %q; want %s %q", tc.name, k.Classes, k.Severity, k.Recommendation, tc.sev, tc.rec)
+		}
+		if tc.status == "Active" && strings.Count(k.Recommendation, "akresp ") != 1 {
+			t.Errorf("%s: rec %q, want the incident's step alone", tc.name, k.Recommendation)
+		}
+	}
+	// A key without an incident is what it was.
+	k := KeyStatus{AccessKeyID: "LTAI5tREPORTING000000000", Status: "Active", Created: old, LastUsed: testNow.Add(-time.Hour)}
+	if classify(&k, false, 1, o); slices.Contains(k.Classes, ClassOpenIncident) || k.Severity != Low {
+		t.Errorf("no incident: classes %v severity %s", k.Classes, k.Severity)
+	}
+}

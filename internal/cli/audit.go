@@ -1394,6 +1394,9 @@ func sweepSummaryLine(r *audit.SweepResult) string {
 	s := r.Summary
 	line := fmt.Sprintf("%d users, %d keys (%d active): %d never used, %d idle, %d unrotated, %d multiple active, %d disabled lingering, %d root keys (%d used), %d console users without MFA",
 		s.Users, s.Keys, s.ActiveKeys, s.NeverUsed, s.Idle, s.Unrotated, s.MultipleActive, s.DisabledLingering, s.RootKeys, s.RootKeysUsed, s.ConsoleWithoutMFA)
+	if s.OpenIncidents > 0 {
+		line += fmt.Sprintf(", %d with an open incident", s.OpenIncidents)
+	}
 	if s.AttackerKeys > 0 {
 		line += fmt.Sprintf(", %d created by an incident's attacker", s.AttackerKeys)
 	}
