@@ -852,6 +852,11 @@ func TestEradicateCreatedUserKeysAndObservePeriod(t *testing.T) {
 		{name: "seen disabled, then enabled by akresp", keys: map[string]string{k2: "Inactive"}, now: 48 * time.Hour,
 			journal: []journal.Record{observed(time.Hour), enabled(2 * time.Hour)},
 			want:    strip + " disable-key:" + k2 + "*", notes: []string{noRecord}},
+		// akresp's disable was undone: it no longer counts (the key was
+		// deleted 47h after it although enabled in between).
+		{name: "disabled and enabled by akresp, disabled outside", keys: map[string]string{k2: "Inactive"}, now: 48 * time.Hour,
+			journal: []journal.Record{cuDisabled(k2, eradT0.Add(time.Hour)), enabled(2 * time.Hour)},
+			want:    strip + " disable-key:" + k2 + "*", notes: []string{noRecord}},
 		{name: "disabled 23h ago", keys: map[string]string{k2: "Inactive"}, now: 24 * time.Hour,
 			journal: []journal.Record{cuDisabled(k2, eradT0.Add(time.Hour))},
 			want:    strip + " disable-key:" + k2 + "*",
@@ -1395,6 +1400,18 @@ func TestEradicateReleaseObservesFromTheLastStop(t *testing.T) {
 	}
 	if a := p.Action("release-instance:i-evil"); a == nil || a.Noop || p.Action("stop-instance:i-evil") != nil {
 		t.Errorf("stopped 24h ago: actions %v, want release-instance:i-evil", actionIDsOf(p))
+	}
+	// Stopped by akresp, started again (eradicate --undo), then stopped by
+	// someone else: akresp's stop no longer counts; the period starts when
+	// a run first sees it stopped again. (It was released 25h after the
+	// first stop although it had been running since the undo.)
+	dir = cuJournal(t, rec(time.Hour, "Running", "Stopped"), rec(2*time.Hour, "Stopped", "Running"))
+	p, err = PlanEradicate(context.Background(), c, EradicateOptions{KeyID: cuKey, Evidence: ev, Release: true, StateDir: dir, Now: cuAt(26 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Action("release-instance:i-evil") != nil || len(p.observed) != 1 || p.observed[0] != (observation{ObservedStoppedNote, "i-evil"}) {
+		t.Errorf("stopped outside after akresp started it: actions %v observed %v, want it waiting and observed from now", actionIDsOf(p), p.observed)
 	}
 }
 

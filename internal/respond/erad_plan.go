@@ -341,10 +341,11 @@ func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []
 			continue
 		}
 		since := journaledAt(recs, KindKeyStatus, k.AccessKeyID, `"Inactive"`)
-		if at, ok := disabled[k.AccessKeyID]; ok {
+		if disabled != nil {
 			// Disabled by its own `akresp disable` (its journal) or another
-			// run of the incident: every journal of the state directory.
-			since = at
+			// run of the incident: every journal of the state directory,
+			// only while that disable is in effect (not enabled since).
+			since = disabled[k.AccessKeyID]
 		}
 		if since.IsZero() {
 			// Disabled outside akresp (the owner, the console, Alibaba
@@ -442,14 +443,18 @@ const (
 type observation struct{ note, target string }
 
 // stoppedSince is when the instance's observation period started: when
-// akresp last stopped it, else when an eradicate run first found it
-// stopped by someone else (after akresp last started it, if it did);
-// zero when the journal says neither.
+// akresp last stopped it (unless it started it again since), else when an
+// eradicate run first found it stopped by someone else (after akresp last
+// started it, if it did); zero when the journal says neither.
 func stoppedSince(recs []journal.Record, id string) time.Time {
-	if at := journaledAt(recs, KindInstanceState, id, `"Stopped"`); !at.IsZero() {
-		return at
+	stopped := journaledAt(recs, KindInstanceState, id, `"Stopped"`)
+	started := journaledAt(recs, KindInstanceState, id, `"Running"`)
+	if stopped.After(started) {
+		return stopped
 	}
-	return observedSince(recs, ObservedStoppedNote, id, journaledAt(recs, KindInstanceState, id, `"Running"`))
+	// Never stopped by akresp, or started again since (eradicate --undo):
+	// someone else stopped it.
+	return observedSince(recs, ObservedStoppedNote, id, started)
 }
 
 // observedSince is the first record (note) of target after after: when
