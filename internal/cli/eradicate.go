@@ -183,8 +183,11 @@ func runEradicate(ctx context.Context, o *EradicateOptions) error {
 		view.Diagnostics([]respond.Diagnostic{{Severity: "warning", Target: "billing", Summary: p.Cost.Warning}})
 	}
 	if o.Status {
-		view.summary = &respond.Summary{Command: p.Command, KeyID: o.KeyID, State: statusState(p),
-			Message: fmt.Sprintf("%s: %d change(s) still to make", o.KeyID, p.Changes())}
+		msg := fmt.Sprintf("%s: %d change(s) still to make", o.KeyID, p.Changes())
+		if w := p.Waits(); w != "" && !o.Undo {
+			msg += "; " + w
+		}
+		view.summary = &respond.Summary{Command: p.Command, KeyID: o.KeyID, State: statusState(p), Message: msg}
 		if !view.json {
 			fmt.Fprintf(o.IO.Out, "\nStatus: %s\n", view.summary.Message)
 		}

@@ -1579,4 +1579,8 @@ func TestEradicateReleasesAnInstanceStoppedOutsideAkresp(t *testing.T) {
 	if !slices.Contains(next, wantNext) {
 		t.Errorf("next steps %q, want %q", next, wantNext)
 	}
+	// eradicate --status says the same.
+	if w, want := p.Waits(), "the attacker's instance is stopped, released by --release after 2026-01-03T04:00:00Z"; w != want {
+		t.Errorf("waits %q, want %q", w, want)
+	}
 }

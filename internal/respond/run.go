@@ -195,9 +195,9 @@ func (p *Plan) awaitTime(now time.Time) time.Time {
 	return p.awaitUntil
 }
 
-// eradicateWaits says what an eradicate plan without changes still waits
-// for (instances to release, users to delete), "" when nothing.
-func eradicateWaits(p *Plan) string {
+// Waits says what an eradicate plan still waits for past its changes
+// (instances to release, users to delete), "" when nothing.
+func (p *Plan) Waits() string {
 	var w []string
 	if n := p.instancesAwaiting; n > 0 {
 		what := "the attacker's instance is"
@@ -346,7 +346,7 @@ func noChangeMessage(p *Plan) string {
 	case CmdContainUndo:
 		return fmt.Sprintf("%s: nothing to undo; the journal's containment is already reverted", p.Key.AccessKeyID)
 	case CmdEradicate:
-		if w := eradicateWaits(p); w != "" {
+		if w := p.Waits(); w != "" {
 			return fmt.Sprintf("%s: nothing to change now; %s", p.Key.AccessKeyID, w)
 		}
 		return fmt.Sprintf("%s: nothing to eradicate; every planned change is already in place", p.Key.AccessKeyID)
