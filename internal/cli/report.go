@@ -474,7 +474,7 @@ func eradicateFacts(ctx context.Context, c EradicateCloud, stateDir, keyID strin
 		return eradFacts{diag: &report.Diagnostic{Level: "warning", Source: "eradicate plan",
 			Summary: "could not plan the eradication (the cost and the eradicate suggestion are left out)", Detail: err.Error()}}
 	}
-	f := eradFacts{erad: &report.EradicatePlan{Changes: p.Changes(), Unrecoverable: len(p.Unrecoverable), ByHandOmitted: p.ByHandOmitted}}
+	f := eradFacts{erad: &report.EradicatePlan{Changes: p.Changes(), Unrecoverable: len(p.Unrecoverable), ByHandOmitted: p.ByHandOmitted, DeleteFrom: p.AwaitUntil()}}
 	for _, b := range p.ByHand {
 		f.erad.ByHand = append(f.erad.ByHand, b.What)
 	}

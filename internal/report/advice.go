@@ -150,13 +150,17 @@ func (b *builder) risks() {
 				// eradicate took its console login, policies and groups
 				// and disabled its keys; the user is deleted by a re-run
 				// after the observation period.
+				period := "the --observe period (default 24h)"
+				if e := b.in.Eradicate; e != nil && !e.DeleteFrom.IsZero() && e.DeleteFrom.After(b.in.Now) {
+					period = "the --observe period (default 24h: with it, from " + e.DeleteFrom.UTC().Add(time.Second-1).Truncate(time.Second).Format(time.RFC3339) + ")"
+				}
 				created = append(created, createdRisk{c: c, many: "%s created by the key are stripped, awaiting deletion",
 					manyDetail: "akresp eradicate removed their console logins, policies and groups and disabled their AccessKeys (journal). " +
-						"Re-run it after the --observe period (default 24h) to delete their keys and then the users.",
+						"Re-run it after " + period + " to delete their keys and then the users.",
 					Risk: Risk{ID: "created-user-stripped", Level: RiskMedium,
 						Title: fmt.Sprintf("%s %s created by the key is stripped, awaiting deletion", kindLabel(c.Kind), c.Name),
 						Detail: "akresp eradicate removed its console login, policies and groups and disabled its AccessKeys (journal). " +
-							"Re-run it after the --observe period (default 24h) to delete its keys and then the user.",
+							"Re-run it after " + period + " to delete its keys and then the user.",
 						Command: "akresp eradicate " + b.keyID}})
 				continue
 			}
@@ -225,7 +229,7 @@ func (b *builder) risks() {
 			// Stopped is not gone: "release them" must say which and how.
 			r.Detail += fmt.Sprintf(" %d of the attacker's instances are stopped but not released: their disks (and any EIP bound to them) are still billed. akresp eradicate %s --release releases each once it has been stopped for the --observe period (default 24h)", e.Stopped, b.keyID)
 			if !e.ReleaseFrom.IsZero() && e.ReleaseFrom.After(b.in.Now) {
-				r.Detail += ": with the default, the first from " + e.ReleaseFrom.UTC().Format(time.RFC3339)
+				r.Detail += ": with the default, the first from " + e.ReleaseFrom.UTC().Add(time.Second-1).Truncate(time.Second).Format(time.RFC3339)
 			}
 			r.Detail += "."
 			if r.Command == "" {

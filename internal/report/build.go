@@ -176,6 +176,11 @@ type EradicatePlan struct {
 	// stopped it that --observe, default 24h, before); zero when no
 	// journal says when akresp stopped one.
 	ReleaseFrom time.Time
+	// DeleteFrom is when a re-run deletes the last of the users the
+	// attacker created that eradicate stripped (their keys disabled that
+	// --observe, default 24h, before); zero when none waits or no journal
+	// says when.
+	DeleteFrom time.Time
 }
 
 // Build assembles the report. It is pure and deterministic for the same

@@ -71,6 +71,16 @@ func TestStrippedCreatedUserAdvice(t *testing.T) {
 		strings.Contains(stripped.Command, "--contain-created") || !strings.HasPrefix(stripped.Command, "akresp eradicate ") {
 		t.Errorf("stripped user advice: %q / %q", stripped.Detail, stripped.Command)
 	}
+	// When the eradicate plan knows when the re-run deletes it, the
+	// advice says so (rounded up to the second).
+	in.Eradicate = &EradicatePlan{DeleteFrom: in.Now.Add(3*time.Hour + 200*time.Millisecond)}
+	d = mustBuild(t, in)
+	want := "default 24h: with it, from " + in.Now.Add(3*time.Hour+time.Second).UTC().Truncate(time.Second).Format(time.RFC3339) + ")"
+	for _, r := range d.Risks {
+		if r.ID == "created-user-stripped" && !strings.Contains(r.Detail, want) {
+			t.Errorf("stripped user advice with the plan's time: %q, want %q", r.Detail, want)
+		}
+	}
 }
 
 // With no instance of the attacker running, the cost says nothing more

@@ -195,6 +195,11 @@ func (p *Plan) awaitTime(now time.Time) time.Time {
 	return p.awaitUntil
 }
 
+// AwaitUntil is when the last of the users the attacker created that the
+// plan strips but cannot delete yet will have had their keys disabled for
+// --observe (zero: none waits, or the journal cannot say).
+func (p *Plan) AwaitUntil() time.Time { return p.awaitUntil }
+
 // Waits says what an eradicate plan still waits for past its changes
 // (instances to release, users to delete), "" when nothing.
 func (p *Plan) Waits() string {
