@@ -18,8 +18,14 @@ import (
 //     something an attacker does (a high-severity sensitive write, a
 //     secret-scanner user agent, a call Alibaba refused for leakage risk),
 //     the earliest first appearance. The attacker's quiet reconnaissance
-//     before its first write therefore counts as "after". When that leaves
-//     no history at all (the suspicious source was there from the start,
+//     before its first write therefore counts as "after". An established
+//     source (active on at least establishedDays days, over more than
+//     establishedSpan, before its first such call: the office, the
+//     application) whose first such call came after a source that is not
+//     established first appeared does not count: the incident had started,
+//     and one sensitive write by the key's own office must not make a
+//     month of its history "after" and itself "new". When that leaves no
+//     history at all (the suspicious source was there from the start,
 //     e.g. an admin key), the end is the first suspicious event itself.
 //  3. Otherwise (basis "history"), the first BaselineDays of the window, but
 //     never more than half of it, so that a short trail still has a part to
@@ -42,6 +48,16 @@ type baselineInfo struct {
 const (
 	coldStartSpan   = 72 * time.Hour
 	coldStartEvents = 50
+)
+
+// A suspicious source is established when it was active on at least
+// establishedDays distinct days (UTC) spanning more than establishedSpan
+// before its first suspicious call: an attacker's probe or two days before
+// its first write is not. (computeBaseline: an established source's call
+// after a newcomer's first appearance does not set the onset.)
+const (
+	establishedDays = 3
+	establishedSpan = 72 * time.Hour
 )
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
@@ -88,12 +104,24 @@ func (e *Engine) computeBaseline() baselineInfo {
 	default:
 		var firstSeen, firstOnset int64
 		found := false
+		// The first appearance of the suspicious sources that are not
+		// established: once one of them started the incident, an
+		// established source's later sensitive call does not move the
+		// onset back to its own first appearance.
+		established := e.establishedSources()
+		var newcomer int64
+		hasNewcomer, counted := false, false
+		for _, ip := range e.ipList {
+			if ip.hasOnset && !ip.internal && ip.n > 0 && !established[ip.idx] && (!hasNewcomer || ip.first.t < newcomer) {
+				newcomer, hasNewcomer = ip.first.t, true
+			}
+		}
 		for _, ip := range e.ipList {
 			if !ip.hasOnset || ip.internal || ip.n == 0 {
 				continue
 			}
-			if !found || ip.first.t < firstSeen {
-				firstSeen = ip.first.t
+			if (!established[ip.idx] || !hasNewcomer || ip.onset < newcomer) && (!counted || ip.first.t < firstSeen) {
+				firstSeen, counted = ip.first.t, true
 			}
 			if !found || ip.onset < firstOnset {
 				firstOnset = ip.onset
@@ -133,6 +161,51 @@ func (e *Engine) computeBaseline() baselineInfo {
 	}
 	bl.cold = !bl.hasHistory || bl.end-bl.statStart < int64(coldStartSpan) || bl.events < coldStartEvents
 	return bl
+}
+
+// establishedSources returns the suspicious sources (hasOnset) that were
+// active on at least establishedDays days spanning more than
+// establishedSpan before their first suspicious call, by ipList index.
+// It reads the (source, hour) aggregates once; a source whose hours were
+// cut by maxSourceHours counts fewer days (never established by mistake).
+func (e *Engine) establishedSources() map[uint32]bool {
+	var cand map[uint32]bool
+	for _, ip := range e.ipList {
+		if ip.hasOnset && !ip.internal && !ip.overflow && ip.n > 0 && ip.onset-ip.first.t > int64(establishedSpan) {
+			if cand == nil {
+				cand = map[uint32]bool{}
+			}
+			cand[ip.idx] = true
+		}
+	}
+	if cand == nil {
+		return nil
+	}
+	type sourceDay struct {
+		ip  uint32
+		day int32
+	}
+	days := map[sourceDay]bool{}
+	count := map[uint32]int{}
+	for h, hb := range e.hours {
+		day := int32(floorDiv(int64(h), 24))
+		for _, idx := range hb.ips {
+			if !cand[idx] || int64(h)*int64(time.Hour) >= e.ipList[idx].onset {
+				continue
+			}
+			if k := (sourceDay{idx, day}); !days[k] {
+				days[k] = true
+				count[idx]++
+			}
+		}
+	}
+	out := map[uint32]bool{}
+	for idx := range cand {
+		if count[idx] >= establishedDays {
+			out[idx] = true
+		}
+	}
+	return out
 }
 
 // judgeSources sets new/flagged once the baseline is known.

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -80,6 +81,46 @@ func TestBaselineEndIsExclusive(t *testing.T) {
 		}
 		if f := findFinding(r, "COST-03"); f != nil && f.Severity == Critical {
 			t.Fatalf("COST-03 = %s %s, want no burst under the ceiling of 800", f.Severity, f.Why)
+		}
+	})
+}
+
+// One sensitive write by the key's own office, after the attack, moved the
+// onset back to the office's first appearance a week earlier: the whole
+// week became "after", the office "new", and the verdict "from the office
+// and the attacker since" that week. An established source (active on
+// several days before its first suspicious call) counts from that call; an
+// attacker's single probe days before its first write still counts from
+// the probe.
+func TestOnsetOfAnEstablishedSource(t *testing.T) {
+	sourceOf := func(r *Result, ip string) *IPSummary {
+		for i := range r.Sources {
+			if r.Sources[i].IP == ip {
+				return &r.Sources[i]
+			}
+		}
+		return nil
+	}
+	t.Run("the office's own write after the attack", func(t *testing.T) {
+		evs := append(leakScenario(), office(leakStart.Add(5*time.Hour), "Ram", "CreateUser", withParams("UserName", "ops-intern")))
+		r := runEngine(baseOptions(), evs)
+		if w := r.Window.BaselineEnd; !w.Equal(leakStart) {
+			t.Errorf("baseline end %v, want the attacker's first call %v", w, leakStart)
+		}
+		o := sourceOf(r, officeA)
+		if o == nil || o.New || !o.Flagged || !slices.Equal(o.Reasons, []string{"sensitive"}) {
+			t.Errorf("office %+v, want known, flagged for the sensitive write only", o)
+		}
+		if a := sourceOf(r, attacker); a == nil || !a.New || !a.Flagged {
+			t.Errorf("attacker %+v, want new and flagged", a)
+		}
+	})
+	t.Run("an attacker's probe days before its first write", func(t *testing.T) {
+		probe := intruder(leakStart.Add(-4*24*time.Hour), "Sts", "GetCallerIdentity")
+		evs := append(leakScenario(), probe)
+		r := runEngine(baseOptions(), evs)
+		if w := r.Window.BaselineEnd; !w.Equal(probe.Time) {
+			t.Errorf("baseline end %v, want the probe %v (one day of activity is not established)", w, probe.Time)
 		}
 	})
 }

@@ -54,7 +54,10 @@ key's own history before the baseline end, chosen in this order:
 2. The onset of the incident (basis ` + "`onset`" + `): among the sources that did something an
    attacker does (a high-severity sensitive write, a secret-scanner user agent, a call Alibaba
    refused for leakage risk), the earliest first appearance, so the attacker's quiet
-   reconnaissance before its first write counts as "after". When that leaves no history (the
+   reconnaissance before its first write counts as "after". An established source (active on
+   at least 3 days spanning more than 72 hours before its first such call: the key's own
+   office or application) counts from that call instead, so that one sensitive write of its
+   own does not make its history "after" and itself "new". When that leaves no history (the
    suspicious source was there from the start), the first suspicious event itself.
 3. Otherwise (basis ` + "`history`" + `) the first ` + "`--baseline-days`" + ` (default 14) of the window, but never
    more than half of it; a window shorter than an hour is all baseline.
