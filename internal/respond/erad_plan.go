@@ -286,8 +286,9 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 // and then the user are deleted.
 //
 // until is when the last of the user's keys will have been disabled for
-// --observe (a key disabled by this plan: from now); zero when the journal
-// does not say when one was disabled.
+// --observe (a key disabled by this plan, or found disabled by someone
+// else with no earlier sighting journaled: from now); observed are the
+// keys of that second kind, for Execute to journal (ObservedDisabledNote).
 func planCreatedUser(ctx context.Context, c EradicateCloud, user string, recs []journal.Record, disabled map[string]time.Time, o EradicateOptions) (acts []*Action, notes []string, until time.Time, observed []string, err error) {
 	if _, err := c.GetUser(ctx, user); err != nil {
 		if errors.Is(err, cloud.ErrNotFound) {
