@@ -208,6 +208,20 @@ func (e *Engine) establishedSources() map[uint32]bool {
 	return out
 }
 
+// attacker reports whether the source's calls are the attacker's
+// (IPSummary.Attacker): flagged as new, untrusted or a scanner. A source
+// known before the baseline end and flagged only for a sensitive write is
+// the owners' own administration while the incident has such an attacker
+// of its own; without one (the attacker was there from the window's
+// start), every flagged source is (Engine.judgeSources).
+func (ip *ipAgg) attacker() bool { return ip.isAttacker }
+
+// newcomerAttacker is the strict part of attacker: flagged for what an
+// attacker is, not only for a sensitive write.
+func (ip *ipAgg) newcomerAttacker() bool {
+	return ip.flagged && !ip.internal && (ip.isNew || ip.untrusted || ip.scanner.n > 0 || ip.overflow)
+}
+
 // judgeSources sets new/flagged once the baseline is known.
 func (e *Engine) judgeSources(bl *baselineInfo) {
 	for _, ip := range e.ipList {
@@ -218,6 +232,16 @@ func (e *Engine) judgeSources(bl *baselineInfo) {
 		// A source that made a sensitive write or used a scanner is never
 		// vouched for, even when it was there from the start.
 		ip.flagged = !ip.internal && (ip.isNew || ip.untrusted || ip.hasOnset)
+	}
+	any := false
+	for _, ip := range e.ipList {
+		ip.isAttacker = ip.newcomerAttacker()
+		any = any || ip.isAttacker
+	}
+	if !any {
+		for _, ip := range e.ipList {
+			ip.isAttacker = ip.flagged && !ip.internal
+		}
 	}
 }
 

@@ -643,6 +643,7 @@ type ipAgg struct {
 	overflow bool
 	// Set when the result is computed.
 	internal, isNew, trusted, untrusted, flagged bool
+	isAttacker                                   bool // attacker()
 }
 
 type svcAgg struct {

@@ -243,7 +243,7 @@ func createSteps(via []FollowStep) []FollowStep {
 // sources are judged: Result.)
 func (e *Engine) attackerSource(text string) bool {
 	a := e.ips[text]
-	return a != nil && a.flagged && !a.internal && (a.isNew || a.untrusted || a.scanner.n > 0)
+	return a != nil && a.newcomerAttacker()
 }
 
 // discover follows what engine e's key created or minted. parent is the

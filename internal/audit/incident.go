@@ -211,7 +211,7 @@ func (r *Result) Onset() time.Time {
 		}
 	}
 	for _, s := range r.Sources {
-		if s.Flagged {
+		if s.Attacker {
 			earlier(s.FirstSeen)
 		}
 	}
@@ -221,12 +221,13 @@ func (r *Result) Onset() time.Time {
 	return t.UTC()
 }
 
-// FlaggedIPs are the sources this audit flagged as the attacker (valid
-// addresses only).
+// FlaggedIPs are the sources this audit attributes to the attacker
+// (IPSummary.Attacker; valid addresses only): the incident's flagged
+// sources.
 func (r *Result) FlaggedIPs() []netip.Addr {
 	var out []netip.Addr
 	for _, s := range r.Sources {
-		if !s.Flagged {
+		if !s.Attacker {
 			continue
 		}
 		if a, err := netip.ParseAddr(s.IP); err == nil && !slices.Contains(out, a.Unmap()) {

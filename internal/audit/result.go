@@ -175,6 +175,14 @@ type IPSummary struct {
 	// scanner's user agent), "sensitive" (made a high-severity sensitive
 	// write).
 	Reasons []string `json:"reasons,omitempty"`
+	// Attacker says the source's calls are the attacker's (what the
+	// incident's later commands attribute: its onset, the sources it
+	// journals as flagged, what eradicate reverts and the report calls the
+	// attacker's): flagged as new, untrusted or a scanner. A source known
+	// before the baseline end that is flagged only for a sensitive write is
+	// not: the key's own office or application administering with it, as
+	// the follow judges it (it stays flagged, never suggested as trusted).
+	Attacker bool `json:"attacker"`
 }
 
 // ServiceSummary is the key's use of one service.
@@ -300,8 +308,8 @@ type CreatedIdentity struct {
 	Action        string      `json:"action"` // the API that did it, e.g. CreateAccessKey
 	Event         EvidenceRef `json:"event"`
 	// Attacker: made from a source the audit counts as the attacker's
-	// (flagged as new, untrusted or a scanner, as the follow judges it);
-	// false for the owners' own administration from a known source.
+	// (IPSummary.Attacker); false for the owners' own administration
+	// from a known source.
 	Attacker bool `json:"attacker"`
 }
 
@@ -371,7 +379,9 @@ func (e *Engine) Result() *Result {
 		for _, c := range created {
 			ci := c.CreatedIdentity
 			ci.Event = e.evidenceRef(c.ref)
-			ci.Attacker = e.attackerSource(e.strs.str(c.ref.ip))
+			if a := e.ips[e.strs.str(c.ref.ip)]; a != nil {
+				ci.Attacker = a.attacker()
+			}
 			r.Created = append(r.Created, ci)
 		}
 		r.Routine = e.routineActivities()
@@ -448,6 +458,7 @@ func (e *Engine) sourceSummaries() []IPSummary {
 			New:       ip.isNew,
 			Internal:  ip.internal,
 			Flagged:   ip.flagged,
+			Attacker:  ip.attacker(),
 			Services:  make([]string, 0, len(ip.svcs)),
 		}
 		for _, svc := range ip.svcs {

@@ -164,10 +164,13 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 
 	switch v.Status {
 	case StatusSuspectedLeak:
-		var srcs []string
+		var srcs, owners []string
 		for _, ip := range e.sortedSources() {
-			if ip.flagged {
+			switch {
+			case ip.attacker():
 				srcs = append(srcs, ip.text)
+			case ip.flagged && ip.isIP:
+				owners = append(owners, ip.text) // known, flagged for a sensitive write only
 			}
 		}
 		first := triggers[0].First
@@ -192,6 +195,11 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			v.Reasons = append(v.Reasons, reasonLine(f))
 		}
 		why := "fence the key to the sources that used it before the suspicious activity and deny high-risk actions; --trusted-from-audit takes this list from the audit"
+		if len(owners) > 0 {
+			// Known sources are left out of the fence for a sensitive
+			// write: say so, the responder may know it was their own.
+			why += fmt.Sprintf("; it leaves out %s, which used the key before but made sensitive writes since: add %s to --allow-ip if those were your own", listSome(owners, 3), map[bool]string{true: "it", false: "them"}[len(owners) == 1])
+		}
 		switch {
 		case tooMany > 0 && root:
 			// A root key takes no RAM policy: contain without a fence

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -456,15 +457,22 @@ func evidenceFromAudit(r *audit.Result) *respond.Evidence {
 		if err != nil || s.Internal {
 			continue // service host names and VPC-internal sources are not judged by the public ACL
 		}
-		ev.Callers = append(ev.Callers, respond.Caller{IP: ip, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen, Count: s.Count, Flagged: s.Flagged})
+		// Flagged here is the attacker's (IPSummary.Attacker): a known
+		// source flagged only for a sensitive write is a legitimate caller
+		// the fence's replay counts (and warns about cutting off).
+		ev.Callers = append(ev.Callers, respond.Caller{IP: ip, FirstSeen: s.FirstSeen, LastSeen: s.LastSeen, Count: s.Count, Flagged: s.Attacker})
 	}
 	for _, c := range r.Verdict.SuggestedTrustedCIDRs {
 		if p, err := policy.ParseCIDR(c); err == nil {
 			ev.SuggestedTrusted = append(ev.SuggestedTrusted, p)
 		}
 	}
+	attacker := slices.ContainsFunc(r.Sources, func(s audit.IPSummary) bool { return s.Attacker })
 	for _, c := range r.Created {
-		ev.Created = append(ev.Created, respond.CreatedIdentity{Kind: c.Kind, Name: c.Name, User: c.User, EventName: c.Action, EventTime: c.Event.Time})
+		// Made from a source of the key's own while another is the
+		// attacker's: --contain-created leaves it alone.
+		ev.Created = append(ev.Created, respond.CreatedIdentity{Kind: c.Kind, Name: c.Name, User: c.User, EventName: c.Action, EventTime: c.Event.Time,
+			SourceIP: c.Event.SourceIP, Owners: attacker && !c.Attacker})
 	}
 	ev.CreatedKeys = r.AttackerKeys()
 	return ev
@@ -472,7 +480,7 @@ func evidenceFromAudit(r *audit.Result) *respond.Evidence {
 
 // auditOnset is when the audit saw the suspicious use begin: the baseline
 // end when the audit split history at the first suspicious source or at
-// --leak-time, else the first sighting of a flagged source; zero when
+// --leak-time, else the first sighting of the attacker's source; zero when
 // nothing is suspicious.
 func auditOnset(r *audit.Result) time.Time {
 	if r.Verdict.Status != audit.StatusSuspectedLeak {
@@ -486,7 +494,7 @@ func auditOnset(r *audit.Result) time.Time {
 	}
 	var t time.Time
 	for _, s := range r.Sources {
-		if s.Flagged && !s.FirstSeen.IsZero() && (t.IsZero() || s.FirstSeen.Before(t)) {
+		if s.Attacker && !s.FirstSeen.IsZero() && (t.IsZero() || s.FirstSeen.Before(t)) {
 			t = s.FirstSeen
 		}
 	}

@@ -262,13 +262,17 @@ func TestEvidenceFromAudit(t *testing.T) {
 	r := &audit.Result{
 		Key: audit.KeyFacts{OwnerType: "ram-user"},
 		Sources: []audit.IPSummary{
-			{IP: "203.0.113.9", FirstSeen: t0.Add(-30 * time.Minute), LastSeen: t0, Count: 7, Flagged: true},
+			{IP: "203.0.113.9", FirstSeen: t0.Add(-30 * time.Minute), LastSeen: t0, Count: 7, New: true, Flagged: true, Attacker: true},
 			{IP: "10.0.0.5", LastSeen: t0, Count: 3, Internal: true},
 			{IP: "ecs.aliyuncs.com", LastSeen: t0, Count: 1},
 			{IP: "198.51.100.4", FirstSeen: t0.Add(-time.Hour), LastSeen: t0, Count: 40},
 		},
 		Verdict: audit.Verdict{Status: "suspected_leak", SuggestedTrustedCIDRs: []string{"198.51.100.4/32", "not-a-cidr"}},
-		Created: []audit.CreatedIdentity{{Kind: audit.KindAccessKey, Name: "LTAI5tNEWKEY000000000001", User: "svc", Action: "CreateAccessKey", Event: audit.EvidenceRef{Time: t0}}},
+		Created: []audit.CreatedIdentity{
+			{Kind: audit.KindAccessKey, Name: "LTAI5tNEWKEY000000000001", User: "svc", Action: "CreateAccessKey", Event: audit.EvidenceRef{Time: t0, SourceIP: "203.0.113.9"}, Attacker: true},
+			// The office's own (known, not the attacker's): left alone.
+			{Kind: audit.KindUser, Name: "ops-intern", Action: "CreateUser", Event: audit.EvidenceRef{Time: t0, SourceIP: "198.51.100.4"}},
+		},
 	}
 	ev := evidenceFromAudit(r)
 	want := &respond.Evidence{
@@ -278,9 +282,13 @@ func TestEvidenceFromAudit(t *testing.T) {
 			{IP: netip.MustParseAddr("198.51.100.4"), FirstSeen: t0.Add(-time.Hour), LastSeen: t0, Count: 40},
 		},
 		SuggestedTrusted: []netip.Prefix{netip.MustParsePrefix("198.51.100.4/32")},
-		Created:          []respond.CreatedIdentity{{Kind: "access_key", Name: "LTAI5tNEWKEY000000000001", User: "svc", EventName: "CreateAccessKey", EventTime: t0}},
-		Verdict:          "suspected_leak",
-		Onset:            t0.Add(-30 * time.Minute), // the flagged source's first sighting
+		Created: []respond.CreatedIdentity{
+			{Kind: "access_key", Name: "LTAI5tNEWKEY000000000001", User: "svc", EventName: "CreateAccessKey", EventTime: t0, SourceIP: "203.0.113.9"},
+			{Kind: "user", Name: "ops-intern", EventName: "CreateUser", EventTime: t0, SourceIP: "198.51.100.4", Owners: true},
+		},
+		Verdict:     "suspected_leak",
+		Onset:       t0.Add(-30 * time.Minute), // the flagged source's first sighting
+		CreatedKeys: []string{"LTAI5tNEWKEY000000000001"},
 	}
 	if d := cmp.Diff(want, ev, cmp.Comparer(func(a, b netip.Addr) bool { return a == b }), cmp.Comparer(func(a, b netip.Prefix) bool { return a == b })); d != "" {
 		t.Errorf("evidence (-want +got):\n%s", d)
@@ -289,7 +297,7 @@ func TestEvidenceFromAudit(t *testing.T) {
 
 func TestAuditOnset(t *testing.T) {
 	t0 := time.Date(2026, 11, 20, 8, 0, 0, 0, time.UTC)
-	flagged := []audit.IPSummary{{IP: "127.0.0.66", FirstSeen: t0, Flagged: true}, {IP: "127.0.0.10", FirstSeen: t0.Add(-48 * time.Hour)}}
+	flagged := []audit.IPSummary{{IP: "127.0.0.66", FirstSeen: t0, New: true, Flagged: true, Attacker: true}, {IP: "127.0.0.10", FirstSeen: t0.Add(-48 * time.Hour)}}
 	tests := []struct {
 		name string
 		r    audit.Result

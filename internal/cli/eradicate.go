@@ -242,7 +242,7 @@ func eradicateEvidence(ctx context.Context, c EradicateCloud, stateDir string, o
 			return nil, fmt.Errorf("eradicate %s: audit the key to find the attacker's sources: %w", o.KeyID, err)
 		}
 		for _, src := range r.Sources {
-			if ip, err := netip.ParseAddr(src.IP); err == nil && src.Flagged {
+			if ip, err := netip.ParseAddr(src.IP); err == nil && src.Attacker {
 				ev.Flagged = append(ev.Flagged, ip)
 			}
 		}

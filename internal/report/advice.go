@@ -164,6 +164,17 @@ func (b *builder) risks() {
 						Command: "akresp eradicate " + b.keyID}})
 				continue
 			}
+			if !c.Attacker && len(b.doc.Summary.AttackerIPs) > 0 {
+				// Made from a source of the key's own while another is
+				// the attacker's: the owners' to confirm, not to contain.
+				created = append(created, createdRisk{c: c, many: "%s created with the key from its own sources: confirm they are yours",
+					manyDetail: "They were made from sources that used the key before the incident (not counted as the attacker's); contain --contain-created and eradicate leave them alone. If one is not your own, disable or delete it by hand.",
+					Risk: Risk{ID: "created-by-owner", Level: RiskMedium,
+						Title: fmt.Sprintf("%s %s created with the key from its own source %s: confirm it is yours", kindLabel(c.Kind), c.Name, cmp.Or(c.SourceIP, "(unknown)")),
+						Detail: fmt.Sprintf("Created by %s from %s at %s, a source that used the key before the incident (not counted as the attacker's). Now: %s. contain --contain-created and eradicate leave it alone; if it is not your own, disable or delete it by hand.",
+							c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State))}})
+				continue
+			}
 			created = append(created, createdRisk{c: c, many: "%s created by the key are still active",
 				manyDetail: "Still active now." + b.createdAfterDeleteNote(c),
 				Risk: Risk{ID: "created-" + strings.ReplaceAll(c.Kind, "_", "-") + "-active", Level: RiskHigh,

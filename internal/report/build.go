@@ -375,7 +375,7 @@ func (b *builder) scan() error {
 	b.apiUses = map[apiUse]int{}
 	own := map[string]bool{}
 	for _, s := range b.r.Sources {
-		if s.Flagged {
+		if s.Attacker {
 			b.anyFlagged = true
 		} else if classOf(s) == ClassTrusted || b.trustedNotFlagged(s.IP) {
 			own[s.IP] = true
@@ -454,9 +454,12 @@ func (b *builder) sensGet(c audit.Category, basis string) *sensAgg {
 	return a
 }
 
+// classOf classes a source for the report: flagged means the attacker's
+// (audit.IPSummary.Attacker); a known source the audit flagged only for a
+// sensitive write is the owners' (its reasons still say "sensitive").
 func classOf(s audit.IPSummary) string {
 	switch {
-	case s.Flagged:
+	case s.Attacker:
 		return ClassFlagged
 	case s.Trusted || !s.New:
 		return ClassTrusted
@@ -495,7 +498,7 @@ func (b *builder) acl() (policy.ACL, bool) {
 func (b *builder) sources() {
 	acl, aclOK := b.acl()
 	for _, s := range b.r.Sources {
-		src := Source{IP: s.IP, Class: classOf(s), Trusted: s.Trusted, New: s.New, Flagged: s.Flagged,
+		src := Source{IP: s.IP, Class: classOf(s), Trusted: s.Trusted, New: s.New, Flagged: s.Attacker,
 			Reasons: slices.Clone(s.Reasons), FirstSeen: s.FirstSeen, LastSeen: s.LastSeen, Count: s.Count,
 			Errors: s.Errors, Services: slices.Clone(s.Services)}
 		if src.Services == nil {
@@ -505,7 +508,7 @@ func (b *builder) sources() {
 			blocked := !acl.Allows(ip)
 			src.BlockedNow = &blocked
 		}
-		if s.Flagged && !b.trustedNotFlagged(s.IP) {
+		if s.Attacker && !b.trustedNotFlagged(s.IP) {
 			b.doc.Summary.AttackerIPs = append(b.doc.Summary.AttackerIPs, s.IP)
 		}
 		b.doc.Sources = append(b.doc.Sources, src)
@@ -632,7 +635,7 @@ func (b *builder) created() {
 	}
 	for _, c := range b.r.Created {
 		ci := CreatedIdentity{Kind: c.Kind, Name: c.Name, User: c.User, PrincipalType: c.PrincipalType, Action: c.Action,
-			CreatedAt: c.Event.Time, SourceIP: c.Event.SourceIP, EventID: c.Event.EventID, State: "unknown"}
+			CreatedAt: c.Event.Time, SourceIP: c.Event.SourceIP, EventID: c.Event.EventID, Attacker: c.Attacker, State: "unknown"}
 		if s, ok := live[[2]string{c.Kind, c.Name}]; ok {
 			ci.State, ci.StateDetail = cmp.Or(s.State, "unknown"), s.Detail
 		} else if b.in.Live == nil {
@@ -803,7 +806,7 @@ func (b *builder) summary() {
 	// earlier (the attacker's reconnaissance before its first write), or
 	// the onset journaled by an earlier audit or contain run.
 	for _, src := range r.Sources {
-		if src.Flagged && !b.trustedNotFlagged(src.IP) && (s.FirstSuspicious.IsZero() || src.FirstSeen.Before(s.FirstSuspicious)) {
+		if src.Attacker && !b.trustedNotFlagged(src.IP) && (s.FirstSuspicious.IsZero() || src.FirstSeen.Before(s.FirstSuspicious)) {
 			s.FirstSuspicious, s.FirstSuspiciousBasis = src.FirstSeen.UTC(), "first call from a flagged source ("+src.IP+")"
 		}
 	}

@@ -419,7 +419,7 @@ func TestResourceRisksLeaveTheKeysOwnSourcesOut(t *testing.T) {
 
 	// No attacker known: every call is the key's.
 	for i := range in.Audit.Sources {
-		in.Audit.Sources[i].Flagged = false
+		in.Audit.Sources[i].Flagged, in.Audit.Sources[i].Attacker = false, false
 	}
 	d = mustBuild(t, in)
 	if charges := detail(d, "resource-charges"); !strings.Contains(charges, "CreateSnapshot x3") || !strings.HasPrefix(charges, "The key ") {
@@ -514,7 +514,7 @@ func TestCreatedRisksFolded(t *testing.T) {
 			for i := range tc.n {
 				name := fmt.Sprintf("LTAI5tPROV%014d", i)
 				in.Audit.Created = append(in.Audit.Created, audit.CreatedIdentity{Kind: audit.KindAccessKey, Name: name, User: "svc-backup",
-					Action: "CreateAccessKey", Event: audit.EvidenceRef{Time: fxLeak.Add(time.Duration(i) * time.Minute), SourceIP: fxAttacker}})
+					Action: "CreateAccessKey", Event: audit.EvidenceRef{Time: fxLeak.Add(time.Duration(i) * time.Minute), SourceIP: fxAttacker}, Attacker: true})
 				if !tc.offline {
 					in.Live.Created = append(in.Live.Created, CreatedState{Kind: audit.KindAccessKey, Name: name, State: "active", Detail: "key of svc-backup"})
 				}
@@ -579,5 +579,32 @@ func TestAttackerKeyOpenRisk(t *testing.T) {
 	if i < 0 || d.Risks[i].Command != "akresp disable "+fxKey || !strings.Contains(d.Risks[i].Detail, "akresp eradicate "+by) ||
 		d.Risks[i].Title != "The attacker's key is active" {
 		t.Errorf("risks %v: want key-open 'The attacker's key is active' with akresp disable %s and eradicate %s (%+v)", riskIDs(d), fxKey, by, d.Risks)
+	}
+}
+
+// A user made with the key from a source of its own (the office, known
+// before the incident, not counted as the attacker's) while another source
+// is the attacker's: the report asks to confirm it, with no command (the
+// responder's tools leave it alone), not "still active: contain it".
+func TestCreatedByTheOwnersSource(t *testing.T) {
+	in := fxInput()
+	in.Audit.Created = append(in.Audit.Created, audit.CreatedIdentity{Kind: audit.KindUser, Name: "ops-intern", Action: "CreateUser",
+		Event: audit.EvidenceRef{Time: fxLeak.Add(2 * time.Hour), SourceIP: fxOffice}})
+	in.Live.Created = append(in.Live.Created, CreatedState{Kind: audit.KindUser, Name: "ops-intern", State: "active", Detail: "the user exists"})
+	d := mustBuild(t, in)
+	var got *Risk
+	for i, r := range d.Risks {
+		if strings.Contains(r.Title, "ops-intern") {
+			if got != nil || r.ID != "created-by-owner" {
+				t.Errorf("risk %s %q for the owners' user", r.ID, r.Title)
+			}
+			got = &d.Risks[i]
+		}
+	}
+	if got == nil || got.Command != "" || got.Level != RiskMedium || !strings.Contains(got.Title, "from its own source "+fxOffice) {
+		t.Fatalf("owners' user risk %+v", got)
+	}
+	if slices.Contains(d.Summary.AttackerIPs, fxOffice) {
+		t.Errorf("attacker IPs %v name the office", d.Summary.AttackerIPs)
 	}
 }

@@ -178,8 +178,8 @@ func TestCreatedGrantRisksNameEradicate(t *testing.T) {
 	build := func(plan *EradicatePlan) *Document {
 		in := fxInput()
 		in.Audit.Created = append(in.Audit.Created,
-			audit.CreatedIdentity{Kind: audit.KindLoginProfile, Name: "svc-backup", User: "svc-backup", Action: "CreateLoginProfile", Event: in.Audit.Created[0].Event},
-			audit.CreatedIdentity{Kind: audit.KindPolicyAttachment, Name: "AdministratorAccess", User: "svc-backup", Action: "AttachPolicyToUser", Event: in.Audit.Created[0].Event})
+			audit.CreatedIdentity{Kind: audit.KindLoginProfile, Name: "svc-backup", User: "svc-backup", Action: "CreateLoginProfile", Event: in.Audit.Created[0].Event, Attacker: true},
+			audit.CreatedIdentity{Kind: audit.KindPolicyAttachment, Name: "AdministratorAccess", User: "svc-backup", Action: "AttachPolicyToUser", Event: in.Audit.Created[0].Event, Attacker: true})
 		in.Live.Created = []CreatedState{
 			{Kind: audit.KindUser, Name: "svc-backup", State: "contained", Detail: "the deny-high-risk policy is attached"},
 			{Kind: audit.KindAccessKey, Name: "LTAI5tSVCBACKUP00000001", State: "active", Detail: "key of svc-backup"},

@@ -73,7 +73,7 @@ func fxAudit(evs []RawEvent) *audit.Result {
 		Sources: []audit.IPSummary{
 			{IP: fxOffice, FirstSeen: evs[0].Event.Time, LastSeen: evs[19].Event.Time, Count: 20, Services: []string{"Ecs"}},
 			{IP: fxAttacker, FirstSeen: fxLeak.Add(30 * time.Minute), LastSeen: fxLeak.Add(50 * time.Minute), Count: 6, Errors: 1, New: true,
-				Flagged: true, Reasons: []string{"new", "untrusted"}, Services: []string{"Actiontrail", "Ecs", "Ram", "Sts"}},
+				Flagged: true, Attacker: true, Reasons: []string{"new", "untrusted"}, Services: []string{"Actiontrail", "Ecs", "Ram", "Sts"}},
 			{IP: fxNewIP, FirstSeen: fxLeak.Add(26 * time.Hour), LastSeen: fxLeak.Add(26 * time.Hour), Count: 1, New: true, Services: []string{"Ecs"}},
 		},
 		Services: []audit.ServiceSummary{
@@ -97,8 +97,8 @@ func fxAudit(evs []RawEvent) *audit.Result {
 			Reasons: []string{"PERS-01 critical: RAM user created: svc-backup (from " + fxAttacker + ")"}},
 		Caveats: []string{"ActionTrail LookupEvents keeps 90 days of management events."},
 		Created: []audit.CreatedIdentity{
-			{Kind: audit.KindUser, Name: "svc-backup", Action: "CreateUser", Event: ref(byID["atk-03"], "UserName=svc-backup")},
-			{Kind: audit.KindAccessKey, Name: "LTAI5tSVCBACKUP00000001", User: "svc-backup", Action: "CreateAccessKey", Event: ref(byID["atk-04"], "UserName=svc-backup")},
+			{Kind: audit.KindUser, Name: "svc-backup", Action: "CreateUser", Event: ref(byID["atk-03"], "UserName=svc-backup"), Attacker: true},
+			{Kind: audit.KindAccessKey, Name: "LTAI5tSVCBACKUP00000001", User: "svc-backup", Action: "CreateAccessKey", Event: ref(byID["atk-04"], "UserName=svc-backup"), Attacker: true},
 		},
 	}
 }

@@ -287,6 +287,11 @@ type CreatedIdentity struct {
 	CreatedAt     time.Time `json:"created_at"`
 	SourceIP      string    `json:"source_ip,omitempty"`
 	EventID       string    `json:"event_id,omitempty"`
+	// Attacker: made from a source the audit counts as the attacker's
+	// (audit.CreatedIdentity.Attacker); false for one made from a source
+	// of the key's own, which contain --contain-created and eradicate
+	// leave alone.
+	Attacker bool `json:"attacker"`
 	// State is what the live check found: active | inactive | deleted |
 	// detached | unknown ("unknown" offline or when the check failed).
 	State       string `json:"state"`

@@ -831,3 +831,41 @@ func TestStatusNext(t *testing.T) {
 		}
 	}
 }
+
+// An identity made from a source of the key's own (the audit does not
+// count it as the attacker's while another source is) is left alone by
+// --contain-created, with a note naming where it came from; it does not
+// count as still to contain.
+func TestContainCreatedLeavesTheOwnersIdentities(t *testing.T) {
+	f := newFake()
+	f.addUser("svc-backup", "LTAIbackupbackupbackup01")
+	f.addUser("ops-intern", "LTAIinterninterninter001")
+	opts := containOpts(func(o *ContainOptions) {
+		o.ContainCreated = true
+		o.Evidence = &Evidence{Created: []CreatedIdentity{
+			{Kind: "user", Name: "svc-backup", SourceIP: "127.0.0.66"},
+			{Kind: "access_key", Name: "LTAIbackupbackupbackup01", User: "svc-backup", SourceIP: "127.0.0.66"},
+			{Kind: "user", Name: "ops-intern", SourceIP: "127.0.0.10", Owners: true},
+			{Kind: "access_key", Name: "LTAIinterninterninter001", User: "ops-intern", SourceIP: "127.0.0.10", Owners: true},
+		}}
+	})
+	p, err := PlanContain(context.Background(), f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Action("disable-key:LTAIbackupbackupbackup01") == nil || p.Action("disable-key:LTAIinterninterninter001") != nil {
+		t.Errorf("actions %v: want the attacker's key disabled, the intern's left alone", actionIDsOf(p))
+	}
+	for _, a := range p.Actions {
+		if strings.Contains(a.Target, "ops-intern") || strings.Contains(a.Summary, "ops-intern") {
+			t.Errorf("action %s acts on the owners' user", a.ID)
+		}
+	}
+	want := "created key LTAIinterninterninter001 of ops-intern was made from 127.0.0.10, a source of the key's own"
+	if !slices.ContainsFunc(p.Notes, func(n string) bool { return strings.HasPrefix(n, want) }) {
+		t.Errorf("notes %q, want one starting %q", p.Notes, want)
+	}
+	if n := containable(p); n != 2 {
+		t.Errorf("containable %d, want the attacker's 2", n)
+	}
+}

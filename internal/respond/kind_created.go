@@ -1,6 +1,7 @@
 package respond
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -89,6 +90,15 @@ func (k *containCreatedKind) addActions(s *containScan) {
 	p := s.p
 	seen := map[string]bool{}
 	for _, id := range p.Created {
+		if id.Owners && (id.Kind == "user" || id.Kind == "access_key") && !seen["o"+id.Kind+id.Name] {
+			seen["o"+id.Kind+id.Name] = true
+			what := "created user " + id.Name
+			if id.Kind == "access_key" {
+				what = "created key " + id.Name + " of " + id.User
+			}
+			p.Notes = append(p.Notes, fmt.Sprintf("%s was made from %s, a source of the key's own (it used the key before the incident; the audit does not count it as the attacker's): left alone; contain it by hand if it is not your own", what, cmp.Or(id.SourceIP, "a known source")))
+			continue
+		}
 		switch id.Kind {
 		case "user":
 			if id.Current != "exists" || id.Name == p.Key.Owner || seen["u"+id.Name] {
@@ -190,6 +200,9 @@ func containable(p *Plan) int {
 // that exists (other than the owner) or an Active key (other than the
 // leaked one).
 func containableNow(p *Plan, id CreatedIdentity) bool {
+	if id.Owners {
+		return false // the owners' own (addActions leaves it alone)
+	}
 	switch id.Kind {
 	case "user":
 		return id.Current == "exists" && id.Name != p.Key.Owner

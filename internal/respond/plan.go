@@ -66,6 +66,12 @@ type CreatedIdentity struct {
 	User      string    `json:"user_name,omitempty"`
 	EventName string    `json:"event_name,omitempty"`
 	EventTime time.Time `json:"event_time,omitzero"`
+	// SourceIP made it; Owners says it came from a source of the key's own
+	// (known before the incident, not the attacker's: the audit's
+	// CreatedIdentity.Attacker was false while another source was the
+	// attacker's): --contain-created leaves it alone and says so.
+	SourceIP string `json:"source_ip,omitempty"`
+	Owners   bool   `json:"owners,omitempty"`
 	// Current is the identity's state now: "exists",
 	// "exists_mfa_required" (a login profile), "Active" or "Inactive" (a
 	// key, as the cloud says), "attached", "detached", "deleted",
