@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"net/netip"
 	"slices"
 	"testing"
 	"time"
@@ -93,6 +94,14 @@ func TestBaselineEndIsExclusive(t *testing.T) {
 // attacker's single probe days before its first write still counts from
 // the probe.
 func TestOnsetOfAnEstablishedSource(t *testing.T) {
+	createdOf := func(r *Result, name string) *CreatedIdentity {
+		for i := range r.Created {
+			if r.Created[i].Name == name {
+				return &r.Created[i]
+			}
+		}
+		return nil
+	}
 	sourceOf := func(r *Result, ip string) *IPSummary {
 		for i := range r.Sources {
 			if r.Sources[i].IP == ip {
@@ -111,8 +120,25 @@ func TestOnsetOfAnEstablishedSource(t *testing.T) {
 		if o == nil || o.New || !o.Flagged || !slices.Equal(o.Reasons, []string{"sensitive"}) {
 			t.Errorf("office %+v, want known, flagged for the sensitive write only", o)
 		}
-		if a := sourceOf(r, attacker); a == nil || !a.New || !a.Flagged {
-			t.Errorf("attacker %+v, want new and flagged", a)
+		if a := sourceOf(r, attacker); a == nil || !a.New || !a.Flagged || !a.Attacker {
+			t.Errorf("attacker %+v, want new, flagged and the attacker", a)
+		}
+		// The office's write is its own: not the attacker's, not in the
+		// incident's flagged sources, not the onset.
+		if o.Attacker || slices.ContainsFunc(r.FlaggedIPs(), func(a netip.Addr) bool { return a.String() == officeA }) || !r.Onset().Equal(leakStart) {
+			t.Errorf("office attacker %v, flagged IPs %v, onset %v: want the attacker's alone from %v", o.Attacker, r.FlaggedIPs(), r.Onset(), leakStart)
+		}
+		if c := createdOf(r, "ops-intern"); c == nil || c.Attacker {
+			t.Errorf("ops-intern %+v, want made by the owners", c)
+		}
+	})
+	t.Run("the office's write and no attacker", func(t *testing.T) {
+		evSeq = 0
+		evs := append(officeWeek(leakStart.Add(-2*time.Hour)), office(leakStart.Add(5*time.Hour), "Ram", "CreateUser", withParams("UserName", "ops-intern")))
+		r := runEngine(baseOptions(), evs)
+		// Without an attacker of its own, a flagged source is the one.
+		if o := sourceOf(r, officeA); o == nil || !o.Flagged || !o.Attacker {
+			t.Errorf("office %+v, want flagged and counted as the attacker (nobody else is)", o)
 		}
 	})
 	t.Run("an attacker's probe days before its first write", func(t *testing.T) {

@@ -67,7 +67,11 @@ Sources that are not IP addresses (service host names, ` + "`Internal`" + `) and
 and private addresses without a ` + "`vpcId`" + ` are judged like public ones.
 
 A source is **flagged** when it is new, outside ` + "`--trusted-cidr`" + `, used a scanner user agent,
-or made a high-severity sensitive write.
+or made a high-severity sensitive write. It is **the attacker's** (` + "`source_ips[].attacker`" + `: what
+the incident attributes: its onset and flagged sources, what eradicate reverts, the report's
+attacker IPs) when it is flagged for anything but the sensitive write alone, or when no source
+is: a known source whose only flag is a sensitive write is the key's own administration while
+another source is the attacker's.
 
 ## Severity escalation
 
