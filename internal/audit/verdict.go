@@ -198,7 +198,11 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 		if len(owners) > 0 {
 			// Known sources are left out of the fence for a sensitive
 			// write: say so, the responder may know it was their own.
-			why += fmt.Sprintf("; it leaves out %s, which used the key before but made sensitive writes since: add %s to --allow-ip if those were your own", listSome(owners, 3), map[bool]string{true: "it", false: "them"}[len(owners) == 1])
+			them := "them"
+			if len(owners) == 1 {
+				them = "it"
+			}
+			why += fmt.Sprintf("; it leaves out %s, which used the key before but made sensitive writes since: add %s to --allow-ip if those were your own", listSome(owners, 3), them)
 		}
 		switch {
 		case tooMany > 0 && root:

@@ -203,30 +203,34 @@ func PlanEradicate(ctx context.Context, c EradicateCloud, o EradicateOptions) (*
 				p.observed = append(p.observed, observation{ObservedStoppedNote, in.id})
 			}
 		}
+		// due: stopped for the whole observation period (--release
+		// releases it now).
+		stopped := cur.Status == "Stopped"
+		due := stopped && !since.IsZero() && o.Now().Sub(since) >= o.Observe
 		switch {
 		case cur.Status == InstanceReleased:
 			p.Notes = append(p.Notes, fmt.Sprintf("instance %s (%s) is already released", in.id, in.region))
-		case cur.Status == "Stopped" && o.Release && (since.IsZero() || o.Now().Sub(since) < o.Observe):
+		case o.Release && due:
+			addAction(p, planReleaseInstance(c, cur), in.event)
+		case o.Release && stopped:
 			// Still observed: not released yet, but still the attacker's
 			// and still billed (its disks), so it stays in p.Instances
 			// (EradicateCost).
 			addAction(p, planStopInstance(c, cur), in.event) // no-op: already stopped
 			p.Notes = append(p.Notes, fmt.Sprintf("instance %s: released after it has been stopped for %s (%s)", in.id, o.Observe, stoppedWaitText(since, o.Observe, o.Now())))
-		case cur.Status == "Stopped" && o.Release:
-			addAction(p, planReleaseInstance(c, cur), in.event)
 		default:
 			addAction(p, planStopInstance(c, cur), in.event)
-			if cur.Status == "Stopped" && since.IsZero() {
+			if stopped && since.IsZero() {
 				p.Notes = append(p.Notes, fmt.Sprintf("instance %s was stopped outside akresp: its %s observation period before --release releases it starts with this run", in.id, o.Observe))
 			}
 		}
 		p.Instances = append(p.Instances, PlanInstance{ID: in.id, Region: in.region, Type: cur.Type, Status: cur.Status, Created: in.event.Time, Event: in.event, StoppedSince: since})
-		if cur.Status != InstanceReleased && !(cur.Status == "Stopped" && o.Release && !since.IsZero() && o.Now().Sub(since) >= o.Observe) {
+		if cur.Status != InstanceReleased && !(o.Release && due) {
 			// Released by a later run (--release, once stopped for
 			// --observe): when, for the next steps.
 			p.instancesAwaiting++
 			switch {
-			case cur.Status != "Stopped":
+			case !stopped:
 				p.stopsNow = true // stopped by this run
 			case since.IsZero():
 				p.releaseAt = later(p.releaseAt, o.Now().Add(o.Observe)) // observed from this run
