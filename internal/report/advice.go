@@ -152,7 +152,7 @@ func (b *builder) risks() {
 				// after the observation period.
 				period := "the --observe period (default 24h)"
 				if e := b.in.Eradicate; e != nil && !e.DeleteFrom.IsZero() && e.DeleteFrom.After(b.in.Now) {
-					period = "the --observe period (default 24h: with it, from " + e.DeleteFrom.UTC().Add(time.Second-1).Truncate(time.Second).Format(time.RFC3339) + ")"
+					period = "the --observe period (default 24h: with it, from " + upToSecond(e.DeleteFrom) + ")"
 				}
 				created = append(created, createdRisk{c: c, many: "%s created by the key are stripped, awaiting deletion",
 					manyDetail: "akresp eradicate removed their console logins, policies and groups and disabled their AccessKeys (journal). " +
@@ -240,7 +240,7 @@ func (b *builder) risks() {
 			// Stopped is not gone: "release them" must say which and how.
 			r.Detail += fmt.Sprintf(" %d of the attacker's instances are stopped but not released: their disks (and any EIP bound to them) are still billed. akresp eradicate %s --release releases each once it has been stopped for the --observe period (default 24h)", e.Stopped, b.keyID)
 			if !e.ReleaseFrom.IsZero() && e.ReleaseFrom.After(b.in.Now) {
-				r.Detail += ": with the default, the first from " + e.ReleaseFrom.UTC().Add(time.Second-1).Truncate(time.Second).Format(time.RFC3339)
+				r.Detail += ": with the default, the first from " + upToSecond(e.ReleaseFrom)
 			}
 			r.Detail += "."
 			if r.Command == "" {
@@ -854,4 +854,10 @@ func (b *builder) rotationUnfinished() bool {
 		return true
 	}
 	return false
+}
+
+// upToSecond formats t in whole seconds rounded up (never before t), as
+// eradicate's own next steps name the same times.
+func upToSecond(t time.Time) string {
+	return t.UTC().Add(time.Second - 1).Truncate(time.Second).Format(time.RFC3339)
 }
