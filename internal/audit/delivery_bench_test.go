@@ -274,3 +274,62 @@ func writeHeap(b *testing.B, path string) float64 {
 		mb(ms.HeapAlloc), mb(ms.HeapInuse), mb(ms.HeapIdle-ms.HeapReleased), mb(ms.GCSys+ms.OtherSys+ms.MSpanSys+ms.MCacheSys+ms.BuckHashSys+ms.StackSys), path)
 	return float64(ms.HeapAlloc) / (1 << 20)
 }
+
+// BenchmarkDeliverySkip passes over every element of the first 200
+// delivery files, inflated in memory beforehand, the way the reader passes
+// over other keys' events (skipMasked): "plain" without a trail index,
+// "notes" noting the identities each element names. The difference is what
+// the index costs the first pass per byte of skipped input.
+func BenchmarkDeliverySkip(b *testing.B) {
+	files, err := filepath.Glob(filepath.Join(deliveryDir(b), "*.json.gz"))
+	if err != nil || len(files) == 0 {
+		b.Fatalf("no *.json.gz under the delivery directory (%v)", err)
+	}
+	var texts [][]byte
+	var total int64
+	for _, f := range files[:min(200, len(files))] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		text, err := io.ReadAll(zr)
+		if err != nil {
+			b.Fatal(err)
+		}
+		texts = append(texts, text)
+		total += int64(len(text))
+	}
+	for _, mode := range []string{"plain", "notes"} {
+		b.Run(mode, func(b *testing.B) {
+			ix := NewTrailIndex()
+			var n idNotes
+			b.SetBytes(total)
+			for b.Loop() {
+				for _, text := range texts {
+					s := &source{buf: text, end: len(text), eof: true, max: DefaultMaxLineBytes}
+					if mode == "notes" {
+						n.reset(ix)
+						s.notes = &n
+					}
+					s.pos = bytes.IndexByte(text, '{')
+					for s.pos >= 0 && s.pos < len(text) && text[s.pos] == '{' {
+						if !s.skipMasked() {
+							b.Fatalf("skipMasked gave up at %d", s.pos)
+						}
+						// ",\n" or "]" between elements
+						for s.pos < len(text) && text[s.pos] != '{' && text[s.pos] != ']' {
+							s.pos++
+						}
+					}
+				}
+			}
+			if mode == "notes" && len(n.ids) == 0 {
+				b.Fatal("noted nothing")
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package audit
 import (
 	"encoding/binary"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // Skipping the elements a key filter drops, 64 bytes at a time.
@@ -173,10 +174,20 @@ func (s *source) skipMasked() bool {
 						start = off + 63 - bits.LeadingZeros64(o)
 					}
 					tok := b[start+1 : p]
-					if !esc && !mayNameNoted(tok) {
-						continue
+					var nt noteState
+					if esc {
+						nt = notes.token(tok, true, noteState{})
+					} else if mayNameNoted(tok) {
+						nt.kind = noteKind(tok)
+						// The usual case, "name":"plain value", in place:
+						// what after and token do for it, without their
+						// loops and checks.
+						if end := plainValueEnd(b, p+1); nt.kind != 0 && end > 0 {
+							notes.plainValue(nt.kind, b[p+3:end])
+							skipUntil = end + 1
+							continue
+						}
 					}
-					nt := notes.token(tok, esc, noteState{})
 					if nt.kind == 0 {
 						continue
 					}
@@ -224,6 +235,25 @@ func (s *source) skipMasked() bool {
 // finding where their string starts.
 func endsNoted(w uint32) bool {
 	return w == 'y'|'I'<<8|'d'<<16|'"'<<24 || w == 'a'|'m'<<8|'e'<<16|'"'<<24 || w == 'A'|'r'<<8|'n'<<16|'"'<<24
+}
+
+// plainValueEnd returns the index of the closing quote of a string value
+// that follows a name's closing quote at b[j-1] as `:"value"`, where the
+// value holds only printable ASCII other than a backslash; else -1 (after
+// reads the rest, whatever it is).
+func plainValueEnd(b []byte, j int) int {
+	if j+1 >= len(b) || b[j] != ':' || b[j+1] != '"' {
+		return -1
+	}
+	for k := j + 2; k < len(b); k++ {
+		switch c := b[k]; {
+		case c == '"':
+			return k
+		case c == '\\' || c < ' ' || c >= utf8.RuneSelf:
+			return -1
+		}
+	}
+	return -1
 }
 
 // after reads what follows a noted key's name (st.kind set) at b[j:] as

@@ -445,6 +445,12 @@ func (n *idNotes) value(kind byte, tok []byte, esc bool) {
 	if esc || !utf8.Valid(tok) {
 		v = []byte(decodeString(tok, false))
 	}
+	n.plainValue(kind, v)
+}
+
+// plainValue notes v, the value of a key of kind, as it is: valid UTF-8
+// without escapes (value decodes it first).
+func (n *idNotes) plainValue(kind byte, v []byte) {
 	switch kind {
 	case idKey, idUser:
 		if n.all {
