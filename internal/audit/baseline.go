@@ -228,7 +228,11 @@ func (e *Engine) judgeSources(bl *baselineInfo) {
 		if ip.n == 0 && !ip.overflow {
 			continue
 		}
-		ip.isNew = ip.overflow || (!ip.internal && ip.first.t >= bl.end)
+		// A source inside --trusted-cidr (or the incident's fence) is the
+		// owners' wherever it first appears: an address of their fleet
+		// seen for the first time after the onset is not the attacker's
+		// (the catalogue's CTX-03: not in allowlisted CIDRs).
+		ip.isNew = ip.overflow || (!ip.internal && !ip.trusted && ip.first.t >= bl.end)
 		// A source that made a sensitive write or used a scanner is never
 		// vouched for, even when it was there from the start.
 		ip.flagged = !ip.internal && (ip.isNew || ip.untrusted || ip.hasOnset)

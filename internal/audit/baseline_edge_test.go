@@ -3,6 +3,7 @@ package audit
 import (
 	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -149,4 +150,51 @@ func TestOnsetOfAnEstablishedSource(t *testing.T) {
 			t.Errorf("baseline end %v, want the probe %v (one day of activity is not established)", w, probe.Time)
 		}
 	})
+}
+
+// TestTrustedNewcomerIsTheOwners: an address inside --trusted-cidr that
+// first uses the key after the onset (a new host of the owners' fleet) is
+// not new, not flagged, not the attacker's and no CTX-03 source (the
+// catalogue: "not in allowlisted CIDRs and not seen in the baseline"); the
+// attacker still is. In the delivery shape with the fleet's ranges
+// trusted, 7,094 fleet hosts were the attacker's and the verdict came
+// "from ... and 7155 more".
+func TestTrustedNewcomerIsTheOwners(t *testing.T) {
+	const fleetHost = "127.0.0.12"
+	events := func() []*Event {
+		evs := leakScenario()
+		for i := range 6 {
+			evs = append(evs, tev(leakStart.Add(time.Duration(20+i)*time.Minute), fleetHost, "Ecs", "DescribeInstances"))
+		}
+		return evs
+	}
+	source := func(r *Result, ip string) IPSummary {
+		t.Helper()
+		for _, s := range r.Sources {
+			if s.IP == ip {
+				return s
+			}
+		}
+		t.Fatalf("no source %s in %v", ip, r.Sources)
+		return IPSummary{}
+	}
+	// Without --trusted-cidr the host is new: what the test relies on.
+	if s := source(runEngine(baseOptions(), events()), fleetHost); !s.New || !s.Flagged {
+		t.Fatalf("test bug: without --trusted-cidr %s should be new and flagged: %+v", fleetHost, s)
+	}
+	opts := baseOptions()
+	opts.TrustedCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/28")}
+	r := runEngine(opts, events())
+	if s := source(r, fleetHost); s.New || s.Flagged || s.Attacker || !s.Trusted {
+		t.Errorf("trusted newcomer %s: %+v, want trusted, not new, flagged or the attacker's", fleetHost, s)
+	}
+	if s := source(r, attacker); !s.Attacker {
+		t.Errorf("the attacker %s is not the attacker's: %+v", attacker, s)
+	}
+	if f := findFinding(r, "CTX-03"); f == nil || slices.Contains(f.IPs, fleetHost) || !slices.Contains(f.IPs, attacker) {
+		t.Errorf("CTX-03 = %+v, want the attacker and not %s", f, fleetHost)
+	}
+	if strings.Contains(r.Verdict.Summary, fleetHost) {
+		t.Errorf("verdict %q names the trusted host", r.Verdict.Summary)
+	}
 }

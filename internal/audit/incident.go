@@ -195,30 +195,45 @@ func withIncidentTrust(o Options, rec *incident.Record) Options {
 }
 
 // Onset is when the suspicious activity began, as far as this audit and
-// the journaled incident tell: the earliest of the journaled onset, the
-// first high or critical finding (posture findings aside) and the first
-// call of a flagged source. Zero when nothing is suspicious.
+// the journaled incident tell: the earlier of the journaled onset and
+// FirstSuspicious. Zero when nothing is suspicious.
 func (r *Result) Onset() time.Time {
-	var t time.Time
-	earlier := func(x time.Time) {
-		if !x.IsZero() && (t.IsZero() || x.Before(t)) {
-			t = x
-		}
-	}
-	for _, f := range r.Findings {
-		if f.Severity >= High && !postureRules[f.ID] {
-			earlier(f.First)
-		}
-	}
-	for _, s := range r.Sources {
-		if s.Attacker {
-			earlier(s.FirstSeen)
-		}
-	}
-	if r.Incident != nil {
-		earlier(r.Incident.Onset)
+	t, _ := r.FirstSuspicious()
+	if r.Incident != nil && !r.Incident.Onset.IsZero() && (t.IsZero() || r.Incident.Onset.Before(t)) {
+		t = r.Incident.Onset
 	}
 	return t.UTC()
+}
+
+// FirstSuspicious is when this audit saw the suspicious activity begin,
+// and on what basis: the first call of a source that is the attacker's
+// (IPSummary.Attacker) when there is one; else the first high or critical
+// finding (posture findings aside). With an attacker, the findings of the
+// owners' sources (an office's off-hours call at the window's start, a
+// trusted host departing from its routine) say nothing about when the
+// attack began. Zero when neither.
+func (r *Result) FirstSuspicious() (t time.Time, basis string) {
+	return r.FirstSuspiciousExcept(nil)
+}
+
+// FirstSuspiciousExcept is FirstSuspicious with the sources for which
+// owned returns true not counted as the attacker's (the report: sources
+// inside the incident's fence that were never journaled as flagged).
+func (r *Result) FirstSuspiciousExcept(owned func(ip string) bool) (t time.Time, basis string) {
+	for _, s := range r.Sources {
+		if s.Attacker && (owned == nil || !owned(s.IP)) && !s.FirstSeen.IsZero() && (t.IsZero() || s.FirstSeen.Before(t)) {
+			t, basis = s.FirstSeen, "first call from a flagged source ("+s.IP+")"
+		}
+	}
+	if !t.IsZero() {
+		return t.UTC(), basis
+	}
+	for _, f := range r.Findings {
+		if f.Severity >= High && !postureRules[f.ID] && !f.First.IsZero() && (t.IsZero() || f.First.Before(t)) {
+			t, basis = f.First, "first "+f.Severity.String()+" finding ("+f.ID+")"
+		}
+	}
+	return t.UTC(), basis
 }
 
 // FlaggedIPs are the sources this audit attributes to the attacker

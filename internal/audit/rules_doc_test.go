@@ -66,8 +66,10 @@ Sources that are not IP addresses (service host names, ` + "`Internal`" + `) and
 100.64.0.0/10 addresses seen with a ` + "`vpcId`" + ` are "internal": the IP rules skip them. Loopback
 and private addresses without a ` + "`vpcId`" + ` are judged like public ones.
 
-A source is **flagged** when it is new, outside ` + "`--trusted-cidr`" + `, used a scanner user agent,
-or made a high-severity sensitive write. It is **the attacker's** (` + "`source_ips[].attacker`" + `: what
+A source is **new** when it first used the key at or after the baseline end, unless it lies
+inside ` + "`--trusted-cidr`" + ` or the incident's fence (the owners' addresses, such as a fleet's
+range, wherever they first appear). A source is **flagged** when it is new, outside
+` + "`--trusted-cidr`" + `, used a scanner user agent, or made a high-severity sensitive write. It is **the attacker's** (` + "`source_ips[].attacker`" + `: what
 the incident attributes: its onset and flagged sources, what eradicate reverts, the report's
 attacker IPs) when it is flagged for anything but the sensitive write alone, or when no source
 is: a known source whose only flag is a sensitive write is the key's own administration while

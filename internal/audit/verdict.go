@@ -173,12 +173,7 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 				owners = append(owners, ip.text) // known, flagged for a sensitive write only
 			}
 		}
-		first := triggers[0].First
-		for _, f := range triggers {
-			if !f.First.IsZero() && (first.IsZero() || f.First.Before(first)) {
-				first = f.First
-			}
-		}
+		first, _ := r.FirstSuspicious() // the attacker's first call, not an owner's finding
 		v.Summary = fmt.Sprintf("Suspected leak: %s", countBySeverity(r.Findings))
 		if len(srcs) > 0 {
 			v.Summary += " from " + listSome(srcs, 3)

@@ -793,22 +793,12 @@ func (b *builder) summary() {
 		}
 	}
 
-	// First suspicious event.
-	for _, f := range r.Findings {
-		if f.Severity >= audit.High && !f.First.IsZero() && (s.FirstSuspicious.IsZero() || f.First.Before(s.FirstSuspicious)) {
-			s.FirstSuspicious, s.FirstSuspiciousBasis = f.First.UTC(), "first "+f.Severity.String()+" finding ("+f.ID+")"
-		}
-	}
+	// First suspicious event: the attacker's first call, else the first
+	// high finding (the audit's own definition), else the leak time; or
+	// the onset journaled by an earlier audit or contain run.
+	s.FirstSuspicious, s.FirstSuspiciousBasis = r.FirstSuspiciousExcept(b.trustedNotFlagged)
 	if s.FirstSuspicious.IsZero() && !r.Window.LeakTime.IsZero() {
 		s.FirstSuspicious, s.FirstSuspiciousBasis = r.Window.LeakTime.UTC(), "leak time"
-	}
-	// The onset is the first call of a flagged source when that is
-	// earlier (the attacker's reconnaissance before its first write), or
-	// the onset journaled by an earlier audit or contain run.
-	for _, src := range r.Sources {
-		if src.Attacker && !b.trustedNotFlagged(src.IP) && (s.FirstSuspicious.IsZero() || src.FirstSeen.Before(s.FirstSuspicious)) {
-			s.FirstSuspicious, s.FirstSuspiciousBasis = src.FirstSeen.UTC(), "first call from a flagged source ("+src.IP+")"
-		}
 	}
 	if rec := b.in.Incident; rec != nil && !rec.Onset.IsZero() && (s.FirstSuspicious.IsZero() || rec.Onset.Before(s.FirstSuspicious)) {
 		s.FirstSuspicious, s.FirstSuspiciousBasis = rec.Onset.UTC(), "onset journaled by an earlier audit or contain run"

@@ -111,8 +111,9 @@ func TestBuildState(t *testing.T) {
 			if !s.ContainedAt.Equal(tc.wantContain) || s.TimeToContain != tc.wantTTC {
 				t.Errorf("contained at %s (%q), want %s (%q)", s.ContainedAt, s.TimeToContain, tc.wantContain, tc.wantTTC)
 			}
-			// First suspicious: the earliest high+ finding (CTX-03 at +30m).
-			if !s.FirstSuspicious.Equal(fxLeak.Add(30*time.Minute)) || !strings.Contains(s.FirstSuspiciousBasis, "CTX-03") {
+			// First suspicious: the attacker's first call (+30m, where
+			// CTX-03 fired too).
+			if !s.FirstSuspicious.Equal(fxLeak.Add(30*time.Minute)) || !strings.Contains(s.FirstSuspiciousBasis, fxAttacker) {
 				t.Errorf("first suspicious %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
 			}
 		})
@@ -122,14 +123,25 @@ func TestBuildState(t *testing.T) {
 func TestBuildFirstSuspiciousFallbacks(t *testing.T) {
 	in := fxInput()
 	in.Audit.Findings = []audit.Finding{{ID: "CTX-05", Severity: audit.Medium, First: fxLeak.Add(time.Minute)}}
+	// The attacker's first call, with or without a leak time.
+	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.Equal(fxLeak.Add(30*time.Minute)) || !strings.Contains(s.FirstSuspiciousBasis, fxAttacker) {
+		t.Errorf("flagged source: %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
+	}
+	// A high finding of an owner's source before it is not the start.
+	in.Audit.Findings = append(in.Audit.Findings, audit.Finding{ID: "CTX-02", Severity: audit.High, First: fxLeak.Add(-3 * time.Hour), IPs: []string{fxOffice}})
+	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.Equal(fxLeak.Add(30 * time.Minute)) {
+		t.Errorf("owner's finding before the attacker: %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
+	}
+	// No attacker: the first high finding; none: the leak time.
+	in.Audit.Sources = nil
+	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.Equal(fxLeak.Add(-3*time.Hour)) || !strings.Contains(s.FirstSuspiciousBasis, "CTX-02") {
+		t.Errorf("first high finding: %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
+	}
+	in.Audit.Findings = in.Audit.Findings[:1]
 	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.Equal(fxLeak) || s.FirstSuspiciousBasis != "leak time" {
 		t.Errorf("with a leak time: %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
 	}
 	in.Audit.Window.LeakTime = time.Time{}
-	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.Equal(fxLeak.Add(30*time.Minute)) || !strings.Contains(s.FirstSuspiciousBasis, fxAttacker) {
-		t.Errorf("flagged source: %s (%s)", s.FirstSuspicious, s.FirstSuspiciousBasis)
-	}
-	in.Audit.Sources = nil
 	in.Journal = fxContainJournal(fxLeak)
 	if s := mustBuild(t, in).Summary; !s.FirstSuspicious.IsZero() || s.TimeToContain != "" || s.ContainedAt.IsZero() {
 		t.Errorf("nothing suspicious: %+v", s)
