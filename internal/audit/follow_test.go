@@ -221,6 +221,19 @@ func TestFollowOffline(t *testing.T) {
 			t.Errorf("disable step of the office's new key: %q", got)
 		}
 	}
+	// The attacker's key comes first though the office's was created the
+	// day before, and the eradicate step counts only what eradicate
+	// removes: the attacker's user, not the office's ops-intern.
+	for _, res := range []*Result{r, plain} {
+		i := slices.IndexFunc(res.Verdict.NextSteps, func(s NextStep) bool { return s.Command == "akresp disable "+backdoorKey })
+		j := slices.IndexFunc(res.Verdict.NextSteps, func(s NextStep) bool { return s.Command == "akresp disable LTAI5tInternKey000000001" })
+		if i < 0 || j < 0 || i > j {
+			t.Errorf("disable steps: the back door at %d, the office's key at %d: want the back door first", i, j)
+		}
+		if got := stepWhy(res, "akresp eradicate "+testKey); !strings.Contains(got, "created RAM user svc-backup") {
+			t.Errorf("eradicate step %q: want the attacker's one user", got)
+		}
+	}
 	// The created identities say which came from the attacker (the
 	// follow's judgement): the evidence journals those keys.
 	for _, c := range r.Created {

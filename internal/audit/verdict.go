@@ -46,14 +46,19 @@ var footholdRules = []struct{ id, what string }{
 }
 
 // foothold says what the attacker left that eradicate removes: the
-// identities the key created or changed (keys beyond the disable steps,
-// nkeys in all), and the changes of footholdRules' findings when at least
-// one attempt from a suspect source succeeded. Empty: no eradicate step.
+// identities the attacker's sources created or changed with the key
+// (CreatedIdentity.Attacker: eradicate leaves the owners' alone; keys
+// beyond the disable steps, nkeys in all), and the changes of
+// footholdRules' findings when at least one attempt from a suspect source
+// succeeded. Empty: no eradicate step.
 func (e *Engine) foothold(r *Result, nkeys int, suspectIP map[string]bool) []string {
 	var out []string
 	var users []string
 	kinds := map[string]int{}
 	for _, c := range r.Created {
+		if !c.Attacker {
+			continue
+		}
 		if c.Kind == KindUser {
 			users = append(users, c.Name)
 		}
@@ -224,13 +229,21 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 		if root {
 			v.NextSteps[0].Why += "; this is a root-account key: RAM policies cannot attach to it, so only the network ACL applies"
 		}
-		n := 0
+		// The attacker's keys first (the owners' own, from a known source,
+		// are theirs to judge: a provisioning key's tenants must not hide
+		// the back door), in creation order.
+		var keys []CreatedIdentity
+		nAttacker := 0
 		for _, c := range r.Created {
-			if c.Kind != KindAccessKey || c.Name == "" || c.Name == id {
-				continue
+			if c.Kind == KindAccessKey && c.Name != "" && c.Name != id {
+				keys = append(keys, c)
+				nAttacker += b2i(c.Attacker)
 			}
-			if n++; n > maxDisableSteps {
-				continue // counted for the eradicate step below
+		}
+		slices.SortStableFunc(keys, func(a, b CreatedIdentity) int { return b2i(b.Attacker) - b2i(a.Attacker) })
+		for i, c := range keys {
+			if i == maxDisableSteps {
+				break // the attacker's further keys: the eradicate step below
 			}
 			owner := c.User
 			if owner == "" {
@@ -246,7 +259,7 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			}
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp disable " + c.Name, Why: why})
 		}
-		if foothold := e.foothold(r, n, suspectIP); len(foothold) > 0 {
+		if foothold := e.foothold(r, nAttacker, suspectIP); len(foothold) > 0 {
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp eradicate " + id,
 				Why: "the leaked key " + joinAnd(foothold) + ": eradicate removes or reverts each of them (instances are stopped, released only with --release); it shows its plan and asks first"})
 		}
