@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -166,6 +167,15 @@ func TestTrustedNewcomerIsTheOwners(t *testing.T) {
 		for i := range 6 {
 			evs = append(evs, tev(leakStart.Add(time.Duration(20+i)*time.Minute), fleetHost, "Ecs", "DescribeInstances"))
 		}
+		// Provisioning by the owners from a trusted address known before:
+		// flagged for the sensitive writes, not the attacker's.
+		for i := range 7 {
+			un := fmt.Sprintf("tenant-%d", i)
+			evs = append(evs,
+				tev(leakStart.Add(time.Duration(30+i)*time.Minute), officeA, "Ram", "CreateUser", withParams("UserName", un)),
+				tev(leakStart.Add(time.Duration(30+i)*time.Minute+time.Second), officeA, "Ram", "CreateAccessKey", withParams("UserName", un),
+					withResp(map[string]any{"AccessKey": map[string]any{"AccessKeyId": fmt.Sprintf("LTAI5tTenantKey%09d", i), "Status": "Active"}})))
+		}
 		return evs
 	}
 	source := func(r *Result, ip string) IPSummary {
@@ -196,5 +206,22 @@ func TestTrustedNewcomerIsTheOwners(t *testing.T) {
 	}
 	if strings.Contains(r.Verdict.Summary, fleetHost) {
 		t.Errorf("verdict %q names the trusted host", r.Verdict.Summary)
+	}
+	// The contain step fences 127.0.0.0/28 in: it leaves nothing out.
+	// Seven tenant keys of the owners do not fit the disable steps: only
+	// the attacker's back door has one, and eradicate speaks of the
+	// attacker's user alone.
+	var cmds []string
+	for _, s := range r.Verdict.NextSteps {
+		cmds = append(cmds, s.Command)
+		if strings.HasPrefix(s.Command, "akresp contain ") && strings.Contains(s.Why, "leaves out") {
+			t.Errorf("contain step %q: %q names sources inside the fence", s.Command, s.Why)
+		}
+		if strings.HasPrefix(s.Command, "akresp eradicate ") && !strings.Contains(s.Why, "created RAM user svc-backup") {
+			t.Errorf("eradicate step %q", s.Why)
+		}
+	}
+	if n := len(slices.DeleteFunc(slices.Clone(cmds), func(c string) bool { return !strings.HasPrefix(c, "akresp disable LTAI5t") })); n != 1 || !slices.Contains(cmds, "akresp disable LTAI5tBackdoorKey0000001") {
+		t.Errorf("next steps %q: want one disable step, the back door's", cmds)
 	}
 }

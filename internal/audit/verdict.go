@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -174,8 +175,10 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			switch {
 			case ip.attacker():
 				srcs = append(srcs, ip.text)
-			case ip.flagged && ip.isIP:
-				owners = append(owners, ip.text) // known, flagged for a sensitive write only
+			case ip.flagged && ip.isIP && !ip.trusted && !coveredBy(ip.addr, v.SuggestedTrustedCIDRs):
+				// Known, flagged for a sensitive write only, and left out
+				// of the fence suggested (not inside a trusted block).
+				owners = append(owners, ip.text)
 			}
 		}
 		first, _ := r.FirstSuspicious() // the attacker's first call, not an owner's finding
@@ -241,10 +244,12 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			}
 		}
 		slices.SortStableFunc(keys, func(a, b CreatedIdentity) int { return b2i(b.Attacker) - b2i(a.Attacker) })
-		for i, c := range keys {
-			if i == maxDisableSteps {
-				break // the attacker's further keys: the eradicate step below
-			}
+		if len(keys) > maxDisableSteps {
+			// The owners' keys only when all of them fit: a few of a
+			// provisioning routine's thousands tell nothing.
+			keys = keys[:min(nAttacker, maxDisableSteps)]
+		}
+		for _, c := range keys {
 			owner := c.User
 			if owner == "" {
 				owner = "the key's own user"
@@ -508,4 +513,14 @@ func (e *Engine) caveats(r *Result, bl *baselineInfo) []string {
 		out = append(out, fmt.Sprintf("%d calls made by akresp itself (user agent %q) were left out.", e.excluded, e.opts.SelfUserAgent))
 	}
 	return out
+}
+
+// coveredBy reports whether addr lies in one of cidrs (CIDR text).
+func coveredBy(addr netip.Addr, cidrs []string) bool {
+	for _, c := range cidrs {
+		if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
