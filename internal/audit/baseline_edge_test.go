@@ -225,3 +225,21 @@ func TestTrustedNewcomerIsTheOwners(t *testing.T) {
 		t.Errorf("next steps %q: want one disable step, the back door's", cmds)
 	}
 }
+
+// TestConcurrentNamesTheNewcomerFirst: CTX-04's title names the new source
+// that makes the concurrency suspicious before the known ones it overlaps
+// (a fleet's thousands of hosts listed first hid the attacker).
+func TestConcurrentNamesTheNewcomerFirst(t *testing.T) {
+	evs := leakScenario()
+	evs = append(evs,
+		tev(leakStart.Add(time.Minute), officeA, "Ecs", "DescribeInstances"),
+		tev(leakStart.Add(2*time.Minute), officeB, "Ecs", "DescribeDisks"))
+	r := runEngine(baseOptions(), evs)
+	f := findFinding(r, "CTX-04")
+	if f == nil {
+		t.Fatalf("no CTX-04; findings %v", ids(r))
+	}
+	if want := "Concurrent use from several sources: " + attacker + ", " + officeA + ", " + officeB; f.Title != want {
+		t.Errorf("title %q, want %q", f.Title, want)
+	}
+}

@@ -275,6 +275,7 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 		roam[ip.idx] = r
 	}
 	named := make([]bool, len(e.ipList))
+	var known []string // the known sources named, in the order met
 	// Events counted per source (b.ips by name once, at the end).
 	counted := make([]int, len(e.ipList))
 	// A pass over the members names each and offers each flagged one's
@@ -315,7 +316,11 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 					}
 					if !named[ip.idx] {
 						named[ip.idx] = true
-						b.subject(ip.text)
+						if (ip.isNew || ip.untrusted) && !roam[ip.idx] {
+							b.subject(ip.text)
+						} else {
+							known = append(known, ip.text) // named after every suspect
+						}
 					}
 					if !ip.flagged || roam[ip.idx] {
 						continue
@@ -387,7 +392,15 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 			b.ips[e.ipList[idx].text] += n
 		}
 	}
+	// The new or untrusted sources lead the title (they make the
+	// concurrency suspicious; a fleet's thousands of known hosts would
+	// hide them), then the known ones.
+	suspects = len(b.subjects)
 	slices.Sort(b.subjects)
+	for _, s := range known {
+		b.subject(s)
+	}
+	slices.Sort(b.subjects[suspects:])
 	return b
 }
 
