@@ -478,26 +478,19 @@ func evidenceFromAudit(r *audit.Result) *respond.Evidence {
 	return ev
 }
 
-// auditOnset is when the audit saw the suspicious use begin: the baseline
-// end when the audit split history at the first suspicious source or at
-// --leak-time, else the first sighting of the attacker's source; zero when
-// nothing is suspicious.
+// auditOnset is when the audit saw the suspicious use begin: the leak
+// time when the audit split history at --leak-time, else the audit's own
+// onset (audit.Result.FirstSuspicious: the first call of the attacker's
+// source, else the first high finding), the one an audit journals; zero
+// when nothing is suspicious.
 func auditOnset(r *audit.Result) time.Time {
 	if r.Verdict.Status != audit.StatusSuspectedLeak {
 		return time.Time{}
 	}
-	switch r.Window.BaselineBasis {
-	case "onset", "leak_time":
-		if !r.Window.BaselineEnd.IsZero() {
-			return r.Window.BaselineEnd
-		}
+	if r.Window.BaselineBasis == "leak_time" && !r.Window.BaselineEnd.IsZero() {
+		return r.Window.BaselineEnd
 	}
-	var t time.Time
-	for _, s := range r.Sources {
-		if s.Attacker && !s.FirstSeen.IsZero() && (t.IsZero() || s.FirstSeen.Before(t)) {
-			t = s.FirstSeen
-		}
-	}
+	t, _ := r.FirstSuspicious()
 	return t
 }
 

@@ -303,8 +303,13 @@ func TestAuditOnset(t *testing.T) {
 		r    audit.Result
 		want time.Time
 	}{
-		{"onset basis", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged,
-			Window: audit.Window{BaselineBasis: "onset", BaselineEnd: t0.Add(-time.Minute)}}, t0.Add(-time.Minute)},
+		// The audit's own onset (what it journals), not the baseline end:
+		// the two agree when the attacker's first call set the onset.
+		{"onset basis: the attacker's first call", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged,
+			Window: audit.Window{BaselineBasis: "onset", BaselineEnd: t0.Add(-time.Minute)}}, t0},
+		{"no attacker source: the first high finding", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged[1:],
+			Findings: []audit.Finding{{ID: "COST-01", Severity: audit.Critical, First: t0.Add(time.Hour)}},
+			Window:   audit.Window{BaselineBasis: "history", BaselineEnd: t0}}, t0.Add(time.Hour)},
 		{"leak time basis", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged,
 			Window: audit.Window{BaselineBasis: "leak_time", BaselineEnd: t0.Add(-time.Hour)}}, t0.Add(-time.Hour)},
 		{"history basis: first flagged sighting", audit.Result{Verdict: audit.Verdict{Status: audit.StatusSuspectedLeak}, Sources: flagged,
