@@ -164,15 +164,8 @@ func (b *builder) risks() {
 						Command: "akresp eradicate " + b.keyID}})
 				continue
 			}
-			if !c.Attacker && len(b.doc.Summary.AttackerIPs) > 0 {
-				// Made from a source of the key's own while another is
-				// the attacker's: the owners' to confirm, not to contain.
-				created = append(created, createdRisk{c: c, many: "%s created with the key from its own sources: confirm they are yours",
-					manyDetail: "They were made from sources that used the key before the incident (not counted as the attacker's); contain --contain-created and eradicate leave them alone. If one is not your own, disable or delete it by hand.",
-					Risk: Risk{ID: "created-by-owner", Level: RiskMedium,
-						Title: fmt.Sprintf("%s %s created with the key from its own source %s: confirm it is yours", kindLabel(c.Kind), c.Name, cmp.Or(c.SourceIP, "(unknown)")),
-						Detail: fmt.Sprintf("Created by %s from %s at %s, a source that used the key before the incident (not counted as the attacker's). Now: %s. contain --contain-created and eradicate leave it alone; if it is not your own, disable or delete it by hand.",
-							c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State))}})
+			if b.ownersCreated(c) {
+				created = append(created, ownerCreatedRisk(c))
 				continue
 			}
 			created = append(created, createdRisk{c: c, many: "%s created by the key are still active",
@@ -189,6 +182,12 @@ func (b *builder) risks() {
 					Detail:  "The deny-high-risk policy limits it, but it can still read. Delete it once the investigation no longer needs it. " + c.StateDetail,
 					Command: b.eradicateCommand()}})
 		case "unknown":
+			if b.ownersCreated(c) {
+				// Offline too: a provisioning routine's thousands of
+				// tenants must not bury the attacker's few.
+				created = append(created, ownerCreatedRisk(c))
+				continue
+			}
 			created = append(created, createdRisk{c: c, many: "%s created by the key: state not checked",
 				manyDetail: "Check them by hand in the RAM console or re-run the report online.",
 				Risk: Risk{ID: "created-unchecked", Level: RiskMedium,
@@ -860,4 +859,21 @@ func (b *builder) rotationUnfinished() bool {
 // eradicate's own next steps name the same times.
 func upToSecond(t time.Time) string {
 	return t.UTC().Add(time.Second - 1).Truncate(time.Second).Format(time.RFC3339)
+}
+
+// ownersCreated reports whether c was made from a source of the key's own
+// while another source is the attacker's: the owners' to confirm, not to
+// contain.
+func (b *builder) ownersCreated(c CreatedIdentity) bool {
+	return !c.Attacker && len(b.doc.Summary.AttackerIPs) > 0
+}
+
+// ownerCreatedRisk is the risk of an identity the owners' source created.
+func ownerCreatedRisk(c CreatedIdentity) createdRisk {
+	return createdRisk{c: c, many: "%s created with the key from its own sources: confirm they are yours",
+		manyDetail: "They were made from sources that used the key before the incident (not counted as the attacker's); contain --contain-created and eradicate leave them alone. If one is not your own, disable or delete it by hand.",
+		Risk: Risk{ID: "created-by-owner", Level: RiskMedium,
+			Title: fmt.Sprintf("%s %s created with the key from its own source %s: confirm it is yours", kindLabel(c.Kind), c.Name, cmp.Or(c.SourceIP, "(unknown)")),
+			Detail: fmt.Sprintf("Created by %s from %s at %s, a source that used the key before the incident (not counted as the attacker's). Now: %s. contain --contain-created and eradicate leave it alone; if it is not your own, disable or delete it by hand.",
+				c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State))}}
 }

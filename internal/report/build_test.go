@@ -620,3 +620,26 @@ func TestCreatedByTheOwnersSource(t *testing.T) {
 		t.Errorf("attacker IPs %v name the office", d.Summary.AttackerIPs)
 	}
 }
+
+// Offline (no live state), the owners' identities are still theirs to
+// confirm, apart from the attacker's unchecked ones: in the delivery shape
+// 3,662 identities, one user the attacker's, shared one "state not
+// checked" risk that listed the tenants first.
+func TestCreatedByTheOwnersSourceOffline(t *testing.T) {
+	in := fxInput()
+	in.Live = nil
+	in.Audit.Created = append(in.Audit.Created, audit.CreatedIdentity{Kind: audit.KindUser, Name: "tenant-000001", Action: "CreateUser",
+		Event: audit.EvidenceRef{Time: fxLeak.Add(-2 * time.Hour), SourceIP: fxOffice}})
+	d := mustBuild(t, in)
+	ids := map[string]string{}
+	for _, r := range d.Risks {
+		for _, name := range []string{"tenant-000001", "svc-backup"} {
+			if strings.Contains(r.Title, name) {
+				ids[name] = r.ID
+			}
+		}
+	}
+	if ids["tenant-000001"] != "created-by-owner" || ids["svc-backup"] != "created-unchecked" {
+		t.Errorf("risks by identity %v: want the owners' user created-by-owner, the attacker's created-unchecked", ids)
+	}
+}
