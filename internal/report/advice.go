@@ -195,6 +195,11 @@ func (b *builder) risks() {
 					Detail: "Check it by hand in the RAM console or re-run the report online. " + c.StateDetail}})
 		}
 	}
+	// The owners' identities after the attacker's (same level: a
+	// provisioning routine's earlier thousands come first in time).
+	slices.SortStableFunc(created, func(a, b createdRisk) int {
+		return boolInt(a.ID == "created-by-owner") - boolInt(b.ID == "created-by-owner")
+	})
 	for _, r := range groupCreatedRisks(created) {
 		b.risk(r)
 	}
@@ -876,4 +881,11 @@ func ownerCreatedRisk(c CreatedIdentity) createdRisk {
 			Title: fmt.Sprintf("%s %s created with the key from its own source %s: confirm it is yours", kindLabel(c.Kind), c.Name, cmp.Or(c.SourceIP, "(unknown)")),
 			Detail: fmt.Sprintf("Created by %s from %s at %s, a source that used the key before the incident (not counted as the attacker's). Now: %s. contain --contain-created and eradicate leave it alone; if it is not your own, disable or delete it by hand.",
 				c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State))}}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -628,18 +628,23 @@ func TestCreatedByTheOwnersSource(t *testing.T) {
 func TestCreatedByTheOwnersSourceOffline(t *testing.T) {
 	in := fxInput()
 	in.Live = nil
-	in.Audit.Created = append(in.Audit.Created, audit.CreatedIdentity{Kind: audit.KindUser, Name: "tenant-000001", Action: "CreateUser",
-		Event: audit.EvidenceRef{Time: fxLeak.Add(-2 * time.Hour), SourceIP: fxOffice}})
+	// First, as the audit lists identities in time order.
+	in.Audit.Created = append([]audit.CreatedIdentity{{Kind: audit.KindUser, Name: "tenant-000001", Action: "CreateUser",
+		Event: audit.EvidenceRef{Time: fxLeak.Add(-2 * time.Hour), SourceIP: fxOffice}}}, in.Audit.Created...)
 	d := mustBuild(t, in)
-	ids := map[string]string{}
-	for _, r := range d.Risks {
+	ids, at := map[string]string{}, map[string]int{}
+	for i, r := range d.Risks {
 		for _, name := range []string{"tenant-000001", "svc-backup"} {
 			if strings.Contains(r.Title, name) {
-				ids[name] = r.ID
+				ids[name], at[name] = r.ID, i
 			}
 		}
 	}
 	if ids["tenant-000001"] != "created-by-owner" || ids["svc-backup"] != "created-unchecked" {
 		t.Errorf("risks by identity %v: want the owners' user created-by-owner, the attacker's created-unchecked", ids)
+	}
+	// The attacker's first, though the owners' user is older.
+	if at["svc-backup"] > at["tenant-000001"] {
+		t.Errorf("risk order %v: want the attacker's user before the owners'", at)
 	}
 }
