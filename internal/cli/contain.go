@@ -478,17 +478,14 @@ func evidenceFromAudit(r *audit.Result) *respond.Evidence {
 	return ev
 }
 
-// auditOnset is when the audit saw the suspicious use begin: the leak
-// time when the audit split history at --leak-time, else the audit's own
-// onset (audit.Result.FirstSuspicious: the first call of the attacker's
-// source, else the first high finding), the one an audit journals; zero
-// when nothing is suspicious.
+// auditOnset is when the audit saw the suspicious use begin, the onset an
+// audit journals (audit.Result.FirstSuspicious: the first call of the
+// attacker's source, else the first high finding; --leak-time is the
+// report's fallback and its own row, not the onset); zero when nothing is
+// suspicious.
 func auditOnset(r *audit.Result) time.Time {
 	if r.Verdict.Status != audit.StatusSuspectedLeak {
 		return time.Time{}
-	}
-	if r.Window.BaselineBasis == "leak_time" && !r.Window.BaselineEnd.IsZero() {
-		return r.Window.BaselineEnd
 	}
 	t, _ := r.FirstSuspicious()
 	return t
