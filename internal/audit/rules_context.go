@@ -395,12 +395,12 @@ func (e *Engine) concurrentSources(src [][]minuteEntry) *findingBuilder {
 	// The new or untrusted sources lead the title (they make the
 	// concurrency suspicious; a fleet's thousands of known hosts would
 	// hide them), then the known ones.
-	suspects = len(b.subjects)
+	named0 := len(b.subjects)
 	slices.Sort(b.subjects)
 	for _, s := range known {
 		b.subject(s)
 	}
-	slices.Sort(b.subjects[suspects:])
+	slices.Sort(b.subjects[named0:])
 	return b
 }
 

@@ -876,10 +876,10 @@ func (b *builder) ownersCreated(c CreatedIdentity) bool {
 // ownerCreatedRisk is the risk of an identity the owners' source created.
 func ownerCreatedRisk(c CreatedIdentity) createdRisk {
 	return createdRisk{c: c, many: "%s created with the key from its own sources: confirm they are yours",
-		manyDetail: "They were made from sources that used the key before the incident (not counted as the attacker's); contain --contain-created and eradicate leave them alone. If one is not your own, disable or delete it by hand.",
+		manyDetail: "They were made from the key's own sources (known before the incident, or trusted; not counted as the attacker's); contain --contain-created and eradicate leave them alone. If one is not your own, disable or delete it by hand.",
 		Risk: Risk{ID: "created-by-owner", Level: RiskMedium,
 			Title: fmt.Sprintf("%s %s created with the key from its own source %s: confirm it is yours", kindLabel(c.Kind), c.Name, cmp.Or(c.SourceIP, "(unknown)")),
-			Detail: fmt.Sprintf("Created by %s from %s at %s, a source that used the key before the incident (not counted as the attacker's). Now: %s. contain --contain-created and eradicate leave it alone; if it is not your own, disable or delete it by hand.",
+			Detail: fmt.Sprintf("Created by %s from %s at %s, one of the key's own sources (known before the incident, or trusted; not counted as the attacker's). Now: %s. contain --contain-created and eradicate leave it alone; if it is not your own, disable or delete it by hand.",
 				c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State))}}
 }
 
