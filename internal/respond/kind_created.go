@@ -96,7 +96,7 @@ func (k *containCreatedKind) addActions(s *containScan) {
 			if id.Kind == "access_key" {
 				what = "created key " + id.Name + " of " + id.User
 			}
-			p.Notes = append(p.Notes, fmt.Sprintf("%s was made from %s, a source of the key's own (it used the key before the incident; the audit does not count it as the attacker's): left alone; contain it by hand if it is not your own", what, cmp.Or(id.SourceIP, "a known source")))
+			p.Notes = append(p.Notes, fmt.Sprintf("%s was made from %s, a source of the key's own (known before the incident, or trusted; the audit does not count it as the attacker's): left alone; contain it by hand if it is not your own", what, cmp.Or(id.SourceIP, "a known source")))
 			continue
 		}
 		switch id.Kind {
