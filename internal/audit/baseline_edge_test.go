@@ -243,3 +243,39 @@ func TestConcurrentNamesTheNewcomerFirst(t *testing.T) {
 		t.Errorf("title %q, want %q", f.Title, want)
 	}
 }
+
+// TestCriticalRoutineCaveat: an intruder there before the window began
+// that grants AdministratorAccess from the same address every day has a
+// cadence, and without --trusted-cidr a cadence is all the audit can go
+// by: its grants are routine. The caveat names it and says what to do;
+// with --trusted-cidr naming the office, the intruder is never routine.
+func TestCriticalRoutineCaveat(t *testing.T) {
+	evs := officeWeek(leakStart)
+	for d := range 8 {
+		at := leakStart.Add(-time.Duration(8-d) * 24 * time.Hour)
+		evs = append(evs, tev(at, attacker, "Ram", "AttachPolicyToUser", withUA(attackerUA),
+			withParams("PolicyType", "System", "PolicyName", "AdministratorAccess", "UserName", "svc-backup")))
+	}
+	caveat := func(r *Result) string {
+		for _, c := range r.Caveats {
+			if strings.HasPrefix(c, "Critical operations from") {
+				return c
+			}
+		}
+		return ""
+	}
+	r := runEngine(baseOptions(), evs)
+	c := caveat(r)
+	if !strings.Contains(c, attacker+" (PRIV-01 AttachPolicyToUser: 8 calls over 8 days)") || !strings.Contains(c, "--trusted-cidr") {
+		t.Errorf("caveat %q: want the intruder's routine grants and --trusted-cidr; routine %v", c, r.Routine)
+	}
+	opts := baseOptions()
+	opts.TrustedCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.10/31")}
+	r = runEngine(opts, evs)
+	if c := caveat(r); c != "" {
+		t.Errorf("with --trusted-cidr: caveat %q", c)
+	}
+	if f := findFinding(r, "PRIV-01"); f == nil || f.Severity != Critical || !slices.Contains(f.IPs, attacker) {
+		t.Errorf("with --trusted-cidr: PRIV-01 %+v, want the intruder's grants critical", f)
+	}
+}

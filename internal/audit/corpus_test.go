@@ -335,7 +335,11 @@ instances: a job that launches one instance a night and one night launches six i
 Sources outside ` + "`--trusted-cidr`" + ` and scanner sources are never routine. Read-like rules (ENUM-01,
 ENUM-04, ENUM-07, ENUM-08, PRIV-04) keep their per-address test: routine for a known, trusted
 source calling APIs the key used before the baseline end. The judgement runs before the baseline is
-chosen, so a routine operation never marks the onset of an incident nor flags its source.
+chosen, so a routine operation never marks the onset of an incident nor flags its source. Without
+` + "`--trusted-cidr`" + ` a cadence is all the judgement can go by, and an intruder there before the window
+began that repeats its persistence from one network for a week has one: when critical operations
+from public sources were judged routine, a caveat names their networks, the shortest routines first,
+and asks for ` + "`--trusted-cidr`" + `.
 
 The other rules follow the same idea:
 

@@ -1,7 +1,9 @@
 package audit
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -512,7 +514,74 @@ func (e *Engine) caveats(r *Result, bl *baselineInfo) []string {
 	if e.excluded > 0 {
 		out = append(out, fmt.Sprintf("%d calls made by akresp itself (user agent %q) were left out.", e.excluded, e.opts.SelfUserAgent))
 	}
+	if c := e.criticalRoutineCaveat(); c != "" {
+		out = append(out, c)
+	}
 	return out
+}
+
+// criticalRoutineCaveat says which critical operations from public
+// sources were judged the key's routine when no --trusted-cidr names the
+// owners' networks: a cadence is all the audit can go by then, and an
+// intruder that repeats its persistence from the same network for a week
+// or more (there before the window began) has one. The networks with the
+// shortest routine come first (the least established). Empty when there
+// are none, or with --trusted-cidr (a source outside it is never routine).
+func (e *Engine) criticalRoutineCaveat() string {
+	if len(e.opts.TrustedCIDRs) > 0 {
+		return ""
+	}
+	type network struct {
+		name         string   // the one address, else the network
+		ips          []string // the addresses
+		calls        []string // "PRIV-01 AttachPolicyToUser"
+		days, events int
+	}
+	byNet := map[string]*network{}
+	for _, g := range e.rt.groups {
+		if !g.routine || g.net == "VPC" {
+			continue
+		}
+		for _, acc := range g.accs {
+			if acc.sev < Critical || acc.ip.internal {
+				continue
+			}
+			n := byNet[g.net]
+			if n == nil {
+				n = &network{name: g.net}
+				byNet[g.net] = n
+			}
+			if !slices.Contains(n.ips, acc.ip.text) {
+				n.ips = append(n.ips, acc.ip.text)
+			}
+			n.events += acc.n
+			n.days = max(n.days, len(g.days))
+			for nm := range acc.names.all() {
+				if c := g.rule.id + " " + nm.name; !slices.Contains(n.calls, c) {
+					n.calls = append(n.calls, c)
+				}
+			}
+		}
+	}
+	if len(byNet) == 0 {
+		return ""
+	}
+	nets := slices.Collect(maps.Values(byNet))
+	for _, n := range nets {
+		if len(n.ips) == 1 {
+			n.name = n.ips[0] // one address did it all
+		}
+	}
+	slices.SortFunc(nets, func(a, b *network) int {
+		return cmp.Or(cmp.Compare(a.days, b.days), cmp.Compare(a.events, b.events), strings.Compare(a.name, b.name))
+	})
+	var items []string
+	for _, n := range nets {
+		slices.Sort(n.calls)
+		items = append(items, fmt.Sprintf("%s (%s: %s over %s)", n.name, strings.Join(n.calls, ", "), plural(n.events, "call"), plural(n.days, "day")))
+	}
+	return fmt.Sprintf("Critical operations from %s were judged the key's routine (the same rule from the same network on %d or more days), so they are not evidence and mark no onset; the shortest routines first: %s. If one of these networks is not yours, audit again with --trusted-cidr naming your networks: a source outside them is never routine.",
+		plural(len(nets), "network"), routineMinDays, listSome(items, 3))
 }
 
 // coveredBy reports whether addr lies in one of cidrs (CIDR text).
