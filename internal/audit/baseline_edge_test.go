@@ -278,4 +278,10 @@ func TestCriticalRoutineCaveat(t *testing.T) {
 	if f := findFinding(r, "PRIV-01"); f == nil || f.Severity != Critical || !slices.Contains(f.IPs, attacker) {
 		t.Errorf("with --trusted-cidr: PRIV-01 %+v, want the intruder's grants critical", f)
 	}
+	// Its eradicate step speaks of the grant, not of instances it never
+	// launched.
+	i := slices.IndexFunc(r.Verdict.NextSteps, func(s NextStep) bool { return strings.HasPrefix(s.Command, "akresp eradicate ") })
+	if i < 0 || !strings.Contains(r.Verdict.NextSteps[i].Why, "attached a policy") || strings.Contains(r.Verdict.NextSteps[i].Why, "instances") {
+		t.Errorf("next steps %+v: want an eradicate step for the grant alone", r.Verdict.NextSteps)
+	}
 }

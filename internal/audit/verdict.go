@@ -267,8 +267,12 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp disable " + c.Name, Why: why})
 		}
 		if foothold := e.foothold(r, nAttacker, suspectIP); len(foothold) > 0 {
+			how := ""
+			if slices.Contains(foothold, "launched instances") {
+				how = " (instances are stopped, released only with --release)"
+			}
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp eradicate " + id,
-				Why: "the leaked key " + joinAnd(foothold) + ": eradicate removes or reverts each of them (instances are stopped, released only with --release); it shows its plan and asks first"})
+				Why: "the leaked key " + joinAnd(foothold) + ": eradicate removes or reverts each of them" + how + "; it shows its plan and asks first"})
 		}
 		v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp report " + id, Why: "write the incident report: timeline, sources, persistence and actions taken"})
 		if e.knownSources() > 0 || len(e.trustedPrefixes()) > 0 {
