@@ -269,6 +269,23 @@ func TestCriticalRoutineCaveat(t *testing.T) {
 	if !strings.Contains(c, attacker+" (PRIV-01 AttachPolicyToUser: 8 calls over 8 days)") || !strings.Contains(c, "--trusted-cidr") {
 		t.Errorf("caveat %q: want the intruder's routine grants and --trusted-cidr; routine %v", c, r.Routine)
 	}
+	// The verdict does not say "no sign of abuse", and a fence it
+	// suggests says it keeps the intruder's address.
+	if v := r.Verdict; v.Status != StatusInUse || strings.Contains(v.Summary, "no sign of abuse") || !strings.Contains(v.Summary, attacker) {
+		t.Errorf("verdict %s %q: want in use, naming %s's routine critical operations", v.Status, v.Summary, attacker)
+	}
+	kept := false
+	for _, s := range r.Verdict.NextSteps {
+		if strings.HasPrefix(s.Command, "akresp contain ") && strings.Contains(s.Command, attacker) {
+			kept = true
+			if !strings.Contains(s.Why, "recur as the key's routine") {
+				t.Errorf("contain step %q keeps %s without saying so: %q", s.Command, attacker, s.Why)
+			}
+		}
+	}
+	if !kept {
+		t.Errorf("next steps %+v: want the hardening fence that keeps %s (what the test checks)", r.Verdict.NextSteps, attacker)
+	}
 	opts := baseOptions()
 	opts.TrustedCIDRs = []netip.Prefix{netip.MustParsePrefix("127.0.0.10/31")}
 	r = runEngine(opts, evs)

@@ -339,7 +339,8 @@ chosen, so a routine operation never marks the onset of an incident nor flags it
 ` + "`--trusted-cidr`" + ` a cadence is all the judgement can go by, and an intruder there before the window
 began that repeats its persistence from one network for a week has one: when critical operations
 from public sources were judged routine, a caveat names their networks, the shortest routines first,
-and asks for ` + "`--trusted-cidr`" + `.
+and asks for ` + "`--trusted-cidr`" + `; an "in use" verdict then names them instead of "no sign of abuse",
+and a suggested fence that admits them says so.
 
 The other rules follow the same idea:
 

@@ -209,6 +209,9 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			}
 			why += fmt.Sprintf("; it leaves out %s, which used the key before but made sensitive writes since: add %s to --allow-ip if those were your own", listSome(owners, 3), them)
 		}
+		if kept := e.routineKept(v.SuggestedTrustedCIDRs); len(kept) > 0 {
+			why += fmt.Sprintf("; it keeps %s, whose critical operations recur as the key's routine: leave them out of --allow-ip unless they are yours", listSome(kept, 3))
+		}
 		switch {
 		case tooMany > 0 && root:
 			// A root key takes no RAM policy: contain without a fence
@@ -297,6 +300,17 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 		} else {
 			v.Summary = fmt.Sprintf("In use: %d events from %d sources; no sign of abuse.", e.events, e.activeSources())
 			v.Reasons = append(v.Reasons, "no high or critical finding, and no medium finding from a new or untrusted source")
+			if nets := e.criticalRoutine(); len(nets) > 0 {
+				// Not "no sign of abuse" when the key's routine holds
+				// critical operations from public networks nobody
+				// vouched for: the audit cannot tell them apart.
+				var names []string
+				for _, n := range nets {
+					names = append(names, n.name)
+				}
+				v.Summary = fmt.Sprintf("In use: %d events from %d sources; no new activity, but critical operations from %s recur as the key's routine: confirm they are yours.", e.events, e.activeSources(), listSome(names, 3))
+				v.Reasons = append(v.Reasons, fmt.Sprintf("critical operations judged routine from %s (see the caveats): if one is not yours, audit again with --trusted-cidr naming your networks", plural(len(nets), "public network")))
+			}
 			if r.MaxSeverity() >= Low && len(r.Findings) > 0 {
 				v.Reasons = append(v.Reasons, fmt.Sprintf("%s to review", countBySeverity(r.Findings)))
 			}
@@ -305,7 +319,11 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp rotate " + id, Why: fmt.Sprintf("the key is %d days old (more than %d): rotate it", facts.AgeDays, e.opts.MaxKeyAgeDays)})
 		}
 		if cidrs != "" {
-			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp contain " + id + " --allow-ip " + cidrs, Why: "optional hardening: restrict the key to the sources that use it"})
+			why := "optional hardening: restrict the key to the sources that use it"
+			if kept := e.routineKept(v.SuggestedTrustedCIDRs); len(kept) > 0 {
+				why += fmt.Sprintf(", once you have confirmed that %s, whose critical operations recur as the key's routine, are yours (leave them out of --allow-ip if not)", listSome(kept, 3))
+			}
+			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp contain " + id + " --allow-ip " + cidrs, Why: why})
 		}
 	}
 	if root {
@@ -524,24 +542,27 @@ func (e *Engine) caveats(r *Result, bl *baselineInfo) []string {
 	return out
 }
 
-// criticalRoutineCaveat says which critical operations from public
-// sources were judged the key's routine when no --trusted-cidr names the
-// owners' networks: a cadence is all the audit can go by then, and an
-// intruder that repeats its persistence from the same network for a week
-// or more (there before the window began) has one. The networks with the
-// shortest routine come first (the least established). Empty when there
-// are none, or with --trusted-cidr (a source outside it is never routine).
-func (e *Engine) criticalRoutineCaveat() string {
+// routineNet is a public network whose critical operations were judged
+// the key's routine (criticalRoutine).
+type routineNet struct {
+	name         string   // the one address, else the network
+	ips          []string // the addresses
+	calls        []string // "PRIV-01 AttachPolicyToUser"
+	days, events int
+}
+
+// criticalRoutine returns the public networks whose critical operations
+// were judged the key's routine when no --trusted-cidr names the owners'
+// networks: a cadence is all the audit can go by then, and an intruder
+// that repeats its persistence from the same network for a week or more
+// (there before the window began) has one. The shortest routines first
+// (the least established). None with --trusted-cidr: a source outside it
+// is never routine.
+func (e *Engine) criticalRoutine() []*routineNet {
 	if len(e.opts.TrustedCIDRs) > 0 {
-		return ""
+		return nil
 	}
-	type network struct {
-		name         string   // the one address, else the network
-		ips          []string // the addresses
-		calls        []string // "PRIV-01 AttachPolicyToUser"
-		days, events int
-	}
-	byNet := map[string]*network{}
+	byNet := map[string]*routineNet{}
 	for _, g := range e.rt.groups {
 		if !g.routine || g.net == "VPC" {
 			continue
@@ -552,7 +573,7 @@ func (e *Engine) criticalRoutineCaveat() string {
 			}
 			n := byNet[g.net]
 			if n == nil {
-				n = &network{name: g.net}
+				n = &routineNet{name: g.net}
 				byNet[g.net] = n
 			}
 			if !slices.Contains(n.ips, acc.ip.text) {
@@ -567,21 +588,42 @@ func (e *Engine) criticalRoutineCaveat() string {
 			}
 		}
 	}
-	if len(byNet) == 0 {
-		return ""
-	}
 	nets := slices.Collect(maps.Values(byNet))
 	for _, n := range nets {
 		if len(n.ips) == 1 {
 			n.name = n.ips[0] // one address did it all
 		}
+		slices.Sort(n.calls)
 	}
-	slices.SortFunc(nets, func(a, b *network) int {
+	slices.SortFunc(nets, func(a, b *routineNet) int {
 		return cmp.Or(cmp.Compare(a.days, b.days), cmp.Compare(a.events, b.events), strings.Compare(a.name, b.name))
 	})
+	return nets
+}
+
+// routineKept returns the addresses of criticalRoutine's networks that
+// the CIDRs (a suggested fence) admit.
+func (e *Engine) routineKept(cidrs []string) []string {
+	var out []string
+	for _, n := range e.criticalRoutine() {
+		for _, ip := range n.ips {
+			if a, err := netip.ParseAddr(ip); err == nil && coveredBy(a, cidrs) {
+				out = append(out, ip)
+			}
+		}
+	}
+	return out
+}
+
+// criticalRoutineCaveat says which critical operations were judged
+// routine (criticalRoutine), and what to do; empty when none were.
+func (e *Engine) criticalRoutineCaveat() string {
+	nets := e.criticalRoutine()
+	if len(nets) == 0 {
+		return ""
+	}
 	var items []string
 	for _, n := range nets {
-		slices.Sort(n.calls)
 		items = append(items, fmt.Sprintf("%s (%s: %s over %s)", n.name, strings.Join(n.calls, ", "), plural(n.events, "call"), plural(n.days, "day")))
 	}
 	return fmt.Sprintf("Critical operations from %s were judged the key's routine (the same rule from the same network on %d or more days), so they are not evidence and mark no onset; the shortest routines first: %s. If one of these networks is not yours, audit again with --trusted-cidr naming your networks: a source outside them is never routine.",
