@@ -151,11 +151,24 @@ func (ix *TrailIndex) Select(hs []uint64) (read []string, skipped int, stdin boo
 	slices.SortFunc(files, func(a, b indexedFile) int { return a.order - b.order })
 	named := make([]bool, len(files))
 	var check []int // files that name none: changed since?
+	// Files share their lists (TrailIndex.shared): each distinct list is
+	// searched once.
+	memo := map[*uint32]bool{}
 	for i, f := range files {
-		named[i] = f.all || slices.ContainsFunc(hs, func(h uint64) bool {
-			_, ok := slices.BinarySearch(f.ids, uint32(h))
-			return ok
-		})
+		switch {
+		case f.all:
+			named[i] = true
+		case len(f.ids) > 0:
+			v, ok := memo[&f.ids[0]]
+			if !ok {
+				v = slices.ContainsFunc(hs, func(h uint64) bool {
+					_, ok := slices.BinarySearch(f.ids, uint32(h))
+					return ok
+				})
+				memo[&f.ids[0]] = v
+			}
+			named[i] = v
+		}
 		if !named[i] && f.path != StdinName {
 			check = append(check, i)
 		}
