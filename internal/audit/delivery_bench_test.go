@@ -292,14 +292,7 @@ func BenchmarkDeliverySkip(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			b.Fatal(err)
-		}
-		text, err := io.ReadAll(zr)
-		if err != nil {
-			b.Fatal(err)
-		}
+		text := gunzip(b, data)
 		texts = append(texts, text)
 		total += int64(len(text))
 	}

@@ -209,7 +209,7 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 			}
 			why += fmt.Sprintf("; it leaves out %s, which used the key before but made sensitive writes since: add %s to --allow-ip if those were your own", listSome(owners, 3), them)
 		}
-		if kept := e.routineKept(v.SuggestedTrustedCIDRs); len(kept) > 0 {
+		if kept := routineKept(e.criticalRoutine(), v.SuggestedTrustedCIDRs); len(kept) > 0 {
 			why += fmt.Sprintf("; it keeps %s, whose critical operations recur as the key's routine: leave them out of --allow-ip unless they are yours", listSome(kept, 3))
 		}
 		switch {
@@ -294,22 +294,23 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 		}
 		v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp disable " + id, Why: "nothing uses the key: disabling it removes the risk and can be undone"})
 	default:
+		routine := e.criticalRoutine()
 		if e.events == 0 {
 			v.Summary = fmt.Sprintf("In use: no events in the window, but last used %s.", facts.LastUsed.UTC().Format(time.RFC3339))
 			v.Reasons = append(v.Reasons, "GetAccessKeyLastUsed* reports recent use that the analysed events do not show")
 		} else {
 			v.Summary = fmt.Sprintf("In use: %d events from %d sources; no sign of abuse.", e.events, e.activeSources())
 			v.Reasons = append(v.Reasons, "no high or critical finding, and no medium finding from a new or untrusted source")
-			if nets := e.criticalRoutine(); len(nets) > 0 {
+			if len(routine) > 0 {
 				// Not "no sign of abuse" when the key's routine holds
 				// critical operations from public networks nobody
 				// vouched for: the audit cannot tell them apart.
 				var names []string
-				for _, n := range nets {
+				for _, n := range routine {
 					names = append(names, n.name)
 				}
 				v.Summary = fmt.Sprintf("In use: %d events from %d sources; no new activity, but critical operations from %s recur as the key's routine: confirm they are yours.", e.events, e.activeSources(), listSome(names, 3))
-				v.Reasons = append(v.Reasons, fmt.Sprintf("critical operations judged routine from %s (see the caveats): if one is not yours, audit again with --trusted-cidr naming your networks", plural(len(nets), "public network")))
+				v.Reasons = append(v.Reasons, fmt.Sprintf("critical operations judged routine from %s (see the caveats): if one is not yours, audit again with --trusted-cidr naming your networks", plural(len(routine), "public network")))
 			}
 			if r.MaxSeverity() >= Low && len(r.Findings) > 0 {
 				v.Reasons = append(v.Reasons, fmt.Sprintf("%s to review", countBySeverity(r.Findings)))
@@ -320,7 +321,7 @@ func (e *Engine) verdictWith(r *Result, suggested []string) Verdict {
 		}
 		if cidrs != "" {
 			why := "optional hardening: restrict the key to the sources that use it"
-			if kept := e.routineKept(v.SuggestedTrustedCIDRs); len(kept) > 0 {
+			if kept := routineKept(routine, v.SuggestedTrustedCIDRs); len(kept) > 0 {
 				why += fmt.Sprintf(", once you have confirmed that %s, whose critical operations recur as the key's routine, are yours (leave them out of --allow-ip if not)", listSome(kept, 3))
 			}
 			v.NextSteps = append(v.NextSteps, NextStep{Command: "akresp contain " + id + " --allow-ip " + cidrs, Why: why})
@@ -601,11 +602,11 @@ func (e *Engine) criticalRoutine() []*routineNet {
 	return nets
 }
 
-// routineKept returns the addresses of criticalRoutine's networks that
-// the CIDRs (a suggested fence) admit.
-func (e *Engine) routineKept(cidrs []string) []string {
+// routineKept returns the addresses of the networks (criticalRoutine)
+// that the CIDRs (a suggested fence) admit.
+func routineKept(nets []*routineNet, cidrs []string) []string {
 	var out []string
-	for _, n := range e.criticalRoutine() {
+	for _, n := range nets {
 		for _, ip := range n.ips {
 			if a, err := netip.ParseAddr(ip); err == nil && coveredBy(a, cidrs) {
 				out = append(out, ip)

@@ -142,7 +142,9 @@ func (b *builder) risks() {
 				"If they are your workload it is failing: allow them with contain --allow-ip, or move the workload to the replacement key."})
 	}
 
-	var created []createdRisk
+	// The owners' identities after the attacker's (same level: a
+	// provisioning routine's earlier thousands come first in time).
+	var created, owned []createdRisk
 	for _, c := range b.doc.Created {
 		switch c.State {
 		case "active":
@@ -165,7 +167,7 @@ func (b *builder) risks() {
 				continue
 			}
 			if b.ownersCreated(c) {
-				created = append(created, ownerCreatedRisk(c))
+				owned = append(owned, ownerCreatedRisk(c))
 				continue
 			}
 			created = append(created, createdRisk{c: c, many: "%s created by the key are still active",
@@ -185,7 +187,7 @@ func (b *builder) risks() {
 			if b.ownersCreated(c) {
 				// Offline too: a provisioning routine's thousands of
 				// tenants must not bury the attacker's few.
-				created = append(created, ownerCreatedRisk(c))
+				owned = append(owned, ownerCreatedRisk(c))
 				continue
 			}
 			created = append(created, createdRisk{c: c, many: "%s created by the key: state not checked",
@@ -195,12 +197,7 @@ func (b *builder) risks() {
 					Detail: "Check it by hand in the RAM console or re-run the report online. " + c.StateDetail}})
 		}
 	}
-	// The owners' identities after the attacker's (same level: a
-	// provisioning routine's earlier thousands come first in time).
-	slices.SortStableFunc(created, func(a, b createdRisk) int {
-		return boolInt(a.ID == "created-by-owner") - boolInt(b.ID == "created-by-owner")
-	})
-	for _, r := range groupCreatedRisks(created) {
+	for _, r := range groupCreatedRisks(append(created, owned...)) {
 		b.risk(r)
 	}
 
@@ -881,11 +878,4 @@ func ownerCreatedRisk(c CreatedIdentity) createdRisk {
 			Title: fmt.Sprintf("%s %s created with the key from its own source %s: confirm it is yours", kindLabel(c.Kind), c.Name, cmp.Or(c.SourceIP, "(unknown)")),
 			Detail: fmt.Sprintf("Created by %s from %s at %s, one of the key's own sources (known before the incident, or trusted; not counted as the attacker's). Now: %s. contain --contain-created and eradicate leave it alone; if it is not your own, disable or delete it by hand.",
 				c.Action, cmp.Or(c.SourceIP, "an unknown source"), c.CreatedAt.Format(time.RFC3339), cmp.Or(c.StateDetail, c.State))}}
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
